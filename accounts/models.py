@@ -1,0 +1,78 @@
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+class Role(models.TextChoices):
+    SURVIVOR = "survivor", "Survivor"
+    CASEWORKER = "caseworker", "Caseworker"
+    SUPERVISOR = "supervisor", "Supervisor"
+    ADMIN = "admin", "Admin"
+
+
+STAFF_ROLES = {Role.CASEWORKER, Role.SUPERVISOR, Role.ADMIN}
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email, password, **extra):
+        if not email:
+            raise ValueError("An email address is required")
+        user = self.model(email=self.normalize_email(email).lower(), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email, password=None, **extra):
+        extra.setdefault("role", Role.SURVIVOR)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email, password=None, **extra):
+        extra.update(role=Role.ADMIN, is_staff=True, is_superuser=True)
+        return self._create_user(email, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """Someone who signs in. Email is the login; the role decides what they may see."""
+
+    email = models.EmailField("email address", unique=True)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.SURVIVOR)
+    display_name = models.CharField(
+        max_length=80, blank=True, help_text="Shown to colleagues; survivors need none."
+    )
+    is_active = models.BooleanField(default=True)
+    # Django admin access; only the admin role gets it (see services.user_set_role).
+    is_staff = models.BooleanField(default=False)
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
+        ]
+
+    def __str__(self):
+        return self.display_name or self.email
+
+    @property
+    def is_survivor(self) -> bool:
+        return self.role == Role.SURVIVOR
+
+    @property
+    def is_caseworker(self) -> bool:
+        return self.role == Role.CASEWORKER
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role in (Role.SUPERVISOR, Role.ADMIN)
+
+    @property
+    def is_support_staff(self) -> bool:
+        return self.role in STAFF_ROLES

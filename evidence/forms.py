@@ -1,0 +1,58 @@
+from django import forms
+from django.utils import timezone
+
+from evidence.models import Sighting
+from evidence.sighting_urls import MAX_URL_LENGTH
+
+# A pasted list longer than this is not a list of links (500 URLs of 2 kB each).
+MAX_PASTE_CHARS = 500 * (MAX_URL_LENGTH + 2)
+
+
+class SightingForm(forms.Form):
+    url = forms.CharField(
+        label="Address (URL) where you saw it",
+        # Longer input is accepted here so the service can say how long it was.
+        max_length=MAX_URL_LENGTH * 4,
+        widget=forms.TextInput(attrs={"inputmode": "url", "autocomplete": "off"}),
+    )
+    note = forms.CharField(
+        label="Note (optional)",
+        required=False,
+        max_length=Sighting._meta.get_field("note").max_length,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Anything that helps: the account that posted it, what the page says.",
+    )
+    first_seen_on = forms.DateField(
+        label="When you first saw it (optional)",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def clean_first_seen_on(self):
+        value = self.cleaned_data["first_seen_on"]
+        if value and value > timezone.localdate():
+            raise forms.ValidationError("That date is in the future.")
+        return value
+
+
+class PasteSightingsForm(forms.Form):
+    urls = forms.CharField(
+        label="Paste addresses, one per line",
+        max_length=MAX_PASTE_CHARS,
+        widget=forms.Textarea(attrs={"rows": 6, "autocomplete": "off", "spellcheck": "false"}),
+    )
+
+
+class EvidenceUploadForm(forms.Form):
+    image = forms.FileField(
+        label="Screenshot",
+        help_text="JPEG, PNG or WebP. Location and camera details are removed before it is kept.",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )
+    sighting = forms.ChoiceField(label="Which sighting it shows (optional)", required=False)
+
+    def __init__(self, *args, sightings=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sighting"].choices = [("", "Not linked to a sighting")] + [
+            (str(s.pk), s.url[:80]) for s in sightings
+        ]

@@ -1,0 +1,123 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from cases.models import Case
+
+
+class SightingStatus(models.TextChoices):
+    LIVE = "live", "Live"
+    REMOVED = "removed", "Removed"
+    UNREACHABLE = "unreachable", "Unreachable"
+    UNKNOWN = "unknown", "Unknown"
+
+
+class Sighting(models.Model):
+    """One address where the content was seen. Normalised, so a link is logged once a case."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="sightings")
+    url = models.CharField(max_length=2048)
+    host = models.CharField(max_length=253)
+    platform = models.ForeignKey(
+        "takedowns.Platform",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sightings",
+    )
+    note = models.TextField(blank=True, max_length=2000)
+    first_seen_on = models.DateField(null=True, blank=True, help_text="In the survivor's words.")
+    # A survivor reports a link because she saw it up; workers confirm or correct that.
+    status = models.CharField(
+        max_length=16, choices=SightingStatus.choices, default=SightingStatus.LIVE
+    )
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    next_check_at = models.DateTimeField(null=True, blank=True)
+    removed_verified_at = models.DateTimeField(null=True, blank=True)
+    logged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "url"], name="sighting_url_unique_per_case"),
+        ]
+        indexes = [
+            models.Index(fields=["case", "status"]),
+            models.Index(
+                fields=["next_check_at"],
+                name="sighting_due_check",
+                condition=models.Q(next_check_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self):
+        return self.url
+
+
+class EvidenceKind(models.TextChoices):
+    SCREENSHOT = "screenshot", "Screenshot"
+    FETCHED_COPY = "fetched_copy", "Fetched copy"
+
+
+def _evidence_path(instance, filename):
+    # No case reference or original name in the path: a listing of storage says nothing.
+    return f"evidence/{instance.id}/{filename}"
+
+
+class EvidenceFile(models.Model):
+    """Proof that something was online: stored without metadata, never at a public URL."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="evidence_files")
+    sighting = models.ForeignKey(
+        Sighting, null=True, blank=True, on_delete=models.SET_NULL, related_name="evidence_files"
+    )
+    kind = models.CharField(
+        max_length=16, choices=EvidenceKind.choices, default=EvidenceKind.SCREENSHOT
+    )
+    original_name = models.CharField(max_length=200, blank=True)
+    content_type = models.CharField(max_length=32)
+    size = models.PositiveBigIntegerField(help_text="Bytes as uploaded.")
+    sha256 = models.CharField(max_length=64, help_text="SHA-256 of the bytes as uploaded.")
+    stored_sha256 = models.CharField(max_length=64, help_text="SHA-256 of the stored copy.")
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    phash = models.CharField(max_length=16)
+    dhash = models.CharField(max_length=16)
+    file = models.FileField(upload_to=_evidence_path, max_length=200)
+    thumbnail = models.FileField(upload_to=_evidence_path, max_length=200)
+    preview = models.FileField(upload_to=_evidence_path, max_length=200)
+    captured_at = models.DateTimeField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["case", "-created_at"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.id}"
+
+
+class AccessAction(models.TextChoices):
+    REVEAL = "reveal", "Revealed"
+    DOWNLOAD = "download", "Downloaded"
+
+
+class EvidenceAccess(models.Model):
+    """Who looked at which evidence file, and when. Written by the serving views only."""
+
+    evidence = models.ForeignKey(EvidenceFile, on_delete=models.CASCADE, related_name="accesses")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL)
+    action = models.CharField(max_length=16, choices=AccessAction.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]

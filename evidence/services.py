@@ -1,0 +1,223 @@
+"""Writes for sightings and evidence, each with its CaseEvent in the same transaction."""
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from cases.models import Case, CaseEvent, EventKind
+from cases.services import event_build, event_record
+from evidence.imaging import ImageRejected, process_upload
+from evidence.models import AccessAction, EvidenceAccess, EvidenceFile, Sighting
+from evidence.sighting_urls import InvalidSightingUrl, normalise_url
+from takedowns.selectors import platforms_for_hosts
+
+# One paste is a working list, not an archive import; beyond this, paste in parts.
+MAX_PASTED_LINES = 500
+
+
+@dataclass
+class PasteProblem:
+    line: int
+    text: str
+    reason: str
+
+
+@dataclass
+class PasteResult:
+    saved: list[Sighting] = field(default_factory=list)
+    problems: list[PasteProblem] = field(default_factory=list)
+
+
+def sighting_log(
+    *,
+    case: Case,
+    url: str,
+    acting_user: User,
+    note: str = "",
+    first_seen_on: dt.date | None = None,
+) -> Sighting:
+    """Log one address. Raises ValidationError (field "url") when it is invalid or already
+    logged on this case; nothing is saved then."""
+    try:
+        normalised = normalise_url(url)
+    except InvalidSightingUrl as exc:
+        raise ValidationError({"url": str(exc)}) from exc
+    if case.sightings.filter(url=normalised).exists():
+        raise ValidationError({"url": "This address is already logged on this case."})
+    result = _save_sightings(
+        case=case,
+        items=[(normalised, note.strip(), first_seen_on)],
+        acting_user=acting_user,
+    )
+    return result[0]
+
+
+def sightings_log_pasted(*, case: Case, text: str, acting_user: User) -> PasteResult:
+    """Log every valid address in a pasted list, one per line. Invalid lines and duplicates
+    (within the paste or of sightings already logged) are reported by line number; the valid
+    ones are saved together."""
+    result = PasteResult()
+    lines = text.splitlines()
+    if len([line for line in lines if line.strip()]) > MAX_PASTED_LINES:
+        raise ValidationError(
+            {"urls": f"Please paste at most {MAX_PASTED_LINES} addresses at a time."}
+        )
+    candidates: dict[str, int] = {}
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        shown = line.strip()[:120]
+        try:
+            normalised = normalise_url(line)
+        except InvalidSightingUrl as exc:
+            result.problems.append(PasteProblem(number, shown, str(exc)))
+            continue
+        if normalised in candidates:
+            result.problems.append(
+                PasteProblem(number, shown, f"Same address as line {candidates[normalised]}.")
+            )
+            continue
+        candidates[normalised] = number
+
+    already = set(case.sightings.filter(url__in=candidates).values_list("url", flat=True))
+    for url in already:
+        number = candidates.pop(url)
+        result.problems.append(
+            PasteProblem(number, lines[number - 1].strip()[:120], "Already logged on this case.")
+        )
+    result.problems.sort(key=lambda problem: problem.line)
+    if candidates:
+        result.saved = _save_sightings(
+            case=case,
+            items=[(url, "", None) for url in candidates],
+            acting_user=acting_user,
+        )
+    return result
+
+
+def _save_sightings(*, case, items, acting_user) -> list[Sighting]:
+    hosts = {urlsplit(url).hostname for url, _, _ in items}
+    platforms = platforms_for_hosts(hosts)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            return _insert_sightings(case, items, platforms, now, acting_user)
+    except IntegrityError as exc:
+        # Another request logged one of these addresses a moment ago: nothing was saved.
+        raise ValidationError(
+            {"url": "One of these addresses was logged at the same moment; please try again."}
+        ) from exc
+
+
+def _insert_sightings(case, items, platforms, now, acting_user) -> list[Sighting]:
+    sightings = Sighting.objects.bulk_create(
+        [
+            Sighting(
+                case=case,
+                url=url,
+                host=urlsplit(url).hostname,
+                platform=platforms.get(urlsplit(url).hostname),
+                note=note,
+                first_seen_on=first_seen_on,
+                logged_by=acting_user,
+                next_check_at=now,  # the first recheck is due at once
+            )
+            for url, note, first_seen_on in items
+        ]
+    )
+    CaseEvent.objects.bulk_create(
+        event_build(
+            case=case,
+            actor=acting_user,
+            kind=EventKind.SIGHTING_LOGGED,
+            target=sighting,
+            new_value={
+                "url": sighting.url,
+                "platform": sighting.platform.name if sighting.platform else None,
+                "status": sighting.status,
+            },
+        )
+        for sighting in sightings
+    )
+    return sightings
+
+
+def evidence_add(
+    *,
+    case: Case,
+    upload: UploadedFile,
+    acting_user: User,
+    sighting: Sighting | None = None,
+) -> EvidenceFile:
+    """Store a screenshot: metadata stripped, hashed, thumbnailed. Raises ValidationError
+    (field "image") with a plain reason when the file is refused; nothing is stored then."""
+    max_bytes = settings.EVIDENCE_MAX_UPLOAD_BYTES
+    if upload.size is not None and upload.size > max_bytes:
+        raise ValidationError(
+            {
+                "image": f"The file is {upload.size / 1_048_576:.1f} MB; the limit is "
+                f"{max_bytes / 1_048_576:.0f} MB."
+            }
+        )
+    if sighting is not None and sighting.case_id != case.pk:
+        raise ValidationError({"sighting": "That sighting belongs to another case."})
+    try:
+        image = process_upload(upload.read(), max_bytes=max_bytes)
+    except ImageRejected as exc:
+        raise ValidationError({"image": str(exc)}) from exc
+
+    evidence = EvidenceFile(
+        case=case,
+        sighting=sighting,
+        original_name=(upload.name or "")[-200:],
+        content_type=image.content_type,
+        size=image.original_size,
+        sha256=image.original_sha256,
+        stored_sha256=_sha256(image.clean_bytes),
+        width=image.width,
+        height=image.height,
+        phash=image.phash,
+        dhash=image.dhash,
+        captured_at=timezone.now(),
+        uploaded_by=acting_user,
+    )
+    evidence.file.save(f"original.{image.clean_extension}", ContentFile(image.clean_bytes), False)
+    evidence.thumbnail.save("thumbnail.jpg", ContentFile(image.thumbnail_bytes), False)
+    evidence.preview.save("preview.jpg", ContentFile(image.preview_bytes), False)
+    try:
+        with transaction.atomic():
+            evidence.save()
+            event_record(
+                case=case,
+                actor=acting_user,
+                kind=EventKind.EVIDENCE_ADDED,
+                target=evidence,
+                new_value={
+                    "kind": evidence.kind,
+                    "sha256": evidence.sha256,
+                    "sighting": str(sighting.pk) if sighting else None,
+                },
+            )
+    except Exception:
+        # The row never landed: leave no orphaned files in storage.
+        for stored in (evidence.file, evidence.thumbnail, evidence.preview):
+            stored.storage.delete(stored.name)
+        raise
+    return evidence
+
+
+def evidence_access_record(*, evidence: EvidenceFile, user: User, action: AccessAction) -> None:
+    EvidenceAccess.objects.create(evidence=evidence, user=user, action=action)
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()

@@ -1,0 +1,13 @@
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leakcase.settings")
+
+app = Celery("leakcase")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Every periodic schedule lives here, each with when and why. The dispatchers read due work
+# from the database (next_check_at, due_at), so a lost message delays work, never loses it.
+app.conf.beat_schedule = {}
