@@ -1,0 +1,65 @@
+"""Demo users and a demo case, so a fresh checkout has something to look at.
+
+Safe to run again: existing demo users and their case are left as they are.
+"""
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from accounts.models import Role, User
+from cases.models import Case
+from cases.services import case_open
+from evidence.demo_images import make_image, screenshot_of
+from evidence.services import evidence_add, sightings_log_pasted
+
+DEMO_USERS = [
+    ("survivor@demo.leakcase.test", Role.SURVIVOR, ""),
+    ("caseworker@demo.leakcase.test", Role.CASEWORKER, "Casey (caseworker)"),
+    ("supervisor@demo.leakcase.test", Role.SUPERVISOR, "Sam (supervisor)"),
+]
+DEMO_SIGHTINGS = """\
+https://x.com/leaker_account/status/1790000000000000001?utm_source=share
+https://twitter.com/leaker_account/status/1790000000000000002
+https://www.reddit.com/r/example_forum/comments/abc123/post_title/
+https://old.reddit.com/r/example_forum/comments/def456/another/
+https://imgur.com/gallery/Zx9Yq2a
+https://files.example-locker.net/d/8f2k1
+"""
+
+
+class Command(BaseCommand):
+    help = "Create demo users (survivor, caseworker, supervisor) and a demo case."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--password", default="demo-password-2026")
+
+    def handle(self, *args, password, **options):
+        with transaction.atomic():
+            users = {}
+            for email, role, name in DEMO_USERS:
+                user = User.objects.filter(email=email).first()
+                if user is None:
+                    user = User.objects.create_user(
+                        email=email, password=password, role=role, display_name=name
+                    )
+                users[role] = user
+            survivor = users[Role.SURVIVOR]
+            case = Case.objects.filter(survivor=survivor).first()
+            if case is None:
+                case = case_open(survivor=survivor, pseudonym="Demo case", acting_user=survivor)
+                result = sightings_log_pasted(
+                    case=case, text=DEMO_SIGHTINGS, acting_user=survivor
+                )
+                for seed, sighting in enumerate(result.saved[:2], start=1):
+                    screenshot = screenshot_of(make_image(seed=seed), seed=seed)
+                    evidence_add(
+                        case=case,
+                        upload=SimpleUploadedFile(f"screenshot-{seed}.png", screenshot),
+                        acting_user=survivor,
+                        sighting=sighting,
+                    )
+        self.stdout.write(self.style.SUCCESS(f"Demo case {case.reference} is ready."))
+        self.stdout.write("Log in with any of these (password: %s):" % password)
+        for email, role, _ in DEMO_USERS:
+            self.stdout.write(f"  {role.label:<11} {email}")

@@ -1,0 +1,88 @@
+import os
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from accounts.models import Role, User
+from cases.services import case_open
+from evidence.demo_images import make_image
+
+# Playwright's sync API runs an event loop in the test thread; Django then refuses ORM calls
+# from it unless told that this is deliberate. Tests only.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            *browser_type_launch_args.get("args", []),
+            "--no-sandbox",
+            "--headless",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--disable-sync",
+            "--disable-quic",
+        ],
+    }
+
+
+@pytest.fixture(autouse=True)
+def _private_evidence_root(settings, tmp_path):
+    # Each test writes evidence to its own folder, so tests can look at what was stored.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "evidence")},
+        },
+    }
+
+
+def _user(email, role, **extra):
+    return User.objects.create_user(email=email, password=PASSWORD, role=role, **extra)
+
+
+@pytest.fixture
+def survivor(db):
+    return _user("survivor@example.test", Role.SURVIVOR)
+
+
+@pytest.fixture
+def other_survivor(db):
+    return _user("other@example.test", Role.SURVIVOR)
+
+
+@pytest.fixture
+def caseworker(db):
+    return _user("caseworker@example.test", Role.CASEWORKER, display_name="Casey")
+
+
+@pytest.fixture
+def other_caseworker(db):
+    return _user("caseworker2@example.test", Role.CASEWORKER, display_name="Corey")
+
+
+@pytest.fixture
+def supervisor(db):
+    return _user("supervisor@example.test", Role.SUPERVISOR, display_name="Sam")
+
+
+@pytest.fixture
+def case(survivor):
+    return case_open(survivor=survivor, pseudonym="Rose", acting_user=survivor)
+
+
+@pytest.fixture
+def image_upload():
+    def make(name="screenshot.jpg", **kwargs):
+        return SimpleUploadedFile(name, make_image(**kwargs), content_type="image/jpeg")
+
+    return make
