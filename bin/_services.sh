@@ -33,3 +33,12 @@ ensure_chromium() {
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
   fi
 }
+
+ensure_docker_compose() {
+  # Debian's docker-compose (v1.29) validates docker-compose.yml without a Docker engine.
+  if ! command -v docker-compose >/dev/null; then
+    echo "Installing Debian's docker-compose to validate docker-compose.yml" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      --no-install-recommends docker-compose >/dev/null
+  fi
+}

@@ -26,8 +26,10 @@ def case_for_user(user: User, reference: str) -> Case:
     """The case, if this user may see it; otherwise 404, never 403, so a guessed reference
     learns nothing about whether the case exists."""
     try:
-        return cases_visible_to(user).select_related("survivor", "assigned_to").get(
-            reference=reference
+        return (
+            cases_visible_to(user)
+            .select_related("survivor", "assigned_to")
+            .get(reference=reference)
         )
     except Case.DoesNotExist:
         raise Http404("No such case") from None

@@ -36,7 +36,9 @@ def case_open(request):
         )
         messages.success(request, f"Case {case.reference} is open. Add the links you have seen.")
         return redirect("cases:detail", reference=case.reference)
-    return render(request, "cases/case_open.html", {"form": form}, status=400 if form.errors else 200)
+    return render(
+        request, "cases/case_open.html", {"form": form}, status=400 if form.errors else 200
+    )
 
 
 @login_required

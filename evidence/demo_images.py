@@ -42,7 +42,9 @@ def screenshot_of(image_bytes: bytes, *, seed: int = 0) -> bytes:
     rng = random.Random(seed)
     for row in range(4):
         y = inner.height + 130 + row * 28
-        draw.rectangle([40, y, 40 + rng.randrange(200, page.width - 80), y + 14], fill=(200, 200, 205))
+        draw.rectangle(
+            [40, y, 40 + rng.randrange(200, page.width - 80), y + 14], fill=(200, 200, 205)
+        )
     page.paste(inner, (40, 110))
     out = io.BytesIO()
     page.save(out, format="PNG")

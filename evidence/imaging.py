@@ -11,6 +11,7 @@ import warnings
 from dataclasses import dataclass
 
 import imagehash
+from django.template.defaultfilters import filesizeformat
 from PIL import Image, ImageFilter, ImageOps
 
 # Formats a phone or desktop screenshot comes in. HEIC needs a plugin we do not ship.
@@ -19,8 +20,8 @@ ALLOWED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp
 # screenshot (Pillow's own warning starts at 89 MP, which is too generous for us).
 MAX_PIXELS = 50_000_000
 THUMBNAIL_SIZE = (480, 480)
-# The blurred preview keeps only colour: 24 px wide, then a blur, so nothing is recognisable.
-PREVIEW_SOURCE_WIDTH = 24
+# The blurred preview keeps only colour: 10 px wide, then a blur, so nothing is recognisable.
+PREVIEW_SOURCE_WIDTH = 10
 PREVIEW_SIZE = (480, 480)
 
 
@@ -45,11 +46,7 @@ class ProcessedImage:
 
 def process_upload(data: bytes, *, max_bytes: int) -> ProcessedImage:
     if len(data) > max_bytes:
-        raise ImageRejected(
-            f"The file is {len(data) / 1_048_576:.1f} MB; the limit is "
-            f"{max_bytes / 1_048_576:.0f} MB. A screenshot saved as JPEG or PNG is usually "
-            "well under that."
-        )
+        raise ImageRejected(too_big_message(len(data), max_bytes))
     if len(data) == 0:
         raise ImageRejected("The file is empty.")
 
@@ -73,6 +70,13 @@ def process_upload(data: bytes, *, max_bytes: int) -> ProcessedImage:
     )
 
 
+def too_big_message(size: int, max_bytes: int) -> str:
+    return (
+        f"The file is {filesizeformat(size)}; the limit is {filesizeformat(max_bytes)}. "
+        "A screenshot saved as JPEG or PNG is usually well under that."
+    )
+
+
 def _open_checked(data: bytes) -> Image.Image:
     try:
         with warnings.catch_warnings():
@@ -85,7 +89,7 @@ def _open_checked(data: bytes) -> Image.Image:
                 )
             if image.width * image.height > MAX_PIXELS:
                 raise ImageRejected(
-                    f"The image is {image.width:,} × {image.height:,} pixels, more than the "
+                    f"The image is {image.width:,} by {image.height:,} pixels, more than the "
                     f"{MAX_PIXELS // 1_000_000} million we accept. Please upload a smaller "
                     "screenshot."
                 )
@@ -149,9 +153,9 @@ def _thumbnail(image: Image.Image) -> bytes:
 def _blurred_preview(image: Image.Image) -> bytes:
     small = _as_rgb(image)
     small.thumbnail((PREVIEW_SOURCE_WIDTH, PREVIEW_SOURCE_WIDTH))
-    preview = small.resize(
-        _fit(small.size, PREVIEW_SIZE), Image.Resampling.BILINEAR
-    ).filter(ImageFilter.GaussianBlur(radius=12))
+    preview = small.resize(_fit(small.size, PREVIEW_SIZE), Image.Resampling.BILINEAR).filter(
+        ImageFilter.GaussianBlur(radius=24)
+    )
     out = io.BytesIO()
     preview.save(out, format="JPEG", quality=70)
     return out.getvalue()

@@ -37,7 +37,11 @@ class Sighting(models.Model):
     next_check_at = models.DateTimeField(null=True, blank=True)
     removed_verified_at = models.DateTimeField(null=True, blank=True)
     logged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -94,7 +98,11 @@ class EvidenceFile(models.Model):
     preview = models.FileField(upload_to=_evidence_path, max_length=200)
     captured_at = models.DateTimeField()
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -121,3 +129,6 @@ class EvidenceAccess(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.user_id} {self.action} {self.evidence_id}"

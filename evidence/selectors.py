@@ -12,7 +12,9 @@ from evidence.models import EvidenceFile, Sighting
 
 def sighting_for_user(user: User, reference: str, sighting_id) -> Sighting:
     case = case_for_user(user, reference)
-    return get_object_or_404(Sighting.objects.select_related("platform", "case"), pk=sighting_id, case=case)
+    return get_object_or_404(
+        Sighting.objects.select_related("platform", "case"), pk=sighting_id, case=case
+    )
 
 
 def evidence_for_user(user: User, reference: str, evidence_id) -> EvidenceFile:

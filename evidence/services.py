@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.models import User
 from cases.models import Case, CaseEvent, EventKind
 from cases.services import event_build, event_record
-from evidence.imaging import ImageRejected, process_upload
+from evidence.imaging import ImageRejected, process_upload, too_big_message
 from evidence.models import AccessAction, EvidenceAccess, EvidenceFile, Sighting
 from evidence.sighting_urls import InvalidSightingUrl, normalise_url
 from takedowns.selectors import platforms_for_hosts
@@ -162,12 +162,8 @@ def evidence_add(
     (field "image") with a plain reason when the file is refused; nothing is stored then."""
     max_bytes = settings.EVIDENCE_MAX_UPLOAD_BYTES
     if upload.size is not None and upload.size > max_bytes:
-        raise ValidationError(
-            {
-                "image": f"The file is {upload.size / 1_048_576:.1f} MB; the limit is "
-                f"{max_bytes / 1_048_576:.0f} MB."
-            }
-        )
+        # Refused before reading it into memory.
+        raise ValidationError({"image": too_big_message(upload.size, max_bytes)})
     if sighting is not None and sighting.case_id != case.pk:
         raise ValidationError({"sighting": "That sighting belongs to another case."})
     try:

@@ -68,7 +68,9 @@ def normalise_url(raw: str) -> str:
 
     scheme = parts.scheme.lower()
     if parts.username is not None or parts.password is not None:
-        raise InvalidSightingUrl("Addresses with a user name or password in them are not accepted.")
+        raise InvalidSightingUrl(
+            "Addresses with a user name or password in them are not accepted."
+        )
     host = _normalise_host(parts.hostname or "")
     netloc = f"[{host}]" if ":" in host else host
     if port is not None and port != DEFAULT_PORTS[scheme]:

@@ -79,13 +79,17 @@ def evidence_upload(request, reference):
         sighting = next((s for s in sightings if str(s.pk) == chosen), None)
         try:
             evidence = services.evidence_add(
-                case=case, upload=form.cleaned_data["image"], acting_user=request.user,
+                case=case,
+                upload=form.cleaned_data["image"],
+                acting_user=request.user,
                 sighting=sighting,
             )
         except ValidationError as error:
             _add_errors(form, error)
         else:
-            messages.success(request, "The screenshot is saved. It stays blurred until you reveal it.")
+            messages.success(
+                request, "The screenshot is saved. It stays blurred until you reveal it."
+            )
             return redirect("evidence:detail", reference=case.reference, evidence_id=evidence.pk)
     return render_case_page(request, case, status=400, upload_form=form)
 

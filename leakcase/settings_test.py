@@ -8,8 +8,8 @@ os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/leakca
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("LEAKCASE_VAR_DIR", "/tmp/leakcase-test-var")  # noqa: S108
 
-from leakcase.settings import *  # noqa: E402, F403
-from leakcase.settings import DATABASES  # noqa: E402
+from leakcase.settings import *  # noqa: F403
+from leakcase.settings import DATABASES
 
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
     raise RuntimeError("The test suite runs on PostgreSQL; set DATABASE_URL to a postgres:// URL")

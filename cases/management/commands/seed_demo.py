@@ -48,9 +48,7 @@ class Command(BaseCommand):
             case = Case.objects.filter(survivor=survivor).first()
             if case is None:
                 case = case_open(survivor=survivor, pseudonym="Demo case", acting_user=survivor)
-                result = sightings_log_pasted(
-                    case=case, text=DEMO_SIGHTINGS, acting_user=survivor
-                )
+                result = sightings_log_pasted(case=case, text=DEMO_SIGHTINGS, acting_user=survivor)
                 for seed, sighting in enumerate(result.saved[:2], start=1):
                     screenshot = screenshot_of(make_image(seed=seed), seed=seed)
                     evidence_add(
@@ -60,6 +58,6 @@ class Command(BaseCommand):
                         sighting=sighting,
                     )
         self.stdout.write(self.style.SUCCESS(f"Demo case {case.reference} is ready."))
-        self.stdout.write("Log in with any of these (password: %s):" % password)
+        self.stdout.write(f"Log in with any of these (password: {password}):")
         for email, role, _ in DEMO_USERS:
             self.stdout.write(f"  {role.label:<11} {email}")

@@ -1,0 +1,34 @@
+from io import StringIO
+
+from django.core.management import call_command
+
+from accounts.models import Role, User
+from cases.models import Case
+from evidence.models import EvidenceFile, Sighting
+
+
+def test_seed_demo_creates_users_and_a_case_and_prints_the_logins(db):
+    out = StringIO()
+    call_command("seed_demo", "--password", "demo-pass-123456", stdout=out)
+    text = out.getvalue()
+    assert {u.role for u in User.objects.all()} == {
+        Role.SURVIVOR,
+        Role.CASEWORKER,
+        Role.SUPERVISOR,
+    }
+    for user in User.objects.all():
+        assert user.email in text
+        assert user.check_password("demo-pass-123456")
+    case = Case.objects.get()
+    assert case.reference in text
+    assert Sighting.objects.filter(case=case).count() == 6
+    assert Sighting.objects.filter(case=case, platform__name="X (Twitter)").count() == 2
+    assert EvidenceFile.objects.filter(case=case).count() == 2
+
+
+def test_seed_demo_runs_twice_without_doubling(db):
+    call_command("seed_demo", stdout=StringIO())
+    call_command("seed_demo", stdout=StringIO())
+    assert User.objects.count() == 3
+    assert Case.objects.count() == 1
+    assert Sighting.objects.count() == 6

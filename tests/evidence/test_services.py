@@ -1,0 +1,189 @@
+import hashlib
+import io
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import ExifTags, Image
+
+from cases.models import CaseEvent, EventKind
+from cases.services import case_open
+from evidence.models import EvidenceFile, Sighting
+from evidence.services import (
+    MAX_PASTED_LINES,
+    evidence_add,
+    sighting_log,
+    sightings_log_pasted,
+)
+from tests import images
+
+
+def _stored_files():
+    if not default_storage.exists("evidence"):
+        return []
+    folders, _ = default_storage.listdir("evidence")
+    return [
+        f"{folder}/{name}"
+        for folder in folders
+        for name in default_storage.listdir(f"evidence/{folder}")[1]
+    ]
+
+
+class TestSightingLog:
+    def test_logs_the_normalised_address_with_its_platform_and_an_event(self, case, survivor):
+        sighting = sighting_log(
+            case=case,
+            url="HTTPS://Mobile.Twitter.com/someone/status/1?utm_source=x#top",
+            acting_user=survivor,
+            note="posted by @someone",
+        )
+        assert sighting.url == "https://mobile.twitter.com/someone/status/1"
+        assert sighting.host == "mobile.twitter.com"
+        assert sighting.platform.name == "X (Twitter)"
+        assert sighting.status == "live"
+        assert sighting.next_check_at is not None
+        event = CaseEvent.objects.get(kind=EventKind.SIGHTING_LOGGED)
+        assert event.case == case
+        assert event.actor == survivor
+        assert event.target_id == str(sighting.pk)
+        assert event.new_value["url"] == sighting.url
+
+    def test_x_and_twitter_are_one_platform(self, case, survivor):
+        x = sighting_log(case=case, url="https://x.com/a/status/1", acting_user=survivor)
+        twitter = sighting_log(case=case, url="twitter.com/a/status/2", acting_user=survivor)
+        assert x.platform == twitter.platform
+
+    def test_unknown_host_has_no_platform(self, case, survivor):
+        sighting = sighting_log(
+            case=case, url="https://cdn.some-locker.example/f/1", acting_user=survivor
+        )
+        assert sighting.platform is None
+
+    def test_a_duplicate_after_normalisation_is_refused_and_nothing_is_saved(self, case, survivor):
+        sighting_log(case=case, url="https://x.com/a", acting_user=survivor)
+        with pytest.raises(ValidationError) as excinfo:
+            sighting_log(case=case, url="https://X.com:443/a?fbclid=1", acting_user=survivor)
+        assert "already logged" in excinfo.value.message_dict["url"][0]
+        assert Sighting.objects.count() == 1
+        assert CaseEvent.objects.filter(kind=EventKind.SIGHTING_LOGGED).count() == 1
+
+    def test_the_same_address_may_be_logged_on_another_case(self, case, survivor):
+        other = case_open(survivor=survivor, pseudonym="Second", acting_user=survivor)
+        sighting_log(case=case, url="https://x.com/a", acting_user=survivor)
+        sighting_log(case=other, url="https://x.com/a", acting_user=survivor)
+        assert Sighting.objects.count() == 2
+
+    @pytest.mark.parametrize(
+        "url", ["javascript:alert(1)", "data:text/html,x", "file:///etc/passwd"]
+    )
+    def test_a_non_web_address_is_refused(self, case, survivor, url):
+        with pytest.raises(ValidationError, match="Only web addresses"):
+            sighting_log(case=case, url=url, acting_user=survivor)
+        assert not Sighting.objects.exists()
+
+
+class TestSightingsLogPasted:
+    def test_saves_the_valid_lines_and_names_the_others_by_line(self, case, survivor):
+        text = "\n".join(
+            [
+                "https://x.com/a/status/1",
+                "",
+                "javascript:alert(1)",
+                "https://www.reddit.com/r/x/comments/abc/",
+                "HTTPS://X.COM/a/status/1?utm_source=share#top",
+                "imgur.com/gallery/abc",
+            ]
+        )
+        result = sightings_log_pasted(case=case, text=text, acting_user=survivor)
+
+        assert [s.url for s in result.saved] == [
+            "https://x.com/a/status/1",
+            "https://www.reddit.com/r/x/comments/abc/",
+            "https://imgur.com/gallery/abc",
+        ]
+        assert [(p.line, p.reason) for p in result.problems] == [
+            (3, "Only web addresses (http:// or https://) can be logged, not javascript: links."),
+            (5, "Same address as line 1."),
+        ]
+        assert Sighting.objects.filter(case=case).count() == 3
+        assert CaseEvent.objects.filter(case=case, kind=EventKind.SIGHTING_LOGGED).count() == 3
+
+    def test_addresses_already_on_the_case_are_reported_not_doubled(self, case, survivor):
+        sighting_log(case=case, url="https://x.com/a", acting_user=survivor)
+        result = sightings_log_pasted(
+            case=case, text="https://x.com/b\nhttps://X.com/a", acting_user=survivor
+        )
+        assert [s.url for s in result.saved] == ["https://x.com/b"]
+        assert [(p.line, p.reason) for p in result.problems] == [
+            (2, "Already logged on this case.")
+        ]
+
+    def test_only_problems_saves_nothing(self, case, survivor):
+        result = sightings_log_pasted(
+            case=case, text="not a url\nftp://x.com/", acting_user=survivor
+        )
+        assert result.saved == []
+        assert len(result.problems) == 2
+        assert not Sighting.objects.exists()
+
+    def test_too_many_lines_are_refused_whole(self, case, survivor):
+        text = "\n".join(f"https://example.com/{n}" for n in range(MAX_PASTED_LINES + 1))
+        with pytest.raises(ValidationError, match="at most"):
+            sightings_log_pasted(case=case, text=text, acting_user=survivor)
+        assert not Sighting.objects.exists()
+
+
+class TestEvidenceAdd:
+    def test_stores_a_copy_without_gps_and_records_the_uploaded_bytes_sha256(self, case, survivor):
+        data = images.jpeg_with_gps()
+        evidence = evidence_add(
+            case=case,
+            upload=SimpleUploadedFile("IMG_0001.jpg", data, content_type="image/jpeg"),
+            acting_user=survivor,
+        )
+        assert evidence.sha256 == hashlib.sha256(data).hexdigest()
+        assert evidence.size == len(data)
+        with evidence.file.open("rb") as stored:
+            stored_bytes = stored.read()
+        assert evidence.stored_sha256 == hashlib.sha256(stored_bytes).hexdigest()
+        stored_image = Image.open(io.BytesIO(stored_bytes))
+        assert not stored_image.getexif().get_ifd(ExifTags.IFD.GPSInfo)
+        assert b"TestPhone" not in stored_bytes
+        assert len(evidence.phash) == 16 and len(evidence.dhash) == 16
+        assert evidence.thumbnail.name and evidence.preview.name
+        # Nothing in the storage path says whose it is.
+        assert case.reference not in evidence.file.name
+        assert "IMG_0001" not in evidence.file.name
+        event = CaseEvent.objects.get(kind=EventKind.EVIDENCE_ADDED)
+        assert event.target_id == str(evidence.pk)
+        assert event.new_value["sha256"] == evidence.sha256
+
+    def test_links_to_a_sighting_of_the_same_case_only(
+        self, case, survivor, other_survivor, image_upload
+    ):
+        other_case = case_open(survivor=other_survivor, pseudonym="B", acting_user=other_survivor)
+        foreign = sighting_log(case=other_case, url="https://x.com/b", acting_user=other_survivor)
+        with pytest.raises(ValidationError, match="another case"):
+            evidence_add(case=case, upload=image_upload(), acting_user=survivor, sighting=foreign)
+        assert not EvidenceFile.objects.exists()
+
+    @pytest.mark.parametrize(
+        "data",
+        [images.NOT_AN_IMAGE, images.decompression_bomb(), images.truncated_jpeg()],
+        ids=["ten-bytes", "bomb", "truncated"],
+    )
+    def test_a_refused_file_leaves_no_row_and_no_file(self, case, survivor, data):
+        with pytest.raises(ValidationError):
+            evidence_add(case=case, upload=SimpleUploadedFile("x.jpg", data), acting_user=survivor)
+        assert not EvidenceFile.objects.exists()
+        assert not CaseEvent.objects.filter(kind=EventKind.EVIDENCE_ADDED).exists()
+        assert _stored_files() == []
+
+    def test_a_file_over_the_limit_is_refused_before_it_is_read(
+        self, case, survivor, settings, image_upload
+    ):
+        settings.EVIDENCE_MAX_UPLOAD_BYTES = 1000
+        with pytest.raises(ValidationError, match="limit is"):
+            evidence_add(case=case, upload=image_upload(), acting_user=survivor)
+        assert not EvidenceFile.objects.exists()

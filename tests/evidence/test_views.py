@@ -1,0 +1,287 @@
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from evidence.models import AccessAction, EvidenceAccess, EvidenceFile, Sighting
+from evidence.services import evidence_add, sighting_log
+from tests import images
+
+
+@pytest.fixture
+def survivor_client(client, survivor):
+    client.force_login(survivor)
+    return client
+
+
+@pytest.fixture
+def evidence(case, survivor, image_upload):
+    return evidence_add(case=case, upload=image_upload(), acting_user=survivor)
+
+
+def _case_url(case):
+    return reverse("cases:detail", args=[case.reference])
+
+
+class TestLogSighting:
+    def test_logs_and_returns_to_the_case(self, survivor_client, case):
+        response = survivor_client.post(
+            reverse("evidence:sighting_add", args=[case.reference]),
+            {"url": "x.com/a/status/1", "note": "", "first_seen_on": "2026-11-01"},
+        )
+        assert response.status_code == 302
+        sighting = Sighting.objects.get(case=case)
+        assert sighting.url == "https://x.com/a/status/1"
+        assert str(sighting.first_seen_on) == "2026-11-01"
+
+    @pytest.mark.parametrize(
+        ("url", "message"),
+        [
+            ("javascript:alert(1)", "not javascript: links"),
+            ("data:text/html;base64,PHNjcmlwdD4=", "not data: links"),
+            ("file:///etc/passwd", "not file: links"),
+            ("https://example.com/" + "a" * 4980, "5,000 characters long"),
+        ],
+        ids=["javascript", "data", "file", "5000-chars"],
+    )
+    def test_bad_addresses_are_refused_with_a_message(self, survivor_client, case, url, message):
+        sighting_log(case=case, url="https://x.com/kept", acting_user=case.survivor)
+        response = survivor_client.post(
+            reverse("evidence:sighting_add", args=[case.reference]), {"url": url}
+        )
+        assert response.status_code == 400
+        assert message in response.content.decode()
+        # What was saved before is still there, and nothing new was.
+        assert list(Sighting.objects.values_list("url", flat=True)) == ["https://x.com/kept"]
+
+    def test_a_future_first_seen_date_is_refused(self, survivor_client, case):
+        response = survivor_client.post(
+            reverse("evidence:sighting_add", args=[case.reference]),
+            {"url": "https://x.com/a", "first_seen_on": "2999-01-01"},
+        )
+        assert response.status_code == 400
+        assert "in the future" in response.content.decode()
+        assert not Sighting.objects.exists()
+
+    def test_markup_in_a_note_is_shown_escaped(self, survivor_client, case):
+        note = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+        survivor_client.post(
+            reverse("evidence:sighting_add", args=[case.reference]),
+            {"url": "https://x.com/a", "note": note},
+        )
+        sighting = Sighting.objects.get()
+        assert sighting.note == note  # kept as she wrote it
+        for url in (
+            _case_url(case),
+            reverse("evidence:sighting_detail", args=[case.reference, sighting.pk]),
+        ):
+            body = survivor_client.get(url).content.decode()
+            assert "<script>alert" not in body
+            assert "<img src=x" not in body
+            assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in body
+
+
+class TestPasteSightings:
+    def test_reports_problems_by_line_and_saves_the_rest(self, survivor_client, case):
+        text = "https://x.com/a/status/1\njavascript:alert(1)\nreddit.com/r/x/1\nX.COM/a/status/1#x\nimgur.com/a"
+        response = survivor_client.post(
+            reverse("evidence:sightings_paste", args=[case.reference]), {"urls": text}
+        )
+        assert response.status_code == 200
+        body = response.content.decode()
+        assert "3 sightings saved, 2 lines not saved" in body
+        assert "<strong>Line 2</strong>" in body
+        assert "<strong>Line 4</strong>" in body
+        assert "Same address as line 1." in body
+        assert Sighting.objects.filter(case=case).count() == 3
+
+    def test_an_empty_paste_is_refused(self, survivor_client, case):
+        response = survivor_client.post(
+            reverse("evidence:sightings_paste", args=[case.reference]), {"urls": "  "}
+        )
+        assert response.status_code == 400
+        assert "This field is required." in response.content.decode()
+
+
+class TestUploadEvidence:
+    def _upload(self, client, case, data, name="shot.jpg"):
+        return client.post(
+            reverse("evidence:upload", args=[case.reference]),
+            {"image": SimpleUploadedFile(name, data), "sighting": ""},
+        )
+
+    def test_upload_goes_to_the_blurred_evidence_page(self, survivor_client, case, image_upload):
+        response = survivor_client.post(
+            reverse("evidence:upload", args=[case.reference]), {"image": image_upload()}
+        )
+        evidence = EvidenceFile.objects.get()
+        assert response.status_code == 302
+        assert response["Location"] == reverse(
+            "evidence:detail", args=[case.reference, evidence.pk]
+        )
+        page = survivor_client.get(response["Location"]).content.decode()
+        assert 'data-state="blurred"' in page
+        assert reverse("evidence:file", args=[case.reference, evidence.pk, "preview"]) in page
+        assert "Content warning" in page
+
+    @pytest.mark.parametrize(
+        ("data", "message"),
+        [
+            (images.NOT_AN_IMAGE, "not an image we can read"),
+            (images.decompression_bomb(), "million we accept"),
+            (images.truncated_jpeg(), "damaged or incomplete"),
+        ],
+        ids=["ten-byte-non-image", "decompression-bomb", "truncated-jpeg"],
+    )
+    def test_bad_files_are_refused_with_a_message(
+        self, survivor_client, case, evidence, data, message
+    ):
+        response = self._upload(survivor_client, case, data)
+        assert response.status_code == 400
+        assert message in response.content.decode()
+        assert list(EvidenceFile.objects.all()) == [evidence]
+
+    def test_a_file_over_the_limit_is_refused(self, survivor_client, case, settings, image_upload):
+        settings.EVIDENCE_MAX_UPLOAD_BYTES = 10_000
+        response = survivor_client.post(
+            reverse("evidence:upload", args=[case.reference]),
+            {"image": image_upload(size=(1200, 900))},
+        )
+        assert response.status_code == 400
+        assert "the limit is 9.8\xa0KB" in response.content.decode()
+        assert not EvidenceFile.objects.exists()
+
+    def test_a_sighting_id_from_another_case_is_refused(
+        self, survivor_client, case, other_survivor, image_upload
+    ):
+        from cases.services import case_open
+
+        other = case_open(survivor=other_survivor, pseudonym="B", acting_user=other_survivor)
+        foreign = sighting_log(case=other, url="https://x.com/b", acting_user=other_survivor)
+        response = survivor_client.post(
+            reverse("evidence:upload", args=[case.reference]),
+            {"image": image_upload(), "sighting": str(foreign.pk)},
+        )
+        assert response.status_code == 400
+        assert not EvidenceFile.objects.exists()
+
+
+class TestServeEvidence:
+    def test_blurred_preview_is_served_privately_and_not_logged(
+        self, survivor_client, case, evidence
+    ):
+        response = survivor_client.get(
+            reverse("evidence:file", args=[case.reference, evidence.pk, "preview"])
+        )
+        assert response.status_code == 200
+        assert response["Content-Type"] == "image/jpeg"
+        assert "no-store" in response["Cache-Control"]
+        assert not EvidenceAccess.objects.exists()
+
+    @pytest.mark.parametrize(
+        ("rendition", "action", "disposition"),
+        [
+            ("image", AccessAction.REVEAL, "inline"),
+            ("thumbnail", AccessAction.REVEAL, "inline"),
+            ("download", AccessAction.DOWNLOAD, "attachment"),
+        ],
+    )
+    def test_showing_the_image_is_logged(
+        self, survivor_client, survivor, case, evidence, rendition, action, disposition
+    ):
+        response = survivor_client.get(
+            reverse("evidence:file", args=[case.reference, evidence.pk, rendition])
+        )
+        assert response.status_code == 200
+        assert "no-store" in response["Cache-Control"]
+        assert response["Content-Disposition"].startswith(disposition)
+        assert response["X-Content-Type-Options"] == "nosniff"
+        body = b"".join(response.streaming_content)
+        if rendition != "thumbnail":
+            with evidence.file.open("rb") as stored:
+                assert body == stored.read()
+        access = EvidenceAccess.objects.get()
+        assert (access.evidence, access.user, access.action) == (evidence, survivor, action)
+
+    def test_an_unknown_rendition_is_404(self, survivor_client, case, evidence):
+        response = survivor_client.get(
+            reverse("evidence:file", args=[case.reference, evidence.pk, "original"])
+        )
+        assert response.status_code == 404
+
+    def test_there_is_no_public_media_url(self, client, evidence):
+        assert client.get("/media/" + evidence.file.name).status_code == 404
+        assert client.get("/" + evidence.file.name).status_code == 404
+
+
+def _case_urls(case, sighting, evidence):
+    """Every URL of a case, its sightings and its evidence files, from the URL resolver."""
+    from django.urls import get_resolver
+
+    ids = {"reference": case.reference, "sighting_id": sighting.pk, "evidence_id": evidence.pk}
+    urls = [reverse("cases:detail", args=[case.reference])]
+    evidence_patterns = get_resolver().namespace_dict["evidence"][1].url_patterns
+    for pattern in evidence_patterns:
+        converters = pattern.pattern.converters
+        # "reference" comes from the /cases/<reference>/ prefix the patterns are mounted under.
+        kwargs = {"reference": case.reference} | {n: ids[n] for n in converters if n in ids}
+        if "rendition" in converters:
+            for rendition in ("preview", "thumbnail", "image", "download"):
+                urls.append(
+                    reverse(f"evidence:{pattern.name}", kwargs={**kwargs, "rendition": rendition})
+                )
+        else:
+            urls.append(reverse(f"evidence:{pattern.name}", kwargs=kwargs))
+    return urls
+
+
+class TestAccess:
+    @pytest.fixture
+    def owned(self, case, survivor, evidence):
+        sighting = sighting_log(case=case, url="https://x.com/a", acting_user=survivor)
+        return _case_urls(case, sighting, evidence)
+
+    def test_every_case_url_is_covered(self, owned):
+        assert len(owned) == 10
+
+    def test_the_owner_may_use_every_url(self, survivor_client, owned):
+        for url in owned:
+            response = survivor_client.get(url)
+            if response.status_code == 405:
+                continue  # POST-only; exercised by the tests above
+            assert response.status_code == 200, url
+
+    def test_another_survivor_gets_404_for_every_url(self, client, other_survivor, owned, case):
+        client.force_login(other_survivor)
+        for url in owned:
+            for method in (client.get, client.post):
+                response = method(url, {"url": "https://x.com/b", "urls": "https://x.com/c"})
+                if response.status_code == 405:
+                    continue
+                assert response.status_code == 404, (method.__name__, url)
+        assert Sighting.objects.filter(case=case).count() == 1
+        assert not EvidenceAccess.objects.exists()
+
+    def test_anonymous_visitors_are_sent_to_log_in(self, client, owned):
+        for url in owned:
+            for method in (client.get, client.post):
+                response = method(url)
+                if response.status_code == 405:
+                    continue
+                assert response.status_code == 302, url
+                assert response["Location"].startswith(reverse("account_login"))
+
+
+class TestCasePageQueries:
+    @pytest.mark.parametrize("count", [5, 200])
+    def test_query_count_does_not_grow_with_sightings(
+        self, survivor_client, case, survivor, evidence, count, django_assert_max_num_queries
+    ):
+        Sighting.objects.bulk_create(
+            Sighting(case=case, url=f"https://x.com/a/status/{i}", host="x.com")
+            for i in range(count)
+        )
+        # session, user, case, sightings (+platform), evidence, timeline (+actor)
+        with django_assert_max_num_queries(6):
+            response = survivor_client.get(_case_url(case))
+        assert response.status_code == 200
+        assert response.content.decode().count("https://x.com/a/status/") >= count

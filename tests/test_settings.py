@@ -1,0 +1,84 @@
+"""The app runs with nothing but Python: SQLite and a file broker when the URLs are unset."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PROBE = """
+import json, django
+django.setup()
+from django.conf import settings
+from leakcase.celery import app
+print(json.dumps({
+    "engine": settings.DATABASES["default"]["ENGINE"],
+    "broker": app.conf.broker_url,
+    "email": settings.EMAIL_BACKEND,
+    "debug": settings.DEBUG,
+    "hosts": settings.ALLOWED_HOSTS,
+}))
+"""
+
+
+def _settings_with(env, tmp_path):
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {"DATABASE_URL", "REDIS_URL", "EMAIL_HOST", "DEBUG", "SECRET_KEY", "ALLOWED_HOSTS"}
+    }
+    clean.update(
+        {"DJANGO_SETTINGS_MODULE": "leakcase.settings", "LEAKCASE_VAR_DIR": str(tmp_path), **env}
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return result
+
+
+def test_without_urls_it_runs_on_embedded_sqlite_and_a_file_broker(tmp_path):
+    result = _settings_with({"DEBUG": "true"}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert found["engine"] == "django.db.backends.sqlite3"
+    assert found["broker"].startswith("sqla+sqlite:///")
+    assert found["email"] == "django.core.mail.backends.console.EmailBackend"
+
+
+def test_with_urls_it_uses_the_real_stack(tmp_path):
+    result = _settings_with(
+        {
+            "SECRET_KEY": "x" * 50,
+            "DATABASE_URL": "postgres://u:p@db.internal:5432/leakcase",
+            "REDIS_URL": "redis://cache.internal:6379/0",
+            "EMAIL_HOST": "smtp.internal",
+            "ALLOWED_HOSTS": "leakcase.example, www.leakcase.example",
+        },
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert found["engine"] == "django.db.backends.postgresql"
+    assert found["broker"] == "redis://cache.internal:6379/0"
+    assert found["email"] == "django.core.mail.backends.smtp.EmailBackend"
+    assert found["debug"] is False
+    assert found["hosts"] == ["leakcase.example", "www.leakcase.example"]
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path):
+    result = _settings_with({}, tmp_path)
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set" in result.stderr
+
+
+def test_a_bad_boolean_is_named(tmp_path):
+    result = _settings_with({"DEBUG": "maybe"}, tmp_path)
+    assert "DEBUG must be true or false" in result.stderr
