@@ -26,19 +26,15 @@ ensure_venv() {
   fi
 }
 
-ensure_chromium() {
-  local chromium="${CHROMIUM_PATH:-/usr/bin/chromium}"
-  if [ ! -x "$chromium" ]; then
-    echo "Installing Debian's chromium for the browser tests" >&2
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-  fi
-}
-
-ensure_docker_compose() {
-  # Debian's docker-compose (v1.29) validates docker-compose.yml without a Docker engine.
-  if ! command -v docker-compose >/dev/null; then
-    echo "Installing Debian's docker-compose to validate docker-compose.yml" >&2
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-      --no-install-recommends docker-compose >/dev/null
+ensure_test_tools() {
+  # Debian's chromium drives the browser tests; Debian's docker-compose (v1.29) validates
+  # docker-compose.yml without a Docker engine. One apt run for whatever is missing.
+  local missing=()
+  [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing+=(chromium)
+  command -v docker-compose >/dev/null || missing+=(docker-compose)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "Installing Debian packages for the tests: ${missing[*]}" >&2
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fi
 }
