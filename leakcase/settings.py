@@ -117,8 +117,10 @@ SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
-# Leaving for the quick-exit site must not tell it where she came from.
-SECURE_REFERRER_POLICY = "no-referrer"
+# Other sites (the quick-exit site, a platform she opens) never learn where she came from.
+# Not "no-referrer": under it Chromium sends "Origin: null" on our own form posts, which
+# Django's CSRF check rightly refuses.
+SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
@@ -145,7 +147,6 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage",
     },
 }
-MEDIA_URL = None
 
 # Uploads: refuse big files before Pillow sees them (evidence/imaging.py has the image limits).
 EVIDENCE_MAX_UPLOAD_BYTES = env_int("EVIDENCE_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)

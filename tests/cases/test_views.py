@@ -58,7 +58,7 @@ def test_pages_say_no_store_and_load_nothing_from_elsewhere(client, survivor):
     response = client.get(reverse("cases:detail", args=[case.reference]))
     assert response["Cache-Control"] == "no-store"
     assert "default-src 'self'" in response["Content-Security-Policy"]
-    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["Referrer-Policy"] == "same-origin"
     body = response.content.decode()
     for marker in ("https://fonts.", "cdn.", "googleapis", "<script>"):
         assert marker not in body

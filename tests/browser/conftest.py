@@ -1,0 +1,59 @@
+"""Browser-only fixtures: keep Chromium on the live server, and log in as a screen reader would."""
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Page, expect
+from pytest_django.live_server_helper import LiveServer
+
+LOCAL_HOSTS = {"127.0.0.1"}  # the live server; nothing else, not even "localhost"
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    """pytest-django's live server, on 127.0.0.1 rather than "localhost"."""
+    server = LiveServer("127.0.0.1")
+    yield server
+    server.stop()
+
+
+@dataclass
+class NetworkGuard:
+    blocked: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(autouse=True)
+def network(context, live_server):
+    """Abort every request that would leave the machine; tests may look at what was stopped.
+
+    The quick exit points at a real website; nothing in these tests may reach it.
+    """
+    guard = NetworkGuard()
+
+    def handle(route):
+        request = route.request
+        url = request.url
+        if urlsplit(url).hostname not in LOCAL_HOSTS and not url.startswith(("data:", "blob:")):
+            guard.blocked.append(url)
+            route.abort("blockedbyclient")
+            return
+        route.continue_()
+
+    context.route("**/*", handle)
+    return guard
+
+
+@pytest.fixture
+def log_in(live_server):
+    """Log in through the login form, as a person would."""
+
+    def log_in_(page: Page, email: str, password: str) -> None:
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.get_by_label(re.compile(r"^Email:?$")).fill(email)
+        page.get_by_label(re.compile(r"^Password:?$")).fill(password)
+        page.get_by_role("button", name="Log in").click()
+        expect(page.get_by_role("button", name="Log out")).to_be_visible()
+
+    return log_in_
