@@ -1,5 +1,10 @@
 from django import forms
 
+from accounts.models import Role, User
+from cases.models import CaseStatus, NoteVisibility, Priority
+from cases.selectors import CASELOAD_SORTS
+from takedowns.models import Platform
+
 
 class CaseOpenForm(forms.Form):
     pseudonym = forms.CharField(
@@ -14,3 +19,91 @@ class CaseOpenForm(forms.Form):
         if not value:
             raise forms.ValidationError("Please give the case a name.")
         return value
+
+
+class UrgencyFields(forms.Form):
+    involves_minor = forms.BooleanField(label="A minor is involved", required=False)
+    threats_or_extortion = forms.BooleanField(
+        label="There are threats or extortion", required=False
+    )
+
+
+class CaseOpenForCallerForm(CaseOpenForm, UrgencyFields):
+    contact_email = forms.EmailField(
+        label="Contact email",
+        help_text="Where the invitation to claim the case goes. Ask whether it is safe to use.",
+    )
+    field_order = ["pseudonym", "contact_email", "involves_minor", "threats_or_extortion"]
+
+
+class TriageForm(UrgencyFields):
+    priority = forms.ChoiceField(
+        label="Priority",
+        choices=Priority.choices,
+        help_text="A minor, threats or extortion always make a case urgent.",
+    )
+    field_order = ["priority", "involves_minor", "threats_or_extortion"]
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(label="Move the case to", choices=CaseStatus.choices)
+
+
+def assignable_staff():
+    return User.objects.filter(
+        is_active=True, role__in=(Role.CASEWORKER, Role.SUPERVISOR)
+    ).order_by("display_name", "email")
+
+
+class AssignForm(forms.Form):
+    assigned_to = forms.ModelChoiceField(
+        label="Assign to",
+        queryset=User.objects.none(),
+        required=False,
+        empty_label="Nobody (back to the queue)",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assigned_to"].queryset = assignable_staff()
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(label="Note", max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+    visibility = forms.ChoiceField(
+        label="Who can read it",
+        choices=NoteVisibility.choices,
+        initial=NoteVisibility.INTERNAL,
+        widget=forms.RadioSelect,
+    )
+
+
+class CaseloadFilterForm(forms.Form):
+    """The caseload's query string; anything unknown falls back to the default."""
+
+    status = forms.ChoiceField(
+        label="Status", required=False, choices=[("", "Any status"), *CaseStatus.choices]
+    )
+    priority = forms.ChoiceField(
+        label="Priority", required=False, choices=[("", "Any priority"), *Priority.choices]
+    )
+    platform = forms.ChoiceField(label="Platform", required=False)
+    q = forms.CharField(
+        label="Search",
+        required=False,
+        max_length=200,
+        help_text="A case reference, or part of a sighting's address or site.",
+    )
+    sort = forms.ChoiceField(
+        required=False,
+        choices=[("", "")]
+        + [(k, k) for k in CASELOAD_SORTS]
+        + [(f"-{k}", k) for k in CASELOAD_SORTS],
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["platform"].choices = [
+            ("", "Any platform"),
+            *Platform.objects.values_list("slug", "name"),
+        ]

@@ -1,3 +1,4 @@
+import datetime as dt
 import secrets
 
 from django.conf import settings
@@ -27,6 +28,19 @@ class Priority(models.TextChoices):
     URGENT = "urgent", "Urgent"
 
 
+# Our own service target, not a legal deadline: how soon after a live link is logged a
+# takedown should be on its way. Legal clocks start when the notice is sent (takedowns).
+ACTION_WINDOWS = {
+    Priority.URGENT: dt.timedelta(hours=12),
+    Priority.HIGH: dt.timedelta(hours=24),
+    Priority.NORMAL: dt.timedelta(hours=72),
+}
+
+
+def action_due_at(priority: str, logged_at: dt.datetime) -> dt.datetime:
+    return logged_at + ACTION_WINDOWS[priority]
+
+
 class Case(models.Model):
     """One survivor's takedown case: every sighting, proof and request hangs off it."""
 
@@ -53,26 +67,58 @@ class Case(models.Model):
     jurisdiction = models.CharField(
         max_length=2, blank=True, help_text="ISO 3166 country code; decides the legal routes."
     )
+    # Why a case is urgent, kept so triage can be explained and reviewed.
+    involves_minor = models.BooleanField(default=False)
+    threats_or_extortion = models.BooleanField(default=False)
     consent_to_contact_platforms = models.BooleanField(default=False)
     weekly_email = models.BooleanField(default=True)
+    # A claim link for a case opened by staff for someone without an account. Changing the
+    # nonce voids every link issued before; claiming clears it, so a link works once.
+    invitation_nonce = models.CharField(max_length=32, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Kept by cases.services.event_record, so the caseload sorts by it without a join.
+    last_activity_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [
             models.Index(fields=["survivor", "-created_at"]),
             models.Index(fields=["assigned_to", "status"]),
+            models.Index(
+                fields=["status"], name="case_unassigned", condition=models.Q(assigned_to=None)
+            ),
         ]
 
     def __str__(self):
         return self.reference
 
 
+# Where a case may go next, and only there (DESIGN.md, "The life of a case"). Reopening a
+# resolved or closed case is allowed: images come back.
+STATUS_TRANSITIONS = {
+    CaseStatus.NEW: {CaseStatus.ACTIVE, CaseStatus.CLOSED},
+    CaseStatus.ACTIVE: {CaseStatus.MONITORING, CaseStatus.RESOLVED, CaseStatus.CLOSED},
+    CaseStatus.MONITORING: {CaseStatus.ACTIVE, CaseStatus.RESOLVED},
+    CaseStatus.RESOLVED: {CaseStatus.CLOSED, CaseStatus.ACTIVE},
+    CaseStatus.CLOSED: {CaseStatus.ACTIVE},
+}
+
+
 class EventKind(models.TextChoices):
     CASE_OPENED = "case_opened", "Case opened"
     SIGHTING_LOGGED = "sighting_logged", "Sighting logged"
     EVIDENCE_ADDED = "evidence_added", "Evidence added"
+    TRIAGED = "triaged", "Priority changed"
+    STATUS_CHANGED = "status_changed", "Status changed"
+    ASSIGNED = "assigned", "Assigned"
+    NOTE_ADDED = "note_added", "Note added"
+    INVITATION_ISSUED = "invitation_issued", "Invitation issued"
+    CLAIMED = "claimed", "Claimed by the survivor"
+
+
+# Events that say something only staff may know (why a case is urgent, an internal note).
+INTERNAL_EVENT_KINDS = {EventKind.TRIAGED, EventKind.INVITATION_ISSUED}
 
 
 class CaseEvent(models.Model):
@@ -83,6 +129,8 @@ class CaseEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
     kind = models.CharField(max_length=32, choices=EventKind.choices)
+    # Hidden from the survivor's timeline: triage reasons, internal notes.
+    internal = models.BooleanField(default=False)
     # What the event is about, by model label and key, e.g. ("evidence.sighting", "<uuid>").
     target_type = models.CharField(max_length=64, blank=True)
     target_id = models.CharField(max_length=64, blank=True)
@@ -96,3 +144,29 @@ class CaseEvent(models.Model):
 
     def __str__(self):
         return f"{self.case_id} {self.kind}"
+
+
+class NoteVisibility(models.TextChoices):
+    INTERNAL = "internal", "Internal (staff only)"
+    SHARED = "shared", "Shared with the survivor"
+
+
+class CaseNote(models.Model):
+    """A note on a case. Internal notes are for staff only, on every page and in every export."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    body = models.TextField(max_length=5000)
+    visibility = models.CharField(
+        max_length=8, choices=NoteVisibility.choices, default=NoteVisibility.INTERNAL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["case", "visibility", "created_at"])]
+
+    def __str__(self):
+        return f"{self.get_visibility_display()} note on {self.case_id}"

@@ -1,11 +1,32 @@
-"""Reads about cases. case_for_user is the one authorisation check for a case and its children."""
+"""Reads about cases. case_for_user is the one authorisation check for a case and, through
+it, for every sighting, evidence file, note and takedown of the case."""
 
-from django.db.models import Count, Q, QuerySet
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import models
+from django.db.models import (
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    IntegerField,
+    Min,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Least, NullIf
 from django.http import Http404
+from django.utils import timezone
 
 from accounts.models import Role, User
-from cases.models import Case, CaseEvent
-from evidence.models import SightingStatus
+from cases.models import Case, CaseEvent, CaseNote, CaseStatus, EventKind, NoteVisibility, Priority
+from evidence.models import Sighting, SightingStatus
+from takedowns.models import WAITING_STATUSES, TakedownRequest
 
 
 def cases_visible_to(user: User) -> QuerySet[Case]:
@@ -35,10 +56,6 @@ def case_for_user(user: User, reference: str) -> Case:
         raise Http404("No such case") from None
 
 
-def case_timeline(case: Case, *, limit: int = 200) -> list[CaseEvent]:
-    return list(case.events.select_related("actor")[:limit])
-
-
 def cases_for_dashboard(user: User) -> QuerySet[Case]:
     return cases_visible_to(user).annotate(
         sighting_count=Count("sightings", distinct=True),
@@ -49,3 +66,208 @@ def cases_for_dashboard(user: User) -> QuerySet[Case]:
             "sightings", filter=Q(sightings__status=SightingStatus.REMOVED), distinct=True
         ),
     )
+
+
+# --- the caseload ---------------------------------------------------------------------
+
+CASELOAD_TABS = {
+    "mine": "Mine",
+    "unassigned": "Unassigned",
+    "overdue": "Overdue",
+    "all": "All cases",
+}
+# Sort keys offered on the caseload: name -> ordering, ascending (prefix "-" to reverse).
+CASELOAD_SORTS = {
+    "reference": "reference",
+    "priority": "priority_rank",
+    "status": "status_rank",
+    "live": "live_count",
+    "due": "next_due_at",
+    "activity": "last_activity_at",
+}
+DEFAULT_SORT = ("priority_rank", F("next_due_at").asc(nulls_last=True), "-last_activity_at")
+OPEN_STATUSES = (CaseStatus.NEW, CaseStatus.ACTIVE, CaseStatus.MONITORING)
+# Least() over NULLs differs between databases (PostgreSQL skips them, SQLite returns NULL),
+# so missing dates stand in as the far future and are turned back into NULL.
+_FAR_FUTURE = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class CaseloadQuery:
+    tab: str = "mine"
+    status: str = ""
+    priority: str = ""
+    platform: str = ""
+    q: str = ""
+    sort: str = ""
+
+
+def caseload_tabs_for(user: User) -> dict[str, str]:
+    if user.is_supervisor:
+        return CASELOAD_TABS
+    return {key: label for key, label in CASELOAD_TABS.items() if key != "all"}
+
+
+def caseload_for(user: User, query: CaseloadQuery) -> QuerySet[Case]:
+    """The rows of one caseload tab, filtered and sorted. Raises Http404 for a tab the user
+    does not have (a caseworker asking for "all")."""
+    if not user.is_support_staff:
+        raise Http404("Not staff")
+    if query.tab not in caseload_tabs_for(user):
+        raise Http404("No such tab")
+    now = timezone.now()
+    cases = _with_caseload_columns(cases_visible_to(user))
+    if query.tab == "mine":
+        cases = cases.filter(assigned_to=user, status__in=OPEN_STATUSES)
+    elif query.tab == "unassigned":
+        cases = cases.filter(assigned_to=None, status__in=OPEN_STATUSES)
+    elif query.tab == "overdue":
+        cases = cases.filter(next_due_at__lt=now)
+
+    if query.status:
+        cases = cases.filter(status=query.status)
+    if query.priority:
+        cases = cases.filter(priority=query.priority)
+    if query.platform:
+        cases = cases.filter(
+            Exists(Sighting.objects.filter(case=OuterRef("pk"), platform__slug=query.platform))
+        )
+    if query.q:
+        text = query.q.strip()
+        cases = cases.filter(
+            Q(reference__iexact=text)
+            | Q(reference__icontains=text)
+            | Exists(
+                Sighting.objects.filter(case=OuterRef("pk")).filter(
+                    Q(url__icontains=text) | Q(host__icontains=text)
+                )
+            )
+        )
+    return cases.select_related("assigned_to").order_by(*_ordering(query.sort), "pk")
+
+
+def _ordering(sort: str):
+    descending = sort.startswith("-")
+    field = CASELOAD_SORTS.get(sort.removeprefix("-"))
+    if field is None:
+        return DEFAULT_SORT
+    expression = F(field)
+    return (expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True),)
+
+
+def _with_caseload_columns(cases: QuerySet[Case]) -> QuerySet[Case]:
+    def sighting_count(status):
+        return Coalesce(
+            Subquery(
+                Sighting.objects.filter(case=OuterRef("pk"), status=status)
+                .values("case")
+                .annotate(n=Count("pk"))
+                .values("n"),
+                output_field=IntegerField(),
+            ),
+            0,
+        )
+
+    takedown_due = Subquery(
+        TakedownRequest.objects.filter(case=OuterRef("pk"), status__in=WAITING_STATUSES)
+        .values("case")
+        .annotate(due=Min("due_at"))
+        .values("due"),
+        output_field=DateTimeField(),
+    )
+    action_due = Subquery(
+        Sighting.objects.filter(
+            case=OuterRef("pk"), status=SightingStatus.LIVE, action_due_at__isnull=False
+        )
+        .values("case")
+        .annotate(due=Min("action_due_at"))
+        .values("due"),
+        output_field=DateTimeField(),
+    )
+    far = Value(_FAR_FUTURE, output_field=DateTimeField())
+    return cases.annotate(
+        live_count=sighting_count(SightingStatus.LIVE),
+        removed_count=sighting_count(SightingStatus.REMOVED),
+        next_due_at=NullIf(Least(Coalesce(takedown_due, far), Coalesce(action_due, far)), far),
+        priority_rank=models.Case(
+            When(priority=Priority.URGENT, then=0),
+            When(priority=Priority.HIGH, then=1),
+            default=2,
+            output_field=IntegerField(),
+        ),
+        status_rank=models.Case(
+            *(When(status=status, then=rank) for rank, status in enumerate(CaseStatus.values)),
+            output_field=IntegerField(),
+        ),
+    )
+
+
+def case_next_due(case: Case):
+    """The same "next due" the caseload shows, for one case page."""
+    return _with_caseload_columns(Case.objects.filter(pk=case.pk)).values_list(
+        "next_due_at", flat=True
+    )[0]
+
+
+# --- the case file -------------------------------------------------------------------
+
+
+def notes_for(user: User, case: Case) -> list[CaseNote]:
+    """Staff read every note; a survivor only the notes shared with her."""
+    notes = case.notes.select_related("author")
+    if not user.is_support_staff:
+        notes = notes.filter(visibility=NoteVisibility.SHARED)
+    return list(notes)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    event: CaseEvent
+    text: str
+
+
+def case_timeline(case: Case, user: User, *, limit: int = 200) -> list[TimelineEntry]:
+    """The case's story, newest first, in words fit for the reader: a survivor does not see
+    internal events (triage reasons, internal notes) nor staff names."""
+    events = case.events.select_related("actor")
+    for_staff = user.is_support_staff
+    if not for_staff:
+        events = events.filter(internal=False)
+    staff_names = {}
+    if for_staff:
+        ids = {
+            value.get("assigned_to")
+            for event in events[:limit]
+            if event.kind == EventKind.ASSIGNED
+            for value in (event.old_value or {}, event.new_value or {})
+        } - {None}
+        staff_names = {u.pk: str(u) for u in User.objects.filter(pk__in=ids)} if ids else {}
+    return [
+        TimelineEntry(event, _describe(event, for_staff, staff_names)) for event in events[:limit]
+    ]
+
+
+def _describe(event: CaseEvent, for_staff: bool, staff_names: dict) -> str:
+    new, old = event.new_value or {}, event.old_value or {}
+    if event.kind == EventKind.SIGHTING_LOGGED:
+        return new.get("url", "")
+    if event.kind == EventKind.STATUS_CHANGED:
+        return f"{CaseStatus(old['status']).label} → {CaseStatus(new['status']).label}"
+    if event.kind == EventKind.ASSIGNED:
+        if not for_staff:
+            return "A caseworker is on your case." if new.get("assigned_to") else ""
+        return "to " + staff_names.get(new.get("assigned_to"), "the queue")
+    if event.kind == EventKind.TRIAGED:
+        reasons = [
+            label
+            for key, label in (
+                ("involves_minor", "a minor is involved"),
+                ("threats_or_extortion", "threats or extortion"),
+            )
+            if new.get(key)
+        ]
+        text = f"{Priority(old['priority']).label} → {Priority(new['priority']).label}"
+        return f"{text} ({', '.join(reasons)})" if reasons else text
+    if event.kind == EventKind.NOTE_ADDED:
+        return NoteVisibility(new["visibility"]).label
+    return ""

@@ -1,20 +1,39 @@
 """Every write to a case goes through here, with its CaseEvent in the same transaction."""
 
-from django.db import IntegrityError, models, transaction
+import secrets
 
-from accounts.models import User
-from cases.models import Case, CaseEvent, EventKind, new_reference
+from django.core import signing
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, models, transaction
+from django.utils import timezone
+
+from accounts.models import Role, User
+from cases.models import (
+    INTERNAL_EVENT_KINDS,
+    STATUS_TRANSITIONS,
+    Case,
+    CaseEvent,
+    CaseNote,
+    CaseStatus,
+    EventKind,
+    NoteVisibility,
+    Priority,
+    action_due_at,
+    new_reference,
+)
+from evidence.models import Sighting, SightingStatus
 
 # Six characters from a 30-letter alphabet give 729 million references; a clash is rare, so
 # a few fresh draws always find a free one.
 REFERENCE_ATTEMPTS = 5
+# A claim link is read out on a helpline call or sent by email; two weeks gives a person in
+# crisis time, and a new link can always be issued.
+INVITATION_MAX_AGE = 14 * 24 * 3600
+INVITATION_SALT = "leakcase.cases.invitation"
+ASSIGNABLE_ROLES = (Role.CASEWORKER, Role.SUPERVISOR)
 
 
-def event_record(**kwargs) -> CaseEvent:
-    """Append to the case's timeline. Call it inside the transaction that made the change."""
-    event = event_build(**kwargs)
-    event.save()
-    return event
+# --- the timeline -----------------------------------------------------------------------
 
 
 def event_build(
@@ -25,12 +44,14 @@ def event_build(
     target: models.Model | None = None,
     old_value=None,
     new_value=None,
+    internal: bool | None = None,
 ) -> CaseEvent:
-    """An unsaved event, for services that write many at once with bulk_create."""
+    """An unsaved event; events_record saves a batch of them."""
     return CaseEvent(
         case=case,
         actor=actor,
         kind=kind,
+        internal=kind in INTERNAL_EVENT_KINDS if internal is None else internal,
         target_type=target._meta.label_lower if target is not None else "",
         target_id=str(target.pk) if target is not None else "",
         old_value=old_value,
@@ -38,17 +59,63 @@ def event_build(
     )
 
 
+def events_record(case: Case, events: list[CaseEvent]) -> list[CaseEvent]:
+    """Append to the case's timeline and mark the case active now. Call it inside the
+    transaction that made the change."""
+    saved = CaseEvent.objects.bulk_create(events)
+    now = timezone.now()
+    Case.objects.filter(pk=case.pk).update(last_activity_at=now)
+    case.last_activity_at = now
+    return saved
+
+
+def event_record(**kwargs) -> CaseEvent:
+    return events_record(kwargs["case"], [event_build(**kwargs)])[0]
+
+
+# --- opening and claiming ----------------------------------------------------------------
+
+
 def case_open(*, survivor: User, pseudonym: str, acting_user: User) -> Case:
     """A survivor opens her own case. The pseudonym is all we need to start."""
+    return _case_create(
+        acting_user=acting_user,
+        survivor=survivor,
+        contact_email=survivor.email,
+        pseudonym=pseudonym.strip(),
+    )
+
+
+def case_open_for_caller(
+    *,
+    pseudonym: str,
+    contact_email: str,
+    acting_user: User,
+    involves_minor: bool = False,
+    threats_or_extortion: bool = False,
+) -> Case:
+    """Staff open a case for someone without an account (a helpline call). The case is
+    theirs to work; the survivor can claim it later with an invitation link."""
+    _require_staff(acting_user)
+    urgent = involves_minor or threats_or_extortion
+    return _case_create(
+        acting_user=acting_user,
+        survivor=None,
+        contact_email=contact_email.strip().lower(),
+        pseudonym=pseudonym.strip(),
+        assigned_to=acting_user,
+        status=CaseStatus.ACTIVE,
+        involves_minor=involves_minor,
+        threats_or_extortion=threats_or_extortion,
+        priority=Priority.URGENT if urgent else Priority.NORMAL,
+    )
+
+
+def _case_create(*, acting_user: User, **fields) -> Case:
     for attempt in range(REFERENCE_ATTEMPTS):
         try:
             with transaction.atomic():
-                case = Case.objects.create(
-                    reference=new_reference(),
-                    survivor=survivor,
-                    contact_email=survivor.email,
-                    pseudonym=pseudonym.strip(),
-                )
+                case = Case.objects.create(reference=new_reference(), **fields)
                 event_record(
                     case=case,
                     actor=acting_user,
@@ -61,3 +128,247 @@ def case_open(*, survivor: User, pseudonym: str, acting_user: User) -> Case:
             if attempt == REFERENCE_ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
+
+
+def invitation_issue(*, case: Case, acting_user: User) -> str:
+    """A signed, expiring token that lets the survivor claim this case. Issuing a new one
+    voids the old ones."""
+    _require_staff(acting_user)
+    if case.survivor_id is not None:
+        raise ValidationError("This case already belongs to a survivor's account.")
+    with transaction.atomic():
+        case.invitation_nonce = secrets.token_urlsafe(16)
+        case.save(update_fields=["invitation_nonce", "updated_at"])
+        event_record(case=case, actor=acting_user, kind=EventKind.INVITATION_ISSUED, target=case)
+    return signing.dumps(
+        {"case": case.reference, "nonce": case.invitation_nonce}, salt=INVITATION_SALT
+    )
+
+
+class InvitationInvalid(Exception):
+    """The link is expired, used, replaced or altered; str(error) says which, kindly."""
+
+
+def invitation_case(token: str) -> Case:
+    """The unclaimed case a token points at, or InvitationInvalid."""
+    try:
+        data = signing.loads(token, salt=INVITATION_SALT, max_age=INVITATION_MAX_AGE)
+    except signing.SignatureExpired as exc:
+        raise InvitationInvalid(
+            "This link has expired. Please ask the helpline for a new one."
+        ) from exc
+    except signing.BadSignature as exc:
+        raise InvitationInvalid(
+            "This link is not valid. Please check it was copied whole."
+        ) from exc
+    case = Case.objects.filter(reference=data.get("case"), survivor=None).first()
+    if case is None or not case.invitation_nonce or case.invitation_nonce != data.get("nonce"):
+        raise InvitationInvalid("This link has already been used or was replaced by a newer one.")
+    return case
+
+
+def invitation_claim(*, token: str, user: User) -> Case:
+    if user.role != Role.SURVIVOR:
+        raise PermissionDenied("Staff accounts cannot claim a case.")
+    with transaction.atomic():
+        case = invitation_case(token)
+        # Only the first claim wins, even if two people open the link at once.
+        claimed = Case.objects.filter(
+            pk=case.pk, survivor=None, invitation_nonce=case.invitation_nonce
+        ).update(survivor=user, invitation_nonce="", updated_at=timezone.now())
+        if claimed != 1:
+            raise InvitationInvalid("This link has already been used.")
+        case.refresh_from_db()
+        event_record(case=case, actor=user, kind=EventKind.CLAIMED, target=case)
+    return case
+
+
+# --- triage ---------------------------------------------------------------------------
+
+
+def case_triage(
+    *,
+    case: Case,
+    priority: str,
+    involves_minor: bool,
+    threats_or_extortion: bool,
+    acting_user: User,
+) -> Case:
+    """Set the priority and its reasons. A minor, threats or extortion make a case urgent
+    whatever priority was asked for. Live links get the tighter action window."""
+    _require_staff(acting_user)
+    if priority not in Priority.values:
+        raise ValidationError({"priority": f"{priority!r} is not a priority."})
+    if involves_minor or threats_or_extortion:
+        priority = Priority.URGENT
+    old = _triage_values(case)
+    new = {
+        "priority": priority,
+        "involves_minor": involves_minor,
+        "threats_or_extortion": threats_or_extortion,
+    }
+    if old == new:
+        return case
+    with transaction.atomic():
+        case.priority = priority
+        case.involves_minor = involves_minor
+        case.threats_or_extortion = threats_or_extortion
+        case.save(update_fields=[*new, "updated_at"])
+        _tighten_action_windows(case)
+        event_record(
+            case=case,
+            actor=acting_user,
+            kind=EventKind.TRIAGED,
+            target=case,
+            old_value=old,
+            new_value=new,
+        )
+    return case
+
+
+def _triage_values(case: Case) -> dict:
+    return {
+        "priority": case.priority,
+        "involves_minor": case.involves_minor,
+        "threats_or_extortion": case.threats_or_extortion,
+    }
+
+
+def _tighten_action_windows(case: Case) -> None:
+    # Only ever earlier: lowering a priority does not push back a promise already made.
+    pending = Sighting.objects.filter(
+        case=case, status=SightingStatus.LIVE, action_due_at__isnull=False
+    )
+    changed = []
+    for sighting in pending:
+        due = action_due_at(case.priority, sighting.created_at)
+        if due < sighting.action_due_at:
+            sighting.action_due_at = due
+            changed.append(sighting)
+    Sighting.objects.bulk_update(changed, ["action_due_at"])
+
+
+def case_change_status(*, case: Case, to: str, acting_user: User) -> Case:
+    """Move a case along its lifecycle; a move the lifecycle does not allow is refused with
+    the moves that are allowed."""
+    _require_staff(acting_user)
+    if to not in CaseStatus.values:
+        raise ValidationError({"status": f"{to!r} is not a case status."})
+    current = CaseStatus(case.status)
+    allowed = STATUS_TRANSITIONS[current]
+    if to not in allowed:
+        names = " or ".join(sorted(CaseStatus(s).label for s in allowed))
+        raise ValidationError(
+            {
+                "status": f"A {current.label.lower()} case can go to {names}, "
+                f"not to {CaseStatus(to).label}."
+            }
+        )
+    with transaction.atomic():
+        updated = Case.objects.filter(pk=case.pk, status=current).update(
+            status=to, updated_at=timezone.now()
+        )
+        if updated != 1:
+            raise ValidationError({"status": "Someone changed this case a moment ago; reload it."})
+        case.status = to
+        event_record(
+            case=case,
+            actor=acting_user,
+            kind=EventKind.STATUS_CHANGED,
+            target=case,
+            old_value={"status": current.value},
+            new_value={"status": to},
+        )
+    return case
+
+
+# --- assignment ----------------------------------------------------------------------
+
+
+def case_assign(*, case: Case, to: User | None, acting_user: User) -> Case:
+    """Caseworkers take unassigned cases for themselves and may hand their own back to the
+    queue; supervisors assign any case to any caseworker or supervisor, or to nobody."""
+    _require_staff(acting_user)
+    _check_assignee(to)
+    if not acting_user.is_supervisor:
+        taking = to == acting_user and case.assigned_to_id is None
+        releasing = to is None and case.assigned_to_id == acting_user.pk
+        if not (taking or releasing):
+            raise PermissionDenied("Only a supervisor can reassign a case.")
+    old = case.assigned_to_id
+    if old == (to.pk if to else None):
+        return case
+    with transaction.atomic():
+        # Conditional on what we saw: two people taking the same case cannot both win.
+        updated = Case.objects.filter(pk=case.pk, assigned_to_id=old).update(
+            assigned_to=to, updated_at=timezone.now()
+        )
+        if updated != 1:
+            raise ValidationError("Someone else assigned this case a moment ago.")
+        case.assigned_to = to
+        if to is not None and case.status == CaseStatus.NEW:
+            # Someone is working on it now.
+            Case.objects.filter(pk=case.pk).update(status=CaseStatus.ACTIVE)
+            case.status = CaseStatus.ACTIVE
+        event_record(
+            case=case,
+            actor=acting_user,
+            kind=EventKind.ASSIGNED,
+            target=case,
+            old_value={"assigned_to": old},
+            new_value={"assigned_to": to.pk if to else None},
+        )
+    return case
+
+
+def cases_assign_from_queue(
+    *, references: list[str], to: User, acting_user: User
+) -> tuple[list[Case], list[str]]:
+    """Assign several unassigned cases at once. Returns the cases assigned and the
+    references that were not (already taken, or not in the queue)."""
+    assigned, skipped = [], []
+    for case in Case.objects.filter(reference__in=references, assigned_to=None):
+        try:
+            assigned.append(case_assign(case=case, to=to, acting_user=acting_user))
+        except ValidationError:
+            skipped.append(case.reference)
+    found = {case.reference for case in assigned} | set(skipped)
+    skipped.extend(ref for ref in references if ref not in found)
+    return assigned, skipped
+
+
+def _check_assignee(to: User | None) -> None:
+    if to is not None and (not to.is_active or to.role not in ASSIGNABLE_ROLES):
+        raise ValidationError(
+            {"assigned_to": "Cases can only be assigned to an active caseworker or supervisor."}
+        )
+
+
+# --- notes ------------------------------------------------------------------------------
+
+
+def note_add(*, case: Case, body: str, visibility: str, acting_user: User) -> CaseNote:
+    _require_staff(acting_user)
+    body = body.strip()
+    if not body:
+        raise ValidationError({"body": "The note is empty."})
+    if visibility not in NoteVisibility.values:
+        raise ValidationError({"visibility": "Choose who can read the note."})
+    with transaction.atomic():
+        note = CaseNote.objects.create(
+            case=case, author=acting_user, body=body, visibility=visibility
+        )
+        event_record(
+            case=case,
+            actor=acting_user,
+            kind=EventKind.NOTE_ADDED,
+            target=note,
+            new_value={"visibility": visibility},
+            internal=visibility == NoteVisibility.INTERNAL,
+        )
+    return note
+
+
+def _require_staff(user: User) -> None:
+    if not user.is_support_staff:
+        raise PermissionDenied("Only support staff can do this.")

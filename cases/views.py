@@ -1,23 +1,59 @@
+import logging
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cases import selectors, services
-from cases.forms import CaseOpenForm
+from cases.forms import (
+    AssignForm,
+    CaseloadFilterForm,
+    CaseOpenForCallerForm,
+    CaseOpenForm,
+    NoteForm,
+    StatusForm,
+    TriageForm,
+)
 from evidence.forms import EvidenceUploadForm, PasteSightingsForm, SightingForm
 from evidence.selectors import case_evidence, case_sightings
+from leakcase.emails import make_message
+
+log = logging.getLogger(__name__)
+CASELOAD_PAGE_SIZE = 25
 
 
 def home(request):
     if request.user.is_authenticated:
+        if request.user.is_support_staff:
+            return redirect("cases:caseload")
         return redirect("cases:list")
     return render(request, "home.html")
 
 
+def staff_required(view):
+    """Staff pages are 404 to everyone else: their existence is nobody else's business."""
+
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_support_staff:
+            raise Http404("Not found")
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
 @login_required
+@require_GET
 def case_list(request):
+    if request.user.is_support_staff:
+        return redirect("cases:caseload")
     cases = selectors.cases_for_dashboard(request.user)
     return render(request, "cases/case_list.html", {"cases": cases})
 
@@ -25,8 +61,8 @@ def case_list(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def case_open(request):
-    if not request.user.is_survivor:
-        raise PermissionDenied("Staff open cases for callers from the caseload.")
+    if request.user.is_support_staff:
+        return redirect("cases:open_for_caller")
     form = CaseOpenForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         case = services.case_open(
@@ -41,7 +77,99 @@ def case_open(request):
     )
 
 
+# --- staff: the caseload -----------------------------------------------------------------
+
+
+@staff_required
+@require_GET
+def caseload(request):
+    tabs = selectors.caseload_tabs_for(request.user)
+    tab = request.GET.get("tab") or "mine"
+    form = CaseloadFilterForm(request.GET)
+    filters = form.cleaned_data if form.is_valid() else {}
+    query = selectors.CaseloadQuery(
+        tab=tab,
+        status=filters.get("status", ""),
+        priority=filters.get("priority", ""),
+        platform=filters.get("platform", ""),
+        q=filters.get("q", ""),
+        sort=filters.get("sort", ""),
+    )
+    cases = selectors.caseload_for(request.user, query)
+    page = Paginator(cases, CASELOAD_PAGE_SIZE).get_page(request.GET.get("page"))
+    params = request.GET.copy()
+    params.pop("page", None)
+    sort_params = params.copy()
+    sort_params.pop("sort", None)
+    return render(
+        request,
+        "cases/caseload.html",
+        {
+            "tabs": tabs,
+            "query": query,
+            "form": form,
+            "page": page,
+            "query_string": params.urlencode(),
+            "sort_base": sort_params.urlencode(),
+            "assign_form": AssignForm() if request.user.is_supervisor else None,
+        },
+    )
+
+
+@staff_required
+@require_POST
+def caseload_assign(request):
+    """Take (or, for supervisors, give) several cases from the unassigned queue at once."""
+    references = request.POST.getlist("case")
+    to = request.user
+    if request.user.is_supervisor and request.POST.get("assigned_to"):
+        form = AssignForm(request.POST)
+        if not form.is_valid() or form.cleaned_data["assigned_to"] is None:
+            messages.error(request, "Choose a caseworker or supervisor to assign the cases to.")
+            return redirect(f"{reverse('cases:caseload')}?tab=unassigned")
+        to = form.cleaned_data["assigned_to"]
+    if not references:
+        messages.error(request, "Tick at least one case to assign.")
+        return redirect(f"{reverse('cases:caseload')}?tab=unassigned")
+    visible = selectors.cases_visible_to(request.user).filter(reference__in=references)
+    assigned, skipped = services.cases_assign_from_queue(
+        references=list(visible.values_list("reference", flat=True)),
+        to=to,
+        acting_user=request.user,
+    )
+    skipped += [ref for ref in references if ref not in {c.reference for c in assigned}]
+    if assigned:
+        who = "you" if to == request.user else str(to)
+        messages.success(request, f"{len(assigned)} case(s) assigned to {who}.")
+    if set(skipped):
+        messages.error(
+            request,
+            "Not assigned (already taken or not in the queue): " + ", ".join(sorted(set(skipped))),
+        )
+    return redirect(f"{reverse('cases:caseload')}?tab=unassigned")
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def case_open_for_caller(request):
+    form = CaseOpenForCallerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        case = services.case_open_for_caller(acting_user=request.user, **form.cleaned_data)
+        _send_invitation(request, case)
+        return redirect("cases:detail", reference=case.reference)
+    return render(
+        request,
+        "cases/case_open_for_caller.html",
+        {"form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+# --- the case file -------------------------------------------------------------------------
+
+
 @login_required
+@require_GET
 def case_detail(request, reference):
     case = selectors.case_for_user(request.user, reference)
     return render_case_page(request, case)
@@ -49,15 +177,170 @@ def case_detail(request, reference):
 
 def render_case_page(request, case, *, status=200, **forms_and_results):
     """The case page, with any bound forms or results a POST view hands back."""
+    user = request.user
     sightings = list(case_sightings(case))
     context = {
         "case": case,
         "sightings": sightings,
         "evidence_files": list(case_evidence(case)),
-        "timeline": selectors.case_timeline(case),
+        "notes": selectors.notes_for(user, case),
+        "timeline": selectors.case_timeline(case, user),
         "sighting_form": SightingForm(),
         "paste_form": PasteSightingsForm(),
         "upload_form": EvidenceUploadForm(sightings=sightings),
-        **forms_and_results,
     }
+    if user.is_support_staff:
+        context.update(
+            next_due_at=selectors.case_next_due(case),
+            triage_form=TriageForm(
+                initial={
+                    "priority": case.priority,
+                    "involves_minor": case.involves_minor,
+                    "threats_or_extortion": case.threats_or_extortion,
+                }
+            ),
+            status_form=StatusForm(initial={"status": case.status}),
+            assign_form=AssignForm(initial={"assigned_to": case.assigned_to_id})
+            if user.is_supervisor
+            else None,
+            note_form=NoteForm(),
+        )
+    context.update(forms_and_results)
     return render(request, "cases/case_detail.html", context, status=status)
+
+
+def _staff_case(request, reference):
+    if not request.user.is_support_staff:
+        raise Http404("Not found")
+    return selectors.case_for_user(request.user, reference)
+
+
+def _form_errors_to(form, error: ValidationError):
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+@login_required
+@require_POST
+def case_triage(request, reference):
+    case = _staff_case(request, reference)
+    form = TriageForm(request.POST)
+    if form.is_valid():
+        services.case_triage(case=case, acting_user=request.user, **form.cleaned_data)
+        messages.success(request, f"Priority is {case.get_priority_display().lower()}.")
+        return redirect("cases:detail", reference=case.reference)
+    return render_case_page(request, case, status=400, triage_form=form)
+
+
+@login_required
+@require_POST
+def case_status(request, reference):
+    case = _staff_case(request, reference)
+    form = StatusForm(request.POST)
+    if form.is_valid():
+        try:
+            services.case_change_status(
+                case=case, to=form.cleaned_data["status"], acting_user=request.user
+            )
+        except ValidationError as error:
+            _form_errors_to(form, error)
+        else:
+            messages.success(request, f"The case is now {case.get_status_display().lower()}.")
+            return redirect("cases:detail", reference=case.reference)
+    return render_case_page(request, case, status=400, status_form=form)
+
+
+@login_required
+@require_POST
+def case_assign(request, reference):
+    """action=take (to me), release (back to the queue), or a supervisor's assigned_to."""
+    case = _staff_case(request, reference)
+    action = request.POST.get("action")
+    form = AssignForm(request.POST)
+    if action == "take":
+        to = request.user
+    elif action == "release":
+        to = None
+    elif request.user.is_supervisor and form.is_valid():
+        to = form.cleaned_data["assigned_to"]
+    else:
+        return render_case_page(request, case, status=400, assign_form=form)
+    try:
+        services.case_assign(case=case, to=to, acting_user=request.user)
+    except (ValidationError, PermissionDenied) as error:
+        text = " ".join(getattr(error, "messages", [str(error)]))
+        messages.error(request, text)
+        return redirect("cases:detail", reference=case.reference)
+    if to is None:
+        messages.success(request, "The case is back in the unassigned queue.")
+    else:
+        who = "you" if to == request.user else str(to)
+        messages.success(request, f"The case is assigned to {who}.")
+    return redirect("cases:detail", reference=case.reference)
+
+
+@login_required
+@require_POST
+def note_add(request, reference):
+    case = _staff_case(request, reference)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        services.note_add(case=case, acting_user=request.user, **form.cleaned_data)
+        messages.success(request, "The note is saved.")
+        return redirect(f"{reverse('cases:detail', args=[case.reference])}#notes")
+    return render_case_page(request, case, status=400, note_form=form)
+
+
+@login_required
+@require_POST
+def invitation_issue(request, reference):
+    case = _staff_case(request, reference)
+    if case.survivor_id is not None:
+        messages.error(request, "This case already belongs to a survivor's account.")
+    else:
+        _send_invitation(request, case)
+    return redirect("cases:detail", reference=case.reference)
+
+
+def _send_invitation(request, case):
+    token = services.invitation_issue(case=case, acting_user=request.user)
+    link = request.build_absolute_uri(reverse("cases:claim", args=[token]))
+    try:
+        make_message("invitation", {"link": link}, to=case.contact_email).send()
+    except Exception:
+        log.exception("invitation email for case %s failed", case.pk)
+        messages.error(request, "The invitation email could not be sent; give her the link.")
+    else:
+        messages.success(request, f"An invitation was sent to {case.contact_email}.")
+    messages.info(request, f"Claim link (works once, for 14 days): {link}")
+
+
+# --- the survivor claims a case opened for her ------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_claim(request, token):
+    try:
+        case = services.invitation_case(token)
+    except services.InvitationInvalid as error:
+        return render(request, "cases/claim.html", {"error": str(error)}, status=400)
+    if not request.user.is_authenticated:
+        return render(request, "cases/claim.html", {"case": case, "next": request.path})
+    if request.user.is_support_staff:
+        return render(
+            request,
+            "cases/claim.html",
+            {"error": "Staff accounts cannot claim a case. Log out first."},
+            status=400,
+        )
+    if request.method == "POST":
+        try:
+            case = services.invitation_claim(token=token, user=request.user)
+        except services.InvitationInvalid as error:
+            return render(request, "cases/claim.html", {"error": str(error)}, status=400)
+        messages.success(request, "The case is now in your account.")
+        return redirect("cases:detail", reference=case.reference)
+    return render(request, "cases/claim.html", {"case": case, "next": request.path})

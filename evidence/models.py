@@ -33,6 +33,9 @@ class Sighting(models.Model):
     status = models.CharField(
         max_length=16, choices=SightingStatus.choices, default=SightingStatus.LIVE
     )
+    # When a takedown should have gone out for this live link (our service target, set from the
+    # case's priority); cleared once a takedown covers it. Past it, the case is overdue.
+    action_due_at = models.DateTimeField(null=True, blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)
     next_check_at = models.DateTimeField(null=True, blank=True)
     removed_verified_at = models.DateTimeField(null=True, blank=True)
@@ -52,6 +55,11 @@ class Sighting(models.Model):
         ]
         indexes = [
             models.Index(fields=["case", "status"]),
+            models.Index(
+                fields=["action_due_at"],
+                name="sighting_action_due",
+                condition=models.Q(status="live", action_due_at__isnull=False),
+            ),
             models.Index(
                 fields=["next_check_at"],
                 name="sighting_due_check",

@@ -1,7 +1,7 @@
 """Reads for sightings and evidence. Children are always fetched through a case the user may
 see (cases.selectors.case_for_user), so a guessed id on someone else's case is a 404."""
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
@@ -25,7 +25,10 @@ def evidence_for_user(user: User, reference: str, evidence_id) -> EvidenceFile:
 
 
 def case_sightings(case: Case) -> QuerySet[Sighting]:
-    return case.sightings.select_related("platform").order_by("created_at")
+    # Grouped by platform on the case page: one takedown goes to each platform.
+    return case.sightings.select_related("platform").order_by(
+        F("platform__name").asc(nulls_last=True), "created_at"
+    )
 
 
 def case_evidence(case: Case) -> QuerySet[EvidenceFile]:

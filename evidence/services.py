@@ -13,8 +13,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from cases.models import Case, CaseEvent, EventKind
-from cases.services import event_build, event_record
+from cases.models import Case, EventKind, action_due_at
+from cases.services import event_build, event_record, events_record
 from evidence.imaging import ImageRejected, process_upload, too_big_message
 from evidence.models import AccessAction, EvidenceAccess, EvidenceFile, Sighting
 from evidence.sighting_urls import InvalidSightingUrl, normalise_url
@@ -130,23 +130,27 @@ def _insert_sightings(case, items, platforms, now, acting_user) -> list[Sighting
                 first_seen_on=first_seen_on,
                 logged_by=acting_user,
                 next_check_at=now,  # the first recheck is due at once
+                action_due_at=action_due_at(case.priority, now),
             )
             for url, note, first_seen_on in items
         ]
     )
-    CaseEvent.objects.bulk_create(
-        event_build(
-            case=case,
-            actor=acting_user,
-            kind=EventKind.SIGHTING_LOGGED,
-            target=sighting,
-            new_value={
-                "url": sighting.url,
-                "platform": sighting.platform.name if sighting.platform else None,
-                "status": sighting.status,
-            },
-        )
-        for sighting in sightings
+    events_record(
+        case,
+        [
+            event_build(
+                case=case,
+                actor=acting_user,
+                kind=EventKind.SIGHTING_LOGGED,
+                target=sighting,
+                new_value={
+                    "url": sighting.url,
+                    "platform": sighting.platform.name if sighting.platform else None,
+                    "status": sighting.status,
+                },
+            )
+            for sighting in sightings
+        ],
     )
     return sightings
 

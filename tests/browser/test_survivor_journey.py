@@ -145,12 +145,17 @@ def test_new_survivor_signs_up_opens_case_logs_sightings_and_evidence(page: Page
     expect(problems.nth(1)).to_contain_text("Same address as line 1.")
 
     expect(page.get_by_role("heading", name="Sightings (3)")).to_be_visible()
-    table = page.get_by_role("table", name="Links where the images were seen")
-    rows = table.locator("tbody").get_by_role("row")
+    # One table per platform: a takedown goes to each platform.
+    sightings = page.get_by_role("region", name="Sightings (3)")
+    rows = sightings.get_by_role("table").locator("tbody").get_by_role("row")
     expect(rows).to_have_count(3)
-    x_row = rows.filter(has=page.get_by_role("link", name="https://x.com/a/status/1", exact=True))
-    expect(x_row.get_by_role("cell", name="X (Twitter)", exact=True)).to_be_visible()
-    for address in ("https://www.reddit.com/r/x/comments/abc/", "https://imgur.com/gallery/abc"):
+    x_table = page.get_by_role("table", name="X (Twitter) (1)")
+    expect(x_table.get_by_role("link", name="https://x.com/a/status/1", exact=True)).to_be_visible()
+    for platform, address in (
+        ("Reddit (1)", "https://www.reddit.com/r/x/comments/abc/"),
+        ("Imgur (1)", "https://imgur.com/gallery/abc"),
+    ):
+        table = page.get_by_role("table", name=platform)
         expect(table.get_by_role("link", name=address, exact=True)).to_be_visible()
     assert case.sightings.count() == 3
     shot(page, "case-desktop")

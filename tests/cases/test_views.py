@@ -30,9 +30,9 @@ def test_a_case_needs_a_sensible_name(client, survivor, pseudonym):
     assert not Case.objects.exists()
 
 
-def test_staff_do_not_open_cases_as_survivors(client, caseworker):
+def test_staff_are_sent_to_open_a_case_for_a_caller(client, caseworker):
     client.force_login(caseworker)
-    assert client.get(reverse("cases:open")).status_code == 403
+    assert client.get(reverse("cases:open"))["Location"] == reverse("cases:open_for_caller")
 
 
 def test_case_list_shows_only_her_cases(client, survivor, other_survivor):
