@@ -129,6 +129,7 @@ def _insert_sightings(case, items, platforms, now, acting_user) -> list[Sighting
                 note=note,
                 first_seen_on=first_seen_on,
                 logged_by=acting_user,
+                created_at=now,
                 next_check_at=now,  # the first recheck is due at once
                 action_due_at=action_due_at(case.priority, now),
             )

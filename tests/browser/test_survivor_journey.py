@@ -150,7 +150,9 @@ def test_new_survivor_signs_up_opens_case_logs_sightings_and_evidence(page: Page
     rows = sightings.get_by_role("table").locator("tbody").get_by_role("row")
     expect(rows).to_have_count(3)
     x_table = page.get_by_role("table", name="X (Twitter) (1)")
-    expect(x_table.get_by_role("link", name="https://x.com/a/status/1", exact=True)).to_be_visible()
+    expect(
+        x_table.get_by_role("link", name="https://x.com/a/status/1", exact=True)
+    ).to_be_visible()
     for platform, address in (
         ("Reddit (1)", "https://www.reddit.com/r/x/comments/abc/"),
         ("Imgur (1)", "https://imgur.com/gallery/abc"),

@@ -1,12 +1,24 @@
+import datetime as dt
+
 import pytest
+import time_machine
 from django.contrib.auth.models import AnonymousUser
 from django.http import Http404
+from django.utils import timezone
 
 from cases.models import Case
-from cases.selectors import case_for_user, cases_for_dashboard, cases_visible_to
-from cases.services import case_open
-from evidence.models import SightingStatus
-from evidence.services import sightings_log_pasted
+from cases.selectors import (
+    CaseloadQuery,
+    case_for_user,
+    case_timeline,
+    caseload_for,
+    cases_for_dashboard,
+    cases_visible_to,
+)
+from cases.services import case_assign, case_open, case_triage, note_add
+from evidence.models import Sighting, SightingStatus
+from evidence.services import sighting_log, sightings_log_pasted
+from takedowns.models import TakedownRequest
 
 
 @pytest.fixture
@@ -52,3 +64,138 @@ def test_dashboard_counts_sightings_by_status(cases, survivor):
     case.sightings.filter(url="https://x.com/3").update(status=SightingStatus.REMOVED)
     row = cases_for_dashboard(survivor).get()
     assert (row.sighting_count, row.live_count, row.removed_count) == (3, 2, 1)
+
+
+# --- the caseload ---------------------------------------------------------------------
+
+
+def _refs(user, **query):
+    return [c.reference for c in caseload_for(user, CaseloadQuery(**query))]
+
+
+@pytest.fixture
+def queue(survivor, other_survivor, caseworker, other_caseworker):
+    """Five cases: two unassigned, one for each caseworker, one closed and unassigned."""
+
+    def make(who, name):
+        return case_open(survivor=who, pseudonym=name, acting_user=who)
+
+    cases = {
+        name: make(survivor if n % 2 else other_survivor, name) for n, name in enumerate("ABCDE")
+    }
+    case_assign(case=cases["C"], to=caseworker, acting_user=caseworker)
+    case_assign(case=cases["D"], to=other_caseworker, acting_user=other_caseworker)
+    Case.objects.filter(pk=cases["E"].pk).update(status="closed")
+    return cases
+
+
+def test_caseload_tabs(queue, caseworker, supervisor):
+    ref = {name: c.reference for name, c in queue.items()}
+    assert _refs(caseworker, tab="mine") == [ref["C"]]
+    assert set(_refs(caseworker, tab="unassigned")) == {ref["A"], ref["B"]}
+    assert set(_refs(supervisor, tab="all")) == set(ref.values())
+    assert _refs(supervisor, tab="mine") == []
+
+
+def test_caseworkers_have_no_all_tab_and_survivors_no_caseload(queue, caseworker, survivor):
+    with pytest.raises(Http404):
+        caseload_for(caseworker, CaseloadQuery(tab="all"))
+    with pytest.raises(Http404):
+        caseload_for(survivor, CaseloadQuery(tab="mine"))
+
+
+def test_overdue_is_a_waiting_takedown_past_due_or_a_live_link_past_its_action_time(
+    queue, caseworker, survivor
+):
+    now = timezone.now()
+    a, b = queue["A"], queue["B"]
+    TakedownRequest.objects.create(
+        case=a,
+        status="sent",
+        sent_at=now - dt.timedelta(days=3),
+        due_at=now - dt.timedelta(hours=1),
+    )
+    TakedownRequest.objects.create(case=b, status="removed", due_at=now - dt.timedelta(days=1))
+    assert _refs(caseworker, tab="overdue") == [a.reference]
+
+    sighting_log(case=b, url="https://x.com/late", acting_user=b.survivor)
+    Sighting.objects.filter(case=b).update(action_due_at=now - dt.timedelta(minutes=5))
+    assert set(_refs(caseworker, tab="overdue")) == {a.reference, b.reference}
+
+
+def test_next_due_is_the_earliest_of_takedowns_and_live_links(queue, supervisor):
+    a = queue["A"]
+    soon, later = timezone.now() + dt.timedelta(hours=2), timezone.now() + dt.timedelta(hours=30)
+    TakedownRequest.objects.create(case=a, status="acknowledged", due_at=later)
+    sighting_log(case=a, url="https://x.com/1", acting_user=a.survivor)
+    Sighting.objects.filter(case=a).update(action_due_at=soon)
+    row = caseload_for(supervisor, CaseloadQuery(tab="all", q=a.reference)).get()
+    assert row.next_due_at == soon
+    assert row.live_count == 1 and row.removed_count == 0
+
+
+def test_filters_and_search(queue, supervisor):
+    a, b = queue["A"], queue["B"]
+    sightings_log_pasted(case=a, text="https://x.com/someone/status/9", acting_user=a.survivor)
+    sightings_log_pasted(case=b, text="https://files.locker.example/abc", acting_user=b.survivor)
+    case_triage(
+        case=b,
+        priority="urgent",
+        involves_minor=True,
+        threats_or_extortion=False,
+        acting_user=supervisor,
+    )
+    assert _refs(supervisor, tab="all", platform="x-twitter") == [a.reference]
+    assert _refs(supervisor, tab="all", priority="urgent") == [b.reference]
+    assert _refs(supervisor, tab="all", status="closed") == [queue["E"].reference]
+    assert _refs(supervisor, tab="all", q="locker.example") == [b.reference]
+    assert _refs(supervisor, tab="all", q="status/9") == [a.reference]
+    assert _refs(supervisor, tab="all", q=a.reference.lower()) == [a.reference]
+    assert _refs(supervisor, tab="all", q="nothing-matches") == []
+
+
+def test_sorting(queue, supervisor):
+    with time_machine.travel(timezone.now() + dt.timedelta(hours=1)):
+        case_triage(
+            case=queue["B"],
+            priority="high",
+            involves_minor=False,
+            threats_or_extortion=False,
+            acting_user=supervisor,
+        )
+    refs = {name: c.reference for name, c in queue.items()}
+    by_ref = _refs(supervisor, tab="all", sort="reference")
+    assert by_ref == sorted(by_ref)
+    assert _refs(supervisor, tab="all", sort="-reference") == by_ref[::-1]
+    assert _refs(supervisor, tab="all", sort="priority")[0] == refs["B"]
+    assert _refs(supervisor, tab="all", sort="-activity")[0] == refs["B"]
+    # An unknown sort key falls back to the default order instead of failing.
+    assert set(_refs(supervisor, tab="all", sort="-password")) == set(refs.values())
+
+
+def test_survivor_timeline_hides_internal_events_and_staff_names(case, survivor, caseworker):
+    case_assign(case=case, to=caseworker, acting_user=caseworker)
+    case_triage(
+        case=case,
+        priority="urgent",
+        involves_minor=True,
+        threats_or_extortion=False,
+        acting_user=caseworker,
+    )
+    note_add(case=case, body="secret", visibility="internal", acting_user=caseworker)
+    note_add(case=case, body="hello", visibility="shared", acting_user=caseworker)
+    hers = case_timeline(case, survivor)
+    # The shared note's event, the assignment (without a name), the opening.
+    assert [e.event.kind for e in hers] == ["note_added", "assigned", "case_opened"]
+    assert hers[1].text == "A caseworker is on your case."
+    assert all("Casey" not in e.text and "minor" not in e.text for e in hers)
+    staff = case_timeline(case, caseworker)
+    assert [e.event.kind for e in staff] == [
+        "note_added",
+        "note_added",
+        "triaged",
+        "assigned",
+        "case_opened",
+    ]
+    assert staff[2].text == "Normal → Urgent (a minor is involved)"
+    assert staff[3].text == "to Casey"

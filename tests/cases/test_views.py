@@ -1,8 +1,9 @@
 import pytest
 from django.urls import reverse
 
-from cases.models import Case
-from cases.services import case_open
+from cases.models import Case, CaseNote
+from cases.services import case_assign, case_open, note_add
+from evidence.services import evidence_add, sightings_log_pasted
 
 
 def test_home_invites_visitors_and_sends_members_to_their_cases(client, survivor):
@@ -63,3 +64,176 @@ def test_pages_say_no_store_and_load_nothing_from_elsewhere(client, survivor):
     for marker in ("https://fonts.", "cdn.", "googleapis", "<script>"):
         assert marker not in body
     assert 'id="quick-exit"' in body
+
+
+# --- staff ---------------------------------------------------------------------------
+
+
+def _open_cases(survivor, n):
+    cases = [
+        Case(survivor=survivor, pseudonym=f"Case {i}", reference=f"LC-{i:06d}") for i in range(n)
+    ]
+    Case.objects.bulk_create(cases)
+    return cases
+
+
+@pytest.mark.parametrize("count", [10, 500])
+def test_caseload_query_count_does_not_grow_with_cases(
+    client, survivor, supervisor, count, django_assert_max_num_queries
+):
+    _open_cases(survivor, count)
+    client.force_login(supervisor)
+    # session, user, platforms for the filter, count, page of cases (+assignee), staff list
+    with django_assert_max_num_queries(6):
+        response = client.get(reverse("cases:caseload"), {"tab": "all", "sort": "-due"})
+    assert response.status_code == 200
+    assert f"{count} cases" in response.content.decode()
+
+
+def test_caseload_paginates(client, survivor, caseworker):
+    _open_cases(survivor, 30)
+    client.force_login(caseworker)
+    first = client.get(reverse("cases:caseload"), {"tab": "unassigned"}).content.decode()
+    assert "Page 1 of 2 · 30 cases" in first
+    second = client.get(
+        reverse("cases:caseload"), {"tab": "unassigned", "page": 2}
+    ).content.decode()
+    assert second.count('name="case"') == 5
+
+
+def test_caseload_names_filters_it_did_not_understand(client, caseworker):
+    client.force_login(caseworker)
+    response = client.get(reverse("cases:caseload"), {"tab": "mine", "status": "exploded"})
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+
+
+def test_bulk_assign_from_the_queue(client, survivor, caseworker):
+    cases = _open_cases(survivor, 3)
+    client.force_login(caseworker)
+    response = client.post(
+        reverse("cases:caseload_assign"), {"case": [cases[0].reference, cases[2].reference]}
+    )
+    assert response.status_code == 302
+    assert set(
+        Case.objects.filter(assigned_to=caseworker).values_list("reference", flat=True)
+    ) == {
+        cases[0].reference,
+        cases[2].reference,
+    }
+
+
+def test_a_supervisor_bulk_assigns_to_a_caseworker_but_not_to_a_survivor(
+    client, survivor, caseworker, supervisor
+):
+    cases = _open_cases(survivor, 2)
+    client.force_login(supervisor)
+    client.post(
+        reverse("cases:caseload_assign"),
+        {"case": [cases[0].reference], "assigned_to": survivor.pk},
+    )
+    assert not Case.objects.filter(assigned_to__isnull=False).exists()
+    client.post(
+        reverse("cases:caseload_assign"),
+        {"case": [cases[0].reference], "assigned_to": caseworker.pk},
+    )
+    assert Case.objects.get(reference=cases[0].reference).assigned_to == caseworker
+
+
+def test_a_wrong_transition_is_refused_on_the_page_with_its_reason(client, case, supervisor):
+    client.force_login(supervisor)
+    response = client.post(reverse("cases:status", args=[case.reference]), {"status": "resolved"})
+    assert response.status_code == 400
+    assert "A new case can go to Active or Closed, not to Resolved." in response.content.decode()
+    case.refresh_from_db()
+    assert case.status == "new"
+
+
+def test_reassigning_to_a_survivor_is_refused_and_changes_nothing(
+    client, case, survivor, caseworker, supervisor
+):
+    case_assign(case=case, to=caseworker, acting_user=caseworker)
+    client.force_login(supervisor)
+    response = client.post(
+        reverse("cases:assign", args=[case.reference]),
+        {"action": "assign", "assigned_to": survivor.pk},
+    )
+    assert response.status_code == 400
+    case.refresh_from_db()
+    assert case.assigned_to == caseworker
+
+
+def test_triage_and_notes_from_the_case_page(client, case, caseworker):
+    client.force_login(caseworker)
+    url = reverse("cases:triage", args=[case.reference])
+    client.post(url, {"priority": "normal", "involves_minor": "on"})
+    case.refresh_from_db()
+    assert case.priority == "urgent"
+    client.post(
+        reverse("cases:note_add", args=[case.reference]),
+        {"body": "<b>bold</b>", "visibility": "shared"},
+    )
+    page = client.get(reverse("cases:detail", args=[case.reference])).content.decode()
+    assert "&lt;b&gt;bold&lt;/b&gt;" in page
+    empty = client.post(
+        reverse("cases:note_add", args=[case.reference]), {"body": "", "visibility": "shared"}
+    )
+    assert empty.status_code == 400
+    assert CaseNote.objects.count() == 1
+
+
+@pytest.mark.parametrize("count", [5, 200])
+def test_staff_case_page_query_count_is_flat(
+    client, case, survivor, supervisor, count, django_assert_max_num_queries
+):
+    sightings_log_pasted(
+        case=case,
+        text="\n".join(f"https://x.com/a/status/{i}" for i in range(count)),
+        acting_user=survivor,
+    )
+    for n in range(3):
+        note_add(case=case, body=f"note {n}", visibility="internal", acting_user=supervisor)
+    client.force_login(supervisor)
+    # + next due, staff for the assign form, staff names in the timeline
+    with django_assert_max_num_queries(10):
+        assert client.get(reverse("cases:detail", args=[case.reference])).status_code == 200
+
+
+INTERNAL = "INTERNAL-NOTE-d41d8c: caller mentioned her employer"
+
+
+def test_a_survivor_never_sees_internal_notes_on_any_page(
+    client, case, survivor, caseworker, image_upload
+):
+    """Every GET page of hers, found from the URL resolver, is searched for the text."""
+    from tests.test_access_matrix import MATRIX, _our_urls
+
+    case_assign(case=case, to=caseworker, acting_user=caseworker)
+    sighting = sightings_log_pasted(case=case, text="https://x.com/a", acting_user=survivor).saved[
+        0
+    ]
+    evidence = evidence_add(case=case, upload=image_upload(), acting_user=survivor)
+    note_add(case=case, body=INTERNAL, visibility="internal", acting_user=caseworker)
+    note_add(
+        case=case, body="Shared: we sent the request.", visibility="shared", acting_user=caseworker
+    )
+    values = {
+        "reference": case.reference,
+        "sighting_id": sighting.pk,
+        "evidence_id": evidence.pk,
+        "rendition": "preview",
+    }
+    client.force_login(survivor)
+    pages = [
+        reverse(name, kwargs={key: values[key] for key in params})
+        for name, params in _our_urls()
+        if MATRIX[name][0] == "GET" and "token" not in params
+    ]
+    assert reverse("cases:detail", args=[case.reference]) in pages
+    for url in pages:
+        response = client.get(url, follow=True)
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        assert INTERNAL.encode() not in body, url
+        assert b"employer" not in body, url
+    case_page = client.get(reverse("cases:detail", args=[case.reference])).content.decode()
+    assert "Shared: we sent the request." in case_page
