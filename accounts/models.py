@@ -43,7 +43,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         max_length=80, blank=True, help_text="Shown to colleagues; survivors need none."
     )
     is_active = models.BooleanField(default=True)
-    # Django admin access; only the admin role gets it (see services.user_set_role).
+    # Django admin access: for the admin role only. Set by an admin with the role.
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
 

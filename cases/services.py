@@ -306,10 +306,6 @@ def case_assign(*, case: Case, to: User | None, acting_user: User) -> Case:
         if updated != 1:
             raise ValidationError("Someone else assigned this case a moment ago.")
         case.assigned_to = to
-        if to is not None and case.status == CaseStatus.NEW:
-            # Someone is working on it now.
-            Case.objects.filter(pk=case.pk).update(status=CaseStatus.ACTIVE)
-            case.status = CaseStatus.ACTIVE
         event_record(
             case=case,
             actor=acting_user,
@@ -318,6 +314,9 @@ def case_assign(*, case: Case, to: User | None, acting_user: User) -> Case:
             old_value={"assigned_to": old},
             new_value={"assigned_to": to.pk if to else None},
         )
+        if to is not None and case.status == CaseStatus.NEW:
+            # Someone is working on it now; the timeline says so like any other move.
+            case_change_status(case=case, to=CaseStatus.ACTIVE, acting_user=acting_user)
     return case
 
 

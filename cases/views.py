@@ -206,6 +206,9 @@ def render_case_page(request, case, *, status=200, **forms_and_results):
             note_form=NoteForm(),
         )
     context.update(forms_and_results)
+    if status == 400:
+        # The form with the problem may be far down the page: say so at the top.
+        messages.error(request, "Nothing was changed. The form below says what needs fixing.")
     return render(request, "cases/case_detail.html", context, status=status)
 
 

@@ -1,5 +1,6 @@
 """Browser-only fixtures: keep Chromium on the live server, and log in as a screen reader would."""
 
+import importlib
 import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -17,6 +18,20 @@ def live_server():
     server = LiveServer("127.0.0.1")
     yield server
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _platform_directory(transactional_db):
+    """Browser tests commit for real, and Django empties every table after each one,
+    including the platforms that migration takedowns/0002 seeds; put them back first.
+    (serialized_rollback was meant to do this and did not survive other tests running
+    before these in one session.)"""
+    from django.apps import apps
+
+    from takedowns.models import Platform
+
+    if not Platform.objects.exists():
+        importlib.import_module("takedowns.migrations.0002_seed_platforms").seed(apps, None)
 
 
 @dataclass

@@ -24,12 +24,7 @@ from evidence.models import AccessAction, EvidenceAccess, EvidenceFile, Sighting
 from evidence.services import evidence_add, sightings_log_pasted
 from tests.conftest import PASSWORD
 
-# serialized_rollback: a transactional test empties every table when it ends, including the
-# platforms that migration takedowns/0002 seeds; this puts them back for the next test.
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # REFERENCE_ALPHABET in cases/models.py: no 0, 1, I, L, O or U.
 REFERENCE = re.compile(r"^LC-[2-9A-HJKMNP-TV-Z]{6}$")

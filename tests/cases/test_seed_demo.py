@@ -19,8 +19,12 @@ def test_seed_demo_creates_users_and_a_case_and_prints_the_logins(db):
     for user in User.objects.all():
         assert user.email in text
         assert user.check_password("demo-pass-123456")
-    case = Case.objects.get()
+    case = Case.objects.get(survivor__email="survivor@demo.leakcase.test")
     assert case.reference in text
+    assert case.assigned_to.role == Role.CASEWORKER
+    assert case.notes.count() == 2
+    queued = Case.objects.get(survivor=None)
+    assert queued.assigned_to is None and queued.priority == "urgent"
     assert Sighting.objects.filter(case=case).count() == 6
     assert Sighting.objects.filter(case=case, platform__name="X (Twitter)").count() == 2
     assert EvidenceFile.objects.filter(case=case).count() == 2
@@ -30,5 +34,5 @@ def test_seed_demo_runs_twice_without_doubling(db):
     call_command("seed_demo", stdout=StringIO())
     call_command("seed_demo", stdout=StringIO())
     assert User.objects.count() == 3
-    assert Case.objects.count() == 1
-    assert Sighting.objects.count() == 6
+    assert Case.objects.count() == 2
+    assert Sighting.objects.count() == 8

@@ -185,17 +185,24 @@ def test_survivor_timeline_hides_internal_events_and_staff_names(case, survivor,
     note_add(case=case, body="secret", visibility="internal", acting_user=caseworker)
     note_add(case=case, body="hello", visibility="shared", acting_user=caseworker)
     hers = case_timeline(case, survivor)
-    # The shared note's event, the assignment (without a name), the opening.
-    assert [e.event.kind for e in hers] == ["note_added", "assigned", "case_opened"]
-    assert hers[1].text == "A caseworker is on your case."
+    # The shared note's event, the case becoming active, the assignment (without a name).
+    assert [e.event.kind for e in hers] == [
+        "note_added",
+        "status_changed",
+        "assigned",
+        "case_opened",
+    ]
+    assert hers[1].text == "New → Active"
+    assert hers[2].text == "A caseworker is on your case."
     assert all("Casey" not in e.text and "minor" not in e.text for e in hers)
     staff = case_timeline(case, caseworker)
     assert [e.event.kind for e in staff] == [
         "note_added",
         "note_added",
         "triaged",
+        "status_changed",
         "assigned",
         "case_opened",
     ]
     assert staff[2].text == "Normal → Urgent (a minor is involved)"
-    assert staff[3].text == "to Casey"
+    assert staff[4].text == "to Casey"

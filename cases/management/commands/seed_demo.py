@@ -8,8 +8,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from accounts.models import Role, User
-from cases.models import Case
-from cases.services import case_open
+from cases.models import Case, NoteVisibility
+from cases.services import case_assign, case_open, case_open_for_caller, note_add
 from evidence.demo_images import make_image, screenshot_of
 from evidence.services import evidence_add, sightings_log_pasted
 
@@ -57,7 +57,39 @@ class Command(BaseCommand):
                         acting_user=survivor,
                         sighting=sighting,
                     )
+                self._staff_demo(users)
         self.stdout.write(self.style.SUCCESS(f"Demo case {case.reference} is ready."))
         self.stdout.write(f"Log in with any of these (password: {password}):")
         for email, role, _ in DEMO_USERS:
             self.stdout.write(f"  {role.label:<11} {email}")
+
+    def _staff_demo(self, users):
+        """Something for staff to work: the survivor's case taken by the caseworker with a
+        shared note, an urgent case in the queue, and a case opened for a caller."""
+        caseworker, supervisor = users[Role.CASEWORKER], users[Role.SUPERVISOR]
+        case = Case.objects.get(survivor=users[Role.SURVIVOR])
+        case_assign(case=case, to=caseworker, acting_user=caseworker)
+        note_add(
+            case=case,
+            body="We have your links and are preparing the requests to each site.",
+            visibility=NoteVisibility.SHARED,
+            acting_user=caseworker,
+        )
+        note_add(
+            case=case,
+            body="Survivor prefers email contact only; no phone calls.",
+            visibility=NoteVisibility.INTERNAL,
+            acting_user=caseworker,
+        )
+        queued = case_open_for_caller(
+            pseudonym="Helpline caller (demo)",
+            contact_email="caller@demo.leakcase.test",
+            acting_user=supervisor,
+            threats_or_extortion=True,
+        )
+        sightings_log_pasted(
+            case=queued,
+            text="https://t.me/some_channel/1234\nhttps://forum.example-board.net/t/5678",
+            acting_user=supervisor,
+        )
+        case_assign(case=queued, to=None, acting_user=supervisor)
