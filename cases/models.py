@@ -115,6 +115,11 @@ class EventKind(models.TextChoices):
     NOTE_ADDED = "note_added", "Note added"
     INVITATION_ISSUED = "invitation_issued", "Invitation issued"
     CLAIMED = "claimed", "Claimed by the survivor"
+    TAKEDOWN_DRAFTED = "takedown_drafted", "Takedown request drafted"
+    TAKEDOWN_SENT = "takedown_sent", "Takedown request sent"
+    TAKEDOWN_REPLY = "takedown_reply", "Platform replied"
+    TAKEDOWN_ESCALATED = "takedown_escalated", "Takedown escalated"
+    COUNTER_NOTICE = "counter_notice", "Counter-notice received"
 
 
 # Events that say something only staff may know (why a case is urgent, an internal note).

@@ -22,6 +22,7 @@ from cases.forms import (
 from evidence.forms import EvidenceUploadForm, PasteSightingsForm, SightingForm
 from evidence.selectors import case_evidence, case_sightings
 from leakcase.emails import make_message
+from takedowns.selectors import case_takedowns
 
 log = logging.getLogger(__name__)
 CASELOAD_PAGE_SIZE = 25
@@ -184,6 +185,7 @@ def render_case_page(request, case, *, status=200, **forms_and_results):
         "sightings": sightings,
         "evidence_files": list(case_evidence(case)),
         "notes": selectors.notes_for(user, case),
+        "takedowns": case_takedowns(case),
         "timeline": selectors.case_timeline(case, user),
         "sighting_form": SightingForm(),
         "paste_form": PasteSightingsForm(),

@@ -1,13 +1,14 @@
 """Reads for sightings and evidence. Children are always fetched through a case the user may
 see (cases.selectors.case_for_user), so a guessed id on someone else's case is a 404."""
 
-from django.db.models import F, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
 from cases.models import Case
 from cases.selectors import case_for_user
 from evidence.models import EvidenceFile, Sighting
+from takedowns.models import TakedownRequest
 
 
 def sighting_for_user(user: User, reference: str, sighting_id) -> Sighting:
@@ -26,8 +27,12 @@ def evidence_for_user(user: User, reference: str, evidence_id) -> EvidenceFile:
 
 def case_sightings(case: Case) -> QuerySet[Sighting]:
     # Grouped by platform on the case page: one takedown goes to each platform.
-    return case.sightings.select_related("platform").order_by(
-        F("platform__name").asc(nulls_last=True), "created_at"
+    # Each sighting's requests, newest first, for "which request covers it" in plain words.
+    requests = TakedownRequest.objects.select_related("platform").order_by("-created_at")
+    return (
+        case.sightings.select_related("platform")
+        .prefetch_related(Prefetch("takedowns", queryset=requests))
+        .order_by(F("platform__name").asc(nulls_last=True), "created_at")
     )
 
 

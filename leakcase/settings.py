@@ -126,6 +126,9 @@ SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
 )
 
+# Addresses typed without a scheme are https, as browsers assume (Django 6.0's default).
+FORMS_URLFIELD_ASSUME_HTTPS = True
+
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -170,6 +173,12 @@ EMAIL_BACKEND = env_str(
 # A neutral sender name: the inbox may be shared or watched.
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Case updates <updates@leakcase.invalid>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Takedown notices go to platforms from their own address; replies come back to an address
+# carrying the request's id (replies+<id>@...), so a forwarded answer finds its case.
+NOTICE_FROM_EMAIL = env_str("NOTICE_FROM_EMAIL", "Takedown requests <notices@leakcase.invalid>")
+NOTICE_REPLY_TO = env_str("NOTICE_REPLY_TO", "replies@leakcase.invalid")
+NOTICE_MESSAGE_ID_DOMAIN = env_str("NOTICE_MESSAGE_ID_DOMAIN", "leakcase.invalid")
 
 # Celery: Redis in production, an SQLite file through kombu's SQLAlchemy transport otherwise.
 REDIS_URL = env_str("REDIS_URL")

@@ -2,11 +2,14 @@ from django.contrib import admin
 from django.urls import include, path
 
 from cases import views as case_views
+from takedowns.urls import case_urlpatterns, platform_urlpatterns
 
 urlpatterns = [
     path("", case_views.home, name="home"),
     path("accounts/", include("allauth.urls")),
     path("", include("cases.urls")),
     path("cases/<str:reference>/", include("evidence.urls")),
+    path("cases/<str:reference>/takedowns/", include((case_urlpatterns, "takedowns"))),
+    path("platforms/", include((platform_urlpatterns, "platforms"))),
     path("admin/", admin.site.urls),
 ]

@@ -1,20 +1,54 @@
 import uuid
 
+from django.conf import settings
 from django.db import models
 
 
+class LegalBasis(models.TextChoices):
+    TAKE_IT_DOWN = "take_it_down", "TAKE IT DOWN Act (47 U.S.C. 223a)"
+    DMCA = "dmca", "DMCA, 17 U.S.C. 512(c)(3)"
+    DSA = "dsa", "EU Digital Services Act, Art. 16"
+    PLATFORM_POLICY = "platform_policy", "Platform policy / search delisting"
+
+
+class PlatformKind(models.TextChoices):
+    SOCIAL = "social", "Social network"
+    ADULT = "adult", "Adult site"
+    IMAGE_HOST = "image_host", "Image host"
+    VIDEO = "video", "Video site"
+    FORUM = "forum", "Forum"
+    FILE_LOCKER = "file_locker", "File locker"
+    MESSAGING = "messaging", "Messaging"
+    SEARCH_ENGINE = "search_engine", "Search engine (delisting)"
+    OTHER = "other", "Other"
+
+
 class Platform(models.Model):
-    """A site that hosts or indexes content, and where its takedown requests go."""
+    """A site that hosts or indexes content, and where its takedown requests go. Contact
+    channels are filled only from a source, which is kept in `source`."""
 
     name = models.CharField(max_length=80, unique=True)
     slug = models.SlugField(max_length=80, unique=True)
+    kind = models.CharField(max_length=16, choices=PlatformKind.choices, default="other")
+    report_form_url = models.URLField(max_length=500, blank=True)
+    abuse_email = models.EmailField(blank=True)
+    # Which routes it answers to; a list of LegalBasis values (JSON so SQLite runs it too).
+    legal_bases = models.JSONField(default=list, blank=True)
+    expected_response_hours = models.PositiveIntegerField(default=48)
+    source = models.TextField(blank=True, help_text="Where the contact channels come from.")
+    notes = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["name"]
 
     def __str__(self):
         return self.name
+
+    @property
+    def is_search_engine(self) -> bool:
+        return self.kind == PlatformKind.SEARCH_ENGINE
 
 
 class PlatformDomain(models.Model):
@@ -44,6 +78,17 @@ class TakedownStatus(models.TextChoices):
 WAITING_STATUSES = (TakedownStatus.SENT, TakedownStatus.ACKNOWLEDGED, TakedownStatus.ESCALATED)
 
 
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    WEB_FORM = "web_form", "Platform's web form"
+    OTHER = "other", "Other"
+
+
+class SignerCapacity(models.TextChoices):
+    SELF = "self", "The person shown, signing for herself"
+    AUTHORISED = "authorised", "Someone authorised to act for her"
+
+
 class TakedownRequest(models.Model):
     """One notice to one platform for one or more sightings of one case."""
 
@@ -52,13 +97,65 @@ class TakedownRequest(models.Model):
     platform = models.ForeignKey(
         Platform, null=True, blank=True, on_delete=models.PROTECT, related_name="takedowns"
     )
+    # For an unknown platform: the site's host, and the recipient staff find (hosting provider).
+    host = models.CharField(max_length=253, blank=True)
+    recipient_name = models.CharField(max_length=120, blank=True)
+    recipient_email = models.EmailField(blank=True)
     sightings = models.ManyToManyField("evidence.Sighting", related_name="takedowns")
     status = models.CharField(
         max_length=20, choices=TakedownStatus.choices, default=TakedownStatus.DRAFT
     )
+    legal_basis = models.CharField(
+        max_length=20, choices=LegalBasis.choices, default=LegalBasis.PLATFORM_POLICY
+    )
+    channel = models.CharField(max_length=10, choices=Channel.choices, blank=True)
+
+    # What the notice says. Checked by takedowns.notices.lint before it can be sent.
+    signer_name = models.CharField("signature (full name)", max_length=120, blank=True)
+    signer_capacity = models.CharField(
+        max_length=12, choices=SignerCapacity.choices, default=SignerCapacity.SELF
+    )
+    contact_email = models.EmailField(blank=True)
+    contact_phone = models.CharField(max_length=40, blank=True)
+    contact_address = models.TextField(max_length=500, blank=True)
+    content_description = models.TextField(
+        "description of the images", max_length=2000, blank=True
+    )
+    copyright_work = models.TextField("the copyrighted work", max_length=2000, blank=True)
+    illegality_explanation = models.TextField(
+        "why the content is illegal", max_length=4000, blank=True
+    )
+    search_result_urls = models.TextField("search result addresses", blank=True)
+    confirms_no_consent = models.BooleanField(default=False)
+    confirms_good_faith = models.BooleanField(default=False)
+    confirms_accuracy = models.BooleanField(default=False)
+    confirms_perjury = models.BooleanField(default=False)
+    confirms_copyright_owner = models.BooleanField(default=False)
+    confirms_not_paid = models.BooleanField(default=False)
+
+    # Frozen when sent: the exact text that went out, and the template it came from.
+    notice_template = models.CharField(max_length=40, blank=True)
+    notice_text = models.TextField(blank=True)
+    ticket_number = models.CharField(max_length=120, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    decision_reasons = models.TextField(blank=True)
+    # DMCA counter-notice: material may be restored 10-14 business days after it.
+    counter_notice_on = models.DateField(null=True, blank=True)
+    restore_window_from = models.DateField(null=True, blank=True)
+    restore_window_to = models.DateField(null=True, blank=True)
+    # DSA Art. 20: a complaint is possible for 6 months after the platform's decision.
+    complaint_deadline = models.DateField(null=True, blank=True)
+    escalated_to = models.CharField(max_length=200, blank=True)
+    reminders_sent = models.PositiveSmallIntegerField(default=0)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -69,7 +166,71 @@ class TakedownRequest(models.Model):
                 condition=models.Q(status__in=WAITING_STATUSES),
             ),
             models.Index(fields=["case", "status"]),
+            models.Index(fields=["platform", "sent_at"]),
         ]
 
     def __str__(self):
         return f"{self.get_status_display()} takedown {self.id}"
+
+    @property
+    def recipient(self) -> str:
+        if self.platform:
+            return self.platform.name
+        return self.recipient_name or f"Unknown platform ({self.host})"
+
+    @property
+    def recipient_address(self) -> str:
+        return self.recipient_email or (self.platform.abuse_email if self.platform else "")
+
+
+class Direction(models.TextChoices):
+    OUT = "out", "Sent"
+    IN = "in", "Received"
+
+
+class CorrespondenceKind(models.TextChoices):
+    NOTICE = "notice", "Notice"
+    REMINDER = "reminder", "Reminder"
+    REPLY = "reply", "Platform reply"
+    COUNTER_NOTICE = "counter_notice", "Counter-notice"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    RECEIVED = "received", "Received"
+
+
+class Correspondence(models.Model):
+    """Each message out (notice, reminder) and in (platform reply). Outgoing rows exist,
+    with their status, before the message is handed to the mail server."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    takedown = models.ForeignKey(
+        TakedownRequest, on_delete=models.CASCADE, related_name="correspondence"
+    )
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    kind = models.CharField(max_length=16, choices=CorrespondenceKind.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    sequence = models.PositiveSmallIntegerField(default=1)
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField(blank=True)
+    message_id = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=10, choices=DeliveryStatus.choices)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["takedown", "sequence"],
+                condition=models.Q(kind="reminder"),
+                name="one_reminder_per_sequence",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.get_direction_display().lower()}"

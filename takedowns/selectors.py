@@ -1,8 +1,20 @@
+from dataclasses import dataclass
 from functools import lru_cache
 
 import tldextract
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
-from takedowns.models import Platform, PlatformDomain
+from cases.selectors import case_for_user
+from takedowns.models import (
+    WAITING_STATUSES,
+    LegalBasis,
+    Platform,
+    PlatformDomain,
+    TakedownRequest,
+    TakedownStatus,
+)
+from takedowns.notices import Notice
 
 
 @lru_cache(maxsize=1)
@@ -31,3 +43,164 @@ def platforms_for_hosts(hosts: set[str]) -> dict[str, Platform]:
         if platform is not None:
             found[host] = platform
     return found
+
+
+# --- takedown requests -------------------------------------------------------------------
+
+# EU member states plus the EEA countries that apply the DSA (ISO 3166-1 alpha-2).
+DSA_COUNTRIES = frozenset({
+    "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT",
+    "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO",
+})  # fmt: skip
+
+
+def bases_offered(case, platform: Platform | None) -> list[str]:
+    """The legal routes that fit this case and platform, the likeliest first. An unknown
+    platform is offered every route the case's jurisdiction allows."""
+    answers = set(platform.legal_bases) if platform else set(LegalBasis.values)
+    offered = []
+    if LegalBasis.TAKE_IT_DOWN in answers:
+        offered.append(LegalBasis.TAKE_IT_DOWN)
+    if LegalBasis.DSA in answers and (not case.jurisdiction or case.jurisdiction in DSA_COUNTRIES):
+        offered.append(LegalBasis.DSA)
+    offered.append(LegalBasis.PLATFORM_POLICY)
+    if LegalBasis.DMCA in answers:
+        offered.append(LegalBasis.DMCA)
+    return offered
+
+
+def takedown_for_user(user, reference: str, takedown_id) -> TakedownRequest:
+    """A takedown, through its case: 404 unless the user may see the case."""
+    case = case_for_user(user, reference)
+    return get_object_or_404(
+        TakedownRequest.objects.select_related("platform", "case"), pk=takedown_id, case=case
+    )
+
+
+def case_takedowns(case) -> list[TakedownRequest]:
+    return list(
+        case.takedowns.select_related("platform")
+        .prefetch_related("sightings")
+        .order_by("status", "-created_at")
+    )
+
+
+def notice_for(takedown: TakedownRequest) -> Notice:
+    urls = [s.url for s in sorted(takedown.sightings.all(), key=lambda s: s.created_at)]
+    evidence_count = takedown.case.evidence_files.count()
+    return Notice(request=takedown, urls=urls, evidence_count=evidence_count)
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    route: str
+    why: str
+
+
+def escalation_suggestions(takedown: TakedownRequest, now=None) -> list[Suggestion]:
+    """Where to go next when a platform says no or lets the clock run out."""
+    now = now or timezone.now()
+    overdue = takedown.status in WAITING_STATUSES and takedown.due_at and takedown.due_at < now
+    if (
+        takedown.status not in (TakedownStatus.REJECTED, TakedownStatus.PARTIALLY_REMOVED)
+        and not overdue
+    ):
+        return []
+    why = (
+        "the platform refused"
+        if takedown.status == TakedownStatus.REJECTED
+        else (
+            "only part was removed"
+            if takedown.status == TakedownStatus.PARTIALLY_REMOVED
+            else "the platform missed its deadline"
+        )
+    )
+    suggestions = [
+        Suggestion(
+            "Hosting provider",
+            f"Because {why}: the company hosting the site can remove it for breach of its "
+            "terms; look up the host's abuse contact for the site's address.",
+        )
+    ]
+    platform = takedown.platform
+    if platform is None or not platform.is_search_engine:
+        suggestions.append(
+            Suggestion(
+                "Search delisting",
+                "Ask Google and Bing to drop the addresses from search results, so fewer "
+                "people find them while the removal goes on.",
+            )
+        )
+    regulators = {
+        LegalBasis.TAKE_IT_DOWN: "The US Federal Trade Commission enforces the TAKE IT DOWN "
+        "Act against platforms that fail to remove within 48 hours.",
+        LegalBasis.DSA: "A complaint through the platform's internal system (free, for 6 "
+        "months after its decision), then the Digital Services Coordinator of the country.",
+        LegalBasis.DMCA: "The platform loses its safe harbour for material it keeps up after "
+        "a valid notice; a lawyer can advise on a claim.",
+        LegalBasis.PLATFORM_POLICY: "Re-file under a legal route (TAKE IT DOWN Act or DSA) "
+        "if one fits; platforms must answer those.",
+    }
+    suggestions.append(Suggestion("Regulator or legal route", regulators[takedown.legal_basis]))
+    return suggestions
+
+
+# --- figures per platform --------------------------------------------------------------
+
+WITHIN_HOURS = 48  # the TAKE IT DOWN Act's window, used as the yardstick for every platform
+
+
+@dataclass(frozen=True)
+class PlatformFigures:
+    platform: str
+    sent: int
+    removed: int
+    rejected: int
+    removal_rate: float | None  # removed / sent
+    median_hours: float | None  # sent -> removed, over removed requests
+    p90_hours: float | None
+    within_48h_share: float | None  # removed within 48 h / sent
+
+
+def percentile(values: list[float], fraction: float) -> float | None:
+    """Linear interpolation between closest ranks (numpy's default 'linear' method)."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * fraction
+    lower = int(position)
+    upper = min(lower + 1, len(ordered) - 1)
+    return ordered[lower] + (ordered[upper] - ordered[lower]) * (position - lower)
+
+
+def platform_figures() -> list[PlatformFigures]:
+    """How each platform answers: one row per platform that has been sent a request."""
+    rows = TakedownRequest.objects.filter(sent_at__isnull=False).values_list(
+        "platform__name", "status", "sent_at", "removed_at"
+    )
+    by_platform: dict[str, list] = {}
+    for name, status, sent_at, removed_at in rows:
+        by_platform.setdefault(name or "Unknown platforms", []).append(
+            (status, sent_at, removed_at)
+        )
+    figures = []
+    for name, requests in sorted(by_platform.items()):
+        hours = [
+            (removed_at - sent_at).total_seconds() / 3600
+            for status, sent_at, removed_at in requests
+            if status == TakedownStatus.REMOVED and removed_at
+        ]
+        sent = len(requests)
+        figures.append(
+            PlatformFigures(
+                platform=name,
+                sent=sent,
+                removed=len(hours),
+                rejected=sum(1 for status, _, _ in requests if status == TakedownStatus.REJECTED),
+                removal_rate=len(hours) / sent,
+                median_hours=percentile(hours, 0.5),
+                p90_hours=percentile(hours, 0.9),
+                within_48h_share=sum(1 for h in hours if h <= WITHIN_HOURS) / sent,
+            )
+        )
+    return figures

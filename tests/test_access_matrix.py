@@ -12,6 +12,7 @@ from accounts.models import Role, User
 from cases.services import case_assign, case_open, case_open_for_caller, invitation_issue, note_add
 from evidence.demo_images import make_image
 from evidence.services import evidence_add, sighting_log
+from takedowns.services import takedown_mark_submitted, takedown_update_draft, takedowns_draft
 from tests.conftest import PASSWORD
 
 OK, LOGIN = "ok", "login"  # ok: 200, or a redirect that is not to the login page
@@ -41,6 +42,7 @@ STAFF_ON_CASE = _by_role(404, 404, OK, 404, OK, LOGIN)
 STAFF_ONLY = _by_role(404, 404, OK, OK, OK, LOGIN)
 SIGNED_IN = _by_role(OK, OK, OK, OK, OK, LOGIN)
 EVERYONE = _by_role(OK, OK, OK, OK, OK, OK)
+SUPERVISORS = _by_role(404, 404, 404, 404, OK, LOGIN)
 
 
 def _image():
@@ -69,7 +71,25 @@ MATRIX = {
     "evidence:upload": ("POST", lambda w: {"image": _image()}, CASE_READERS),
     "evidence:detail": ("GET", {}, CASE_READERS),
     "evidence:file": ("GET", {}, CASE_READERS),
+    "takedowns:draft": ("POST", lambda w: {"sightings": [str(w.sighting.pk)]}, CASE_READERS),
+    "takedowns:detail": ("GET", {}, CASE_READERS),
+    "takedowns:edit": (
+        "POST",
+        {"legal_basis": "platform_policy", "signer_name": "R", "signer_capacity": "self"},
+        CASE_READERS,
+    ),
+    "takedowns:send": ("POST", {}, CASE_READERS),
+    "takedowns:submitted": ("POST", {"ticket_number": "T-1"}, CASE_READERS),
+    # These act on a request already sent (a DMCA one, for the counter-notice).
+    "takedowns:reply": ("POST", {"body": "Received.", "decision": "acknowledged"}, CASE_READERS),
+    "takedowns:counter_notice": ("POST", {"received_on": "2026-11-02"}, CASE_READERS),
+    "takedowns:escalate": ("POST", {"escalated_to": "Hosting provider"}, CASE_READERS),
+    "platforms:list": ("GET", {}, STAFF_ONLY),
+    "platforms:new": ("GET", {}, SUPERVISORS),
+    "platforms:edit": ("GET", {}, SUPERVISORS),
+    "platforms:figures": ("GET", {}, SUPERVISORS),
 }
+SENT_TAKEDOWN_URLS = {"takedowns:reply", "takedowns:counter_notice", "takedowns:escalate"}
 
 
 def _our_urls(patterns=None, namespace="", params=()):
@@ -115,9 +135,41 @@ class World:
             acting_user=self.users["supervisor"],
         )
         self.token = invitation_issue(case=caller_case, acting_user=self.users["supervisor"])
+        (self.draft,) = takedowns_draft(
+            case=self.case, sightings=[self.sighting], acting_user=owner
+        )
+        complete = {
+            "signer_name": "Rose Example",
+            "contact_email": "rose@example.test",
+            "contact_phone": "+1 555 0100",
+            "content_description": "Two intimate photos of me.",
+            "confirms_no_consent": True,
+            "confirms_good_faith": True,
+        }
+        takedown_update_draft(
+            takedown=self.draft, acting_user=owner, recipient_email="abuse@x.example", **complete
+        )
+        second = sighting_log(
+            case=self.case, url="https://www.reddit.com/r/x/1", acting_user=owner
+        )
+        (self.sent,) = takedowns_draft(case=self.case, sightings=[second], acting_user=owner)
+        takedown_update_draft(
+            takedown=self.sent,
+            acting_user=owner,
+            legal_basis="dmca",
+            copyright_work="Photos I took of myself.",
+            confirms_accuracy=True,
+            confirms_perjury=True,
+            confirms_copyright_owner=True,
+            **complete,
+        )
+        takedown_mark_submitted(takedown=self.sent, ticket_number="R-1", acting_user=owner)
 
     def url(self, name):
+        takedown = self.sent if name in SENT_TAKEDOWN_URLS else self.draft
         values = {
+            "takedown_id": takedown.pk,
+            "slug": "reddit",
             "reference": self.case.reference,
             "sighting_id": self.sighting.pk,
             "evidence_id": self.evidence.pk,

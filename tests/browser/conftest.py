@@ -23,7 +23,7 @@ def live_server():
 @pytest.fixture(autouse=True)
 def _platform_directory(transactional_db):
     """Browser tests commit for real, and Django empties every table after each one,
-    including the platforms that migration takedowns/0002 seeds; put them back first.
+    including the platform directory that migration takedowns/0005 writes; put them back first.
     (serialized_rollback was meant to do this and did not survive other tests running
     before these in one session.)"""
     from django.apps import apps
@@ -31,7 +31,7 @@ def _platform_directory(transactional_db):
     from takedowns.models import Platform
 
     if not Platform.objects.exists():
-        importlib.import_module("takedowns.migrations.0002_seed_platforms").seed(apps, None)
+        importlib.import_module("takedowns.migrations.0005_platform_directory").sync(apps, None)
 
 
 @dataclass

@@ -280,8 +280,9 @@ class TestCasePageQueries:
             Sighting(case=case, url=f"https://x.com/a/status/{i}", host="x.com")
             for i in range(count)
         )
-        # session, user, case, sightings (+platform), evidence, shared notes, timeline (+actor)
-        with django_assert_max_num_queries(7):
+        # session, user, case, sightings (+platform), their takedowns, evidence, shared notes,
+        # the case's takedowns and their sightings, timeline (+actor)
+        with django_assert_max_num_queries(10):
             response = survivor_client.get(_case_url(case))
         assert response.status_code == 200
         assert response.content.decode().count("https://x.com/a/status/") >= count

@@ -1,0 +1,319 @@
+import csv
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from cases.selectors import case_for_user
+from evidence.models import SightingStatus
+from takedowns import notices, selectors, services
+from takedowns.forms import (
+    CounterNoticeForm,
+    DraftForm,
+    EscalateForm,
+    PlatformForm,
+    ReplyForm,
+    SightingsChoiceForm,
+    SubmittedForm,
+)
+from takedowns.models import LegalBasis, Platform, TakedownStatus
+
+
+def _errors_into(form, error: ValidationError):
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error.messages)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def takedown_draft(request, reference):
+    """Pick live sightings; they become one draft request per platform."""
+    case = case_for_user(request.user, reference)
+    live = list(
+        case.sightings.filter(status=SightingStatus.LIVE)
+        .select_related("platform")
+        .order_by("host")
+    )
+    form = SightingsChoiceForm(request.POST or None, sightings=live)
+    if request.method == "POST" and form.is_valid():
+        chosen = [s for s in live if str(s.pk) in form.cleaned_data["sightings"]]
+        try:
+            drafts = services.takedowns_draft(
+                case=case, sightings=chosen, acting_user=request.user
+            )
+        except ValidationError as error:
+            _errors_into(form, error)
+        else:
+            messages.success(request, f"{len(drafts)} draft request(s), one per platform.")
+            return redirect(f"{reverse('cases:detail', args=[case.reference])}#takedowns")
+    return render(
+        request,
+        "takedowns/draft.html",
+        {"case": case, "form": form, "live": live},
+        status=400 if form.errors else 200,
+    )
+
+
+def _detail_context(takedown, **overrides):
+    notice = selectors.notice_for(takedown)
+    offered = selectors.bases_offered(takedown.case, takedown.platform)
+    context = {
+        "case": takedown.case,
+        "takedown": takedown,
+        "sightings": list(takedown.sightings.all()),
+        "correspondence": list(takedown.correspondence.all()),
+        "suggestions": selectors.escalation_suggestions(takedown),
+        "is_draft": takedown.status == TakedownStatus.DRAFT,
+        "dmca_warning": notices.DMCA_WARNING if takedown.legal_basis == LegalBasis.DMCA else "",
+    }
+    if takedown.status == TakedownStatus.DRAFT:
+        context.update(
+            missing=notices.lint(notice),
+            preview=notices.render(notice),
+            draft_form=DraftForm(instance=takedown, offered=offered),
+            submitted_form=SubmittedForm(),
+            due_hours=services.due_hours(takedown),
+        )
+    else:
+        context.update(
+            reply_form=ReplyForm(),
+            counter_form=CounterNoticeForm() if takedown.legal_basis == LegalBasis.DMCA else None,
+            escalate_form=EscalateForm(),
+        )
+    context.update(overrides)
+    return context
+
+
+def _render_detail(request, takedown, status=200, **overrides):
+    if status == 400:
+        messages.error(request, "Nothing was changed. The form below says what needs fixing.")
+    return render(
+        request, "takedowns/detail.html", _detail_context(takedown, **overrides), status=status
+    )
+
+
+def _back(takedown):
+    return redirect("takedowns:detail", reference=takedown.case.reference, takedown_id=takedown.pk)
+
+
+@login_required
+@require_GET
+def takedown_detail(request, reference, takedown_id):
+    takedown = selectors.takedown_for_user(request.user, reference, takedown_id)
+    return _render_detail(request, takedown)
+
+
+@login_required
+@require_POST
+def takedown_edit(request, reference, takedown_id):
+    takedown = selectors.takedown_for_user(request.user, reference, takedown_id)
+    offered = selectors.bases_offered(takedown.case, takedown.platform)
+    form = DraftForm(request.POST, instance=takedown, offered=offered)
+    if form.is_valid():
+        try:
+            services.takedown_update_draft(
+                takedown=takedown, acting_user=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            _errors_into(form, error)
+        else:
+            messages.success(request, "The draft is saved.")
+            return _back(takedown)
+    takedown.refresh_from_db()
+    return _render_detail(request, takedown, status=400, draft_form=form)
+
+
+@login_required
+@require_POST
+def takedown_send(request, reference, takedown_id):
+    takedown = selectors.takedown_for_user(request.user, reference, takedown_id)
+    try:
+        services.takedown_send_email(takedown=takedown, acting_user=request.user)
+    except ValidationError as error:
+        return _render_detail(request, takedown, status=400, send_errors=error.messages)
+    messages.success(
+        request,
+        f"Sent to {takedown.recipient_address}. The answer is due by "
+        f"{takedown.due_at:%d %b %Y, %H:%M} UTC.",
+    )
+    return _back(takedown)
+
+
+@login_required
+@require_POST
+def takedown_submitted(request, reference, takedown_id):
+    takedown = selectors.takedown_for_user(request.user, reference, takedown_id)
+    form = SubmittedForm(request.POST)
+    if form.is_valid():
+        try:
+            services.takedown_mark_submitted(
+                takedown=takedown,
+                ticket_number=form.cleaned_data["ticket_number"],
+                acting_user=request.user,
+            )
+        except ValidationError as error:
+            return _render_detail(request, takedown, status=400, send_errors=error.messages)
+        messages.success(
+            request,
+            f"Recorded as submitted. The answer is due by {takedown.due_at:%d %b %Y, %H:%M} UTC.",
+        )
+        return _back(takedown)
+    return _render_detail(request, takedown, status=400, submitted_form=form)
+
+
+@login_required
+@require_POST
+def takedown_reply(request, reference, takedown_id):
+    takedown = selectors.takedown_for_user(request.user, reference, takedown_id)
+    form = ReplyForm(request.POST)
+    if form.is_valid():
+        try:
+            services.takedown_record_reply(
+                takedown=takedown, acting_user=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            _errors_into(form, error)
+        else:
+            messages.success(request, "The reply is recorded.")
+            return _back(takedown)
+    takedown.refresh_from_db()
+    return _render_detail(request, takedown, status=400, reply_form=form)
+
+
+@login_required
+@require_POST
+def takedown_counter_notice(request, reference, takedown_id):
+    takedown = selectors.takedown_for_user(request.user, reference, takedown_id)
+    form = CounterNoticeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.takedown_record_counter_notice(
+                takedown=takedown, acting_user=request.user, **form.cleaned_data
+            )
+        except ValidationError as error:
+            _errors_into(form, error)
+        else:
+            messages.success(request, "The counter-notice and its restore window are recorded.")
+            return _back(takedown)
+    takedown.refresh_from_db()
+    return _render_detail(request, takedown, status=400, counter_form=form)
+
+
+@login_required
+@require_POST
+def takedown_escalate(request, reference, takedown_id):
+    takedown = selectors.takedown_for_user(request.user, reference, takedown_id)
+    form = EscalateForm(request.POST)
+    if form.is_valid():
+        try:
+            services.takedown_escalate(
+                takedown=takedown, to=form.cleaned_data["escalated_to"], acting_user=request.user
+            )
+        except ValidationError as error:
+            _errors_into(form, error)
+        else:
+            messages.success(request, "The request is marked escalated.")
+            return _back(takedown)
+    takedown.refresh_from_db()
+    return _render_detail(request, takedown, status=400, escalate_form=form)
+
+
+# --- the platform directory and its figures ---------------------------------------------
+
+
+def _staff(request):
+    if not request.user.is_support_staff:
+        raise Http404("Not found")
+
+
+def _supervisor(request):
+    if not request.user.is_supervisor:
+        raise Http404("Not found")
+
+
+@login_required
+@require_GET
+def platform_list(request):
+    _staff(request)
+    platforms = Platform.objects.prefetch_related("domains")
+    return render(request, "takedowns/platform_list.html", {"platforms": platforms})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def platform_edit(request, slug=None):
+    _supervisor(request)
+    platform = get_object_or_404(Platform, slug=slug) if slug else Platform()
+    form = PlatformForm(request.POST or None, instance=platform)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.platform_save(
+                platform=form.save(commit=False),
+                domains=form.cleaned_data["domains_text"].splitlines(),
+                acting_user=request.user,
+            )
+        except ValidationError as error:
+            _errors_into(form, error)
+        else:
+            messages.success(request, f"{platform.name} is saved.")
+            return redirect("platforms:list")
+    return render(
+        request,
+        "takedowns/platform_edit.html",
+        {"form": form, "platform": platform},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_GET
+def platform_figures(request):
+    _supervisor(request)
+    figures = selectors.platform_figures()
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="platform-figures.csv"'
+        writer = csv.writer(response)
+        writer.writerow(
+            [
+                "platform",
+                "sent",
+                "removed",
+                "rejected",
+                "removal_rate",
+                "median_hours",
+                "p90_hours",
+                "within_48h_share",
+            ]
+        )
+        for row in figures:
+            writer.writerow(
+                [
+                    row.platform,
+                    row.sent,
+                    row.removed,
+                    row.rejected,
+                    _fmt(row.removal_rate),
+                    _fmt(row.median_hours),
+                    _fmt(row.p90_hours),
+                    _fmt(row.within_48h_share),
+                ]
+            )
+        return response
+    longest = max((row.p90_hours or 0 for row in figures), default=0) or 1
+    return render(
+        request,
+        "takedowns/figures.html",
+        {"figures": figures, "chart_max": longest, "chart_height": 28 * len(figures) + 30},
+    )
+
+
+def _fmt(value):
+    return "" if value is None else f"{value:.4f}"
