@@ -64,7 +64,7 @@ def case_list(request):
 def case_open(request):
     if request.user.is_support_staff:
         return redirect("cases:open_for_caller")
-    form = CaseOpenForm(request.POST or None)
+    form = CaseOpenForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         case = services.case_open(
             survivor=request.user,
@@ -153,7 +153,7 @@ def caseload_assign(request):
 @staff_required
 @require_http_methods(["GET", "POST"])
 def case_open_for_caller(request):
-    form = CaseOpenForCallerForm(request.POST or None)
+    form = CaseOpenForCallerForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         case = services.case_open_for_caller(acting_user=request.user, **form.cleaned_data)
         _send_invitation(request, case)

@@ -126,9 +126,6 @@ SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
 )
 
-# Addresses typed without a scheme are https, as browsers assume (Django 6.0's default).
-FORMS_URLFIELD_ASSUME_HTTPS = True
-
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True

@@ -149,6 +149,9 @@ class EscalateForm(forms.Form):
 
 
 class PlatformForm(forms.ModelForm):
+    report_form_url = forms.URLField(
+        label="Report form URL", required=False, max_length=500, assume_scheme="https"
+    )
     domains_text = forms.CharField(
         label="Domains, one per line",
         widget=forms.Textarea(attrs={"rows": 4}),

@@ -41,7 +41,7 @@ def takedown_draft(request, reference):
         .select_related("platform")
         .order_by("host")
     )
-    form = SightingsChoiceForm(request.POST or None, sightings=live)
+    form = SightingsChoiceForm(request.POST if request.method == "POST" else None, sightings=live)
     if request.method == "POST" and form.is_valid():
         chosen = [s for s in live if str(s.pk) in form.cleaned_data["sightings"]]
         try:
@@ -251,7 +251,7 @@ def platform_list(request):
 def platform_edit(request, slug=None):
     _supervisor(request)
     platform = get_object_or_404(Platform, slug=slug) if slug else Platform()
-    form = PlatformForm(request.POST or None, instance=platform)
+    form = PlatformForm(request.POST if request.method == "POST" else None, instance=platform)
     if request.method == "POST" and form.is_valid():
         try:
             services.platform_save(

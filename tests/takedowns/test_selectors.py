@@ -1,6 +1,18 @@
+import datetime as dt
+from urllib.parse import urlsplit
+
 import pytest
 
-from takedowns.selectors import platforms_for_hosts, registrable_domain
+from cases.models import Case
+from evidence.sighting_urls import normalise_url
+from takedowns.models import LegalBasis, Platform, TakedownRequest
+from takedowns.selectors import (
+    bases_offered,
+    percentile,
+    platform_figures,
+    platforms_for_hosts,
+    registrable_domain,
+)
 
 
 @pytest.mark.parametrize(
@@ -34,3 +46,130 @@ def test_hosts_map_to_platforms_in_one_query(db, django_assert_num_queries):
         "t.me": "Telegram",
         "i.imgur.com": "Imgur",
     }
+
+
+# --- real-world URL shapes, end to end: normalise, then map ------------------------------
+
+URL_SHAPES = [
+    ("https://x.com/someone/status/1790000000000000001", "X (Twitter)"),
+    ("https://twitter.com/someone/status/1", "X (Twitter)"),
+    ("https://mobile.twitter.com/someone/status/1", "X (Twitter)"),
+    ("https://T.CO/AbCdEf123", "X (Twitter)"),
+    ("https://pbs.twimg.com/media/Fxyz.jpg?name=orig", "X (Twitter)"),
+    ("x.com/someone", "X (Twitter)"),
+    ("https://www.facebook.com/photo.php?fbid=1&set=a.2", "Facebook"),
+    ("https://m.facebook.com/story.php?story_fbid=1&id=2", "Facebook"),
+    ("https://scontent-lhr8-1.xx.fbcdn.net/v/t39/1_n.jpg", "Facebook"),
+    ("https://fb.watch/abc123/", "Facebook"),
+    ("https://www.instagram.com/p/Cabc123/?igsh=xyz", "Instagram"),
+    ("https://instagr.am/p/Cabc123/", "Instagram"),
+    ("https://old.reddit.com/r/example/comments/abc/title/", "Reddit"),
+    ("https://i.redd.it/abcdef123.jpg", "Reddit"),
+    ("https://www.reddit.com:443/r/example/", "Reddit"),
+    ("https://vm.tiktok.com/ZMabc123/", "TikTok"),
+    ("https://t.me/some_channel/1234", "Telegram"),
+    ("https://telegra.ph/file/abc.jpg", "Telegram"),
+    ("https://cdn.discordapp.com/attachments/1/2/image.png", "Discord"),
+    ("https://discord.gg/invite123", "Discord"),
+    ("https://youtu.be/dQw4w9WgXcQ?si=tracking", "YouTube"),
+    ("https://www.youtube.com/watch?v=abc&t=10", "YouTube"),
+    ("https://de.pornhub.com/view_video.php?viewkey=ph123", "Pornhub"),
+    ("https://www.xvideos.com/video12345/title", "XVideos"),
+    ("https://xhamster.desi/videos/title-123", "xHamster"),
+    ("https://onlyfans.com/someone", "OnlyFans"),
+    ("https://i.imgur.com/AbCdEf.jpeg", "Imgur"),
+    ("imgur.com/a/AbCdE", "Imgur"),
+    ("https://i.ibb.co/abc/photo.jpg", "ImgBB"),
+    ("https://i.postimg.cc/abc/photo.png", "Postimages"),
+    ("https://boards.4chan.org/b/thread/1", "4chan"),
+    ("https://i.4cdn.org/b/1.jpg", "4chan"),
+    ("https://mega.nz/file/abc#key", "Mega"),
+    ("https://www.dropbox.com/s/abc/photo.jpg?dl=0", "Dropbox"),
+    ("https://dl.dropboxusercontent.com/s/abc/photo.jpg", "Dropbox"),
+    ("https://drive.google.com/file/d/abc/view?usp=sharing", "Google Drive"),
+    ("https://www.google.com/search?q=name", "Google Search"),
+    ("https://images.google.co.uk/imgres?imgurl=x", None),  # a country domain: not listed
+    ("https://www.bing.com/images/search?q=name", "Bing"),
+    ("https://yandex.ru/images/search?text=name", "Yandex"),
+    ("https://bsky.app/profile/someone.bsky.social/post/abc", "Bluesky"),
+    ("https://files.example-locker.net/d/8f2k1", None),
+    ("https://bücher-forum.example/t/1", None),  # an IDN, unknown
+    ("http://203.0.113.9:8080/leak.jpg", None),  # a bare address and port
+]
+
+
+@pytest.mark.parametrize(("raw", "expected"), URL_SHAPES, ids=[u for u, _ in URL_SHAPES])
+def test_real_world_url_shapes_map_to_their_platform(db, raw, expected):
+    host = urlsplit(normalise_url(raw)).hostname
+    found = platforms_for_hosts({host}).get(host)
+    assert (found.name if found else None) == expected
+
+
+def test_there_are_at_least_30_shapes_and_25_platforms(db):
+    assert len(URL_SHAPES) >= 30
+    assert Platform.objects.count() >= 25
+    with_channel = Platform.objects.exclude(report_form_url="", abuse_email="")
+    assert all(p.source for p in with_channel), "a contact channel without its source"
+
+
+# --- which routes are offered ----------------------------------------------------------
+
+
+def test_routes_offered_follow_jurisdiction_and_platform(db):
+    reddit = Platform.objects.get(slug="reddit")
+    google = Platform.objects.get(slug="google-search")
+    us, de, unknown = Case(jurisdiction="US"), Case(jurisdiction="DE"), Case(jurisdiction="")
+    assert "dsa" not in bases_offered(us, reddit)
+    assert "dsa" in bases_offered(de, reddit)
+    assert "dsa" in bases_offered(unknown, reddit)
+    assert bases_offered(us, reddit)[0] == "take_it_down"
+    assert "take_it_down" not in bases_offered(us, google)  # delisting is policy, not the Act
+    assert set(bases_offered(unknown, None)) == set(LegalBasis.values)
+
+
+# --- figures per platform --------------------------------------------------------------
+
+
+def _sent(case, platform, *, status, hours_to_removal=None, sent_at):
+    removed_at = sent_at + dt.timedelta(hours=hours_to_removal) if hours_to_removal else None
+    return TakedownRequest(
+        case=case, platform=platform, status=status, sent_at=sent_at, removed_at=removed_at
+    )
+
+
+def test_figures_match_a_hand_computation(db, case):
+    reddit = Platform.objects.get(slug="reddit")
+    imgur = Platform.objects.get(slug="imgur")
+    start = dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
+    # Reddit: removed after 10, 20, 30, 40 and 100 hours; one rejected; one still waiting.
+    rows = [
+        _sent(case, reddit, status="removed", hours_to_removal=h, sent_at=start)
+        for h in (10, 20, 30, 40, 100)
+    ]
+    rows += [
+        _sent(case, reddit, status="rejected", sent_at=start),
+        _sent(case, reddit, status="sent", sent_at=start),
+        _sent(case, imgur, status="removed", hours_to_removal=5, sent_at=start),
+        TakedownRequest(case=case, platform=imgur, status="draft"),  # never sent: not counted
+    ]
+    TakedownRequest.objects.bulk_create(rows)
+
+    figures = {row.platform: row for row in platform_figures()}
+    r = figures["Reddit"]
+    assert (r.sent, r.removed, r.rejected) == (7, 5, 1)
+    assert r.removal_rate == pytest.approx(5 / 7)
+    # Sorted 10, 20, 30, 40, 100: the median is the middle one.
+    assert r.median_hours == pytest.approx(30)
+    # p90, linear between ranks: position 0.9 * 4 = 3.6, so 40 + 0.6 * (100 - 40) = 76.
+    assert r.p90_hours == pytest.approx(76)
+    # Within 48 h: 10, 20, 30, 40 of the 7 sent.
+    assert r.within_48h_share == pytest.approx(4 / 7)
+    i = figures["Imgur"]
+    assert (i.sent, i.median_hours, i.p90_hours, i.within_48h_share) == (1, 5, 5, 1)
+
+
+def test_percentile_on_an_even_count():
+    # 1, 2, 3, 4: median at position 1.5 -> 2.5; p90 at 2.7 -> 3.7.
+    assert percentile([4, 1, 3, 2], 0.5) == pytest.approx(2.5)
+    assert percentile([4, 1, 3, 2], 0.9) == pytest.approx(3.7)
+    assert percentile([], 0.5) is None

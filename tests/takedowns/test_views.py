@@ -1,0 +1,172 @@
+import csv
+import datetime as dt
+import io
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from evidence.services import sightings_log_pasted
+from takedowns.models import Platform, TakedownRequest
+from takedowns.selectors import escalation_suggestions
+from takedowns.services import takedown_mark_submitted, takedown_update_draft, takedowns_draft
+
+
+@pytest.fixture
+def sightings(case, survivor):
+    text = "https://www.dropbox.com/s/a/1.jpg\nhttps://x.com/a/status/1\nhttps://unknown.example/1"
+    return sightings_log_pasted(case=case, text=text, acting_user=survivor).saved
+
+
+def test_drafting_from_the_case_makes_one_request_per_platform(
+    client, case, caseworker, sightings
+):
+    client.force_login(caseworker)
+    url = reverse("takedowns:draft", args=[case.reference])
+    page = client.get(url).content.decode()
+    assert all(s.url in page for s in sightings)
+    response = client.post(url, {"sightings": [str(s.pk) for s in sightings]})
+    assert response.status_code == 302
+    assert TakedownRequest.objects.filter(case=case, status="draft").count() == 3
+    empty = client.post(url, {})
+    assert empty.status_code == 400
+
+
+def test_a_draft_page_names_what_is_missing_and_refuses_to_send(
+    client, case, caseworker, sightings
+):
+    (draft,) = takedowns_draft(case=case, sightings=sightings[:1], acting_user=caseworker)
+    client.force_login(caseworker)
+    page = client.get(
+        reverse("takedowns:detail", args=[case.reference, draft.pk])
+    ).content.decode()
+    assert "Before this can be sent" in page
+    assert "Signature (her full name" in page
+    response = client.post(reverse("takedowns:send", args=[case.reference, draft.pk]))
+    assert response.status_code == 400
+    assert "Missing: Signature" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.status == "draft"
+
+
+def test_the_dmca_route_shows_its_warning(client, case, caseworker, sightings):
+    (draft,) = takedowns_draft(case=case, sightings=sightings[:1], acting_user=caseworker)
+    client.force_login(caseworker)
+    client.post(
+        reverse("takedowns:edit", args=[case.reference, draft.pk]),
+        {"legal_basis": "dmca", "signer_capacity": "self"},
+    )
+    draft.refresh_from_db()
+    assert draft.legal_basis == "dmca"
+    page = client.get(
+        reverse("takedowns:detail", args=[case.reference, draft.pk])
+    ).content.decode()
+    assert "owns the copyright" in page and "Lumen" in page
+    assert "Identification of the copyrighted work" in page
+
+
+def test_a_route_the_platform_does_not_take_is_refused(client, case, caseworker, sightings):
+    (draft,) = takedowns_draft(case=case, sightings=sightings[:1], acting_user=caseworker)
+    Platform.objects.filter(pk=draft.platform_id).update(legal_bases=["platform_policy"])
+    client.force_login(caseworker)
+    response = client.post(
+        reverse("takedowns:edit", args=[case.reference, draft.pk]),
+        {"legal_basis": "dmca", "signer_capacity": "self"},
+    )
+    assert response.status_code == 400
+    draft.refresh_from_db()
+    assert draft.legal_basis != "dmca"
+
+
+def test_the_survivor_sees_which_request_covers_each_sighting(
+    client, case, survivor, caseworker, sightings
+):
+    dropbox, x, _unknown = sightings
+    (sent,) = takedowns_draft(case=case, sightings=[dropbox], acting_user=caseworker)
+    takedown_update_draft(
+        takedown=sent,
+        acting_user=caseworker,
+        signer_name="Rose",
+        contact_email="r@example.test",
+        content_description="Photos",
+        confirms_no_consent=True,
+        confirms_good_faith=True,
+    )
+    takedown_mark_submitted(takedown=sent, ticket_number="D-1", acting_user=caseworker)
+    takedowns_draft(case=case, sightings=[x], acting_user=caseworker)
+    client.force_login(survivor)
+    page = client.get(reverse("cases:detail", args=[case.reference])).content.decode()
+    due = timezone.localtime(sent.due_at)
+    assert f"Request to Dropbox sent; the answer is due by {due:%-d %b, %H:%M}." in page
+    assert "A request to X (Twitter) is being prepared." in page
+    assert "No request yet." in page  # the unknown site
+
+
+def test_suggestions_appear_when_rejected_or_overdue(case, caseworker, sightings):
+    (draft,) = takedowns_draft(case=case, sightings=sightings[:1], acting_user=caseworker)
+    assert escalation_suggestions(draft) == []
+    draft.status, draft.due_at = "sent", timezone.now() - dt.timedelta(hours=1)
+    routes = [s.route for s in escalation_suggestions(draft)]
+    assert routes == ["Hosting provider", "Search delisting", "Regulator or legal route"]
+    draft.due_at = timezone.now() + dt.timedelta(hours=1)
+    assert escalation_suggestions(draft) == []
+    draft.status = "rejected"
+    assert "the platform refused" in escalation_suggestions(draft)[0].why
+
+
+def test_figures_csv(client, case, supervisor):
+    reddit = Platform.objects.get(slug="reddit")
+    start = timezone.now() - dt.timedelta(days=3)
+    TakedownRequest.objects.create(
+        case=case,
+        platform=reddit,
+        status="removed",
+        sent_at=start,
+        removed_at=start + dt.timedelta(hours=12),
+    )
+    client.force_login(supervisor)
+    page = client.get(reverse("platforms:figures"))
+    assert "<svg" in page.content.decode() and "12.0 h" in page.content.decode()
+    response = client.get(reverse("platforms:figures"), {"format": "csv"})
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert rows == [
+        {
+            "platform": "Reddit",
+            "sent": "1",
+            "removed": "1",
+            "rejected": "0",
+            "removal_rate": "1.0000",
+            "median_hours": "12.0000",
+            "p90_hours": "12.0000",
+            "within_48h_share": "1.0000",
+        }
+    ]
+
+
+def test_supervisors_edit_the_directory_and_a_channel_needs_its_source(client, supervisor):
+    client.force_login(supervisor)
+    url = reverse("platforms:new")
+    data = {
+        "name": "Example Tube",
+        "kind": "adult",
+        "report_form_url": "https://exampletube.example/report",
+        "abuse_email": "",
+        "legal_bases": ["platform_policy", "dsa"],
+        "expected_response_hours": 24,
+        "source": "",
+        "notes": "",
+        "domains_text": "exampletube.example\nEXAMPLETUBE-CDN.example",
+    }
+    refused = client.post(url, data)
+    assert refused.status_code == 400
+    assert "Say where the contact channel comes from." in refused.content.decode()
+    response = client.post(url, {**data, "source": "https://exampletube.example/terms"})
+    assert response.status_code == 302
+    platform = Platform.objects.get(slug="example-tube")
+    assert sorted(platform.domains.values_list("domain", flat=True)) == [
+        "exampletube-cdn.example",
+        "exampletube.example",
+    ]
+    taken = client.post(url, {**data, "name": "Copycat", "source": "s", "domains_text": "x.com"})
+    assert taken.status_code == 400
+    assert "Already in the directory under: x.com (X (Twitter))" in taken.content.decode()
