@@ -1,9 +1,19 @@
 from django import forms
 
 from accounts.models import Role, User
+from cases.countries import CHOICES as COUNTRY_CHOICES
 from cases.models import CaseStatus, NoteVisibility, Priority
 from cases.selectors import CASELOAD_SORTS
 from takedowns.models import Platform
+
+
+def jurisdiction_field():
+    return forms.ChoiceField(
+        label="Country she lives in",
+        choices=COUNTRY_CHOICES,
+        required=False,
+        help_text="Decides which legal routes are offered for takedown requests.",
+    )
 
 
 class CaseOpenForm(forms.Form):
@@ -13,6 +23,7 @@ class CaseOpenForm(forms.Form):
         help_text="Any name you like. It does not need to be your real name.",
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
+    jurisdiction = jurisdiction_field()
 
     def clean_pseudonym(self):
         value = self.cleaned_data["pseudonym"].strip()
@@ -33,7 +44,13 @@ class CaseOpenForCallerForm(CaseOpenForm, UrgencyFields):
         label="Contact email",
         help_text="Where the invitation to claim the case goes. Ask whether it is safe to use.",
     )
-    field_order = ["pseudonym", "contact_email", "involves_minor", "threats_or_extortion"]
+    field_order = [
+        "pseudonym",
+        "contact_email",
+        "jurisdiction",
+        "involves_minor",
+        "threats_or_extortion",
+    ]
 
 
 class TriageForm(UrgencyFields):
@@ -42,7 +59,8 @@ class TriageForm(UrgencyFields):
         choices=Priority.choices,
         help_text="A minor, threats or extortion always make a case urgent.",
     )
-    field_order = ["priority", "involves_minor", "threats_or_extortion"]
+    jurisdiction = jurisdiction_field()
+    field_order = ["priority", "involves_minor", "threats_or_extortion", "jurisdiction"]
 
 
 class StatusForm(forms.Form):

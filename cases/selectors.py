@@ -266,8 +266,14 @@ def _describe(event: CaseEvent, for_staff: bool, staff_names: dict) -> str:
             )
             if new.get(key)
         ]
-        text = f"{Priority(old['priority']).label} → {Priority(new['priority']).label}"
-        return f"{text} ({', '.join(reasons)})" if reasons else text
+        parts = []
+        if old.get("priority") != new.get("priority"):
+            parts.append(f"{Priority(old['priority']).label} → {Priority(new['priority']).label}")
+        if reasons:
+            parts.append(f"({', '.join(reasons)})")
+        if old.get("jurisdiction", "") != new.get("jurisdiction", ""):
+            parts.append(f"country: {new.get('jurisdiction') or 'not said'}")
+        return " ".join(parts)
     if event.kind == EventKind.NOTE_ADDED:
         return NoteVisibility(new["visibility"]).label
     return ""

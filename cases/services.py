@@ -76,13 +76,16 @@ def event_record(**kwargs) -> CaseEvent:
 # --- opening and claiming ----------------------------------------------------------------
 
 
-def case_open(*, survivor: User, pseudonym: str, acting_user: User) -> Case:
+def case_open(
+    *, survivor: User, pseudonym: str, acting_user: User, jurisdiction: str = ""
+) -> Case:
     """A survivor opens her own case. The pseudonym is all we need to start."""
     return _case_create(
         acting_user=acting_user,
         survivor=survivor,
         contact_email=survivor.email,
         pseudonym=pseudonym.strip(),
+        jurisdiction=jurisdiction,
     )
 
 
@@ -93,6 +96,7 @@ def case_open_for_caller(
     acting_user: User,
     involves_minor: bool = False,
     threats_or_extortion: bool = False,
+    jurisdiction: str = "",
 ) -> Case:
     """Staff open a case for someone without an account (a helpline call). The case is
     theirs to work; the survivor can claim it later with an invitation link."""
@@ -108,6 +112,7 @@ def case_open_for_caller(
         involves_minor=involves_minor,
         threats_or_extortion=threats_or_extortion,
         priority=Priority.URGENT if urgent else Priority.NORMAL,
+        jurisdiction=jurisdiction,
     )
 
 
@@ -193,8 +198,10 @@ def case_triage(
     involves_minor: bool,
     threats_or_extortion: bool,
     acting_user: User,
+    jurisdiction: str | None = None,
 ) -> Case:
-    """Set the priority and its reasons. A minor, threats or extortion make a case urgent
+    """Set the priority and its reasons, and the country (which decides legal routes).
+    A minor, threats or extortion make a case urgent
     whatever priority was asked for. Live links get the tighter action window."""
     _require_staff(acting_user)
     if priority not in Priority.values:
@@ -206,13 +213,13 @@ def case_triage(
         "priority": priority,
         "involves_minor": involves_minor,
         "threats_or_extortion": threats_or_extortion,
+        "jurisdiction": case.jurisdiction if jurisdiction is None else jurisdiction,
     }
     if old == new:
         return case
     with transaction.atomic():
-        case.priority = priority
-        case.involves_minor = involves_minor
-        case.threats_or_extortion = threats_or_extortion
+        for field, value in new.items():
+            setattr(case, field, value)
         case.save(update_fields=[*new, "updated_at"])
         _tighten_action_windows(case)
         event_record(
@@ -231,6 +238,7 @@ def _triage_values(case: Case) -> dict:
         "priority": case.priority,
         "involves_minor": case.involves_minor,
         "threats_or_extortion": case.threats_or_extortion,
+        "jurisdiction": case.jurisdiction,
     }
 
 

@@ -67,9 +67,7 @@ def case_open(request):
     form = CaseOpenForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         case = services.case_open(
-            survivor=request.user,
-            pseudonym=form.cleaned_data["pseudonym"],
-            acting_user=request.user,
+            survivor=request.user, acting_user=request.user, **form.cleaned_data
         )
         messages.success(request, f"Case {case.reference} is open. Add the links you have seen.")
         return redirect("cases:detail", reference=case.reference)
@@ -199,6 +197,7 @@ def render_case_page(request, case, *, status=200, **forms_and_results):
                     "priority": case.priority,
                     "involves_minor": case.involves_minor,
                     "threats_or_extortion": case.threats_or_extortion,
+                    "jurisdiction": case.jurisdiction,
                 }
             ),
             status_form=StatusForm(initial={"status": case.status}),

@@ -45,11 +45,13 @@ class TestTriage:
             "priority": "normal",
             "involves_minor": False,
             "threats_or_extortion": False,
+            "jurisdiction": "",
         }
         assert event.new_value == {
             "priority": "urgent",
             "involves_minor": False,
             "threats_or_extortion": True,
+            "jurisdiction": "",
         }
 
     def test_raising_priority_brings_live_links_due_sooner_never_later(
@@ -327,3 +329,23 @@ class TestCallerCases:
     def test_no_invitation_for_a_case_that_has_an_account(self, case, caseworker):
         with pytest.raises(ValidationError, match="already belongs"):
             invitation_issue(case=case, acting_user=caseworker)
+
+
+def test_triage_sets_the_country_that_decides_legal_routes(case, caseworker):
+    from takedowns.models import Platform
+    from takedowns.selectors import bases_offered
+
+    reddit = Platform.objects.get(slug="reddit")
+    case_triage(
+        case=case,
+        priority="normal",
+        involves_minor=False,
+        threats_or_extortion=False,
+        jurisdiction="US",
+        acting_user=caseworker,
+    )
+    case.refresh_from_db()
+    assert case.jurisdiction == "US"
+    assert "dsa" not in bases_offered(case, reddit)
+    (event,) = _events(case, EventKind.TRIAGED)
+    assert (event.old_value["jurisdiction"], event.new_value["jurisdiction"]) == ("", "US")
