@@ -23,6 +23,8 @@ def test_seed_demo_creates_users_and_a_case_and_prints_the_logins(db):
     assert case.reference in text
     assert case.assigned_to.role == Role.CASEWORKER
     assert case.notes.count() == 2
+    assert case.takedowns.count() == 4  # X, Reddit, Imgur and the unknown locker
+    assert case.takedowns.get(status="sent").ticket_number == "DEMO-0001"
     queued = Case.objects.get(survivor=None)
     assert queued.assigned_to is None and queued.priority == "urgent"
     assert Sighting.objects.filter(case=case).count() == 6

@@ -12,6 +12,7 @@ from cases.models import Case, NoteVisibility
 from cases.services import case_assign, case_open, case_open_for_caller, note_add
 from evidence.demo_images import make_image, screenshot_of
 from evidence.services import evidence_add, sightings_log_pasted
+from takedowns.services import takedown_mark_submitted, takedown_update_draft, takedowns_draft
 
 DEMO_USERS = [
     ("survivor@demo.leakcase.test", Role.SURVIVOR, ""),
@@ -80,6 +81,24 @@ class Command(BaseCommand):
             body="Survivor prefers email contact only; no phone calls.",
             visibility=NoteVisibility.INTERNAL,
             acting_user=caseworker,
+        )
+        # Requests for every live link, one per platform; the one to X already submitted.
+        drafts = takedowns_draft(
+            case=case, sightings=list(case.sightings.all()), acting_user=caseworker
+        )
+        x_request = next(d for d in drafts if d.platform and d.platform.slug == "x-twitter")
+        takedown_update_draft(
+            takedown=x_request,
+            acting_user=caseworker,
+            signer_name="Demo Survivor",
+            signer_capacity="self",
+            contact_email=case.contact_email,
+            content_description="Intimate photos of me, posted without my consent.",
+            confirms_no_consent=True,
+            confirms_good_faith=True,
+        )
+        takedown_mark_submitted(
+            takedown=x_request, ticket_number="DEMO-0001", acting_user=caseworker
         )
         queued = case_open_for_caller(
             pseudonym="Helpline caller (demo)",
