@@ -145,7 +145,7 @@ class CounterNoticeForm(forms.Form):
 
 
 class EscalateForm(forms.Form):
-    escalated_to = forms.CharField(label="Escalated to", max_length=200)
+    to = forms.CharField(label="Escalated to", max_length=200)
 
 
 class PlatformForm(forms.ModelForm):

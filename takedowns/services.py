@@ -350,7 +350,7 @@ def takedown_escalate(*, takedown: TakedownRequest, to: str, acting_user: User) 
             f"A request that is {takedown.get_status_display().lower()} cannot be escalated."
         )
     if not to.strip():
-        raise ValidationError({"escalated_to": "Say where it was escalated to."})
+        raise ValidationError({"to": "Say where it was escalated to."})
     old_status = takedown.status
     with transaction.atomic():
         takedown.status = TakedownStatus.ESCALATED

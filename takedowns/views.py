@@ -168,61 +168,44 @@ def takedown_submitted(request, reference, takedown_id):
     return _render_detail(request, takedown, status=400, submitted_form=form)
 
 
-@login_required
-@require_POST
-def takedown_reply(request, reference, takedown_id):
-    takedown = selectors.takedown_for_user(request.user, reference, takedown_id)
-    form = ReplyForm(request.POST)
-    if form.is_valid():
-        try:
-            services.takedown_record_reply(
-                takedown=takedown, acting_user=request.user, **form.cleaned_data
-            )
-        except ValidationError as error:
-            _errors_into(form, error)
-        else:
-            messages.success(request, "The reply is recorded.")
-            return _back(takedown)
-    takedown.refresh_from_db()
-    return _render_detail(request, takedown, status=400, reply_form=form)
+def _takedown_form_view(form_class, service, context_name, done):
+    """A POST that records something on a sent request: validate, call the service, go
+    back to the request, or show the form with its errors and change nothing."""
+
+    @login_required
+    @require_POST
+    def view(request, reference, takedown_id):
+        takedown = selectors.takedown_for_user(request.user, reference, takedown_id)
+        form = form_class(request.POST)
+        if form.is_valid():
+            try:
+                service(takedown=takedown, acting_user=request.user, **form.cleaned_data)
+            except ValidationError as error:
+                _errors_into(form, error)
+            else:
+                messages.success(request, done)
+                return _back(takedown)
+        takedown.refresh_from_db()
+        return _render_detail(request, takedown, status=400, **{context_name: form})
+
+    return view
 
 
-@login_required
-@require_POST
-def takedown_counter_notice(request, reference, takedown_id):
-    takedown = selectors.takedown_for_user(request.user, reference, takedown_id)
-    form = CounterNoticeForm(request.POST)
-    if form.is_valid():
-        try:
-            services.takedown_record_counter_notice(
-                takedown=takedown, acting_user=request.user, **form.cleaned_data
-            )
-        except ValidationError as error:
-            _errors_into(form, error)
-        else:
-            messages.success(request, "The counter-notice and its restore window are recorded.")
-            return _back(takedown)
-    takedown.refresh_from_db()
-    return _render_detail(request, takedown, status=400, counter_form=form)
-
-
-@login_required
-@require_POST
-def takedown_escalate(request, reference, takedown_id):
-    takedown = selectors.takedown_for_user(request.user, reference, takedown_id)
-    form = EscalateForm(request.POST)
-    if form.is_valid():
-        try:
-            services.takedown_escalate(
-                takedown=takedown, to=form.cleaned_data["escalated_to"], acting_user=request.user
-            )
-        except ValidationError as error:
-            _errors_into(form, error)
-        else:
-            messages.success(request, "The request is marked escalated.")
-            return _back(takedown)
-    takedown.refresh_from_db()
-    return _render_detail(request, takedown, status=400, escalate_form=form)
+takedown_reply = _takedown_form_view(
+    ReplyForm, services.takedown_record_reply, "reply_form", "The reply is recorded."
+)
+takedown_counter_notice = _takedown_form_view(
+    CounterNoticeForm,
+    services.takedown_record_counter_notice,
+    "counter_form",
+    "The counter-notice and its restore window are recorded.",
+)
+takedown_escalate = _takedown_form_view(
+    EscalateForm,
+    services.takedown_escalate,
+    "escalate_form",
+    "The request is marked escalated.",
+)
 
 
 # --- the platform directory and its figures ---------------------------------------------

@@ -83,7 +83,7 @@ MATRIX = {
     # These act on a request already sent (a DMCA one, for the counter-notice).
     "takedowns:reply": ("POST", {"body": "Received.", "decision": "acknowledged"}, CASE_READERS),
     "takedowns:counter_notice": ("POST", {"received_on": "2026-11-02"}, CASE_READERS),
-    "takedowns:escalate": ("POST", {"escalated_to": "Hosting provider"}, CASE_READERS),
+    "takedowns:escalate": ("POST", {"to": "Hosting provider"}, CASE_READERS),
     "platforms:list": ("GET", {}, STAFF_ONLY),
     "platforms:new": ("GET", {}, SUPERVISORS),
     "platforms:edit": ("GET", {}, SUPERVISORS),
