@@ -229,7 +229,14 @@ class Correspondence(models.Model):
                 fields=["takedown", "sequence"],
                 condition=models.Q(kind="reminder"),
                 name="one_reminder_per_sequence",
-            )
+            ),
+            # A double click or a second tab cannot email the same notice twice: the second
+            # pending row is refused. A failed attempt frees the way for a retry.
+            models.UniqueConstraint(
+                fields=["takedown"],
+                condition=models.Q(kind="notice", status__in=["pending", "sent"]),
+                name="one_notice_per_takedown",
+            ),
         ]
 
     def __str__(self):

@@ -6,7 +6,7 @@ from collections import defaultdict
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage, make_msgid
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -150,16 +150,22 @@ def takedown_send_email(*, takedown: TakedownRequest, acting_user: User) -> Take
         )
     text = notices.render(notice)
     message_id = make_msgid(domain=settings.NOTICE_MESSAGE_ID_DOMAIN)
-    letter = Correspondence.objects.create(
-        takedown=takedown,
-        direction=Direction.OUT,
-        kind=CorrespondenceKind.NOTICE,
-        channel=Channel.EMAIL,
-        subject=notices.subject(notice),
-        body=text,
-        message_id=message_id,
-        status=DeliveryStatus.PENDING,
-    )
+    try:
+        with transaction.atomic():
+            letter = Correspondence.objects.create(
+                takedown=takedown,
+                direction=Direction.OUT,
+                kind=CorrespondenceKind.NOTICE,
+                channel=Channel.EMAIL,
+                subject=notices.subject(notice),
+                body=text,
+                message_id=message_id,
+                status=DeliveryStatus.PENDING,
+            )
+    except IntegrityError as exc:
+        raise ValidationError(
+            "This notice is already being sent, or was sent; reload the page."
+        ) from exc
     email = EmailMessage(
         subject=letter.subject,
         body=text,

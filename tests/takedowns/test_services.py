@@ -236,3 +236,26 @@ def test_date_helpers():
     assert add_business_days(dt.date(2026, 11, 6), 1) == dt.date(2026, 11, 9)  # Fri -> Mon
     assert add_months(dt.date(2026, 1, 31), 1) == dt.date(2026, 2, 28)
     assert add_months(dt.date(2026, 11, 15), 6) == dt.date(2027, 5, 15)
+
+
+def test_a_second_send_of_the_same_notice_is_refused(dropbox_draft, caseworker, mailoutbox):
+    takedown_update_draft(takedown=dropbox_draft, acting_user=caseworker, **COMPLETE)
+    # Another tab's attempt is in flight: its pending row is already there.
+    Correspondence.objects.create(
+        takedown=dropbox_draft, direction="out", kind="notice", channel="email", status="pending"
+    )
+    with pytest.raises(ValidationError, match="already being sent"):
+        takedown_send_email(takedown=dropbox_draft, acting_user=caseworker)
+    assert mailoutbox == []
+
+
+def test_a_failed_attempt_does_not_block_a_retry(dropbox_draft, caseworker, mailoutbox):
+    takedown_update_draft(takedown=dropbox_draft, acting_user=caseworker, **COMPLETE)
+    with (
+        mock.patch("django.core.mail.EmailMessage.send", side_effect=OSError("down")),
+        pytest.raises(ValidationError),
+    ):
+        takedown_send_email(takedown=dropbox_draft, acting_user=caseworker)
+    takedown_send_email(takedown=dropbox_draft, acting_user=caseworker)
+    assert len(mailoutbox) == 1
+    assert sorted(Correspondence.objects.values_list("status", flat=True)) == ["failed", "sent"]
