@@ -78,6 +78,11 @@ class EvidenceKind(models.TextChoices):
     FETCHED_COPY = "fetched_copy", "Fetched copy"
 
 
+class EvidenceOrigin(models.TextChoices):
+    UPLOAD = "upload", "Uploaded"
+    FETCH = "fetch", "Fetched by LeakCase"
+
+
 def _evidence_path(instance, filename):
     # No case reference or original name in the path: a listing of storage says nothing.
     return f"evidence/{instance.id}/{filename}"
@@ -106,6 +111,12 @@ class EvidenceFile(models.Model):
     file = models.FileField(upload_to=_evidence_path, max_length=200)
     thumbnail = models.FileField(upload_to=_evidence_path, max_length=200)
     preview = models.FileField(upload_to=_evidence_path, max_length=200)
+    # The data key that seals the files, wrapped by master key `key_id` (evidence/crypto.py).
+    key_id = models.CharField(max_length=32, default="")
+    wrapped_key = models.CharField(max_length=120, default="")
+    # Chain of custody: how it came in, and from which address when it was fetched.
+    origin = models.CharField(max_length=8, choices=EvidenceOrigin.choices, default="upload")
+    source_url = models.CharField(max_length=2048, blank=True)
     captured_at = models.DateTimeField()
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

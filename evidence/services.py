@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -15,6 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from cases.models import Case, EventKind, action_due_at
 from cases.services import event_build, event_record, events_record
+from evidence import vault
 from evidence.imaging import ImageRejected, process_upload, too_big_message
 from evidence.models import AccessAction, EvidenceAccess, EvidenceFile, Sighting
 from evidence.sighting_urls import InvalidSightingUrl, normalise_url
@@ -191,9 +191,14 @@ def evidence_add(
         captured_at=timezone.now(),
         uploaded_by=acting_user,
     )
-    evidence.file.save(f"original.{image.clean_extension}", ContentFile(image.clean_bytes), False)
-    evidence.thumbnail.save("thumbnail.jpg", ContentFile(image.thumbnail_bytes), False)
-    evidence.preview.save("preview.jpg", ContentFile(image.preview_bytes), False)
+    vault.store(
+        evidence,
+        {
+            "file": (f"original.{image.clean_extension}", image.clean_bytes),
+            "thumbnail": ("thumbnail.jpg", image.thumbnail_bytes),
+            "preview": ("preview.jpg", image.preview_bytes),
+        },
+    )
     try:
         with transaction.atomic():
             evidence.save()
@@ -210,8 +215,7 @@ def evidence_add(
             )
     except Exception:
         # The row never landed: leave no orphaned files in storage.
-        for stored in (evidence.file, evidence.thumbnail, evidence.preview):
-            stored.storage.delete(stored.name)
+        vault.delete_files(evidence)
         raise
     return evidence
 

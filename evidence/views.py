@@ -1,13 +1,14 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 
 from cases.selectors import case_for_user
 from cases.views import render_case_page
-from evidence import selectors, services
+from evidence import selectors, services, vault
 from evidence.forms import EvidenceUploadForm, PasteSightingsForm, SightingForm
 from evidence.models import AccessAction
 
@@ -125,12 +126,11 @@ def evidence_file(request, reference, evidence_id, rendition):
     if action is not None:
         services.evidence_access_record(evidence=evidence, user=request.user, action=action)
     content_type = evidence.content_type if field_name == "file" else "image/jpeg"
-    extension = stored.name.rsplit(".", 1)[-1]
-    response = FileResponse(
-        stored.storage.open(stored.name, "rb"),
-        content_type=content_type,
-        as_attachment=disposition == "attachment",
-        filename=f"{evidence.case.reference}-evidence-{str(evidence.pk)[:8]}.{extension}",
+    extension = stored.name.removesuffix(".sealed").rsplit(".", 1)[-1]
+    filename = f"{evidence.case.reference}-evidence-{str(evidence.pk)[:8]}.{extension}"
+    response = HttpResponse(vault.read(evidence, field_name), content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(
+        disposition == "attachment", filename
     )
     response["Cache-Control"] = "no-store, private"
     response["X-Content-Type-Options"] = "nosniff"

@@ -148,6 +148,20 @@ STORAGES = {
     },
 }
 
+# Evidence encryption (evidence/crypto.py): "id:base64-32-bytes", newest first, comma-separated.
+# Development without it derives a key from SECRET_KEY; production refuses to start.
+_master_keys = env_str("LEAKCASE_MASTER_KEYS")
+if _master_keys:
+    from evidence.crypto import parse_master_keys
+
+    EVIDENCE_MASTER_KEYS = parse_master_keys(_master_keys)
+elif DEBUG:
+    import hashlib
+
+    EVIDENCE_MASTER_KEYS = {"dev": hashlib.sha256(b"leakcase-dev:" + SECRET_KEY.encode()).digest()}
+else:
+    raise ImproperlyConfigured("LEAKCASE_MASTER_KEYS must be set when DEBUG is off")
+
 # Uploads: refuse big files before Pillow sees them (evidence/imaging.py has the image limits).
 EVIDENCE_MAX_UPLOAD_BYTES = env_int("EVIDENCE_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # Django's default, for form fields

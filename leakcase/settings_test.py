@@ -6,6 +6,11 @@ os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/leakcase")
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/15")
+# Two master keys, so rotation can be tested; "k2" is current. Test-only keys.
+os.environ.setdefault(
+    "LEAKCASE_MASTER_KEYS",
+    "k2:" + "Mg" * 21 + "y=,k1:" + "MQ" * 21 + "x=",
+)
 os.environ.setdefault("LEAKCASE_VAR_DIR", "/tmp/leakcase-test-var")  # noqa: S108
 
 from leakcase.settings import *  # noqa: F403

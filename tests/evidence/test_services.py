@@ -9,6 +9,7 @@ from PIL import ExifTags, Image
 
 from cases.models import CaseEvent, EventKind
 from cases.services import case_open
+from evidence import vault
 from evidence.models import EvidenceFile, Sighting
 from evidence.services import (
     MAX_PASTED_LINES,
@@ -144,8 +145,7 @@ class TestEvidenceAdd:
         )
         assert evidence.sha256 == hashlib.sha256(data).hexdigest()
         assert evidence.size == len(data)
-        with evidence.file.open("rb") as stored:
-            stored_bytes = stored.read()
+        stored_bytes = vault.read(evidence)
         assert evidence.stored_sha256 == hashlib.sha256(stored_bytes).hexdigest()
         stored_image = Image.open(io.BytesIO(stored_bytes))
         assert not stored_image.getexif().get_ifd(ExifTags.IFD.GPSInfo)

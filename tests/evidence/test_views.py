@@ -2,6 +2,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from evidence import vault
 from evidence.models import AccessAction, EvidenceAccess, EvidenceFile, Sighting
 from evidence.services import evidence_add, sighting_log
 from tests import images
@@ -195,10 +196,8 @@ class TestServeEvidence:
         assert "no-store" in response["Cache-Control"]
         assert response["Content-Disposition"].startswith(disposition)
         assert response["X-Content-Type-Options"] == "nosniff"
-        body = b"".join(response.streaming_content)
-        if rendition != "thumbnail":
-            with evidence.file.open("rb") as stored:
-                assert body == stored.read()
+        expected = vault.read(evidence, "thumbnail" if rendition == "thumbnail" else "file")
+        assert response.content == expected
         access = EvidenceAccess.objects.get()
         assert (access.evidence, access.user, access.action) == (evidence, survivor, action)
 
