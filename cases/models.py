@@ -120,6 +120,9 @@ class EventKind(models.TextChoices):
     TAKEDOWN_REPLY = "takedown_reply", "Platform replied"
     TAKEDOWN_ESCALATED = "takedown_escalated", "Takedown escalated"
     COUNTER_NOTICE = "counter_notice", "Counter-notice received"
+    REFERENCE_ADDED = "reference_added", "Reference image hashed"
+    REFERENCE_REMOVED = "reference_removed", "Reference image removed"
+    MATCH_CONFIRMED = "match_confirmed", "Copy confirmed"
 
 
 # Events that say something only staff may know (why a case is urgent, an internal note).

@@ -20,7 +20,7 @@ from cases.forms import (
     TriageForm,
 )
 from evidence.forms import EvidenceUploadForm, PasteSightingsForm, SightingForm
-from evidence.selectors import case_evidence, case_sightings
+from evidence.selectors import case_evidence, case_sightings, copy_groups
 from leakcase.emails import make_message
 from takedowns.selectors import case_takedowns
 
@@ -184,6 +184,8 @@ def render_case_page(request, case, *, status=200, **forms_and_results):
         "evidence_files": list(case_evidence(case)),
         "notes": selectors.notes_for(user, case),
         "takedowns": case_takedowns(case),
+        "reference_count": case.references.count(),
+        "copy_groups": copy_groups(case),
         "timeline": selectors.case_timeline(case, user),
         "sighting_form": SightingForm(),
         "paste_form": PasteSightingsForm(),

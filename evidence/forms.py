@@ -56,3 +56,17 @@ class EvidenceUploadForm(forms.Form):
         self.fields["sighting"].choices = [("", "Not linked to a sighting")] + [
             (str(s.pk), s.url[:80]) for s in sightings
         ]
+
+
+class ReferenceForm(forms.Form):
+    image = forms.FileField(
+        label="Image you want found",
+        help_text="Hashed in memory. Unless you tick the box below, the image itself is not "
+        "kept anywhere, only its fingerprints (hashes).",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+    )
+    label = forms.CharField(label="A label for it (optional)", max_length=80, required=False)
+    keep_copy = forms.BooleanField(
+        label="Also keep an encrypted copy of the image (helps staff confirm matches)",
+        required=False,
+    )

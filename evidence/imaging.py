@@ -70,6 +70,15 @@ def process_upload(data: bytes, *, max_bytes: int) -> ProcessedImage:
     )
 
 
+def check_image(data: bytes, *, max_bytes: int) -> None:
+    """The same limits as process_upload, for images that are only hashed, never stored."""
+    if len(data) > max_bytes:
+        raise ImageRejected(too_big_message(len(data), max_bytes))
+    if len(data) == 0:
+        raise ImageRejected("The file is empty.")
+    _open_checked(data)
+
+
 def too_big_message(size: int, max_bytes: int) -> str:
     return (
         f"The file is {filesizeformat(size)}; the limit is {filesizeformat(max_bytes)}. "

@@ -76,6 +76,7 @@ class Sighting(models.Model):
 class EvidenceKind(models.TextChoices):
     SCREENSHOT = "screenshot", "Screenshot"
     FETCHED_COPY = "fetched_copy", "Fetched copy"
+    REFERENCE = "reference", "Reference image (kept by choice)"
 
 
 class EvidenceOrigin(models.TextChoices):
@@ -153,3 +154,83 @@ class EvidenceAccess(models.Model):
 
     def __str__(self):
         return f"{self.user_id} {self.action} {self.evidence_id}"
+
+
+def to_signed64(value: int) -> int:
+    """PostgreSQL has no unsigned 64-bit column: store hashes as signed, same bits."""
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def to_unsigned64(value: int) -> int:
+    return value + (1 << 64) if value < 0 else value
+
+
+class ReferenceHash(models.Model):
+    """Perceptual hashes of an image the survivor wants found. By default the image itself is
+    never stored; `kept_copy` is set only when she chose to keep an encrypted copy.
+
+    p0..p3 are the four 16-bit chunks of the pHash, indexed: a lookup asks for chunks near
+    the query's and finds every hash within the threshold (multi-index hashing, see
+    evidence/hashing.py) without scanning the table."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="references")
+    label = models.CharField(max_length=80, blank=True)
+    phash = models.BigIntegerField()
+    dhash = models.BigIntegerField()
+    pdq = models.CharField(max_length=64, blank=True)
+    p0 = models.IntegerField(db_index=True)
+    p1 = models.IntegerField(db_index=True)
+    p2 = models.IntegerField(db_index=True)
+    p3 = models.IntegerField(db_index=True)
+    kept_copy = models.OneToOneField(
+        EvidenceFile, null=True, blank=True, on_delete=models.SET_NULL, related_name="reference"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self):
+        return self.label or f"Reference {self.phash_hex}"
+
+    @property
+    def phash_hex(self) -> str:
+        return f"{to_unsigned64(self.phash):016x}"
+
+    @property
+    def dhash_hex(self) -> str:
+        return f"{to_unsigned64(self.dhash):016x}"
+
+
+class EvidenceMatch(models.Model):
+    """A "possible copy": an evidence image (or a region of it) near a reference's hashes.
+    A person confirms it; confirmed matches group sightings as copies of one image."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    evidence = models.ForeignKey(EvidenceFile, on_delete=models.CASCADE, related_name="matches")
+    reference = models.ForeignKey(ReferenceHash, on_delete=models.CASCADE, related_name="matches")
+    phash_distance = models.PositiveSmallIntegerField()
+    dhash_distance = models.PositiveSmallIntegerField()
+    region = models.JSONField(null=True, blank=True, help_text="[left, top, right, bottom]")
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["phash_distance"]
+        constraints = [
+            models.UniqueConstraint(fields=["evidence", "reference"], name="one_match_per_pair")
+        ]
+
+    def __str__(self):
+        return f"{self.evidence_id} ~ {self.reference_id}"

@@ -1,13 +1,17 @@
 """Reads for sightings and evidence. Children are always fetched through a case the user may
 see (cases.selectors.case_for_user), so a guessed id on someone else's case is a 404."""
 
+from dataclasses import dataclass
+
 from django.db.models import F, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
 from accounts.models import User
 from cases.models import Case
-from cases.selectors import case_for_user
-from evidence.models import EvidenceFile, Sighting
+from cases.selectors import case_for_user, cases_visible_to
+from evidence.hashing import ImageHashes
+from evidence.matching import references_matching
+from evidence.models import EvidenceFile, EvidenceMatch, ReferenceHash, Sighting
 from takedowns.models import TakedownRequest
 
 
@@ -38,3 +42,47 @@ def case_sightings(case: Case) -> QuerySet[Sighting]:
 
 def case_evidence(case: Case) -> QuerySet[EvidenceFile]:
     return case.evidence_files.select_related("sighting").order_by("-created_at")
+
+
+def reference_for_user(user: User, reference: str, reference_id) -> ReferenceHash:
+    case = case_for_user(user, reference)
+    return get_object_or_404(ReferenceHash, pk=reference_id, case=case)
+
+
+def evidence_suggestions(evidence: EvidenceFile, user: User) -> list:
+    """Possible copies for this evidence: the stored matches in its case, and for staff the
+    references of other cases they may see (recomputed, never stored across cases)."""
+    own = list(evidence.matches.select_related("reference", "confirmed_by"))
+    others = []
+    if user.is_support_staff:
+        hashes = ImageHashes.from_hex(evidence.phash, evidence.dhash)
+        elsewhere = (
+            ReferenceHash.objects.filter(case__in=cases_visible_to(user))
+            .exclude(case=evidence.case)
+            .select_related("case")
+        )
+        others = references_matching(hashes, elsewhere)
+    return own, others
+
+
+@dataclass(frozen=True)
+class CopyGroup:
+    reference: ReferenceHash
+    urls: list[str]
+
+
+def copy_groups(case: Case) -> list[CopyGroup]:
+    """Sightings whose evidence was confirmed as a copy of the same reference image: one
+    image, many addresses. A notice can list them as known identical copies."""
+    groups: dict = {}
+    confirmed = (
+        EvidenceMatch.objects.filter(evidence__case=case, confirmed_at__isnull=False)
+        .select_related("reference", "evidence__sighting")
+        .order_by("reference__created_at")
+    )
+    for match in confirmed:
+        group = groups.setdefault(match.reference_id, CopyGroup(match.reference, []))
+        sighting = match.evidence.sighting
+        if sighting is not None and sighting.url not in group.urls:
+            group.urls.append(sighting.url)
+    return [group for group in groups.values() if group.urls]

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import UploadedFile
+from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -15,8 +15,19 @@ from accounts.models import User
 from cases.models import Case, EventKind, action_due_at
 from cases.services import event_build, event_record, events_record
 from evidence import vault
-from evidence.imaging import ImageRejected, process_upload, too_big_message
-from evidence.models import AccessAction, EvidenceAccess, EvidenceFile, Sighting
+from evidence.hashing import chunks16, hashes_of_bytes
+from evidence.imaging import ImageRejected, check_image, process_upload, too_big_message
+from evidence.matching import matches_in_image
+from evidence.models import (
+    AccessAction,
+    EvidenceAccess,
+    EvidenceFile,
+    EvidenceKind,
+    EvidenceMatch,
+    ReferenceHash,
+    Sighting,
+    to_signed64,
+)
 from evidence.sighting_urls import InvalidSightingUrl, normalise_url
 from takedowns.selectors import platforms_for_hosts
 
@@ -162,9 +173,11 @@ def evidence_add(
     upload: UploadedFile,
     acting_user: User,
     sighting: Sighting | None = None,
+    kind: str = EvidenceKind.SCREENSHOT,
 ) -> EvidenceFile:
-    """Store a screenshot: metadata stripped, hashed, thumbnailed. Raises ValidationError
-    (field "image") with a plain reason when the file is refused; nothing is stored then."""
+    """Store a screenshot: metadata stripped, hashed, thumbnailed, sealed; then look for
+    possible copies of her reference images in it. Raises ValidationError (field "image")
+    with a plain reason when the file is refused; nothing is stored then."""
     max_bytes = settings.EVIDENCE_MAX_UPLOAD_BYTES
     if upload.size is not None and upload.size > max_bytes:
         # Refused before reading it into memory.
@@ -179,6 +192,7 @@ def evidence_add(
     evidence = EvidenceFile(
         case=case,
         sighting=sighting,
+        kind=kind,
         original_name=(upload.name or "")[-200:],
         content_type=image.content_type,
         size=image.original_size,
@@ -213,11 +227,114 @@ def evidence_add(
                     "sighting": str(sighting.pk) if sighting else None,
                 },
             )
+            if kind != EvidenceKind.REFERENCE:
+                _suggest_matches(evidence, image.clean_bytes)
     except Exception:
         # The row never landed: leave no orphaned files in storage.
         vault.delete_files(evidence)
         raise
     return evidence
+
+
+def _suggest_matches(evidence: EvidenceFile, clean_bytes: bytes) -> list[EvidenceMatch]:
+    """Possible copies of this case's reference images, in the whole picture or in one of
+    its regions (a screenshot holds the photo inside page chrome)."""
+    found = matches_in_image(clean_bytes, references=evidence.case.references.all())
+    return EvidenceMatch.objects.bulk_create(
+        [
+            EvidenceMatch(
+                evidence=evidence,
+                reference=match.reference,
+                phash_distance=match.phash_distance,
+                dhash_distance=match.dhash_distance,
+                region=list(match.region) if match.region else None,
+            )
+            for match in found
+        ]
+    )
+
+
+def evidence_match_confirm(*, match: EvidenceMatch, acting_user: User) -> EvidenceMatch:
+    if match.confirmed_at is not None:
+        return match
+    with transaction.atomic():
+        match.confirmed_at = timezone.now()
+        match.confirmed_by = acting_user
+        match.save(update_fields=["confirmed_at", "confirmed_by"])
+        event_record(
+            case=match.evidence.case,
+            actor=acting_user,
+            kind=EventKind.MATCH_CONFIRMED,
+            target=match,
+            new_value={"evidence": str(match.evidence_id), "reference": str(match.reference_id)},
+        )
+    return match
+
+
+def reference_register(
+    *, case: Case, data: bytes, acting_user: User, label: str = "", keep_copy: bool = False
+) -> ReferenceHash:
+    """Hash an image she wants found. Hash-only (the default): the bytes are read in memory,
+    checked, hashed and dropped; nothing is written anywhere. keep_copy stores an
+    encrypted copy as evidence of the kind "reference"."""
+    try:
+        check_image(data, max_bytes=settings.EVIDENCE_MAX_UPLOAD_BYTES)
+        hashes = hashes_of_bytes(data)
+    except (ImageRejected, ValueError) as exc:
+        raise ValidationError({"image": str(exc)}) from exc
+    chunks = chunks16(hashes.phash)
+    with transaction.atomic():
+        kept = None
+        if keep_copy:
+            kept = evidence_add(
+                case=case,
+                upload=SimpleUploadedFile("reference", data),
+                acting_user=acting_user,
+                kind=EvidenceKind.REFERENCE,
+            )
+        reference = ReferenceHash.objects.create(
+            case=case,
+            label=label.strip()[:80],
+            phash=to_signed64(hashes.phash),
+            dhash=to_signed64(hashes.dhash),
+            pdq=hashes.pdq_hex or "",
+            p0=chunks[0],
+            p1=chunks[1],
+            p2=chunks[2],
+            p3=chunks[3],
+            kept_copy=kept,
+            created_by=acting_user,
+        )
+        event_record(
+            case=case,
+            actor=acting_user,
+            kind=EventKind.REFERENCE_ADDED,
+            target=reference,
+            new_value={
+                "phash": hashes.phash_hex,
+                "dhash": hashes.dhash_hex,
+                "kept_copy": keep_copy,
+            },
+        )
+    return reference
+
+
+def reference_delete(*, reference: ReferenceHash, acting_user: User) -> None:
+    """Remove a reference and, if she kept one, its encrypted copy."""
+    with transaction.atomic():
+        case = reference.case
+        kept = reference.kept_copy
+        event_record(
+            case=case,
+            actor=acting_user,
+            kind=EventKind.REFERENCE_REMOVED,
+            target=reference,
+            old_value={"phash": reference.phash_hex},
+        )
+        reference.delete()
+        if kept is not None:
+            kept.delete()
+            transaction.on_commit(lambda: vault.delete_files(kept))
 
 
 def evidence_access_record(*, evidence: EvidenceFile, user: User, action: AccessAction) -> None:

@@ -12,6 +12,16 @@ urlpatterns = [
     path("evidence/upload/", views.evidence_upload, name="upload"),
     path("evidence/<uuid:evidence_id>/", views.evidence_detail, name="detail"),
     path(
+        "evidence/<uuid:evidence_id>/matches/<uuid:match_id>/confirm/",
+        views.match_confirm,
+        name="match_confirm",
+    ),
+    path("references/", views.references, name="references"),
+    path(
+        "references/<uuid:reference_id>/delete/", views.reference_delete, name="reference_delete"
+    ),
+    path("bundle/", views.case_bundle, name="bundle"),
+    path(
         "evidence/<uuid:evidence_id>/<str:rendition>/",
         views.evidence_file,
         name="file",

@@ -1,16 +1,20 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cases.selectors import case_for_user
 from cases.views import render_case_page
-from evidence import selectors, services, vault
-from evidence.forms import EvidenceUploadForm, PasteSightingsForm, SightingForm
+from evidence import bundles, selectors, services, vault
+from evidence.forms import EvidenceUploadForm, PasteSightingsForm, ReferenceForm, SightingForm
+from evidence.imaging import too_big_message
 from evidence.models import AccessAction
+from evidence.upload_handlers import InMemoryOnlyUploadHandler
 
 
 def _add_errors(form, error: ValidationError):
@@ -99,8 +103,16 @@ def evidence_upload(request, reference):
 @require_GET
 def evidence_detail(request, reference, evidence_id):
     evidence = selectors.evidence_for_user(request.user, reference, evidence_id)
+    matches, other_matches = selectors.evidence_suggestions(evidence, request.user)
     return render(
-        request, "evidence/evidence_detail.html", {"case": evidence.case, "evidence": evidence}
+        request,
+        "evidence/evidence_detail.html",
+        {
+            "case": evidence.case,
+            "evidence": evidence,
+            "matches": matches,
+            "other_matches": other_matches,
+        },
     )
 
 
@@ -134,4 +146,83 @@ def evidence_file(request, reference, evidence_id, rendition):
     )
     response["Cache-Control"] = "no-store, private"
     response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+# --- reference images (hash-only by default) ---------------------------------------------
+
+
+@csrf_exempt  # the inner view checks CSRF once the upload handlers are set
+@login_required
+def references(request, reference):
+    """Her reference images: the hashes kept, and a form to add one. A POST is read with the
+    in-memory handler only, so a hash-only image never touches the disk."""
+    if request.method == "POST":
+        request.upload_handlers = [InMemoryOnlyUploadHandler(request)]
+    return _references(request, reference)
+
+
+@csrf_protect
+@require_http_methods(["GET", "POST"])
+def _references(request, reference):
+    case = case_for_user(request.user, reference)
+    form = ReferenceForm(request.POST or None, request.FILES or None)
+    if request.method == "POST":
+        limit = settings.EVIDENCE_MAX_UPLOAD_BYTES
+        if "image" not in request.FILES and int(request.META.get("CONTENT_LENGTH") or 0) > limit:
+            # The in-memory handler stopped reading: say why, not just "required".
+            form.add_error(None, too_big_message(int(request.META["CONTENT_LENGTH"]), limit))
+        elif form.is_valid():
+            try:
+                services.reference_register(
+                    case=case,
+                    data=form.cleaned_data["image"].read(),
+                    label=form.cleaned_data["label"],
+                    keep_copy=form.cleaned_data["keep_copy"],
+                    acting_user=request.user,
+                )
+            except ValidationError as error:
+                _add_errors(form, error)
+            else:
+                messages.success(request, "The image is hashed. Only its fingerprints are kept.")
+                return redirect("evidence:references", reference=case.reference)
+    return render(
+        request,
+        "evidence/references.html",
+        {"case": case, "form": form, "references": list(case.references.all())},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def reference_delete(request, reference, reference_id):
+    ref = selectors.reference_for_user(request.user, reference, reference_id)
+    services.reference_delete(reference=ref, acting_user=request.user)
+    messages.success(request, "The reference and everything kept of it are deleted.")
+    return redirect("evidence:references", reference=reference)
+
+
+@login_required
+@require_POST
+def match_confirm(request, reference, evidence_id, match_id):
+    evidence = selectors.evidence_for_user(request.user, reference, evidence_id)
+    match = get_object_or_404(evidence.matches, pk=match_id)
+    services.evidence_match_confirm(match=match, acting_user=request.user)
+    messages.success(request, "Confirmed as a copy of the reference image.")
+    return redirect("evidence:detail", reference=reference, evidence_id=evidence.pk)
+
+
+@login_required
+@require_GET
+def case_bundle(request, reference):
+    """The evidence bundle for police or lawyers, as a ZIP."""
+    case = case_for_user(request.user, reference)
+    response = HttpResponse(
+        bundles.case_bundle(case, request.user), content_type="application/zip"
+    )
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"{case.reference}-evidence-bundle.zip"
+    )
+    response["Cache-Control"] = "no-store, private"
     return response

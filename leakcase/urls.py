@@ -7,6 +7,7 @@ from takedowns.urls import case_urlpatterns, platform_urlpatterns
 urlpatterns = [
     path("", case_views.home, name="home"),
     path("accounts/", include("allauth.urls")),
+    path("account/", include("accounts.urls")),
     path("", include("cases.urls")),
     path("cases/<str:reference>/", include("evidence.urls")),
     path("cases/<str:reference>/takedowns/", include((case_urlpatterns, "takedowns"))),

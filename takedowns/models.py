@@ -241,3 +241,17 @@ class Correspondence(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.get_direction_display().lower()}"
+
+
+class AnonymousOutcome(models.Model):
+    """What is left of a sent request when its survivor erases her account: the platform and
+    the times, nothing that points back to her. Platform figures count these too."""
+
+    platform = models.ForeignKey(Platform, null=True, on_delete=models.SET_NULL)
+    legal_basis = models.CharField(max_length=20, choices=LegalBasis.choices)
+    status = models.CharField(max_length=20, choices=TakedownStatus.choices)
+    sent_at = models.DateTimeField()
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.platform_id} {self.status}"

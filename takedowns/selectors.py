@@ -8,6 +8,7 @@ from django.utils import timezone
 from cases.selectors import case_for_user
 from takedowns.models import (
     WAITING_STATUSES,
+    AnonymousOutcome,
     LegalBasis,
     Platform,
     PlatformDomain,
@@ -175,9 +176,12 @@ def percentile(values: list[float], fraction: float) -> float | None:
 
 def platform_figures() -> list[PlatformFigures]:
     """How each platform answers: one row per platform that has been sent a request."""
-    rows = TakedownRequest.objects.filter(sent_at__isnull=False).values_list(
-        "platform__name", "status", "sent_at", "removed_at"
-    )
+    fields = ("platform__name", "status", "sent_at", "removed_at")
+    rows = [
+        *TakedownRequest.objects.filter(sent_at__isnull=False).values_list(*fields),
+        # Requests of erased accounts still count, anonymously.
+        *AnonymousOutcome.objects.values_list(*fields),
+    ]
     by_platform: dict[str, list] = {}
     for name, status, sent_at, removed_at in rows:
         by_platform.setdefault(name or "Unknown platforms", []).append(

@@ -11,7 +11,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from accounts.models import Role, User
 from cases.services import case_assign, case_open, case_open_for_caller, invitation_issue, note_add
 from evidence.demo_images import make_image
-from evidence.services import evidence_add, sighting_log
+from evidence.models import EvidenceMatch
+from evidence.services import evidence_add, reference_register, sighting_log
 from takedowns.services import takedown_mark_submitted, takedown_update_draft, takedowns_draft
 from tests.conftest import PASSWORD
 
@@ -43,6 +44,7 @@ STAFF_ONLY = _by_role(404, 404, OK, OK, OK, LOGIN)
 SIGNED_IN = _by_role(OK, OK, OK, OK, OK, LOGIN)
 EVERYONE = _by_role(OK, OK, OK, OK, OK, OK)
 SUPERVISORS = _by_role(404, 404, 404, 404, OK, LOGIN)
+SURVIVORS = _by_role(OK, OK, 404, 404, 404, LOGIN)
 
 
 def _image():
@@ -71,6 +73,12 @@ MATRIX = {
     "evidence:upload": ("POST", lambda w: {"image": _image()}, CASE_READERS),
     "evidence:detail": ("GET", {}, CASE_READERS),
     "evidence:file": ("GET", {}, CASE_READERS),
+    "evidence:references": ("GET", {}, CASE_READERS),
+    "evidence:reference_delete": ("POST", {}, CASE_READERS),
+    "evidence:match_confirm": ("POST", {}, CASE_READERS),
+    "evidence:bundle": ("GET", {}, CASE_READERS),
+    "accounts:export": ("GET", {}, SURVIVORS),
+    "accounts:erase": ("GET", {}, SURVIVORS),
     "takedowns:draft": ("POST", lambda w: {"sightings": [str(w.sighting.pk)]}, CASE_READERS),
     "takedowns:detail": ("GET", {}, CASE_READERS),
     "takedowns:edit": (
@@ -126,6 +134,12 @@ class World:
         case_assign(case=self.case, to=assigned, acting_user=assigned)
         self.sighting = sighting_log(case=self.case, url="https://x.com/a", acting_user=owner)
         self.evidence = evidence_add(case=self.case, upload=_image(), acting_user=owner)
+        self.reference = reference_register(
+            case=self.case, data=make_image(seed=2), acting_user=owner, label="r"
+        )
+        self.match = EvidenceMatch.objects.create(
+            evidence=self.evidence, reference=self.reference, phash_distance=0, dhash_distance=0
+        )
         self.note = note_add(
             case=self.case, body="internal", visibility="internal", acting_user=assigned
         )
@@ -169,6 +183,8 @@ class World:
         takedown = self.sent if name in SENT_TAKEDOWN_URLS else self.draft
         values = {
             "takedown_id": takedown.pk,
+            "reference_id": self.reference.pk,
+            "match_id": self.match.pk,
             "slug": "reddit",
             "reference": self.case.reference,
             "sighting_id": self.sighting.pk,

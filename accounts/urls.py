@@ -1,0 +1,10 @@
+from django.urls import path
+
+from accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("export/", views.data_export, name="export"),
+    path("erase/", views.account_erase, name="erase"),
+]

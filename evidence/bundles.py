@@ -1,0 +1,171 @@
+"""ZIP files of evidence: the survivor's full export and a case's evidence bundle.
+
+Both carry a manifest of SHA-256 sums of every file in the ZIP, so a recipient can show
+nothing was changed after it was made. Files are decrypted into the ZIP, which is built in
+memory and streamed to an authorised request; it is never written to disk by LeakCase.
+"""
+
+import hashlib
+import io
+import json
+import zipfile
+
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from accounts.models import User
+from cases.models import Case, NoteVisibility
+from cases.selectors import case_timeline
+from evidence import vault
+from evidence.models import AccessAction, EvidenceAccess, EvidenceFile
+
+
+def _zip(entries: list[tuple[str, bytes]], manifest_extra: dict) -> bytes:
+    manifest = {
+        **manifest_extra,
+        "generated_at": timezone.now().isoformat(),
+        "files": [
+            {"path": path, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+            for path, data in entries
+        ],
+    }
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path, data in entries:
+            archive.writestr(path, data)
+        archive.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
+    return buffer.getvalue()
+
+
+def _json(value) -> bytes:
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str).encode()
+
+
+def _extension(evidence: EvidenceFile) -> str:
+    return {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}[evidence.content_type]
+
+
+def _evidence_record(evidence: EvidenceFile, path: str) -> dict:
+    return {
+        "path": path,
+        "id": str(evidence.pk),
+        "kind": evidence.kind,
+        "sha256_as_uploaded": evidence.sha256,
+        "sha256_as_stored": evidence.stored_sha256,
+        "origin": evidence.origin,
+        "source_url": evidence.source_url or (evidence.sighting.url if evidence.sighting else ""),
+        "captured_at": evidence.captured_at.isoformat(),
+        "added_by": evidence.uploaded_by.get_role_display() if evidence.uploaded_by else "",
+        "width": evidence.width,
+        "height": evidence.height,
+        "phash": evidence.phash,
+        "dhash": evidence.dhash,
+        "accesses": [
+            {
+                "at": access.created_at.isoformat(),
+                "action": access.action,
+                "by": access.user.get_role_display() if access.user else "",
+            }
+            for access in evidence.accesses.all()
+        ],
+    }
+
+
+def _case_evidence(case: Case):
+    return case.evidence_files.select_related("sighting", "uploaded_by").prefetch_related(
+        "accesses__user"
+    )
+
+
+def case_bundle(case: Case, user: User) -> bytes:
+    """For police or lawyers: the decrypted evidence, each file's custody record, and the
+    case timeline, with a printable manifest page."""
+    entries, records = [], []
+    for evidence in _case_evidence(case):
+        path = f"evidence/{evidence.pk}.{_extension(evidence)}"
+        entries.append((path, vault.read(evidence)))
+        records.append(_evidence_record(evidence, path))
+    # Writing the bundle is itself an access to every file in it.
+    EvidenceAccess.objects.bulk_create(
+        EvidenceAccess(evidence_id=r["id"], user=user, action=AccessAction.DOWNLOAD)
+        for r in records
+    )
+    timeline = [
+        {
+            "at": e.event.created_at.isoformat(),
+            "what": e.event.get_kind_display(),
+            "detail": e.text,
+        }
+        for e in case_timeline(case, user, limit=10_000)
+    ]
+    entries.append(("evidence.json", _json(records)))
+    entries.append(("timeline.json", _json(timeline)))
+    entries.append(
+        (
+            "manifest.html",
+            render_to_string(
+                "evidence/bundle_manifest.html",
+                {"case": case, "records": records, "timeline": timeline, "now": timezone.now()},
+            ).encode(),
+        )
+    )
+    return _zip(entries, {"case": case.reference, "kind": "evidence bundle"})
+
+
+def survivor_export(user: User) -> bytes:
+    """Everything of hers: account, cases, sightings, notes shared with her, requests,
+    timeline, reference hashes, and every evidence file decrypted."""
+    entries = [
+        ("account.json", _json({"email": user.email, "joined": user.date_joined})),
+    ]
+    for case in Case.objects.filter(survivor=user).order_by("created_at"):
+        folder = f"cases/{case.reference}"
+        evidence_records = []
+        for evidence in _case_evidence(case):
+            path = f"{folder}/evidence/{evidence.pk}.{_extension(evidence)}"
+            entries.append((path, vault.read(evidence)))
+            evidence_records.append(_evidence_record(evidence, path))
+        data = {
+            "reference": case.reference,
+            "name": case.pseudonym,
+            "status": case.status,
+            "country": case.jurisdiction,
+            "opened": case.created_at,
+            "sightings": [
+                {
+                    "url": s.url,
+                    "platform": s.platform.name if s.platform else None,
+                    "status": s.status,
+                    "first_seen_on": s.first_seen_on,
+                    "note": s.note,
+                    "logged": s.created_at,
+                }
+                for s in case.sightings.select_related("platform")
+            ],
+            "notes_shared_with_you": [
+                {"at": n.created_at, "text": n.body}
+                for n in case.notes.filter(visibility=NoteVisibility.SHARED)
+            ],
+            "takedown_requests": [
+                {
+                    "recipient": t.recipient,
+                    "route": t.get_legal_basis_display(),
+                    "status": t.status,
+                    "sent_at": t.sent_at,
+                    "due_at": t.due_at,
+                    "notice_as_sent": t.notice_text,
+                }
+                for t in case.takedowns.select_related("platform")
+            ],
+            "reference_hashes": [
+                {"label": r.label, "phash": r.phash_hex, "dhash": r.dhash_hex, "pdq": r.pdq}
+                for r in case.references.all()
+            ],
+            "evidence": evidence_records,
+            "timeline": [
+                {"at": e.event.created_at, "what": e.event.get_kind_display(), "detail": e.text}
+                for e in case_timeline(case, user, limit=10_000)
+            ],
+        }
+        entries.append((f"{folder}/case.json", _json(data)))
+    return _zip(entries, {"kind": "personal data export"})

@@ -1,0 +1,170 @@
+"""Perceptual hashes: the one way LeakCase computes them and decides "possible copy".
+
+Two 64-bit hashes from imagehash: pHash (DCT of a 32x32 greyscale image) and dHash
+(brightness gradients of a 9x8 image). Both survive re-encoding and resizing; neither survives
+a screenshot, whose page chrome changes the whole picture (see evidence/regions.py). A third,
+PDQ (Meta's 256-bit hash, via the pdqhash package), is computed when that package is
+installed; it is optional because it only ships as C++ source.
+
+Decoding. A phone photo is 12 MP or more, and decoding all of it only to shrink it to 32x32
+wastes most of the time. For JPEG, `open_for_hashing` asks Pillow for a reduced-size DCT
+decode (`Image.draft`, scale 1/2, 1/4 or 1/8, keeping both sides at least DRAFT_SIZE).
+Measured by `bench/calibrate_hashes.py --draft` on 50 generated 3000x2000 JPEGs (quality 90):
+DRAFT_MEASUREMENT_PLACEHOLDER
+
+Thresholds and the rule in `is_possible_copy` come from docs/hash-calibration.md.
+
+Multi-index lookup. `chunks16` splits a 64-bit hash into four 16-bit chunks (high to low).
+If two hashes differ in d bits, those bits fall into four chunks whose distances add up to d,
+so at least one chunk differs in at most d // 4 bits (pigeonhole). Hence a query with
+threshold t finds EVERY stored hash within t bits by asking, for each chunk position i,
+`chunk_i IN chunk_neighbours(query_chunk_i, t // 4)` (four btree-indexed columns, OR-ed),
+and then checking the full distance of the few rows returned. Exact-chunk lookup (radius 0)
+is complete only for t <= 3; radius 1 covers t <= 7 (17 values per chunk), radius 2 covers
+t <= 11 (137 values per chunk). Because `is_possible_copy` requires the pHash to be within
+PHASH_THRESHOLD, indexing the pHash chunks alone finds every possible copy.
+"""
+
+import io
+import itertools
+from dataclasses import dataclass
+
+import imagehash
+from PIL import Image, ImageOps
+
+try:  # Optional: C++ source only on PyPI, so it needs a compiler to install.
+    import numpy as np
+    import pdqhash
+except ImportError:  # pragma: no cover - depends on the environment
+    pdqhash = None
+
+# Reduced-size JPEG decode: Pillow picks the largest scale (1/2, 1/4, 1/8) that keeps both
+# sides at least this big. pHash looks at 32x32 and dHash at 9x8, so 512 is ample.
+DRAFT_SIZE = (512, 512)
+
+# Largest Hamming distance still counted as a possible copy. See docs/hash-calibration.md.
+PHASH_THRESHOLD = 10  # docs/hash-calibration.md: THRESHOLD_PLACEHOLDER
+DHASH_THRESHOLD = 12  # docs/hash-calibration.md: THRESHOLD_PLACEHOLDER
+# PDQ's own recommended match threshold (of 256 bits); reported in docs/hash-calibration.md
+# but not part of the rule, because PDQ is optional.
+PDQ_THRESHOLD = 31
+
+MASK64 = (1 << 64) - 1
+MAX_NEIGHBOUR_RADIUS = 2
+
+
+@dataclass(frozen=True)
+class ImageHashes:
+    phash: int  # 64-bit unsigned
+    dhash: int  # 64-bit unsigned
+    pdq: int | None = None  # 256-bit unsigned; None when pdqhash is not installed
+
+    @property
+    def phash_hex(self) -> str:
+        return f"{self.phash:016x}"
+
+    @property
+    def dhash_hex(self) -> str:
+        return f"{self.dhash:016x}"
+
+    @property
+    def pdq_hex(self) -> str | None:
+        return None if self.pdq is None else f"{self.pdq:064x}"
+
+    @classmethod
+    def from_hex(cls, phash_hex: str, dhash_hex: str, pdq_hex: str | None = None) -> "ImageHashes":
+        return cls(
+            phash=_parse_hex(phash_hex, 16),
+            dhash=_parse_hex(dhash_hex, 16),
+            pdq=None if pdq_hex is None else _parse_hex(pdq_hex, 64),
+        )
+
+
+def _parse_hex(value: str, digits: int) -> int:
+    if len(value) != digits:
+        raise ValueError(f"expected {digits} hex digits, got {value!r}")
+    return int(value, 16)
+
+
+def open_for_hashing(data: bytes) -> Image.Image:
+    """Decode image bytes for hashing: JPEGs at reduced size, upright, in RGB.
+
+    Raises ValueError when the bytes are not an image Pillow can decode.
+    """
+    try:
+        image = Image.open(io.BytesIO(data))
+        if image.format == "JPEG":
+            image.draft("RGB", DRAFT_SIZE)
+        image.load()
+        image = ImageOps.exif_transpose(image)
+        return image if image.mode == "RGB" else image.convert("RGB")
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+        raise ValueError(f"not a readable image: {error}") from error
+
+
+def hashes_of(image: Image.Image) -> ImageHashes:
+    return ImageHashes(
+        phash=_hash_to_int(imagehash.phash(image)),
+        dhash=_hash_to_int(imagehash.dhash(image)),
+        pdq=_pdq_of(image),
+    )
+
+
+def hashes_of_bytes(data: bytes) -> ImageHashes:
+    return hashes_of(open_for_hashing(data))
+
+
+def _hash_to_int(value: imagehash.ImageHash) -> int:
+    return int(str(value), 16)
+
+
+def _pdq_of(image: Image.Image) -> int | None:
+    if pdqhash is None:
+        return None
+    bits, _quality = pdqhash.compute(np.asarray(image.convert("RGB")))
+    return int("".join("1" if bit else "0" for bit in bits), 2)
+
+
+def hamming(a: int, b: int) -> int:
+    return (a ^ b).bit_count()
+
+
+def is_possible_copy(a: ImageHashes, b: ImageHashes) -> bool:
+    """Both hashes close: the rule chosen in docs/hash-calibration.md."""
+    return (
+        hamming(a.phash, b.phash) <= PHASH_THRESHOLD
+        and hamming(a.dhash, b.dhash) <= DHASH_THRESHOLD
+    )
+
+
+def chunks16(value: int) -> tuple[int, int, int, int]:
+    """The four 16-bit chunks of a 64-bit hash, high to low."""
+    if not 0 <= value <= MASK64:
+        raise ValueError("not a 64-bit unsigned hash")
+    return (
+        (value >> 48) & 0xFFFF,
+        (value >> 32) & 0xFFFF,
+        (value >> 16) & 0xFFFF,
+        value & 0xFFFF,
+    )
+
+
+def neighbour_radius(threshold: int) -> int:
+    """The chunk radius that makes a 4-chunk lookup complete for `threshold` (pigeonhole)."""
+    return threshold // 4
+
+
+def chunk_neighbours(chunk: int, radius: int) -> list[int]:
+    """Every 16-bit value within `radius` bits of `chunk` (radius 0, 1 or 2), chunk first."""
+    if not 0 <= chunk <= 0xFFFF:
+        raise ValueError("not a 16-bit chunk")
+    if not 0 <= radius <= MAX_NEIGHBOUR_RADIUS:
+        raise ValueError(f"radius must be 0..{MAX_NEIGHBOUR_RADIUS}")
+    values = [chunk]
+    for flips in range(1, radius + 1):
+        for bits in itertools.combinations(range(16), flips):
+            mask = 0
+            for bit in bits:
+                mask |= 1 << bit
+            values.append(chunk ^ mask)
+    return values

@@ -1,0 +1,146 @@
+"""Where a photo may sit inside a screenshot, so that its hash can be compared on its own.
+
+The whole-image hash of a screenshot that contains an image is far from the image's own hash
+(about 30 of 64 bits), because the page chrome around it (bars, text, other thumbnails) is part
+of what is hashed. `candidate_regions` proposes boxes that are likely to be a photo, and the
+caller hashes each one.
+
+How: the screenshot is shrunk (box average) so that its longer side is at most WORK_SIZE px,
+then cut recursively along "gutters" (XY-cut): the background of a block is the most common
+colour of its outer ring of pixels; rows that are (almost) all background split the block into
+bands, columns that are all background split each band into cells, and each cell is trimmed to
+its non-background content and cut again with its own background (which is how a photo
+directly under a coloured header bar comes apart from it). Every cell is a candidate. Cells
+that are small (under MIN_SIDE px a side or MIN_AREA_FRACTION of the screenshot) are dropped;
+the rest are ranked by area times how varied their colours are (a text block or a bar is
+dominated by one colour, a photo is not), near duplicates are merged, and the whole image is
+always the last candidate. Numpy only.
+
+Speed: REGIONS_TIMING_PLACEHOLDER
+"""
+
+import math
+
+import numpy as np
+from PIL import Image
+
+Box = tuple[int, int, int, int]  # left, top, right, bottom, in pixels of the image
+
+# Longer side of the shrunken copy the cuts are made on.
+WORK_SIZE = 480
+# A pixel is background when every channel is within this of the block's background colour.
+BACKGROUND_TOLERANCE = 12
+# A row or column is a gutter when at most this fraction of it is not background.
+GUTTER_NOISE = 0.01
+# How deep the cuts go: page -> band -> cell -> cell inside a cell ...
+MAX_DEPTH = 4
+# Smaller boxes are not worth hashing: under 64 px a side a hash says little, and a box under
+# 2% of the screenshot is an icon or an avatar. (A photo shown as one of nine thumbnails in a
+# tall phone screenshot still covers about 3%.)
+MIN_SIDE = 64
+MIN_AREA_FRACTION = 0.02
+# Boxes overlapping an earlier candidate this much (intersection over union) are dropped.
+# Kept high: a box that also holds a header bar 9% of its height is a different candidate.
+DUPLICATE_IOU = 0.97
+
+
+def candidate_regions(image: Image.Image, max_regions: int = 8) -> list[Box]:
+    """Boxes likely to hold a photo, best first; the whole image is always the last one."""
+    width, height = image.size
+    whole = (0, 0, width, height)
+    if max_regions <= 1:
+        return [whole]
+    factor = max(1, math.ceil(max(width, height) / WORK_SIZE))
+    rgb = image if image.mode == "RGB" else image.convert("RGB")
+    small = rgb.reduce(factor) if factor > 1 else rgb
+    pixels = np.asarray(small, dtype=np.int16)
+
+    found: list[Box] = []
+    _cut(pixels, (0, 0, pixels.shape[1], pixels.shape[0]), 0, found)
+
+    min_area = MIN_AREA_FRACTION * width * height
+    scored = []
+    for left, top, right, bottom in found:
+        box = (
+            left * factor,
+            top * factor,
+            min(width, right * factor),
+            min(height, bottom * factor),
+        )
+        box_width, box_height = box[2] - box[0], box[3] - box[1]
+        if box_width < MIN_SIDE or box_height < MIN_SIDE or box_width * box_height < min_area:
+            continue
+        variety = 1.0 - _dominant_fraction(pixels[top:bottom, left:right])
+        scored.append((box_width * box_height * variety, box))
+    scored.sort(key=lambda item: item[0], reverse=True)
+
+    chosen: list[Box] = []
+    for _score, box in scored:
+        if len(chosen) == max_regions - 1:
+            break
+        if all(_iou(box, other) < DUPLICATE_IOU for other in [*chosen, whole]):
+            chosen.append(box)
+    return [*chosen, whole]
+
+
+def _cut(pixels: np.ndarray, box: Box, depth: int, out: list[Box]) -> None:
+    left, top, right, bottom = box
+    block = pixels[top:bottom, left:right]
+    if block.shape[0] < 2 or block.shape[1] < 2:
+        return
+    content = (np.abs(block - _ring_colour(block)) > BACKGROUND_TOLERANCE).any(axis=2)
+    for row_start, row_end in _runs(content.mean(axis=1) > GUTTER_NOISE):
+        band = content[row_start:row_end]
+        for col_start, col_end in _runs(band.mean(axis=0) > GUTTER_NOISE):
+            cell = band[:, col_start:col_end]
+            rows = np.flatnonzero(cell.any(axis=1))
+            if rows.size == 0:
+                continue
+            cell_box = (
+                left + col_start,
+                top + row_start + int(rows[0]),
+                left + col_end,
+                top + row_start + int(rows[-1]) + 1,
+            )
+            if cell_box == box:
+                continue  # nothing to cut here: the same block with the same background
+            out.append(cell_box)
+            if depth < MAX_DEPTH:
+                _cut(pixels, cell_box, depth + 1, out)
+
+
+def _ring_colour(block: np.ndarray) -> np.ndarray:
+    """The most common colour (to 5 bits a channel) of the block's outer ring of pixels."""
+    ring = np.concatenate([block[0], block[-1], block[1:-1, 0], block[1:-1, -1]])
+    keys = _colour_keys(ring)
+    mode = np.bincount(keys).argmax()
+    return ring[keys == mode].mean(axis=0)
+
+
+def _dominant_fraction(block: np.ndarray) -> float:
+    keys = _colour_keys(block.reshape(-1, 3))
+    if keys.size == 0:
+        return 1.0
+    return float(np.bincount(keys).max() / keys.size)
+
+
+def _colour_keys(colours: np.ndarray) -> np.ndarray:
+    quantised = colours.astype(np.int32) >> 3
+    return (quantised[..., 0] << 10) | (quantised[..., 1] << 5) | quantised[..., 2]
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) of each run of True values."""
+    padded = np.concatenate([[False], flags, [False]])
+    edges = np.flatnonzero(padded[1:] != padded[:-1])
+    return list(zip(edges[::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
+def _iou(a: Box, b: Box) -> float:
+    width = min(a[2], b[2]) - max(a[0], b[0])
+    height = min(a[3], b[3]) - max(a[1], b[1])
+    if width <= 0 or height <= 0:
+        return 0.0
+    inter = width * height
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union
