@@ -5,7 +5,7 @@ The whole-image hash of a screenshot that contains an image is far from the imag
 of what is hashed. `candidate_regions` proposes boxes that are likely to be a photo, and the
 caller hashes each one.
 
-How: the screenshot is shrunk (box average) so that its longer side is at most WORK_SIZE px,
+How: the screenshot is shrunk (nearest neighbour) so that its longer side is at most WORK_SIZE px,
 then cut recursively along "gutters" (XY-cut): the background of a block is the most common
 colour of its outer ring of pixels; rows that are (almost) all background split the block into
 bands, columns that are all background split each band into cells, and each cell is trimmed to
@@ -23,6 +23,8 @@ import math
 
 import numpy as np
 from PIL import Image
+
+NEAREST = Image.Resampling.NEAREST
 
 Box = tuple[int, int, int, int]  # left, top, right, bottom, in pixels of the image
 
@@ -52,20 +54,25 @@ def candidate_regions(image: Image.Image, max_regions: int = 8) -> list[Box]:
         return [whole]
     factor = max(1, math.ceil(max(width, height) / WORK_SIZE))
     rgb = image if image.mode == "RGB" else image.convert("RGB")
-    small = rgb.reduce(factor) if factor > 1 else rgb
+    # Nearest neighbour, not an average: a gutter at least `factor` px wide keeps a whole
+    # column of samples, where averaging would blur a 6 px gap between thumbnails away.
+    small = rgb.resize((max(1, width // factor), max(1, height // factor)), NEAREST)
     pixels = np.asarray(small, dtype=np.int16)
-
-    found: list[Box] = []
-    _cut(pixels, (0, 0, pixels.shape[1], pixels.shape[0]), 0, found)
+    scale_x, scale_y = width / small.width, height / small.height
 
     min_area = MIN_AREA_FRACTION * width * height
+    # Cells too small to be a candidate are not cut further: what is inside is smaller still.
+    limits = (MIN_SIDE / max(scale_x, scale_y), min_area / (scale_x * scale_y))
+    found: list[Box] = []
+    _cut(pixels, (0, 0, pixels.shape[1], pixels.shape[0]), 0, limits, found)
+
     scored = []
     for left, top, right, bottom in found:
         box = (
-            left * factor,
-            top * factor,
-            min(width, right * factor),
-            min(height, bottom * factor),
+            round(left * scale_x),
+            round(top * scale_y),
+            round(right * scale_x),
+            round(bottom * scale_y),
         )
         box_width, box_height = box[2] - box[0], box[3] - box[1]
         if box_width < MIN_SIDE or box_height < MIN_SIDE or box_width * box_height < min_area:
@@ -83,15 +90,22 @@ def candidate_regions(image: Image.Image, max_regions: int = 8) -> list[Box]:
     return [*chosen, whole]
 
 
-def _cut(pixels: np.ndarray, box: Box, depth: int, out: list[Box]) -> None:
+def _cut(
+    pixels: np.ndarray, box: Box, depth: int, limits: tuple[float, float], out: list[Box]
+) -> None:
+    min_side, min_area = limits
     left, top, right, bottom = box
     block = pixels[top:bottom, left:right]
     if block.shape[0] < 2 or block.shape[1] < 2:
         return
     content = (np.abs(block - _ring_colour(block)) > BACKGROUND_TOLERANCE).any(axis=2)
     for row_start, row_end in _runs(content.mean(axis=1) > GUTTER_NOISE):
+        if row_end - row_start < min_side:
+            continue
         band = content[row_start:row_end]
         for col_start, col_end in _runs(band.mean(axis=0) > GUTTER_NOISE):
+            if col_end - col_start < min_side:
+                continue
             cell = band[:, col_start:col_end]
             rows = np.flatnonzero(cell.any(axis=1))
             if rows.size == 0:
@@ -104,9 +118,14 @@ def _cut(pixels: np.ndarray, box: Box, depth: int, out: list[Box]) -> None:
             )
             if cell_box == box:
                 continue  # nothing to cut here: the same block with the same background
+            if (
+                cell_box[3] - cell_box[1] < min_side
+                or (cell_box[2] - cell_box[0]) * (cell_box[3] - cell_box[1]) < min_area
+            ):
+                continue
             out.append(cell_box)
             if depth < MAX_DEPTH:
-                _cut(pixels, cell_box, depth + 1, out)
+                _cut(pixels, cell_box, depth + 1, limits, out)
 
 
 def _ring_colour(block: np.ndarray) -> np.ndarray:

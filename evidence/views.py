@@ -169,10 +169,8 @@ def _references(request, reference):
     form = ReferenceForm(request.POST or None, request.FILES or None)
     if request.method == "POST":
         limit = settings.EVIDENCE_MAX_UPLOAD_BYTES
-        if "image" not in request.FILES and int(request.META.get("CONTENT_LENGTH") or 0) > limit:
-            # The in-memory handler stopped reading: say why, not just "required".
-            form.add_error(None, too_big_message(int(request.META["CONTENT_LENGTH"]), limit))
-        elif form.is_valid():
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        if form.is_valid():
             try:
                 services.reference_register(
                     case=case,
@@ -186,6 +184,9 @@ def _references(request, reference):
             else:
                 messages.success(request, "The image is hashed. Only its fingerprints are kept.")
                 return redirect("evidence:references", reference=case.reference)
+        elif "image" not in request.FILES and length > limit:
+            # The in-memory handler dropped it: name the limit rather than "required".
+            form.errors["image"] = form.error_class([too_big_message(length, limit)])
     return render(
         request,
         "evidence/references.html",

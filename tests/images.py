@@ -38,3 +38,13 @@ def gif() -> bytes:
 
 
 NOT_AN_IMAGE = b"hello worl"  # ten bytes
+
+
+def noisy_png(size=(1200, 1000), seed=0) -> bytes:
+    """Random pixels: PNG cannot compress them, so the file is as big as the picture."""
+    import random
+
+    pixels = random.Random(seed).randbytes(size[0] * size[1] * 3)
+    out = io.BytesIO()
+    Image.frombytes("RGB", size, pixels).save(out, format="PNG", compress_level=1)
+    return out.getvalue()

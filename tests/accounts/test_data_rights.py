@@ -1,0 +1,181 @@
+"""A survivor's export holds everything of hers and nothing of anyone else's; erasure leaves
+no file, row or hash of hers anywhere, only anonymous outcomes for platform figures."""
+
+import hashlib
+import io
+import json
+import os
+import zipfile
+
+import pytest
+from django.apps import apps
+from django.core import serializers
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from accounts.models import User
+from accounts.services import account_erase
+from cases.services import case_assign, case_open, note_add
+from evidence.demo_images import make_image
+from evidence.services import evidence_add, reference_register, sightings_log_pasted
+from takedowns.models import AnonymousOutcome, TakedownRequest
+from takedowns.selectors import platform_figures
+from takedowns.services import takedown_mark_submitted, takedown_update_draft, takedowns_draft
+from tests.conftest import PASSWORD
+
+
+def _fill_case(owner, caseworker, *, name, urls, seed):
+    case = case_open(survivor=owner, pseudonym=name, acting_user=owner)
+    case_assign(case=case, to=caseworker, acting_user=caseworker)
+    sightings = sightings_log_pasted(case=case, text="\n".join(urls), acting_user=owner).saved
+    evidence = evidence_add(
+        case=case,
+        upload=SimpleUploadedFile("s.jpg", make_image(seed=seed)),
+        acting_user=owner,
+        sighting=sightings[0],
+    )
+    reference = reference_register(case=case, data=make_image(seed=seed + 1), acting_user=owner)
+    note_add(case=case, body=f"SHARED-{name}", visibility="shared", acting_user=caseworker)
+    note_add(case=case, body=f"INTERNAL-{name}", visibility="internal", acting_user=caseworker)
+    (request,) = takedowns_draft(case=case, sightings=sightings[:1], acting_user=caseworker)
+    takedown_update_draft(
+        takedown=request,
+        acting_user=caseworker,
+        signer_name=f"Signer {name}",
+        contact_email=owner.email,
+        content_description="photos",
+        confirms_no_consent=True,
+        confirms_good_faith=True,
+    )
+    takedown_mark_submitted(takedown=request, ticket_number=f"T-{name}", acting_user=caseworker)
+    return case, evidence, reference
+
+
+@pytest.fixture
+def two_survivors(survivor, other_survivor, caseworker):
+    mine = _fill_case(
+        survivor,
+        caseworker,
+        name="Rose",
+        urls=["https://x.com/rose/1", "https://imgur.com/r1"],
+        seed=1,
+    )
+    theirs = _fill_case(
+        other_survivor, caseworker, name="Iris", urls=["https://x.com/iris/1"], seed=50
+    )
+    return mine, theirs
+
+
+def _export(client, user):
+    client.force_login(user)
+    response = client.post(reverse("accounts:export"), {"password": PASSWORD})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    return zipfile.ZipFile(io.BytesIO(response.content))
+
+
+def test_export_holds_everything_of_hers_and_nothing_else(client, survivor, two_survivors):
+    (case, evidence, reference), (their_case, their_evidence, _) = two_survivors
+    archive = _export(client, survivor)
+    names = archive.namelist()
+    everything = b"".join(archive.read(n) for n in names)
+    data = json.loads(archive.read(f"cases/{case.reference}/case.json"))
+    assert {s["url"] for s in data["sightings"]} == {
+        "https://x.com/rose/1",
+        "https://imgur.com/r1",
+    }
+    assert [n["text"] for n in data["notes_shared_with_you"]] == ["SHARED-Rose"]
+    assert data["reference_hashes"][0]["phash"] == reference.phash_hex
+    assert data["takedown_requests"][0]["notice_as_sent"].startswith("To: X (Twitter)")
+    assert f"cases/{case.reference}/evidence/{evidence.pk}.jpg" in names
+    # Decrypted, and the manifest's sums hold.
+    manifest = json.loads(archive.read("manifest.json"))
+    for entry in manifest["files"]:
+        assert hashlib.sha256(archive.read(entry["path"])).hexdigest() == entry["sha256"]
+    assert {e["path"] for e in manifest["files"]} == set(names) - {"manifest.json"}
+    # Nothing of hers kept back from her, nothing of anyone else's given to her.
+    assert b"INTERNAL-Rose" not in everything
+    for foreign in (
+        their_case.reference,
+        "iris",
+        "Iris",
+        str(their_evidence.pk),
+        their_evidence.sha256,
+    ):
+        assert foreign.encode() not in everything
+
+
+def test_export_needs_the_password_again(client, survivor, two_survivors):
+    client.force_login(survivor)
+    response = client.post(reverse("accounts:export"), {"password": "not-it"})
+    assert response.status_code == 400
+    assert "not right" in response.content.decode()
+
+
+def test_staff_have_no_export_or_erase_page(client, caseworker):
+    client.force_login(caseworker)
+    assert client.get(reverse("accounts:export")).status_code == 404
+    assert client.get(reverse("accounts:erase")).status_code == 404
+
+
+def _every_row_as_text():
+    """Every row of every table, serialised: where anything of hers could hide."""
+    for model in apps.get_models():
+        for row in model.objects.all().iterator():
+            yield model._meta.label, serializers.serialize("json", [row])
+
+
+def test_erasure_leaves_no_file_row_or_hash_of_hers(
+    client, survivor, two_survivors, settings, django_capture_on_commit_callbacks
+):
+    (case, evidence, reference), (their_case, their_evidence, _) = two_survivors
+    traces = [
+        survivor.email,
+        case.reference,
+        "https://x.com/rose/1",
+        "imgur.com/r1",
+        "SHARED-Rose",
+        "INTERNAL-Rose",
+        "Signer Rose",
+        "T-Rose",
+        evidence.sha256,
+        str(evidence.pk),
+        reference.phash_hex,
+        str(reference.phash),
+    ]
+    her_id = survivor.pk
+    storage_root = settings.STORAGES["default"]["OPTIONS"]["location"]
+    her_folder = os.path.join(storage_root, "evidence", str(evidence.pk))
+    assert os.path.isdir(her_folder)
+    sent_before = {f.platform: f.sent for f in platform_figures()}
+
+    client.force_login(survivor)
+    wrong = client.post(reverse("accounts:erase"), {"password": "nope", "confirm": "ERASE"})
+    assert wrong.status_code == 400 and User.objects.filter(pk=her_id).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("accounts:erase"), {"password": PASSWORD, "confirm": "ERASE"}
+        )
+    assert response.status_code == 302
+
+    assert not User.objects.filter(pk=her_id).exists()
+    for label, text in _every_row_as_text():
+        for trace in traces:
+            assert trace not in text, (label, trace)
+    assert not os.path.exists(her_folder) or os.listdir(her_folder) == []
+    # The other survivor's case and files are untouched.
+    assert their_case.__class__.objects.filter(pk=their_case.pk).exists()
+    assert os.path.isdir(os.path.join(storage_root, "evidence", str(their_evidence.pk)))
+    # What platforms did is still counted, anonymously.
+    assert AnonymousOutcome.objects.count() == 1
+    assert {f.platform: f.sent for f in platform_figures()} == sent_before
+    assert TakedownRequest.objects.count() == 1
+    # Logged out.
+    assert client.get(reverse("cases:list")).status_code == 302
+
+
+def test_erasure_needs_the_word_and_the_password(survivor, two_survivors):
+    with pytest.raises(ValidationError):
+        account_erase(user=survivor, password="wrong")
+    assert User.objects.filter(pk=survivor.pk).exists()
