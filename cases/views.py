@@ -22,6 +22,7 @@ from cases.forms import (
 from evidence.forms import EvidenceUploadForm, PasteSightingsForm, SightingForm
 from evidence.selectors import case_evidence, case_sightings, copy_groups
 from leakcase.emails import make_message
+from leakcase.forms import add_validation_errors
 from takedowns.selectors import case_takedowns
 
 log = logging.getLogger(__name__)
@@ -221,14 +222,6 @@ def _staff_case(request, reference):
     return selectors.case_for_user(request.user, reference)
 
 
-def _form_errors_to(form, error: ValidationError):
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
-
-
 @login_required
 @require_POST
 def case_triage(request, reference):
@@ -252,7 +245,7 @@ def case_status(request, reference):
                 case=case, to=form.cleaned_data["status"], acting_user=request.user
             )
         except ValidationError as error:
-            _form_errors_to(form, error)
+            add_validation_errors(form, error)
         else:
             messages.success(request, f"The case is now {case.get_status_display().lower()}.")
             return redirect("cases:detail", reference=case.reference)

@@ -70,3 +70,12 @@ class ReferenceForm(forms.Form):
         label="Also keep an encrypted copy of the image (helps staff confirm matches)",
         required=False,
     )
+
+
+class CropForm(forms.Form):
+    """The photo's edges inside a screenshot, in pixels from the top-left corner."""
+
+    left = forms.IntegerField(label="Left edge", min_value=0)
+    top = forms.IntegerField(label="Top edge", min_value=0)
+    right = forms.IntegerField(label="Right edge", min_value=1)
+    bottom = forms.IntegerField(label="Bottom edge", min_value=1)

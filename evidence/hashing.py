@@ -30,10 +30,10 @@ import itertools
 from dataclasses import dataclass
 
 import imagehash
+import numpy as np
 from PIL import Image, ImageOps
 
-try:  # Optional: C++ source only on PyPI, so it needs a compiler to install.
-    import numpy as np
+try:  # Optional: PyPI has C++ source only, so installing it needs a compiler.
     import pdqhash
 except ImportError:  # pragma: no cover - depends on the environment
     pdqhash = None
@@ -48,6 +48,7 @@ DHASH_THRESHOLD = 12  # docs/hash-calibration.md: THRESHOLD_PLACEHOLDER
 # PDQ's own recommended match threshold (of 256 bits); reported in docs/hash-calibration.md
 # but not part of the rule, because PDQ is optional.
 PDQ_THRESHOLD = 31
+PDQ_MAX_SIDE = 512
 
 MASK64 = (1 << 64) - 1
 MAX_NEIGHBOUR_RADIUS = 2
@@ -121,6 +122,12 @@ def _hash_to_int(value: imagehash.ImageHash) -> int:
 def _pdq_of(image: Image.Image) -> int | None:
     if pdqhash is None:
         return None
+    # PDQ box-filters down to 64x64 itself; handing it at most 512 px, as Meta's own photo
+    # hasher does, makes it several times faster (about 80 ms on 1500x1000 otherwise).
+    if max(image.size) > PDQ_MAX_SIDE:
+        scale = PDQ_MAX_SIDE / max(image.size)
+        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+        image = image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
     bits, _quality = pdqhash.compute(np.asarray(image.convert("RGB")))
     return int("".join("1" if bit else "0" for bit in bits), 2)
 

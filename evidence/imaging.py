@@ -10,9 +10,10 @@ import io
 import warnings
 from dataclasses import dataclass
 
-import imagehash
 from django.template.defaultfilters import filesizeformat
 from PIL import Image, ImageFilter, ImageOps
+
+from evidence.hashing import hashes_of_bytes
 
 # Formats a phone or desktop screenshot comes in. HEIC needs a plugin we do not ship.
 ALLOWED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
@@ -54,6 +55,7 @@ def process_upload(data: bytes, *, max_bytes: int) -> ProcessedImage:
     content_type = ALLOWED_FORMATS[image.format]
     # Turn phone photos the right way up before the orientation tag is dropped.
     image = ImageOps.exif_transpose(image)
+    hashes = hashes_of_bytes(data)
     clean_bytes, extension = _reencode_without_metadata(image, content_type)
     return ProcessedImage(
         original_sha256=hashlib.sha256(data).hexdigest(),
@@ -61,8 +63,9 @@ def process_upload(data: bytes, *, max_bytes: int) -> ProcessedImage:
         content_type=content_type,
         width=image.width,
         height=image.height,
-        phash=str(imagehash.phash(image)),
-        dhash=str(imagehash.dhash(image)),
+        # The same hashing as reference images (a reduced-size decode), so they compare.
+        phash=hashes.phash_hex,
+        dhash=hashes.dhash_hex,
         clean_bytes=clean_bytes,
         clean_extension=extension,
         thumbnail_bytes=_thumbnail(image),

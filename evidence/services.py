@@ -15,9 +15,9 @@ from accounts.models import User
 from cases.models import Case, EventKind, action_due_at
 from cases.services import event_build, event_record, events_record
 from evidence import vault
-from evidence.hashing import chunks16, hashes_of_bytes
+from evidence.hashing import chunks16, hashes_of, hashes_of_bytes, open_for_hashing
 from evidence.imaging import ImageRejected, check_image, process_upload, too_big_message
-from evidence.matching import matches_in_image
+from evidence.matching import matches_in_image, references_matching
 from evidence.models import (
     AccessAction,
     EvidenceAccess,
@@ -31,6 +31,8 @@ from evidence.models import (
 from evidence.sighting_urls import InvalidSightingUrl, normalise_url
 from takedowns.selectors import platforms_for_hosts
 
+# Smaller than this, a crop holds too little of a picture for its hash to mean anything.
+MIN_CROP_PIXELS = 32
 # One paste is a working list, not an archive import; beyond this, paste in parts.
 MAX_PASTED_LINES = 500
 
@@ -343,3 +345,37 @@ def evidence_access_record(*, evidence: EvidenceFile, user: User, action: Access
 
 def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def evidence_match_crop(
+    *, evidence: EvidenceFile, box: tuple[int, int, int, int], acting_user: User
+) -> list[EvidenceMatch]:
+    """Look again in the part of the picture she marked by hand (when no region found by
+    itself matched). box is (left, top, right, bottom) in the picture's pixels."""
+    left, top, right, bottom = box
+    if not (0 <= left < right <= evidence.width and 0 <= top < bottom <= evidence.height):
+        raise ValidationError(
+            f"The area must lie inside the picture ({evidence.width} by {evidence.height} "
+            "pixels), with left < right and top < bottom."
+        )
+    if right - left < MIN_CROP_PIXELS or bottom - top < MIN_CROP_PIXELS:
+        raise ValidationError(f"Mark an area at least {MIN_CROP_PIXELS} pixels on each side.")
+    image = open_for_hashing(vault.read(evidence))
+    # A large JPEG is decoded at reduced size: scale the box to the decoded picture.
+    scale = image.width / evidence.width
+    scaled = tuple(round(v * scale) for v in box)
+    found = references_matching(hashes_of(image.crop(scaled)), evidence.case.references.all())
+    matches = []
+    with transaction.atomic():
+        for match in found:
+            row, _ = EvidenceMatch.objects.update_or_create(
+                evidence=evidence,
+                reference=match.reference,
+                defaults={
+                    "phash_distance": match.phash_distance,
+                    "dhash_distance": match.dhash_distance,
+                    "region": list(box),
+                },
+            )
+            matches.append(row)
+    return matches

@@ -16,6 +16,7 @@ urlpatterns = [
         views.match_confirm,
         name="match_confirm",
     ),
+    path("evidence/<uuid:evidence_id>/crop/", views.evidence_crop, name="crop"),
     path("references/", views.references, name="references"),
     path(
         "references/<uuid:reference_id>/delete/", views.reference_delete, name="reference_delete"

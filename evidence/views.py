@@ -11,15 +11,17 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from cases.selectors import case_for_user
 from cases.views import render_case_page
 from evidence import bundles, selectors, services, vault
-from evidence.forms import EvidenceUploadForm, PasteSightingsForm, ReferenceForm, SightingForm
+from evidence.forms import (
+    CropForm,
+    EvidenceUploadForm,
+    PasteSightingsForm,
+    ReferenceForm,
+    SightingForm,
+)
 from evidence.imaging import too_big_message
 from evidence.models import AccessAction
 from evidence.upload_handlers import InMemoryOnlyUploadHandler
-
-
-def _add_errors(form, error: ValidationError):
-    for field, messages_ in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, messages_)
+from leakcase.forms import add_validation_errors
 
 
 @login_required
@@ -31,7 +33,7 @@ def sighting_add(request, reference):
         try:
             services.sighting_log(case=case, acting_user=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            add_validation_errors(form, error)
         else:
             messages.success(request, "The sighting is logged.")
             return redirect("cases:detail", reference=case.reference)
@@ -49,7 +51,7 @@ def sightings_paste(request, reference):
                 case=case, text=form.cleaned_data["urls"], acting_user=request.user
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_validation_errors(form, error)
         else:
             # Rendered, not redirected: the problems by line are the point of the answer.
             return render_case_page(
@@ -90,7 +92,7 @@ def evidence_upload(request, reference):
                 sighting=sighting,
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_validation_errors(form, error)
         else:
             messages.success(
                 request, "The screenshot is saved. It stays blurred until you reveal it."
@@ -112,6 +114,7 @@ def evidence_detail(request, reference, evidence_id):
             "evidence": evidence,
             "matches": matches,
             "other_matches": other_matches,
+            "crop_form": CropForm(),
         },
     )
 
@@ -180,7 +183,7 @@ def _references(request, reference):
                     acting_user=request.user,
                 )
             except ValidationError as error:
-                _add_errors(form, error)
+                add_validation_errors(form, error)
             else:
                 messages.success(request, "The image is hashed. Only its fingerprints are kept.")
                 return redirect("evidence:references", reference=case.reference)
@@ -227,3 +230,38 @@ def case_bundle(request, reference):
     )
     response["Cache-Control"] = "no-store, private"
     return response
+
+
+@login_required
+@require_POST
+def evidence_crop(request, reference, evidence_id):
+    evidence = selectors.evidence_for_user(request.user, reference, evidence_id)
+    form = CropForm(request.POST)
+    if form.is_valid():
+        box = tuple(form.cleaned_data[k] for k in ("left", "top", "right", "bottom"))
+        try:
+            found = services.evidence_match_crop(
+                evidence=evidence, box=box, acting_user=request.user
+            )
+        except ValidationError as error:
+            add_validation_errors(form, error)
+        else:
+            if found:
+                messages.success(request, f"Found in that area: {len(found)} possible copy(ies).")
+            else:
+                messages.info(request, "No image to find was recognised in that area.")
+            return redirect("evidence:detail", reference=reference, evidence_id=evidence.pk)
+    matches, other_matches = selectors.evidence_suggestions(evidence, request.user)
+    messages.error(request, "Nothing was changed. The form below says what needs fixing.")
+    return render(
+        request,
+        "evidence/evidence_detail.html",
+        {
+            "case": evidence.case,
+            "evidence": evidence,
+            "matches": matches,
+            "other_matches": other_matches,
+            "crop_form": form,
+        },
+        status=400,
+    )

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cases.selectors import case_for_user
 from evidence.models import SightingStatus
+from leakcase.forms import add_validation_errors
 from takedowns import notices, selectors, services
 from takedowns.forms import (
     CounterNoticeForm,
@@ -21,14 +22,6 @@ from takedowns.forms import (
     SubmittedForm,
 )
 from takedowns.models import LegalBasis, Platform, TakedownStatus
-
-
-def _errors_into(form, error: ValidationError):
-    if hasattr(error, "error_dict"):
-        for field, errors in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error.messages)
 
 
 @login_required
@@ -49,7 +42,7 @@ def takedown_draft(request, reference):
                 case=case, sightings=chosen, acting_user=request.user
             )
         except ValidationError as error:
-            _errors_into(form, error)
+            add_validation_errors(form, error)
         else:
             messages.success(request, f"{len(drafts)} draft request(s), one per platform.")
             return redirect(f"{reverse('cases:detail', args=[case.reference])}#takedowns")
@@ -122,7 +115,7 @@ def takedown_edit(request, reference, takedown_id):
                 takedown=takedown, acting_user=request.user, **form.cleaned_data
             )
         except ValidationError as error:
-            _errors_into(form, error)
+            add_validation_errors(form, error)
         else:
             messages.success(request, "The draft is saved.")
             return _back(takedown)
@@ -181,7 +174,7 @@ def _takedown_form_view(form_class, service, context_name, done):
             try:
                 service(takedown=takedown, acting_user=request.user, **form.cleaned_data)
             except ValidationError as error:
-                _errors_into(form, error)
+                add_validation_errors(form, error)
             else:
                 messages.success(request, done)
                 return _back(takedown)
@@ -243,7 +236,7 @@ def platform_edit(request, slug=None):
                 acting_user=request.user,
             )
         except ValidationError as error:
-            _errors_into(form, error)
+            add_validation_errors(form, error)
         else:
             messages.success(request, f"{platform.name} is saved.")
             return redirect("platforms:list")

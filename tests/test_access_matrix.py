@@ -77,6 +77,7 @@ MATRIX = {
     "evidence:reference_delete": ("POST", {}, CASE_READERS),
     "evidence:match_confirm": ("POST", {}, CASE_READERS),
     "evidence:bundle": ("GET", {}, CASE_READERS),
+    "evidence:crop": ("POST", {"left": 0, "top": 0, "right": 100, "bottom": 100}, CASE_READERS),
     "accounts:export": ("GET", {}, SURVIVORS),
     "accounts:erase": ("GET", {}, SURVIVORS),
     "takedowns:draft": ("POST", lambda w: {"sightings": [str(w.sighting.pk)]}, CASE_READERS),

@@ -179,3 +179,28 @@ def test_the_chunk_index_finds_exactly_what_a_full_scan_finds(case):
     # And the index really narrows the search.
     assert candidates_near(query, everything).count() < 200
     assert all(hamming(query.phash, reference_hashes(r).phash) < 64 for r in everything[:1])
+
+
+def test_a_hand_marked_area_finds_what_the_whole_picture_hides(client, case, survivor):
+    from PIL import ImageDraw
+
+    original = make_image(seed=80, size=(400, 300))
+    reference = reference_register(case=case, data=original, acting_user=survivor)
+    # A busy page that the region finder may not separate: the photo among noise.
+    page = Image.frombytes("RGB", (1000, 900), random.Random(3).randbytes(1000 * 900 * 3))
+    page.paste(Image.open(io.BytesIO(original)), (300, 250))
+    ImageDraw.Draw(page).rectangle([0, 0, 1000, 60], fill=(20, 20, 20))
+    out = io.BytesIO()
+    page.save(out, format="PNG")
+    evidence = evidence_add(
+        case=case, upload=SimpleUploadedFile("busy.png", out.getvalue()), acting_user=survivor
+    )
+    EvidenceMatch.objects.filter(evidence=evidence).delete()
+    client.force_login(survivor)
+    url = reverse("evidence:crop", args=[case.reference, evidence.pk])
+    refused = client.post(url, {"left": 300, "top": 250, "right": 1300, "bottom": 550})
+    assert refused.status_code == 400
+    assert "inside the picture" in refused.content.decode()
+    client.post(url, {"left": 300, "top": 250, "right": 700, "bottom": 550})
+    (match,) = EvidenceMatch.objects.filter(evidence=evidence)
+    assert match.reference == reference and match.region == [300, 250, 700, 550]
