@@ -5,6 +5,7 @@ uses kombu's SQLAlchemy transport on another file there, so a fresh checkout run
 worker and beat with nothing else installed. Production sets both.
 """
 
+import ipaddress
 from pathlib import Path
 
 import dj_database_url
@@ -166,6 +167,17 @@ else:
 EVIDENCE_MAX_UPLOAD_BYTES = env_int("EVIDENCE_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # Django's default, for form fields
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# Fetching reported URLs (evidence/fetcher.py) refuses private, loopback and other internal
+# addresses. Production never sets this; tests and local demos use it to reach 127.0.0.1
+# ("127.0.0.1/32"). Comma-separated CIDRs; addresses inside them are allowed on any port.
+try:
+    FETCH_ALLOW_NETWORKS = [
+        ipaddress.ip_network(cidr, strict=False)
+        for cidr in env_list("LEAKCASE_FETCH_ALLOW_NETWORKS")
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"LEAKCASE_FETCH_ALLOW_NETWORKS: {exc}") from exc
 
 # Email. Without EMAIL_HOST, mail is printed to the console (local demo).
 EMAIL_HOST = env_str("EMAIL_HOST")

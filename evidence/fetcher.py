@@ -1,0 +1,538 @@
+"""Fetch a URL that a person reported, without letting it reach anything internal.
+
+One guarded entry point, `fetch()`. The rules (docs: DESIGN.md, "Fetching URLs safely"):
+
+* only http and https, no user:password@ in the address, ports 80 and 443 only;
+* the host is resolved once and refused when any of its addresses is not a public unicast
+  address (private, loopback, link-local, multicast, reserved, unspecified, CGNAT,
+  documentation, and IPv6 forms that embed such an IPv4 address);
+* the connection goes to the vetted address itself, never to the name again (no second DNS
+  lookup); https is verified against the original host name;
+* every redirect hop is checked again from scratch;
+* the body is capped, and so is time: connect, each read, and the whole fetch.
+
+Proxies from the environment (HTTP_PROXY, HTTPS_PROXY, ...) are ignored on purpose: this
+module opens its own sockets and uses http.client, which never reads them. A proxy would
+resolve the name itself and defeat the address check.
+
+`settings.FETCH_ALLOW_NETWORKS` (empty in production) lets tests and local demos reach
+127.0.0.1: an address inside one of those networks is allowed on any port.
+"""
+
+from __future__ import annotations
+
+import http.client
+import io
+import ipaddress
+import math
+import re
+import socket
+import ssl
+import time
+from dataclasses import dataclass, field
+from urllib.parse import quote, urljoin, urlsplit
+
+from django.conf import settings
+
+__all__ = [
+    "BadResponse",
+    "BlockedAddress",
+    "BodyTooLarge",
+    "ConnectFailure",
+    "DnsFailure",
+    "FetchError",
+    "FetchResult",
+    "FetchTimeout",
+    "TlsFailure",
+    "TooManyRedirects",
+    "UnsupportedScheme",
+    "fetch",
+]
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+STANDARD_PORTS = frozenset({80, 443})
+USER_AGENT = "LeakCase-checker/1.0"
+CHUNK = 64 * 1024
+
+
+# --- Errors ------------------------------------------------------------------------------
+
+
+class FetchError(Exception):
+    """A fetch that did not produce a response. `plain` is for a person; it has no URL."""
+
+    plain = "The page could not be checked."
+
+    def __init__(self, detail: str = "", *, plain: str | None = None):
+        if plain is not None:
+            self.plain = plain
+        super().__init__(detail or self.plain)
+
+
+class BlockedAddress(FetchError):
+    """Refused by our rules before any connection was made."""
+
+    plain = "This address points somewhere we do not check, so it was not opened."
+
+
+class UnsupportedScheme(FetchError):
+    plain = "Only web addresses (http or https) can be checked."
+
+
+class DnsFailure(FetchError):
+    plain = "The site's name could not be found."
+
+
+class ConnectFailure(FetchError):
+    plain = "The site could not be reached."
+
+
+class FetchTimeout(FetchError):
+    plain = "The site took too long to answer."
+
+
+class TooManyRedirects(FetchError):
+    plain = "The site sent us on through too many other addresses."
+
+
+class BodyTooLarge(FetchError):
+    plain = "The page is too large to check."
+
+
+class TlsFailure(FetchError):
+    plain = "The site's secure connection could not be verified."
+
+
+class BadResponse(FetchError):
+    plain = "The site sent an answer that could not be read."
+
+
+# --- Result ------------------------------------------------------------------------------
+
+
+@dataclass
+class FetchResult:
+    url: str
+    final_url: str
+    status: int
+    content_type: str
+    body: bytes
+    elapsed_ms: int
+    redirects: list[str] = field(default_factory=list)
+
+
+# --- Address rules -----------------------------------------------------------------------
+
+_V4_FORBIDDEN = [
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8",  # "this network", includes 0.0.0.0
+        "10.0.0.0/8",
+        "100.64.0.0/10",  # CGNAT
+        "127.0.0.0/8",
+        "169.254.0.0/16",  # link-local, cloud metadata
+        "172.16.0.0/12",
+        "192.0.0.0/24",  # IETF protocol assignments
+        "192.0.2.0/24",  # documentation
+        "192.88.99.0/24",  # 6to4 relay anycast
+        "192.168.0.0/16",
+        "198.18.0.0/15",  # benchmarking
+        "198.51.100.0/24",  # documentation
+        "203.0.113.0/24",  # documentation
+        "224.0.0.0/4",  # multicast
+        "240.0.0.0/4",  # reserved, includes 255.255.255.255
+    )
+]
+_V6_FORBIDDEN = [
+    ipaddress.ip_network(n)
+    for n in (
+        "::/96",  # unspecified, loopback, IPv4-compatible (deprecated)
+        "::ffff:0:0/96",  # IPv4-mapped
+        "::ffff:0:0:0/96",  # IPv4-translated (SIIT)
+        "64:ff9b::/96",  # NAT64 well-known prefix
+        "64:ff9b:1::/48",  # NAT64 local use
+        "100::/64",  # discard
+        "2001::/23",  # IETF protocol assignments, includes Teredo 2001::/32
+        "2001:db8::/32",  # documentation
+        "2002::/16",  # 6to4
+        "3fff::/20",  # documentation (RFC 9637)
+        "fc00::/7",  # unique local
+        "fe80::/10",  # link-local
+        "fec0::/10",  # site-local (deprecated)
+        "ff00::/8",  # multicast
+    )
+]
+
+
+def _allow_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    raw = getattr(settings, "FETCH_ALLOW_NETWORKS", None) or []
+    return [ipaddress.ip_network(n, strict=False) if isinstance(n, str) else n for n in raw]
+
+
+def _is_allowed_explicitly(ip: IPAddress, allow) -> bool:
+    return any(ip.version == net.version and ip in net for net in allow)
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
+    """IPv4 addresses that an IPv6 address carries (mapped, compatible, NAT64, 6to4, Teredo)."""
+    found = []
+    if ip.ipv4_mapped is not None:
+        found.append(ip.ipv4_mapped)
+    if ip.sixtofour is not None:
+        found.append(ip.sixtofour)
+    if ip.teredo is not None:
+        found.extend(ip.teredo)
+    packed = ip.packed
+    if packed[:12] == bytes(12) or packed[:12] == b"\x00\x64\xff\x9b" + bytes(8):
+        found.append(ipaddress.IPv4Address(packed[12:]))
+    return found
+
+
+def _is_public(ip: IPAddress) -> bool:
+    if ip.version == 4:
+        if any(ip in net for net in _V4_FORBIDDEN):
+            return False
+    else:
+        # Scoped addresses (fe80::1%eth0) are link-local anyway; drop the scope to compare.
+        ip = ipaddress.IPv6Address(ip.packed)
+        if any(ip in net for net in _V6_FORBIDDEN):
+            return False
+        if any(not _is_public(v4) for v4 in _embedded_ipv4(ip)):
+            return False
+    return not (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+        or not ip.is_global
+    )
+
+
+def _check_address(ip: IPAddress, port: int, allow) -> None:
+    if _is_allowed_explicitly(ip, allow):
+        return
+    if port not in STANDARD_PORTS:
+        raise BlockedAddress(f"port {port} is not allowed")
+    if not _is_public(ip):
+        raise BlockedAddress(f"address {ip} is not public")
+
+
+# --- URL parsing -------------------------------------------------------------------------
+
+_HOST_NAME = re.compile(r"^[a-z0-9_](?:[a-z0-9_.-]*[a-z0-9_.])?$")
+_NUMERIC_HOST = re.compile(r"^[0-9a-fx.]+$")
+# Keep already-escaped sequences; escape spaces, control and non-ASCII characters.
+_PATH_SAFE = "/%:@!$&'()*+,;=-._~"
+_QUERY_SAFE = _PATH_SAFE + "?"
+
+
+@dataclass
+class _Target:
+    scheme: str
+    host: str  # ASCII host name or IP text, no brackets
+    port: int
+    request_target: str  # path?query
+    literal: IPAddress | None
+
+
+def _parse(url: str, allow) -> _Target:
+    if any(ord(c) < 0x21 or ord(c) == 0x7F for c in url.strip()):
+        raise BlockedAddress("control characters or spaces in the address")
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError as exc:
+        raise BlockedAddress(f"unreadable address: {exc}") from exc
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise UnsupportedScheme(f"scheme {scheme!r} is not allowed")
+    netloc = parts.netloc
+    if "@" in netloc:
+        raise BlockedAddress("addresses with a user name or password are not allowed")
+    if "\\" in netloc or "%" in netloc:
+        raise BlockedAddress("unusual characters in the host")
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise BlockedAddress("unreadable port") from exc
+    if port is None:
+        port = 443 if scheme == "https" else 80
+    host = (parts.hostname or "").rstrip(".")
+    if not host:
+        raise BlockedAddress("no host in the address")
+
+    literal: IPAddress | None = None
+    if netloc.startswith("["):
+        try:
+            literal = ipaddress.IPv6Address(host)
+        except ValueError as exc:
+            raise BlockedAddress("unreadable IPv6 address") from exc
+    else:
+        try:
+            host = host.encode("idna").decode("ascii").lower()
+        except UnicodeError as exc:
+            raise BlockedAddress("unreadable host name") from exc
+        if not _HOST_NAME.match(host):
+            raise BlockedAddress("unusual characters in the host")
+        if _NUMERIC_HOST.match(host) and host[0].isdigit():
+            # 127.1, 0177.0.0.1, 0x7f000001, 2130706433: read the way the C library reads
+            # them (inet_aton), so they are checked as the address they really are.
+            try:
+                literal = ipaddress.IPv4Address(socket.inet_aton(host))
+            except OSError:
+                literal = None
+
+    # A non-standard port can only be allowed for an explicitly allowed network: refuse it
+    # before any lookup when there is none.
+    if port not in STANDARD_PORTS and not allow:
+        raise BlockedAddress(f"port {port} is not allowed")
+    if literal is not None:
+        _check_address(literal, port, allow)
+
+    path = quote(parts.path or "/", safe=_PATH_SAFE)
+    if not path.startswith("/"):
+        path = "/" + path
+    if parts.query:
+        path += "?" + quote(parts.query, safe=_QUERY_SAFE)
+    return _Target(scheme, str(literal) if literal else host, port, path, literal)
+
+
+def _resolve(target: _Target, allow, deadline: float) -> list[tuple[int, tuple]]:
+    """Resolve once, and refuse when any address breaks the rules. Returns (family, sockaddr)."""
+    if target.literal is not None:
+        if target.literal.version == 4:
+            return [(socket.AF_INET, (str(target.literal), target.port))]
+        return [(socket.AF_INET6, (str(target.literal), target.port, 0, 0))]
+    if time.monotonic() >= deadline:
+        raise FetchTimeout("deadline passed before the name lookup")
+    try:
+        infos = socket.getaddrinfo(
+            target.host, target.port, 0, socket.SOCK_STREAM, socket.IPPROTO_TCP
+        )
+    except (socket.gaierror, UnicodeError) as exc:
+        raise DnsFailure(f"lookup failed: {exc}") from exc
+    addresses: list[tuple[int, tuple]] = []
+    for family, _type, _proto, _name, sockaddr in infos:
+        if family not in (socket.AF_INET, socket.AF_INET6):
+            raise BlockedAddress("unexpected address family")
+        try:
+            ip = ipaddress.ip_address(sockaddr[0])
+        except ValueError as exc:
+            raise BlockedAddress("unreadable resolved address") from exc
+        _check_address(ip, target.port, allow)
+        if (family, sockaddr) not in addresses:
+            addresses.append((family, sockaddr))
+    if not addresses:
+        raise DnsFailure("the name has no addresses")
+    return addresses
+
+
+# --- Connections -------------------------------------------------------------------------
+
+
+def _open_socket(family: int, sockaddr: tuple, timeout: float) -> socket.socket:
+    """Connect a TCP socket to one vetted address (tests watch this function)."""
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(timeout)
+        sock.connect(sockaddr)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+class _DeadlineReader(io.RawIOBase):
+    """Raw reader whose every recv waits at most min(read timeout, time left)."""
+
+    def __init__(self, wrapper: _DeadlineSocket):
+        self._wrapper = wrapper
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        self._wrapper._arm()
+        return self._wrapper._sock.recv_into(buffer)
+
+
+class _DeadlineSocket:
+    """Enough of a socket for http.client, enforcing the per-read and total limits."""
+
+    def __init__(self, sock: socket.socket, read_timeout: float, deadline: float):
+        self._sock = sock
+        self._read_timeout = read_timeout
+        self._deadline = deadline
+
+    def _arm(self) -> None:
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("total deadline passed")
+        self._sock.settimeout(min(self._read_timeout, remaining))
+
+    def sendall(self, data) -> None:
+        self._arm()
+        self._sock.sendall(data)
+
+    def makefile(self, mode="rb", *args, **kwargs):
+        return io.BufferedReader(_DeadlineReader(self), CHUNK)
+
+    def close(self) -> None:
+        # http.client closes the connection while the response still reads from it (a real
+        # socket defers this through makefile's reference count); _one_request closes for real.
+        pass
+
+    def really_close(self) -> None:
+        self._sock.close()
+
+
+def _connect(target: _Target, addresses, connect_timeout, read_timeout, deadline):
+    """Try the vetted addresses in order (all of them passed the rules)."""
+    last_error: Exception | None = None
+    for family, sockaddr in addresses:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise FetchTimeout("deadline passed while connecting")
+        try:
+            sock = _open_socket(family, sockaddr, min(connect_timeout, remaining))
+        except OSError as exc:  # includes TimeoutError
+            last_error = exc
+            continue
+        break
+    else:
+        if isinstance(last_error, TimeoutError):
+            raise FetchTimeout("connect timed out") from last_error
+        raise ConnectFailure(f"connect failed: {last_error}") from last_error
+
+    if target.scheme == "https":
+        context = ssl.create_default_context()
+        try:
+            sock.settimeout(min(connect_timeout, max(0.001, deadline - time.monotonic())))
+            # Verified against the name the person gave, not the address we connected to.
+            sock = context.wrap_socket(sock, server_hostname=target.host)
+        except TimeoutError as exc:
+            sock.close()
+            raise FetchTimeout("TLS handshake timed out") from exc
+        except (ssl.SSLError, ssl.CertificateError) as exc:
+            sock.close()
+            raise TlsFailure(f"TLS failed: {exc}") from exc
+        except OSError as exc:
+            sock.close()
+            raise ConnectFailure(f"TLS connect failed: {exc}") from exc
+    return _DeadlineSocket(sock, read_timeout, deadline)
+
+
+class _VettedConnection(http.client.HTTPConnection):
+    """http.client connection whose socket is already open to a vetted address.
+
+    self.host/self.port only build the Host header; connect() never resolves anything.
+    """
+
+    def __init__(self, target: _Target, sock: _DeadlineSocket):
+        super().__init__(target.host, target.port)
+        self.default_port = 443 if target.scheme == "https" else 80
+        self.sock = sock
+
+    def connect(self):  # pragma: no cover - the socket is always given
+        raise ConnectFailure("connection must be opened to a vetted address")
+
+
+# --- The fetch ---------------------------------------------------------------------------
+
+
+def _one_request(target, addresses, *, accept, max_bytes, connect_timeout, read_timeout, deadline):
+    sock = _connect(target, addresses, connect_timeout, read_timeout, deadline)
+    conn = _VettedConnection(target, sock)
+    try:
+        conn.putrequest("GET", target.request_target, skip_accept_encoding=True)
+        conn.putheader("User-Agent", USER_AGENT)
+        conn.putheader("Accept", accept)
+        conn.putheader("Accept-Encoding", "identity")  # no decompression bombs
+        conn.putheader("Connection", "close")
+        conn.endheaders()
+        response = conn.getresponse()
+        status = response.status
+        location = response.getheader("Location")
+        content_type = response.getheader("Content-Type", "") or ""
+        if status in REDIRECT_STATUSES and location:
+            return status, content_type, location, b""
+        length = response.getheader("Content-Length")
+        if length is not None:
+            try:
+                declared = int(length.strip())
+            except ValueError:
+                declared = None
+            if declared is not None and declared > max_bytes:
+                raise BodyTooLarge(f"declared length {declared} exceeds {max_bytes}")
+        body = bytearray()
+        while True:
+            # read1 does at most one recv, so the deadline is checked between small reads;
+            # http.client stops at Content-Length and decodes chunked bodies.
+            chunk = response.read1(min(CHUNK, max_bytes + 1 - len(body)))
+            if not chunk:
+                break
+            body += chunk
+            if len(body) > max_bytes:
+                raise BodyTooLarge(f"body exceeds {max_bytes} bytes")
+        return status, content_type, None, bytes(body)
+    finally:
+        conn.close()
+        sock.really_close()
+
+
+def fetch(
+    url: str,
+    *,
+    max_bytes: int = 10 * 1024 * 1024,
+    connect_timeout: float = 5.0,
+    read_timeout: float = 10.0,
+    total_timeout: float = 20.0,
+    max_redirects: int = 5,
+    accept: str = "image/*,text/html;q=0.9,*/*;q=0.5",
+) -> FetchResult:
+    """GET `url` under the rules above. Raises a FetchError subclass when it cannot."""
+    start = time.monotonic()
+    deadline = start + total_timeout
+    allow = _allow_networks()
+    redirects: list[str] = []
+    current = url
+    while True:
+        target = _parse(current, allow)
+        addresses = _resolve(target, allow, deadline)
+        try:
+            status, content_type, location, body = _one_request(
+                target,
+                addresses,
+                accept=accept,
+                max_bytes=max_bytes,
+                connect_timeout=connect_timeout,
+                read_timeout=read_timeout,
+                deadline=deadline,
+            )
+        except FetchError:
+            raise
+        except TimeoutError as exc:
+            raise FetchTimeout(f"timed out: {exc}") from exc
+        except (ssl.SSLError, ssl.CertificateError) as exc:
+            raise TlsFailure(f"TLS failed: {exc}") from exc
+        except http.client.HTTPException as exc:
+            raise BadResponse(f"unreadable response: {exc!r}") from exc
+        except OSError as exc:
+            raise ConnectFailure(f"connection failed: {exc}") from exc
+        if location is None:
+            return FetchResult(
+                url=url,
+                final_url=current,
+                status=status,
+                content_type=content_type,
+                body=body,
+                elapsed_ms=max(1, math.ceil((time.monotonic() - start) * 1000)),
+                redirects=redirects,
+            )
+        if len(redirects) >= max_redirects:
+            raise TooManyRedirects(f"more than {max_redirects} redirects")
+        current = urljoin(current, location.strip()).split("#", 1)[0]
+        redirects.append(current)
