@@ -123,6 +123,7 @@ class EventKind(models.TextChoices):
     REFERENCE_ADDED = "reference_added", "Reference image hashed"
     REFERENCE_REMOVED = "reference_removed", "Reference image removed"
     MATCH_CONFIRMED = "match_confirmed", "Copy confirmed"
+    SIGHTING_STATUS = "sighting_status", "Link status changed"
 
 
 # Events that say something only staff may know (why a case is urgent, an internal note).

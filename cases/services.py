@@ -256,7 +256,7 @@ def _tighten_action_windows(case: Case) -> None:
     Sighting.objects.bulk_update(changed, ["action_due_at"])
 
 
-def case_change_status(*, case: Case, to: str, acting_user: User) -> Case:
+def case_change_status(*, case: Case, to: str, acting_user: User | None) -> Case:
     """Move a case along its lifecycle; a move the lifecycle does not allow is refused with
     the moves that are allowed."""
     _require_staff(acting_user)
@@ -376,6 +376,7 @@ def note_add(*, case: Case, body: str, visibility: str, acting_user: User) -> Ca
     return note
 
 
-def _require_staff(user: User) -> None:
-    if not user.is_support_staff:
+def _require_staff(user: User | None) -> None:
+    # None is LeakCase itself (a worker acting on a recheck), never a request's user.
+    if user is not None and not user.is_support_staff:
         raise PermissionDenied("Only support staff can do this.")

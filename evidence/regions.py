@@ -91,14 +91,40 @@ def candidate_regions(image: Image.Image, max_regions: int = 8) -> list[Box]:
 
 
 def _cut(
-    pixels: np.ndarray, box: Box, depth: int, limits: tuple[float, float], out: list[Box]
+    pixels: np.ndarray,
+    box: Box,
+    depth: int,
+    limits: tuple[float, float],
+    out: list[Box],
+    outer: np.ndarray | None = None,
 ) -> None:
-    min_side, min_area = limits
+    """Cut `box` along gutters of its own background and of the block it was cut from.
+
+    Its own (the colour of its ring) splits a coloured bar from a photo right under it; the
+    outer one splits a caption from a photo when the ring is mostly text.
+    """
     left, top, right, bottom = box
     block = pixels[top:bottom, left:right]
     if block.shape[0] < 2 or block.shape[1] < 2:
         return
-    content = (np.abs(block - _ring_colour(block)) > BACKGROUND_TOLERANCE).any(axis=2)
+    backgrounds = [_ring_colour(block)]
+    if outer is not None and np.abs(outer - backgrounds[0]).max() > BACKGROUND_TOLERANCE:
+        backgrounds.append(outer)
+    for background in backgrounds:
+        content = (np.abs(block - background) > BACKGROUND_TOLERANCE).any(axis=2)
+        for cell_box in _cells(content, box, limits):
+            if cell_box in out:
+                continue
+            out.append(cell_box)
+            if depth < MAX_DEPTH:
+                _cut(pixels, cell_box, depth + 1, limits, out, background)
+
+
+def _cells(content: np.ndarray, box: Box, limits: tuple[float, float]) -> list[Box]:
+    """Boxes of content between rows, then columns, with no content; trimmed; big enough."""
+    min_side, min_area = limits
+    left, top = box[0], box[1]
+    cells = []
     for row_start, row_end in _runs(content.mean(axis=1) > GUTTER_NOISE):
         if row_end - row_start < min_side:
             continue
@@ -106,26 +132,18 @@ def _cut(
         for col_start, col_end in _runs(band.mean(axis=0) > GUTTER_NOISE):
             if col_end - col_start < min_side:
                 continue
-            cell = band[:, col_start:col_end]
-            rows = np.flatnonzero(cell.any(axis=1))
-            if rows.size == 0:
-                continue
-            cell_box = (
+            rows = np.flatnonzero(band[:, col_start:col_end].any(axis=1))
+            cell = (
                 left + col_start,
                 top + row_start + int(rows[0]),
                 left + col_end,
                 top + row_start + int(rows[-1]) + 1,
             )
-            if cell_box == box:
-                continue  # nothing to cut here: the same block with the same background
-            if (
-                cell_box[3] - cell_box[1] < min_side
-                or (cell_box[2] - cell_box[0]) * (cell_box[3] - cell_box[1]) < min_area
-            ):
-                continue
-            out.append(cell_box)
-            if depth < MAX_DEPTH:
-                _cut(pixels, cell_box, depth + 1, limits, out)
+            height = cell[3] - cell[1]
+            # The same box again would be cut the same way: nothing new inside.
+            if cell != box and height >= min_side and (col_end - col_start) * height >= min_area:
+                cells.append(cell)
+    return cells
 
 
 def _ring_colour(block: np.ndarray) -> np.ndarray:

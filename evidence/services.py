@@ -2,6 +2,7 @@
 
 import datetime as dt
 import hashlib
+import random
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -12,9 +13,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from cases.models import Case, EventKind, action_due_at
-from cases.services import event_build, event_record, events_record
-from evidence import vault
+from cases.models import Case, CaseStatus, EventKind, action_due_at
+from cases.services import case_change_status, event_build, event_record, events_record
+from evidence import recheck, vault
 from evidence.hashing import chunks16, hashes_of, hashes_of_bytes, open_for_hashing
 from evidence.imaging import ImageRejected, check_image, process_upload, too_big_message
 from evidence.matching import matches_in_image, references_matching
@@ -24,11 +25,15 @@ from evidence.models import (
     EvidenceFile,
     EvidenceKind,
     EvidenceMatch,
+    Outcome,
     ReferenceHash,
     Sighting,
+    SightingStatus,
+    UrlCheck,
     to_signed64,
 )
 from evidence.sighting_urls import InvalidSightingUrl, normalise_url
+from takedowns.models import WAITING_STATUSES, TakedownStatus
 from takedowns.selectors import platforms_for_hosts
 
 # Smaller than this, a crop holds too little of a picture for its hash to mean anything.
@@ -379,3 +384,135 @@ def evidence_match_crop(
             )
             matches.append(row)
     return matches
+
+
+# --- rechecks ------------------------------------------------------------------------------
+
+# How soon to look again, by what we found. Near a takedown's due time we look hourly, so
+# a removal is seen soon after the platform acts; long-removed links back off to weekly.
+RECHECK_LIVE = dt.timedelta(hours=6)
+RECHECK_NEAR_DUE = dt.timedelta(hours=1)
+RECHECK_UNREACHABLE = dt.timedelta(hours=2)
+RECHECK_REMOVED_FIRST = dt.timedelta(days=1)
+RECHECK_REMOVED_MAX = dt.timedelta(days=7)
+RECHECK_WALLED = dt.timedelta(hours=12)
+# Spread checks of one host so it is not hit in bursts.
+RECHECK_JITTER = 0.1
+
+# Outcome -> the sighting's status.
+SIGHTING_STATUS_FOR = {
+    Outcome.LIVE: SightingStatus.LIVE,
+    Outcome.REAPPEARED: SightingStatus.LIVE,
+    Outcome.REMOVED: SightingStatus.REMOVED,
+    Outcome.SOFT_REMOVED: SightingStatus.REMOVED,
+    Outcome.UNREACHABLE: SightingStatus.UNREACHABLE,
+    Outcome.LOGIN_WALLED: SightingStatus.UNKNOWN,
+    Outcome.GEO_BLOCKED: SightingStatus.UNKNOWN,
+    Outcome.BLOCKED: SightingStatus.UNKNOWN,
+}
+
+
+def sighting_recheck(*, sighting: Sighting, fetch=None, now=None) -> UrlCheck:
+    """Recheck one sighting: a UrlCheck row, its new status, the next check time, and, when
+    every link of a sent request is verified removed, the request and the case move on."""
+    now = now or timezone.now()
+    references = list(sighting.case.references.all())
+    verdict = recheck.check(sighting.url, references, **({"fetch": fetch} if fetch else {}))
+    outcome = verdict.outcome
+    previous = sighting.status
+    if outcome == Outcome.UNREACHABLE:
+        first_failure = _unreachable_since(sighting, now)
+        if now - first_failure >= recheck.UNREACHABLE_GRACE:
+            outcome = Outcome.REMOVED  # gone for days: counted as removed at last
+    if outcome == Outcome.LIVE and sighting.removed_verified_at is not None:
+        outcome = Outcome.REAPPEARED
+    with transaction.atomic():
+        row = UrlCheck.objects.create(
+            sighting=sighting,
+            checked_at=now,
+            outcome=outcome,
+            http_status=verdict.http_status,
+            final_url=verdict.final_url[:2048],
+            content_type=verdict.content_type[:120],
+            bytes_read=verdict.bytes_read,
+            elapsed_ms=verdict.elapsed_ms,
+            distance=verdict.distance,
+            error=verdict.error[:300],
+        )
+        sighting.status = SIGHTING_STATUS_FOR[outcome]
+        sighting.last_checked_at = now
+        if sighting.status == SightingStatus.REMOVED and sighting.removed_verified_at is None:
+            sighting.removed_verified_at = now
+        if outcome == Outcome.REAPPEARED:
+            sighting.removed_verified_at = None
+        sighting.next_check_at = now + _next_interval(sighting, outcome, now)
+        sighting.save(
+            update_fields=["status", "last_checked_at", "removed_verified_at", "next_check_at"]
+        )
+        if sighting.status != previous:
+            event_record(
+                case=sighting.case,
+                actor=None,
+                kind=EventKind.SIGHTING_STATUS,
+                target=sighting,
+                old_value={"status": previous},
+                new_value={"status": sighting.status, "outcome": outcome},
+            )
+        if sighting.status == SightingStatus.REMOVED:
+            _close_requests_covering(sighting, now)
+    return row
+
+
+def _unreachable_since(sighting: Sighting, now):
+    """When the current run of unreachable checks began (now, if it begins with this one)."""
+    last_reached = (
+        sighting.checks.exclude(outcome=Outcome.UNREACHABLE).values_list("checked_at", flat=True)
+    ).first()
+    run = sighting.checks.filter(outcome=Outcome.UNREACHABLE)
+    if last_reached is not None:
+        run = run.filter(checked_at__gt=last_reached)
+    first = run.order_by("checked_at").values_list("checked_at", flat=True).first()
+    return first or now
+
+
+def _next_interval(sighting: Sighting, outcome: str, now) -> dt.timedelta:
+    if outcome in (Outcome.REMOVED, Outcome.SOFT_REMOVED):
+        removed_for = now - (sighting.removed_verified_at or now)
+        base = min(RECHECK_REMOVED_MAX, max(RECHECK_REMOVED_FIRST, removed_for))
+    elif outcome == Outcome.UNREACHABLE:
+        base = RECHECK_UNREACHABLE
+    elif outcome in (Outcome.LOGIN_WALLED, Outcome.GEO_BLOCKED, Outcome.BLOCKED):
+        base = RECHECK_WALLED
+    else:
+        due = (
+            sighting.takedowns.filter(status__in=WAITING_STATUSES, due_at__isnull=False)
+            .order_by("due_at")
+            .values_list("due_at", flat=True)
+            .first()
+        )
+        base = RECHECK_NEAR_DUE if due and due - now < dt.timedelta(hours=24) else RECHECK_LIVE
+    return base * (1 + random.uniform(-RECHECK_JITTER, RECHECK_JITTER))
+
+
+def _close_requests_covering(sighting: Sighting, now) -> None:
+    for request in sighting.takedowns.filter(status__in=WAITING_STATUSES):
+        if request.sightings.exclude(status=SightingStatus.REMOVED).exists():
+            continue
+        old = request.status
+        request.status = TakedownStatus.REMOVED
+        request.removed_at = request.removed_at or now
+        request.save(update_fields=["status", "removed_at", "updated_at"])
+        event_record(
+            case=request.case,
+            actor=None,
+            kind=EventKind.TAKEDOWN_REPLY,
+            target=request,
+            old_value={"status": old},
+            new_value={"status": TakedownStatus.REMOVED, "verified_by": "recheck"},
+        )
+    case = sighting.case
+    if (
+        case.status == CaseStatus.ACTIVE
+        and not case.sightings.exclude(status=SightingStatus.REMOVED).exists()
+    ):
+        case_change_status(case=case, to=CaseStatus.MONITORING, acting_user=None)

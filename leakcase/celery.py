@@ -10,4 +10,8 @@ app.autodiscover_tasks()
 
 # Every periodic schedule lives here, each with when and why. The dispatchers read due work
 # from the database (next_check_at, due_at), so a lost message delays work, never loses it.
-app.conf.beat_schedule = {}
+app.conf.beat_schedule = {
+    # Every minute: hand out the sightings whose next_check_at has come (evidence/tasks.py).
+    # Cheap when nothing is due; the interval bounds how late a check can start.
+    "dispatch-rechecks": {"task": "evidence.tasks.dispatch_rechecks", "schedule": 60.0},
+}

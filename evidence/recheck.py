@@ -1,0 +1,142 @@
+"""Is it still up, and is it still her image? One recheck of one sighting.
+
+fetch (evidence.fetcher) -> classify -> a UrlCheck row and the sighting's new status.
+The classifier follows DESIGN.md's "Recheck outcomes": 404/410 removed; an image within
+the hash threshold of a reference is live and confirmed; a page whose images no longer
+match is removed from that page; 401/403/451, login and challenge pages are walled, never
+removed; network failures are unreachable until they have lasted UNREACHABLE_GRACE.
+"""
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from urllib.parse import urljoin
+
+from evidence import fetcher
+from evidence.hashing import ImageHashes, hamming, hashes_of_bytes, is_possible_copy
+from evidence.matching import reference_hashes
+from evidence.models import Outcome
+
+# How long a link may stay unreachable before we count it gone (DESIGN.md: "never counted
+# as removed until it persists for days").
+UNREACHABLE_GRACE = dt.timedelta(days=3)
+# A page is judged by its og:image and at most this many <img>: enough for a post page,
+# bounded so a gallery cannot make one check fetch hundreds of images.
+MAX_PAGE_IMAGES = 10
+IMAGE_MAX_BYTES = 10 * 1024 * 1024
+
+LOGIN_HINTS = re.compile(
+    r"type=[\"']?password|log ?in to (?:continue|see|view)|sign in to (?:continue|see|view)",
+    re.IGNORECASE,
+)
+CHALLENGE_HINTS = re.compile(
+    r"cf-challenge|captcha|are you a robot|verify you are human|checking your browser",
+    re.IGNORECASE,
+)
+PLACEHOLDER_HINTS = re.compile(
+    r"(?:content|post|video|image|page|file) (?:is no longer available|has been removed|"
+    r"was removed|has been deleted|was deleted|isn't available|is unavailable)"
+    r"|removed (?:for|due to) (?:a )?(?:violation|violating)|this account has been suspended",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    outcome: str
+    http_status: int | None = None
+    final_url: str = ""
+    content_type: str = ""
+    bytes_read: int = 0
+    elapsed_ms: int = 0
+    distance: int | None = None  # best pHash distance to a reference, when an image was hashed
+    error: str = ""
+
+
+class _PageImages(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.og_image = None
+        self.images = []
+
+    def handle_starttag(self, tag, attrs):
+        values = dict(attrs)
+        if tag == "meta" and values.get("property") == "og:image" and values.get("content"):
+            self.og_image = values["content"]
+        elif tag == "img" and values.get("src") and len(self.images) < MAX_PAGE_IMAGES:
+            self.images.append(values["src"])
+
+
+def check(url: str, references: list, *, fetch=fetcher.fetch) -> Verdict:
+    """Fetch and classify one address against a case's reference hashes."""
+    try:
+        result = fetch(url)
+    except (fetcher.BlockedAddress, fetcher.UnsupportedScheme) as error:
+        return Verdict(Outcome.BLOCKED, error=error.plain)
+    except fetcher.FetchError as error:
+        return Verdict(Outcome.UNREACHABLE, error=error.plain)
+    base = {
+        "http_status": result.status,
+        "final_url": result.final_url,
+        "content_type": result.content_type,
+        "bytes_read": len(result.body),
+        "elapsed_ms": result.elapsed_ms,
+    }
+    status = result.status
+    if status in (404, 410):
+        return Verdict(Outcome.REMOVED, **base)
+    if status == 451:
+        return Verdict(Outcome.GEO_BLOCKED, **base)
+    if status in (401, 403):
+        return Verdict(Outcome.LOGIN_WALLED, **base)
+    if status >= 500 or status < 200 or status >= 300:
+        return Verdict(Outcome.UNREACHABLE, error=f"The site answered {status}.", **base)
+
+    wanted = [reference_hashes(r) for r in references]
+    kind = result.content_type.split(";")[0].strip().lower()
+    if kind.startswith("image/"):
+        distance = _best_distance([result.body], wanted)
+        if wanted and distance is None:
+            # Something else is served at the address now: her image is gone from it.
+            return Verdict(Outcome.SOFT_REMOVED, **base)
+        return Verdict(Outcome.LIVE, distance=distance, **base)
+
+    text = result.body[:500_000].decode("utf-8", "replace")
+    if CHALLENGE_HINTS.search(text) or LOGIN_HINTS.search(text):
+        return Verdict(Outcome.LOGIN_WALLED, **base)
+    if PLACEHOLDER_HINTS.search(text):
+        return Verdict(Outcome.SOFT_REMOVED, **base)
+    if not wanted:
+        return Verdict(Outcome.LIVE, **base)
+    bodies = list(_page_images(result.final_url, text, fetch))
+    distance = _best_distance(bodies, wanted)
+    if distance is None:
+        return Verdict(Outcome.REMOVED, **base)  # the page no longer carries her image
+    return Verdict(Outcome.LIVE, distance=distance, **base)
+
+
+def _page_images(page_url: str, html: str, fetch):
+    parser = _PageImages()
+    parser.feed(html)
+    sources = ([parser.og_image] if parser.og_image else []) + parser.images
+    for source in sources[: MAX_PAGE_IMAGES + 1]:
+        try:
+            yield fetch(urljoin(page_url, source), max_bytes=IMAGE_MAX_BYTES).body
+        except fetcher.FetchError:
+            continue
+
+
+def _best_distance(bodies, wanted: list[ImageHashes]) -> int | None:
+    """The smallest pHash distance of any body that is a possible copy of any reference."""
+    best = None
+    for body in bodies:
+        try:
+            found = hashes_of_bytes(body)
+        except ValueError:
+            continue
+        for reference in wanted:
+            if is_possible_copy(found, reference):
+                distance = hamming(found.phash, reference.phash)
+                best = distance if best is None else min(best, distance)
+    return best

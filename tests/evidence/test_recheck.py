@@ -1,0 +1,211 @@
+"""Rechecks against a local server standing in for the outside world (127.0.0.1 only)."""
+
+import datetime as dt
+import ipaddress
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from evidence import recheck
+from evidence.demo_images import make_image
+from evidence.models import Outcome, Sighting, UrlCheck
+from evidence.services import reference_register, sighting_log, sighting_recheck
+from evidence.tasks import RECHECK_LEASE, dispatch_rechecks
+from takedowns.models import TakedownRequest
+
+HER_IMAGE = make_image(seed=101, size=(600, 450))
+OTHER_IMAGE = make_image(seed=202, size=(600, 450))
+PAGES = {
+    "/image": (200, "image/jpeg", HER_IMAGE),
+    "/other": (200, "image/jpeg", OTHER_IMAGE),
+    "/missing": (404, "text/html", b"not found"),
+    "/gone": (410, "text/html", b"gone"),
+    "/forbidden": (403, "text/html", b"no"),
+    "/unavailable-here": (451, "text/html", b"legal"),
+    "/login": (200, "text/html", b'<form><input type="password" name="p"></form>'),
+    "/challenge": (200, "text/html", b"<title>Just a moment</title><div id=cf-challenge>"),
+    "/placeholder": (200, "text/html", b"<p>This post has been removed.</p>"),
+    "/page-with-her-image": (
+        200,
+        "text/html",
+        b'<meta property="og:image" content="/image"><img src="/other">',
+    ),
+    "/page-without": (200, "text/html", b'<img src="/other"><p>hello</p>'),
+    "/error": (503, "text/html", b"down"),
+}
+
+
+class Handler(BaseHTTPRequestHandler):
+    def do_GET(self):
+        status, kind, body = PAGES.get(self.path, (404, "text/html", b"?"))
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture(autouse=True)
+def allow_local(settings):
+    # Only for these tests: production never sets this (evidence/fetcher.py).
+    settings.FETCH_ALLOW_NETWORKS = [ipaddress.ip_network("127.0.0.1/32")]
+
+
+@pytest.fixture
+def her_references(case, survivor):
+    reference_register(case=case, data=HER_IMAGE, acting_user=survivor)
+    return list(case.references.all())
+
+
+@pytest.mark.parametrize(
+    ("path", "outcome"),
+    [
+        ("/image", Outcome.LIVE),
+        ("/other", Outcome.SOFT_REMOVED),
+        ("/missing", Outcome.REMOVED),
+        ("/gone", Outcome.REMOVED),
+        ("/forbidden", Outcome.LOGIN_WALLED),
+        ("/unavailable-here", Outcome.GEO_BLOCKED),
+        ("/login", Outcome.LOGIN_WALLED),
+        ("/challenge", Outcome.LOGIN_WALLED),
+        ("/placeholder", Outcome.SOFT_REMOVED),
+        ("/page-with-her-image", Outcome.LIVE),
+        ("/page-without", Outcome.REMOVED),
+        ("/error", Outcome.UNREACHABLE),
+    ],
+)
+def test_each_answer_gets_its_outcome(server, her_references, path, outcome):
+    verdict = recheck.check(server + path, her_references)
+    assert verdict.outcome == outcome
+    if outcome == Outcome.LIVE:
+        assert verdict.distance is not None and verdict.distance <= 2
+
+
+def test_refused_and_dead_addresses(her_references, settings):
+    settings.FETCH_ALLOW_NETWORKS = []
+    assert recheck.check("http://127.0.0.1:1/x", her_references).outcome == Outcome.BLOCKED
+    settings.FETCH_ALLOW_NETWORKS = [ipaddress.ip_network("127.0.0.1/32")]
+    dead = recheck.check("http://127.0.0.1:1/x", her_references)
+    assert dead.outcome == Outcome.UNREACHABLE and dead.error
+
+
+def _sent_request(case, sighting, caseworker):
+    from takedowns.services import takedown_mark_submitted, takedown_update_draft, takedowns_draft
+
+    (request,) = takedowns_draft(case=case, sightings=[sighting], acting_user=caseworker)
+    takedown_update_draft(
+        takedown=request,
+        acting_user=caseworker,
+        signer_name="R",
+        contact_email="r@example.test",
+        content_description="photos",
+        confirms_no_consent=True,
+        confirms_good_faith=True,
+        recipient_email="abuse@example.test",
+    )
+    return takedown_mark_submitted(takedown=request, ticket_number="T", acting_user=caseworker)
+
+
+def test_a_removal_closes_the_request_and_moves_the_case_to_monitoring(
+    server, case, survivor, caseworker, her_references
+):
+    from cases.services import case_assign
+
+    case_assign(case=case, to=caseworker, acting_user=caseworker)
+    sighting = sighting_log(case=case, url=server + "/image", acting_user=survivor)
+    request = _sent_request(case, sighting, caseworker)
+    live = sighting_recheck(sighting=sighting)
+    assert live.outcome == "live" and sighting.status == "live"
+    Sighting.objects.filter(pk=sighting.pk).update(url=server + "/gone")
+    sighting.refresh_from_db()
+    check = sighting_recheck(sighting=sighting)
+    sighting.refresh_from_db()
+    request.refresh_from_db()
+    case.refresh_from_db()
+    assert (check.outcome, check.http_status) == ("removed", 410)
+    assert sighting.status == "removed" and sighting.removed_verified_at is not None
+    assert request.status == "removed" and request.removed_at is not None
+    assert case.status == "monitoring"
+    assert UrlCheck.objects.filter(sighting=sighting).count() == 2
+    # Backs off once removed.
+    assert sighting.next_check_at - sighting.last_checked_at >= dt.timedelta(hours=21)
+
+
+def test_unreachable_counts_as_removed_only_after_three_days(case, survivor, her_references):
+    sighting = sighting_log(case=case, url="http://127.0.0.1:1/x", acting_user=survivor)
+    start = timezone.now()
+    for hours in (0, 24, 48):
+        check = sighting_recheck(sighting=sighting, now=start + dt.timedelta(hours=hours))
+        assert check.outcome == "unreachable"
+    assert sighting.status == "unreachable"
+    check = sighting_recheck(sighting=sighting, now=start + dt.timedelta(hours=73))
+    assert check.outcome == "removed"
+
+
+def test_a_removed_link_that_comes_back_is_reappeared(server, case, survivor, her_references):
+    sighting = sighting_log(case=case, url=server + "/missing", acting_user=survivor)
+    sighting_recheck(sighting=sighting)
+    Sighting.objects.filter(pk=sighting.pk).update(url=server + "/image")
+    sighting.refresh_from_db()
+    check = sighting_recheck(sighting=sighting)
+    assert check.outcome == "reappeared"
+    assert sighting.status == "live" and sighting.removed_verified_at is None
+
+
+def test_check_url_prints_what_a_worker_sees(server, case, her_references):
+    out = StringIO()
+    call_command("check_url", server + "/image", "--case", case.reference, "--json", stdout=out)
+    found = json.loads(out.getvalue())
+    assert set(found) == {
+        "outcome", "http_status", "final_url", "content_type", "bytes", "elapsed_ms",
+        "distance", "error",
+    }  # fmt: skip
+    assert (found["outcome"], found["http_status"], found["content_type"]) == (
+        "live",
+        200,
+        "image/jpeg",
+    )
+    assert found["bytes"] == len(HER_IMAGE)
+    plain = StringIO()
+    call_command("check_url", server + "/gone", stdout=plain)
+    assert "outcome       removed" in plain.getvalue()
+
+
+def test_the_dispatcher_leases_due_sightings_once(
+    case, survivor, django_capture_on_commit_callbacks
+):
+    for n in range(3):
+        sighting_log(case=case, url=f"https://example.com/{n}", acting_user=survivor)
+    Sighting.objects.filter(pk=Sighting.objects.first().pk).update(
+        next_check_at=timezone.now() + dt.timedelta(hours=1)
+    )
+    from unittest import mock
+
+    with mock.patch("evidence.tasks.recheck_sighting.delay") as delay:
+        with django_capture_on_commit_callbacks(execute=True):
+            assert dispatch_rechecks() == 2
+        assert delay.call_count == 2
+        with django_capture_on_commit_callbacks(execute=True):
+            assert dispatch_rechecks() == 0  # leased: not handed out twice
+    # The two handed out are leased into the future, no further than the lease.
+    now = timezone.now()
+    leased = Sighting.objects.filter(next_check_at__gt=now, next_check_at__lte=now + RECHECK_LEASE)
+    assert leased.count() == 2
+    assert not TakedownRequest.objects.exists()
