@@ -135,13 +135,32 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STORAGES = {
-    # Evidence never goes through MEDIA_URL: the storage has no base URL and files are only
-    # streamed by views that check who is asking.
-    "default": {
+# Evidence never goes through MEDIA_URL: the storage has no base URL and files are only
+# streamed by views that check who is asking. Files are sealed before they reach storage
+# (evidence/crypto.py), so a bucket holds ciphertext only. Local disk by default;
+# S3-compatible object storage when EVIDENCE_S3_BUCKET is set (`pip install .[s3]`).
+EVIDENCE_S3_BUCKET = env_str("EVIDENCE_S3_BUCKET")
+if EVIDENCE_S3_BUCKET:
+    _evidence_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": EVIDENCE_S3_BUCKET,
+            "endpoint_url": env_str("EVIDENCE_S3_ENDPOINT_URL") or None,
+            "region_name": env_str("EVIDENCE_S3_REGION") or None,
+            "access_key": env_str("EVIDENCE_S3_ACCESS_KEY") or None,
+            "secret_key": env_str("EVIDENCE_S3_SECRET_KEY") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+else:
+    _evidence_storage = {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": str(Path(env_str("EVIDENCE_ROOT", str(VAR_DIR / "evidence"))))},
-    },
+    }
+STORAGES = {
+    "default": _evidence_storage,
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
         if not DEBUG

@@ -19,6 +19,8 @@ print(json.dumps({
     "email": settings.EMAIL_BACKEND,
     "debug": settings.DEBUG,
     "hosts": settings.ALLOWED_HOSTS,
+    "storage": settings.STORAGES["default"]["BACKEND"],
+    "bucket": settings.STORAGES["default"].get("OPTIONS", {}).get("bucket_name"),
 }))
 """
 
@@ -82,3 +84,15 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
 def test_a_bad_boolean_is_named(tmp_path):
     result = _settings_with({"DEBUG": "maybe"}, tmp_path)
     assert "DEBUG must be true or false" in result.stderr
+
+
+def test_evidence_goes_to_s3_compatible_storage_by_setting(tmp_path):
+    result = _settings_with({"DEBUG": "true", "EVIDENCE_S3_BUCKET": "leakcase-evidence"}, tmp_path)
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert (found["storage"], found["bucket"]) == (
+        "storages.backends.s3.S3Storage",
+        "leakcase-evidence",
+    )
+    local = json.loads(_settings_with({"DEBUG": "true"}, tmp_path).stdout)
+    assert local["storage"] == "django.core.files.storage.FileSystemStorage"
