@@ -124,6 +124,7 @@ class EventKind(models.TextChoices):
     REFERENCE_REMOVED = "reference_removed", "Reference image removed"
     MATCH_CONFIRMED = "match_confirmed", "Copy confirmed"
     SIGHTING_STATUS = "sighting_status", "Link status changed"
+    TAKEDOWN_REMINDER = "takedown_reminder", "Reminder sent to the platform"
 
 
 # Events that say something only staff may know (why a case is urgent, an internal note).

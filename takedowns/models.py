@@ -225,9 +225,11 @@ class Correspondence(models.Model):
     class Meta:
         ordering = ["created_at"]
         constraints = [
+            # A reminder is claimed by its row before it is sent: two workers, two beats or
+            # a retry cannot send the same one twice; a failed one can be tried again.
             models.UniqueConstraint(
                 fields=["takedown", "sequence"],
-                condition=models.Q(kind="reminder"),
+                condition=models.Q(kind="reminder", status__in=["pending", "sent"]),
                 name="one_reminder_per_sequence",
             ),
             # A double click or a second tab cannot email the same notice twice: the second

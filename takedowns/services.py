@@ -7,6 +7,8 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage, make_msgid
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -435,3 +437,94 @@ def platform_save(*, platform: Platform, domains: list[str], acting_user: User) 
         for domain in cleaned:
             PlatformDomain.objects.get_or_create(platform=platform, domain=domain)
     return platform
+
+
+# --- reminders ------------------------------------------------------------------------------
+
+# DESIGN.md: "a reminder to the platform (at most one a day, at most three)".
+MAX_REMINDERS = 3
+REMINDER_INTERVAL = dt.timedelta(days=1)
+
+
+def takedowns_due_a_reminder(now=None):
+    """Overdue requests we can still remind by email: waiting, past due, fewer than three
+    reminders, none in the last day."""
+    now = now or timezone.now()
+    recent = Correspondence.objects.filter(
+        takedown=OuterRef("pk"),
+        kind=CorrespondenceKind.REMINDER,
+        status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENT],
+        created_at__gt=now - REMINDER_INTERVAL,
+    )
+    return (
+        TakedownRequest.objects.filter(
+            status__in=(TakedownStatus.SENT, TakedownStatus.ACKNOWLEDGED),
+            due_at__lt=now,
+            reminders_sent__lt=MAX_REMINDERS,
+            channel=Channel.EMAIL,
+        )
+        .exclude(Exists(recent))
+        .select_related("platform", "case")
+    )
+
+
+def takedown_send_reminder(*, takedown: TakedownRequest, now=None) -> Correspondence | None:
+    """Send the next reminder for an overdue request, or nothing if another worker has
+    claimed it. The claim is the reminder's row, unique per (request, sequence)."""
+    now = now or timezone.now()
+    sequence = takedown.reminders_sent + 1
+    overdue = now - takedown.due_at
+    hours = int(overdue.total_seconds() // 3600)
+    subject = (
+        f"Reminder {sequence}: {takedown.correspondence.filter(kind='notice').first().subject}"
+    )
+    body = render_to_string(
+        "notices/reminder.txt",
+        {"takedown": takedown, "sequence": sequence, "hours_overdue": hours},
+    )
+    message_id = make_msgid(domain=settings.NOTICE_MESSAGE_ID_DOMAIN)
+    try:
+        with transaction.atomic():
+            letter = Correspondence.objects.create(
+                takedown=takedown,
+                direction=Direction.OUT,
+                kind=CorrespondenceKind.REMINDER,
+                channel=Channel.EMAIL,
+                sequence=sequence,
+                subject=subject,
+                body=body,
+                message_id=message_id,
+                status=DeliveryStatus.PENDING,
+            )
+    except IntegrityError:
+        return None  # claimed by someone else: they send it
+    email = EmailMessage(
+        subject=subject,
+        body=body,
+        from_email=settings.NOTICE_FROM_EMAIL,
+        to=[takedown.recipient_address],
+        reply_to=[reply_address(takedown)],
+        headers={"Message-ID": message_id},
+    )
+    try:
+        email.send()
+    except Exception as exc:
+        letter.status = DeliveryStatus.FAILED
+        letter.error = f"{type(exc).__name__}: {exc}"[:2000]
+        letter.save(update_fields=["status", "error"])
+        return letter
+    with transaction.atomic():
+        letter.status = DeliveryStatus.SENT
+        letter.sent_at = timezone.now()
+        letter.save(update_fields=["status", "sent_at"])
+        TakedownRequest.objects.filter(pk=takedown.pk).update(
+            reminders_sent=F("reminders_sent") + 1
+        )
+        event_record(
+            case=takedown.case,
+            actor=None,
+            kind=EventKind.TAKEDOWN_REMINDER,
+            target=takedown,
+            new_value={"sequence": sequence, "hours_overdue": hours},
+        )
+    return letter

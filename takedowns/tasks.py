@@ -1,0 +1,22 @@
+"""Reminders to platforms that are late. Thin: the claim per reminder is in the service."""
+
+import logging
+
+from celery import shared_task
+
+from takedowns.services import takedown_send_reminder, takedowns_due_a_reminder
+
+log = logging.getLogger(__name__)
+
+
+@shared_task
+def send_reminders() -> int:
+    """Safe to run twice, or on two beats at once: each reminder is claimed by a unique
+    (request, sequence) row before it is sent."""
+    sent = 0
+    for takedown in takedowns_due_a_reminder():
+        letter = takedown_send_reminder(takedown=takedown)
+        if letter is not None and letter.status == "sent":
+            sent += 1
+            log.info("reminder takedown=%s sequence=%s", takedown.pk, letter.sequence)
+    return sent

@@ -1,0 +1,117 @@
+"""Reminders to late platforms: once a day, three at most, never twice, even when the task
+runs twenty times at once."""
+
+import datetime as dt
+import threading
+
+import pytest
+import time_machine
+from django.core import mail
+from django.db import connection
+
+from evidence.services import sightings_log_pasted
+from takedowns.models import Correspondence, TakedownRequest
+from takedowns.services import takedown_send_email, takedown_update_draft, takedowns_draft
+from takedowns.tasks import send_reminders
+
+START = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def emailed(case, survivor, caseworker):
+    sightings = sightings_log_pasted(
+        case=case, text="https://www.dropbox.com/s/a/1.jpg", acting_user=survivor
+    ).saved
+    (request,) = takedowns_draft(case=case, sightings=sightings, acting_user=caseworker)
+    takedown_update_draft(
+        takedown=request,
+        acting_user=caseworker,
+        signer_name="Rose",
+        contact_email="r@example.test",
+        content_description="photos",
+        confirms_no_consent=True,
+        confirms_good_faith=True,
+    )
+    with time_machine.travel(START, tick=False):
+        takedown_send_email(takedown=request, acting_user=caseworker)
+    mail.outbox.clear()
+    return request
+
+
+def _reminders(request):
+    return list(
+        Correspondence.objects.filter(takedown=request, kind="reminder").order_by("sequence")
+    )
+
+
+def test_no_reminder_before_the_deadline(emailed):
+    with time_machine.travel(START + dt.timedelta(hours=47), tick=False):
+        assert send_reminders() == 0
+    assert mail.outbox == []
+
+
+def test_one_a_day_three_at_most_quoting_the_notice(emailed):
+    for day, expected in ((2, 1), (2, 0), (3, 1), (4, 1), (5, 0), (9, 0)):
+        with time_machine.travel(START + dt.timedelta(days=day, hours=1), tick=False):
+            assert send_reminders() == expected, day
+    assert [r.sequence for r in _reminders(emailed)] == [1, 2, 3]
+    first = mail.outbox[0]
+    assert first.to == ["abuse@dropbox.com"]
+    assert first.subject.startswith("Reminder 1: ")
+    assert "now 1 hour overdue" in first.body
+    assert emailed.notice_text.strip() in first.body
+    emailed.refresh_from_db()
+    assert emailed.reminders_sent == 3
+
+
+def test_a_failed_reminder_is_tried_again(emailed):
+    from unittest import mock
+
+    with time_machine.travel(START + dt.timedelta(days=2, hours=1), tick=False):
+        with mock.patch("django.core.mail.EmailMessage.send", side_effect=OSError("down")):
+            assert send_reminders() == 0
+        assert send_reminders() == 1
+    assert [r.status for r in _reminders(emailed)] == ["failed", "sent"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_runs_at_once_send_each_reminder_once(case, survivor, caseworker):
+    requests = []
+    for n in range(3):
+        sightings = sightings_log_pasted(
+            case=case, text=f"https://www.dropbox.com/s/{n}/1.jpg", acting_user=survivor
+        ).saved
+        (request,) = takedowns_draft(case=case, sightings=sightings, acting_user=caseworker)
+        requests.append(request)
+    # Dropbox groups them into one draft; make three sent requests by hand instead.
+    TakedownRequest.objects.filter(pk__in=[r.pk for r in requests]).update(
+        status="sent", channel="email", sent_at=START, due_at=START + dt.timedelta(hours=48)
+    )
+    waiting = list(TakedownRequest.objects.filter(status="sent"))
+    for request in waiting:
+        Correspondence.objects.create(
+            takedown=request, direction="out", kind="notice", channel="email",
+            subject="Removal request under the TAKE IT DOWN Act", status="sent",
+        )  # fmt: skip
+    mail.outbox.clear()
+    barrier = threading.Barrier(20)
+    errors = []
+
+    def run():
+        try:
+            barrier.wait()
+            with time_machine.travel(START + dt.timedelta(days=3), tick=False):
+                send_reminders()
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(mail.outbox) == len(waiting)
+    assert Correspondence.objects.filter(kind="reminder", status="sent").count() == len(waiting)
