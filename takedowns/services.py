@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage, make_msgid
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Exists, F, OuterRef, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
@@ -177,7 +177,8 @@ def takedown_send_email(*, takedown: TakedownRequest, acting_user: User) -> Take
         headers={"Message-ID": message_id},
     )
     try:
-        email.send()
+        if email.send() != 1:
+            raise ValueError("no recipient address")
     except Exception as exc:  # the mail server's words are kept for the caseworker
         letter.status = DeliveryStatus.FAILED
         letter.error = f"{type(exc).__name__}: {exc}"[:2000]
@@ -463,6 +464,8 @@ def takedowns_due_a_reminder(now=None):
             reminders_sent__lt=MAX_REMINDERS,
             channel=Channel.EMAIL,
         )
+        # Someone must receive it: the address staff filled in, or the platform's.
+        .filter(~Q(recipient_email="") | ~Q(platform__abuse_email=""))
         .exclude(Exists(recent))
         .select_related("platform", "case")
     )
@@ -507,7 +510,8 @@ def takedown_send_reminder(*, takedown: TakedownRequest, now=None) -> Correspond
         headers={"Message-ID": message_id},
     )
     try:
-        email.send()
+        if email.send() != 1:  # Django sends nothing, silently, to an empty address list
+            raise ValueError("no recipient address")
     except Exception as exc:
         letter.status = DeliveryStatus.FAILED
         letter.error = f"{type(exc).__name__}: {exc}"[:2000]

@@ -86,3 +86,18 @@ def image_upload():
         return SimpleUploadedFile(name, make_image(**kwargs), content_type="image/jpeg")
 
     return make
+
+
+@pytest.fixture
+def platform_directory(transactional_db):
+    """Transactional tests commit for real, and Django empties every table after each one,
+    including the platform directory that migration takedowns/0005 writes; put it back.
+    (serialized_rollback did not survive other tests running first in one session.)"""
+    import importlib
+
+    from django.apps import apps
+
+    from takedowns.models import Platform
+
+    if not Platform.objects.exists():
+        importlib.import_module("takedowns.migrations.0005_platform_directory").sync(apps, None)

@@ -1,6 +1,5 @@
 """Browser-only fixtures: keep Chromium on the live server, and log in as a screen reader would."""
 
-import importlib
 import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -21,17 +20,8 @@ def live_server():
 
 
 @pytest.fixture(autouse=True)
-def _platform_directory(transactional_db):
-    """Browser tests commit for real, and Django empties every table after each one,
-    including the platform directory that migration takedowns/0005 writes; put them back first.
-    (serialized_rollback was meant to do this and did not survive other tests running
-    before these in one session.)"""
-    from django.apps import apps
-
-    from takedowns.models import Platform
-
-    if not Platform.objects.exists():
-        importlib.import_module("takedowns.migrations.0005_platform_directory").sync(apps, None)
+def _platform_directory(platform_directory):
+    """Every browser test commits for real: the directory is put back first."""
 
 
 @dataclass

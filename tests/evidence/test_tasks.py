@@ -75,7 +75,7 @@ def _wait_for(predicate, seconds=30):
 
 
 def test_a_worker_rechecks_and_closes_the_request(
-    worker, server, case, survivor, caseworker, settings
+    platform_directory, worker, server, case, survivor, caseworker, settings
 ):
     from tests.evidence.test_recheck import _sent_request
 

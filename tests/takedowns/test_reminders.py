@@ -75,7 +75,9 @@ def test_a_failed_reminder_is_tried_again(emailed):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_twenty_runs_at_once_send_each_reminder_once(case, survivor, caseworker):
+def test_twenty_runs_at_once_send_each_reminder_once(
+    platform_directory, case, survivor, caseworker
+):
     requests = []
     for n in range(3):
         sightings = sightings_log_pasted(
@@ -113,5 +115,15 @@ def test_twenty_runs_at_once_send_each_reminder_once(case, survivor, caseworker)
     for thread in threads:
         thread.join()
     assert errors == []
-    assert len(mail.outbox) == len(waiting)
+    rows = list(Correspondence.objects.filter(kind="reminder").values_list("status", "error"))
+    assert len(mail.outbox) == len(waiting), rows
     assert Correspondence.objects.filter(kind="reminder", status="sent").count() == len(waiting)
+
+
+def test_no_reminder_without_someone_to_receive_it(emailed):
+    from takedowns.models import Platform
+
+    Platform.objects.filter(pk=emailed.platform_id).update(abuse_email="")
+    with time_machine.travel(START + dt.timedelta(days=3), tick=False):
+        assert send_reminders() == 0
+    assert not Correspondence.objects.filter(kind="reminder").exists()
