@@ -9,7 +9,7 @@ removed; network failures are unreachable until they have lasted UNREACHABLE_GRA
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urljoin
 
@@ -52,6 +52,9 @@ class Verdict:
     elapsed_ms: int = 0
     distance: int | None = None  # best pHash distance to a reference, when an image was hashed
     error: str = ""
+    # The bytes of the image that matched, so a live copy is kept as evidence.
+    matched_image: bytes | None = field(default=None, repr=False)
+    matched_image_url: str = ""
 
 
 class _PageImages(HTMLParser):
@@ -96,11 +99,13 @@ def check(url: str, references: list, *, fetch=fetcher.fetch) -> Verdict:
     wanted = [reference_hashes(r) for r in references]
     kind = result.content_type.split(";")[0].strip().lower()
     if kind.startswith("image/"):
-        distance = _best_distance([result.body], wanted)
+        distance, matched, where = _best_match([(result.final_url, result.body)], wanted)
         if wanted and distance is None:
             # Something else is served at the address now: her image is gone from it.
             return Verdict(Outcome.SOFT_REMOVED, **base)
-        return Verdict(Outcome.LIVE, distance=distance, **base)
+        return Verdict(
+            Outcome.LIVE, distance=distance, matched_image=matched, matched_image_url=where, **base
+        )
 
     text = result.body[:500_000].decode("utf-8", "replace")
     if CHALLENGE_HINTS.search(text) or LOGIN_HINTS.search(text):
@@ -110,10 +115,12 @@ def check(url: str, references: list, *, fetch=fetcher.fetch) -> Verdict:
     if not wanted:
         return Verdict(Outcome.LIVE, **base)
     bodies = list(_page_images(result.final_url, text, fetch))
-    distance = _best_distance(bodies, wanted)
+    distance, matched, where = _best_match(bodies, wanted)
     if distance is None:
         return Verdict(Outcome.REMOVED, **base)  # the page no longer carries her image
-    return Verdict(Outcome.LIVE, distance=distance, **base)
+    return Verdict(
+        Outcome.LIVE, distance=distance, matched_image=matched, matched_image_url=where, **base
+    )
 
 
 def _page_images(page_url: str, html: str, fetch):
@@ -121,16 +128,18 @@ def _page_images(page_url: str, html: str, fetch):
     parser.feed(html)
     sources = ([parser.og_image] if parser.og_image else []) + parser.images
     for source in sources[: MAX_PAGE_IMAGES + 1]:
+        address = urljoin(page_url, source)
         try:
-            yield fetch(urljoin(page_url, source), max_bytes=IMAGE_MAX_BYTES).body
+            yield address, fetch(address, max_bytes=IMAGE_MAX_BYTES).body
         except fetcher.FetchError:
             continue
 
 
-def _best_distance(bodies, wanted: list[ImageHashes]) -> int | None:
-    """The smallest pHash distance of any body that is a possible copy of any reference."""
-    best = None
-    for body in bodies:
+def _best_match(images, wanted: list[ImageHashes]) -> tuple[int | None, bytes | None, str]:
+    """Of (address, bytes) pairs, the one nearest to a reference among possible copies:
+    its pHash distance, bytes and address."""
+    best, best_body, best_url = None, None, ""
+    for url, body in images:
         try:
             found = hashes_of_bytes(body)
         except ValueError:
@@ -138,5 +147,6 @@ def _best_distance(bodies, wanted: list[ImageHashes]) -> int | None:
         for reference in wanted:
             if is_possible_copy(found, reference):
                 distance = hamming(found.phash, reference.phash)
-                best = distance if best is None else min(best, distance)
-    return best
+                if best is None or distance < best:
+                    best, best_body, best_url = distance, body, url
+    return best, best_body, best_url

@@ -1,5 +1,6 @@
 """Writes for sightings and evidence, each with its CaseEvent in the same transaction."""
 
+import contextlib
 import datetime as dt
 import hashlib
 import random
@@ -25,6 +26,7 @@ from evidence.models import (
     EvidenceFile,
     EvidenceKind,
     EvidenceMatch,
+    EvidenceOrigin,
     Outcome,
     ReferenceHash,
     Sighting,
@@ -35,6 +37,7 @@ from evidence.models import (
 from evidence.sighting_urls import InvalidSightingUrl, normalise_url
 from takedowns.models import WAITING_STATUSES, TakedownStatus
 from takedowns.selectors import platforms_for_hosts
+from takedowns.services import due_hours
 
 # Smaller than this, a crop holds too little of a picture for its hash to mean anything.
 MIN_CROP_PIXELS = 32
@@ -181,6 +184,8 @@ def evidence_add(
     acting_user: User,
     sighting: Sighting | None = None,
     kind: str = EvidenceKind.SCREENSHOT,
+    origin: str = EvidenceOrigin.UPLOAD,
+    source_url: str = "",
 ) -> EvidenceFile:
     """Store a screenshot: metadata stripped, hashed, thumbnailed, sealed; then look for
     possible copies of her reference images in it. Raises ValidationError (field "image")
@@ -200,6 +205,8 @@ def evidence_add(
         case=case,
         sighting=sighting,
         kind=kind,
+        origin=origin,
+        source_url=source_url[:2048],
         original_name=(upload.name or "")[-200:],
         content_type=image.content_type,
         size=image.original_size,
@@ -460,7 +467,51 @@ def sighting_recheck(*, sighting: Sighting, fetch=None, now=None) -> UrlCheck:
             )
         if sighting.status == SightingStatus.REMOVED:
             _close_requests_covering(sighting, now)
+        if outcome == Outcome.REAPPEARED:
+            _reopen_after_reappearance(sighting, now)
+    if verdict.matched_image is not None:
+        _keep_fetched_copy(sighting, verdict)
     return row
+
+
+def _keep_fetched_copy(sighting: Sighting, verdict) -> None:
+    """A matching image found online is kept, sealed, as evidence with its source; the same
+    bytes are kept once per sighting."""
+    sha = hashlib.sha256(verdict.matched_image).hexdigest()
+    if sighting.evidence_files.filter(sha256=sha).exists():
+        return
+    # An image we would refuse as an upload (too big, odd format) is not kept.
+    with contextlib.suppress(ValidationError):
+        evidence_add(
+            case=sighting.case,
+            upload=SimpleUploadedFile("fetched", verdict.matched_image),
+            acting_user=None,
+            sighting=sighting,
+            kind=EvidenceKind.FETCHED_COPY,
+            origin=EvidenceOrigin.FETCH,
+            source_url=verdict.matched_image_url or sighting.url,
+        )
+
+
+def _reopen_after_reappearance(sighting: Sighting, now) -> None:
+    """Back after a verified removal: the request that removed it is on the clock again and
+    the case is worked again. The event is what the caseworker's queue shows."""
+    for request in sighting.takedowns.filter(status=TakedownStatus.REMOVED):
+        request.status = TakedownStatus.SENT
+        request.due_at = now + dt.timedelta(hours=due_hours(request))
+        request.removed_at = None
+        request.save(update_fields=["status", "due_at", "removed_at", "updated_at"])
+        event_record(
+            case=request.case,
+            actor=None,
+            kind=EventKind.TAKEDOWN_REPLY,
+            target=request,
+            old_value={"status": TakedownStatus.REMOVED},
+            new_value={"status": TakedownStatus.SENT, "reason": "reappeared"},
+        )
+    case = sighting.case
+    if case.status in (CaseStatus.MONITORING, CaseStatus.RESOLVED):
+        case_change_status(case=case, to=CaseStatus.ACTIVE, acting_user=None)
 
 
 def _unreachable_since(sighting: Sighting, now):

@@ -20,6 +20,7 @@ from evidence.services import sighting_recheck
 log = logging.getLogger(__name__)
 
 DISPATCH_BATCH = 200
+PER_HOST = 20
 # Longer than a recheck can take (fetch total time limit plus page images), so a sighting
 # being checked is not handed out again; short enough that a lost one is retried soon.
 RECHECK_LEASE = dt.timedelta(minutes=10)
@@ -40,12 +41,20 @@ def recheck_sighting(sighting_id: str) -> str | None:
 def dispatch_rechecks() -> int:
     now = timezone.now()
     with transaction.atomic():
-        due = list(
+        candidates = (
             Sighting.objects.select_for_update(skip_locked=True)
             .filter(next_check_at__lte=now)
             .order_by("next_check_at")
-            .values_list("pk", flat=True)[:DISPATCH_BATCH]
+            .values_list("pk", "host")[: DISPATCH_BATCH * 2]
         )
+        # No host gets more than PER_HOST of a batch: a case with 300 links on one site
+        # must not hammer it; the rest wait for the next minute.
+        per_host: dict[str, int] = {}
+        due = []
+        for pk, host in candidates:
+            if per_host.get(host, 0) < PER_HOST and len(due) < DISPATCH_BATCH:
+                per_host[host] = per_host.get(host, 0) + 1
+                due.append(pk)
         Sighting.objects.filter(pk__in=due).update(next_check_at=now + RECHECK_LEASE)
     for sighting_id in due:
         transaction.on_commit(lambda pk=sighting_id: recheck_sighting.delay(str(pk)))

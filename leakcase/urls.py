@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from cases import views as case_views
+from leakcase.health import healthz
 from takedowns.urls import case_urlpatterns, platform_urlpatterns
 
 urlpatterns = [
@@ -13,4 +14,5 @@ urlpatterns = [
     path("cases/<str:reference>/takedowns/", include((case_urlpatterns, "takedowns"))),
     path("platforms/", include((platform_urlpatterns, "platforms"))),
     path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
 ]

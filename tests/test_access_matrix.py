@@ -25,7 +25,7 @@ ROLES = (
     "supervisor",
     "anonymous",
 )
-OUR_APPS = ("cases.", "evidence.", "takedowns.", "accounts.")
+OUR_APPS = ("cases.", "evidence.", "takedowns.", "accounts.", "leakcase.")
 
 
 def _by_role(owner, other_survivor, assigned, other_caseworker, supervisor, anonymous):
@@ -54,6 +54,8 @@ def _image():
 # name -> (method, form data (a callable for fresh files), expected answer by role)
 MATRIX = {
     "home": ("GET", {}, EVERYONE),
+    # Health for load balancers: counts only, open to all (503 when behind is still an answer).
+    "healthz": ("GET", {}, _by_role(*(OK,) * 6)),
     "cases:list": ("GET", {}, SIGNED_IN),
     "cases:open": ("GET", {}, SIGNED_IN),
     "cases:open_for_caller": ("GET", {}, STAFF_ONLY),

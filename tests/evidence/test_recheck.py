@@ -164,3 +164,52 @@ def test_the_dispatcher_leases_due_sightings_once(
     leased = Sighting.objects.filter(next_check_at__gt=now, next_check_at__lte=now + RECHECK_LEASE)
     assert leased.count() == 2
     assert not TakedownRequest.objects.exists()
+
+
+def test_a_live_match_is_kept_as_fetched_evidence_once(server, case, survivor, her_references):
+    from evidence import vault
+    from evidence.models import EvidenceFile
+
+    sighting = sighting_log(case=case, url=server + "/page-with-her-image", acting_user=survivor)
+    sighting_recheck(sighting=sighting)
+    sighting_recheck(sighting=sighting)
+    (copy,) = EvidenceFile.objects.filter(kind="fetched_copy")
+    assert (copy.origin, copy.source_url, copy.sighting) == ("fetch", server + "/image", sighting)
+    assert copy.uploaded_by is None
+    assert vault.read(copy)  # sealed like every evidence file
+
+
+def test_a_reappearance_reopens_the_request_and_the_case(
+    server, case, survivor, caseworker, her_references
+):
+    from cases.services import case_assign
+
+    case_assign(case=case, to=caseworker, acting_user=caseworker)
+    sighting = sighting_log(case=case, url=server + "/gone", acting_user=survivor)
+    request = _sent_request(case, sighting, caseworker)
+    sighting_recheck(sighting=sighting)
+    request.refresh_from_db()
+    case.refresh_from_db()
+    assert (request.status, case.status) == ("removed", "monitoring")
+    Sighting.objects.filter(pk=sighting.pk).update(url=server + "/image")
+    sighting.refresh_from_db()
+    assert sighting_recheck(sighting=sighting).outcome == "reappeared"
+    request.refresh_from_db()
+    case.refresh_from_db()
+    assert (request.status, case.status) == ("sent", "active")
+    assert request.due_at > timezone.now()
+
+
+def test_the_dispatcher_limits_each_host(case, survivor, django_capture_on_commit_callbacks):
+    from unittest import mock
+
+    from evidence.services import sightings_log_pasted
+    from evidence.tasks import PER_HOST
+
+    text = "\n".join(f"https://one.example/{n}" for n in range(PER_HOST + 5))
+    sightings_log_pasted(case=case, text=text + "\nhttps://two.example/1", acting_user=survivor)
+    with (
+        mock.patch("evidence.tasks.recheck_sighting.delay"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        assert dispatch_rechecks() == PER_HOST + 1
