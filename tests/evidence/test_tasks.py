@@ -22,8 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def worker(settings):
+def start_worker():
     """`celery -A leakcase worker` against the test database, allowed to reach 127.0.0.1."""
     env = {
         **os.environ,
@@ -33,20 +32,9 @@ def worker(settings):
         ),
         "LEAKCASE_FETCH_ALLOW_NETWORKS": "127.0.0.1/32",
     }
-    app.control.purge()
+    command = [sys.executable, "-m", "celery", "-A", "leakcase", "worker", "-P", "solo"]
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "leakcase",
-            "worker",
-            "-P",
-            "solo",
-            "-l",
-            "WARNING",
-        ],
+        [*command, "-l", "WARNING"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -57,12 +45,23 @@ def worker(settings):
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             pytest.fail("the worker did not start: " + process.stderr.read().decode()[-2000:])
-    yield process
+    return process
+
+
+def stop(process):
     process.send_signal(signal.SIGTERM)
     try:
         process.wait(timeout=15)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+@pytest.fixture
+def worker():
+    app.control.purge()
+    process = start_worker()
+    yield process
+    stop(process)
 
 
 def _wait_for(predicate, seconds=30):
@@ -98,3 +97,39 @@ def test_a_worker_rechecks_and_closes_the_request(
     assert (gone.status, live.status) == ("removed", "live")
     assert request.status == "removed" and request.removed_at is not None
     assert live.checks.get().distance is not None
+
+
+def test_a_worker_killed_mid_batch_loses_no_check(platform_directory, server, case, survivor):
+    """SIGKILL in the middle of a batch: what it had not finished is found again from the
+    database (the lease runs out, the dispatcher hands it out again) and a new worker
+    checks it. Nothing depends on the broker remembering."""
+    from django.utils import timezone
+
+    from evidence.services import sightings_log_pasted
+
+    app.control.purge()
+    text = "\n".join(f"{server}/slow-gone?n={n}" for n in range(12))
+    sightings_log_pasted(case=case, text=text, acting_user=survivor)
+    first = start_worker()
+    try:
+        assert dispatch_rechecks() == 12
+        assert _wait_for(
+            lambda: Sighting.objects.filter(last_checked_at__isnull=False).count() >= 3
+        )
+    finally:
+        first.kill()  # SIGKILL: no warm shutdown, the task in hand is lost
+        first.wait()
+    unchecked = Sighting.objects.filter(last_checked_at__isnull=True)
+    assert unchecked.exists(), "the worker finished before it was killed; slow the server"
+    # Time passes: the lease of what was handed out but never checked runs out.
+    unchecked.update(next_check_at=timezone.now())
+    app.control.purge()  # and the broker forgot everything, too
+    second = start_worker()
+    try:
+        dispatch_rechecks()
+        assert _wait_for(
+            lambda: not Sighting.objects.filter(last_checked_at__isnull=True).exists()
+        )
+    finally:
+        stop(second)
+    assert set(Sighting.objects.values_list("status", flat=True)) == {"removed"}
