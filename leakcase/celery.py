@@ -1,6 +1,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leakcase.settings")
 
@@ -17,4 +18,9 @@ app.conf.beat_schedule = {
     # Every 15 minutes: remind platforms that are past due (at most one a day, three in all,
     # takedowns/services.py). Often enough that a reminder goes soon after a deadline.
     "send-reminders": {"task": "takedowns.tasks.send_reminders", "schedule": 15 * 60.0},
+    # 07:00 UTC daily: each caseworker's overdue requests, as a count and a link.
+    "overdue-digests": {
+        "task": "takedowns.tasks.send_overdue_digests",
+        "schedule": crontab(hour=7, minute=0),
+    },
 }

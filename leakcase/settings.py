@@ -216,6 +216,9 @@ EMAIL_BACKEND = env_str(
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Case updates <updates@leakcase.invalid>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# The address people use to reach this site, for links in emails sent by workers.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
+
 # Takedown notices go to platforms from their own address; replies come back to an address
 # carrying the request's id (replies+<id>@...), so a forwarded answer finds its case.
 NOTICE_FROM_EMAIL = env_str("NOTICE_FROM_EMAIL", "Takedown requests <notices@leakcase.invalid>")

@@ -257,3 +257,23 @@ class AnonymousOutcome(models.Model):
 
     def __str__(self):
         return f"{self.platform_id} {self.status}"
+
+
+class StaffDigest(models.Model):
+    """One daily overdue digest to one member of staff: the row is the claim, made before
+    the email goes, so two beats or a retry never send the same day twice."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    day = models.DateField()
+    overdue_count = models.PositiveIntegerField()
+    status = models.CharField(max_length=10, default="pending")
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "day"], name="one_overdue_digest_a_day")
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} {self.day}"

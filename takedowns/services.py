@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage, make_msgid
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.text import slugify
@@ -16,8 +16,10 @@ from accounts.models import User
 from cases.models import Case, EventKind
 from cases.services import event_record
 from evidence.models import Sighting, SightingStatus
+from leakcase.emails import make_message
 from takedowns import notices
 from takedowns.models import (
+    WAITING_STATUSES,
     Channel,
     Correspondence,
     CorrespondenceKind,
@@ -26,6 +28,7 @@ from takedowns.models import (
     LegalBasis,
     Platform,
     PlatformDomain,
+    StaffDigest,
     TakedownRequest,
     TakedownStatus,
 )
@@ -532,3 +535,41 @@ def takedown_send_reminder(*, takedown: TakedownRequest, now=None) -> Correspond
             new_value={"sequence": sequence, "hours_overdue": hours},
         )
     return letter
+
+
+def overdue_digests_send(*, base_url: str, now=None) -> int:
+    """Each caseworker with overdue requests on her cases gets one email a day: the count and
+    a link to the caseload's overdue tab. No case, platform or address in it."""
+    now = now or timezone.now()
+    today = now.date()
+    counts = (
+        TakedownRequest.objects.filter(
+            status__in=WAITING_STATUSES, due_at__lt=now, case__assigned_to__isnull=False
+        )
+        .values("case__assigned_to")
+        .annotate(n=Count("pk"))
+    )
+    sent = 0
+    for row in counts:
+        user = User.objects.filter(pk=row["case__assigned_to"], is_active=True).first()
+        if user is None:
+            continue
+        try:
+            with transaction.atomic():
+                digest = StaffDigest.objects.create(user=user, day=today, overdue_count=row["n"])
+        except IntegrityError:
+            continue  # already sent (or being sent) today
+        message = make_message(
+            "overdue-digest",
+            {"count": row["n"], "link": base_url.rstrip("/") + "/caseload/?tab=overdue"},
+            to=user.email,
+        )
+        try:
+            message.send()
+        except Exception as exc:  # kept on the row for staff to see
+            digest.status, digest.error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
+        else:
+            digest.status = "sent"
+            sent += 1
+        digest.save(update_fields=["status", "error"])
+    return sent

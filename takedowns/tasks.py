@@ -3,8 +3,13 @@
 import logging
 
 from celery import shared_task
+from django.conf import settings
 
-from takedowns.services import takedown_send_reminder, takedowns_due_a_reminder
+from takedowns.services import (
+    overdue_digests_send,
+    takedown_send_reminder,
+    takedowns_due_a_reminder,
+)
 
 log = logging.getLogger(__name__)
 
@@ -20,3 +25,9 @@ def send_reminders() -> int:
             sent += 1
             log.info("reminder takedown=%s sequence=%s", takedown.pk, letter.sequence)
     return sent
+
+
+@shared_task
+def send_overdue_digests() -> int:
+    """Daily; a second run the same day sends nothing (one StaffDigest row a person a day)."""
+    return overdue_digests_send(base_url=settings.SITE_URL)

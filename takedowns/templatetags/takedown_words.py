@@ -30,6 +30,9 @@ def plain_words(takedown) -> str:
             return f"Request to {who} {verb}; the answer was due {late} and is late."
         return f"Request to {who} {verb}; the answer is due by {_when(takedown.due_at)}."
     if status == "removed":
+        links = list(takedown.sightings.all())
+        if links and all(link.removed_verified_at for link in links):
+            return f"Removed from {who}: we checked, and it is gone."
         return f"{who} says it removed the content. We check that it is gone."
     if status == "partially_removed":
         return f"{who} removed part of it; we are following up on the rest."

@@ -127,3 +127,25 @@ def test_no_reminder_without_someone_to_receive_it(emailed):
     with time_machine.travel(START + dt.timedelta(days=3), tick=False):
         assert send_reminders() == 0
     assert not Correspondence.objects.filter(kind="reminder").exists()
+
+
+def test_caseworkers_get_one_overdue_digest_a_day_with_counts_only(emailed, case, caseworker):
+    from cases.services import case_assign
+    from takedowns.services import overdue_digests_send
+
+    case_assign(case=case, to=caseworker, acting_user=caseworker)
+    mail.outbox.clear()
+    later = START + dt.timedelta(days=3)
+    with time_machine.travel(later, tick=False):
+        assert overdue_digests_send(base_url="https://leakcase.example") == 1
+        assert overdue_digests_send(base_url="https://leakcase.example") == 0
+    (message,) = mail.outbox
+    assert message.to == [caseworker.email]
+    assert message.subject == "1 request past due"
+    html = message.alternatives[0][0]
+    for body in (message.body, html):
+        assert "https://leakcase.example/caseload/?tab=overdue" in body
+        for private in (case.reference, case.pseudonym, "Dropbox", "dropbox.com", "Rose"):
+            assert private not in body
+    with time_machine.travel(later + dt.timedelta(days=1), tick=False):
+        assert overdue_digests_send(base_url="https://leakcase.example") == 1
