@@ -1,6 +1,7 @@
 """A local web server standing in for the sites where sightings live (127.0.0.1 only)."""
 
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -31,12 +32,40 @@ PAGES = {
 
 class Handler(BaseHTTPRequestHandler):
     def do_GET(self):
-        status, kind, body = PAGES.get(self.path, (404, "text/html", b"?"))
+        if self.path.startswith("/hop"):
+            # /hop3 -> /hop2 -> /hop1 -> /image
+            left = int(self.path[4:] or 0)
+            self.send_response(302)
+            self.send_header("Location", f"/hop{left - 1}" if left > 1 else "/image")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if self.path in ("/trickle", "/endless"):
+            self._stream(slow=self.path == "/trickle")
+            return
+        if self.path.startswith("/slow-gone"):
+            time.sleep(0.4)  # long enough for a test to kill a worker mid-batch
+        path = "/gone" if self.path.startswith("/slow-gone") else self.path
+        status, kind, body = PAGES.get(path, (404, "text/html", b"?"))
         self.send_response(status)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def _stream(self, *, slow):
+        """A byte every 0.2 s (a trickle), or 64 MB as fast as it goes (an endless body)."""
+        self.send_response(200)
+        self.send_header("Content-Type", "image/jpeg")
+        self.end_headers()
+        try:
+            for _ in range(100 if slow else 1000):
+                self.wfile.write(b"x" if slow else b"\xff" * 65536)
+                self.wfile.flush()
+                if slow:
+                    time.sleep(0.2)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
 
     def log_message(self, *args):
         pass
