@@ -171,24 +171,10 @@ def takedown_send_email(*, takedown: TakedownRequest, acting_user: User) -> Take
         raise ValidationError(
             "This notice is already being sent, or was sent; reload the page."
         ) from exc
-    email = EmailMessage(
-        subject=letter.subject,
-        body=text,
-        from_email=settings.NOTICE_FROM_EMAIL,
-        to=[to],
-        reply_to=[reply_address(takedown)],
-        headers={"Message-ID": message_id},
-    )
-    try:
-        if email.send() != 1:
-            raise ValueError("no recipient address")
-    except Exception as exc:  # the mail server's words are kept for the caseworker
-        letter.status = DeliveryStatus.FAILED
-        letter.error = f"{type(exc).__name__}: {exc}"[:2000]
-        letter.save(update_fields=["status", "error"])
+    if not _deliver(letter, to):
         raise ValidationError(
             f"The email could not be sent ({letter.error}). Nothing was marked as sent."
-        ) from exc
+        )
     with transaction.atomic():
         letter.status = DeliveryStatus.SENT
         letter.sent_at = timezone.now()
@@ -379,6 +365,28 @@ def takedown_escalate(*, takedown: TakedownRequest, to: str, acting_user: User) 
     return takedown
 
 
+def _deliver(letter: Correspondence, to: str) -> bool:
+    """Hand a claimed letter to the mail server. On failure the letter keeps the server's
+    words, for the caseworker, and is marked failed; the caller marks success."""
+    email = EmailMessage(
+        subject=letter.subject,
+        body=letter.body,
+        from_email=settings.NOTICE_FROM_EMAIL,
+        to=[to],
+        reply_to=[reply_address(letter.takedown)],
+        headers={"Message-ID": letter.message_id},
+    )
+    try:
+        if email.send() != 1:  # Django sends nothing, silently, to an empty address list
+            raise ValueError("no recipient address")
+    except Exception as exc:
+        letter.status = DeliveryStatus.FAILED
+        letter.error = f"{type(exc).__name__}: {exc}"[:2000]
+        letter.save(update_fields=["status", "error"])
+        return False
+    return True
+
+
 def reply_address(takedown: TakedownRequest) -> str:
     """Replies come back to an address that names the request, so they can be matched."""
     local, _, domain = settings.NOTICE_REPLY_TO.partition("@")
@@ -481,9 +489,7 @@ def takedown_send_reminder(*, takedown: TakedownRequest, now=None) -> Correspond
     sequence = takedown.reminders_sent + 1
     overdue = now - takedown.due_at
     hours = int(overdue.total_seconds() // 3600)
-    subject = (
-        f"Reminder {sequence}: {takedown.correspondence.filter(kind='notice').first().subject}"
-    )
+    subject = f"Reminder {sequence}: {notices.subject(notice_for(takedown))}"
     body = render_to_string(
         "notices/reminder.txt",
         {"takedown": takedown, "sequence": sequence, "hours_overdue": hours},
@@ -504,21 +510,7 @@ def takedown_send_reminder(*, takedown: TakedownRequest, now=None) -> Correspond
             )
     except IntegrityError:
         return None  # claimed by someone else: they send it
-    email = EmailMessage(
-        subject=subject,
-        body=body,
-        from_email=settings.NOTICE_FROM_EMAIL,
-        to=[takedown.recipient_address],
-        reply_to=[reply_address(takedown)],
-        headers={"Message-ID": message_id},
-    )
-    try:
-        if email.send() != 1:  # Django sends nothing, silently, to an empty address list
-            raise ValueError("no recipient address")
-    except Exception as exc:
-        letter.status = DeliveryStatus.FAILED
-        letter.error = f"{type(exc).__name__}: {exc}"[:2000]
-        letter.save(update_fields=["status", "error"])
+    if not _deliver(letter, takedown.recipient_address):
         return letter
     with transaction.atomic():
         letter.status = DeliveryStatus.SENT
