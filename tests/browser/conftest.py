@@ -62,3 +62,29 @@ def log_in(live_server):
         expect(page.get_by_role("button", name="Log out")).to_be_visible()
 
     return log_in_
+
+
+@pytest.fixture
+def accessibility():
+    """axe-core on the current page: collects serious and critical violations by page name."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+
+    class Audit:
+        failures: list[str] = []
+        reports: list[str] = []
+
+        def check(self, page: Page, name: str) -> None:
+            page.wait_for_load_state("load")
+            results = axe.run(page)
+            violations = results.response["violations"]
+            if violations:
+                self.reports.append(f"--- {name} ---\n{results.generate_report()}")
+            bad = [v for v in violations if v["impact"] in ("serious", "critical")]
+            if bad:
+                self.failures.append(f"{name}: " + ", ".join(v["id"] for v in bad))
+
+    audit = Audit()
+    audit.failures, audit.reports = [], []
+    return audit
