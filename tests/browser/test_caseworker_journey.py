@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
 
 from accounts.models import Role, User
@@ -211,23 +210,15 @@ def test_wrong_status_transition_is_refused_with_a_reason(page: Page, live_serve
     assert case.status == CaseStatus.ACTIVE
 
 
-def test_caseload_has_no_accessibility_violations(page: Page, live_server, desk, log_in):
+def test_caseload_has_no_accessibility_violations(
+    accessibility, page: Page, live_server, desk, log_in
+):
     # A few more cases in the queue, so the table and its checkboxes have rows.
     for n, name in enumerate(("Iris", "Juniper"), start=2):
         make_survivor_case(f"survivor{n}@example.test", name)
-    axe = Axe()
-    failures = []
-    notes = []
 
     def check(name: str) -> None:
-        page.wait_for_load_state("load")
-        results = axe.run(page)
-        violations = results.response["violations"]
-        if violations:
-            notes.append(f"--- {name} ---\n{results.generate_report()}")
-        bad = [v for v in violations if v["impact"] in ("serious", "critical")]
-        if bad:
-            failures.append(f"{name}: " + ", ".join(v["id"] for v in bad))
+        accessibility.check(page, name)
 
     log_in(page, desk.caseworker.email, PASSWORD)
     page.goto(f"{live_server.url}/caseload/?tab=unassigned")
@@ -255,9 +246,7 @@ def test_caseload_has_no_accessibility_violations(page: Page, live_server, desk,
     expect(status).to_contain_text("Active or Closed")
     check("staff case page with a refused status change")
 
-    if notes:
-        print("\n\n".join(notes))
-    assert not failures, "\n".join(failures) + "\n\n" + "\n\n".join(notes)
+    assert accessibility.failures == [], "\n\n".join(accessibility.reports)
 
 
 def test_open_a_case_for_a_caller_and_the_survivor_claims_it(

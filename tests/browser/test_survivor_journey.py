@@ -12,7 +12,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.core.files.uploadedfile import SimpleUploadedFile
 from playwright.sync_api import Page, expect
 
@@ -282,20 +281,11 @@ def test_quick_exit_is_on_every_survivor_page(
     assert network.blocked == [real_exit]
 
 
-def test_pages_have_no_accessibility_violations(page: Page, live_server, journey, log_in):
-    axe = Axe()
-    failures = []
-    notes = []
-
+def test_pages_have_no_accessibility_violations(
+    accessibility, page: Page, live_server, journey, log_in
+):
     def check(name: str) -> None:
-        page.wait_for_load_state("load")
-        results = axe.run(page)
-        violations = results.response["violations"]
-        if violations:
-            notes.append(f"--- {name} ---\n{results.generate_report()}")
-        bad = [v for v in violations if v["impact"] in ("serious", "critical")]
-        if bad:
-            failures.append(f"{name}: " + ", ".join(v["id"] for v in bad))
+        accessibility.check(page, name)
 
     page.goto(f"{live_server.url}/")
     check("home")
@@ -324,9 +314,7 @@ def test_pages_have_no_accessibility_violations(page: Page, live_server, journey
     page.goto(journey.url(live_server, f"sightings/{journey.sighting.pk}/"))
     check("sighting page")
 
-    if notes:
-        print("\n\n".join(notes))
-    assert not failures, "\n".join(failures) + "\n\n" + "\n\n".join(notes)
+    assert accessibility.failures == [], "\n\n".join(accessibility.reports)
 
 
 def test_case_page_works_on_a_phone(page: Page, live_server, journey, log_in):

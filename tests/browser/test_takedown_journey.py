@@ -10,7 +10,6 @@ import re
 from dataclasses import dataclass
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 from django.utils.formats import date_format
 from playwright.sync_api import Page, expect
@@ -358,7 +357,9 @@ def test_dmca_route_warns_and_names_its_elements(page: Page, live_server, desk, 
     expect(form.get_by_label(label("Description of the images"))).to_have_count(0)
 
 
-def test_takedown_pages_have_no_accessibility_violations(page: Page, live_server, desk, log_in):
+def test_takedown_pages_have_no_accessibility_violations(
+    accessibility, page: Page, live_server, desk, log_in
+):
     drafts = drafts_for(desk)
     # Tumblr: sent by email and still waiting.
     tumblr = drafts["tumblr"]
@@ -390,19 +391,8 @@ def test_takedown_pages_have_no_accessibility_violations(page: Page, live_server
         email="sam@example.test", password=PASSWORD, role=Role.SUPERVISOR, display_name="Sam"
     )
 
-    axe = Axe()
-    failures = []
-    notes = []
-
     def check(name: str) -> None:
-        page.wait_for_load_state("load")
-        results = axe.run(page)
-        violations = results.response["violations"]
-        if violations:
-            notes.append(f"--- {name} ---\n{results.generate_report()}")
-        bad = [v for v in violations if v["impact"] in ("serious", "critical")]
-        if bad:
-            failures.append(f"{name}: " + ", ".join(v["id"] for v in bad))
+        accessibility.check(page, name)
 
     log_in(page, desk.caseworker.email, PASSWORD)
     page.goto(f"{case_url(live_server, desk.case)}takedowns/draft/")
@@ -442,6 +432,4 @@ def test_takedown_pages_have_no_accessibility_violations(page: Page, live_server
     expect(page.get_by_role("row").filter(has_text="X (Twitter)")).to_contain_text("100%")
     check("platform figures")
 
-    if notes:
-        print("\n\n".join(notes))
-    assert not failures, "\n".join(failures) + "\n\n" + "\n\n".join(notes)
+    assert accessibility.failures == [], "\n\n".join(accessibility.reports)
