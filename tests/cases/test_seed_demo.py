@@ -28,6 +28,8 @@ def test_seed_demo_creates_users_and_a_case_and_prints_the_logins(db):
     queued = Case.objects.get(survivor=None)
     assert queued.assigned_to is None and queued.priority == "urgent"
     assert Sighting.objects.filter(case=case).count() == 6
+    # Made-up links: never handed to a worker that would go out on the internet.
+    assert not Sighting.objects.filter(next_check_at__isnull=False).exists()
     assert Sighting.objects.filter(case=case, platform__name="X (Twitter)").count() == 2
     assert EvidenceFile.objects.filter(case=case).count() == 2
 

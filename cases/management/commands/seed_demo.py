@@ -11,6 +11,7 @@ from accounts.models import Role, User
 from cases.models import Case, NoteVisibility
 from cases.services import case_assign, case_open, case_open_for_caller, note_add
 from evidence.demo_images import make_image, screenshot_of
+from evidence.models import Sighting
 from evidence.services import evidence_add, sightings_log_pasted
 from takedowns.services import takedown_mark_submitted, takedown_update_draft, takedowns_draft
 
@@ -59,6 +60,13 @@ class Command(BaseCommand):
                         sighting=sighting,
                     )
                 self._staff_demo(users)
+                # The demo's links are made up: no worker should go out looking for them.
+                Sighting.objects.filter(
+                    case__survivor__email__endswith="@demo.leakcase.test"
+                ).update(next_check_at=None)
+                Sighting.objects.filter(
+                    case__contact_email__endswith="@demo.leakcase.test"
+                ).update(next_check_at=None)
         self.stdout.write(self.style.SUCCESS(f"Demo case {case.reference} is ready."))
         self.stdout.write(f"Log in with any of these (password: {password}):")
         for email, role, _ in DEMO_USERS:
