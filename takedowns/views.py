@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cases.selectors import case_for_user
+from cases.views import staff_required
 from evidence.models import SightingStatus
 from leakcase.forms import add_validation_errors
 from takedowns import notices, selectors, services
@@ -204,20 +205,14 @@ takedown_escalate = _takedown_form_view(
 # --- the platform directory and its figures ---------------------------------------------
 
 
-def _staff(request):
-    if not request.user.is_support_staff:
-        raise Http404("Not found")
-
-
 def _supervisor(request):
     if not request.user.is_supervisor:
         raise Http404("Not found")
 
 
-@login_required
+@staff_required
 @require_GET
 def platform_list(request):
-    _staff(request)
     platforms = Platform.objects.prefetch_related("domains")
     return render(request, "takedowns/platform_list.html", {"platforms": platforms})
 

@@ -12,7 +12,7 @@ from PIL import Image
 
 from cases.services import case_open
 from evidence.demo_images import make_image, screenshot_of
-from evidence.hashing import ImageHashes, hamming, is_possible_copy
+from evidence.hashing import ImageHashes, is_possible_copy
 from evidence.matching import candidates_near, reference_hashes, references_matching
 from evidence.models import EvidenceFile, EvidenceMatch, ReferenceHash, to_signed64
 from evidence.services import evidence_add, evidence_match_confirm, reference_register
@@ -178,7 +178,6 @@ def test_the_chunk_index_finds_exactly_what_a_full_scan_finds(case):
     assert len(by_scan) >= 5
     # And the index really narrows the search.
     assert candidates_near(query, everything).count() < 200
-    assert all(hamming(query.phash, reference_hashes(r).phash) < 64 for r in everything[:1])
 
 
 def test_a_hand_marked_area_finds_what_the_whole_picture_hides(client, case, survivor):
