@@ -124,16 +124,17 @@ def open_for_hashing(data: bytes) -> Image.Image:
         raise ValueError(f"not a readable image: {error}") from error
 
 
-def hashes_of(image: Image.Image) -> ImageHashes:
+def hashes_of(image: Image.Image, *, pdq: bool = True) -> ImageHashes:
+    """pdq=False leaves PDQ out (None) where only `is_possible_copy` will look at them."""
     return ImageHashes(
         phash=_hash_to_int(imagehash.phash(image)),
         dhash=_hash_to_int(imagehash.dhash(image)),
-        pdq=_pdq_of(image),
+        pdq=_pdq_of(image) if pdq else None,
     )
 
 
-def hashes_of_bytes(data: bytes) -> ImageHashes:
-    return hashes_of(open_for_hashing(data))
+def hashes_of_bytes(data: bytes, *, pdq: bool = True) -> ImageHashes:
+    return hashes_of(open_for_hashing(data), pdq=pdq)
 
 
 def _hash_to_int(value: imagehash.ImageHash) -> int:

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, Min, OuterRef
 from django.utils import timezone
 
 from accounts.models import User
@@ -35,7 +36,7 @@ from evidence.models import (
     to_signed64,
 )
 from evidence.sighting_urls import InvalidSightingUrl, normalise_url
-from takedowns.models import WAITING_STATUSES, TakedownStatus
+from takedowns.models import WAITING_STATUSES, TakedownRequest, TakedownStatus
 from takedowns.selectors import platforms_for_hosts
 from takedowns.services import due_hours
 
@@ -425,53 +426,108 @@ def sighting_recheck(*, sighting: Sighting, fetch=None, now=None) -> UrlCheck:
     now = now or timezone.now()
     references = list(sighting.case.references.all())
     verdict = recheck.check(sighting.url, references, **({"fetch": fetch} if fetch else {}))
-    outcome = verdict.outcome
-    previous = sighting.status
-    if outcome == Outcome.UNREACHABLE:
-        first_failure = _unreachable_since(sighting, now)
-        if now - first_failure >= recheck.UNREACHABLE_GRACE:
-            outcome = Outcome.REMOVED  # gone for days: counted as removed at last
-    if outcome == Outcome.LIVE and sighting.removed_verified_at is not None:
-        outcome = Outcome.REAPPEARED
+    return sighting_checks_record(checks=[(sighting, verdict)], now=now)[0]
+
+
+def sighting_checks_record(*, checks: list[tuple[Sighting, "recheck.Verdict"]], now=None):
+    """Write what rechecks found: per sighting a UrlCheck row, its new status and next check
+    time and an event when the status changed; requests whose links are all verified
+    removed close and their case moves to monitoring; a reappearance reopens them.
+
+    The one writer for rechecks: `sighting_recheck` hands it one check, the concurrent
+    batch path (evidence.recheck_batch) hundreds, in one transaction and a fixed number of
+    queries for the common outcomes, so both leave the same rows. Sightings need `case`
+    loaded (select_related)."""
+    now = now or timezone.now()
+    outcomes = []
+    for sighting, verdict in checks:
+        outcome = verdict.outcome
+        if outcome == Outcome.UNREACHABLE:
+            first_failure = _unreachable_since(sighting, now)
+            if now - first_failure >= recheck.UNREACHABLE_GRACE:
+                outcome = Outcome.REMOVED  # gone for days: counted as removed at last
+        if outcome == Outcome.LIVE and sighting.removed_verified_at is not None:
+            outcome = Outcome.REAPPEARED
+        outcomes.append(outcome)
     with transaction.atomic():
-        row = UrlCheck.objects.create(
-            sighting=sighting,
-            checked_at=now,
-            outcome=outcome,
-            http_status=verdict.http_status,
-            final_url=verdict.final_url[:2048],
-            content_type=verdict.content_type[:120],
-            bytes_read=verdict.bytes_read,
-            elapsed_ms=verdict.elapsed_ms,
-            distance=verdict.distance,
-            error=verdict.error[:300],
-        )
-        sighting.status = SIGHTING_STATUS_FOR[outcome]
-        sighting.last_checked_at = now
-        if sighting.status == SightingStatus.REMOVED and sighting.removed_verified_at is None:
-            sighting.removed_verified_at = now
-        if outcome == Outcome.REAPPEARED:
-            sighting.removed_verified_at = None
-        sighting.next_check_at = now + _next_interval(sighting, outcome, now)
-        sighting.save(
-            update_fields=["status", "last_checked_at", "removed_verified_at", "next_check_at"]
-        )
-        if sighting.status != previous:
-            event_record(
-                case=sighting.case,
-                actor=None,
-                kind=EventKind.SIGHTING_STATUS,
-                target=sighting,
-                old_value={"status": previous},
-                new_value={"status": sighting.status, "outcome": outcome},
+        rows = UrlCheck.objects.bulk_create(
+            UrlCheck(
+                sighting=sighting,
+                checked_at=now,
+                outcome=outcome,
+                http_status=verdict.http_status,
+                final_url=verdict.final_url[:2048],
+                content_type=verdict.content_type[:120],
+                bytes_read=verdict.bytes_read,
+                elapsed_ms=verdict.elapsed_ms,
+                distance=verdict.distance,
+                error=verdict.error[:300],
             )
-        if sighting.status == SightingStatus.REMOVED:
-            _close_requests_covering(sighting, now)
-        if outcome == Outcome.REAPPEARED:
-            _reopen_after_reappearance(sighting, now)
-    if verdict.matched_image is not None:
-        _keep_fetched_copy(sighting, verdict)
-    return row
+            for (sighting, verdict), outcome in zip(checks, outcomes, strict=True)
+        )
+        due = _waiting_due_by_sighting(
+            [s for (s, _), o in zip(checks, outcomes, strict=True) if o in _LIVE_OUTCOMES]
+        )
+        events: dict = {}
+        for (sighting, _verdict), outcome in zip(checks, outcomes, strict=True):
+            previous = sighting.status
+            sighting.status = SIGHTING_STATUS_FOR[outcome]
+            sighting.last_checked_at = now
+            if sighting.status == SightingStatus.REMOVED and sighting.removed_verified_at is None:
+                sighting.removed_verified_at = now
+            if outcome == Outcome.REAPPEARED:
+                sighting.removed_verified_at = None
+            sighting.next_check_at = now + _next_interval(
+                sighting, outcome, now, due.get(sighting.pk)
+            )
+            if sighting.status != previous:
+                case_events = events.setdefault(sighting.case_id, (sighting.case, []))[1]
+                case_events.append(
+                    event_build(
+                        case=sighting.case,
+                        actor=None,
+                        kind=EventKind.SIGHTING_STATUS,
+                        target=sighting,
+                        old_value={"status": previous},
+                        new_value={"status": sighting.status, "outcome": outcome},
+                    )
+                )
+        Sighting.objects.bulk_update(
+            [sighting for sighting, _ in checks],
+            ["status", "last_checked_at", "removed_verified_at", "next_check_at"],
+        )
+        for case, case_events in events.values():
+            events_record(case, case_events)
+        removed = [s for s, _ in checks if s.status == SightingStatus.REMOVED]
+        if removed:
+            _close_requests_covering(removed, now)
+        for (sighting, _verdict), outcome in zip(checks, outcomes, strict=True):
+            if outcome == Outcome.REAPPEARED:
+                _reopen_after_reappearance(sighting, now)
+    for sighting, verdict in checks:
+        if verdict.matched_image is not None:
+            _keep_fetched_copy(sighting, verdict)
+    return rows
+
+
+_LIVE_OUTCOMES = (Outcome.LIVE, Outcome.REAPPEARED)
+
+
+def _waiting_due_by_sighting(sightings: list[Sighting]) -> dict:
+    """The earliest due time of a request still waiting on each sighting, in one query."""
+    if not sightings:
+        return {}
+    through = Sighting.takedowns.through
+    return dict(
+        through.objects.filter(
+            sighting__in=sightings,
+            takedownrequest__status__in=WAITING_STATUSES,
+            takedownrequest__due_at__isnull=False,
+        )
+        .values("sighting_id")
+        .annotate(due=Min("takedownrequest__due_at"))
+        .values_list("sighting_id", "due")
+    )
 
 
 def _keep_fetched_copy(sighting: Sighting, verdict) -> None:
@@ -526,7 +582,8 @@ def _unreachable_since(sighting: Sighting, now):
     return first or now
 
 
-def _next_interval(sighting: Sighting, outcome: str, now) -> dt.timedelta:
+def _next_interval(sighting: Sighting, outcome: str, now, due) -> dt.timedelta:
+    """`due`: the earliest due time of a request waiting on the sighting (None if none)."""
     if outcome in (Outcome.REMOVED, Outcome.SOFT_REMOVED):
         removed_for = now - (sighting.removed_verified_at or now)
         base = min(RECHECK_REMOVED_MAX, max(RECHECK_REMOVED_FIRST, removed_for))
@@ -535,18 +592,19 @@ def _next_interval(sighting: Sighting, outcome: str, now) -> dt.timedelta:
     elif outcome in (Outcome.LOGIN_WALLED, Outcome.GEO_BLOCKED, Outcome.BLOCKED):
         base = RECHECK_WALLED
     else:
-        due = (
-            sighting.takedowns.filter(status__in=WAITING_STATUSES, due_at__isnull=False)
-            .order_by("due_at")
-            .values_list("due_at", flat=True)
-            .first()
-        )
         base = RECHECK_NEAR_DUE if due and due - now < dt.timedelta(hours=24) else RECHECK_LIVE
     return base * (1 + random.uniform(-RECHECK_JITTER, RECHECK_JITTER))
 
 
-def _close_requests_covering(sighting: Sighting, now) -> None:
-    for request in sighting.takedowns.filter(status__in=WAITING_STATUSES):
+def _close_requests_covering(removed: list[Sighting], now) -> None:
+    """Requests waiting on these removed sightings close when all their links are removed;
+    their case moves to monitoring when none of its links is left."""
+    requests = (
+        TakedownRequest.objects.filter(sightings__in=removed, status__in=WAITING_STATUSES)
+        .select_related("case")
+        .distinct()
+    )
+    for request in requests:
         if request.sightings.exclude(status=SightingStatus.REMOVED).exists():
             continue
         old = request.status
@@ -561,9 +619,10 @@ def _close_requests_covering(sighting: Sighting, now) -> None:
             old_value={"status": old},
             new_value={"status": TakedownStatus.REMOVED, "verified_by": "recheck"},
         )
-    case = sighting.case
-    if (
-        case.status == CaseStatus.ACTIVE
-        and not case.sightings.exclude(status=SightingStatus.REMOVED).exists()
-    ):
-        case_change_status(case=case, to=CaseStatus.MONITORING, acting_user=None)
+    cases = {s.case_id: s.case for s in removed if s.case.status == CaseStatus.ACTIVE}
+    if not cases:
+        return
+    still_up = Sighting.objects.filter(case=OuterRef("pk")).exclude(status=SightingStatus.REMOVED)
+    done = Case.objects.filter(pk__in=cases).exclude(Exists(still_up)).values_list("pk", flat=True)
+    for pk in done:
+        case_change_status(case=cases[pk], to=CaseStatus.MONITORING, acting_user=None)
