@@ -71,7 +71,6 @@ class Case(models.Model):
     involves_minor = models.BooleanField(default=False)
     threats_or_extortion = models.BooleanField(default=False)
     consent_to_contact_platforms = models.BooleanField(default=False)
-    weekly_email = models.BooleanField(default=True)
     # A claim link for a case opened by staff for someone without an account. Changing the
     # nonce voids every link issued before; claiming clears it, so a link works once.
     invitation_nonce = models.CharField(max_length=32, blank=True)

@@ -18,6 +18,9 @@ app.conf.beat_schedule = {
     # Every 15 minutes: remind platforms that are past due (at most one a day, three in all,
     # takedowns/services.py). Often enough that a reminder goes soon after a deadline.
     "send-reminders": {"task": "takedowns.tasks.send_reminders", "schedule": 15 * 60.0},
+    # Every 5 minutes: weekly status emails whose hour has come, in each person's own time
+    # zone (digests/services.py). Slots are on the hour, so a digest goes out by :05.
+    "weekly-status": {"task": "digests.tasks.send_weekly_status", "schedule": 5 * 60.0},
     # 07:00 UTC daily: each caseworker's overdue requests, as a count and a link.
     "overdue-digests": {
         "task": "takedowns.tasks.send_overdue_digests",

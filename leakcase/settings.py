@@ -6,6 +6,7 @@ worker and beat with nothing else installed. Production sets both.
 """
 
 import ipaddress
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -37,13 +38,19 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "allauth",
     "allauth.account",
+    "allauth.mfa",  # second factor: TOTP and recovery codes (accounts/adapter.py encrypts)
+    "axes",  # failed-login lockouts per (account, address)
     "accounts",
     "cases",
     "evidence",
     "takedowns",
+    "digests",
+    "pgtrigger",  # append-only audit tables and row-change triggers (audit/)
+    "audit",
 ]
 
 MIDDLEWARE = [
+    "leakcase.middleware.request_id",
     "django.middleware.security.SecurityMiddleware",
     "leakcase.middleware.privacy_headers",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -51,9 +58,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "audit.middleware.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # Idle and absolute session limits first, so an expired session is not sent to enrolment.
+    "accounts.middleware.session_limits",
+    "accounts.middleware.second_factor_required",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: turns a lockout into our page
 ]
 
 ROOT_URLCONF = "leakcase.urls"
@@ -87,7 +99,10 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked-out (account, address)
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {
@@ -122,6 +137,15 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 # Not "no-referrer": under it Chromium sends "Origin: null" on our own form posts, which
 # Django's CSRF check rightly refuses.
 SECURE_REFERRER_POLICY = "same-origin"
+# HTTPS only, and remembered by the browser: the first visit from a hostile network is the
+# one that matters, so the defaults ask for subdomains and the preload list. A deployment
+# whose other subdomains are not on HTTPS yet turns those two off in its environment.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
@@ -216,6 +240,11 @@ EMAIL_BACKEND = env_str(
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Case updates <updates@leakcase.invalid>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# Weekly status emails (digests/): a sender name and subject that say nothing to someone
+# reading over her shoulder or scanning a shared inbox.
+WEEKLY_STATUS_FROM_EMAIL = env_str("WEEKLY_STATUS_FROM_EMAIL", DEFAULT_FROM_EMAIL)
+WEEKLY_STATUS_SUBJECT = env_str("WEEKLY_STATUS_SUBJECT", "Your weekly update")
+
 # The address people use to reach this site, for links in emails sent by workers.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 
@@ -238,12 +267,106 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_TIMEZONE = "UTC"
 
+# --- Second factor, lockouts and sessions (issue 8; accounts/) ---------------------------
+# One cache shared by every process: allauth marks a used TOTP code there (cache.add), so a
+# code works once across all web processes; its rate limits live there too. Without Redis
+# (local demo) a file cache in var/ is still shared by the processes of one machine.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "leakcase-cache",
+    }
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache"),
+    }
+}
+
+# Client address: REMOTE_ADDR unless TRUSTED_PROXY_COUNT proxies of ours stand in front, then
+# the address the outermost of them saw (accounts/network.py). Never a raw X-Forwarded-For.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+
+# Second factor (allauth.mfa): TOTP plus recovery codes; mandatory for staff
+# (accounts.middleware.second_factor_required), offered to survivors.
+MFA_ADAPTER = "accounts.adapter.MFAAdapter"
+# TOTP secrets and recovery-code seeds are sealed with AES-GCM under a key derived (HKDF) from
+# this; older values in MFA_ENCRYPTION_KEY_FALLBACKS still open (rotation).
+MFA_ENCRYPTION_KEY = env_str("MFA_ENCRYPTION_KEY", SECRET_KEY)
+MFA_ENCRYPTION_KEY_FALLBACKS = env_list("MFA_ENCRYPTION_KEY_FALLBACKS")
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Only the current 30-second code: the used-code mark lasts one period, so it covers the
+# code's whole life and a replay is always refused.
+MFA_TOTP_TOLERANCE = 0
+# What her authenticator app shows: nothing that names this service.
+MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "Case updates")
+# Email verification is optional here (ACCOUNT_EMAIL_VERIFICATION), and staff accounts made by
+# an admin have no verified address; allauth would otherwise refuse them a second factor.
+MFA_ALLOW_UNVERIFIED_EMAIL = True
+# Password reset never logs in: the login after it still asks for the code.
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+# Changing email, password or second factor asks for the password (or code) again unless she
+# entered it in the last five minutes.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+MFA_REAUTHENTICATION_REQUIRED = True
+# allauth's own failed-login limit is per address only: its per-account part would let a flood
+# from one address lock a survivor out everywhere. django-axes limits (account, address).
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip"}
+
+# Lockouts (django-axes): 5 failures for one (account, address) lock that pair for 15 minutes.
+AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "accounts.network.login_identifier"
+AXES_CLIENT_IP_CALLABLE = "accounts.network.client_ip"
+AXES_CLIENT_STR_CALLABLE = "accounts.network.client_description"
+AXES_LOCKOUT_TEMPLATE = "account/lockout.html"
+# The login (an email address) stays out of the stored request data and out of the logs.
+AXES_SENSITIVE_PARAMETERS = ["login", "email", "username", "password", "code"]
+AXES_VERBOSE = False
+
+# Sessions: in the database, so logout and "end my other sessions" really delete them.
+# accounts.middleware.session_limits ends a session after SESSION_IDLE_TIMEOUT seconds
+# without a request and SESSION_ABSOLUTE_LIFETIME seconds after login, whatever happens.
+SESSION_IDLE_TIMEOUT = env_int("SESSION_IDLE_TIMEOUT", 30 * 60)
+SESSION_ABSOLUTE_LIFETIME = env_int("SESSION_ABSOLUTE_LIFETIME", 12 * 60 * 60)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_LIFETIME
+
+# The name on every browser tab and in the history: says nothing to someone looking over her
+# shoulder. Page titles add only a neutral word or two ("Sign in", "Case").
+SITE_TITLE = env_str("SITE_TITLE", "Case updates")
+
 # Where "Quick exit" goes: a neutral, ordinary-looking page.
 QUICK_EXIT_URL = env_str("QUICK_EXIT_URL", "https://www.bbc.co.uk/weather")
 
+# Every line carries the request id (leakcase.middleware.request_id). leakcase.logs.redact is
+# a belt on the handler and on the loggers that write request paths themselves: our code
+# does not log survivors' addresses, emails, hashes, notes or tokens (tests/test_logs.py).
+_REDACTED_LOGGERS = ("django.request", "django.server", "django.security.csrf", "celery")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "request_id": {"()": "leakcase.logs.RequestIdFilter"},
+        "redact": {"()": "leakcase.logs.RedactFilter"},
+    },
+    "formatters": {
+        "plain": {
+            "()": "leakcase.logs.RedactingFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id", "redact"],
+            "formatter": "plain",
+        }
+    },
+    "loggers": {name: {"filters": ["redact"]} for name in _REDACTED_LOGGERS},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }

@@ -13,6 +13,7 @@ urlpatterns = [
     path("cases/<str:reference>/", include("evidence.urls")),
     path("cases/<str:reference>/takedowns/", include((case_urlpatterns, "takedowns"))),
     path("platforms/", include((platform_urlpatterns, "platforms"))),
+    path("email/", include("digests.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
 ]

@@ -7,9 +7,12 @@ so nobody adds a page without deciding who may see it.
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from accounts.models import Role, User
 from cases.services import case_assign, case_open, case_open_for_caller, invitation_issue, note_add
+from digests.messages import unsubscribe_token
+from digests.models import EmailKind, EmailStatus, OutgoingEmail
 from evidence.demo_images import make_image
 from evidence.models import EvidenceMatch
 from evidence.services import evidence_add, reference_register, sighting_log
@@ -25,7 +28,7 @@ ROLES = (
     "supervisor",
     "anonymous",
 )
-OUR_APPS = ("cases.", "evidence.", "takedowns.", "accounts.", "leakcase.")
+OUR_APPS = ("cases.", "evidence.", "takedowns.", "accounts.", "leakcase.", "digests.")
 
 
 def _by_role(owner, other_survivor, assigned, other_caseworker, supervisor, anonymous):
@@ -99,6 +102,13 @@ MATRIX = {
     "platforms:new": ("GET", {}, SUPERVISORS),
     "platforms:edit": ("GET", {}, SUPERVISORS),
     "platforms:figures": ("GET", {}, SUPERVISORS),
+    "digests:settings": ("GET", {}, SIGNED_IN),
+    # The signed token is the key: a one-click unsubscribe works without logging in.
+    "digests:unsubscribe": ("GET", {}, EVERYONE),
+    "digests:preview": ("GET", {}, STAFF_ONLY),
+    "digests:preview_html": ("GET", {}, STAFF_ONLY),
+    "digests:outbox": ("GET", {}, SUPERVISORS),
+    "digests:send_again": ("POST", {}, SUPERVISORS),
 }
 SENT_TAKEDOWN_URLS = {"takedowns:reply", "takedowns:counter_notice", "takedowns:escalate"}
 
@@ -181,6 +191,12 @@ class World:
             **complete,
         )
         takedown_mark_submitted(takedown=self.sent, ticket_number="R-1", acting_user=owner)
+        self.failed_email = OutgoingEmail.objects.create(
+            user=owner,
+            kind=EmailKind.SURVIVOR_WEEKLY,
+            scheduled_for=timezone.now(),
+            status=EmailStatus.FAILED,
+        )
 
     def url(self, name):
         takedown = self.sent if name in SENT_TAKEDOWN_URLS else self.draft
@@ -194,6 +210,8 @@ class World:
             "evidence_id": self.evidence.pk,
             "rendition": "image",
             "token": self.token,
+            "unsubscribe_token": unsubscribe_token(self.users["owner"].pk),
+            "email_id": self.failed_email.pk,
         }
         params = dict(_our_urls())[name]
         return reverse(name, kwargs={key: values[key] for key in params})

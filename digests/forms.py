@@ -1,0 +1,23 @@
+from django import forms
+
+from digests.models import HOURS, WEEKDAYS, time_zone_choices
+
+
+class WeeklyStatusForm(forms.Form):
+    enabled = forms.TypedChoiceField(
+        label="Weekly status email",
+        choices=[("1", "Send me one a week"), ("0", "Never")],
+        coerce=lambda value: value == "1",
+        widget=forms.RadioSelect,
+    )
+    weekday = forms.TypedChoiceField(label="Day", choices=WEEKDAYS, coerce=int)
+    hour = forms.TypedChoiceField(label="Time", choices=HOURS, coerce=int)
+    time_zone = forms.ChoiceField(
+        label="Time zone",
+        choices=time_zone_choices,
+        help_text="The day and time are in this time zone.",
+    )
+    quiet_weeks = forms.BooleanField(
+        label="Also when nothing changed that week (a short note that we are still on it)",
+        required=False,
+    )

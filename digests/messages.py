@@ -1,0 +1,71 @@
+"""Turning an OutgoingEmail row into the email itself, and the signed unsubscribe link.
+
+Everything personal stays out: the body has counts, a link to log in and the unsubscribe
+link; no address she reported, no platform, no case reference, no name.
+"""
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives
+from django.urls import reverse
+
+from digests.models import EmailKind, OutgoingEmail
+from leakcase.emails import make_message
+
+UNSUBSCRIBE_SALT = "digests.unsubscribe"
+TEMPLATES = {
+    EmailKind.SURVIVOR_WEEKLY: "weekly-survivor",
+    EmailKind.STAFF_WEEKLY: "weekly-staff",
+}
+
+
+def unsubscribe_token(user_id: int) -> str:
+    # No expiry: an unsubscribe link in an old email must still work.
+    return signing.dumps(user_id, salt=UNSUBSCRIBE_SALT, compress=True)
+
+
+def user_id_for_unsubscribe_token(token: str) -> int | None:
+    try:
+        value = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    except signing.BadSignature:
+        return None
+    return value if isinstance(value, int) else None
+
+
+def _absolute(path: str) -> str:
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def digest_context(email: OutgoingEmail) -> dict:
+    is_staff = email.kind == EmailKind.STAFF_WEEKLY
+    return {
+        "counts": email.counts,
+        "service": email.counts.get("service"),
+        "quiet_week": email.counts.get("quiet_week", False),
+        "subject": settings.WEEKLY_STATUS_SUBJECT,
+        "link": _absolute(reverse("cases:caseload") if is_staff else "/"),
+        "settings_link": _absolute(reverse("digests:settings")),
+        "unsubscribe_link": _absolute(
+            reverse("digests:unsubscribe", args=[unsubscribe_token(email.user_id)])
+        ),
+    }
+
+
+def digest_message(email: OutgoingEmail, *, to: str) -> EmailMultiAlternatives:
+    context = digest_context(email)
+    headers = {
+        # RFC 2369 and RFC 8058: mail clients show their own "Unsubscribe" button and
+        # POST to the link, which works without logging in.
+        "List-Unsubscribe": f"<{context['unsubscribe_link']}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "Auto-Submitted": "auto-generated",
+    }
+    if email.message_id:
+        headers["Message-ID"] = email.message_id
+    return make_message(
+        TEMPLATES[email.kind],
+        context,
+        to=to,
+        headers=headers,
+        from_email=settings.WEEKLY_STATUS_FROM_EMAIL,
+    )

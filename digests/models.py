@@ -1,0 +1,164 @@
+"""Weekly status emails: when each person gets one, and every email as a row before it goes.
+
+A digest is claimed from `WeeklyStatus.next_digest_at` and written as an `OutgoingEmail`
+(with its counts) in the same transaction that moves `next_digest_at` to the next week, so a
+second beat, a retry or a restart cannot make a second one for the same week.
+"""
+
+import datetime as dt
+import uuid
+import zoneinfo
+
+from django.conf import settings
+from django.db import models
+
+# The weekly slot is at least this far after the previous one, so changing the weekday
+# right after a digest cannot bring a second one within the same week. Six days, not seven,
+# because a daylight-saving change moves the same local hour by an hour in UTC.
+MIN_DAYS_BETWEEN_DIGESTS = 6
+
+WEEKDAYS = [
+    (0, "Monday"),
+    (1, "Tuesday"),
+    (2, "Wednesday"),
+    (3, "Thursday"),
+    (4, "Friday"),
+    (5, "Saturday"),
+    (6, "Sunday"),
+]
+HOURS = [(h, f"{h:02d}:00") for h in range(24)]
+
+
+def time_zone_choices():
+    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+def next_digest_slot(
+    *, weekday: int, hour: int, time_zone: str, after: dt.datetime
+) -> dt.datetime:
+    """The first `weekday` at `hour`:00 in `time_zone` strictly after `after`, in UTC.
+
+    An hour that does not exist on a spring-forward day resolves to the hour after, as
+    zoneinfo does for a wall time in the gap; nobody's digest is skipped for it."""
+    tz = zoneinfo.ZoneInfo(time_zone)
+    local = after.astimezone(tz)
+    day = local.date() + dt.timedelta(days=(weekday - local.weekday()) % 7)
+    while True:
+        slot = dt.datetime.combine(day, dt.time(hour), tzinfo=tz).astimezone(dt.UTC)
+        if slot > after:
+            return slot
+        day += dt.timedelta(days=7)
+
+
+class WeeklyStatus(models.Model):
+    """One person's weekly status email: on or off, and when, in her own time zone."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="weekly_status"
+    )
+    enabled = models.BooleanField(default=True)
+    weekday = models.PositiveSmallIntegerField(choices=WEEKDAYS, default=0)
+    hour = models.PositiveSmallIntegerField(choices=HOURS, default=9)
+    time_zone = models.CharField(max_length=64, default="UTC")
+    # A week with nothing new still gets a short "still working on it" note unless she
+    # would rather hear nothing.
+    quiet_weeks = models.BooleanField(default=True)
+    next_digest_at = models.DateTimeField(null=True, blank=True)
+    # The slot of the last digest claimed (not when it went out): the next is a week on.
+    last_digest_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "weekly statuses"
+        constraints = [
+            models.CheckConstraint(condition=models.Q(weekday__lte=6), name="weekday_0_6"),
+            models.CheckConstraint(condition=models.Q(hour__lte=23), name="hour_0_23"),
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_digest_at"],
+                name="weekly_status_due",
+                condition=models.Q(enabled=True, next_digest_at__isnull=False),
+            )
+        ]
+
+    def __str__(self):
+        return f"weekly status for user {self.user_id}"
+
+    def slot_after(self, moment: dt.datetime) -> dt.datetime:
+        """The next slot after `moment`, and never within six days of the last digest."""
+        if self.last_digest_at is not None:
+            moment = max(moment, self.last_digest_at + dt.timedelta(days=MIN_DAYS_BETWEEN_DIGESTS))
+        return next_digest_slot(
+            weekday=self.weekday, hour=self.hour, time_zone=self.time_zone, after=moment
+        )
+
+
+class EmailKind(models.TextChoices):
+    SURVIVOR_WEEKLY = "survivor_weekly", "Weekly status (survivor)"
+    STAFF_WEEKLY = "staff_weekly", "Weekly status (staff)"
+
+
+class EmailStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENDING = "sending", "Being handed to the mail server"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    # The sender stopped while handing it over: it may have arrived, so it is not sent
+    # again by itself (twice is worse than once late); staff can send it again.
+    UNCONFIRMED = "unconfirmed", "Interrupted while sending"
+
+
+PROBLEM_STATUSES = (EmailStatus.FAILED, EmailStatus.UNCONFIRMED)
+
+
+class OutgoingEmail(models.Model):
+    """An email LeakCase owes someone, written before it is sent: its counts, its status,
+    its attempts and the last error. Rendered from templates when it is sent."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="outgoing_emails"
+    )
+    kind = models.CharField(max_length=20, choices=EmailKind.choices)
+    # The weekly slot this email belongs to: one email per person, kind and slot.
+    scheduled_for = models.DateTimeField()
+    counts = models.JSONField(default=dict)
+    status = models.CharField(
+        max_length=12, choices=EmailStatus.choices, default=EmailStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    message_id = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "kind", "scheduled_for"], name="one_email_per_slot"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="outgoing_email_due",
+                condition=models.Q(status="pending"),
+            ),
+            models.Index(
+                fields=["lease_until"],
+                name="outgoing_email_sending",
+                condition=models.Q(status="sending"),
+            ),
+            models.Index(
+                fields=["-created_at"],
+                name="outgoing_email_problems",
+                condition=models.Q(status__in=["failed", "unconfirmed"]),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for user {self.user_id}: {self.status}"

@@ -1,0 +1,253 @@
+"""What a weekly digest says: counts, gathered for a whole batch of people at once.
+
+Each count is one grouped query over the batch (never one query per person per count), so
+a run over 10,000 people costs a handful of queries per batch.
+"""
+
+import dataclasses
+import datetime as dt
+
+from django.db.models import Count, F, Q, QuerySet
+
+from accounts.models import Role, User
+from cases.models import Case
+from cases.selectors import OPEN_STATUSES
+from digests.models import PROBLEM_STATUSES, EmailKind, OutgoingEmail, WeeklyStatus
+from evidence.models import EvidenceMatch, Sighting, SightingStatus
+from takedowns.models import WAITING_STATUSES, TakedownRequest, TakedownStatus
+
+WEEK = dt.timedelta(days=7)
+DUE_SOON = dt.timedelta(hours=48)  # "due within 48 hours" in the staff digest
+QUIET_CASE_AFTER = dt.timedelta(days=7)  # "no activity for 7 days"
+MOST_OVERDUE_PLATFORMS = 5
+
+
+def digest_kind_for(user: User) -> str:
+    return EmailKind.STAFF_WEEKLY if user.is_support_staff else EmailKind.SURVIVOR_WEEKLY
+
+
+def statuses_due(*, now: dt.datetime, email: str | None = None) -> QuerySet[WeeklyStatus]:
+    statuses = WeeklyStatus.objects.filter(
+        enabled=True, next_digest_at__lte=now, user__is_active=True
+    )
+    if email:
+        statuses = statuses.filter(user__email__iexact=email)
+    return statuses.select_related("user").order_by("next_digest_at", "pk")
+
+
+def _by(rows, key: str) -> dict:
+    return {row.pop(key): row for row in rows}
+
+
+def survivor_counts(users: list[User], *, now: dt.datetime) -> dict[int, dict | None]:
+    """Per survivor: counts over her open cases for the week up to `now`, or None when she
+    has no open case (nothing to tell her)."""
+    week_start = now - WEEK
+    ids = [u.pk for u in users]
+    open_cases = Q(case__status__in=OPEN_STATUSES)
+    sightings = _by(
+        Sighting.objects.filter(open_cases, case__survivor__in=ids)
+        .values("case__survivor")
+        .annotate(
+            links_reported=Count("pk"),
+            new_this_week=Count("pk", filter=Q(created_at__gte=week_start)),
+            removed_this_week=Count(
+                "pk",
+                filter=Q(status=SightingStatus.REMOVED, removed_verified_at__gte=week_start),
+            ),
+            removed_in_all=Count("pk", filter=Q(status=SightingStatus.REMOVED)),
+            still_live=Count("pk", filter=Q(status=SightingStatus.LIVE)),
+        ),
+        "case__survivor",
+    )
+    takedowns = _by(
+        TakedownRequest.objects.filter(open_cases, case__survivor__in=ids)
+        .values("case__survivor")
+        .annotate(
+            requests_waiting=Count("pk", filter=Q(status__in=WAITING_STATUSES)),
+            requests_sent_this_week=Count("pk", filter=Q(sent_at__gte=week_start)),
+            replies_this_week=Count("pk", filter=Q(decided_at__gte=week_start)),
+            # Hers to do: requests she started and has not sent, and counter-notices whose
+            # restore window is still ahead (she may want to act before it closes).
+            drafts_to_send=Count(
+                "pk",
+                filter=Q(status=TakedownStatus.DRAFT, created_by=F("case__survivor")),
+            ),
+            counter_notices=Count(
+                "pk",
+                filter=Q(counter_notice_on__isnull=False, restore_window_to__gte=now.date()),
+            ),
+        ),
+        "case__survivor",
+    )
+    matches = _by(
+        EvidenceMatch.objects.filter(
+            evidence__case__status__in=OPEN_STATUSES,
+            evidence__case__survivor__in=ids,
+            confirmed_at__isnull=True,
+        )
+        .values("evidence__case__survivor")
+        .annotate(copies_to_check=Count("pk")),
+        "evidence__case__survivor",
+    )
+    has_open_case = set(
+        Case.objects.filter(survivor__in=ids, status__in=OPEN_STATUSES).values_list(
+            "survivor", flat=True
+        )
+    )
+    result: dict[int, dict | None] = {}
+    for user_id in ids:
+        if user_id not in has_open_case:
+            result[user_id] = None
+            continue
+        counts = {
+            "links_reported": 0,
+            "new_this_week": 0,
+            "removed_this_week": 0,
+            "removed_in_all": 0,
+            "still_live": 0,
+            "requests_waiting": 0,
+            "requests_sent_this_week": 0,
+            "replies_this_week": 0,
+            "drafts_to_send": 0,
+            "counter_notices": 0,
+            "copies_to_check": 0,
+        }
+        for source in (sightings, takedowns, matches):
+            counts.update(source.get(user_id, {}))
+        counts["to_do"] = (
+            counts["drafts_to_send"] + counts["counter_notices"] + counts["copies_to_check"]
+        )
+        counts["quiet_week"] = not any(
+            counts[key]
+            for key in (
+                "new_this_week",
+                "removed_this_week",
+                "requests_sent_this_week",
+                "replies_this_week",
+            )
+        )
+        result[user_id] = counts
+    return result
+
+
+def staff_counts(users: list[User], *, now: dt.datetime) -> dict[int, dict]:
+    """Per member of staff: her own caseload; supervisors also get the service's figures."""
+    ids = [u.pk for u in users]
+    week_start = now - WEEK
+    cases = _by(
+        Case.objects.filter(assigned_to__in=ids, status__in=OPEN_STATUSES)
+        .values("assigned_to")
+        .annotate(
+            cases_assigned=Count("pk"),
+            cases_quiet=Count("pk", filter=Q(last_activity_at__lt=now - QUIET_CASE_AFTER)),
+        ),
+        "assigned_to",
+    )
+    sightings = _by(
+        Sighting.objects.filter(
+            case__assigned_to__in=ids,
+            case__status__in=OPEN_STATUSES,
+            created_at__gte=week_start,
+        )
+        .values("case__assigned_to")
+        .annotate(new_sightings=Count("pk")),
+        "case__assigned_to",
+    )
+    takedowns = _by(
+        TakedownRequest.objects.filter(case__assigned_to__in=ids, status__in=WAITING_STATUSES)
+        .values("case__assigned_to")
+        .annotate(
+            requests_overdue=Count("pk", filter=Q(due_at__lt=now)),
+            requests_due_soon=Count("pk", filter=Q(due_at__gte=now, due_at__lt=now + DUE_SOON)),
+        ),
+        "case__assigned_to",
+    )
+    unassigned = Case.objects.filter(assigned_to=None, status__in=OPEN_STATUSES).count()
+    service = service_figures(now=now) if any(u.is_supervisor for u in users) else None
+    result = {}
+    for user in users:
+        counts = {
+            "cases_assigned": 0,
+            "cases_quiet": 0,
+            "new_sightings": 0,
+            "requests_overdue": 0,
+            "requests_due_soon": 0,
+            "unassigned": unassigned,
+        }
+        for source in (cases, sightings, takedowns):
+            counts.update(source.get(user.pk, {}))
+        if user.is_supervisor:
+            counts["service"] = service
+        result[user.pk] = counts
+    return result
+
+
+def service_figures(*, now: dt.datetime) -> dict:
+    """The whole service's week, for supervisors: a few grouped queries."""
+    week_start = now - WEEK
+    cases = Case.objects.aggregate(
+        open_cases=Count("pk", filter=Q(status__in=OPEN_STATUSES)),
+        new_cases=Count("pk", filter=Q(created_at__gte=week_start)),
+        cases_quiet=Count(
+            "pk",
+            filter=Q(status__in=OPEN_STATUSES, last_activity_at__lt=now - QUIET_CASE_AFTER),
+        ),
+    )
+    sightings = Sighting.objects.aggregate(
+        new_sightings=Count("pk", filter=Q(created_at__gte=week_start)),
+        removed_this_week=Count(
+            "pk", filter=Q(status=SightingStatus.REMOVED, removed_verified_at__gte=week_start)
+        ),
+    )
+    waiting = TakedownRequest.objects.filter(status__in=WAITING_STATUSES)
+    takedowns = waiting.aggregate(
+        requests_overdue=Count("pk", filter=Q(due_at__lt=now)),
+        requests_due_soon=Count("pk", filter=Q(due_at__gte=now, due_at__lt=now + DUE_SOON)),
+    )
+    most_overdue = [
+        {"platform": row["name"] or f"Unknown platform ({row['host']})", "overdue": row["n"]}
+        for row in waiting.filter(due_at__lt=now)
+        .annotate(name=F("platform__name"))
+        .values("name", "host")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "name", "host")[:MOST_OVERDUE_PLATFORMS]
+    ]
+    return {**cases, **sightings, **takedowns, "most_overdue_platforms": most_overdue}
+
+
+def digest_counts(users: list[User], *, now: dt.datetime) -> dict[int, dict | None]:
+    """Counts for a mixed batch of people, each by her role."""
+    staff = [u for u in users if u.is_support_staff]
+    survivors = [u for u in users if u.role == Role.SURVIVOR]
+    counts: dict[int, dict | None] = {}
+    if survivors:
+        counts.update(survivor_counts(survivors, now=now))
+    if staff:
+        counts.update(staff_counts(staff, now=now))
+    return counts
+
+
+def outbox_problems(*, limit: int = 200) -> QuerySet[OutgoingEmail]:
+    """Emails that did not go out, or may not have, for staff to look at."""
+    return (
+        OutgoingEmail.objects.filter(status__in=PROBLEM_STATUSES)
+        .select_related("user")
+        .order_by("-created_at")[:limit]
+    )
+
+
+@dataclasses.dataclass
+class OutboxSummary:
+    pending: int
+    sent_this_week: int
+    problems: int
+
+
+def outbox_summary(*, now: dt.datetime) -> OutboxSummary:
+    figures = OutgoingEmail.objects.aggregate(
+        pending=Count("pk", filter=Q(status="pending")),
+        sent_this_week=Count("pk", filter=Q(status="sent", sent_at__gte=now - WEEK)),
+        problems=Count("pk", filter=Q(status__in=PROBLEM_STATUSES)),
+    )
+    return OutboxSummary(**figures)

@@ -1,0 +1,286 @@
+"""Writes for weekly status emails: schedules, claiming due digests, delivery, unsubscribe.
+
+Two phases, both safe to run twice or side by side:
+1. `digests_claim_due` locks due `WeeklyStatus` rows (SKIP LOCKED), writes one
+   `OutgoingEmail` per person with her counts and moves her `next_digest_at` a week on, all
+   in one transaction.
+2. `outgoing_deliver` claims one pending email at a time, marks it "sending" (committed)
+   before handing it to the mail server and "sent" after. An SMTP error means the server
+   did not take it: it is retried with backoff, or recorded as failed. A sender that dies
+   between "sending" and "sent" leaves the row "sending"; once its lease runs out it becomes
+   "unconfirmed" and is not sent again by itself, because it may well have arrived.
+"""
+
+import dataclasses
+import datetime as dt
+import logging
+import smtplib
+import time
+
+from django.conf import settings
+from django.core.mail import get_connection
+from django.core.mail.message import make_msgid
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from digests.messages import digest_message
+from digests.models import EmailStatus, OutgoingEmail, WeeklyStatus
+from digests.selectors import digest_counts, digest_kind_for, statuses_due
+
+log = logging.getLogger(__name__)
+
+CLAIM_BATCH = 500
+# How long a sender may hold an email in "sending" before it counts as interrupted.
+SENDING_LEASE = dt.timedelta(minutes=10)
+# After the 1st, 2nd, 3rd and 4th failed attempt; the 5th failure is final.
+RETRY_AFTER = [dt.timedelta(minutes=m) for m in (1, 5, 30, 120)]
+MAX_ATTEMPTS = len(RETRY_AFTER) + 1
+DEFAULT_HOUR = {True: 8, False: 9}  # staff start the week at 08:00, survivors get theirs at 09:00
+
+
+def weekly_statuses_ensure(*, now: dt.datetime | None = None) -> int:
+    """Everyone active gets the default schedule (Monday morning, the service's time zone)
+    the first time the dispatcher sees them; she changes it on her settings page."""
+    now = now or timezone.now()
+    missing = User.objects.filter(is_active=True, weekly_status__isnull=True).only("pk", "role")
+    statuses = []
+    for user in missing:
+        status = WeeklyStatus(
+            user=user, hour=DEFAULT_HOUR[user.is_support_staff], time_zone=settings.TIME_ZONE
+        )
+        status.next_digest_at = status.slot_after(now)
+        statuses.append(status)
+    WeeklyStatus.objects.bulk_create(statuses, ignore_conflicts=True)
+    return len(statuses)
+
+
+def weekly_status_for(user: User) -> WeeklyStatus:
+    status, _ = WeeklyStatus.objects.get_or_create(
+        user=user,
+        defaults={"hour": DEFAULT_HOUR[user.is_support_staff], "time_zone": settings.TIME_ZONE},
+    )
+    return status
+
+
+@transaction.atomic
+def weekly_status_update(
+    *,
+    user: User,
+    enabled: bool,
+    weekday: int,
+    hour: int,
+    time_zone: str,
+    quiet_weeks: bool,
+    now: dt.datetime | None = None,
+) -> WeeklyStatus:
+    now = now or timezone.now()
+    status = weekly_status_for(user)
+    status = WeeklyStatus.objects.select_for_update().get(pk=status.pk)
+    status.enabled, status.quiet_weeks = enabled, quiet_weeks
+    status.weekday, status.hour, status.time_zone = weekday, hour, time_zone
+    status.next_digest_at = status.slot_after(now) if enabled else None
+    status.save()
+    return status
+
+
+def weekly_status_unsubscribe(*, user_id: int) -> bool:
+    """One click from the email: off, whatever the schedule was. True if it was on."""
+    changed = WeeklyStatus.objects.filter(user_id=user_id, enabled=True).update(
+        enabled=False, next_digest_at=None
+    )
+    if not WeeklyStatus.objects.filter(user_id=user_id).exists():
+        user = User.objects.filter(pk=user_id).first()
+        if user is not None:
+            WeeklyStatus.objects.create(user=user, enabled=False, time_zone=settings.TIME_ZONE)
+    return bool(changed)
+
+
+def digests_claim_due(
+    *, now: dt.datetime | None = None, email: str | None = None, batch: int = CLAIM_BATCH
+) -> int:
+    """Claims up to `batch` due digests: returns how many emails were written."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        statuses = list(
+            statuses_due(now=now, email=email).select_for_update(skip_locked=True, of=("self",))[
+                :batch
+            ]
+        )
+        if not statuses:
+            return 0
+        users = [s.user for s in statuses]
+        counts = digest_counts(users, now=now)
+        emails = []
+        for status in statuses:
+            user_counts = counts.get(status.user_id)
+            # Nothing to tell a survivor without an open case; a quiet week only if she
+            # wants to hear about quiet weeks.
+            if user_counts is not None and not (
+                user_counts.get("quiet_week") and not status.quiet_weeks
+            ):
+                emails.append(
+                    OutgoingEmail(
+                        user_id=status.user_id,
+                        kind=digest_kind_for(status.user),
+                        scheduled_for=status.next_digest_at,
+                        counts=user_counts,
+                        next_attempt_at=now,
+                    )
+                )
+            status.last_digest_at = status.next_digest_at
+            status.next_digest_at = status.slot_after(now)
+        # The unique (user, kind, slot) constraint is the last guard against a second email.
+        OutgoingEmail.objects.bulk_create(emails, ignore_conflicts=True)
+        WeeklyStatus.objects.bulk_update(statuses, ["last_digest_at", "next_digest_at"])
+    return len(emails)
+
+
+@dataclasses.dataclass
+class DeliveryReport:
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    interrupted: int = 0
+    stopped_early: bool = False
+
+    @property
+    def attempted(self) -> int:
+        return self.sent + self.retrying + self.failed
+
+
+def outgoing_mark_interrupted(*, now: dt.datetime | None = None) -> int:
+    """Emails left "sending" by a sender that died: they may have arrived, so they are not
+    sent again by themselves; staff see them and can send one again."""
+    now = now or timezone.now()
+    return OutgoingEmail.objects.filter(status=EmailStatus.SENDING, lease_until__lt=now).update(
+        status=EmailStatus.UNCONFIRMED,
+        lease_until=None,
+        last_error="The sender stopped while handing this email to the mail server. "
+        "It may have been delivered, so it was not sent again.",
+    )
+
+
+def _claim_next(*, now: dt.datetime) -> OutgoingEmail | None:
+    with transaction.atomic():
+        email = (
+            OutgoingEmail.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("user")
+            .filter(status=EmailStatus.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "created_at")
+            .first()
+        )
+        if email is None:
+            return None
+        email.status = EmailStatus.SENDING
+        email.lease_until = now + SENDING_LEASE
+        email.attempts += 1
+        if not email.message_id:
+            email.message_id = make_msgid(domain=settings.NOTICE_MESSAGE_ID_DOMAIN)
+        email.save(update_fields=["status", "lease_until", "attempts", "message_id"])
+    return email
+
+
+def _is_permanent(exc: Exception) -> bool:
+    """5xx answers will not change on a retry; everything else (4xx, a dropped or refused
+    connection, a timeout) might."""
+    if isinstance(
+        exc, smtplib.SMTPConnectError | smtplib.SMTPHeloError | smtplib.SMTPAuthenticationError
+    ):
+        return False  # the server or our settings, not this email: try again later
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code >= 500
+    return False
+
+
+def _is_connection_problem(exc: Exception) -> bool:
+    return isinstance(
+        exc,
+        smtplib.SMTPServerDisconnected
+        | smtplib.SMTPConnectError
+        | smtplib.SMTPHeloError
+        | smtplib.SMTPAuthenticationError
+        | OSError,
+    )
+
+
+def _record_failure(email: OutgoingEmail, exc: Exception, *, now: dt.datetime) -> str:
+    # SMTP errors name the server's reply, never the message: safe to keep and show staff.
+    email.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+    email.lease_until = None
+    if _is_permanent(exc) or email.attempts >= MAX_ATTEMPTS:
+        email.status = EmailStatus.FAILED
+        email.next_attempt_at = None
+    else:
+        email.status = EmailStatus.PENDING
+        email.next_attempt_at = now + RETRY_AFTER[email.attempts - 1]
+    email.save(update_fields=["status", "last_error", "lease_until", "next_attempt_at"])
+    return email.status
+
+
+def outgoing_deliver(
+    *, limit: int | None = None, deadline: float | None = None, connection=None
+) -> DeliveryReport:
+    """Sends pending emails one by one over one SMTP connection until none is due, `limit`
+    have been tried, or `deadline` (time.monotonic()) has passed."""
+    report = DeliveryReport(interrupted=outgoing_mark_interrupted())
+    connection = connection or get_connection(fail_silently=False)
+    try:
+        while limit is None or report.attempted < limit:
+            if deadline is not None and time.monotonic() > deadline:
+                report.stopped_early = True
+                break
+            email = _claim_next(now=timezone.now())
+            if email is None:
+                break
+            try:
+                connection.open()
+                connection.send_messages([digest_message(email, to=email.user.email)])
+            except (smtplib.SMTPException, OSError) as exc:
+                status = _record_failure(email, exc, now=timezone.now())
+                if status == EmailStatus.FAILED:
+                    report.failed += 1
+                else:
+                    report.retrying += 1
+                log.warning("weekly status email %s not sent: %s", email.pk, type(exc).__name__)
+                connection.close()
+                if _is_connection_problem(exc):
+                    # The mail server is away: leave the rest pending for the next run
+                    # rather than spend their attempts too.
+                    report.stopped_early = True
+                    break
+                continue
+            OutgoingEmail.objects.filter(pk=email.pk).update(
+                status=EmailStatus.SENT, sent_at=timezone.now(), lease_until=None, last_error=""
+            )
+            report.sent += 1
+    finally:
+        connection.close()
+    return report
+
+
+def weekly_status_run(*, deadline: float | None = None) -> DeliveryReport:
+    """What the beat runs: new people get a schedule, due digests are claimed in batches,
+    then everything pending is delivered."""
+    weekly_statuses_ensure()
+    while digests_claim_due():
+        if deadline is not None and time.monotonic() > deadline:
+            break
+    return outgoing_deliver(deadline=deadline)
+
+
+@transaction.atomic
+def outgoing_send_again(*, email: OutgoingEmail, acting_user: User) -> bool:
+    """Staff put a failed or interrupted email back in the queue, knowing it may arrive
+    twice if it was interrupted."""
+    changed = OutgoingEmail.objects.filter(
+        pk=email.pk, status__in=[EmailStatus.FAILED, EmailStatus.UNCONFIRMED]
+    ).update(
+        status=EmailStatus.PENDING,
+        attempts=0,
+        next_attempt_at=timezone.now(),
+        last_error=f"Sent again by staff member {acting_user.pk}.",
+    )
+    return bool(changed)

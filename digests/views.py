@@ -1,0 +1,140 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from cases.selectors import case_for_user
+from cases.views import staff_required
+from digests import services
+from digests.forms import WeeklyStatusForm
+from digests.messages import digest_message, user_id_for_unsubscribe_token
+from digests.models import PROBLEM_STATUSES, OutgoingEmail
+from digests.selectors import digest_counts, digest_kind_for, outbox_problems, outbox_summary
+
+# The HTML preview is an email, with the inline styles mail clients need and nothing else:
+# no script, no images, no requests anywhere.
+EMAIL_PREVIEW_CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'none'; "
+    "frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def weekly_status_settings(request):
+    status = services.weekly_status_for(request.user)
+    initial = {
+        "enabled": "1" if status.enabled else "0",
+        "weekday": status.weekday,
+        "hour": status.hour,
+        "time_zone": status.time_zone,
+        "quiet_weeks": status.quiet_weeks,
+    }
+    form = WeeklyStatusForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        status = services.weekly_status_update(user=request.user, **form.cleaned_data)
+        if status.enabled:
+            messages.success(request, "Saved. Your next weekly email is shown below.")
+        else:
+            messages.success(request, "Saved. You will not get weekly emails.")
+        return redirect("digests:settings")
+    return render(
+        request,
+        "digests/settings.html",
+        {
+            "form": form,
+            "status": status,
+            "survivor": request.user.is_survivor,
+            "subject": settings.WEEKLY_STATUS_SUBJECT,
+        },
+    )
+
+
+@csrf_exempt  # the signed token is the credential; mail clients POST here (RFC 8058)
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, unsubscribe_token):
+    user_id = user_id_for_unsubscribe_token(unsubscribe_token)
+    if user_id is None:
+        return render(request, "digests/unsubscribe_invalid.html", status=400)
+    if request.method == "POST":
+        services.weekly_status_unsubscribe(user_id=user_id)
+        return render(request, "digests/unsubscribed.html")
+    # A GET only asks: link scanners in mail systems open links, and must not unsubscribe.
+    return render(request, "digests/unsubscribe.html")
+
+
+def _preview_email(request) -> OutgoingEmail:
+    """The digest as it would go out now: the viewer's own, or (?case=REF) the survivor's
+    of a case the viewer may see. Built from live counts; nothing is saved."""
+    reference = request.GET.get("case", "").strip()
+    if reference:
+        case = case_for_user(request.user, reference)
+        if case.survivor is None:
+            raise Http404("This case has no survivor account, so no weekly email.")
+        person = case.survivor
+    else:
+        person = request.user
+    counts = digest_counts([person], now=timezone.now()).get(person.pk)
+    return OutgoingEmail(
+        user=person, kind=digest_kind_for(person), scheduled_for=timezone.now(), counts=counts
+    )
+
+
+@staff_required
+@require_GET
+def preview(request):
+    email = _preview_email(request)
+    message = None
+    if email.counts is not None:
+        message = digest_message(email, to=email.user.email)
+    return render(
+        request,
+        "digests/preview.html",
+        {
+            "message": message,
+            "for_survivor": email.user != request.user,
+            "reference": request.GET.get("case", "").strip(),
+        },
+    )
+
+
+@staff_required
+@require_GET
+def preview_html(request):
+    email = _preview_email(request)
+    if email.counts is None:
+        raise Http404("Nothing to preview: no open case.")
+    html = digest_message(email, to=email.user.email).alternatives[0][0]
+    response = HttpResponse(html)
+    response["Content-Security-Policy"] = EMAIL_PREVIEW_CSP
+    return response
+
+
+def _supervisor_required(request):
+    if not request.user.is_supervisor:
+        raise Http404("Not found")
+
+
+@staff_required
+@require_GET
+def outbox(request):
+    _supervisor_required(request)
+    return render(
+        request,
+        "digests/outbox.html",
+        {"problems": outbox_problems(), "summary": outbox_summary(now=timezone.now())},
+    )
+
+
+@staff_required
+@require_POST
+def outbox_send_again(request, email_id):
+    _supervisor_required(request)
+    email = get_object_or_404(OutgoingEmail, pk=email_id, status__in=PROBLEM_STATUSES)
+    if services.outgoing_send_again(email=email, acting_user=request.user):
+        messages.success(request, "The email is queued and goes out within five minutes.")
+    return redirect("digests:outbox")
