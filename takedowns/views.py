@@ -1,4 +1,3 @@
-import csv
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,6 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from cases.selectors import case_for_user
 from cases.views import staff_required
 from evidence.models import SightingStatus
+from leakcase.csv_export import csv_writer
 from leakcase.forms import add_validation_errors
 from takedowns import notices, selectors, services
 from takedowns.forms import (
@@ -251,7 +251,7 @@ def platform_figures(request):
     if request.GET.get("format") == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="platform-figures.csv"'
-        writer = csv.writer(response)
+        writer = csv_writer(response)
         writer.writerow(
             [
                 "platform",

@@ -31,15 +31,34 @@
     }
   });
 
+  function quickExitFromKeyboard() {
+    var exit = document.querySelector("[data-quick-exit]");
+    if (exit) quickExit(exit.href);
+  }
+
   // Esc twice within a second leaves too: quicker than finding the button.
   var lastEscape = 0;
+  // Shift three times in a row (nothing else pressed between, within 1.5 s) leaves as well:
+  // the key other services for survivors use, reachable on any keyboard without looking.
+  // Typing a capital letter presses another key after Shift, so it never counts.
+  var SHIFT_PRESSES = 3;
+  var SHIFT_WINDOW_MS = 1500;
+  var shiftTimes = [];
   document.addEventListener("keydown", function (event) {
-    if (event.key !== "Escape") return;
     var now = Date.now();
-    if (now - lastEscape < 1000) {
-      var exit = document.querySelector("[data-quick-exit]");
-      if (exit) quickExit(exit.href);
+    if (event.key === "Shift") {
+      if (event.repeat) return;
+      shiftTimes.push(now);
+      shiftTimes = shiftTimes.filter(function (t) { return now - t < SHIFT_WINDOW_MS; });
+      if (shiftTimes.length >= SHIFT_PRESSES) {
+        shiftTimes = [];
+        quickExitFromKeyboard();
+      }
+      return;
     }
+    shiftTimes = [];
+    if (event.key !== "Escape") return;
+    if (now - lastEscape < 1000) quickExitFromKeyboard();
     lastEscape = now;
   });
 })();

@@ -1,0 +1,78 @@
+"""The single point where refused access and staff looks at evidence reach the audit trail.
+
+Every authorisation helper of ours (cases.selectors.case_for_user and the evidence and
+takedown helpers built on it, the role checks in views) answers a refusal with Http404 or
+PermissionDenied, and they all leave the view as an exception: process_exception sees each
+one, whichever helper raised it. A 404 for a reference that does not exist looks the same as
+one for a case she may not see, on purpose; both are recorded.
+
+Pages that show evidence to staff, or hand out a whole case, are named here by URL name and
+recorded once they answered with success.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from audit.models import AuditKind
+from audit.services import audit_record
+
+OUR_APPS = ("accounts.", "cases.", "evidence.", "takedowns.", "audit.", "digests.")
+
+# URL name -> (kind, who counts): what a successful answer means.
+RECORDED_PAGES = {
+    "evidence:detail": (AuditKind.EVIDENCE_VIEWED, "staff"),
+    "evidence:file": (AuditKind.EVIDENCE_VIEWED, "staff"),
+    "evidence:bundle": (AuditKind.EXPORT, "anyone"),
+    "accounts:export": (AuditKind.EXPORT, "anyone"),
+}
+
+
+def _target(match) -> str:
+    """The URL name and the case's database id. Not the case reference nor an object's UUID:
+    those also name files and links, and an erased survivor's must not outlive her in rows
+    that cannot be deleted. A reference that names no case is not kept either."""
+    from cases.models import Case
+
+    parts = [match.view_name]
+    reference = match.kwargs.get("reference")
+    if reference:
+        case_id = Case.objects.filter(reference=reference).values_list("pk", flat=True).first()
+        parts.append(f"case={case_id}" if case_id else "case=none")
+    if "rendition" in match.kwargs:
+        parts.append(f"rendition={match.kwargs['rendition']}"[:40])
+    return " ".join(parts)
+
+
+class AuditMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        user = getattr(request, "user", None)
+        recorded = RECORDED_PAGES.get(match.view_name) if match is not None else None
+        if not recorded or response.status_code != 200 or not user.is_authenticated:
+            return response
+        kind, who = recorded
+        if kind == AuditKind.EXPORT and not response.get("Content-Disposition", "").startswith(
+            "attachment"
+        ):
+            return response  # the password form, not the file
+        if who == "anyone" or user.is_support_staff:
+            audit_record(kind=kind, actor=user, target=_target(match))
+        return response
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, Http404 | PermissionDenied):
+            return None
+        match = getattr(request, "resolver_match", None)
+        if match is None or not match.func.__module__.startswith(OUR_APPS):
+            return None
+        audit_record(
+            kind=AuditKind.ACCESS_DENIED,
+            actor=getattr(request, "user", None),
+            target=_target(match),
+            detail={"method": request.method, "refusal": type(exception).__name__},
+        )
+        return None

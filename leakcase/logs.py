@@ -1,0 +1,67 @@
+"""Log records carry the request id, and never a survivor's address, email, hash or token.
+
+The code does not log those in the first place (tests/test_logs.py drives the main flows and
+looks for canary strings). RedactFilter is the belt: it sits on the real handlers and on the
+loggers that write request paths themselves (django.request, django.server), because Django
+logs "Not Found: <path>" and some of our paths carry a one-time token.
+"""
+
+import contextvars
+import logging
+import re
+
+# Set by leakcase.middleware.request_id for the length of one request.
+request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "request_id", default=None
+)
+
+REDACTED = "[redacted]"
+_PATTERNS = [
+    # Any absolute URL (a sighting's address, a claim link in an email body).
+    re.compile(r"\b[a-z][a-z0-9+.-]{1,20}://[^\s'\"<>]+", re.IGNORECASE),
+    # Email addresses.
+    re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+"),
+    # Path segments that are secrets: invitation tokens and password-reset keys.
+    re.compile(r"(/invitations/)[^/\s]+"),
+    re.compile(r"(/password/reset/key/)[^/\s]+"),
+    # Hex digests and perceptual hashes (16 hex digits and more), SHA-256 and the like.
+    re.compile(r"\b[0-9a-f]{16,}\b", re.IGNORECASE),
+]
+
+
+def redact(text: str) -> str:
+    for pattern in _PATTERNS:
+        if pattern.groups:
+            text = pattern.sub(lambda m: m.group(1) + REDACTED, text)
+        else:
+            text = pattern.sub(REDACTED, text)
+    return text
+
+
+class RedactFilter(logging.Filter):
+    """Formats the message once and blanks anything that looks like an address, an email, a
+    digest or a token; exception text is left to the handler's formatter and redacted there
+    by RedactingFormatter."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a broken format string is the caller's bug; keep the raw msg
+            message = str(record.msg)
+        cleaned = redact(message)
+        if cleaned != message or record.args:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+class RequestIdFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id_var.get() or "-"
+        return True
+
+
+class RedactingFormatter(logging.Formatter):
+    """Tracebacks can quote local values (an SMTP error names its recipients)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
