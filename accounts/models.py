@@ -1,3 +1,5 @@
+import uuid
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
@@ -76,3 +78,25 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_support_staff(self) -> bool:
         return self.role in STAFF_ROLES
+
+
+class UserSession(models.Model):
+    """One login of hers: which session it is, when it began and was last used, and what kind
+    of browser it came from, so she can see her sessions and end the others.
+
+    No address is kept. Last seen is written at most once a minute (accounts/middleware.py).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="user_sessions")
+    # The key of the django.contrib.sessions row; a bearer secret, never shown.
+    session_key = models.CharField(max_length=40, unique=True)
+    started_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    browser = models.CharField(max_length=60, blank=True, help_text="e.g. Firefox on Windows")
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+
+    def __str__(self):
+        return f"{self.browser or 'A browser'} since {self.started_at:%Y-%m-%d %H:%M}"

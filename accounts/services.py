@@ -1,15 +1,32 @@
-"""Writes about accounts: a survivor's erasure of everything of hers."""
+"""Writes about accounts: a survivor's erasure of everything of hers; the sessions of a user
+(recorded at login, seen, ended); deactivation."""
 
+import time
+from datetime import UTC, datetime
+from importlib import import_module
+
+from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts import signals
+from accounts.browsers import describe_browser
+from accounts.models import Role, User, UserSession
+from audit.models import AuditKind
+from audit.services import audit_record
 from cases.models import Case
 from evidence import vault
 from evidence.models import EvidenceFile
 from takedowns.models import AnonymousOutcome, TakedownRequest
+
+# What a logged-in session carries about itself (epoch seconds; accounts/middleware.py).
+SESSION_STARTED = "leakcase.started"
+SESSION_SEEN = "leakcase.seen"
+SESSION_RECORD = "leakcase.user_session"  # the UserSession id
+SESSION_RECORD_KEY = "leakcase.session_key"  # the key that row was last told about
+SESSION_SECOND_FACTOR = "leakcase.second_factor"  # the user has a TOTP authenticator
 
 
 def account_erase(*, user: User, password: str) -> dict:
@@ -35,18 +52,106 @@ def account_erase(*, user: User, password: str) -> dict:
             for t in sent
         )
         counts = {"cases": cases.count(), "evidence files": len(evidence)}
+        # Kept after she is gone: that an erasure happened, when and how much (an id, no name).
+        audit_record(kind=AuditKind.ERASURE, actor=user, detail=counts)
         cases.delete()  # sightings, evidence rows, hashes, notes, requests, timeline cascade
         _sessions_of(user).delete()
+        _erase_login_records(user)
         user.delete()
         # Files go once the rows are gone for good; a rollback keeps both.
         transaction.on_commit(lambda: [vault.delete_files(e) for e in evidence])
     return counts
 
 
+def _erase_login_records(user: User) -> None:
+    """django-axes' rows that name her login (failed attempts, lockouts)."""
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    for model in (AccessAttempt, AccessFailureLog, AccessLog):
+        model.objects.filter(username=user.email.lower()).delete()
+
+
 def _sessions_of(user: User):
-    keys = [
+    """Her session rows: those recorded at login, and any older one that names her."""
+    keys = set(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
+    keys.update(
         session.session_key
         for session in Session.objects.filter(expire_date__gt=timezone.now())
         if session.get_decoded().get("_auth_user_id") == str(user.pk)
-    ]
+    )
     return Session.objects.filter(session_key__in=keys)
+
+
+# --- sessions ------------------------------------------------------------------------------
+
+
+def session_record_login(*, request, user: User) -> UserSession:
+    """At login (the session key is new by then): start the clocks and record the session."""
+    now = time.time()
+    session = request.session
+    if not session.session_key:
+        session.save()
+    record = UserSession.objects.create(
+        user=user,
+        session_key=session.session_key,
+        started_at=datetime.fromtimestamp(now, tz=UTC),
+        last_seen_at=datetime.fromtimestamp(now, tz=UTC),
+        browser=describe_browser(request.META.get("HTTP_USER_AGENT", "")),
+    )
+    session[SESSION_STARTED] = now
+    session[SESSION_SEEN] = now
+    session[SESSION_RECORD] = str(record.pk)
+    session[SESSION_RECORD_KEY] = session.session_key
+    return record
+
+
+def session_record_seen(*, request, now: float) -> None:
+    """A request in a live session: move last seen on (the caller writes once a minute)."""
+    session = request.session
+    session[SESSION_SEEN] = now
+    record_id = session.get(SESSION_RECORD)
+    if record_id:
+        # The key changes at a password change (cycle_key); the row follows it.
+        UserSession.objects.filter(pk=record_id).update(
+            last_seen_at=datetime.fromtimestamp(now, tz=UTC), session_key=session.session_key
+        )
+        session[SESSION_RECORD_KEY] = session.session_key
+
+
+def session_record_logout(*, session_key: str | None) -> None:
+    if session_key:
+        UserSession.objects.filter(session_key=session_key).delete()
+
+
+def _end(keys: list[str]) -> int:
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    for key in keys:
+        store.delete(key)
+    UserSession.objects.filter(session_key__in=keys).delete()
+    return len(keys)
+
+
+def session_end(*, user: User, session_id, acting_user: User) -> None:
+    """End one session of hers (not the one she is using: that is logging out)."""
+    record = UserSession.objects.get(pk=session_id, user=user)
+    _end([record.session_key])
+    signals.sessions_ended.send(UserSession, user=user, acting_user=acting_user, count=1)
+
+
+def sessions_end_others(*, user: User, current_key: str | None, acting_user: User) -> int:
+    """End every session of hers but the one she is using now."""
+    keys = list(UserSession.objects.filter(user=user).values_list("session_key", flat=True))
+    count = _end([key for key in keys if key != current_key])
+    signals.sessions_ended.send(UserSession, user=user, acting_user=acting_user, count=count)
+    return count
+
+
+def user_deactivate(*, user: User, acting_user: User | None) -> int:
+    """Close an account: she can no longer log in, and every session of hers ends now.
+    Returns the number of sessions ended. Used by the admin's form and action."""
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(is_active=False)
+        user.is_active = False
+        count = _end(list(_sessions_of(user).values_list("session_key", flat=True)))
+    signals.user_deactivated.send(User, user=user, acting_user=acting_user, sessions_ended=count)
+    return count

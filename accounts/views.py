@@ -1,13 +1,15 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts import services
+from accounts import selectors, services
 from accounts.forms import EraseForm, PasswordConfirmForm
+from accounts.models import UserSession
 from evidence.bundles import survivor_export
 
 
@@ -57,3 +59,47 @@ def account_erase(request):
     return render(
         request, "accounts/erase.html", {"form": form}, status=400 if form.errors else 200
     )
+
+
+@login_required
+@require_GET
+def security(request):
+    """Her account's security: the second factor, and the sessions she has open."""
+    return render(
+        request,
+        "accounts/security.html",
+        {
+            "sessions": selectors.sessions_for(request.user),
+            "current_key": request.session.session_key,
+            "has_second_factor": selectors.has_second_factor(request.user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def session_end(request):
+    """End one of her other sessions ("session": its id), or all of them ("others")."""
+    if request.POST.get("others"):
+        count = services.sessions_end_others(
+            user=request.user,
+            current_key=request.session.session_key,
+            acting_user=request.user,
+        )
+        messages.success(request, f"Ended {count} other session(s).")
+        return redirect("accounts:security")
+    try:
+        record = selectors.sessions_for(request.user).get(pk=request.POST.get("session"))
+    except (UserSession.DoesNotExist, ValidationError):
+        raise Http404("Not found") from None
+    if record.session_key == request.session.session_key:
+        raise Http404("Not found")  # this one ends by logging out
+    services.session_end(user=request.user, session_id=record.pk, acting_user=request.user)
+    messages.success(request, "That session has ended.")
+    return redirect("accounts:security")
+
+
+def lockout(request, original_response=None, credentials=None):
+    """django-axes' answer to a login from a locked (account, address): our page, 429."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    return render(request, "account/lockout.html", {"minutes": minutes}, status=429)

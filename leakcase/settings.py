@@ -324,10 +324,12 @@ AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "accounts.network.login_identifier"
 AXES_CLIENT_IP_CALLABLE = "accounts.network.client_ip"
 AXES_CLIENT_STR_CALLABLE = "accounts.network.client_description"
-AXES_LOCKOUT_TEMPLATE = "account/lockout.html"
+AXES_LOCKOUT_CALLABLE = "accounts.views.lockout"  # our page (account/lockout.html), 429
 # The login (an email address) stays out of the stored request data and out of the logs.
 AXES_SENSITIVE_PARAMETERS = ["login", "email", "username", "password", "code"]
 AXES_VERBOSE = False
+# No table of every successful login by email address; logins go to the audit trail (audit/).
+AXES_DISABLE_ACCESS_LOG = True
 
 # Sessions: in the database, so logout and "end my other sessions" really delete them.
 # accounts.middleware.session_limits ends a session after SESSION_IDLE_TIMEOUT seconds
@@ -346,7 +348,7 @@ QUICK_EXIT_URL = env_str("QUICK_EXIT_URL", "https://www.bbc.co.uk/weather")
 # Every line carries the request id (leakcase.middleware.request_id). leakcase.logs.redact is
 # a belt on the handler and on the loggers that write request paths themselves: our code
 # does not log survivors' addresses, emails, hashes, notes or tokens (tests/test_logs.py).
-_REDACTED_LOGGERS = ("django.request", "django.server", "django.security.csrf", "celery")
+_REDACTED_LOGGERS = ("django.request", "django.server", "django.security.csrf", "celery", "axes")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

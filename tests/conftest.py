@@ -1,9 +1,10 @@
 import os
+import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from accounts.models import Role, User
+from accounts.models import STAFF_ROLES, Role, User
 from cases.services import case_open
 from evidence.demo_images import make_image
 
@@ -46,8 +47,48 @@ def _private_evidence_root(settings, tmp_path):
     }
 
 
+def give_totp(user, secret=None) -> str:
+    """Enrol a TOTP authenticator for her, as allauth does at activation; returns the secret
+    (also left on user.totp_secret). Staff need one to reach anything (accounts/middleware)."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    secret = secret or generate_totp_secret()
+    TOTP.activate(user, secret)
+    user.totp_secret = secret
+    return secret
+
+
+def totp_code(secret: str, at: float | None = None) -> str:
+    """The code an authenticator app shows for this secret now (or at a given time)."""
+    from allauth.mfa import app_settings
+    from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+
+    moment = time.time() if at is None else at
+    return format_hotp_value(hotp_value(secret, int(moment) // app_settings.TOTP_PERIOD))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache(settings):
+    """The cache is the shared Redis db: rate limits and used TOTP codes of one test must not
+    reach the next. Only the cache's keys go; Celery's broker keys in the same db stay."""
+    from django.core.cache import cache
+
+    prefix = settings.CACHES["default"].get("KEY_PREFIX", "")
+    client = getattr(cache, "_cache", None)
+    if prefix and hasattr(client, "get_client"):
+        redis = client.get_client(write=True)
+        keys = list(redis.scan_iter(match=f"{prefix}:*", count=1000))
+        if keys:
+            redis.delete(*keys)
+    else:
+        cache.clear()
+
+
 def _user(email, role, **extra):
-    return User.objects.create_user(email=email, password=PASSWORD, role=role, **extra)
+    user = User.objects.create_user(email=email, password=PASSWORD, role=role, **extra)
+    if role in STAFF_ROLES:
+        give_totp(user)
+    return user
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from evidence.demo_images import make_image
 from evidence.models import EvidenceMatch
 from evidence.services import evidence_add, reference_register, sighting_log
 from takedowns.services import takedown_mark_submitted, takedown_update_draft, takedowns_draft
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, give_totp
 
 OK, LOGIN = "ok", "login"  # ok: 200, or a redirect that is not to the login page
 ROLES = (
@@ -85,6 +85,9 @@ MATRIX = {
     "evidence:crop": ("POST", {"left": 0, "top": 0, "right": 100, "bottom": 100}, CASE_READERS),
     "accounts:export": ("GET", {}, SURVIVORS),
     "accounts:erase": ("GET", {}, SURVIVORS),
+    "accounts:security": ("GET", {}, SIGNED_IN),
+    # Ends her other sessions (there are none here): a redirect back for everyone signed in.
+    "accounts:session_end": ("POST", {"others": "1"}, SIGNED_IN),
     "takedowns:draft": ("POST", lambda w: {"sightings": [str(w.sighting.pk)]}, CASE_READERS),
     "takedowns:detail": ("GET", {}, CASE_READERS),
     "takedowns:edit": (
@@ -133,7 +136,10 @@ class World:
 
     def __init__(self):
         def make(email, role):
-            return User.objects.create_user(email=email, password=PASSWORD, role=role)
+            user = User.objects.create_user(email=email, password=PASSWORD, role=role)
+            if role != Role.SURVIVOR:
+                give_totp(user)  # staff reach nothing without a second factor
+            return user
 
         self.users = {
             "owner": make("owner@example.test", Role.SURVIVOR),

@@ -15,7 +15,7 @@ from accounts.models import Role, User
 from cases.models import Case, CaseNote, CaseStatus, NoteVisibility, Priority
 from cases.services import case_open
 from evidence.services import sightings_log_pasted
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, give_totp
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -34,9 +34,11 @@ def case_url(live_server, case: Case) -> str:
 
 
 def make_staff(email: str, role: str, display_name: str) -> User:
-    return User.objects.create_user(
+    staff = User.objects.create_user(
         email=email, password=PASSWORD, role=role, display_name=display_name
     )
+    give_totp(staff)
+    return staff
 
 
 def make_survivor_case(email: str, pseudonym: str) -> tuple[User, Case]:

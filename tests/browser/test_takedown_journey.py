@@ -29,7 +29,7 @@ from takedowns.models import (
     TakedownRequest,
     TakedownStatus,
 )
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, give_totp
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -107,6 +107,7 @@ def desk(transactional_db):
         role=Role.CASEWORKER,
         display_name="Casey",
     )
+    give_totp(caseworker)
     case_assign(case=case, to=caseworker, acting_user=caseworker)
     Platform.objects.filter(slug="x-twitter").update(expected_response_hours=X_HOURS)
     tumblr = Platform.objects.get(slug=EMAIL_PLATFORM)
@@ -390,6 +391,7 @@ def test_takedown_pages_have_no_accessibility_violations(
     supervisor = User.objects.create_user(
         email="sam@example.test", password=PASSWORD, role=Role.SUPERVISOR, display_name="Sam"
     )
+    give_totp(supervisor)
 
     def check(name: str) -> None:
         accessibility.check(page, name)

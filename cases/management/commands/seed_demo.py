@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from accounts.models import Role, User
+from accounts.models import STAFF_ROLES, Role, User
 from cases.models import Case, NoteVisibility
 from cases.services import case_assign, case_open, case_open_for_caller, note_add
 from evidence.demo_images import make_image, screenshot_of
@@ -20,6 +20,9 @@ DEMO_USERS = [
     ("caseworker@demo.leakcase.test", Role.CASEWORKER, "Casey (caseworker)"),
     ("supervisor@demo.leakcase.test", Role.SUPERVISOR, "Sam (supervisor)"),
 ]
+# Demo staff log in with a second factor like real staff; this known key (base32) goes into
+# any authenticator app, or `python manage.py demo_login_code EMAIL` prints the current code.
+DEMO_TOTP_SECRET = "DEMOKEYDEMOKEYDEMOKEYDEMOKEYDEMO"  # noqa: S105  (a demo key, printed)
 DEMO_SIGHTINGS = """\
 https://x.com/leaker_account/status/1790000000000000001?utm_source=share
 https://twitter.com/leaker_account/status/1790000000000000002
@@ -46,6 +49,10 @@ class Command(BaseCommand):
                         email=email, password=password, role=role, display_name=name
                     )
                 users[role] = user
+                if role in STAFF_ROLES and not user.authenticator_set.exists():
+                    from allauth.mfa.totp.internal.auth import TOTP
+
+                    TOTP.activate(user, DEMO_TOTP_SECRET)
             survivor = users[Role.SURVIVOR]
             case = Case.objects.filter(survivor=survivor).first()
             if case is None:
@@ -71,6 +78,10 @@ class Command(BaseCommand):
         self.stdout.write(f"Log in with any of these (password: {password}):")
         for email, role, _ in DEMO_USERS:
             self.stdout.write(f"  {role.label:<11} {email}")
+        self.stdout.write(
+            f"Staff also enter a login code: add the key {DEMO_TOTP_SECRET} to an authenticator"
+            " app, or run: python manage.py demo_login_code caseworker@demo.leakcase.test"
+        )
 
     def _staff_demo(self, users):
         """Something for staff to work: the survivor's case taken by the caseworker with a

@@ -1,0 +1,36 @@
+"""Session bookkeeping on Django's and allauth's own signals (connected in apps.py)."""
+
+from allauth.mfa.models import Authenticator
+from allauth.mfa.signals import authenticator_added, authenticator_removed
+from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.dispatch import receiver
+
+from accounts import services
+
+
+@receiver(user_logged_in, dispatch_uid="accounts.session_login")
+def _record_login(sender, request, user, **kwargs):
+    if request is None or not hasattr(request, "session"):
+        return
+    services.session_record_login(request=request, user=user)
+    if Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).exists():
+        request.session[services.SESSION_SECOND_FACTOR] = True
+
+
+@receiver(user_logged_out, dispatch_uid="accounts.session_logout")
+def _record_logout(sender, request, user, **kwargs):
+    # Runs before Django flushes the session, so the key is still the old one.
+    if request is not None and hasattr(request, "session"):
+        services.session_record_logout(session_key=request.session.session_key)
+
+
+@receiver(authenticator_added, dispatch_uid="accounts.second_factor_added")
+def _second_factor_added(sender, request, user, authenticator, **kwargs):
+    if authenticator.type == Authenticator.Type.TOTP and request is not None:
+        request.session[services.SESSION_SECOND_FACTOR] = True
+
+
+@receiver(authenticator_removed, dispatch_uid="accounts.second_factor_removed")
+def _second_factor_removed(sender, request, user, authenticator, **kwargs):
+    if authenticator.type == Authenticator.Type.TOTP and request is not None:
+        request.session.pop(services.SESSION_SECOND_FACTOR, None)
