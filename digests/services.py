@@ -196,14 +196,17 @@ def _is_permanent(exc: Exception) -> bool:
 
 
 def _is_connection_problem(exc: Exception) -> bool:
-    return isinstance(
+    """The server, not this email: refused, gone, or not accepting us. (SMTPException is an
+    OSError too, so a reply about one email is told apart from a socket error.)"""
+    if isinstance(
         exc,
         smtplib.SMTPServerDisconnected
         | smtplib.SMTPConnectError
         | smtplib.SMTPHeloError
-        | smtplib.SMTPAuthenticationError
-        | OSError,
-    )
+        | smtplib.SMTPAuthenticationError,
+    ):
+        return True
+    return isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException)
 
 
 def _record_failure(email: OutgoingEmail, exc: Exception, *, now: dt.datetime) -> str:

@@ -1,0 +1,227 @@
+import datetime as dt
+import threading
+import zoneinfo
+
+import pytest
+import time_machine
+from django.db import connection
+
+from accounts.models import Role, User
+from cases.services import case_open
+from digests.models import EmailStatus, OutgoingEmail, WeeklyStatus
+from digests.services import (
+    SENDING_LEASE,
+    digests_claim_due,
+    outgoing_deliver,
+    outgoing_mark_interrupted,
+    outgoing_send_again,
+    weekly_status_run,
+    weekly_status_unsubscribe,
+    weekly_status_update,
+    weekly_statuses_ensure,
+)
+from evidence.services import sighting_log
+from tests.digests.conftest import NOW
+
+
+def due(user, **fields):
+    fields.setdefault("next_digest_at", NOW - dt.timedelta(minutes=1))
+    return WeeklyStatus.objects.update_or_create(user=user, defaults=fields)[0]
+
+
+@pytest.fixture
+def her_case(survivor):
+    case = case_open(survivor=survivor, pseudonym="Rose", acting_user=survivor)
+    sighting_log(case=case, url="https://x.example/a", acting_user=survivor)
+    return case
+
+
+@pytest.mark.django_db
+class TestClaiming:
+    def test_a_due_digest_is_claimed_once_and_moves_a_week_on(self, survivor, her_case):
+        due(survivor)
+        with time_machine.travel(NOW, tick=False):
+            assert digests_claim_due() == 1
+            assert digests_claim_due() == 0
+        (email,) = OutgoingEmail.objects.all()
+        assert email.counts["links_reported"] == 1
+        assert email.status == EmailStatus.PENDING
+        status = WeeklyStatus.objects.get(user=survivor)
+        assert status.last_digest_at == NOW - dt.timedelta(minutes=1)
+        assert status.next_digest_at == dt.datetime(2026, 12, 7, 9, tzinfo=dt.UTC)
+
+    def test_no_open_case_means_no_email_but_the_week_moves_on(self, survivor):
+        due(survivor)
+        with time_machine.travel(NOW, tick=False):
+            assert digests_claim_due() == 0
+        assert not OutgoingEmail.objects.exists()
+        assert WeeklyStatus.objects.get(user=survivor).next_digest_at > NOW
+
+    def test_a_quiet_week_is_sent_unless_she_opted_out(self, survivor, other_survivor):
+        for person in (survivor, other_survivor):
+            case_open(survivor=person, pseudonym="P", acting_user=person)
+        due(survivor)
+        due(other_survivor, quiet_weeks=False)
+        with time_machine.travel(NOW + dt.timedelta(days=30), tick=False):
+            assert digests_claim_due() == 1
+        (email,) = OutgoingEmail.objects.all()
+        assert email.user == survivor and email.counts["quiet_week"] is True
+
+    def test_off_and_inactive_people_are_not_due(self, survivor, other_survivor, her_case):
+        due(survivor, enabled=False)
+        case_open(survivor=other_survivor, pseudonym="P", acting_user=other_survivor)
+        due(other_survivor)
+        User.objects.filter(pk=other_survivor.pk).update(is_active=False)
+        with time_machine.travel(NOW, tick=False):
+            assert digests_claim_due() == 0
+
+    def test_everyone_active_gets_a_default_schedule(self, survivor, caseworker):
+        User.objects.create_user(email="gone@example.test", is_active=False)
+        with time_machine.travel(NOW, tick=False):
+            assert weekly_statuses_ensure() == 2
+            assert weekly_statuses_ensure() == 0
+        hers = WeeklyStatus.objects.get(user=survivor)
+        staff = WeeklyStatus.objects.get(user=caseworker)
+        assert (hers.weekday, hers.hour, hers.enabled) == (0, 9, True)
+        assert staff.hour == 8
+        # Monday 09:00 UTC exactly is now, so hers is next Monday.
+        assert hers.next_digest_at == dt.datetime(2026, 12, 7, 9, tzinfo=dt.UTC)
+
+    def test_settings_move_the_next_digest_and_off_clears_it(self, survivor):
+        with time_machine.travel(NOW, tick=False):
+            status = weekly_status_update(
+                user=survivor,
+                enabled=True,
+                weekday=2,
+                hour=18,
+                time_zone="Europe/Berlin",
+                quiet_weeks=False,
+            )
+            assert status.next_digest_at == dt.datetime(2026, 12, 2, 17, tzinfo=dt.UTC)
+            status = weekly_status_update(
+                user=survivor,
+                enabled=False,
+                weekday=2,
+                hour=18,
+                time_zone="Europe/Berlin",
+                quiet_weeks=False,
+            )
+        assert status.next_digest_at is None
+
+    def test_unsubscribe_turns_it_off_and_is_idempotent(self, survivor, other_survivor):
+        due(survivor)
+        assert weekly_status_unsubscribe(user_id=survivor.pk) is True
+        assert weekly_status_unsubscribe(user_id=survivor.pk) is False
+        status = WeeklyStatus.objects.get(user=survivor)
+        assert (status.enabled, status.next_digest_at) == (False, None)
+        # Someone the dispatcher has not seen yet is turned off too, before her first one.
+        weekly_status_unsubscribe(user_id=other_survivor.pk)
+        assert WeeklyStatus.objects.get(user=other_survivor).enabled is False
+
+
+@pytest.mark.django_db
+class TestDelivery:
+    def test_pending_emails_go_out_once(self, survivor, her_case, mailoutbox):
+        due(survivor)
+        with time_machine.travel(NOW, tick=False):
+            report = weekly_status_run()
+            again = weekly_status_run()
+        assert (report.sent, again.sent) == (1, 0)
+        assert len(mailoutbox) == 1 and mailoutbox[0].to == [survivor.email]
+        email = OutgoingEmail.objects.get()
+        assert email.status == EmailStatus.SENT and email.sent_at == NOW
+        assert mailoutbox[0].extra_headers["Message-ID"] == email.message_id
+
+    def test_an_interrupted_send_is_not_repeated_but_shown(
+        self, survivor, her_case, supervisor, mailoutbox
+    ):
+        due(survivor)
+        with time_machine.travel(NOW, tick=False):
+            digests_claim_due()
+        # A sender died after marking it "sending": within the lease nobody touches it...
+        OutgoingEmail.objects.update(status=EmailStatus.SENDING, lease_until=NOW + SENDING_LEASE)
+        with time_machine.travel(NOW + dt.timedelta(minutes=5), tick=False):
+            assert outgoing_deliver().sent == 0
+        # ...after it, it is marked interrupted, and still not sent again by itself.
+        with time_machine.travel(NOW + dt.timedelta(minutes=11), tick=False):
+            report = outgoing_deliver()
+        assert (report.interrupted, report.sent, len(mailoutbox)) == (1, 0, 0)
+        email = OutgoingEmail.objects.get()
+        assert email.status == EmailStatus.UNCONFIRMED and "may have been" in email.last_error
+        # Staff can choose to send it again.
+        assert outgoing_send_again(email=email, acting_user=supervisor) is True
+        assert outgoing_send_again(email=email, acting_user=supervisor) is False
+        assert outgoing_deliver().sent == 1 and len(mailoutbox) == 1
+
+    def test_marking_interrupted_spares_live_leases(self, survivor, her_case):
+        due(survivor)
+        with time_machine.travel(NOW, tick=False):
+            digests_claim_due()
+        OutgoingEmail.objects.update(status=EmailStatus.SENDING, lease_until=NOW)
+        assert outgoing_mark_interrupted(now=NOW) == 0
+        assert outgoing_mark_interrupted(now=NOW + dt.timedelta(seconds=1)) == 1
+
+
+@pytest.mark.django_db
+def test_each_survivor_gets_hers_at_her_monday_nine(mailoutbox):
+    """Auckland and Los Angeles, both Monday 09:00: time frozen at each five-minute beat
+    across a whole week, and each digest goes at her own 09:00."""
+    people = {}
+    start = dt.datetime(2026, 11, 25, 0, 0, tzinfo=dt.UTC)  # a Wednesday
+    with time_machine.travel(start, tick=False):
+        for zone in ("Pacific/Auckland", "America/Los_Angeles"):
+            person = User.objects.create_user(email=f"{zone.split('/')[1].lower()}@example.test")
+            case_open(survivor=person, pseudonym="P", acting_user=person)
+            weekly_status_update(
+                user=person, enabled=True, weekday=0, hour=9, time_zone=zone, quiet_weeks=True
+            )
+            people[person.email] = zone
+    sent_at = {}
+    beat = start
+    while beat < start + dt.timedelta(days=7):
+        with time_machine.travel(beat, tick=False):
+            before = len(mailoutbox)
+            weekly_status_run()
+            for message in mailoutbox[before:]:
+                sent_at.setdefault(message.to[0], []).append(beat)
+        beat += dt.timedelta(minutes=5)
+    assert sent_at == {
+        "auckland@example.test": [dt.datetime(2026, 11, 29, 20, 0, tzinfo=dt.UTC)],
+        "los_angeles@example.test": [dt.datetime(2026, 11, 30, 17, 0, tzinfo=dt.UTC)],
+    }
+    for email, (moment,) in sent_at.items():
+        local = moment.astimezone(zoneinfo.ZoneInfo(people[email]))
+        assert (local.strftime("%A"), local.hour, local.minute) == ("Monday", 9, 0)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_beats_at_once_make_and_send_each_digest_once(mailoutbox):
+    people = User.objects.bulk_create(
+        User(email=f"p{i}@example.test", role=Role.SURVIVOR, password="!") for i in range(40)
+    )
+    for person in people:
+        case_open(survivor=person, pseudonym="P", acting_user=person)
+        due(person)
+    errors = []
+    start = threading.Barrier(2)
+
+    def beat():
+        try:
+            start.wait()
+            with time_machine.travel(NOW, tick=False):
+                while digests_claim_due(batch=7):
+                    pass
+                outgoing_deliver()
+        except Exception as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=beat) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert OutgoingEmail.objects.count() == 40
+    assert sorted(m.to[0] for m in mailoutbox) == sorted(p.email for p in people)
