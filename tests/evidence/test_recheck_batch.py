@@ -1,0 +1,283 @@
+"""The concurrent recheck path: the same outcomes and rows as one sighting at a time, and
+the same refusals as the guarded fetcher (local servers on 127.0.0.1 only)."""
+
+import asyncio
+import ipaddress
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from cases.models import CaseEvent
+from cases.services import case_open
+from evidence import fetcher, fetcher_async
+from evidence.models import Outcome, Sighting, UrlCheck
+from evidence.recheck_batch import recheck_many
+from evidence.services import reference_register, sighting_log, sighting_recheck
+from evidence.tasks import recheck_sightings
+from tests.evidence.conftest import HER_IMAGE
+
+LOCAL = [ipaddress.ip_network("127.0.0.1/32")]
+PATHS = [
+    "/image",
+    "/other",
+    "/missing",
+    "/gone",
+    "/forbidden",
+    "/unavailable-here",
+    "/login",
+    "/challenge",
+    "/placeholder",
+    "/page-with-her-image",
+    "/page-without",
+    "/error",
+    "/hop3",  # three redirects, each checked again
+    "/hop7",  # more than fetcher's five: too many redirects
+    "/endless",  # past the body cap
+]
+
+
+@pytest.fixture(autouse=True)
+def allow_local(settings):
+    settings.FETCH_ALLOW_NETWORKS = LOCAL
+
+
+def _case_with_links(survivor, server, name):
+    case = case_open(survivor=survivor, pseudonym=name, acting_user=survivor)
+    reference_register(case=case, data=HER_IMAGE, acting_user=survivor)
+    return case, {
+        path: sighting_log(case=case, url=server + path, acting_user=survivor) for path in PATHS
+    }
+
+
+def _what_was_written(sighting):
+    sighting.refresh_from_db()
+    (check,) = UrlCheck.objects.filter(sighting=sighting)
+    events = CaseEvent.objects.filter(target_id=str(sighting.pk)).values_list(
+        "kind", "old_value", "new_value"
+    )
+    return {
+        "check": (
+            check.outcome,
+            check.http_status,
+            check.final_url.rsplit("/", 1)[-1],
+            check.content_type,
+            check.bytes_read,
+            check.distance,
+            check.error,
+        ),
+        "sighting": (sighting.status, sighting.removed_verified_at is not None),
+        "next_check_in_hours": round(
+            (sighting.next_check_at - sighting.last_checked_at).total_seconds() / 3600, 2
+        ),
+        "events": sorted(map(str, events)),
+        "kept_copies": sighting.evidence_files.count(),
+    }
+
+
+def test_the_batch_path_writes_what_the_single_path_writes(server, survivor, monkeypatch):
+    monkeypatch.setattr("evidence.services.random.uniform", lambda low, high: 0.0)  # no jitter
+    _, one_by_one = _case_with_links(survivor, server, "Single")
+    _, batched = _case_with_links(survivor, server, "Batch")
+    for sighting in one_by_one.values():
+        sighting_recheck(sighting=Sighting.objects.select_related("case").get(pk=sighting.pk))
+    outcomes = recheck_many([s.pk for s in batched.values()], concurrency=8, write_batch=4)
+    assert sum(outcomes.values()) == len(PATHS)
+    for path in PATHS:
+        single = _what_was_written(one_by_one[path])
+        assert _what_was_written(batched[path]) == single, path
+    assert _what_was_written(batched["/image"])["check"][0] == Outcome.LIVE
+    assert _what_was_written(batched["/hop7"])["check"][0] == Outcome.UNREACHABLE
+    assert _what_was_written(batched["/endless"])["check"][0] == Outcome.UNREACHABLE
+
+
+def test_a_batch_closes_the_request_and_moves_the_case_on(server, case, survivor, caseworker):
+    from cases.services import case_assign
+    from tests.evidence.test_recheck import _sent_request
+
+    case_assign(case=case, to=caseworker, acting_user=caseworker)
+    links = [
+        sighting_log(case=case, url=f"{server}/gone?n={n}", acting_user=survivor) for n in (1, 2)
+    ]
+    request = _sent_request(case, links[0], caseworker)
+    request.sightings.add(links[1])
+    assert recheck_many([s.pk for s in links]) == {Outcome.REMOVED: 2}
+    request.refresh_from_db()
+    case.refresh_from_db()
+    assert request.status == "removed" and case.status == "monitoring"
+
+
+def test_a_batch_takes_a_bounded_number_of_queries(
+    server, case, survivor, monkeypatch, django_assert_max_num_queries
+):
+    """Two reads, then a fixed handful of queries per written batch (one at a time it is
+    about six a sighting). How many results a batch holds depends on when they arrive."""
+    from evidence import recheck_batch
+
+    links = [
+        sighting_log(case=case, url=f"{server}/missing?n={n}", acting_user=survivor)
+        for n in range(40)
+    ]
+    batches = []
+    write = recheck_batch.sighting_checks_record
+
+    def counted(*, checks):
+        batches.append(len(checks))
+        return write(checks=checks)
+
+    monkeypatch.setattr(recheck_batch, "sighting_checks_record", counted)
+    with django_assert_max_num_queries(2 + 7 * 40) as captured:
+        outcomes = recheck_many([s.pk for s in links], write_batch=200)
+    assert outcomes == {Outcome.REMOVED: 40}
+    assert sum(batches) == 40
+    # savepoint, UrlCheck rows, sighting updates, events, case activity, waiting requests,
+    # release: seven a batch however many sightings it holds
+    assert len(captured.captured_queries) <= 2 + 7 * len(batches)
+
+
+def test_the_task_takes_a_list_of_ids_and_can_run_twice(server, case, survivor):
+    sighting = sighting_log(case=case, url=server + "/gone", acting_user=survivor)
+    assert recheck_sightings.apply(args=[[str(sighting.pk)]]).get() == {"removed": 1}
+    assert recheck_sightings.apply(args=[[str(sighting.pk)]]).get() == {"removed": 1}
+    assert UrlCheck.objects.filter(sighting=sighting).count() == 2
+    assert recheck_sightings.acks_late and recheck_sightings.reject_on_worker_lost
+
+
+# --- the concurrent fetcher keeps every rule of the blocking one ---------------------------
+
+
+class _Redirector(BaseHTTPRequestHandler):
+    """Sends every request on to the address in its query, and counts requests."""
+
+    hits = 0
+
+    def do_GET(self):
+        type(self).hits += 1
+        self.send_response(302)
+        self.send_header("Location", self.path.split("?to=", 1)[1])
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def redirector():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Redirector)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    _Redirector.hits = 0
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+def _fetch(url, **kwargs):
+    async def run():
+        async with fetcher_async.new_session() as session:
+            return await fetcher_async.fetch(session, url, **kwargs)
+
+    return asyncio.run(run())
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://localhost/",
+        "http://127.0.0.1/",
+        "http://2130706433/",
+        "http://0177.0.0.1/",
+        "http://[::1]/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.1/",
+        "http://192.168.1.1:8080/",
+        "http://user:pw@example.com/",
+        "file:///etc/passwd",
+        "ftp://example.com/",
+    ],
+)
+def test_it_refuses_what_the_blocking_fetcher_refuses(url, settings):
+    settings.FETCH_ALLOW_NETWORKS = []
+    with pytest.raises((fetcher.BlockedAddress, fetcher.UnsupportedScheme)) as blocked:
+        fetcher.fetch(url)
+    with pytest.raises(type(blocked.value)):
+        _fetch(url)
+
+
+def test_the_local_server_is_refused_without_the_test_allowance(server, settings):
+    settings.FETCH_ALLOW_NETWORKS = []
+    with pytest.raises(fetcher.BlockedAddress):
+        _fetch(server + "/image")
+
+
+def test_a_batch_refuses_a_private_address(server, case, survivor, settings):
+    sighting = sighting_log(case=case, url=server + "/image", acting_user=survivor)
+    settings.FETCH_ALLOW_NETWORKS = []
+    assert recheck_many([sighting.pk]) == {Outcome.BLOCKED: 1}
+    assert sighting.checks.get().http_status is None
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["http://192.168.0.1/x", "http://169.254.169.254/", "http://[fe80::1]/", "gopher://x/"],
+)
+def test_every_redirect_hop_is_checked_again(redirector, target):
+    with pytest.raises((fetcher.BlockedAddress, fetcher.UnsupportedScheme)):
+        _fetch(f"{redirector}/?to={target}")
+    assert _Redirector.hits == 1
+
+
+def test_a_name_is_looked_up_once_and_connected_to_as_vetted(server, settings, monkeypatch):
+    settings.FETCH_ALLOW_NETWORKS = [*LOCAL, ipaddress.ip_network("::1/128")]
+    lookups = []
+    real = socket.getaddrinfo
+
+    def counting(host, *args, **kwargs):
+        lookups.append(host)
+        return [info for info in real(host, *args, **kwargs) if info[0] == socket.AF_INET]
+
+    monkeypatch.setattr(socket, "getaddrinfo", counting)
+    port = server.rsplit(":", 1)[1]
+    result = _fetch(f"http://localhost:{port}/image")
+    assert (result.status, result.body) == (200, HER_IMAGE)
+    assert lookups == ["localhost"]  # ours; aiohttp never looked the name up itself
+
+
+def test_the_pinned_resolver_knows_no_name_it_was_not_given():
+    async def ask():
+        async with fetcher_async.new_session() as session:
+            return await session.resolver.resolve("example.com", 80)
+
+    with pytest.raises(fetcher.BlockedAddress):
+        asyncio.run(ask())
+
+
+def test_size_and_time_caps(server):
+    with pytest.raises(fetcher.BodyTooLarge):
+        _fetch(server + "/endless", max_bytes=1024 * 1024)
+    with pytest.raises(fetcher.BodyTooLarge):
+        _fetch(server + "/image", max_bytes=1000)  # declared Content-Length over the cap
+    with pytest.raises(fetcher.FetchTimeout):
+        _fetch(server + "/trickle", total_timeout=0.5)
+    with pytest.raises(fetcher.FetchTimeout):
+        _fetch(server + "/trickle", read_timeout=0.05)
+    with pytest.raises(fetcher.TooManyRedirects):
+        _fetch(server + "/hop3", max_redirects=2)
+    with pytest.raises(fetcher.ConnectFailure):
+        _fetch("http://127.0.0.1:1/")
+
+
+def test_it_answers_like_the_blocking_fetcher(server):
+    for path in ("/image", "/missing", "/hop3", "/page-with-her-image"):
+        blocking, concurrent = fetcher.fetch(server + path), _fetch(server + path)
+        assert (concurrent.status, concurrent.content_type, concurrent.body) == (
+            blocking.status,
+            blocking.content_type,
+            blocking.body,
+        )
+        assert (concurrent.final_url, concurrent.redirects) == (
+            blocking.final_url,
+            blocking.redirects,
+        )
