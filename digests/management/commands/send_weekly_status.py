@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from accounts.models import User
+from digests.models import WeeklyStatus
 from digests.selectors import digest_counts, digest_kind_for, statuses_due
 from digests.services import digests_claim_due, outgoing_deliver, weekly_statuses_ensure
 
@@ -79,5 +80,11 @@ class Command(BaseCommand):
             would_send += 1
             self.stdout.write(f"{user.email} ({user.role}): {describe(user_counts, staff=staff)}")
         if to and not statuses:
-            self.stdout.write(f"{to} is not due now.")
+            status = WeeklyStatus.objects.filter(user__email__iexact=to).first()
+            if status is None or not status.enabled or status.next_digest_at is None:
+                self.stdout.write(f"{to} has weekly emails off, or none scheduled yet.")
+            else:
+                self.stdout.write(
+                    f"{to} is not due until {status.next_digest_at:%Y-%m-%d %H:%M} UTC."
+                )
         self.stdout.write(f"{would_send} digest(s) would go out.")

@@ -1,0 +1,163 @@
+import datetime as dt
+
+import pytest
+import time_machine
+from django.test import Client
+from django.urls import reverse
+
+from cases.services import case_assign
+from digests.messages import unsubscribe_token
+from digests.models import EmailKind, EmailStatus, OutgoingEmail, WeeklyStatus
+from digests.views import EMAIL_PREVIEW_CSP
+from tests.digests.conftest import NOW, Week
+
+pytestmark = pytest.mark.django_db
+SETTINGS = reverse("digests:settings")
+
+
+def form(**overrides):
+    return {
+        "enabled": "1",
+        "weekday": "0",
+        "hour": "9",
+        "time_zone": "Pacific/Auckland",
+        "quiet_weeks": "on",
+        **overrides,
+    }
+
+
+class TestSettings:
+    def test_she_picks_her_day_hour_and_time_zone(self, client, survivor):
+        with time_machine.travel(NOW, tick=False):
+            client.force_login(survivor)
+            response = client.post(SETTINGS, form(weekday="2", hour="19"), follow=True)
+        status = WeeklyStatus.objects.get(user=survivor)
+        assert (status.weekday, status.hour, status.time_zone) == (2, 19, "Pacific/Auckland")
+        # Wednesday 2 December 19:00 in Auckland.
+        assert "Wednesday 2 December 2026, 19:00" in response.content.decode()
+        assert status.next_digest_at == dt.datetime(2026, 12, 2, 6, tzinfo=dt.UTC)
+
+    def test_never_turns_it_off(self, client, survivor):
+        client.force_login(survivor)
+        response = client.post(SETTINGS, form(enabled="0"), follow=True)
+        assert "Weekly emails are off." in response.content.decode()
+        assert WeeklyStatus.objects.get(user=survivor).next_digest_at is None
+
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [("time_zone", "Mars/Olympus_Mons"), ("hour", "24"), ("weekday", "7"), ("hour", "x")],
+    )
+    def test_bad_input_is_refused_and_changes_nothing(self, client, survivor, field, value):
+        client.force_login(survivor)
+        client.get(SETTINGS)
+        before = WeeklyStatus.objects.values().get(user=survivor)
+        response = client.post(SETTINGS, form(**{field: value}))
+        assert response.status_code == 200
+        assert "Select a valid choice" in response.content.decode()
+        assert WeeklyStatus.objects.values().get(user=survivor) == before
+
+    def test_the_page_costs_a_few_queries(self, client, survivor, django_assert_max_num_queries):
+        client.force_login(survivor)
+        client.get(SETTINGS)
+        with django_assert_max_num_queries(6):
+            assert client.get(SETTINGS).status_code == 200
+
+
+class TestUnsubscribe:
+    def url(self, user):
+        return reverse("digests:unsubscribe", args=[unsubscribe_token(user.pk)])
+
+    def test_opening_the_link_only_asks(self, client, survivor):
+        WeeklyStatus.objects.create(user=survivor, next_digest_at=NOW)
+        response = client.get(self.url(survivor))
+        assert response.status_code == 200
+        assert "Stop weekly emails" in response.content.decode()
+        assert WeeklyStatus.objects.get(user=survivor).enabled is True
+
+    def test_one_click_post_works_without_login_or_csrf_token(self, survivor):
+        WeeklyStatus.objects.create(user=survivor, next_digest_at=NOW)
+        mail_client = Client(enforce_csrf_checks=True)
+        response = mail_client.post(self.url(survivor), {"List-Unsubscribe": "One-Click"})
+        assert response.status_code == 200
+        assert "Weekly emails stopped" in response.content.decode()
+        status = WeeklyStatus.objects.get(user=survivor)
+        assert (status.enabled, status.next_digest_at) == (False, None)
+
+    @pytest.mark.parametrize("token", ["garbage", "MQ:1xXxEu:tampered", "x" * 300])
+    def test_a_broken_link_says_so_and_changes_nothing(self, client, survivor, token):
+        WeeklyStatus.objects.create(user=survivor, next_digest_at=NOW)
+        response = client.post(reverse("digests:unsubscribe", args=[token]))
+        assert response.status_code == 400
+        assert "This link does not work" in response.content.decode()
+        assert WeeklyStatus.objects.get(user=survivor).enabled is True
+
+
+class TestPreview:
+    def test_staff_see_their_own_digest(self, client, caseworker):
+        client.force_login(caseworker)
+        response = client.get(reverse("digests:preview"))
+        body = response.content.decode()
+        assert "Your weekly email" in body and "Cases assigned to you" in body
+
+    def test_staff_see_her_digest_for_a_case_they_may_see(self, client, caseworker, survivor):
+        week = Week(survivor, caseworker)
+        case = week.cases[0]
+        case_assign(case=case, to=caseworker, acting_user=caseworker)
+        client.force_login(caseworker)
+        url = reverse("digests:preview") + f"?case={case.reference}"
+        body = client.get(url).content.decode()
+        assert "Her weekly email" in body and "Links reported" in body
+        for secret in week.secrets():
+            if secret != case.reference:  # the page itself names the case it was asked for
+                assert secret not in body.split("Plain text version")[1], secret
+        html = client.get(reverse("digests:preview_html") + f"?case={case.reference}")
+        assert html["Content-Security-Policy"] == EMAIL_PREVIEW_CSP
+        assert "Links reported" in html.content.decode()
+
+    def test_a_case_they_may_not_see_is_not_found(
+        self, client, other_caseworker, survivor, caseworker
+    ):
+        week = Week(survivor, caseworker)
+        case_assign(case=week.cases[0], to=caseworker, acting_user=caseworker)
+        client.force_login(other_caseworker)
+        response = client.get(reverse("digests:preview") + f"?case={week.cases[0].reference}")
+        assert response.status_code == 404
+
+
+class TestOutbox:
+    def test_supervisors_see_failures_and_can_send_again(self, client, supervisor, survivor):
+        failed = OutgoingEmail.objects.create(
+            user=survivor,
+            kind=EmailKind.SURVIVOR_WEEKLY,
+            scheduled_for=NOW,
+            status=EmailStatus.FAILED,
+            attempts=5,
+            last_error="SMTPRecipientsRefused: 550 Mailbox unavailable",
+        )
+        OutgoingEmail.objects.create(
+            user=survivor, kind=EmailKind.SURVIVOR_WEEKLY, scheduled_for=NOW - dt.timedelta(7)
+        )
+        client.force_login(supervisor)
+        body = client.get(reverse("digests:outbox")).content.decode()
+        assert "550 Mailbox unavailable" in body and survivor.email in body
+        response = client.post(reverse("digests:send_again", args=[failed.pk]), follow=True)
+        assert "queued" in response.content.decode()
+        failed.refresh_from_db()
+        assert (failed.status, failed.attempts) == (EmailStatus.PENDING, 0)
+        again = client.post(reverse("digests:send_again", args=[failed.pk]))
+        assert again.status_code == 404  # no longer a problem to resend
+
+    def test_the_outbox_costs_a_few_queries(
+        self, client, supervisor, survivor, django_assert_max_num_queries
+    ):
+        for days in range(30):
+            OutgoingEmail.objects.create(
+                user=survivor,
+                kind=EmailKind.SURVIVOR_WEEKLY,
+                scheduled_for=NOW - dt.timedelta(days=days),
+                status=EmailStatus.FAILED,
+            )
+        client.force_login(supervisor)
+        client.get(reverse("digests:outbox"))
+        with django_assert_max_num_queries(8):
+            assert client.get(reverse("digests:outbox")).status_code == 200
