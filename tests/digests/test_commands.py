@@ -56,5 +56,5 @@ def test_to_limits_the_run_to_one_person(due_week, survivor, mailoutbox):
 
 
 def test_an_unknown_address_is_a_clear_error(db):
-    with pytest.raises(CommandError, match="No account has the email address nobody@x.test"):
+    with pytest.raises(CommandError, match=r"No account has the email address nobody@x\.test"):
         run("--to", "nobody@x.test")
