@@ -21,9 +21,10 @@ _PATTERNS = [
     re.compile(r"\b[a-z][a-z0-9+.-]{1,20}://[^\s'\"<>]+", re.IGNORECASE),
     # Email addresses.
     re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+"),
-    # Path segments that are secrets: invitation tokens and password-reset keys.
+    # Path segments that are secrets: invitation, password-reset and unsubscribe tokens.
     re.compile(r"(/invitations/)[^/\s]+"),
     re.compile(r"(/password/reset/key/)[^/\s]+"),
+    re.compile(r"(/unsubscribe/)[^/\s]+"),
     # Hex digests and perceptual hashes (16 hex digits and more), SHA-256 and the like.
     re.compile(r"\b[0-9a-f]{16,}\b", re.IGNORECASE),
 ]
