@@ -10,8 +10,8 @@ class WeeklyStatusForm(forms.Form):
         coerce=lambda value: value == "1",
         widget=forms.RadioSelect,
     )
-    weekday = forms.TypedChoiceField(label="Day", choices=WEEKDAYS, coerce=int)
-    hour = forms.TypedChoiceField(label="Time", choices=HOURS, coerce=int)
+    weekday = forms.TypedChoiceField(label="Day of the week", choices=WEEKDAYS, coerce=int)
+    hour = forms.TypedChoiceField(label="Time of day", choices=HOURS, coerce=int)
     time_zone = forms.ChoiceField(
         label="Time zone",
         choices=time_zone_choices,
