@@ -28,7 +28,8 @@ def request_id(get_response):
 
     def middleware(request):
         incoming = request.headers.get("X-Request-ID", "")
-        value = incoming if _INCOMING_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        # With its dashes: a 32-digit hex run would look like a digest to leakcase.logs.redact.
+        value = incoming if _INCOMING_REQUEST_ID.match(incoming) else str(uuid.uuid4())
         request.request_id = value
         token = request_id_var.set(value)
         try:

@@ -135,7 +135,8 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # Other sites (the quick-exit site, a platform she opens) never learn where she came from.
 # Not "no-referrer": under it Chromium sends "Origin: null" on our own form posts, which
-# Django's CSRF check rightly refuses.
+# Django's CSRF check rightly refuses (tests/browser/test_quick_exit.py shows both). Towards
+# every other site same-origin sends exactly what no-referrer sends: nothing.
 SECURE_REFERRER_POLICY = "same-origin"
 # HTTPS only, and remembered by the browser: the first visit from a hostile network is the
 # one that matters, so the defaults ask for subdomains and the preload list. A deployment

@@ -294,7 +294,7 @@ def test_takedown_updates_are_recorded(case, survivor):
 @override_settings(ALLOWED_HOSTS=["testserver"])
 def test_request_ids_are_returned_and_a_proxys_id_is_kept_only_when_it_looks_like_one(client):
     fresh = client.get("/")["X-Request-ID"]
-    assert len(fresh) == 32 and fresh != client.get("/")["X-Request-ID"]
+    assert len(fresh) == 36 and fresh != client.get("/")["X-Request-ID"]
     kept = client.get("/", HTTP_X_REQUEST_ID="abcd-1234-efgh")["X-Request-ID"]
     assert kept == "abcd-1234-efgh"
     injected = client.get("/", HTTP_X_REQUEST_ID="x\r\nSet-Cookie: a=b")["X-Request-ID"]
