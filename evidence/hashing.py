@@ -127,10 +127,18 @@ def open_for_hashing(data: bytes) -> Image.Image:
 def hashes_of(image: Image.Image, *, pdq: bool = True) -> ImageHashes:
     """pdq=False leaves PDQ out (None) where only `is_possible_copy` will look at them."""
     return ImageHashes(
-        phash=_hash_to_int(imagehash.phash(image)),
-        dhash=_hash_to_int(imagehash.dhash(image)),
+        phash=phash_of(image),
+        dhash=dhash_of(image),
         pdq=_pdq_of(image) if pdq else None,
     )
+
+
+def phash_of(image: Image.Image) -> int:
+    return _hash_to_int(imagehash.phash(image))
+
+
+def dhash_of(image: Image.Image) -> int:
+    return _hash_to_int(imagehash.dhash(image))
 
 
 def hashes_of_bytes(data: bytes, *, pdq: bool = True) -> ImageHashes:
