@@ -19,6 +19,7 @@ from cases.forms import (
     StatusForm,
     TriageForm,
 )
+from digests.selectors import weekly_email_state
 from evidence.forms import EvidenceUploadForm, PasteSightingsForm, SightingForm
 from evidence.selectors import case_evidence, case_sightings, copy_groups
 from leakcase.emails import make_message
@@ -195,6 +196,7 @@ def render_case_page(request, case, *, status=200, **forms_and_results):
     if user.is_support_staff:
         context.update(
             next_due_at=selectors.case_next_due(case),
+            weekly_email=weekly_email_state(case.survivor),
             triage_form=TriageForm(
                 initial={
                     "priority": case.priority,

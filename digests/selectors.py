@@ -251,3 +251,19 @@ def outbox_summary(*, now: dt.datetime) -> OutboxSummary:
         problems=Count("pk", filter=Q(status__in=PROBLEM_STATUSES)),
     )
     return OutboxSummary(**figures)
+
+
+@dataclasses.dataclass
+class WeeklyEmailState:
+    status: WeeklyStatus | None
+    last: OutgoingEmail | None
+
+
+def weekly_email_state(user: User | None) -> WeeklyEmailState | None:
+    """For the staff case file: is her weekly email on, and how did the last one go."""
+    if user is None:
+        return None
+    return WeeklyEmailState(
+        status=WeeklyStatus.objects.filter(user=user).first(),
+        last=OutgoingEmail.objects.filter(user=user).order_by("-created_at").first(),
+    )

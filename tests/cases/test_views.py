@@ -195,8 +195,9 @@ def test_staff_case_page_query_count_is_flat(
     for n in range(3):
         note_add(case=case, body=f"note {n}", visibility="internal", acting_user=supervisor)
     client.force_login(supervisor)
-    # survivor's 12 + next due, staff for the assign form, staff names in the timeline
-    with django_assert_max_num_queries(15):
+    # survivor's 12 + next due, staff for the assign form, staff names in the timeline, and
+    # her weekly email's schedule and last send
+    with django_assert_max_num_queries(17):
         assert client.get(reverse("cases:detail", args=[case.reference])).status_code == 200
 
 
@@ -207,6 +208,7 @@ def test_a_survivor_never_sees_internal_notes_on_any_page(
     client, case, survivor, caseworker, image_upload
 ):
     """Every GET page of hers, found from the URL resolver, is searched for the text."""
+    from digests.messages import unsubscribe_token
     from tests.test_access_matrix import MATRIX, _our_urls
 
     case_assign(case=case, to=caseworker, acting_user=caseworker)
@@ -226,6 +228,7 @@ def test_a_survivor_never_sees_internal_notes_on_any_page(
         "takedown_id": takedown.pk,
         "rendition": "preview",
         "slug": "x-twitter",
+        "unsubscribe_token": unsubscribe_token(survivor.pk),
     }
     client.force_login(survivor)
     pages = [

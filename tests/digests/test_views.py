@@ -161,3 +161,26 @@ class TestOutbox:
         client.get(reverse("digests:outbox"))
         with django_assert_max_num_queries(8):
             assert client.get(reverse("digests:outbox")).status_code == 200
+
+
+class TestOnTheCaseFile:
+    def test_staff_see_whether_her_weekly_email_goes_out(self, client, supervisor, case):
+        survivor = case.survivor
+        WeeklyStatus.objects.create(user=survivor, weekday=2, hour=7, time_zone="Europe/Oslo")
+        OutgoingEmail.objects.create(
+            user=survivor,
+            kind=EmailKind.SURVIVOR_WEEKLY,
+            scheduled_for=NOW,
+            status=EmailStatus.FAILED,
+            last_error="SMTPRecipientsRefused: 550 Mailbox unavailable",
+        )
+        client.force_login(supervisor)
+        page = client.get(reverse("cases:detail", args=[case.reference])).content.decode()
+        assert "On, Wednesdays 07:00 (Europe/Oslo)" in page
+        assert "last one failed: SMTPRecipientsRefused: 550 Mailbox unavailable" in page
+        assert f"/email/preview/?case={case.reference}" in page
+
+    def test_survivors_do_not_see_that_panel(self, client, case):
+        client.force_login(case.survivor)
+        page = client.get(reverse("cases:detail", args=[case.reference])).content.decode()
+        assert "Weekly email" not in page
