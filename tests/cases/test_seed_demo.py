@@ -19,6 +19,10 @@ def test_seed_demo_creates_users_and_a_case_and_prints_the_logins(db):
     for user in User.objects.all():
         assert user.email in text
         assert user.check_password("demo-pass-123456")
+        # Demo staff have the known second-factor key printed with the logins.
+        has_totp = user.authenticator_set.filter(type="totp").exists()
+        assert has_totp == (user.role != Role.SURVIVOR)
+    assert "DEMOKEYDEMOKEYDEMOKEYDEMOKEYDEMO" in text
     case = Case.objects.get(survivor__email="survivor@demo.leakcase.test")
     assert case.reference in text
     assert case.assigned_to.role == Role.CASEWORKER
