@@ -112,12 +112,33 @@ def case_bundle(case: Case, user: User) -> bytes:
     return _zip(entries, {"case": case.reference, "kind": "evidence bundle"})
 
 
+def _account_record(user: User) -> dict:
+    from digests.models import WeeklyStatus
+
+    weekly = WeeklyStatus.objects.filter(user=user).first()
+    return {
+        "email": user.email,
+        "joined": user.date_joined,
+        "weekly_email": None
+        if weekly is None
+        else {
+            "on": weekly.enabled,
+            "weekday": weekly.get_weekday_display(),
+            "hour": weekly.get_hour_display(),
+            "time_zone": weekly.time_zone,
+            "also_in_quiet_weeks": weekly.quiet_weeks,
+        },
+        "weekly_emails": [
+            {"for": e.scheduled_for, "status": e.status, "sent_at": e.sent_at, "said": e.counts}
+            for e in user.outgoing_emails.order_by("scheduled_for")
+        ],
+    }
+
+
 def survivor_export(user: User) -> bytes:
     """Everything of hers: account, cases, sightings, notes shared with her, requests,
     timeline, reference hashes, and every evidence file decrypted."""
-    entries = [
-        ("account.json", _json({"email": user.email, "joined": user.date_joined})),
-    ]
+    entries = [("account.json", _json(_account_record(user)))]
     for case in Case.objects.filter(survivor=user).order_by("created_at"):
         folder = f"cases/{case.reference}"
         evidence_records = []

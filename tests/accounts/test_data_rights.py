@@ -13,10 +13,13 @@ from django.core import serializers
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import account_erase
 from cases.services import case_assign, case_open, note_add
+from digests.models import WeeklyStatus
+from digests.services import digests_claim_due, weekly_status_update
 from evidence.demo_images import make_image
 from evidence.services import evidence_add, reference_register, sightings_log_pasted
 from takedowns.models import AnonymousOutcome, TakedownRequest
@@ -77,6 +80,11 @@ def _export(client, user):
 
 def test_export_holds_everything_of_hers_and_nothing_else(client, survivor, two_survivors):
     (case, evidence, reference), (their_case, their_evidence, _) = two_survivors
+    weekly_status_update(
+        user=survivor, enabled=True, weekday=0, hour=9, time_zone="Europe/Dublin", quiet_weeks=True
+    )
+    WeeklyStatus.objects.filter(user=survivor).update(next_digest_at=timezone.now())
+    digests_claim_due()
     archive = _export(client, survivor)
     names = archive.namelist()
     everything = b"".join(archive.read(n) for n in names)
@@ -87,6 +95,10 @@ def test_export_holds_everything_of_hers_and_nothing_else(client, survivor, two_
     }
     assert [n["text"] for n in data["notes_shared_with_you"]] == ["SHARED-Rose"]
     assert data["reference_hashes"][0]["phash"] == reference.phash_hex
+    account = json.loads(archive.read("account.json"))
+    assert account["email"] == survivor.email
+    assert account["weekly_email"]["time_zone"] == "Europe/Dublin"
+    assert [e["said"]["links_reported"] for e in account["weekly_emails"]] == [2]
     assert data["takedown_requests"][0]["notice_as_sent"].startswith("To: X (Twitter)")
     assert f"cases/{case.reference}/evidence/{evidence.pk}.jpg" in names
     # Decrypted, and the manifest's sums hold.
