@@ -1,0 +1,176 @@
+"""recheck: sightings rechecked end to end (guarded fetch, classify, hash, UrlCheck rows and
+statuses written) in one worker process, against a local server (bench/slow_server.py)
+answering every request after 100 ms: 80% a ~25 kB JPEG, 10% 404, 10% 410.
+
+Figure: evidence.recheck_batch.recheck_many over all the URLs (100 in flight).
+Baseline: the same sightings one at a time through sighting_recheck (the blocking
+fetcher, the same classifier and writer), on a subset: at 100 ms each it cannot be fast.
+Half the cases have a reference hash that the served images do not match (so the check
+hashes and compares, and finds the image replaced), half have none (live).
+Between repetitions the sightings are put back as they were.
+"""
+
+import random
+import subprocess
+import sys
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+from django.utils import timezone
+
+from bench.data import copy_rows, phash_like
+from bench.harness import Context, Result, median
+from cases.models import Case, CaseStatus
+from evidence import recheck_batch
+from evidence.models import ReferenceHash, Sighting, UrlCheck
+from evidence.recheck_batch import DEFAULT_CONCURRENCY, recheck_many
+from evidence.services import sighting_recheck
+
+GOAL_PER_S = 500
+SIGHTINGS_PER_CASE = 25
+SERVER = Path(__file__).resolve().parents[1] / "slow_server.py"
+
+
+def _start_server():
+    process = subprocess.Popen([sys.executable, str(SERVER)], stdout=subprocess.PIPE, text=True)
+    port = int(process.stdout.readline())
+    return process, f"http://127.0.0.1:{port}"
+
+
+def _make_sightings(base: str, count: int) -> tuple[list, list]:
+    import numpy as np
+
+    now = timezone.now()
+    cases = Case.objects.bulk_create(
+        Case(pseudonym=f"Recheck {i}", status=CaseStatus.ACTIVE, contact_email="r@bench.test")
+        for i in range((count + SIGHTINGS_PER_CASE - 1) // SIGHTINGS_PER_CASE)
+    )
+    unrelated = phash_like(np.random.default_rng(5), len(cases)).tolist()
+    from bench.data import _reference_row
+
+    copy_rows(
+        ReferenceHash,
+        ["id", "case_id", "label", "phash", "dhash", "pdq", "p0", "p1", "p2", "p3", "created_at"],
+        (
+            _reference_row(phash, phash, case.pk, now)
+            for case, phash in zip(cases, unrelated, strict=True)
+            if case.pk % 2
+        ),
+    )
+    ids = [uuid.uuid4() for _ in range(count)]
+    copy_rows(
+        Sighting,
+        ["id", "case_id", "url", "host", "note", "status", "created_at"],
+        (
+            (pk, cases[n // SIGHTINGS_PER_CASE].pk, f"{base}/s/{n}", "127.0.0.1", "", "live", now)
+            for n, pk in enumerate(ids)
+        ),
+    )
+    return ids, [c.pk for c in cases]
+
+
+def _reset(case_ids):
+    UrlCheck.objects.filter(sighting__case__in=case_ids).delete()
+    Sighting.objects.filter(case__in=case_ids).update(
+        status="live", last_checked_at=None, next_check_at=None, removed_verified_at=None
+    )
+    Case.objects.filter(pk__in=case_ids).update(status=CaseStatus.ACTIVE)
+
+
+def run(ctx: Context) -> Result:
+    server, base = _start_server()
+    try:
+        count = ctx.sizes["recheck_urls"]
+        ids, case_ids = _make_sightings(base, count)
+        repeats = 1 if ctx.quick else 3
+
+        recheck_many(ids[:200])  # warm-up
+        _reset(case_ids)
+        rates, outcomes = [], Counter()
+        for _ in range(repeats):
+            started = time.perf_counter()
+            outcomes = recheck_many(ids)
+            rates.append(count / (time.perf_counter() - started))
+            _reset(case_ids)
+
+        # Where the time goes: the same fetches and classification with nothing written.
+        jobs = _jobs(ids)
+        delivered = []
+        started = time.perf_counter()
+        recheck_batch._run_loop(jobs, DEFAULT_CONCURRENCY, delivered.append)
+        classify_too = len(delivered) / (time.perf_counter() - started)
+        fetch_only = _fetch_only([url for _, url, _ in jobs])
+
+        sample = random.Random(1).sample(ids, ctx.sizes["recheck_baseline_urls"])
+        started = time.perf_counter()
+        for sighting in Sighting.objects.select_related("case").filter(pk__in=sample):
+            sighting_recheck(sighting=sighting)
+        baseline = len(sample) / (time.perf_counter() - started)
+        _reset(case_ids)
+    finally:
+        server.terminate()
+        server.wait()
+    figure = median(rates)
+    return Result(
+        name="recheck",
+        figure=f"recheck_many, {DEFAULT_CONCURRENCY} in flight, server answers after 100 ms",
+        unit="per_s",
+        median=figure,
+        p95=None,
+        baseline=baseline,
+        baseline_is="one at a time, sighting_recheck",
+        goal=f">= {GOAL_PER_S}/s in one worker process",
+        goal_met=figure >= GOAL_PER_S,
+        sizes={
+            "urls": count,
+            "baseline_urls": len(sample),
+            "repeats": repeats,
+            "concurrency": DEFAULT_CONCURRENCY,
+        },
+        extra={
+            "runs_per_s": [round(r, 1) for r in rates],
+            "outcomes": dict(outcomes),
+            "fetch_and_classify_nothing_written_per_s": round(classify_too, 1),
+            "guarded_fetch_only_per_s": round(fetch_only, 1),
+            "limit_per_s": DEFAULT_CONCURRENCY / 0.1,
+        },
+    )
+
+
+def _jobs(ids):
+    """(id, url, wanted) as recheck_many builds them, for a run that writes nothing."""
+    sightings = Sighting.objects.filter(pk__in=ids).values_list("pk", "url", "case_id")
+    wanted = {}
+    from evidence.hashing import ImageHashes
+    from evidence.models import to_unsigned64
+
+    for case_id, phash, dhash in ReferenceHash.objects.filter(
+        case__in={c for _, _, c in sightings}
+    ).values_list("case_id", "phash", "dhash"):
+        wanted.setdefault(case_id, []).append(
+            ImageHashes(to_unsigned64(phash), to_unsigned64(dhash))
+        )
+    return [(pk, url, wanted.get(case_id, [])) for pk, url, case_id in sightings]
+
+
+def _fetch_only(urls) -> float:
+    """Guarded concurrent fetches alone (no classifying, hashing or writing), per second."""
+    import asyncio
+
+    from evidence import fetcher_async
+
+    async def all_of_them():
+        async with fetcher_async.new_session(concurrency=DEFAULT_CONCURRENCY) as session:
+            gate = asyncio.Semaphore(DEFAULT_CONCURRENCY)
+
+            async def one(url):
+                async with gate:
+                    await fetcher_async.fetch(session, url)
+
+            await asyncio.gather(*(one(url) for url in urls))
+
+    started = time.perf_counter()
+    asyncio.run(all_of_them())
+    return len(urls) / (time.perf_counter() - started)

@@ -1,0 +1,180 @@
+"""What every benchmark shares: sizes, timing, results, the table and the JSON.
+
+A benchmark is one function `run(ctx: Context) -> Result` (see bench/README.md); it times
+the figure and the naive baseline in the same run with `ctx.time_ms` or its own clock.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import statistics
+import time
+from dataclasses import dataclass, field
+
+# Full mode follows the issue's table; quick mode is for CI, which only checks that it runs.
+SIZES = {
+    "full": {
+        "reference_hashes": 1_000_000,
+        "cases": 10_000,
+        "sightings": 250_000,
+        "takedown_requests": 50_000,
+        "case_page_sightings": 200,
+        "caseworkers": 20,
+        "small_cases": 10,
+        "lookup_queries": 200,
+        "recheck_urls": 10_000,
+        "recheck_baseline_urls": 50,
+        "ingest_uploads": 50,
+        "page_repeats": 30,
+    },
+    "quick": {
+        "reference_hashes": 20_000,
+        "cases": 200,
+        "sightings": 5_000,
+        "takedown_requests": 1_000,
+        "case_page_sightings": 200,
+        "caseworkers": 4,
+        "small_cases": 10,
+        "lookup_queries": 20,
+        "recheck_urls": 300,
+        "recheck_baseline_urls": 5,
+        "ingest_uploads": 3,
+        "page_repeats": 5,
+    },
+}
+
+
+@dataclass
+class Result:
+    """One line of the table (pages adds one per page in `rows`).
+
+    unit "ms": lower is better, ratio = baseline / median (times faster than the naive way);
+    unit "per_s": higher is better, ratio = median / baseline. A benchmark may define its
+    ratio otherwise (pages: big database / small database) and says so in `ratio_is`."""
+
+    name: str
+    figure: str
+    unit: str  # "ms" or "per_s"
+    median: float
+    p95: float | None
+    baseline: float
+    baseline_is: str
+    goal: str
+    goal_met: bool | None
+    sizes: dict
+    ratio: float | None = None
+    ratio_is: str = ""
+    extra: dict = field(default_factory=dict)
+    rows: list[Result] = field(default_factory=list)
+
+    def __post_init__(self):
+        if self.ratio is None and self.median and self.baseline:
+            if self.unit == "ms":
+                self.ratio, self.ratio_is = self.baseline / self.median, "baseline / median"
+            else:
+                self.ratio, self.ratio_is = self.median / self.baseline, "per_s / baseline"
+
+    def as_json(self) -> dict:
+        data = {"figure": self.figure}
+        if self.unit == "ms":
+            data["median_ms"] = round(self.median, 3)
+            data["p95_ms"] = None if self.p95 is None else round(self.p95, 3)
+        else:
+            data["per_s"] = round(self.median, 1)
+        data.update(
+            baseline=round(self.baseline, 3),
+            baseline_is=self.baseline_is,
+            ratio=None if self.ratio is None else round(self.ratio, 2),
+            ratio_is=self.ratio_is,
+            goal=self.goal,
+            goal_met=self.goal_met,
+            sizes=self.sizes,
+            **self.extra,
+        )
+        if self.rows:
+            data["rows"] = {row.name: row.as_json() for row in self.rows}
+        return data
+
+
+@dataclass
+class Context:
+    quick: bool
+    sizes: dict
+    database: str  # the big generated database
+    small_database: str  # the same schema with `small_cases` cases
+    data: dict  # what bench.data generated: ids and users the benchmarks need
+    small_data: dict
+    log: callable = print
+
+    def time_ms(self, fn, *, repeat: int, warmup: int = 3) -> list[float]:
+        """Milliseconds per call of fn(), after `warmup` untimed calls."""
+        for _ in range(warmup):
+            fn()
+        times = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            fn()
+            times.append((time.perf_counter() - start) * 1000)
+        return times
+
+
+def median(values) -> float:
+    return statistics.median(values)
+
+
+def p95(values) -> float:
+    ordered = sorted(values)
+    if len(ordered) == 1:
+        return ordered[0]
+    position = (len(ordered) - 1) * 0.95
+    lower = int(position)
+    upper = min(lower + 1, len(ordered) - 1)
+    return ordered[lower] + (ordered[upper] - ordered[lower]) * (position - lower)
+
+
+@contextlib.contextmanager
+def on_database(name: str):
+    """Point Django's default connection at another database of the same server."""
+    from django.db import connections
+
+    connection = connections["default"]
+    old = connection.settings_dict["NAME"]
+    connection.close()
+    connection.settings_dict["NAME"] = name
+    try:
+        yield
+    finally:
+        connection.close()
+        connection.settings_dict["NAME"] = old
+
+
+def _fmt(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    if unit == "per_s":
+        return f"{value:,.0f}/s"
+    return f"{value:,.2f} ms" if value < 100 else f"{value:,.0f} ms"
+
+
+def table(results: list[Result]) -> str:
+    """Markdown: benchmark, figure, median, p95, baseline (same run), ratio, goal."""
+    lines = [
+        "| benchmark | figure | median | p95 | baseline in the same run | ratio | goal | met |",
+        "| --- | --- | ---: | ---: | --- | ---: | --- | --- |",
+    ]
+
+    def line(result: Result, name: str):
+        ratio = "-" if result.ratio is None else f"{result.ratio:,.2f}x"
+        met = {True: "yes", False: "**no**", None: "-"}[result.goal_met]
+        baseline = f"{_fmt(result.baseline, result.unit)} ({result.baseline_is})"
+        lines.append(
+            f"| {name} | {result.figure} | {_fmt(result.median, result.unit)} | "
+            f"{_fmt(result.p95, result.unit)} | {baseline} | {ratio} ({result.ratio_is}) | "
+            f"{result.goal} | {met} |"
+        )
+
+    for result in results:
+        line(result, f"`{result.name}`")
+        for row in result.rows:
+            line(row, f"`{result.name}` {row.name}")
+    return "\n".join(lines)
