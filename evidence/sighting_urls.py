@@ -104,9 +104,12 @@ def _normalise_host(host: str) -> str:
     if not host:
         raise InvalidSightingUrl("The address has no site name in it.")
     try:
-        return str(ipaddress.ip_address(host))
+        ip = ipaddress.ip_address(host)
     except ValueError:
         pass
+    else:
+        _refuse_internal(ip)
+        return str(ip)
     try:
         ascii_host = idna.encode(host, uts46=True).decode("ascii")
     except idna.IDNAError as exc:
@@ -117,6 +120,19 @@ def _normalise_host(host: str) -> str:
     if labels[-1].isdigit():
         raise InvalidSightingUrl(f"The site name {host!r} is not a valid domain.")
     return ascii_host
+
+
+def _refuse_internal(ip) -> None:
+    """A private, loopback or otherwise non-public address cannot be where the images were
+    published, and a recheck would refuse to fetch it anyway (evidence/fetcher.py): refuse it
+    here, with the same rules and the same test-only allowance (FETCH_ALLOW_NETWORKS)."""
+    from evidence.fetcher import _allow_networks, _is_allowed_explicitly, _is_public
+
+    if not _is_public(ip) and not _is_allowed_explicitly(ip, _allow_networks()):
+        raise InvalidSightingUrl(
+            "That address is on a private or local network; only public web addresses "
+            "can be logged."
+        )
 
 
 def _is_tracking(key: str) -> bool:

@@ -99,7 +99,9 @@ def test_a_worker_rechecks_and_closes_the_request(
     assert live.checks.get().distance is not None
 
 
-def test_a_worker_killed_mid_batch_loses_no_check(platform_directory, server, case, survivor):
+def test_a_worker_killed_mid_batch_loses_no_check(
+    platform_directory, server, case, survivor, settings
+):
     """SIGKILL in the middle of a batch: what it had not finished is found again from the
     database (the lease runs out, the dispatcher hands it out again) and a new worker
     checks it. Nothing depends on the broker remembering."""
@@ -107,6 +109,8 @@ def test_a_worker_killed_mid_batch_loses_no_check(platform_directory, server, ca
 
     from evidence.services import sightings_log_pasted
 
+    # The local server's address is private: logging it needs the test-only allowance too.
+    settings.FETCH_ALLOW_NETWORKS = [ipaddress.ip_network("127.0.0.1/32")]
     app.control.purge()
     text = "\n".join(f"{server}/slow-gone?n={n}" for n in range(12))
     sightings_log_pasted(case=case, text=text, acting_user=survivor)
