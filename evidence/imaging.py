@@ -151,7 +151,11 @@ def _as_rgb(image: Image.Image) -> Image.Image:
         background = Image.new("RGB", rgba.size, (255, 255, 255))
         background.paste(rgba, mask=rgba.getchannel("A"))
         return background
-    return image.convert("RGB")
+    rgb = image.convert("RGB")
+    # convert() copies the original's info, and Pillow writes info["comment"] back into
+    # every JPEG it saves: a thumbnail would carry the upload's comment block.
+    rgb.info = {}
+    return rgb
 
 
 def _thumbnail(image: Image.Image) -> bytes:

@@ -40,16 +40,17 @@ def redact(text: str) -> str:
 
 
 class RedactFilter(logging.Filter):
-    """Formats the message once and blanks anything that looks like an address, an email, a
-    digest or a token; exception text is left to the handler's formatter and redacted there
-    by RedactingFormatter."""
+    """Formats the message once, blanks anything that looks like an address, an email, a
+    digest or a token, and escapes line breaks; exception text is left to the handler's
+    formatter and redacted there by RedactingFormatter."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except Exception:  # a broken format string is the caller's bug; keep the raw msg
             message = str(record.msg)
-        cleaned = redact(message)
+        # One record, one line: a CR or LF typed into a login form cannot forge a second one.
+        cleaned = redact(message).replace("\r", "\\r").replace("\n", "\\n")
         if cleaned != message or record.args:
             record.msg, record.args = cleaned, None
         return True
