@@ -53,7 +53,10 @@ def test_quick_run_completes_and_writes_every_key(tmp_path):
         assert {"baseline", "ratio", "sizes", "goal"} <= set(result), name
         assert result["baseline"] > 0 and result["ratio"] > 0, name
     assert results["hash_lookup"]["exact"] is True
-    assert results["recheck"]["outcomes"] == {"live": 120, "soft_removed": 120, "removed": 60}
+    # 80% images (live where the case has no reference, replaced where it has one), 20% gone
+    outcomes = results["recheck"]["outcomes"]
+    assert set(outcomes) == {"live", "soft_removed", "removed"}
+    assert (outcomes["live"] + outcomes["soft_removed"], outcomes["removed"]) == (240, 60)
     assert len(results["pages"]["rows"]) == 5
     assert "| `recheck` |" in done.stdout
 
