@@ -53,6 +53,20 @@ class RedactFilter(logging.Filter):
         cleaned = redact(message).replace("\r", "\\r").replace("\n", "\\n")
         if cleaned != message or record.args:
             record.msg, record.args = cleaned, None
+        # django.request attaches the request itself (path, query, POST, cookies): a handler
+        # such as AdminEmailHandler would mail all of it. They cope without it.
+        record.__dict__.pop("request", None)
+        return True
+
+
+class NoTracebackFilter(logging.Filter):
+    """django.template resolves a missing variable by catching an exception and logs it at
+    DEBUG with exc_info; the exception's message is the repr of the whole template context,
+    which holds her addresses, notes and email. The line is kept, the traceback is not."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.exc_info = None
+        record.exc_text = None
         return True
 
 

@@ -356,6 +356,7 @@ LOGGING = {
     "filters": {
         "request_id": {"()": "leakcase.logs.RequestIdFilter"},
         "redact": {"()": "leakcase.logs.RedactFilter"},
+        "no_traceback": {"()": "leakcase.logs.NoTracebackFilter"},
     },
     "formatters": {
         "plain": {
@@ -370,6 +371,9 @@ LOGGING = {
             "formatter": "plain",
         }
     },
-    "loggers": {name: {"filters": ["redact"]} for name in _REDACTED_LOGGERS},
+    "loggers": {
+        **{name: {"filters": ["redact"]} for name in _REDACTED_LOGGERS},
+        "django.template": {"filters": ["no_traceback"]},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
