@@ -52,7 +52,7 @@ class AuditMiddleware:
         match = getattr(request, "resolver_match", None)
         user = getattr(request, "user", None)
         recorded = RECORDED_PAGES.get(match.view_name) if match is not None else None
-        if not recorded or response.status_code != 200 or not user.is_authenticated:
+        if not recorded or response.status_code != 200 or not getattr(user, "is_authenticated", 0):
             return response
         kind, who = recorded
         if kind == AuditKind.EXPORT and not response.get("Content-Disposition", "").startswith(

@@ -28,7 +28,7 @@ ROLES = (
     "supervisor",
     "anonymous",
 )
-OUR_APPS = ("cases.", "evidence.", "takedowns.", "accounts.", "leakcase.", "digests.")
+OUR_APPS = ("cases.", "evidence.", "takedowns.", "accounts.", "leakcase.", "digests.", "audit.")
 
 
 def _by_role(owner, other_survivor, assigned, other_caseworker, supervisor, anonymous):
@@ -112,6 +112,7 @@ MATRIX = {
     "digests:preview_html": ("GET", {}, STAFF_ONLY),
     "digests:outbox": ("GET", {}, SUPERVISORS),
     "digests:send_again": ("POST", {}, SUPERVISORS),
+    "audit:trail": ("GET", {}, SUPERVISORS),
 }
 SENT_TAKEDOWN_URLS = {"takedowns:reply", "takedowns:counter_notice", "takedowns:escalate"}
 
