@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
@@ -553,3 +554,34 @@ def test_platform_names_in_the_figures_csv_are_text_not_formulas(client, world, 
 def test_numbers_and_plain_text_are_left_alone():
     assert safe_cell(-5) == -5 and safe_cell(1.5) == 1.5 and safe_cell(None) is None
     assert safe_cell("Reddit") == "Reddit" and safe_cell("a=b") == "a=b"
+
+
+# --- stored text is shown escaped ---------------------------------------------------------
+
+MARKUP = '<script>alert(1)</script><img src=x onerror="alert(2)"><a href="javascript:x">y</a>'
+
+
+def test_notes_are_rendered_escaped(client, world):
+    client.force_login(world.users["caseworker"])
+    response = client.post(
+        reverse("cases:note_add", args=[world.case.reference]),
+        {"body": MARKUP, "visibility": "shared"},
+    )
+    assert response.status_code == 302
+    for role in ("caseworker", "survivor"):
+        reader = Client()
+        reader.force_login(world.users[role])
+        body = reader.get(reverse("cases:detail", args=[world.case.reference])).content.decode()
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body, role
+        assert "<script>alert(1)" not in body and 'onerror="alert(2)"' not in body
+
+
+def test_platform_replies_are_rendered_escaped(client, world):
+    client.force_login(world.users["caseworker"])
+    url = reverse("takedowns:reply", args=[world.case.reference, world.sent.pk])
+    response = client.post(url, {"body": MARKUP, "decision": "acknowledged"})
+    assert response.status_code == 302
+    detail = reverse("takedowns:detail", args=[world.case.reference, world.sent.pk])
+    body = client.get(detail).content.decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body
+    assert "<script>alert(1)" not in body and 'href="javascript:x"' not in body
