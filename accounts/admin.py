@@ -1,8 +1,13 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from accounts import services
 from accounts.models import User
+
+# The admin's own login form would take a password alone: send it to ours, which asks for the
+# second factor (allauth's documented way). django-axes still counts any password tried.
+admin.site.login = secure_admin_login(admin.site.login)
 
 
 @admin.register(User)

@@ -6,11 +6,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 from axes.models import AccessAttempt
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from accounts.network import client_ip
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, give_totp
 
 WRONG = "not-the-password-at-all"
 HOME = "203.0.113.10"
@@ -81,17 +81,44 @@ def test_a_spoofed_forwarded_for_does_not_change_the_address(client, survivor, s
     assert _is_lockout(response)
 
 
-def test_the_admin_login_counts_too(client, db):
+def test_the_admin_login_is_ours_and_cannot_skip_the_second_factor(client, db):
     from accounts.models import User
 
     admin = User.objects.create_superuser(email="root@example.test", password=PASSWORD)
-    for _ in range(3):
-        assert _admin_login(client, admin.email, WRONG, ATTACKER).status_code == 200
-    _fail(client, admin.email, ATTACKER, 1)  # the public form adds to the same count
-    assert _admin_login(client, admin.email, WRONG, ATTACKER).status_code == 429
-    response = _admin_login(client, admin.email, PASSWORD, ATTACKER)
-    assert _is_lockout(response)
-    assert AccessAttempt.objects.get().username == admin.email
+    give_totp(admin)
+    response = _admin_login(client, admin.email, PASSWORD, HOME)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+    assert client.get(reverse("admin:index")).status_code == 302  # nobody logged in
+    # Through our form the admin is asked for the code, and failures count as anywhere.
+    assert _login(client, admin.email, PASSWORD, HOME)["Location"] == "/accounts/2fa/authenticate/"
+    attacker = Client()
+    _fail(attacker, admin.email, ATTACKER, 5)
+    assert _is_lockout(_login(attacker, admin.email, PASSWORD, ATTACKER))
+
+
+def test_passwords_tried_the_admin_way_count_too(db, rf):
+    """Django's admin form authenticates with username=...; whatever form does that, the
+    attempts land on the same (account, address) count."""
+    from django.contrib.auth import authenticate
+
+    from accounts.models import User
+
+    admin = User.objects.create_superuser(email="root@example.test", password=PASSWORD)
+    for _ in range(5):
+        request = rf.post(reverse("admin:login"), REMOTE_ADDR=ATTACKER)
+        assert authenticate(request, username=admin.email.upper(), password=WRONG) is None
+    attempt = AccessAttempt.objects.get()
+    assert (attempt.username, attempt.ip_address, attempt.failures_since_start) == (
+        admin.email,
+        ATTACKER,
+        5,
+    )
+    request = rf.post(reverse("admin:login"), REMOTE_ADDR=ATTACKER)
+    assert authenticate(request, username=admin.email, password=PASSWORD) is None
+    assert request.axes_locked_out
+    elsewhere = rf.post(reverse("admin:login"), REMOTE_ADDR=HOME)
+    assert authenticate(elsewhere, username=admin.email, password=PASSWORD) == admin
 
 
 def test_the_lock_lifts_after_the_cool_off(client, survivor):
