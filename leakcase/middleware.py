@@ -55,7 +55,8 @@ def privacy_headers(get_response):
             # Any page may carry case data, with or without a login (a claim link's page):
             # neither the browser nor a shared proxy keeps a copy. Only static files, which
             # are the same for everyone, may be cached.
-            response["Cache-Control"] = "no-store"
+            if "no-store" not in response.get("Cache-Control", ""):
+                response["Cache-Control"] = "no-store"
             response.setdefault("Pragma", "no-cache")
         return response
 

@@ -94,7 +94,7 @@ URL_SHAPES = [
     ("https://bsky.app/profile/someone.bsky.social/post/abc", "Bluesky"),
     ("https://files.example-locker.net/d/8f2k1", None),
     ("https://bücher-forum.example/t/1", None),  # an IDN, unknown
-    ("http://203.0.113.9:8080/leak.jpg", None),  # a bare address and port
+    ("http://93.184.215.9:8080/leak.jpg", None),  # a bare public address and port
 ]
 
 
