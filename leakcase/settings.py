@@ -298,6 +298,8 @@ MFA_ADAPTER = "accounts.adapter.MFAAdapter"
 MFA_ENCRYPTION_KEY = env_str("MFA_ENCRYPTION_KEY", SECRET_KEY)
 MFA_ENCRYPTION_KEY_FALLBACKS = env_list("MFA_ENCRYPTION_KEY_FALLBACKS")
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Wrong login codes count toward the (account, address) lockout like wrong passwords.
+MFA_FORMS = {"authenticate": "accounts.forms.LockableAuthenticateForm"}
 # Only the current 30-second code: the used-code mark lasts one period, so it covers the
 # code's whole life and a replay is always refused.
 MFA_TOTP_TOLERANCE = 0

@@ -10,7 +10,7 @@ from django.test import Client, RequestFactory
 from django.urls import reverse
 
 from accounts.network import client_ip
-from tests.conftest import PASSWORD, give_totp
+from tests.conftest import PASSWORD, give_totp, totp_code
 
 WRONG = "not-the-password-at-all"
 HOME = "203.0.113.10"
@@ -171,3 +171,23 @@ def test_behind_one_proxy_the_lock_follows_the_real_client(client, survivor, set
     # Through the same proxy, from her own address, she gets in.
     response = _login(client, survivor.email, PASSWORD, proxy, HTTP_X_FORWARDED_FOR=HOME)
     assert response.status_code == 302
+
+
+def test_wrong_login_codes_lock_that_account_from_that_address(client, caseworker):
+    attacker = Client()
+    _login(attacker, caseworker.email, PASSWORD, ATTACKER)  # the password is known
+    for _ in range(5):
+        response = attacker.post(
+            "/accounts/2fa/authenticate/", {"code": "000000"}, REMOTE_ADDR=ATTACKER
+        )
+        assert response.status_code in (200, 429)
+    code = totp_code(caseworker.totp_secret)
+    response = attacker.post("/accounts/2fa/authenticate/", {"code": code}, REMOTE_ADDR=ATTACKER)
+    assert response.status_code in (200, 429)
+    assert attacker.get(reverse("cases:caseload")).status_code == 302
+    assert _is_lockout(_login(Client(), caseworker.email, PASSWORD, ATTACKER))
+    # Her own device is not affected.
+    assert _login(client, caseworker.email, PASSWORD, HOME).status_code == 302
+    response = client.post("/accounts/2fa/authenticate/", {"code": code}, REMOTE_ADDR=HOME)
+    assert response.status_code == 302
+    assert client.get(reverse("cases:caseload")).status_code == 200
