@@ -74,8 +74,8 @@ def second_factor_required(get_response):
         if (
             user.is_authenticated
             and user.is_support_staff
-            and not _is_enrolment(request)
             and not _has_second_factor(request)
+            and not _is_enrolment(request)
         ):
             url = reverse("mfa_activate_totp")
             if request.method in ("GET", "HEAD"):

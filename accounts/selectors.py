@@ -1,6 +1,9 @@
 """Reads about accounts."""
 
+from datetime import timedelta
+
 from allauth.mfa.models import Authenticator
+from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.utils import timezone
 
@@ -8,9 +11,18 @@ from accounts.models import User, UserSession
 
 
 def sessions_for(user: User):
-    """Her sessions that are still alive, most recently used first."""
-    alive = Session.objects.filter(expire_date__gt=timezone.now()).values("session_key")
-    return UserSession.objects.filter(user=user, session_key__in=alive)
+    """Her sessions that are still alive, most recently used first: the session row exists
+    and neither the idle nor the absolute limit has passed (a session past them ends at its
+    next request; until then it is no longer shown)."""
+    now = timezone.now()
+    alive = Session.objects.filter(expire_date__gt=now).values("session_key")
+    return UserSession.objects.filter(
+        user=user,
+        session_key__in=alive,
+        # Last seen is written once a minute: allow for that.
+        last_seen_at__gt=now - timedelta(seconds=settings.SESSION_IDLE_TIMEOUT + 60),
+        started_at__gt=now - timedelta(seconds=settings.SESSION_ABSOLUTE_LIFETIME),
+    )
 
 
 def has_second_factor(user: User) -> bool:

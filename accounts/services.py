@@ -91,6 +91,9 @@ def session_record_login(*, request, user: User) -> UserSession:
     session = request.session
     if not session.session_key:
         session.save()
+    # Rows of her sessions that are gone (expired, cleared) go now, so they never pile up.
+    alive = Session.objects.filter(expire_date__gt=timezone.now()).values("session_key")
+    UserSession.objects.filter(user=user).exclude(session_key__in=alive).delete()
     record = UserSession.objects.create(
         user=user,
         session_key=session.session_key,

@@ -11,7 +11,7 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
 
-from accounts import services
+from accounts import selectors, services
 from accounts.browsers import describe_browser
 from accounts.models import UserSession
 from tests.conftest import PASSWORD, give_totp
@@ -276,3 +276,16 @@ def test_unticking_active_in_the_admin_form_ends_her_sessions(admin_client, surv
 )
 def test_browsers_get_a_coarse_name(agent, expected):
     assert describe_browser(agent) == expected
+
+
+def test_her_list_leaves_out_sessions_past_their_limits_and_rows_of_gone_ones(survivor):
+    with time_machine.travel(START, tick=False) as traveller:
+        old = Client()
+        old.force_login(survivor)
+        traveller.shift(timedelta(minutes=40))  # the old one is now idle past the limit
+        here = Client()
+        here.force_login(survivor)
+        assert [s.session_key for s in selectors.sessions_for(survivor)] == [_key(here)]
+        Session.objects.filter(session_key=_key(old)).delete()  # as clearsessions would
+        Client().force_login(survivor)
+        assert not UserSession.objects.filter(session_key=_key(old)).exists()
