@@ -28,15 +28,32 @@ PHASH_BITS_SET = 32
 PLANTED_DISTANCES = (0, 2, 4, 6, 8, 10, 12, 14)
 
 
-def copy_rows(model_or_table, columns: list[str], rows) -> int:
-    """COPY rows (tuples in `columns` order) into a table; returns how many."""
+def copy_rows(model_or_table, columns: list[str], rows, *, drop_indexes: bool = False) -> int:
+    """COPY rows (tuples in `columns` order) into a table; returns how many.
+
+    drop_indexes: drop the table's secondary indexes first and build them again after,
+    which is several times faster for a million rows than keeping them up to date."""
     table = model_or_table if isinstance(model_or_table, str) else model_or_table._meta.db_table
+    indexes = []
+    if drop_indexes:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT i.indexname, i.indexdef FROM pg_indexes i WHERE i.tablename = %s "
+                "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conname = i.indexname)",
+                [table],
+            )
+            indexes = cursor.fetchall()
+            for name, _definition in indexes:
+                cursor.execute(f'DROP INDEX "{name}"')
     count = 0
     statement = f'COPY "{table}" ({", ".join(columns)}) FROM STDIN'
     with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
         for row in rows:
             copy.write_row(row)
             count += 1
+    with connection.cursor() as cursor:
+        for _name, definition in indexes:
+            cursor.execute(definition)
     return count
 
 
@@ -160,7 +177,7 @@ def build(sizes: dict, *, log=print) -> dict:
     columns = ["id", "case_id", "url", "host", "platform_id", "note", "status"]
     columns += ["action_due_at", "last_checked_at", "next_check_at", "removed_verified_at"]
     columns += ["created_at"]
-    copy_rows(Sighting, columns, sighting_rows())
+    copy_rows(Sighting, columns, sighting_rows(), drop_indexes=True)
     timings["sightings_s"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -194,6 +211,7 @@ def build(sizes: dict, *, log=print) -> dict:
             "created_at",
         ],
         event_rows(),
+        drop_indexes=True,
     )
     timings["events_s"] = time.perf_counter() - started
 
@@ -305,6 +323,7 @@ def _reference_hashes(sizes, cases, nrng, rng, now, ReferenceHash) -> list[tuple
         ReferenceHash,
         ["id", "case_id", "label", "phash", "dhash", "pdq", "p0", "p1", "p2", "p3", "created_at"],
         rows(),
+        drop_indexes=True,
     )
     assert planted_per_query * ((queries + 1) // 2) == len(planted)
     assert PLANTED_DISTANCES[-1] > PHASH_THRESHOLD

@@ -102,6 +102,7 @@ def run(ctx: Context) -> Result:
         recheck_batch._run_loop(jobs, DEFAULT_CONCURRENCY, delivered.append)
         classify_too = len(delivered) / (time.perf_counter() - started)
         fetch_only = _fetch_only([url for _, url, _ in jobs])
+        raw = _fetch_only([url for _, url, _ in jobs], guarded=False)
 
         sample = random.Random(1).sample(ids, ctx.sizes["recheck_baseline_urls"])
         started = time.perf_counter()
@@ -134,6 +135,7 @@ def run(ctx: Context) -> Result:
             "outcomes": dict(outcomes),
             "fetch_and_classify_nothing_written_per_s": round(classify_too, 1),
             "guarded_fetch_only_per_s": round(fetch_only, 1),
+            "plain_aiohttp_fetch_only_per_s": round(raw, 1),
             "limit_per_s": DEFAULT_CONCURRENCY / 0.1,
         },
     )
@@ -155,21 +157,40 @@ def _jobs(ids):
     return [(pk, url, wanted.get(case_id, [])) for pk, url, case_id in sightings]
 
 
-def _fetch_only(urls) -> float:
-    """Guarded concurrent fetches alone (no classifying, hashing or writing), per second."""
+def _fetch_only(urls, *, guarded: bool = True) -> float:
+    """Concurrent fetches alone (no classifying, hashing or writing), per second: through
+    the guarded fetcher, or plain aiohttp GETs with no rules (what the machine allows)."""
     import asyncio
+
+    import aiohttp
 
     from evidence import fetcher_async
 
     async def all_of_them():
-        async with fetcher_async.new_session(concurrency=DEFAULT_CONCURRENCY) as session:
-            gate = asyncio.Semaphore(DEFAULT_CONCURRENCY)
+        gate = asyncio.Semaphore(DEFAULT_CONCURRENCY)
+        if guarded:
+            session = fetcher_async.new_session(concurrency=DEFAULT_CONCURRENCY)
+            get = lambda url: fetcher_async.fetch(session, url)  # noqa: E731
+            close = session.client.close
+        else:
+            plain = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=DEFAULT_CONCURRENCY)
+            )
 
-            async def one(url):
-                async with gate:
-                    await fetcher_async.fetch(session, url)
+            async def get(url):
+                async with plain.get(url) as response:
+                    await response.read()
 
+            close = plain.close
+
+        async def one(url):
+            async with gate:
+                await get(url)
+
+        try:
             await asyncio.gather(*(one(url) for url in urls))
+        finally:
+            await close()
 
     started = time.perf_counter()
     asyncio.run(all_of_them())
