@@ -8,7 +8,9 @@ import pytest
 import time_machine
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from accounts import selectors, services
@@ -289,3 +291,20 @@ def test_her_list_leaves_out_sessions_past_their_limits_and_rows_of_gone_ones(su
         Session.objects.filter(session_key=_key(old)).delete()  # as clearsessions would
         Client().force_login(survivor)
         assert not UserSession.objects.filter(session_key=_key(old)).exists()
+
+
+def test_a_request_within_the_minute_writes_nothing_and_then_two_small_updates(client, caseworker):
+    def writes(queries):
+        return [q["sql"].split('"')[1] for q in queries if q["sql"].startswith("UPDATE")]
+
+    with time_machine.travel(START, tick=False) as traveller:
+        client.force_login(caseworker)
+        traveller.shift(timedelta(seconds=10))
+        with CaptureQueriesContext(connection) as quiet:
+            assert client.get(reverse("cases:caseload")).status_code == 200
+        traveller.shift(timedelta(seconds=61))
+        with CaptureQueriesContext(connection) as touch:
+            assert client.get(reverse("cases:caseload")).status_code == 200
+    assert writes(quiet) == []
+    assert sorted(writes(touch)) == ["accounts_usersession", "django_session"]
+    assert not any(q["sql"].startswith("INSERT") for q in (*quiet, *touch))
