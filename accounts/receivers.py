@@ -3,6 +3,8 @@
 from allauth.mfa.models import Authenticator
 from allauth.mfa.signals import authenticator_added, authenticator_removed
 from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.db import transaction
+from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
 from accounts import services
@@ -34,3 +36,14 @@ def _second_factor_added(sender, request, user, authenticator, **kwargs):
 def _second_factor_removed(sender, request, user, authenticator, **kwargs):
     if authenticator.type == Authenticator.Type.TOTP and request is not None:
         request.session.pop(services.SESSION_SECOND_FACTOR, None)
+
+
+@receiver(post_delete, sender=Authenticator, dispatch_uid="accounts.staff_second_factor_reset")
+def _staff_second_factor_reset(sender, instance, **kwargs):
+    """An admin removing a staff member's TOTP (a lost phone) ends all her sessions: each
+    remembers that she had a second factor, and she must log in and enrol again."""
+    if instance.type != Authenticator.Type.TOTP:
+        return
+    user = instance.user
+    if user.is_support_staff:
+        transaction.on_commit(lambda: services.sessions_end_all(user=user, acting_user=None))

@@ -149,6 +149,13 @@ def sessions_end_others(*, user: User, current_key: str | None, acting_user: Use
     return count
 
 
+def sessions_end_all(*, user: User, acting_user: User | None) -> int:
+    """End every session of hers, wherever it is."""
+    count = _end(list(_sessions_of(user).values_list("session_key", flat=True)))
+    signals.sessions_ended.send(UserSession, user=user, acting_user=acting_user, count=count)
+    return count
+
+
 def user_deactivate(*, user: User, acting_user: User | None) -> int:
     """Close an account: she can no longer log in, and every session of hers ends now.
     Returns the number of sessions ended. Used by the admin's form and action."""

@@ -264,3 +264,17 @@ def test_a_survivor_with_a_second_factor_is_asked_for_it(client, survivor):
     give_totp(survivor)
     assert _password_step(client, survivor)["Location"] == MFA_AUTHENTICATE
     assert not _logged_in(client)
+
+
+def test_an_admin_resetting_a_staff_second_factor_ends_her_sessions(
+    caseworker, django_capture_on_commit_callbacks
+):
+    theirs = Client()
+    theirs.force_login(caseworker)
+    assert theirs.get(reverse("cases:caseload")).status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        Authenticator.objects.filter(user=caseworker, type=Authenticator.Type.TOTP).delete()
+    assert theirs.get(reverse("cases:caseload"))["Location"].startswith(reverse("account_login"))
+    other = Client()
+    other.force_login(caseworker)  # back in, she reaches only enrolment
+    assert other.get(reverse("cases:caseload"))["Location"] == reverse("mfa_activate_totp")
