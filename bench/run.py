@@ -13,6 +13,7 @@ import shutil
 import sys
 import tempfile
 import time
+import traceback
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -120,12 +121,18 @@ def main(argv=None) -> int:
             small_data=small_data,
             log=lambda text: print(text, flush=True),
         )
-        results = []
+        results, failed = [], []
         for name in names:
             print(f"Running {name}", flush=True)
             begun = time.perf_counter()
-            with on_database(big):
-                result = BENCHMARKS[name](ctx)
+            try:
+                with on_database(big):
+                    result = BENCHMARKS[name](ctx)
+            except Exception:
+                # The others' figures still count; the run fails at the end (CI sees it).
+                traceback.print_exc()
+                failed.append(name)
+                continue
             print(f"  {name} took {time.perf_counter() - begun:.1f} s", flush=True)
             results.append(result)
     finally:
@@ -142,11 +149,15 @@ def main(argv=None) -> int:
     if args.json:
         output = {result.name: result.as_json() for result in results}
         output["_run"] = {
+            "failed": failed,
             "mode": "quick" if args.quick else "full",
             "data_generation_s": big_data["generation_s"],
             "total_s": round(time.perf_counter() - started, 1),
         }
         Path(args.json).write_text(json.dumps(output, indent=2, default=str) + "\n")
+    if failed:
+        print(f"FAILED: {', '.join(failed)}", file=sys.stderr)
+        return 1
     return 0
 
 
