@@ -5,7 +5,7 @@ import time
 
 from celery import shared_task
 
-from digests.services import weekly_status_run
+from digests.services import SENDERS, weekly_status_run
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +18,7 @@ WORK_SECONDS = 240
 def send_weekly_status() -> int:
     """Safe on two beats at once: due digests and pending emails are claimed with SKIP
     LOCKED, and each slot has one email at most."""
-    report = weekly_status_run(deadline=time.monotonic() + WORK_SECONDS)
+    report = weekly_status_run(deadline=time.monotonic() + WORK_SECONDS, senders=SENDERS)
     log.info(
         "weekly status: sent=%s retrying=%s failed=%s interrupted=%s",
         report.sent,

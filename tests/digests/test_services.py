@@ -41,8 +41,8 @@ class TestClaiming:
     def test_a_due_digest_is_claimed_once_and_moves_a_week_on(self, survivor, her_case):
         due(survivor)
         with time_machine.travel(NOW, tick=False):
-            assert digests_claim_due() == 1
-            assert digests_claim_due() == 0
+            assert digests_claim_due() == (1, 1)
+            assert digests_claim_due() == (0, 0)
         (email,) = OutgoingEmail.objects.all()
         assert email.counts["links_reported"] == 1
         assert email.status == EmailStatus.PENDING
@@ -53,7 +53,7 @@ class TestClaiming:
     def test_no_open_case_means_no_email_but_the_week_moves_on(self, survivor):
         due(survivor)
         with time_machine.travel(NOW, tick=False):
-            assert digests_claim_due() == 0
+            assert digests_claim_due() == (1, 0)
         assert not OutgoingEmail.objects.exists()
         assert WeeklyStatus.objects.get(user=survivor).next_digest_at > NOW
 
@@ -63,7 +63,7 @@ class TestClaiming:
         due(survivor)
         due(other_survivor, quiet_weeks=False)
         with time_machine.travel(NOW + dt.timedelta(days=30), tick=False):
-            assert digests_claim_due() == 1
+            assert digests_claim_due() == (2, 1)
         (email,) = OutgoingEmail.objects.all()
         assert email.user == survivor and email.counts["quiet_week"] is True
 
@@ -73,7 +73,7 @@ class TestClaiming:
         due(other_survivor)
         User.objects.filter(pk=other_survivor.pk).update(is_active=False)
         with time_machine.travel(NOW, tick=False):
-            assert digests_claim_due() == 0
+            assert digests_claim_due() == (0, 0)
 
     def test_everyone_active_gets_a_default_schedule(self, survivor, caseworker):
         User.objects.create_user(email="gone@example.test", is_active=False)
@@ -209,7 +209,7 @@ def test_two_beats_at_once_make_and_send_each_digest_once(mailoutbox):
         try:
             start.wait()
             with time_machine.travel(NOW, tick=False):
-                while digests_claim_due(batch=7):
+                while digests_claim_due(batch=7).people:
                     pass
                 outgoing_deliver()
         except Exception as exc:  # surfaced below

@@ -165,3 +165,12 @@ def test_a_sender_killed_mid_batch_then_run_again_sends_each_digest_once(smtp_se
     assert (report.interrupted, report.sent) == (1, 0)
     assert sorted(smtp_server.recipients()) == sorted(p.email for p in people)
     assert OutgoingEmail.objects.filter(status=EmailStatus.UNCONFIRMED).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_senders_side_by_side_deliver_each_email_once(smtp_server):
+    people = people_due(30, now=timezone.now())
+    report = weekly_status_run(senders=3)
+    assert (report.sent, report.failed, report.retrying) == (30, 0, 0)
+    assert sorted(smtp_server.recipients()) == sorted(p.email for p in people)
+    assert set(OutgoingEmail.objects.values_list("status", flat=True)) == {EmailStatus.SENT}

@@ -52,8 +52,8 @@ class Command(BaseCommand):
             return
         weekly_statuses_ensure()
         claimed = 0
-        while written := digests_claim_due(email=to):
-            claimed += written
+        while (claim := digests_claim_due(email=to)).people:
+            claimed += claim.emails
         report = outgoing_deliver()
         self.stdout.write(
             f"{claimed} digest(s) claimed; {report.sent} sent, {report.retrying} to retry, "
