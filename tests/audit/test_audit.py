@@ -299,3 +299,13 @@ def test_request_ids_are_returned_and_a_proxys_id_is_kept_only_when_it_looks_lik
     assert kept == "abcd-1234-efgh"
     injected = client.get("/", HTTP_X_REQUEST_ID="x\r\nSet-Cookie: a=b")["X-Request-ID"]
     assert "\n" not in injected and "Set-Cookie" not in injected
+
+
+def test_a_case_bundle_download_is_an_export(client, case, caseworker, image_upload, survivor):
+    case_assign(case=case, to=caseworker, acting_user=caseworker)
+    evidence_add(case=case, upload=image_upload(), acting_user=survivor)
+    client.force_login(caseworker)
+    response = client.get(reverse("evidence:bundle", args=[case.reference]))
+    assert response.status_code == 200
+    (event,) = _events(AuditKind.EXPORT)
+    assert event.actor_id == caseworker.pk and event.target == f"evidence:bundle case={case.pk}"
