@@ -2,6 +2,7 @@
 the same refusals as the guarded fetcher (local servers on 127.0.0.1 only)."""
 
 import asyncio
+import concurrent.futures
 import ipaddress
 import socket
 import threading
@@ -173,12 +174,19 @@ def redirector():
     httpd.shutdown()
 
 
+def run_async(coroutine):
+    """asyncio.run in a thread of its own: Playwright's sync API (browser tests earlier in the
+    session) leaves an event loop running in the main thread, where asyncio.run refuses."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def _fetch(url, **kwargs):
     async def run():
         async with fetcher_async.new_session() as session:
             return await fetcher_async.fetch(session, url, **kwargs)
 
-    return asyncio.run(run())
+    return run_async(run())
 
 
 @pytest.mark.parametrize(
@@ -251,7 +259,7 @@ def test_the_pinned_resolver_knows_no_name_it_was_not_given():
             return await session.resolver.resolve("example.com", 80)
 
     with pytest.raises(fetcher.BlockedAddress):
-        asyncio.run(ask())
+        run_async(ask())
 
 
 def test_size_and_time_caps(server):
