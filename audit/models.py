@@ -31,6 +31,8 @@ class AuditKind(models.TextChoices):
     EXPORT = "export", "Export"
     ERASURE = "erasure", "Account erased"
     EVIDENCE_VIEWED = "evidence_viewed", "Staff viewed evidence"
+    WEEKLY_EMAIL_SET = "weekly_email_set", "Weekly email settings changed"
+    WEEKLY_EMAIL_RESENT = "weekly_email_resent", "Weekly email sent again by staff"
 
 
 def _append_only():

@@ -27,6 +27,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from audit.models import AuditKind
+from audit.services import audit_record
 from digests.messages import digest_message
 from digests.models import EmailStatus, OutgoingEmail, WeeklyStatus
 from digests.selectors import digest_counts, digest_kind_for, statuses_due
@@ -86,11 +88,19 @@ def weekly_status_update(
     status.weekday, status.hour, status.time_zone = weekday, hour, time_zone
     status.next_digest_at = status.slot_after(now) if enabled else None
     status.save()
+    # Whether it is on, not when or where: a time zone says roughly where she lives.
+    audit_record(kind=AuditKind.WEEKLY_EMAIL_SET, actor=user, detail={"on": enabled})
     return status
 
 
+@transaction.atomic
 def weekly_status_unsubscribe(*, user_id: int) -> bool:
     """One click from the email: off, whatever the schedule was. True if it was on."""
+    audit_record(
+        kind=AuditKind.WEEKLY_EMAIL_SET,
+        target=f"user {user_id}",
+        detail={"on": False, "by": "unsubscribe link"},
+    )
     changed = WeeklyStatus.objects.filter(user_id=user_id, enabled=True).update(
         enabled=False, next_digest_at=None
     )
@@ -366,4 +376,10 @@ def outgoing_send_again(*, email: OutgoingEmail, acting_user: User) -> bool:
         next_attempt_at=timezone.now(),
         last_error=f"Sent again by staff member {acting_user.pk}.",
     )
+    if changed:
+        audit_record(
+            kind=AuditKind.WEEKLY_EMAIL_RESENT,
+            actor=acting_user,
+            target=f"user {email.user_id}",
+        )
     return bool(changed)

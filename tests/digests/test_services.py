@@ -225,3 +225,39 @@ def test_two_beats_at_once_make_and_send_each_digest_once(mailoutbox):
     assert errors == []
     assert OutgoingEmail.objects.count() == 40
     assert sorted(m.to[0] for m in mailoutbox) == sorted(p.email for p in people)
+
+
+@pytest.mark.django_db
+def test_every_change_to_weekly_emails_is_in_the_audit_trail(survivor, supervisor, her_case):
+    from audit.models import AuditEvent, AuditKind
+
+    weekly_status_update(
+        user=survivor, enabled=True, weekday=1, hour=7, time_zone="Asia/Tokyo", quiet_weeks=True
+    )
+    weekly_status_unsubscribe(user_id=survivor.pk)
+    email = OutgoingEmail.objects.create(
+        user=survivor, kind="survivor_weekly", scheduled_for=NOW, status=EmailStatus.FAILED
+    )
+    outgoing_send_again(email=email, acting_user=supervisor)
+    events = list(AuditEvent.objects.order_by("id").values("kind", "actor", "target", "detail"))
+    assert events[-3:] == [
+        {
+            "kind": AuditKind.WEEKLY_EMAIL_SET,
+            "actor": survivor.pk,
+            "target": "",
+            "detail": {"on": True},
+        },
+        {
+            "kind": AuditKind.WEEKLY_EMAIL_SET,
+            "actor": None,
+            "target": f"user {survivor.pk}",
+            "detail": {"on": False, "by": "unsubscribe link"},
+        },
+        {
+            "kind": AuditKind.WEEKLY_EMAIL_RESENT,
+            "actor": supervisor.pk,
+            "target": f"user {survivor.pk}",
+            "detail": {},
+        },
+    ]
+    assert "Tokyo" not in str(events)  # where she lives is not the audit trail's business
