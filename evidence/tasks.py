@@ -1,14 +1,16 @@
 """Background rechecks. Thin: tasks take ids, load rows and call one service.
 
 The database is the ledger: `dispatch_rechecks` (run by beat every minute) claims due
-sightings with SELECT ... FOR UPDATE SKIP LOCKED and leases them by moving next_check_at a
-little into the future, so two dispatchers never hand out the same sighting, and a lost
+sightings with SELECT ... FOR UPDATE SKIP LOCKED, leases them by moving next_check_at a
+little into the future and hands them out in small batches (`recheck_sightings`, checked
+concurrently), so two dispatchers never hand out the same sighting, and a lost
 message or a killed worker only delays a check: the lease runs out and the sighting is
 claimed again.
 """
 
 import datetime as dt
 import logging
+from collections import Counter
 
 from celery import shared_task
 from django.db import transaction
@@ -22,6 +24,11 @@ log = logging.getLogger(__name__)
 
 DISPATCH_BATCH = 200
 PER_HOST = 20
+# Sightings per recheck_sightings task: checked side by side in one worker process
+# (evidence.recheck_batch, hundreds a second where one at a time manages a few), and no more
+# than PER_HOST_AT_ONCE of one site in a task, so a site never gets a burst from us.
+RECHECK_CHUNK = 25
+PER_HOST_AT_ONCE = 4
 # Longer than a recheck can take (fetch total time limit plus page images), so a sighting
 # being checked is not handed out again; short enough that a lost one is retried soon.
 RECHECK_LEASE = dt.timedelta(minutes=10)
@@ -65,8 +72,25 @@ def dispatch_rechecks() -> int:
         for pk, host in candidates:
             if per_host.get(host, 0) < PER_HOST and len(due) < DISPATCH_BATCH:
                 per_host[host] = per_host.get(host, 0) + 1
-                due.append(pk)
-        Sighting.objects.filter(pk__in=due).update(next_check_at=now + RECHECK_LEASE)
-    for sighting_id in due:
-        transaction.on_commit(lambda pk=sighting_id: recheck_sighting.delay(str(pk)))
+                due.append((pk, host))
+        Sighting.objects.filter(pk__in=[pk for pk, _ in due]).update(
+            next_check_at=now + RECHECK_LEASE
+        )
+    for chunk in _chunks(due):
+        transaction.on_commit(lambda ids=chunk: recheck_sightings.delay(ids))
     return len(due)
+
+
+def _chunks(due: list[tuple]) -> list[list[str]]:
+    """(id, host) pairs into tasks of at most RECHECK_CHUNK ids and PER_HOST_AT_ONCE of a host."""
+    chunks: list[tuple[list[str], Counter]] = []
+    for pk, host in due:
+        for ids, hosts in chunks:
+            if len(ids) < RECHECK_CHUNK and hosts[host] < PER_HOST_AT_ONCE:
+                break
+        else:
+            ids, hosts = [], Counter()
+            chunks.append((ids, hosts))
+        ids.append(str(pk))
+        hosts[host] += 1
+    return [ids for ids, _ in chunks]

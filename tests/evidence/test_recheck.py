@@ -3,6 +3,7 @@
 import datetime as dt
 import ipaddress
 import json
+import uuid
 from io import StringIO
 
 import pytest
@@ -153,10 +154,11 @@ def test_the_dispatcher_leases_due_sightings_once(
     )
     from unittest import mock
 
-    with mock.patch("evidence.tasks.recheck_sighting.delay") as delay:
+    with mock.patch("evidence.tasks.recheck_sightings.delay") as delay:
         with django_capture_on_commit_callbacks(execute=True):
             assert dispatch_rechecks() == 2
-        assert delay.call_count == 2
+        ((ids,), _) = delay.call_args  # one task for both
+        assert len(ids) == 2 and delay.call_count == 1
         with django_capture_on_commit_callbacks(execute=True):
             assert dispatch_rechecks() == 0  # leased: not handed out twice
     # The two handed out are leased into the future, no further than the lease.
@@ -204,12 +206,19 @@ def test_the_dispatcher_limits_each_host(case, survivor, django_capture_on_commi
     from unittest import mock
 
     from evidence.services import sightings_log_pasted
-    from evidence.tasks import PER_HOST
+    from evidence.tasks import PER_HOST, PER_HOST_AT_ONCE
 
     text = "\n".join(f"https://one.example/{n}" for n in range(PER_HOST + 5))
     sightings_log_pasted(case=case, text=text + "\nhttps://two.example/1", acting_user=survivor)
     with (
-        mock.patch("evidence.tasks.recheck_sighting.delay"),
+        mock.patch("evidence.tasks.recheck_sightings.delay") as delay,
         django_capture_on_commit_callbacks(execute=True),
     ):
         assert dispatch_rechecks() == PER_HOST + 1
+    # Each task holds no more than PER_HOST_AT_ONCE of a site: no bursts at one host.
+    tasks = [call.args[0] for call in delay.call_args_list]
+    assert sum(len(ids) for ids in tasks) == PER_HOST + 1
+    hosts = dict(Sighting.objects.values_list("pk", "host"))
+    for ids in tasks:
+        per_task = [hosts[uuid.UUID(pk)] for pk in ids]
+        assert per_task.count("one.example") <= PER_HOST_AT_ONCE
