@@ -1,7 +1,9 @@
+import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
 
 import tldextract
+from django.db import connection
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -174,37 +176,68 @@ def percentile(values: list[float], fraction: float) -> float | None:
     return ordered[lower] + (ordered[upper] - ordered[lower]) * (position - lower)
 
 
+# In PostgreSQL, grouped by platform name as the figures show it: counts over every sent
+# request (a hash aggregate), hours to removal over removed ones only. percentile_cont
+# interpolates linearly between closest ranks, as `percentile` above does. Requests of
+# erased accounts (AnonymousOutcome) still count, anonymously.
+_FIGURES_SQL = """
+WITH outcomes AS NOT MATERIALIZED (
+    SELECT COALESCE(platform.name, %(unknown)s) AS platform, status, sent_at, removed_at
+    FROM (
+        SELECT platform_id, status, sent_at, removed_at FROM {requests}
+        WHERE sent_at IS NOT NULL
+        UNION ALL
+        SELECT platform_id, status, sent_at, removed_at FROM {anonymous}
+    ) sent
+    LEFT JOIN {platforms} platform ON platform.id = sent.platform_id
+), counted AS (
+    SELECT platform,
+        count(*) AS sent,
+        count(*) FILTER (WHERE status = %(removed)s AND removed_at IS NOT NULL) AS removed,
+        count(*) FILTER (WHERE status = %(rejected)s) AS rejected,
+        count(*) FILTER (
+            WHERE status = %(removed)s AND removed_at - sent_at <= %(within)s
+        ) AS within
+    FROM outcomes GROUP BY platform
+), timed AS (
+    SELECT platform,
+        percentile_cont(ARRAY[0.5, 0.9])
+            WITHIN GROUP (ORDER BY date_part('epoch', removed_at - sent_at) / 3600) AS hours
+    FROM outcomes WHERE status = %(removed)s AND removed_at IS NOT NULL
+    GROUP BY platform
+)
+SELECT counted.platform, sent, removed, rejected, within, hours
+FROM counted LEFT JOIN timed ON timed.platform = counted.platform
+"""
+
+
 def platform_figures() -> list[PlatformFigures]:
     """How each platform answers: one row per platform that has been sent a request."""
-    fields = ("platform__name", "status", "sent_at", "removed_at")
-    rows = [
-        *TakedownRequest.objects.filter(sent_at__isnull=False).values_list(*fields),
-        # Requests of erased accounts still count, anonymously.
-        *AnonymousOutcome.objects.values_list(*fields),
+    sql = _FIGURES_SQL.format(
+        requests=TakedownRequest._meta.db_table,
+        anonymous=AnonymousOutcome._meta.db_table,
+        platforms=Platform._meta.db_table,
+    )
+    params = {
+        "unknown": "Unknown platforms",
+        "removed": TakedownStatus.REMOVED.value,
+        "rejected": TakedownStatus.REJECTED.value,
+        "within": dt.timedelta(hours=WITHIN_HOURS),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    # Sorted here, by name as Python compares them, whatever the database's collation.
+    return [
+        PlatformFigures(
+            platform=name,
+            sent=sent,
+            removed=removed,
+            rejected=rejected,
+            removal_rate=removed / sent,
+            median_hours=hours[0] if hours else None,
+            p90_hours=hours[1] if hours else None,
+            within_48h_share=within / sent,
+        )
+        for name, sent, removed, rejected, within, hours in sorted(rows)
     ]
-    by_platform: dict[str, list] = {}
-    for name, status, sent_at, removed_at in rows:
-        by_platform.setdefault(name or "Unknown platforms", []).append(
-            (status, sent_at, removed_at)
-        )
-    figures = []
-    for name, requests in sorted(by_platform.items()):
-        hours = [
-            (removed_at - sent_at).total_seconds() / 3600
-            for status, sent_at, removed_at in requests
-            if status == TakedownStatus.REMOVED and removed_at
-        ]
-        sent = len(requests)
-        figures.append(
-            PlatformFigures(
-                platform=name,
-                sent=sent,
-                removed=len(hours),
-                rejected=sum(1 for status, _, _ in requests if status == TakedownStatus.REJECTED),
-                removal_rate=len(hours) / sent,
-                median_hours=percentile(hours, 0.5),
-                p90_hours=percentile(hours, 0.9),
-                within_48h_share=sum(1 for h in hours if h <= WITHIN_HOURS) / sent,
-            )
-        )
-    return figures

@@ -173,3 +173,100 @@ def test_percentile_on_an_even_count():
     assert percentile([4, 1, 3, 2], 0.5) == pytest.approx(2.5)
     assert percentile([4, 1, 3, 2], 0.9) == pytest.approx(3.7)
     assert percentile([], 0.5) is None
+
+
+def _figures_in_python(rows):
+    """The figures worked out row by row in Python, as they were before PostgreSQL did it."""
+    by_platform = {}
+    for name, status, sent_at, removed_at in rows:
+        by_platform.setdefault(name or "Unknown platforms", []).append(
+            (status, sent_at, removed_at)
+        )
+    figures = {}
+    for name, requests in by_platform.items():
+        hours = [
+            (removed_at - sent_at).total_seconds() / 3600
+            for status, sent_at, removed_at in requests
+            if status == "removed" and removed_at
+        ]
+        figures[name] = (
+            len(requests),
+            len(hours),
+            sum(1 for status, _, _ in requests if status == "rejected"),
+            percentile(hours, 0.5),
+            percentile(hours, 0.9),
+            sum(1 for h in hours if h <= 48) / len(requests),
+        )
+    return figures
+
+
+def test_figures_in_sql_equal_the_python_computation_on_varied_data(db, case):
+    """Many platforms, odd and even counts, minutes as well as hours, exactly 48 hours,
+    a request with no platform, removals without a time, drafts, and the anonymous
+    outcomes an erased survivor leaves: PostgreSQL's figures equal the Python ones."""
+    import random
+
+    from takedowns.models import AnonymousOutcome
+
+    rng = random.Random(7)
+    platforms = list(Platform.objects.order_by("pk")[:6])
+    start = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
+    statuses = ["sent", "acknowledged", "removed", "removed", "rejected", "escalated"]
+    requests, anonymous, expected_rows = [], [], []
+    for n in range(300):
+        platform = rng.choice([*platforms, None])
+        status = rng.choice(statuses)
+        sent_at = start + dt.timedelta(minutes=rng.randrange(60 * 24 * 30))
+        removed_at = None
+        if status == "removed" and rng.random() < 0.9:
+            minutes = rng.choice([48 * 60, 48 * 60 + 1, rng.randrange(1, 60 * 24 * 10)])
+            removed_at = sent_at + dt.timedelta(minutes=minutes)
+        if n % 5 == 0:
+            anonymous.append(
+                AnonymousOutcome(
+                    platform=platform,
+                    legal_basis="platform_policy",
+                    status=status,
+                    sent_at=sent_at,
+                    removed_at=removed_at,
+                )
+            )
+        else:
+            requests.append(
+                TakedownRequest(
+                    case=case,
+                    platform=platform,
+                    status=status,
+                    sent_at=sent_at,
+                    removed_at=removed_at,
+                )
+            )
+        expected_rows.append((platform.name if platform else None, status, sent_at, removed_at))
+    requests.append(TakedownRequest(case=case, platform=platforms[0], status="draft"))
+    TakedownRequest.objects.bulk_create(requests)
+    AnonymousOutcome.objects.bulk_create(anonymous)
+
+    expected = _figures_in_python(expected_rows)
+    figures = platform_figures()
+    assert [row.platform for row in figures] == sorted(expected)
+    for row in figures:
+        sent, removed, rejected, median, p90, within = expected[row.platform]
+        assert (row.sent, row.removed, row.rejected) == (sent, removed, rejected)
+        assert row.removal_rate == pytest.approx(removed / sent)
+        assert row.median_hours == pytest.approx(median)
+        assert row.p90_hours == pytest.approx(p90)
+        assert row.within_48h_share == pytest.approx(within)
+
+
+def test_figures_take_one_query_whatever_the_number_of_requests(
+    db, case, django_assert_num_queries
+):
+    reddit = Platform.objects.get(slug="reddit")
+    start = dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
+    TakedownRequest.objects.bulk_create(
+        _sent(case, reddit, status="removed", hours_to_removal=h, sent_at=start)
+        for h in range(1, 201)
+    )
+    with django_assert_num_queries(1):
+        figures = platform_figures()
+    assert figures[0].sent == 200
