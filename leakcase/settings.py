@@ -1,8 +1,9 @@
 """LeakCase settings. Everything that differs between machines comes from the environment.
 
-Without DATABASE_URL the app runs on an SQLite file in var/, and without REDIS_URL Celery
-uses kombu's SQLAlchemy transport on another file there, so a fresh checkout runs web,
-worker and beat with nothing else installed. Production sets both.
+LeakCase runs on PostgreSQL only: the audit trail is kept by database triggers and due work
+is claimed with SELECT ... FOR UPDATE SKIP LOCKED. Without DATABASE_URL it uses the local
+server's `leakcase` database (bin/demo uses `leakcase_demo`). Without REDIS_URL Celery uses
+kombu's SQLAlchemy transport on a file in var/ and the cache is a file cache there.
 """
 
 import ipaddress
@@ -88,14 +89,16 @@ TEMPLATES = [
     },
 ]
 
-DATABASE_URL = env_str("DATABASE_URL")
+DATABASE_URL = env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/leakcase")
 DATABASES = {
     "default": dj_database_url.parse(
-        DATABASE_URL or f"sqlite:///{VAR_DIR / 'leakcase.sqlite3'}",
-        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60 if DATABASE_URL else 0),
+        DATABASE_URL,
+        conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    raise ImproperlyConfigured("DATABASE_URL must be a postgres:// URL: LeakCase needs PostgreSQL")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"

@@ -1,4 +1,5 @@
-"""The app runs with nothing but Python: SQLite and a file broker when the URLs are unset."""
+"""Settings from the environment: PostgreSQL always (local by default), a file broker when
+REDIS_URL is unset, and clear refusals."""
 
 import json
 import os
@@ -46,13 +47,20 @@ def _settings_with(env, tmp_path):
     return result
 
 
-def test_without_urls_it_runs_on_embedded_sqlite_and_a_file_broker(tmp_path):
+def test_without_urls_it_uses_local_postgresql_and_a_file_broker(tmp_path):
     result = _settings_with({"DEBUG": "true"}, tmp_path)
     assert result.returncode == 0, result.stderr
     found = json.loads(result.stdout)
-    assert found["engine"] == "django.db.backends.sqlite3"
+    assert found["engine"] == "django.db.backends.postgresql"
     assert found["broker"].startswith("sqla+sqlite:///")
     assert found["email"] == "django.core.mail.backends.console.EmailBackend"
+
+
+def test_anything_but_postgresql_is_refused_by_name(tmp_path):
+    # Audit triggers and SKIP LOCKED claims need PostgreSQL; SQLite would fail later, worse.
+    result = _settings_with({"DEBUG": "true", "DATABASE_URL": "sqlite:///x.db"}, tmp_path)
+    assert result.returncode != 0
+    assert "DATABASE_URL must be a postgres:// URL" in result.stderr
 
 
 def test_with_urls_it_uses_the_real_stack(tmp_path):
