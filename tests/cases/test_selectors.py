@@ -206,3 +206,21 @@ def test_survivor_timeline_hides_internal_events_and_staff_names(case, survivor,
     ]
     assert staff[2].text == "Normal → Urgent (a minor is involved)"
     assert staff[4].text == "to Casey"
+
+
+def test_caseload_default_order_reads_cases_rank_by_rank_through_its_indexes(queue, supervisor):
+    """The "All cases" tab on 10,000 cases stays fast only if PostgreSQL can read cases in
+    priority order from the expression index and look up next due by index: the
+    expressions in migration cases/0008 must stay those of _with_caseload_columns."""
+    from django.db import connection
+
+    query = caseload_for(supervisor, CaseloadQuery(tab="all"))[:25].query
+    sql, params = query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # five cases: a scan is cheaper
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "caseload_priority_rank" in plan
+    assert "caseload_takedown_waiting_due" in plan
+    assert "caseload_sighting_live_action_due" in plan
