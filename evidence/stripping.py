@@ -37,6 +37,7 @@ the caller turns the pixels and re-encodes, as before.
 
 import re
 import struct
+import warnings
 import zlib
 
 from PIL import ExifTags, Image
@@ -165,7 +166,9 @@ def _orientation(exif_body: bytes) -> int | None:
     """The EXIF orientation tag (1 when there is none), None when the block is unreadable."""
     exif = Image.Exif()
     try:
-        exif.load(exif_body)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # Pillow warns of corrupt EXIF and carries on
+            exif.load(exif_body)
         return int(exif.get(ExifTags.Base.Orientation, ORIENTATION_UPRIGHT))
     except Exception:  # any damage to the block means "do not strip"
         return None
