@@ -244,3 +244,49 @@ def test_a_survivor_never_sees_internal_notes_on_any_page(
         assert b"employer" not in body, url
     case_page = client.get(reverse("cases:detail", args=[case.reference])).content.decode()
     assert "Shared: we sent the request." in case_page
+
+
+@pytest.mark.parametrize("count", [2, 40])
+def test_case_page_rows_of_removed_requests_cost_no_query_each(
+    client, case, survivor, caseworker, count, django_assert_max_num_queries
+):
+    """Each sighting's row names its newest request in plain words; for a removed request
+    those words look at the request's links, which once cost a query per row."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from takedowns.models import TakedownRequest
+
+    sightings_log_pasted(
+        case=case,
+        text="\n".join(f"https://x.com/a/status/{i}" for i in range(count)),
+        acting_user=survivor,
+    )
+    now = timezone.now()
+    for n, sighting in enumerate(case.sightings.order_by("url")):
+        older = TakedownRequest.objects.create(
+            case=case, status="rejected", sent_at=now - dt.timedelta(days=3)
+        )
+        newer = TakedownRequest.objects.create(
+            case=case, status="removed", sent_at=now, removed_at=now
+        )
+        TakedownRequest.objects.filter(pk=older.pk).update(
+            created_at=now - dt.timedelta(days=3, minutes=n)
+        )
+        older.sightings.add(sighting)
+        newer.sightings.add(sighting)
+    client.force_login(caseworker)
+    with django_assert_max_num_queries(17):
+        response = client.get(reverse("cases:detail", args=[case.reference]))
+    body = response.content.decode()
+    for sighting in case.sightings.all():
+        newest = sighting.takedowns.order_by("-created_at").first()
+        link = reverse("takedowns:detail", args=[case.reference, newest.pk])
+        assert f'<a href="{link}">' in body
+        assert reverse("evidence:sighting_detail", args=[case.reference, sighting.pk]) in body
+        # The screenshot form offers every sighting.
+        assert f'<option value="{sighting.pk}">{sighting.url}</option>' in body
+    rows = body.split('id="takedowns-heading"')[0]
+    assert rows.count("says it removed the content") == count
+    assert "refused" not in rows
