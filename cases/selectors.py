@@ -225,6 +225,7 @@ def notes_for(user: User, case: Case) -> list[CaseNote]:
 class TimelineEntry:
     event: CaseEvent
     text: str
+    by: str = ""  # who did it, as the reader should see it
 
 
 def case_timeline(case: Case, user: User, *, limit: int = 200) -> list[TimelineEntry]:
@@ -234,18 +235,30 @@ def case_timeline(case: Case, user: User, *, limit: int = 200) -> list[TimelineE
     for_staff = user.is_support_staff
     if not for_staff:
         events = events.filter(internal=False)
+    events = list(events[:limit])
     staff_names = {}
     if for_staff:
         ids = {
             value.get("assigned_to")
-            for event in events[:limit]
+            for event in events
             if event.kind == EventKind.ASSIGNED
             for value in (event.old_value or {}, event.new_value or {})
         } - {None}
         staff_names = {u.pk: str(u) for u in User.objects.filter(pk__in=ids)} if ids else {}
     return [
-        TimelineEntry(event, _describe(event, for_staff, staff_names)) for event in events[:limit]
+        TimelineEntry(
+            event, _describe(event, for_staff, staff_names), _done_by(event, user, for_staff)
+        )
+        for event in events
     ]
+
+
+def _done_by(event: CaseEvent, user: User, for_staff: bool) -> str:
+    if event.actor_id is None:
+        return "the service"
+    if event.actor_id == user.pk:
+        return "you"
+    return str(event.actor) if for_staff else event.actor.get_role_display().lower()
 
 
 def _describe(event: CaseEvent, for_staff: bool, staff_names: dict) -> str:
