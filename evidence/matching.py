@@ -10,13 +10,21 @@ On PostgreSQL that exact check runs in the same query (`bit_count` of the XOR), 
 matches leave the database: real pHashes have far from uniform chunks, and a radius-2 chunk
 lookup returns thousands of candidates, which as model instances cost more than a full scan
 (bench/RESULTS.md: 189 ms as instances, 18 ms checked in SQL, over a million hashes).
+
+Faster still, and the default (settings.EVIDENCE_HASH_INDEX): every pHash and dHash held in
+this process and scanned with numpy (evidence/hash_index.py, never stale: it checks a
+generation counter kept by PostgreSQL triggers on every lookup); then only the rows of the
+caller's queryset with the matching pHashes are fetched, so the caller's restrictions (one
+case, the cases a user may see) still apply in SQL. The SQL path above is the fallback.
 """
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connections
 from django.db.models import F, Func, IntegerField, Q, QuerySet, Value
 
+from evidence import hash_index
 from evidence.hashing import (
     DHASH_THRESHOLD,
     PHASH_THRESHOLD,
@@ -80,12 +88,70 @@ def matching_in_sql(hashes: ImageHashes, references: QuerySet[ReferenceHash]):
 def references_matching(hashes: ImageHashes, references: QuerySet[ReferenceHash]) -> list[Match]:
     """Every reference in `references` that is a possible copy of `hashes` (pHash and dHash
     within their thresholds), exactly as a full scan with is_possible_copy would find."""
+    if getattr(settings, "EVIDENCE_HASH_INDEX", True):
+        found = _matching_in_memory(hashes, references)
+        if found is not None:
+            return found
     if connections[references.db].vendor == "postgresql":
         return [
             Match(reference, reference.phash_distance, reference.dhash_distance, None)
             for reference in matching_in_sql(hashes, references)
         ]
     return _matching_in_python(hashes, references)
+
+
+def _matching_in_memory(
+    hashes: ImageHashes, references: QuerySet[ReferenceHash]
+) -> list[Match] | None:
+    """Through the in-process index; None where there is none (not migrated, SQLite).
+
+    The usual case costs one round trip: scan the index as it stands, then either fetch the
+    matching rows together with the counter (read in the same statement, so the same
+    snapshot: if it equals the state scanned, the answer is exact), or, with nothing found,
+    read the counter; only when it moved is the index brought up to date and scanned again."""
+    using = references.db
+    scanned = hash_index.known_snapshot(using)
+    nothing = False  # the scan, or the fetch after it, found nothing
+    if scanned is not None:
+        phashes = scanned.matching_phashes(hashes.phash, hashes.dhash)
+        nothing = not phashes
+        if phashes:
+            rows = list(_rows_with(phashes, references).annotate(**hash_index.counter_columns()))
+            if rows and hash_index.state_of(rows[0]) == scanned.state:
+                return _checked(hashes, rows)
+            nothing = not rows
+    current = hash_index.current_snapshot(using)
+    if current is None:
+        return None
+    if nothing and current.state == scanned.state:
+        # Nothing changed since the scan (counter values never repeat): it stands.
+        return []
+    phashes = current.matching_phashes(hashes.phash, hashes.dhash)
+    return _checked(hashes, _rows_with(phashes, references)) if phashes else []
+
+
+def _rows_with(phashes: set[int], references: QuerySet[ReferenceHash]):
+    # p0 (indexed) narrows the fetch to the few rows sharing a matching pHash's first chunk.
+    return references.filter(
+        p0__in=sorted({chunks16(p)[0] for p in phashes}),
+        phash__in=sorted(to_signed64(p) for p in phashes),
+    )
+
+
+def _checked(hashes: ImageHashes, rows) -> list[Match]:
+    found = []
+    for reference in rows:
+        theirs = reference_hashes(reference)
+        if is_possible_copy(hashes, theirs):  # two rows may share a pHash, not the dHash
+            found.append(
+                Match(
+                    reference,
+                    hamming(hashes.phash, theirs.phash),
+                    hamming(hashes.dhash, theirs.dhash),
+                    None,
+                )
+            )
+    return found
 
 
 def _matching_in_python(hashes: ImageHashes, references: QuerySet[ReferenceHash]) -> list[Match]:

@@ -212,6 +212,10 @@ else:
 
 # Uploads: refuse big files before Pillow sees them (evidence/imaging.py has the image limits).
 EVIDENCE_MAX_UPLOAD_BYTES = env_int("EVIDENCE_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+# Reference-hash lookups scan every pHash and dHash held in each process (16 bytes a
+# reference: 16 MB for a million), checked against PostgreSQL on every lookup so never
+# stale (evidence/hash_index.py); off: the indexed chunk lookup in SQL, about 10x slower.
+EVIDENCE_HASH_INDEX = env_bool("EVIDENCE_HASH_INDEX", True)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # Django's default, for form fields
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
