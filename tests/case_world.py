@@ -7,8 +7,11 @@ import uuid
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from cases.services import case_assign, case_open, case_open_for_caller, invitation_issue, note_add
+from digests.messages import unsubscribe_token
+from digests.models import EmailKind, EmailStatus, OutgoingEmail
 from evidence.demo_images import make_image
 from evidence.models import EvidenceMatch
 from evidence.services import evidence_add, reference_register, sighting_log
@@ -103,8 +106,16 @@ class CaseWorld:
             **complete,
         )
         takedown_mark_submitted(takedown=self.sent, ticket_number="R-1", acting_user=survivor)
+        self.failed_email = OutgoingEmail.objects.create(
+            user=survivor,
+            kind=EmailKind.SURVIVOR_WEEKLY,
+            scheduled_for=timezone.now(),
+            status=EmailStatus.FAILED,
+        )
 
-    def kwargs_for(self, name, params):
+    def kwargs_for(self, name, params, *, strict=False):
+        """URL kwargs for `name`. Strict: a parameter this world does not know is an error
+        (the access matrix must decide about every new kind of page)."""
         takedown = self.sent if name in SENT_TAKEDOWN_URLS else self.draft
         values = {
             "takedown_id": takedown.pk,
@@ -116,14 +127,14 @@ class CaseWorld:
             "evidence_id": self.evidence.pk,
             "rendition": "image",
             "token": self.token,
+            "unsubscribe_token": unsubscribe_token(self.case.survivor_id),
+            "email_id": self.failed_email.pk,
         }
-        if "unsubscribe_token" in params:
-            from digests.messages import unsubscribe_token
-
-            values["unsubscribe_token"] = unsubscribe_token(self.users["survivor"].pk)
+        if strict:
+            return {key: values[key] for key in params}
         # A parameter this world does not know yet still gets a well-formed value: the page
         # then answers 404, which must carry the same headers.
         return {key: values.get(key, uuid.uuid4()) for key in params}
 
-    def url(self, name, params):
-        return reverse(name, kwargs=self.kwargs_for(name, params))
+    def url(self, name, params, *, strict=False):
+        return reverse(name, kwargs=self.kwargs_for(name, params, strict=strict))

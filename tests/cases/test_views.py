@@ -209,7 +209,8 @@ def test_a_survivor_never_sees_internal_notes_on_any_page(
 ):
     """Every GET page of hers, found from the URL resolver, is searched for the text."""
     from digests.messages import unsubscribe_token
-    from tests.test_access_matrix import MATRIX, _our_urls
+    from tests.case_world import our_urls
+    from tests.test_access_matrix import MATRIX
 
     case_assign(case=case, to=caseworker, acting_user=caseworker)
     sighting = sightings_log_pasted(case=case, text="https://x.com/a", acting_user=survivor).saved[
@@ -233,7 +234,7 @@ def test_a_survivor_never_sees_internal_notes_on_any_page(
     client.force_login(survivor)
     pages = [
         reverse(name, kwargs={key: values[key] for key in params})
-        for name, params in _our_urls()
+        for name, params in our_urls()
         if MATRIX[name][0] == "GET" and "token" not in params
     ]
     assert reverse("cases:detail", args=[case.reference]) in pages
