@@ -263,10 +263,10 @@ def _suggest_matches(evidence: EvidenceFile, image: ProcessedImage) -> list[Evid
     """Possible copies of this case's reference images, in the whole picture or in one of
     its regions (a screenshot holds the photo inside page chrome)."""
     references = evidence.case.references.all()
+    if not references.exists():
+        return []  # nothing to look for: no regions cut, nothing hashed
     if image.picture is None:
         found = matches_in_image(image.clean_bytes, references=references)
-    elif not references.exists():
-        return []
     else:
         found = _matches_in_picture(image.picture, image.hashes, references)
     return EvidenceMatch.objects.bulk_create(

@@ -2,6 +2,7 @@
 metadata or trailing bytes survive, the pixels are exactly the upload's, anything odd is
 re-encoded or refused with the usual message, never an unexpected error."""
 
+import hashlib
 import io
 import random
 import struct
@@ -10,11 +11,16 @@ import zlib
 
 import numpy as np
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import ExifTags, Image, ImageOps
 
-from evidence.demo_images import make_image
+from evidence import vault
+from evidence.demo_images import make_image, screenshot_of
 from evidence.hashing import hashes_of_bytes
 from evidence.imaging import ImageRejected, process_upload
+from evidence.matching import matches_in_image
+from evidence.models import EvidenceMatch
+from evidence.services import evidence_add, reference_register
 from evidence.stripping import strip_jpeg, strip_png
 from tests import images
 
@@ -382,3 +388,51 @@ def test_webp_is_still_reencoded():
     assert not result.lossless
     assert result.clean_extension == "webp"
     assert b"TestPhone" not in result.clean_bytes
+
+
+# --- what evidence_add makes of it ---------------------------------------------------------
+
+
+def _as_jpeg_with_gps(data: bytes) -> bytes:
+    out = io.BytesIO()
+    Image.open(io.BytesIO(data)).convert("RGB").save(out, "JPEG", quality=92, exif=_gps_exif())
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("kind", ["png", "jpeg"])
+def test_evidence_add_finds_what_matches_in_image_finds_in_the_stored_file(case, survivor, kind):
+    """evidence_add matches on the picture it decoded once; the result is the one
+    matches_in_image gives on the stored (stripped) bytes, regions included."""
+    original = make_image(seed=40, size=(640, 480))
+    reference_register(case=case, data=original, acting_user=survivor)
+    reference_register(case=case, data=make_image(seed=41), acting_user=survivor)
+    shot = screenshot_of(original, seed=40)
+    data = shot if kind == "png" else _as_jpeg_with_gps(shot)
+
+    evidence = evidence_add(
+        case=case, upload=SimpleUploadedFile(f"shot.{kind}", data), acting_user=survivor
+    )
+
+    stored = vault.read(evidence)
+    assert b"TestPhone" not in stored
+    expected = matches_in_image(stored, references=case.references.all())
+    found = EvidenceMatch.objects.filter(evidence=evidence)
+    assert expected and any(match.region for match in expected)
+    assert sorted(
+        (m.reference_id, m.phash_distance, m.dhash_distance, m.region) for m in found
+    ) == sorted(
+        (m.reference.pk, m.phash_distance, m.dhash_distance, list(m.region) if m.region else None)
+        for m in expected
+    )
+    assert (evidence.sha256, evidence.stored_sha256) == (
+        hashlib.sha256(data).hexdigest(),
+        hashlib.sha256(stored).hexdigest(),
+    )
+
+
+def test_evidence_add_in_a_case_without_references_matches_nothing(case, survivor):
+    evidence = evidence_add(
+        case=case, upload=SimpleUploadedFile("a.jpg", _loaded_jpeg()), acting_user=survivor
+    )
+    assert not EvidenceMatch.objects.filter(evidence=evidence).exists()
+    assert evidence.stored_sha256 == hashlib.sha256(vault.read(evidence)).hexdigest()
