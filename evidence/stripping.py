@@ -30,6 +30,10 @@ PNG. Chunks (PNG spec, 5.3) carry their own type and CRC. We keep the critical c
 CRC checked; everything else goes (tEXt, zTXt, iTXt, eXIf, tIME, pHYs, iCCP, unknown chunks)
 and so does every byte after IEND. An animated PNG (acTL, fcTL, fdAT) gives None.
 
+WebP. RIFF chunks (WebP container spec): we keep the bitstream (VP8 or VP8L), its alpha
+(ALPH) and the extended header (VP8X) with its ICC, EXIF and XMP flags cleared; ICCP, EXIF,
+XMP, unknown chunks and anything after the RIFF go. An animated WebP gives None.
+
 Orientation. A photo taken sideways is stored sideways with an EXIF tag saying how to turn
 it. Dropping the tag would show it on its side, so an orientation other than 1 gives None:
 the caller turns the pixels and re-encodes, as before.
@@ -222,3 +226,54 @@ def strip_png(data: bytes) -> bytes | None:
         if kind == b"IEND":
             break  # everything after IEND is dropped
     return b"".join(kept) if has_pixels else None
+
+
+# --- WebP -------------------------------------------------------------------------------
+
+# RIFF container (WebP container spec): "RIFF", size, "WEBP", then chunks of FourCC, size
+# (little-endian) and payload padded to an even length. VP8X's first byte holds flags.
+WEBP_KEPT = {b"VP8 ", b"VP8L", b"ALPH"}
+VP8X_ICC, VP8X_EXIF, VP8X_XMP, VP8X_ANIMATION = 0x20, 0x08, 0x04, 0x02
+
+
+def strip_webp(data: bytes) -> bytes | None:
+    """The WebP with nothing but its bitstream (and alpha), or None when it is not one we
+    strip: animated, damaged, or turned by its EXIF (the caller re-encodes then)."""
+    if len(data) < 20 or data[:4] != b"RIFF" or data[8:12] != b"WEBP":
+        return None
+    (riff_size,) = struct.unpack("<I", data[4:8])
+    end = 8 + riff_size
+    if riff_size % 2 or end > len(data):
+        return None
+    extended: bytearray | None = None
+    kept: list[bytes] = []
+    pos = 12
+    while pos < end:
+        if pos + 8 > end:
+            return None
+        kind, (size,) = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])
+        chunk_end = pos + 8 + size + (size % 2)
+        if chunk_end > end:
+            return None
+        body = data[pos + 8 : pos + 8 + size]
+        if kind == b"VP8X":
+            if pos != 12 or size != 10:
+                return None
+            extended = bytearray(body)
+            if extended[0] & VP8X_ANIMATION:
+                return None
+            extended[0] &= ~(VP8X_ICC | VP8X_EXIF | VP8X_XMP) & 0xFF
+        elif kind in (b"ANIM", b"ANMF") or (
+            kind == b"EXIF" and _orientation(body) != ORIENTATION_UPRIGHT
+        ):
+            return None
+        elif kind in WEBP_KEPT:
+            kept.append(data[pos:chunk_end])
+        pos = chunk_end  # ICCP, EXIF, XMP and unknown chunks are dropped
+    bitstreams = [chunk for chunk in kept if chunk[:4] in (b"VP8 ", b"VP8L")]
+    if len(bitstreams) != 1 or (extended is None and len(kept) != 1):
+        return None
+    if extended is not None:
+        kept.insert(0, b"VP8X" + struct.pack("<I", 10) + bytes(extended))
+    body = b"WEBP" + b"".join(kept)
+    return b"RIFF" + struct.pack("<I", len(body)) + body  # anything after the RIFF goes

@@ -21,7 +21,7 @@ from evidence.imaging import ImageRejected, process_upload
 from evidence.matching import matches_in_image
 from evidence.models import EvidenceMatch
 from evidence.services import evidence_add, reference_register
-from evidence.stripping import strip_jpeg, strip_png
+from evidence.stripping import strip_jpeg, strip_png, strip_webp
 from tests import images
 
 LIMIT = 20 * 1024 * 1024
@@ -381,13 +381,72 @@ def test_upload_is_stored_losslessly_and_hashed_as_everywhere_else(data):
     assert max(thumbnail.size) == 480 or thumbnail.size == Image.open(io.BytesIO(data)).size
 
 
-def test_webp_is_still_reencoded():
+# --- WebP ---------------------------------------------------------------------------------
+
+
+def _webp(mode="RGB", **options) -> bytes:
+    picture = Image.open(io.BytesIO(make_image(seed=6, size=(240, 160)))).convert(mode)
     out = io.BytesIO()
-    Image.open(io.BytesIO(make_image(seed=6))).save(out, "WEBP", exif=_gps_exif())
-    result = process_upload(out.getvalue(), max_bytes=LIMIT)
+    picture.save(out, "WEBP", **options)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"quality": 80},
+        {"lossless": True},
+        {"quality": 80, "exif": _gps_exif(), "xmp": XMP, "icc_profile": ICC},
+        {"lossless": True, "exif": _gps_exif(1), "xmp": XMP},
+    ],
+    ids=["lossy", "lossless", "lossy-with-metadata", "lossless-with-metadata"],
+)
+@pytest.mark.parametrize("mode", ["RGB", "RGBA"])
+def test_webp_keeps_its_bitstream_and_nothing_else(options, mode):
+    data = _webp(mode, **options) + b"after RIFF: " + _zip()
+    stripped = strip_webp(data)
+
+    assert stripped is not None
+    for payload in (b"TestPhone", XMP, ICC[4:20], b"EXIF", b"XMP ", b"ICCP", b"PK\x03\x04"):
+        assert payload not in stripped
+    original, clean = Image.open(io.BytesIO(data)), Image.open(io.BytesIO(stripped))
+    assert clean.mode == original.mode
+    assert np.array_equal(np.asarray(clean), np.asarray(original))
+    assert not {"exif", "icc_profile", "xmp"} & set(clean.info)
+    result = process_upload(data, max_bytes=LIMIT)
+    assert result.lossless and result.clean_extension == "webp"
+    hashes = hashes_of_bytes(data)
+    assert (result.phash, result.dhash) == (hashes.phash_hex, hashes.dhash_hex)
+
+
+def test_webp_turned_by_its_exif_is_reencoded_upright():
+    data = _webp(exif=_gps_exif(6))
+    assert strip_webp(data) is None
+    result = process_upload(data, max_bytes=LIMIT)
     assert not result.lossless
-    assert result.clean_extension == "webp"
+    assert (result.width, result.height) == (160, 240)
     assert b"TestPhone" not in result.clean_bytes
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda data: data[:-6],  # shorter than its RIFF size says
+        lambda data: data[:4] + struct.pack("<I", 3) + data[8:],  # an odd RIFF size
+        lambda data: data[:16] + struct.pack("<I", 10**6) + data[20:],  # a chunk past the end
+        lambda data: data[:12] + b"VP8X" + struct.pack("<I", 10) + b"\x02" + bytes(9) + data[12:],
+    ],
+    ids=["truncated", "odd-size", "chunk-past-end", "animated"],
+)
+def test_webp_oddities_are_not_stripped(damage):
+    data = damage(_webp())
+    assert strip_webp(data) is None
+    try:
+        result = process_upload(data, max_bytes=LIMIT)
+    except ImageRejected as refused:
+        assert "damaged or incomplete" in str(refused) or "not an image" in str(refused)
+    else:
+        assert not result.lossless
 
 
 # --- what evidence_add makes of it ---------------------------------------------------------
