@@ -21,6 +21,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, Least, NullIf
 from django.http import Http404
 from django.utils import timezone
+from django.utils.dates import MONTHS_3
 
 from accounts.models import Role, User
 from cases.models import Case, CaseEvent, CaseNote, CaseStatus, EventKind, NoteVisibility, Priority
@@ -226,6 +227,8 @@ class TimelineEntry:
     event: CaseEvent
     text: str
     by: str = ""  # who did it, as the reader should see it
+    when_iso: str = ""  # the event's local time as the template's date:"c" writes it
+    when_text: str = ""  # ... and as date:"j M Y, H:i" does
 
 
 def case_timeline(case: Case, user: User, *, limit: int = 200) -> list[TimelineEntry]:
@@ -247,10 +250,25 @@ def case_timeline(case: Case, user: User, *, limit: int = 200) -> list[TimelineE
         staff_names = {u.pk: str(u) for u in User.objects.filter(pk__in=ids)} if ids else {}
     return [
         TimelineEntry(
-            event, _describe(event, for_staff, staff_names), _done_by(event, user, for_staff)
+            event,
+            _describe(event, for_staff, staff_names),
+            _done_by(event, user, for_staff),
+            *timeline_time(event.created_at),
         )
         for event in events
     ]
+
+
+def timeline_time(moment: dt.datetime) -> tuple[str, str]:
+    """The same text as the date filter's "c" and "j M Y, H:i" in the current time zone,
+    written directly: the filter cost 30 microseconds a call, and a timeline of 200 events
+    called it 400 times, a sixth of the case page."""
+    local = timezone.localtime(moment)
+    month = MONTHS_3[local.month].title()
+    return (
+        local.isoformat(),
+        f"{local.day} {month} {local.year:04d}, {local.hour:02d}:{local.minute:02d}",
+    )
 
 
 def _done_by(event: CaseEvent, user: User, for_staff: bool) -> str:

@@ -224,3 +224,25 @@ def test_caseload_default_order_reads_cases_rank_by_rank_through_its_indexes(que
     assert "caseload_priority_rank" in plan
     assert "caseload_takedown_waiting_due" in plan
     assert "caseload_sighting_live_action_due" in plan
+
+
+@pytest.mark.parametrize("zone", ["UTC", "Europe/London", "America/St_Johns", "Asia/Kolkata"])
+def test_timeline_times_are_written_as_the_date_filter_writes_them(zone):
+    from zoneinfo import ZoneInfo
+
+    from django.template import Context, Template
+
+    from cases.selectors import timeline_time
+
+    moments = [
+        dt.datetime(2026, 1, 5, 0, 0, tzinfo=dt.UTC),
+        dt.datetime(2026, 3, 29, 0, 59, 59, 123456, tzinfo=dt.UTC),  # DST starts in London
+        dt.datetime(2026, 10, 25, 1, 30, tzinfo=dt.UTC),  # and ends
+        dt.datetime(2026, 12, 31, 23, 59, tzinfo=dt.UTC),
+        dt.datetime(999, 5, 9, 7, 3, tzinfo=dt.UTC),
+    ]
+    template = Template("""{{ moment|date:'c' }}|{{ moment|date:"j M Y, H:i" }}""")
+    with timezone.override(ZoneInfo(zone)):
+        for moment in moments:
+            expected = template.render(Context({"moment": moment})).split("|")
+            assert list(timeline_time(moment)) == expected
