@@ -30,7 +30,7 @@ from django.template.defaultfilters import filesizeformat
 from PIL import Image, ImageFilter, ImageOps
 
 from evidence.hashing import DRAFT_SIZE, ImageHashes, hashes_of, hashes_of_bytes
-from evidence.stripping import strip_jpeg, strip_png, strip_webp
+from evidence.stripping import TooManyScans, strip_jpeg, strip_png, strip_webp
 
 # Formats a phone or desktop screenshot comes in. HEIC needs a plugin we do not ship.
 ALLOWED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
@@ -199,7 +199,13 @@ def _reading():
 
 def _strip_losslessly(data: bytes, content_type: str) -> bytes | None:
     if content_type == "image/jpeg":
-        return strip_jpeg(data)
+        try:
+            return strip_jpeg(data)
+        except TooManyScans as exc:
+            raise ImageRejected(
+                "This JPEG is built in an unusual way (hundreds of passes) that we cannot "
+                "safely check. Please save it again as an ordinary JPEG or PNG."
+            ) from exc
     if content_type == "image/png":
         return strip_png(data)
     return strip_webp(data)

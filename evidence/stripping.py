@@ -61,6 +61,15 @@ _SCAN_END = re.compile(rb"\xff[^\x00\xd0-\xd7]")
 # JFIF 1.01, no units, 1:1 pixels, no thumbnail.
 _JFIF = b"JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
 ORIENTATION_UPRIGHT = 1
+# A progressive JPEG from a camera, phone or browser has about 10 scans (mozjpeg up to ~20).
+# Thousands of tiny scans make libjpeg redo its work for each one: a known way to burn
+# minutes of CPU with a small file (libjpeg-turbo's djpeg has -maxscan for it; Pillow has no
+# such limit). Such a file is refused, not re-encoded: decoding it is the attack.
+MAX_SCANS = 100
+
+
+class TooManyScans(ValueError):
+    """A JPEG whose number of scans only an attack needs."""
 
 
 def _segment(marker: int, body: bytes) -> bytes:
@@ -69,7 +78,8 @@ def _segment(marker: int, body: bytes) -> bytes:
 
 def strip_jpeg(data: bytes) -> bytes | None:
     """The JPEG with nothing but what decoding needs, or None when it is not one we strip
-    (the caller re-encodes from the pixels then)."""
+    (the caller re-encodes from the pixels then). Raises TooManyScans for a file that must
+    not be decoded at all."""
     if not data.startswith(b"\xff\xd8"):
         return None
     kept: list[bytes] = []
@@ -131,6 +141,8 @@ def strip_jpeg(data: bytes) -> bytes | None:
             kept.append(data[pos : found.start()])
             pos = found.start()
             scans += 1
+            if scans > MAX_SCANS:
+                raise TooManyScans(f"more than {MAX_SCANS} scans")
         else:
             # Arithmetic coding (SOF9-15, DAC), lossless and hierarchical (SOF3, SOF5-7,
             # DHP, EXP), DNL, JPG extensions, a second SOI, RSTn outside a scan, TEM.

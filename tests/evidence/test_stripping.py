@@ -21,7 +21,7 @@ from evidence.imaging import ImageRejected, process_upload
 from evidence.matching import matches_in_image
 from evidence.models import EvidenceMatch
 from evidence.services import evidence_add, reference_register
-from evidence.stripping import strip_jpeg, strip_png, strip_webp
+from evidence.stripping import MAX_SCANS, TooManyScans, strip_jpeg, strip_png, strip_webp
 from tests import images
 
 LIMIT = 20 * 1024 * 1024
@@ -236,6 +236,19 @@ def test_anything_unusual_is_not_stripped_and_the_upload_is_reencoded_or_refused
     else:
         assert not result.lossless
         Image.open(io.BytesIO(result.clean_bytes)).load()
+
+
+def test_a_jpeg_with_hundreds_of_scans_is_refused_before_any_decoding():
+    """Thousands of scans make libjpeg redo its work for each: refused, not re-encoded."""
+    data = _jpeg(progressive=True)
+    first_scan = data.index(b"\xff\xda")
+    scans = data[first_scan:-2]  # every scan (and the tables between them), up to EOI
+    assert strip_jpeg(data[:first_scan] + scans * 5 + b"\xff\xd9") is not None
+    bomb = data[:first_scan] + scans * (MAX_SCANS // scans.count(b"\xff\xda") + 1) + b"\xff\xd9"
+    with pytest.raises(TooManyScans):
+        strip_jpeg(bomb)
+    with pytest.raises(ImageRejected, match="unusual way"):
+        process_upload(bomb, max_bytes=LIMIT)
 
 
 def test_cmyk_jpeg_is_reencoded_as_rgb():
