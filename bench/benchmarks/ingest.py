@@ -1,6 +1,7 @@
 """ingest: a 12-megapixel JPEG screenshot stored through evidence.services.evidence_add
-(checked, decoded, metadata stripped by re-encoding, hashed, thumbnail and blurred preview
-made, sealed with AES-GCM, written, matched against the case's reference hashes).
+(metadata stripped losslessly by evidence/stripping.py, decoded once at reduced size,
+checked, hashed, thumbnail and blurred preview made, sealed with AES-GCM, written, matched
+against the case's reference hashes).
 
 Baseline: what the hashing alone cost before the reduced-size decode, a full-resolution
 decode then pHash and dHash. The images are made by code: gradients, discs and fine noise,
