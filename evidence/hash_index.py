@@ -1,13 +1,20 @@
-"""Every reference's pHash and dHash held in this process, scanned with numpy: the fast path
-of evidence.matching.references_matching (bench/RESULTS.md, `hash_lookup`).
+"""Every reference's pHash and dHash held in this process, searched with numpy: the fast
+path of evidence.matching.references_matching (bench/RESULTS.md, `hash_lookup`).
 
 What it holds: two numpy uint64 arrays, the pHashes and dHashes of every reference hash in
-the database, and nothing else: 16 bytes a row, 16 MB for a million (plus up to as much
-again of spare room for rows added later). No ids, no case ids: the scan yields the pHashes
-that match (pHash <= PHASH_THRESHOLD and dHash <= DHASH_THRESHOLD), and the caller then asks
-PostgreSQL for the rows of ITS queryset with those pHashes, so every restriction the caller
-applies (one case, the cases a user may see) stays in SQL, and a reference deleted since the
-index was loaded is simply not returned.
+the database (16 bytes a row), and the same multi-index the database has, in memory: for
+each of the four 16-bit pHash chunks, the rows in the order of the chunk's value (uint32)
+and where each value starts (16 bytes a row and 2 MB in all). 32 bytes a row: 34 MB for a
+million, in each process that looks up (plus spare room, up to half again of the hash
+arrays, for rows added later). A lookup takes the rows whose chunk is one of the 137 values
+within 2 bits of the query's chunk, for each chunk (pigeonhole: every pHash within 10 bits
+has such a chunk, evidence/hashing.py), checks those few thousand with np.bitwise_count, and
+scans one by one only the rows added since the tables were built (at most UNSORTED_MAX; a
+small table is simply scanned).
+No ids, no case ids: it yields the pHashes that match (pHash <= PHASH_THRESHOLD and dHash
+<= DHASH_THRESHOLD), and the caller then asks PostgreSQL for the rows of ITS queryset with
+those pHashes, so every restriction the caller applies (one case, the cases a user may see)
+stays in SQL, and a reference deleted since the index was loaded is simply not returned.
 
 Freshness: on every lookup, one query reads the counter row that PostgreSQL's own triggers
 keep (evidence/migrations/0008_reference_hash_generation.py): a random epoch per database,
@@ -27,7 +34,9 @@ an erased account's cases cascading, the admin, raw SQL). Then:
   twice, so a number seen in a transaction that rolled back cannot come back meaning other
   rows.
 So a lookup sees every reference committed before it started, in any process, and the rows
-of its own open transaction. The cost: one primary-key read of a one-row table per lookup.
+of its own open transaction. The cost: one query per lookup in the usual case: the counter
+read as columns of the fetch of the matching rows (one statement, one snapshot), or alone
+when nothing is near (evidence.matching._matching_in_memory).
 """
 
 import threading
@@ -40,9 +49,18 @@ from django.db.models import BigIntegerField
 from django.db.models.expressions import RawSQL
 from django.db.utils import DatabaseError
 
-from evidence.hashing import DHASH_THRESHOLD, PHASH_THRESHOLD
+from evidence.hashing import DHASH_THRESHOLD, PHASH_THRESHOLD, chunks16, neighbour_radius
 
 COUNTER_SQL = "SELECT added, removed FROM evidence_referencehash_generation WHERE id = 1"
+# Rows added since the chunk tables were built are scanned one by one; past this many, the
+# tables are built again (about 50 ms for a million rows here). Below it, a whole small
+# table is simply scanned.
+UNSORTED_MAX = 1 << 16
+# The 16-bit values within neighbour_radius(PHASH_THRESHOLD) = 2 bits of zero: 137 masks.
+NEIGHBOUR_MASKS = np.array(
+    [m for m in range(1 << 16) if m.bit_count() <= neighbour_radius(PHASH_THRESHOLD)],
+    dtype=np.uint16,
+)
 # Scanned in blocks this long: the XOR, bit counts and mask of a block stay in cache.
 BLOCK = 1 << 18
 # Binary COPY of two NOT NULL bigints: a field count, then (length, value) twice, big-endian.
@@ -55,12 +73,15 @@ _COPY_HEADER = 19  # signature (11), flags (4), header extension length (4, zero
 @dataclass(frozen=True)
 class Snapshot:
     """What one lookup scans: the first rows of the arrays (never written again once
-    published) and the counter state (`added`, `removed`) they reflect."""
+    published), the counter state (`added`, `removed`) they reflect, and for the first
+    `sorted_rows` rows the chunk tables (`chunk_tables`, see `_chunk_tables`)."""
 
     phashes: np.ndarray
     dhashes: np.ndarray
     added: int | None = None
     removed: int | None = None
+    chunk_tables: tuple = ()
+    sorted_rows: int = 0
 
     @property
     def state(self) -> tuple:
@@ -68,25 +89,69 @@ class Snapshot:
 
     def matching_phashes(self, phash: int, dhash: int) -> set[int]:
         """pHashes (unsigned) of rows within both thresholds of the query's hashes."""
-        size = len(self.phashes)
         query_p, query_d = np.uint64(phash), np.uint64(dhash)
-        block = min(BLOCK, size)
+        found: set[int] = set()
+        if self.sorted_rows:
+            rows = self._chunk_candidates(phash)
+            self._check(rows, query_p, query_d, found)
+        self._scan(self.sorted_rows, len(self.phashes), query_p, query_d, found)
+        return found
+
+    def _chunk_candidates(self, phash: int) -> np.ndarray:
+        """Rows (of the sorted part) whose pHash has a chunk within the radius of the
+        query's: every row within PHASH_THRESHOLD is among them (pigeonhole, as in
+        evidence/hashing.py), read from the sorted chunk tables by binary search."""
+        parts = []
+        for (starts, order), chunk in zip(self.chunk_tables, chunks16(phash), strict=True):
+            needles = (NEIGHBOUR_MASKS ^ np.uint16(chunk)).astype(np.intp)
+            low = starts[needles]
+            lengths = starts[needles + 1] - low
+            total = int(lengths.sum())
+            if not total:
+                continue
+            # Positions low[k] .. low[k] + lengths[k] - 1 for every k, in one array.
+            starts = np.repeat(low - (np.cumsum(lengths) - lengths), lengths)
+            parts.append(order[starts + np.arange(total)])
+        return np.concatenate(parts) if parts else np.empty(0, dtype=np.uint32)
+
+    def _check(self, rows, query_p, query_d, found: set) -> None:
+        if not len(rows):
+            return
+        near = rows[np.bitwise_count(self.phashes[rows] ^ query_p) <= PHASH_THRESHOLD]
+        close = near[np.bitwise_count(self.dhashes[near] ^ query_d) <= DHASH_THRESHOLD]
+        found.update(int(v) for v in self.phashes[close])
+
+    def _scan(self, first: int, size: int, query_p, query_d, found: set) -> None:
+        """Rows first..size-1 one by one (those added since the chunk tables were built)."""
+        if size <= first:
+            return
+        block = min(BLOCK, size - first)
         xor = np.empty(block, dtype=np.uint64)
         bits = np.empty(block, dtype=np.uint8)
         near = np.empty(block, dtype=bool)
-        found: set[int] = set()
-        for start in range(0, size, BLOCK):
+        for start in range(first, size, BLOCK):
             stop = min(size, start + BLOCK)
             n = stop - start
             np.bitwise_xor(self.phashes[start:stop], query_p, out=xor[:n])
             np.bitwise_count(xor[:n], out=bits[:n])
             np.less_equal(bits[:n], PHASH_THRESHOLD, out=near[:n])
-            if not near[:n].any():
-                continue
-            rows = np.flatnonzero(near[:n]) + start
-            close = np.bitwise_count(self.dhashes[rows] ^ query_d) <= DHASH_THRESHOLD
-            found.update(int(v) for v in self.phashes[rows[close]])
-        return found
+            if near[:n].any():
+                self._check(np.flatnonzero(near[:n]) + start, query_p, query_d, found)
+
+
+def _chunk_tables(phashes: np.ndarray) -> tuple:
+    """For each of the four 16-bit pHash chunks: the rows in the order of that chunk's value
+    (uint32, 4 bytes a row) and where each of the 65,536 values starts in that order (512
+    kB): the rows whose chunk is v are order[starts[v]:starts[v + 1]]. Stable sorts of
+    uint16 are radix sorts."""
+    tables = []
+    for shift in (48, 32, 16, 0):
+        chunk = ((phashes >> np.uint64(shift)) & np.uint64(0xFFFF)).astype(np.uint16)
+        order = np.argsort(chunk, kind="stable").astype(np.uint32)
+        starts = np.zeros(1 << 16 | 1, dtype=np.intp)
+        np.cumsum(np.bincount(chunk, minlength=1 << 16), out=starts[1:])
+        tables.append((starts, order))
+    return tuple(tables)
 
 
 class HashIndex:
@@ -104,18 +169,23 @@ class HashIndex:
 
     @property
     def nbytes(self) -> int:
-        """Memory held, spare room included."""
-        return self._phashes.nbytes + self._dhashes.nbytes
+        """Memory held, spare room and chunk tables included."""
+        tables = sum(a.nbytes for table in self.snapshot.chunk_tables for a in table)
+        return self._phashes.nbytes + self._dhashes.nbytes + tables
 
     def bring_up_to(self, cursor, added: int, removed: int) -> None:
         seen = self.snapshot
+        tables, sorted_rows = seen.chunk_tables, seen.sorted_rows
         if seen.removed == removed and seen.added is not None and added > seen.added:
             since = f"generation > {int(seen.added)} AND generation <= {int(added)}"
             phashes, dhashes = self._append(*_load(cursor, since))
         else:
             phashes, dhashes = _load(cursor, f"generation <= {int(added)}")
             self._phashes, self._dhashes = phashes, dhashes
-        self.snapshot = Snapshot(phashes, dhashes, added, removed)
+            tables, sorted_rows = (), 0
+        if len(phashes) - sorted_rows > UNSORTED_MAX:
+            tables, sorted_rows = _chunk_tables(phashes), len(phashes)
+        self.snapshot = Snapshot(phashes, dhashes, added, removed, tables, sorted_rows)
 
     def _append(self, phashes: np.ndarray, dhashes: np.ndarray):
         size, more = len(self.snapshot.phashes), len(phashes)

@@ -116,7 +116,9 @@ def _matching_in_memory(
         phashes = scanned.matching_phashes(hashes.phash, hashes.dhash)
         nothing = not phashes
         if phashes:
-            rows = list(_rows_with(phashes, references).annotate(**hash_index.counter_columns()))
+            rows = _fetched(
+                _rows_with(phashes, references).annotate(**hash_index.counter_columns())
+            )
             if rows and hash_index.state_of(rows[0]) == scanned.state:
                 return _checked(hashes, rows)
             nothing = not rows
@@ -127,7 +129,7 @@ def _matching_in_memory(
         # Nothing changed since the scan (counter values never repeat): it stands.
         return []
     phashes = current.matching_phashes(hashes.phash, hashes.dhash)
-    return _checked(hashes, _rows_with(phashes, references)) if phashes else []
+    return _checked(hashes, _fetched(_rows_with(phashes, references))) if phashes else []
 
 
 def _rows_with(phashes: set[int], references: QuerySet[ReferenceHash]):
@@ -136,6 +138,14 @@ def _rows_with(phashes: set[int], references: QuerySet[ReferenceHash]):
         p0__in=sorted({chunks16(p)[0] for p in phashes}),
         phash__in=sorted(to_signed64(p) for p in phashes),
     )
+
+
+def _fetched(rows: QuerySet[ReferenceHash]) -> list[ReferenceHash]:
+    """The rows, in the queryset's order. The model's default order (created_at) is applied
+    here rather than by PostgreSQL: the ORDER BY doubled the time of this tiny query."""
+    if rows.query.order_by or not rows.query.default_ordering:
+        return list(rows)
+    return sorted(rows.order_by(), key=lambda r: r.created_at)
 
 
 def _checked(hashes: ImageHashes, rows) -> list[Match]:

@@ -42,11 +42,17 @@ def _scanned(query, references) -> set:
     return {r.pk for r in references if is_possible_copy(query, reference_hashes(r))}
 
 
-@pytest.mark.parametrize("in_memory", [True, False], ids=["memory-index", "sql"])
-def test_both_paths_find_exactly_what_a_full_scan_finds(
-    in_memory, settings, survivor, other_survivor, caseworker
+@pytest.mark.parametrize(
+    ("in_memory", "unsorted_max"),
+    [(True, 0), (True, 10**9), (False, 0)],
+    ids=["memory-chunk-tables", "memory-scan", "sql"],
+)
+def test_every_path_finds_exactly_what_a_full_scan_finds(
+    in_memory, unsorted_max, settings, monkeypatch, survivor, other_survivor, caseworker
 ):
     settings.EVIDENCE_HASH_INDEX = in_memory
+    # 0: the chunk tables are built on every load; 10**9: never, every row is scanned.
+    monkeypatch.setattr(hash_index, "UNSORTED_MAX", unsorted_max)
     rng = random.Random(11)
     cases = [
         case_open(survivor=owner, pseudonym=f"C{i}", acting_user=owner)
@@ -73,7 +79,11 @@ def test_both_paths_find_exactly_what_a_full_scan_finds(
         .select_related("case")
     )
     if in_memory:
-        assert hash_index.current_index() is not None
+        snapshot = hash_index.current_index().snapshot
+        if unsorted_max == 0:  # these rows are found through the chunk tables
+            assert snapshot.sorted_rows == len(snapshot.phashes) >= len(rows)
+        else:  # these rows are scanned one by one (earlier tests' rows may have tables)
+            assert len(snapshot.phashes) - snapshot.sorted_rows >= len(rows)
     total = 0
     for query in queries:
         for references in (ReferenceHash.objects.all(), one_case, elsewhere):
