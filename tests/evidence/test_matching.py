@@ -62,8 +62,8 @@ def test_keeping_a_copy_stores_it_encrypted(case, survivor):
     data = make_image(seed=22)
     reference = reference_register(case=case, data=data, acting_user=survivor, keep_copy=True)
     assert reference.kept_copy.kind == "reference"
-    raw = default_storage.open(reference.kept_copy.file.name).read()
-    assert raw.startswith(b"LCE1")
+    with default_storage.open(reference.kept_copy.file.name) as stored:
+        assert stored.read().startswith(b"LCE1")
 
 
 def test_a_bad_reference_is_refused_and_nothing_is_kept(client, case, survivor):
