@@ -184,12 +184,26 @@ def _matching_in_python(hashes: ImageHashes, references: QuerySet[ReferenceHash]
 def matches_in_image(data: bytes, *, references: QuerySet[ReferenceHash]) -> list[Match]:
     """Every reference found in the picture or in one of its candidate regions, best first;
     one match per reference."""
-    image = open_for_hashing(data)
+    return matches_in_picture(open_for_hashing(data), references=references)
+
+
+def matches_in_picture(
+    picture, *, references: QuerySet[ReferenceHash], hashes: ImageHashes | None = None
+) -> list[Match]:
+    """matches_in_image on a picture already decoded for hashing; `hashes` are the whole
+    picture's when the caller has them (an upload is hashed once). A candidate region that is
+    the whole picture is the same lookup again, so it is skipped: the first of equal matches
+    is kept either way."""
+    whole = (0, 0, picture.width, picture.height)
     best: dict = {}
-    boxes = [None, *candidate_regions(image)]
-    for box in boxes:
-        part = image if box is None else image.crop(box)
-        for match in references_matching(hashes_of(part), references):
+    for box in [None, *candidate_regions(picture)]:
+        if box == whole:
+            continue
+        if box is None:
+            part = hashes or hashes_of(picture, pdq=False)
+        else:
+            part = hashes_of(picture.crop(box), pdq=False)  # matching never reads PDQ
+        for match in references_matching(part, references):
             found = Match(match.reference, match.phash_distance, match.dhash_distance, box)
             current = best.get(match.reference.pk)
             if current is None or found.phash_distance < current.phash_distance:

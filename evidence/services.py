@@ -11,15 +11,14 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, Min, OuterRef, QuerySet
+from django.db.models import Exists, Min, OuterRef
 from django.utils import timezone
-from PIL import Image
 
 from accounts.models import User
 from cases.models import Case, CaseStatus, EventKind, action_due_at
 from cases.services import case_change_status, event_build, event_record, events_record
 from evidence import recheck, vault
-from evidence.hashing import ImageHashes, chunks16, hashes_of, hashes_of_bytes, open_for_hashing
+from evidence.hashing import chunks16, hashes_of, hashes_of_bytes, open_for_hashing
 from evidence.imaging import (
     ImageRejected,
     ProcessedImage,
@@ -27,7 +26,7 @@ from evidence.imaging import (
     process_upload,
     too_big_message,
 )
-from evidence.matching import Match, matches_in_image, references_matching
+from evidence.matching import matches_in_image, matches_in_picture, references_matching
 from evidence.models import (
     AccessAction,
     EvidenceAccess,
@@ -42,7 +41,6 @@ from evidence.models import (
     UrlCheck,
     to_signed64,
 )
-from evidence.regions import candidate_regions
 from evidence.sighting_urls import InvalidSightingUrl, normalise_url
 from takedowns.models import WAITING_STATUSES, TakedownRequest, TakedownStatus
 from takedowns.selectors import platforms_for_hosts
@@ -268,7 +266,7 @@ def _suggest_matches(evidence: EvidenceFile, image: ProcessedImage) -> list[Evid
     if image.picture is None:
         found = matches_in_image(image.clean_bytes, references=references)
     else:
-        found = _matches_in_picture(image.picture, image.hashes, references)
+        found = matches_in_picture(image.picture, references=references, hashes=image.hashes)
     return EvidenceMatch.objects.bulk_create(
         [
             EvidenceMatch(
@@ -281,29 +279,6 @@ def _suggest_matches(evidence: EvidenceFile, image: ProcessedImage) -> list[Evid
             for match in found
         ]
     )
-
-
-def _matches_in_picture(
-    picture: Image.Image, hashes: ImageHashes, references: QuerySet[ReferenceHash]
-) -> list[Match]:
-    """evidence.matching.matches_in_image, on the picture process_upload already decoded
-    (the stripped upload's reduced-size decode, the pixels matches_in_image would decode from
-    the stored bytes) and hashed: the same matches without a second decode (30 ms for a 12 MP
-    JPEG). The last candidate region is the whole picture, whose hashes are the picture's,
-    so it is not looked up a second time (the result is the same: the first of equal
-    matches is kept)."""
-    whole = (0, 0, picture.width, picture.height)
-    best: dict = {}
-    for box in [None, *candidate_regions(picture)]:
-        if box == whole:
-            continue
-        part = hashes if box is None else hashes_of(picture.crop(box), pdq=False)
-        for match in references_matching(part, references):
-            found = Match(match.reference, match.phash_distance, match.dhash_distance, box)
-            current = best.get(match.reference.pk)
-            if current is None or found.phash_distance < current.phash_distance:
-                best[match.reference.pk] = found
-    return sorted(best.values(), key=lambda m: m.phash_distance)
 
 
 def evidence_match_confirm(*, match: EvidenceMatch, acting_user: User) -> EvidenceMatch:
