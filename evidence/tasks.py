@@ -45,7 +45,20 @@ def recheck_sighting(sighting_id: str) -> str | None:
     return check.outcome
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
+# A batch lasts as long as its slowest check: a page and up to MAX_PAGE_IMAGES images, each
+# fetch capped at 20 s. Finished checks are written as they come in, so a batch cut short
+# loses only the unfinished ones (their lease hands them out again). Both limits stay under
+# RECHECK_LEASE, so a sighting still being checked is never handed out twice.
+BATCH_SOFT_TIME_LIMIT = 240
+BATCH_TIME_LIMIT = 300
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=BATCH_SOFT_TIME_LIMIT,
+    time_limit=BATCH_TIME_LIMIT,
+)
 def recheck_sightings(sighting_ids: list[str]) -> dict:
     """Many sightings in one task, fetched concurrently (evidence.recheck_batch): the same
     checks and rows as recheck_sighting for each, hundreds a second in one worker. Safe to

@@ -222,3 +222,10 @@ def test_the_dispatcher_limits_each_host(case, survivor, django_capture_on_commi
     for ids in tasks:
         per_task = [hosts[uuid.UUID(pk)] for pk in ids]
         assert per_task.count("one.example") <= PER_HOST_AT_ONCE
+
+
+def test_a_batch_ends_before_its_sightings_lease_does():
+    from evidence.tasks import recheck_sightings
+
+    assert recheck_sightings.soft_time_limit < recheck_sightings.time_limit
+    assert recheck_sightings.time_limit < RECHECK_LEASE.total_seconds()
