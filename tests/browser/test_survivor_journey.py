@@ -260,6 +260,8 @@ def test_quick_exit_is_on_every_survivor_page(
     expect(page.get_by_role("link", name="Quick exit")).to_have_attribute(
         "href", settings.QUICK_EXIT_URL
     )
+    # The page came by a click: its script may not have run yet when the URL changes.
+    page.wait_for_load_state("load")
     history_length = page.evaluate("history.length")
     page.keyboard.press("Escape")
     page.keyboard.press("Escape")
