@@ -1,19 +1,16 @@
-from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from audit import selectors
 from audit.models import AuditKind
+from cases.views import supervisor_required
 
 
-@login_required
+@supervisor_required
 @require_GET
 def audit_trail(request):
     """The latest audit events and recorded row changes. Supervisors only; anyone else gets
     the same 404 as for a page that does not exist."""
-    if not request.user.is_supervisor:
-        raise Http404("Not found")
     kind = request.GET.get("kind", "")
     return render(
         request,

@@ -55,6 +55,20 @@ def staff_required(view):
     return wrapped
 
 
+def supervisor_required(view):
+    """Supervisors' pages (and admins'): 404 to everyone else, staff included."""
+
+    @login_required
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_supervisor:
+            raise Http404("Not found")
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
 @login_required
 @require_GET
 def case_list(request):

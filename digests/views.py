@@ -8,7 +8,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cases.selectors import case_for_user
-from cases.views import staff_required
+from cases.views import staff_required, supervisor_required
 from digests import services
 from digests.forms import WeeklyStatusForm
 from digests.messages import digest_message, user_id_for_unsubscribe_token
@@ -114,15 +114,9 @@ def preview_html(request):
     return response
 
 
-def _supervisor_required(request):
-    if not request.user.is_supervisor:
-        raise Http404("Not found")
-
-
-@staff_required
+@supervisor_required
 @require_GET
 def outbox(request):
-    _supervisor_required(request)
     return render(
         request,
         "digests/outbox.html",
@@ -130,10 +124,9 @@ def outbox(request):
     )
 
 
-@staff_required
+@supervisor_required
 @require_POST
 def outbox_send_again(request, email_id):
-    _supervisor_required(request)
     email = get_object_or_404(OutgoingEmail, pk=email_id, status__in=PROBLEM_STATUSES)
     if services.outgoing_send_again(email=email, acting_user=request.user):
         messages.success(request, "The email is queued and goes out within five minutes.")

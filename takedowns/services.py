@@ -541,9 +541,13 @@ def overdue_digests_send(*, base_url: str, now=None) -> int:
         .values("case__assigned_to")
         .annotate(n=Count("pk"))
     )
+    counts = list(counts)
+    users = User.objects.filter(
+        pk__in=[row["case__assigned_to"] for row in counts], is_active=True
+    ).in_bulk()
     sent = 0
     for row in counts:
-        user = User.objects.filter(pk=row["case__assigned_to"], is_active=True).first()
+        user = users.get(row["case__assigned_to"])
         if user is None:
             continue
         try:

@@ -1,13 +1,13 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cases.selectors import case_for_user
-from cases.views import staff_required
+from cases.views import staff_required, supervisor_required
 from evidence.models import SightingStatus
 from leakcase.csv_export import csv_writer
 from leakcase.forms import add_validation_errors
@@ -204,11 +204,6 @@ takedown_escalate = _takedown_form_view(
 # --- the platform directory and its figures ---------------------------------------------
 
 
-def _supervisor(request):
-    if not request.user.is_supervisor:
-        raise Http404("Not found")
-
-
 @staff_required
 @require_GET
 def platform_list(request):
@@ -216,10 +211,9 @@ def platform_list(request):
     return render(request, "takedowns/platform_list.html", {"platforms": platforms})
 
 
-@login_required
+@supervisor_required
 @require_http_methods(["GET", "POST"])
 def platform_edit(request, slug=None):
-    _supervisor(request)
     platform = get_object_or_404(Platform, slug=slug) if slug else Platform()
     form = PlatformForm(request.POST if request.method == "POST" else None, instance=platform)
     if request.method == "POST" and form.is_valid():
@@ -242,10 +236,9 @@ def platform_edit(request, slug=None):
     )
 
 
-@login_required
+@supervisor_required
 @require_GET
 def platform_figures(request):
-    _supervisor(request)
     figures = selectors.platform_figures()
     if request.GET.get("format") == "csv":
         response = HttpResponse(content_type="text/csv; charset=utf-8")
