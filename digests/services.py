@@ -46,27 +46,34 @@ SENDERS = 4
 DEFAULT_HOUR = {True: 8, False: 9}  # staff start the week at 08:00, survivors get theirs at 09:00
 
 
+def _default_status(user: User, *, now: dt.datetime) -> WeeklyStatus:
+    """Monday morning in the service's time zone, next week's slot already set."""
+    status = WeeklyStatus(
+        user=user, hour=DEFAULT_HOUR[user.is_support_staff], time_zone=settings.TIME_ZONE
+    )
+    status.next_digest_at = status.slot_after(now)
+    return status
+
+
 def weekly_statuses_ensure(*, now: dt.datetime | None = None) -> int:
-    """Everyone active gets the default schedule (Monday morning, the service's time zone)
-    the first time the dispatcher sees them; she changes it on her settings page."""
+    """Everyone active gets the default schedule the first time the dispatcher sees them;
+    she changes it on her settings page."""
     now = now or timezone.now()
     missing = User.objects.filter(is_active=True, weekly_status__isnull=True).only("pk", "role")
-    statuses = []
-    for user in missing:
-        status = WeeklyStatus(
-            user=user, hour=DEFAULT_HOUR[user.is_support_staff], time_zone=settings.TIME_ZONE
-        )
-        status.next_digest_at = status.slot_after(now)
-        statuses.append(status)
+    statuses = [_default_status(user, now=now) for user in missing]
     WeeklyStatus.objects.bulk_create(statuses, ignore_conflicts=True)
     return len(statuses)
 
 
 def weekly_status_for(user: User) -> WeeklyStatus:
-    status, _ = WeeklyStatus.objects.get_or_create(
-        user=user,
-        defaults={"hour": DEFAULT_HOUR[user.is_support_staff], "time_zone": settings.TIME_ZONE},
-    )
+    """Hers, or the default one (scheduled, so opening the settings page without saving
+    does not leave her without emails)."""
+    status = WeeklyStatus.objects.filter(user=user).first()
+    if status is None:
+        WeeklyStatus.objects.bulk_create(
+            [_default_status(user, now=timezone.now())], ignore_conflicts=True
+        )
+        status = WeeklyStatus.objects.get(user=user)
     return status
 
 
@@ -101,13 +108,12 @@ def weekly_status_unsubscribe(*, user_id: int) -> bool:
         target=f"user {user_id}",
         detail={"on": False, "by": "unsubscribe link"},
     )
-    changed = WeeklyStatus.objects.filter(user_id=user_id, enabled=True).update(
+    user = User.objects.filter(pk=user_id).first()
+    if user is None:
+        return False  # erased since the email went out: nothing left to stop
+    changed = WeeklyStatus.objects.filter(pk=weekly_status_for(user).pk, enabled=True).update(
         enabled=False, next_digest_at=None
     )
-    if not WeeklyStatus.objects.filter(user_id=user_id).exists():
-        user = User.objects.filter(pk=user_id).first()
-        if user is not None:
-            WeeklyStatus.objects.create(user=user, enabled=False, time_zone=settings.TIME_ZONE)
     return bool(changed)
 
 

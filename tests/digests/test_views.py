@@ -184,3 +184,10 @@ class TestOnTheCaseFile:
         client.force_login(case.survivor)
         page = client.get(reverse("cases:detail", args=[case.reference])).content.decode()
         assert "Weekly email" not in page
+
+
+def test_opening_the_settings_page_without_saving_keeps_her_scheduled(client, survivor):
+    client.force_login(survivor)
+    assert client.get(SETTINGS).status_code == 200
+    status = WeeklyStatus.objects.get(user=survivor)
+    assert status.enabled and status.next_digest_at is not None
