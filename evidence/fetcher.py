@@ -483,6 +483,28 @@ def _one_request(target, addresses, *, accept, max_bytes, connect_timeout, read_
         sock.really_close()
 
 
+def _result(url, current, status, content_type, body, start, redirects) -> FetchResult:
+    return FetchResult(
+        url=url,
+        final_url=current,
+        status=status,
+        content_type=content_type,
+        body=body,
+        elapsed_ms=max(1, math.ceil((time.monotonic() - start) * 1000)),
+        redirects=redirects,
+    )
+
+
+def _next_hop(current: str, location: str, redirects: list[str], max_redirects: int) -> str:
+    """Where a redirect leads (recorded in `redirects`); the caller vets it like any URL.
+    One rule for the blocking and the concurrent fetcher."""
+    if len(redirects) >= max_redirects:
+        raise TooManyRedirects(f"more than {max_redirects} redirects")
+    following = urljoin(current, location.strip()).split("#", 1)[0]
+    redirects.append(following)
+    return following
+
+
 def fetch(
     url: str,
     *,
@@ -523,16 +545,5 @@ def fetch(
         except OSError as exc:
             raise ConnectFailure(f"connection failed: {exc}") from exc
         if location is None:
-            return FetchResult(
-                url=url,
-                final_url=current,
-                status=status,
-                content_type=content_type,
-                body=body,
-                elapsed_ms=max(1, math.ceil((time.monotonic() - start) * 1000)),
-                redirects=redirects,
-            )
-        if len(redirects) >= max_redirects:
-            raise TooManyRedirects(f"more than {max_redirects} redirects")
-        current = urljoin(current, location.strip()).split("#", 1)[0]
-        redirects.append(current)
+            return _result(url, current, status, content_type, body, start, redirects)
+        current = _next_hop(current, location, redirects, max_redirects)

@@ -31,11 +31,9 @@ aiohttp's.
 from __future__ import annotations
 
 import asyncio
-import math
 import socket
 import ssl
 import time
-from urllib.parse import urljoin
 
 import aiohttp
 from aiohttp.abc import AbstractResolver
@@ -54,7 +52,6 @@ from evidence.fetcher import (
     FetchResult,
     FetchTimeout,
     TlsFailure,
-    TooManyRedirects,
 )
 
 __all__ = ["GuardedSession", "fetch", "new_session"]
@@ -160,19 +157,8 @@ async def _fetch_hops(session, url, *, start, deadline, max_redirects, **request
             session, target, **request_options
         )
         if location is None:
-            return FetchResult(
-                url=url,
-                final_url=current,
-                status=status,
-                content_type=content_type,
-                body=body,
-                elapsed_ms=max(1, math.ceil((time.monotonic() - start) * 1000)),
-                redirects=redirects,
-            )
-        if len(redirects) >= max_redirects:
-            raise TooManyRedirects(f"more than {max_redirects} redirects")
-        current = urljoin(current, location.strip()).split("#", 1)[0]
-        redirects.append(current)
+            return fetcher._result(url, current, status, content_type, body, start, redirects)
+        current = fetcher._next_hop(current, location, redirects, max_redirects)
 
 
 def _request_url(target) -> URL:
