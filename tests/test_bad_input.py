@@ -348,7 +348,7 @@ def test_a_pasted_list_of_bad_addresses_stores_nothing_and_names_each_line(as_su
     response = as_survivor.post(
         reverse("evidence:sightings_paste", args=[case.reference]), {"urls": text}
     )
-    assert response.status_code in (200, 400)
+    assert response.status_code == 200
     assert _snapshot() == before
     body = response.content.decode()
     for line in (1, 2, 3, 4):
@@ -455,7 +455,7 @@ def test_a_signup_with_crlf_in_the_email_is_a_form_error(client, db):
             "password2": PASSWORD,
         },
     )
-    assert response.status_code in (200, 400) and b"errorlist" in response.content
+    assert response.status_code == 200 and b"errorlist" in response.content
     assert _snapshot() == before
 
 
