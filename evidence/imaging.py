@@ -17,9 +17,9 @@ is then exactly the upright first frame as Pillow decodes the upload, in its own
 (palette and transparency, grey with alpha, 16-bit grey), except for a JPEG, which is
 re-encoded as a JPEG at quality 100 without chroma subsampling: each channel within a few
 levels of the decoded upload. A PNG would be exact but costs seconds: a turned 12 MP photo
-(bench/reencode_stored_copy.py, this machine under load) took 136 ms and 10 MB this way,
-4 levels off at most; 2 s and 18 MB as a PNG at its fastest, 14 s and 16 MB by default;
-71 ms and 3.4 MB, but up to 21 levels off, at the former quality 95 and 4:2:0.
+(bench/reencode_stored_copy.py, this machine under load) took 85 ms and 10 MB this way,
+4 levels off at most; 2.2 s and 18 MB as a PNG at its fastest, 7.4 s and 16 MB by default;
+79 ms and 3.4 MB, but up to 21 levels off, at the former quality 95 and 4:2:0.
 GIF and HEIC are stored as PNG: lossless, shown by every browser (no browser but Safari
 shows HEIC), and nothing of the GIF's comment and application blocks or the HEIC's EXIF,
 XMP, depth maps and thumbnails comes along (a GIF could be stripped instead, but its
@@ -85,6 +85,11 @@ PREVIEW_BLUR_RADIUS = 6
 # (at 95 and Pillow's default 4:2:0, up to 21 levels; bench/reencode_stored_copy.py).
 REENCODE_JPEG_QUALITY = 100
 REENCODE_JPEG_SUBSAMPLING = 0  # Pillow's code for 4:4:4
+# zlib's fastest level, for the photos a HEIC holds. A 12 MP photo as PNG
+# (bench/reencode_stored_copy.py, this machine under load): 2.2 s and 18 MB, against 7.4 s
+# and 16 MB at Pillow's default 6; a 1170x2532 screenshot: 192 ms and 385 kB against 290 ms
+# and 286 kB.
+REENCODE_PNG_COMPRESS_LEVEL = 1
 # Modes each stored format holds as they are (Pillow's JPEG, PNG and WebP writers); any
 # other is converted (RGB for JPEG, RGBA otherwise) before it is written.
 JPEG_MODES = {"L", "RGB", "CMYK"}
@@ -118,7 +123,7 @@ class ProcessedImage:
     # when they were re-encoded from the pixels.
     lossless: bool = False
     # The upright RGB picture the hashes were computed from (a JPEG at reduced size), for
-    # looking for reference images in it without decoding again.
+    # looking for reference images in it without decoding again. None for a re-encoded JPEG.
     picture: Image.Image | None = field(default=None, repr=False, compare=False)
     hashes: ImageHashes | None = field(default=None, repr=False, compare=False)
 
@@ -130,10 +135,11 @@ def process_upload(data: bytes, *, max_bytes: int) -> ProcessedImage:
         raise ImageRejected("The file is empty.")
 
     header = _open_header_checked(data)
-    content_type = STORED_AS[ALLOWED_FORMATS[header.format]]
+    uploaded_type = ALLOWED_FORMATS[header.format]
+    content_type = STORED_AS[uploaded_type]
     width, height = header.size
-    stripped = _strip_losslessly(data, ALLOWED_FORMATS[header.format])
-    decoded = _decode_stripped(stripped, content_type, header.size) if stripped else None
+    stripped = _strip_losslessly(data, uploaded_type)
+    decoded = _decode_stripped(stripped, uploaded_type, header.size) if stripped else None
     if decoded is not None:
         clean_bytes, lossless, full = stripped, True, decoded
         # As evidence.hashing.open_for_hashing decodes the upload (the stripped bytes have
@@ -148,11 +154,18 @@ def process_upload(data: bytes, *, max_bytes: int) -> ProcessedImage:
         full = ImageOps.exif_transpose(full)
         width, height = full.size
         clean_bytes, lossless = _reencode_without_metadata(full, content_type), False
-        picture = None
-        try:
-            hashes = hashes_of_bytes(data, pdq=False)
-        except ValueError as exc:
-            raise ImageRejected(DAMAGED) from exc
+        if uploaded_type == "image/jpeg":
+            # Hashed from the reduced-size decode every JPEG gets (open_for_hashing).
+            picture = None
+            try:
+                hashes = hashes_of_bytes(data, pdq=False)
+            except ValueError as exc:
+                raise ImageRejected(DAMAGED) from exc
+        else:
+            # open_for_hashing would decode it in full again to this same upright picture:
+            # 1.2 s more for a 12 MP HEIC (bench/reencode_stored_copy.py --heic).
+            picture = as_rgb(full)
+            hashes = hashes_of(picture, pdq=False)
     thumbnail = _thumbnail(full)
     return ProcessedImage(
         original_sha256=hashlib.sha256(data).hexdigest(),
@@ -299,7 +312,7 @@ def _reencode_without_metadata(image: Image.Image, content_type: str) -> bytes:
     else:
         if clean.mode not in PNG_MODES:
             clean = clean.convert("RGBA")
-        clean.save(out, format="PNG")
+        clean.save(out, format="PNG", compress_level=REENCODE_PNG_COMPRESS_LEVEL)
     return out.getvalue()
 
 

@@ -209,6 +209,8 @@ def test_the_stored_copy_has_exactly_the_uploads_upright_pixels(make):
     assert np.array_equal(np.asarray(stored), np.asarray(expected))
     assert np.array_equal(np.asarray(stored.convert("RGBA")), np.asarray(expected.convert("RGBA")))
     _assert_nothing_but_pixels(result)
+    hashes = hashes_of_bytes(data)  # what a reference image or a recheck of it computes
+    assert (result.phash, result.dhash) == (hashes.phash_hex, hashes.dhash_hex)
 
 
 @pytest.mark.parametrize("make", JPEG_UPLOADS.values(), ids=JPEG_UPLOADS.keys())
