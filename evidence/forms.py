@@ -1,6 +1,7 @@
 from django import forms
 from django.utils import timezone
 
+from evidence.imaging import ACCEPT_ATTRIBUTE, ACCEPTED_NAMES
 from evidence.models import Sighting
 from evidence.sighting_urls import MAX_URL_LENGTH
 
@@ -46,8 +47,8 @@ class PasteSightingsForm(forms.Form):
 class EvidenceUploadForm(forms.Form):
     image = forms.FileField(
         label="Screenshot",
-        help_text="JPEG, PNG or WebP. Location and camera details are removed before it is kept.",
-        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        help_text=f"{ACCEPTED_NAMES}. Location and camera details are removed before it is kept.",
+        widget=forms.ClearableFileInput(attrs={"accept": ACCEPT_ATTRIBUTE}),
     )
     sighting = forms.ChoiceField(label="Which sighting it shows (optional)", required=False)
 
@@ -63,7 +64,7 @@ class ReferenceForm(forms.Form):
         label="Image you want found",
         help_text="Hashed in memory. Unless you tick the box below, the image itself is not "
         "kept anywhere, only its fingerprints (hashes).",
-        widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
+        widget=forms.ClearableFileInput(attrs={"accept": ACCEPT_ATTRIBUTE}),
     )
     label = forms.CharField(label="A label for it (optional)", max_length=80, required=False)
     keep_copy = forms.BooleanField(

@@ -121,9 +121,22 @@ def open_for_hashing(data: bytes) -> Image.Image:
         # In place: otherwise an upright image (most) is copied whole for nothing, a quarter
         # of the cost of hashing a fetched 800x600 JPEG (bench/RESULTS.md). Same pixels.
         ImageOps.exif_transpose(image, in_place=True)
-        return image if image.mode == "RGB" else image.convert("RGB")
+        return image if image.mode == "RGB" else as_rgb(image)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
         raise ValueError(f"not a readable image: {error}") from error
+
+
+# Modes of 16 and 32-bit grey (a 16-bit grey PNG decodes as I;16).
+WIDE_GREY_MODES = {"I", "I;16", "I;16B", "I;16L", "I;16N"}
+
+
+def as_rgb(image: Image.Image) -> Image.Image:
+    """The image in RGB, a wide grey one brought down to 8 bits: Pillow's convert() clips
+    its values at 255 instead, so a 16-bit grey picture came out white and hashed as white."""
+    if image.mode in WIDE_GREY_MODES:
+        levels = np.asarray(image).astype(np.int64) >> 8  # the top 8 of 16 bits
+        image = Image.fromarray(levels.clip(0, 255).astype(np.uint8), "L")
+    return image.convert("RGB")
 
 
 def hashes_of(image: Image.Image, *, pdq: bool = True) -> ImageHashes:

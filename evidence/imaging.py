@@ -10,9 +10,22 @@ decoded once, at reduced size (the same `draft()` decode the hashes use everywhe
 evidence.hashing.open_for_hashing), and that decode also gives the thumbnail and the blurred
 preview. Decoding runs through all of the compressed data even at reduced size, so a damaged
 or truncated file still fails here.
-Anything else (a photo whose EXIF says to turn it, CMYK or arithmetic-coded JPEGs, animated
-PNGs and WebPs, a file the stripper finds odd) is fully decoded, turned upright and
-re-encoded from its pixels, as every upload used to be.
+Anything else (a photo whose EXIF says to turn it, arithmetic-coded JPEGs, animated PNGs and
+WebPs, a file the stripper finds odd, every GIF and HEIC) is fully decoded, its first frame
+turned upright and re-encoded from its pixels (_reencode_without_metadata). What is stored
+is then exactly the upright first frame as Pillow decodes the upload, in its own mode
+(palette and transparency, grey with alpha, 16-bit grey), except for a JPEG, which is
+re-encoded as a JPEG at quality 100 without chroma subsampling: each channel within a few
+levels of the decoded upload. A PNG would be exact but costs seconds: a turned 12 MP photo
+(bench/reencode_stored_copy.py, this machine under load) took 85 ms and 10 MB this way,
+4 levels off at most; 2.2 s and 18 MB as a PNG at its fastest, 7.4 s and 16 MB by default;
+79 ms and 3.4 MB, but up to 21 levels off, at the former quality 95 and 4:2:0.
+GIF and HEIC are stored as PNG: lossless, shown by every browser (no browser but Safari
+shows HEIC), and nothing of the GIF's comment and application blocks or the HEIC's EXIF,
+XMP, depth maps and thumbnails comes along (a GIF could be stripped instead, but its
+blocks need a parser of their own, for a format that is rare as evidence). Pillow decodes
+PNGs of 16 bits per colour channel at 8 bits, so one that must be re-encoded keeps those 8
+(a 16-bit grey PNG keeps all 16); one that can be stripped keeps every bit.
 
 CPU time of process_upload before and after (this machine, /tmp scripts, Nov 2026): a 12 MP,
 3 MB JPEG 269 -> 51 ms (re-encoding it alone took 258 ms with optimize); a 1170x2532 PNG
@@ -29,12 +42,32 @@ from dataclasses import dataclass, field
 from django.template.defaultfilters import filesizeformat
 from PIL import Image, ImageFilter, ImageOps
 
-from evidence.hashing import DRAFT_SIZE, ImageHashes, hashes_of, hashes_of_bytes
+from evidence.hashing import DRAFT_SIZE, ImageHashes, as_rgb, hashes_of, hashes_of_bytes
 from evidence.stripping import TooManyScans, strip_jpeg, strip_png, strip_webp
 
-# Formats a phone or desktop screenshot comes in. HEIC needs a plugin we do not ship.
-ALLOWED_FORMATS = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
+# Formats a phone or desktop screenshot or photo comes in, as Pillow names them, with their
+# media types. HEIF is HEIC, the phones' photo format, opened by pillow-heif (evidence/apps.py).
+ALLOWED_FORMATS = {
+    "JPEG": "image/jpeg",
+    "PNG": "image/png",
+    "WEBP": "image/webp",
+    "GIF": "image/gif",
+    "HEIF": "image/heic",
+}
+# What an upload of each type is stored as (see the docstring for GIF and HEIC).
+STORED_AS = {
+    "image/jpeg": "image/jpeg",
+    "image/png": "image/png",
+    "image/webp": "image/webp",
+    "image/gif": "image/png",
+    "image/heic": "image/png",
+}
+# Of the stored copy: every value of STORED_AS.
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+# For the messages, and the file pickers' accept= (extensions too: some systems do not map
+# .heic to a media type, and iOS turns a HEIC photo into a JPEG unless HEIC is asked for).
+ACCEPTED_NAMES = "JPEG, PNG, WebP, GIF or HEIC"
+ACCEPT_ATTRIBUTE = ",".join([*ALLOWED_FORMATS.values(), "image/heif", ".heic", ".heif"])
 # A full-page screenshot at 3x is about 1290 x 30000 = 39 MP; beyond 50 MP is a bomb, not a
 # screenshot (Pillow's own warning starts at 89 MP, which is too generous for us).
 MAX_PIXELS = 50_000_000
@@ -47,8 +80,21 @@ PREVIEW_SOURCE_WIDTH = 10
 PREVIEW_SIZE = (480, 480)
 PREVIEW_BLUR_SIZE = (120, 120)
 PREVIEW_BLUR_RADIUS = 6
-# Only when an upload cannot be stripped losslessly. No `optimize`: it tripled the encode.
-REENCODE_JPEG_QUALITY = 95
+# Only when a JPEG cannot be stripped losslessly. No `optimize`: it tripled the encode.
+# Quality 100 and 4:4:4 (no chroma subsampling): within a few levels of the decoded upload
+# (at 95 and Pillow's default 4:2:0, up to 21 levels; bench/reencode_stored_copy.py).
+REENCODE_JPEG_QUALITY = 100
+REENCODE_JPEG_SUBSAMPLING = 0  # Pillow's code for 4:4:4
+# zlib's fastest level, for the photos a HEIC holds. A 12 MP photo as PNG
+# (bench/reencode_stored_copy.py, this machine under load): 2.2 s and 18 MB, against 7.4 s
+# and 16 MB at Pillow's default 6; a 1170x2532 screenshot: 192 ms and 385 kB against 290 ms
+# and 286 kB.
+REENCODE_PNG_COMPRESS_LEVEL = 1
+# Modes each stored format holds as they are (Pillow's JPEG, PNG and WebP writers); any
+# other is converted (RGB for JPEG, RGBA otherwise) before it is written.
+JPEG_MODES = {"L", "RGB", "CMYK"}
+PNG_MODES = {"1", "L", "LA", "P", "RGB", "RGBA", "I", "I;16"}
+WEBP_MODES = {"RGB", "RGBA"}
 
 DAMAGED = (
     "The image seems damaged or incomplete (it may not have finished uploading or "
@@ -70,14 +116,14 @@ class ProcessedImage:
     phash: str
     dhash: str
     clean_bytes: bytes  # the image without metadata: what we store
-    clean_extension: str
+    clean_extension: str  # content_type is clean_bytes' type (STORED_AS of the upload's)
     thumbnail_bytes: bytes  # JPEG
     preview_bytes: bytes  # JPEG, blurred beyond recognition
     # True when clean_bytes are the upload's own pixel data with the metadata cut out; False
     # when they were re-encoded from the pixels.
     lossless: bool = False
     # The upright RGB picture the hashes were computed from (a JPEG at reduced size), for
-    # looking for reference images in it without decoding again.
+    # looking for reference images in it without decoding again. None for a re-encoded JPEG.
     picture: Image.Image | None = field(default=None, repr=False, compare=False)
     hashes: ImageHashes | None = field(default=None, repr=False, compare=False)
 
@@ -89,28 +135,37 @@ def process_upload(data: bytes, *, max_bytes: int) -> ProcessedImage:
         raise ImageRejected("The file is empty.")
 
     header = _open_header_checked(data)
-    content_type = ALLOWED_FORMATS[header.format]
+    uploaded_type = ALLOWED_FORMATS[header.format]
+    content_type = STORED_AS[uploaded_type]
     width, height = header.size
-    stripped = _strip_losslessly(data, content_type)
-    decoded = _decode_stripped(stripped, content_type, header.size) if stripped else None
+    stripped = _strip_losslessly(data, uploaded_type)
+    decoded = _decode_stripped(stripped, uploaded_type, header.size) if stripped else None
     if decoded is not None:
         clean_bytes, lossless, full = stripped, True, decoded
         # As evidence.hashing.open_for_hashing decodes the upload (the stripped bytes have
         # the same pixel data and no EXIF to turn it by), so the hashes are the same.
-        picture = decoded if decoded.mode == "RGB" else decoded.convert("RGB")
+        picture = decoded if decoded.mode == "RGB" else as_rgb(decoded)
         # No PDQ: nothing stored or matched for evidence uses it (8 ms of 13 here).
         hashes = hashes_of(picture, pdq=False)
     else:
-        full = _load_checked(header)
-        # Turn phone photos the right way up before the orientation tag is dropped.
+        full = _load_checked(header)  # the first frame of an animation
+        # Turn phone photos the right way up before the orientation tag is dropped. (HEIC:
+        # pillow-heif has applied the file's own rotation and set the tag to upright.)
         full = ImageOps.exif_transpose(full)
         width, height = full.size
         clean_bytes, lossless = _reencode_without_metadata(full, content_type), False
-        picture = None
-        try:
-            hashes = hashes_of_bytes(data, pdq=False)
-        except ValueError as exc:
-            raise ImageRejected(DAMAGED) from exc
+        if uploaded_type == "image/jpeg":
+            # Hashed from the reduced-size decode every JPEG gets (open_for_hashing).
+            picture = None
+            try:
+                hashes = hashes_of_bytes(data, pdq=False)
+            except ValueError as exc:
+                raise ImageRejected(DAMAGED) from exc
+        else:
+            # open_for_hashing would decode it in full again to this same upright picture:
+            # 1.2 s more for a 12 MP HEIC (bench/reencode_stored_copy.py --heic).
+            picture = as_rgb(full)
+            hashes = hashes_of(picture, pdq=False)
     thumbnail = _thumbnail(full)
     return ProcessedImage(
         original_sha256=hashlib.sha256(data).hexdigest(),
@@ -158,8 +213,8 @@ def _open_header_checked(data: bytes) -> Image.Image:
         image = Image.open(io.BytesIO(data))
         if image.format not in ALLOWED_FORMATS:
             raise ImageRejected(
-                f"{image.format or 'This'} files are not accepted; please upload a JPEG, "
-                "PNG or WebP image."
+                f"{image.format or 'This'} files are not accepted; please upload a "
+                f"{ACCEPTED_NAMES} image."
             )
         if image.width * image.height > MAX_PIXELS:
             raise ImageRejected(
@@ -191,7 +246,7 @@ def _reading():
         ) from exc
     except Image.UnidentifiedImageError as exc:
         raise ImageRejected(
-            "This file is not an image we can read. Please upload a JPEG, PNG or WebP."
+            f"This file is not an image we can read. Please upload a {ACCEPTED_NAMES}."
         ) from exc
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageRejected(DAMAGED) from exc
@@ -208,7 +263,9 @@ def _strip_losslessly(data: bytes, content_type: str) -> bytes | None:
             ) from exc
     if content_type == "image/png":
         return strip_png(data)
-    return strip_webp(data)
+    if content_type == "image/webp":
+        return strip_webp(data)
+    return None  # GIF and HEIC: always re-encoded
 
 
 def _decode_stripped(
@@ -234,22 +291,39 @@ def _decode_stripped(
 
 
 def _reencode_without_metadata(image: Image.Image, content_type: str) -> bytes:
+    """The picture's pixels, and only them, in the stored format: exactly the pixels given
+    (a JPEG within a few levels of them)."""
+    clean = _pixels_only(image)
     out = io.BytesIO()
-    # A fresh image carries no EXIF, XMP, ICC profile, comment or GPS block from the original
-    # (Pillow writes info["comment"] back into every JPEG it saves).
-    clean = Image.new(image.mode, image.size)
-    clean.paste(image)
     if content_type == "image/jpeg":
-        if clean.mode not in ("RGB", "L"):
+        if clean.mode not in JPEG_MODES:
             clean = clean.convert("RGB")
-        clean.save(out, format="JPEG", quality=REENCODE_JPEG_QUALITY)
+        clean.save(
+            out,
+            format="JPEG",
+            quality=REENCODE_JPEG_QUALITY,
+            subsampling=REENCODE_JPEG_SUBSAMPLING,
+        )
     elif content_type == "image/webp":
-        clean.save(out, format="WEBP", lossless=True)
-    else:
-        if clean.mode == "P":
+        if clean.mode not in WEBP_MODES:
             clean = clean.convert("RGBA")
-        clean.save(out, format="PNG")
+        # exact: keep the colour under fully transparent pixels (the encoder drops it).
+        clean.save(out, format="WEBP", lossless=True, exact=True)
+    else:
+        if clean.mode not in PNG_MODES:
+            clean = clean.convert("RGBA")
+        clean.save(out, format="PNG", compress_level=REENCODE_PNG_COMPRESS_LEVEL)
     return out.getvalue()
+
+
+def _pixels_only(image: Image.Image) -> Image.Image:
+    """A copy with its pixels, palette and transparency, and no other info: Pillow's writers
+    take EXIF, ICC profiles, XMP and comments from info. (The copy was once a blank image of
+    the same mode with the pixels pasted in: that drops the palette, and every palette image
+    that had to be re-encoded was stored black; it dropped the transparency too.)"""
+    clean = image.copy()
+    clean.info = {key: image.info[key] for key in ("transparency",) if key in image.info}
+    return clean
 
 
 def _as_rgb(image: Image.Image) -> Image.Image:
@@ -258,7 +332,7 @@ def _as_rgb(image: Image.Image) -> Image.Image:
         background = Image.new("RGB", rgba.size, (255, 255, 255))
         background.paste(rgba, mask=rgba.getchannel("A"))
         return background
-    rgb = image.convert("RGB")
+    rgb = as_rgb(image)
     # convert() copies the original's info, and Pillow writes info["comment"] back into
     # every JPEG it saves: a thumbnail would carry the upload's comment block.
     rgb.info = {}

@@ -7,16 +7,17 @@ say their own length, then for each scan an SOS header followed by entropy-coded
 runs to the next marker (inside it a 0xFF data byte is written 0xFF 0x00, and restart markers
 RST0-7 belong to the data), then EOI. We keep only what decoding needs, in their order:
   - the frame header, for baseline, extended sequential and progressive Huffman JPEGs
-    (SOF0, SOF1, SOF2) with 1 or 3 components of 8 bits;
+    (SOF0, SOF1, SOF2) with 1, 3 or 4 (CMYK, YCCK) components of 8 bits;
   - quantisation and Huffman tables (DQT, DHT) and the restart interval (DRI);
   - every scan: SOS header and its entropy-coded data;
   - and two flags that change how the colours are decoded, written afresh rather than
-    copied: a JFIF APP0 (3 components are YCbCr) and an Adobe APP14's colour transform.
+    copied: a JFIF APP0 (3 components are YCbCr) and an Adobe APP14's colour transform
+    (3 components: RGB or YCbCr; 4: CMYK or YCCK).
 Dropped: every APPn segment as uploaded (EXIF with GPS and the EXIF thumbnail, XMP, ICC
 profiles, maker notes, Photoshop IRB, JFIF thumbnails), comments (COM), fill bytes, and every
 byte after EOI (a ZIP or HTML page appended to make a polyglot).
 Anything unusual gives None and the caller re-encodes from the pixels instead: arithmetic
-coding, lossless and hierarchical JPEGs, more than one frame, CMYK, 12-bit samples, a height
+coding, lossless and hierarchical JPEGs, more than one frame, 12-bit samples, a height
 left to a DNL marker, segment lengths that run past the end, a marker where none may be, no
 EOI (a truncated file).
 
@@ -53,6 +54,8 @@ DQT, DHT, DRI = 0xDB, 0xC4, 0xDD
 APP0, APP1, APP14, COM = 0xE0, 0xE1, 0xEE, 0xFE
 # Baseline, extended sequential and progressive, all Huffman-coded (T.81, table B.1).
 FRAME_MARKERS = {0xC0, 0xC1, 0xC2}
+# Grey; YCbCr or RGB; CMYK or YCCK (T.81 allows up to 255, JFIF and Adobe use these).
+JPEG_COMPONENTS = {1, 3, 4}
 TABLE_MARKERS = {DQT, DHT, DRI}
 METADATA_MARKERS = {*range(0xE0, 0xF0), COM}  # APP0-APP15, COM
 
@@ -164,8 +167,8 @@ def _frame_components(body: bytes, *, already: int) -> int:
     if already or len(body) < 6:
         return 0  # a second frame, or a header too short
     precision, height, width, components = struct.unpack(">BHHB", body[:6])
-    if precision != 8 or height == 0 or width == 0 or components not in (1, 3):
-        return 0  # 12-bit samples, a DNL height, CMYK or YCCK: re-encoded instead
+    if precision != 8 or height == 0 or width == 0 or components not in JPEG_COMPONENTS:
+        return 0  # 12-bit samples, a DNL height, 2 components: re-encoded instead
     if len(body) != 6 + 3 * components:
         return 0
     return components

@@ -31,6 +31,7 @@ from evidence.demo_images import make_image
 from evidence.models import EvidenceFile, ReferenceHash, Sighting
 from leakcase.csv_export import safe_cell
 from takedowns.models import Platform, TakedownRequest
+from tests import images
 from tests.case_world import CaseWorld
 from tests.conftest import PASSWORD
 
@@ -86,12 +87,6 @@ def _zip_bytes() -> bytes:
     return out.getvalue()
 
 
-def _gif() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (20, 20), "red").save(out, "GIF")
-    return out.getvalue()
-
-
 JPEG = make_image(seed=3)
 HTML_TAIL = b"<html><body><script>alert(document.cookie)</script></body></html>"
 SVG = (
@@ -108,7 +103,9 @@ REFUSED_UPLOADS = {
     "svg-named-jpg": (SVG, "image/jpeg", "pic.jpg"),
     "html-named-jpg": (HTML_TAIL, "image/jpeg", "page.jpg"),
     "pdf": (b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF", "application/pdf", "x.pdf"),
-    "gif-not-accepted": (_gif(), "image/gif", "x.gif"),
+    "bmp-not-accepted": (images.bmp(), "image/bmp", "x.bmp"),
+    "gif-of-81-megapixels": (images.gif_claiming(9000, 9000), "image/gif", "x.gif"),
+    "heic-of-81-megapixels": (images.heic_claiming(9000, 9000), "image/heic", "x.heic"),
     "zip-alone": (_zip_bytes(), "application/zip", "x.zip"),
     "jpeg-magic-then-junk": (b"\xff\xd8\xff\xe0" + b"\x00junk" * 200, "image/jpeg", "j.jpg"),
     "random-bytes-as-webp": (

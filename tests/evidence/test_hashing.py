@@ -26,6 +26,7 @@ from evidence.hashing import (
     neighbour_radius,
     open_for_hashing,
 )
+from tests import images
 from tests.images import truncated_jpeg
 
 SIZES = [(640, 480), (1080, 1350), (1200, 900), (800, 1200), (1500, 1000), (720, 720)]
@@ -102,6 +103,25 @@ def test_png_and_webp_open_too():
         image = open_for_hashing(make_image(seed=8, size=(300, 200), fmt=fmt))
         assert image.size == (300, 200)
         assert image.mode == "RGB"
+
+
+def test_gif_and_heic_open_too():
+    picture = images.picture(seed=9, size=(300, 200))
+    for data in (images.encoded(picture, "GIF"), images.heic(picture)):
+        image = open_for_hashing(data)
+        assert (image.size, image.mode) == ((300, 200), "RGB")
+
+
+def test_a_16_bit_grey_picture_hashes_as_the_same_picture_in_8_bits():
+    """Pillow's convert() clips 16-bit grey at 255: the picture hashed as plain white."""
+    picture = images.picture(seed=12, size=(300, 200))
+    grey_16 = images.encoded(images.grey_16(picture), "PNG")
+    grey_8 = images.encoded(picture.convert("L"), "PNG")
+
+    image = open_for_hashing(grey_16)
+
+    assert np.array_equal(np.asarray(image), np.asarray(open_for_hashing(grey_8)))
+    assert hashes_of_bytes(grey_16) == hashes_of_bytes(grey_8)
 
 
 def test_big_jpegs_decode_at_reduced_size_with_hashes_within_2_bits():

@@ -1,19 +1,21 @@
 import hashlib
 import io
 
+import numpy as np
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
-from PIL import ExifTags, Image
+from PIL import ExifTags, Image, ImageOps
 
 from cases.models import CaseEvent, EventKind
 from cases.services import case_open
 from evidence import vault
-from evidence.models import EvidenceFile, Sighting
+from evidence.models import EvidenceFile, EvidenceMatch, Sighting
 from evidence.services import (
     MAX_PASTED_LINES,
     evidence_add,
+    reference_register,
     sighting_log,
     sightings_log_pasted,
 )
@@ -158,6 +160,53 @@ class TestEvidenceAdd:
         event = CaseEvent.objects.get(kind=EventKind.EVIDENCE_ADDED)
         assert event.target_id == str(evidence.pk)
         assert event.new_value["sha256"] == evidence.sha256
+
+    @pytest.mark.parametrize(
+        ("name", "make"),
+        [
+            (
+                "turned-palette.png",
+                lambda: images.encoded(
+                    images.palette(images.picture(seed=7)), "PNG", exif=images.gps_exif(6)
+                ),
+            ),
+            (
+                "animated.png",
+                lambda: images.animated(images.palette(images.picture(seed=8)), "PNG"),
+            ),
+            ("IMG_0001.HEIC", lambda: images.heic(images.picture(seed=9), orientation=6)),
+        ],
+        ids=["png-palette-turned", "apng-palette", "heic-turned"],
+    )
+    def test_what_is_sealed_is_her_upright_picture(self, case, survivor, name, make):
+        data = make()
+        evidence = evidence_add(
+            case=case, upload=SimpleUploadedFile(name, data), acting_user=survivor
+        )
+        sealed = vault.read(evidence)
+        assert evidence.stored_sha256 == hashlib.sha256(sealed).hexdigest()
+        assert evidence.content_type == "image/png"
+        assert evidence.file.name.removesuffix(".sealed").endswith(".png")
+        upload = Image.open(io.BytesIO(data))
+        upload.load()
+        upright, stored = ImageOps.exif_transpose(upload), Image.open(io.BytesIO(sealed))
+        assert (evidence.width, evidence.height) == upright.size == stored.size
+        assert stored.mode == upright.mode
+        assert np.array_equal(np.asarray(stored), np.asarray(upright))
+        assert np.array_equal(
+            np.asarray(stored.convert("RGBA")), np.asarray(upright.convert("RGBA"))
+        )
+        assert np.asarray(stored.convert("L")).max() > 150  # not black
+
+    def test_a_heic_photo_can_be_a_reference_and_its_copies_are_found(self, case, survivor):
+        picture = images.picture(seed=10, size=(480, 360))
+        reference = reference_register(case=case, data=images.heic(picture), acting_user=survivor)
+        copy = images.encoded(picture, "JPEG", quality=80)
+        evidence = evidence_add(
+            case=case, upload=SimpleUploadedFile("copy.jpg", copy), acting_user=survivor
+        )
+        match = EvidenceMatch.objects.get()
+        assert (match.evidence, match.reference) == (evidence, reference)
 
     def test_links_to_a_sighting_of_the_same_case_only(
         self, case, survivor, other_survivor, image_upload

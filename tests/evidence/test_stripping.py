@@ -251,13 +251,36 @@ def test_a_jpeg_with_hundreds_of_scans_is_refused_before_any_decoding():
         process_upload(bomb, max_bytes=LIMIT)
 
 
-def test_cmyk_jpeg_is_reencoded_as_rgb():
+@pytest.mark.parametrize("adobe", [True, False], ids=["adobe-marker", "no-marker"])
+def test_cmyk_jpeg_is_stripped_losslessly_and_stays_cmyk(adobe):
+    """Her four channels as they were: once re-encoded as RGB (three, through Pillow's rough
+    conversion), with or without the Adobe APP14 marker that says how they are coded."""
+    picture = Image.open(io.BytesIO(make_image(seed=4))).convert("CMYK")
+    data = _jpeg_from(picture, exif=_gps_exif(), comment=COMMENT, icc_profile=ICC)
+    if not adobe:
+        pos, length = next((pos, n) for pos, marker, n in _segments(data) if marker == 0xEE)
+        data = data[:pos] + data[pos + 2 + length :]
+    assert (b"Adobe" in data) == adobe
+
+    stripped = strip_jpeg(data)
+
+    assert stripped is not None
+    assert (b"Adobe" in stripped) == adobe
+    for payload in (b"TestPhone", COMMENT, ICC[4:20], b"Exif"):
+        assert payload in data and payload not in stripped
+    clean = Image.open(io.BytesIO(stripped))
+    assert clean.mode == "CMYK"
+    assert np.array_equal(np.asarray(clean), _pixels(data))
+    result = process_upload(data, max_bytes=LIMIT)
+    assert result.lossless and result.clean_bytes == stripped
+    hashes = hashes_of_bytes(data)
+    assert (result.phash, result.dhash) == (hashes.phash_hex, hashes.dhash_hex)
+
+
+def _jpeg_from(picture: Image.Image, **options) -> bytes:
     out = io.BytesIO()
-    Image.open(io.BytesIO(make_image(seed=4))).convert("CMYK").save(out, "JPEG")
-    assert strip_jpeg(out.getvalue()) is None
-    result = process_upload(out.getvalue(), max_bytes=LIMIT)
-    assert not result.lossless
-    assert Image.open(io.BytesIO(result.clean_bytes)).mode == "RGB"
+    picture.save(out, "JPEG", quality=90, **options)
+    return out.getvalue()
 
 
 def test_damaged_bytes_never_raise_anything_but_a_refusal():

@@ -151,6 +151,41 @@ class TestUploadEvidence:
         assert "the limit is 9.8\xa0KB" in response.content.decode()
         assert not EvidenceFile.objects.exists()
 
+    @pytest.mark.parametrize(
+        ("name", "make"),
+        [
+            ("IMG_0042.HEIC", lambda: images.heic(images.picture(seed=4), orientation=6)),
+            ("funny.gif", lambda: images.animated(images.palette(images.picture(seed=5)), "GIF")),
+        ],
+        ids=["heic", "gif"],
+    )
+    def test_heic_and_gif_are_taken_and_served_as_the_png_they_are_stored_as(
+        self, survivor_client, case, name, make
+    ):
+        response = self._upload(survivor_client, case, make(), name=name)
+        assert response.status_code == 302
+        evidence = EvidenceFile.objects.get()
+        assert evidence.content_type == "image/png"
+        for rendition, disposition in (("image", "inline"), ("download", "attachment")):
+            served = survivor_client.get(
+                reverse("evidence:file", args=[case.reference, evidence.pk, rendition])
+            )
+            assert served["Content-Type"] == "image/png"
+            assert served["Content-Disposition"].startswith(disposition)
+            assert served["Content-Disposition"].endswith('.png"')
+            assert served.content == vault.read(evidence, "file")
+            assert served.content.startswith(b"\x89PNG\r\n\x1a\n")
+
+    def test_the_file_pickers_offer_every_format_we_take(self, survivor_client, case):
+        accept = "image/jpeg,image/png,image/webp,image/gif,image/heic,image/heif,.heic,.heif"
+        for url in (_case_url(case), reverse("evidence:references", args=[case.reference])):
+            page = survivor_client.get(url).content.decode()
+            assert f'accept="{accept}"' in page
+        assert (
+            "JPEG, PNG, WebP, GIF or HEIC."
+            in survivor_client.get(_case_url(case)).content.decode()
+        )
+
     def test_a_sighting_id_from_another_case_is_refused(
         self, survivor_client, case, other_survivor, image_upload
     ):
