@@ -7,9 +7,11 @@ that changes state re-reads the row with SELECT ... FOR NO KEY UPDATE inside its
 transaction, checks the state on that fresh copy, refuses with StateChanged when it moved,
 and saves only the fields it changes.
 
-Lock order, everywhere: the case, then its sightings, then its takedown requests (each kind
-in key order when there are several). A recheck needs all three and a caseworker's reply
-two; taken in one order they queue behind each other instead of deadlocking.
+Lock order: the case first, always (several cases in key order), then whatever of its rows
+the write needs (sightings, takedown requests, in key order). Every writer of a case's rows
+queues on the case before anything else, so a recheck batch (cases, sightings, requests)
+and a caseworker's reply (case, request) or send (case, request, sightings) wait for each
+other instead of deadlocking.
 """
 
 from typing import TypeVar
