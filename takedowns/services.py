@@ -574,7 +574,8 @@ def takedown_send_reminder(*, takedown: TakedownRequest, now=None) -> Correspond
     try:
         with transaction.atomic():
             # The request was picked from a list a moment ago: a reply, a recheck or another
-            # worker may have moved it since. Still due, as the list would say now?
+            # worker may have moved it since. Still due, as the list would say now? (The one
+            # row this transaction locks, so it needs no case lock before it.)
             still_due = (
                 takedowns_due_a_reminder(now)
                 .select_for_update(no_key=True, of=("self",))
