@@ -22,6 +22,7 @@ from cases.models import (
     new_reference,
 )
 from evidence.models import Sighting, SightingStatus
+from leakcase.locking import StateChanged, locked
 
 # Six characters from a 30-letter alphabet give 729 million references; a clash is rare, so
 # a few fresh draws always find a free one.
@@ -218,6 +219,12 @@ def case_triage(
     if old == new:
         return case
     with transaction.atomic():
+        locked(case)
+        if _triage_values(case) != old:
+            raise StateChanged(
+                "Someone changed this case's priority or its reasons a moment ago. Nothing was "
+                "saved; look at them again."
+            )
         for field, value in new.items():
             setattr(case, field, value)
         case.save(update_fields=[*new, "updated_at"])
@@ -277,7 +284,7 @@ def case_change_status(*, case: Case, to: str, acting_user: User | None) -> Case
             status=to, updated_at=timezone.now()
         )
         if updated != 1:
-            raise ValidationError({"status": "Someone changed this case a moment ago; reload it."})
+            raise StateChanged({"status": "Someone changed this case a moment ago; reload it."})
         case.status = to
         event_record(
             case=case,
@@ -307,13 +314,13 @@ def case_assign(*, case: Case, to: User | None, acting_user: User) -> Case:
     if old == (to.pk if to else None):
         return case
     with transaction.atomic():
-        # Conditional on what we saw: two people taking the same case cannot both win.
-        updated = Case.objects.filter(pk=case.pk, assigned_to_id=old).update(
-            assigned_to=to, updated_at=timezone.now()
-        )
-        if updated != 1:
-            raise ValidationError("Someone else assigned this case a moment ago.")
+        # Re-read under lock and conditional on what we saw: two people taking the same case
+        # cannot both win, and the move to active below sees the status as it is now.
+        locked(case)
+        if case.assigned_to_id != old:
+            raise StateChanged("Someone else assigned this case a moment ago.")
         case.assigned_to = to
+        case.save(update_fields=["assigned_to", "updated_at"])
         event_record(
             case=case,
             actor=acting_user,

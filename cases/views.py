@@ -27,6 +27,7 @@ from evidence.forms import EvidenceUploadForm, PasteSightingsForm, SightingForm
 from evidence.selectors import case_evidence, case_sightings, copy_groups
 from leakcase.emails import make_message
 from leakcase.forms import add_validation_errors
+from leakcase.locking import StateChanged
 from takedowns.selectors import case_takedowns
 
 log = logging.getLogger(__name__)
@@ -287,6 +288,12 @@ def _write_options_directly(field) -> None:
     field.widget = widget
 
 
+def _moved_on(request, case, error: StateChanged):
+    """The case changed while she acted: back to it as it is now, with the reason."""
+    messages.error(request, " ".join(error.messages))
+    return redirect("cases:detail", reference=case.reference)
+
+
 def _staff_case(request, reference):
     if not request.user.is_support_staff:
         raise Http404("Not found")
@@ -299,7 +306,10 @@ def case_triage(request, reference):
     case = _staff_case(request, reference)
     form = TriageForm(request.POST)
     if form.is_valid():
-        services.case_triage(case=case, acting_user=request.user, **form.cleaned_data)
+        try:
+            services.case_triage(case=case, acting_user=request.user, **form.cleaned_data)
+        except StateChanged as error:
+            return _moved_on(request, case, error)
         messages.success(request, f"Priority is {case.get_priority_display().lower()}.")
         return redirect("cases:detail", reference=case.reference)
     return render_case_page(request, case, status=400, triage_form=form)
@@ -315,6 +325,8 @@ def case_status(request, reference):
             services.case_change_status(
                 case=case, to=form.cleaned_data["status"], acting_user=request.user
             )
+        except StateChanged as error:
+            return _moved_on(request, case, error)
         except ValidationError as error:
             add_validation_errors(form, error)
         else:

@@ -42,6 +42,7 @@ from evidence.models import (
     to_signed64,
 )
 from evidence.sighting_urls import InvalidSightingUrl, normalise_url
+from leakcase.locking import locked
 from takedowns.models import WAITING_STATUSES, TakedownRequest, TakedownStatus
 from takedowns.selectors import platforms_for_hosts
 from takedowns.services import due_hours
@@ -451,17 +452,18 @@ def sighting_checks_record(*, checks: list[tuple[Sighting, "recheck.Verdict"]], 
     queries for the common outcomes, so both leave the same rows. Sightings need `case`
     loaded (select_related)."""
     now = now or timezone.now()
-    outcomes = []
-    for sighting, verdict in checks:
-        outcome = verdict.outcome
-        if outcome == Outcome.UNREACHABLE:
-            first_failure = _unreachable_since(sighting, now)
-            if now - first_failure >= recheck.UNREACHABLE_GRACE:
-                outcome = Outcome.REMOVED  # gone for days: counted as removed at last
-        if outcome == Outcome.LIVE and sighting.removed_verified_at is not None:
-            outcome = Outcome.REAPPEARED
-        outcomes.append(outcome)
     with transaction.atomic():
+        _lock_recheck_state([sighting for sighting, _ in checks])
+        outcomes = []
+        for sighting, verdict in checks:
+            outcome = verdict.outcome
+            if outcome == Outcome.UNREACHABLE:
+                first_failure = _unreachable_since(sighting, now)
+                if now - first_failure >= recheck.UNREACHABLE_GRACE:
+                    outcome = Outcome.REMOVED  # gone for days: counted as removed at last
+            if outcome == Outcome.LIVE and sighting.removed_verified_at is not None:
+                outcome = Outcome.REAPPEARED
+            outcomes.append(outcome)
         rows = UrlCheck.objects.bulk_create(
             UrlCheck(
                 sighting=sighting,
@@ -523,6 +525,38 @@ def sighting_checks_record(*, checks: list[tuple[Sighting, "recheck.Verdict"]], 
 
 
 _LIVE_OUTCOMES = (Outcome.LIVE, Outcome.REAPPEARED)
+# What a recheck reads and writes on a sighting.
+_RECHECK_STATE = ("status", "last_checked_at", "removed_verified_at", "next_check_at")
+
+
+def _lock_recheck_state(sightings: list[Sighting]) -> None:
+    """Re-read what a recheck decides on under lock, onto the objects loaded before the
+    fetch: the cases' status (staff may have moved a case since) and the sightings' recheck
+    state (another check of the same link, a second task or the batch path, may have written
+    it, and a removal it verified must not be undone by our older copy). Two queries however
+    many sightings; cases first, then sightings, each in key order (leakcase/locking.py), so
+    two batches, or a batch and a caseworker, queue instead of deadlocking."""
+    case_status = dict(
+        Case.objects.select_for_update(no_key=True)
+        .filter(pk__in={sighting.case_id for sighting in sightings})
+        .order_by("pk")
+        .values_list("pk", "status")
+    )
+    for sighting in sightings:
+        sighting.case.status = case_status.get(sighting.case_id, sighting.case.status)
+    fresh = {
+        row.pk: row
+        for row in Sighting.objects.select_for_update(no_key=True)
+        .filter(pk__in=[sighting.pk for sighting in sightings])
+        .order_by("pk")
+        .only("pk", *_RECHECK_STATE)
+    }
+    for sighting in sightings:
+        row = fresh.get(sighting.pk)
+        if row is None:
+            continue  # erased meanwhile: its check row fails like before
+        for name in _RECHECK_STATE:
+            setattr(sighting, name, getattr(row, name))
 
 
 def _waiting_due_by_sighting(sightings: list[Sighting]) -> dict:
@@ -564,7 +598,11 @@ def _keep_fetched_copy(sighting: Sighting, verdict) -> None:
 def _reopen_after_reappearance(sighting: Sighting, now) -> None:
     """Back after a verified removal: the request that removed it is on the clock again and
     the case is worked again. The event is what the caseworker's queue shows."""
-    for request in sighting.takedowns.filter(status=TakedownStatus.REMOVED):
+    # Locked and filtered on the fresh rows: a request a caseworker moved meanwhile is left be.
+    removed = sighting.takedowns.select_for_update(no_key=True, of=("self",)).filter(
+        status=TakedownStatus.REMOVED
+    )
+    for request in removed.order_by("pk"):
         request.status = TakedownStatus.SENT
         request.due_at = now + dt.timedelta(hours=due_hours(request))
         request.removed_at = None
@@ -577,7 +615,7 @@ def _reopen_after_reappearance(sighting: Sighting, now) -> None:
             old_value={"status": TakedownStatus.REMOVED},
             new_value={"status": TakedownStatus.SENT, "reason": "reappeared"},
         )
-    case = sighting.case
+    case = locked(sighting.case)  # its status now (this batch may have moved it already)
     if case.status in (CaseStatus.MONITORING, CaseStatus.RESOLVED):
         case_change_status(case=case, to=CaseStatus.ACTIVE, acting_user=None)
 
@@ -611,10 +649,16 @@ def _next_interval(sighting: Sighting, outcome: str, now, due) -> dt.timedelta:
 def _close_requests_covering(removed: list[Sighting], now) -> None:
     """Requests waiting on these removed sightings close when all their links are removed;
     their case moves to monitoring when none of its links is left."""
+    waiting = TakedownRequest.objects.filter(
+        sightings__in=removed, status__in=WAITING_STATUSES
+    ).values("pk")
+    # Locked, and the status filter applied again to the rows as they are once locked: a
+    # reply recorded meanwhile (rejected, removed) is not overwritten with our older view.
     requests = (
-        TakedownRequest.objects.filter(sightings__in=removed, status__in=WAITING_STATUSES)
+        TakedownRequest.objects.select_for_update(no_key=True, of=("self",))
+        .filter(pk__in=waiting, status__in=WAITING_STATUSES)
         .select_related("case")
-        .distinct()
+        .order_by("pk")
     )
     for request in requests:
         if request.sightings.exclude(status=SightingStatus.REMOVED).exists():
@@ -631,6 +675,7 @@ def _close_requests_covering(removed: list[Sighting], now) -> None:
             old_value={"status": old},
             new_value={"status": TakedownStatus.REMOVED, "verified_by": "recheck"},
         )
+    # The cases' status was read again, under lock, at the start (_lock_recheck_state).
     cases = {s.case_id: s.case for s in removed if s.case.status == CaseStatus.ACTIVE}
     if not cases:
         return

@@ -17,6 +17,7 @@ from cases.models import Case, EventKind
 from cases.services import event_record
 from evidence.models import Sighting, SightingStatus
 from leakcase.emails import make_message
+from leakcase.locking import StateChanged, locked
 from takedowns import notices
 from takedowns.models import (
     WAITING_STATUSES,
@@ -136,9 +137,17 @@ def takedown_update_draft(*, takedown: TakedownRequest, acting_user: User, **fie
     basis = fields.get("legal_basis", takedown.legal_basis)
     if basis not in bases_offered(takedown.case, takedown.platform):
         raise ValidationError({"legal_basis": "That route is not offered for this platform."})
-    for name, value in fields.items():
-        setattr(takedown, name, value)
-    takedown.save()
+    with transaction.atomic():
+        _locked_as_seen(takedown)
+        if takedown.correspondence.filter(
+            kind=CorrespondenceKind.NOTICE, status=DeliveryStatus.PENDING
+        ).exists():
+            raise StateChanged(
+                "This notice is being sent right now; it can no longer change. Nothing was saved."
+            )
+        for name, value in fields.items():
+            setattr(takedown, name, value)
+        takedown.save(update_fields=[*fields, "updated_at"])
     return takedown
 
 
@@ -157,6 +166,7 @@ def takedown_send_email(*, takedown: TakedownRequest, acting_user: User) -> Take
     message_id = make_msgid(domain=settings.NOTICE_MESSAGE_ID_DOMAIN)
     try:
         with transaction.atomic():
+            _locked_as_seen(takedown)
             letter = Correspondence.objects.create(
                 takedown=takedown,
                 direction=Direction.OUT,
@@ -168,14 +178,15 @@ def takedown_send_email(*, takedown: TakedownRequest, acting_user: User) -> Take
                 status=DeliveryStatus.PENDING,
             )
     except IntegrityError as exc:
-        raise ValidationError(
-            "This notice is already being sent, or was sent; reload the page."
-        ) from exc
+        raise StateChanged(ALREADY_BEING_SENT) from exc
     if not _deliver(letter, to):
         raise ValidationError(
             f"The email could not be sent ({letter.error}). Nothing was marked as sent."
         )
     with transaction.atomic():
+        # Our pending letter keeps every other sender and editor out; the lock makes sure
+        # only the fields marked here are written.
+        _lock(takedown)
         letter.status = DeliveryStatus.SENT
         letter.sent_at = timezone.now()
         letter.save(update_fields=["status", "sent_at"])
@@ -195,20 +206,33 @@ def takedown_mark_submitted(
             {"ticket_number": "Enter the ticket or reference number the form gave."}
         )
     text = notices.render(notice)
-    with transaction.atomic():
-        now = timezone.now()
-        Correspondence.objects.create(
-            takedown=takedown,
-            direction=Direction.OUT,
-            kind=CorrespondenceKind.NOTICE,
-            channel=Channel.WEB_FORM,
-            subject=notices.subject(notice),
-            body=text,
-            status=DeliveryStatus.SENT,
-            sent_at=now,
-        )
-        takedown.ticket_number = ticket_number
-        _mark_sent(takedown, notice, text, Channel.WEB_FORM, acting_user, sent_at=now)
+    try:
+        with transaction.atomic():
+            _locked_as_seen(takedown)
+            now = timezone.now()
+            Correspondence.objects.create(
+                takedown=takedown,
+                direction=Direction.OUT,
+                kind=CorrespondenceKind.NOTICE,
+                channel=Channel.WEB_FORM,
+                subject=notices.subject(notice),
+                body=text,
+                status=DeliveryStatus.SENT,
+                sent_at=now,
+            )
+            takedown.ticket_number = ticket_number
+            _mark_sent(
+                takedown,
+                notice,
+                text,
+                Channel.WEB_FORM,
+                acting_user,
+                sent_at=now,
+                also_changed=["ticket_number"],
+            )
+    except IntegrityError as exc:
+        # An email of this notice is on its way (its pending letter holds the one place).
+        raise StateChanged(ALREADY_BEING_SENT) from exc
     return takedown
 
 
@@ -220,14 +244,26 @@ def due_hours(takedown: TakedownRequest) -> int:
     return takedown.platform.expected_response_hours
 
 
-def _mark_sent(takedown, notice, text, channel, acting_user, *, sent_at):
+def _mark_sent(takedown, notice, text, channel, acting_user, *, sent_at, also_changed=()):
+    """Call with the request locked (it is saved field by field)."""
     takedown.status = TakedownStatus.SENT
     takedown.channel = channel
     takedown.notice_text = text
     takedown.notice_template = notices.template_name(notice.basis)
     takedown.sent_at = sent_at
     takedown.due_at = sent_at + dt.timedelta(hours=due_hours(takedown))
-    takedown.save()
+    takedown.save(
+        update_fields=[
+            "status",
+            "channel",
+            "notice_text",
+            "notice_template",
+            "sent_at",
+            "due_at",
+            "updated_at",
+            *also_changed,
+        ]
+    )
     # Covered: the case is no longer waiting on us for these links, but on the platform.
     takedown.sightings.update(action_due_at=None)
     event_record(
@@ -274,6 +310,7 @@ def takedown_record_reply(
     old_status = takedown.status
     now = timezone.now()
     with transaction.atomic():
+        _locked_as_seen(takedown)
         Correspondence.objects.create(
             takedown=takedown,
             direction=Direction.IN,
@@ -282,20 +319,27 @@ def takedown_record_reply(
             body=body,
             status=DeliveryStatus.RECEIVED,
         )
+        changed = ["updated_at"]
         if ticket_number.strip():
             takedown.ticket_number = ticket_number.strip()
+            changed.append("ticket_number")
         if decision:
             takedown.status = decision
+            changed.append("status")
             if decision == TakedownStatus.ACKNOWLEDGED:
                 takedown.acknowledged_at = now
+                changed.append("acknowledged_at")
             else:
                 takedown.decided_at = now
                 takedown.decision_reasons = reasons.strip()
+                changed += ["decided_at", "decision_reasons"]
                 if decision == TakedownStatus.REMOVED:
                     takedown.removed_at = now
+                    changed.append("removed_at")
                 if takedown.legal_basis == LegalBasis.DSA:
                     takedown.complaint_deadline = add_months(now.date(), DSA_COMPLAINT_MONTHS)
-        takedown.save()
+                    changed.append("complaint_deadline")
+        takedown.save(update_fields=changed)
         event_record(
             case=takedown.case,
             actor=acting_user,
@@ -315,6 +359,7 @@ def takedown_record_counter_notice(
     if takedown.status == TakedownStatus.DRAFT:
         raise ValidationError("This request has not been sent yet.")
     with transaction.atomic():
+        _locked_as_seen(takedown)
         Correspondence.objects.create(
             takedown=takedown,
             direction=Direction.IN,
@@ -328,7 +373,14 @@ def takedown_record_counter_notice(
             received_on, COUNTER_NOTICE_RESTORE_DAYS[0]
         )
         takedown.restore_window_to = add_business_days(received_on, COUNTER_NOTICE_RESTORE_DAYS[1])
-        takedown.save()
+        takedown.save(
+            update_fields=[
+                "counter_notice_on",
+                "restore_window_from",
+                "restore_window_to",
+                "updated_at",
+            ]
+        )
         event_record(
             case=takedown.case,
             actor=acting_user,
@@ -351,6 +403,7 @@ def takedown_escalate(*, takedown: TakedownRequest, to: str, acting_user: User) 
         raise ValidationError({"to": "Say where it was escalated to."})
     old_status = takedown.status
     with transaction.atomic():
+        _locked_as_seen(takedown)
         takedown.status = TakedownStatus.ESCALATED
         takedown.escalated_to = to.strip()
         takedown.save(update_fields=["status", "escalated_to", "updated_at"])
@@ -412,6 +465,29 @@ def add_months(start: dt.date, months: int) -> dt.date:
         except ValueError:
             continue
     raise AssertionError("unreachable")
+
+
+ALREADY_BEING_SENT = "This notice is already being sent, or was sent; reload the page."
+
+
+def _lock(takedown: TakedownRequest) -> TakedownRequest:
+    # Its case first: the lock order of leakcase/locking.py (event_record writes the case).
+    locked(takedown.case)
+    return locked(takedown)
+
+
+def _locked_as_seen(takedown: TakedownRequest) -> TakedownRequest:
+    """The request re-read under lock, inside the caller's transaction. Refused when its
+    status moved since the caller read it (a colleague sent it, a recheck closed it): what
+    the caller decided was decided on the old state."""
+    seen = takedown.status
+    _lock(takedown)
+    if takedown.status != seen:
+        raise StateChanged(
+            f"This request changed meanwhile: it is now "
+            f"{takedown.get_status_display().lower()}. Nothing was saved; look at it again."
+        )
+    return takedown
 
 
 def _require_draft(takedown):
@@ -497,6 +573,16 @@ def takedown_send_reminder(*, takedown: TakedownRequest, now=None) -> Correspond
     message_id = make_msgid(domain=settings.NOTICE_MESSAGE_ID_DOMAIN)
     try:
         with transaction.atomic():
+            # The request was picked from a list a moment ago: a reply, a recheck or another
+            # worker may have moved it since. Still due, as the list would say now? (The one
+            # row this transaction locks, so it needs no case lock before it.)
+            still_due = (
+                takedowns_due_a_reminder(now)
+                .select_for_update(no_key=True, of=("self",))
+                .filter(pk=takedown.pk, reminders_sent=takedown.reminders_sent)
+            )
+            if not list(still_due):
+                return None
             letter = Correspondence.objects.create(
                 takedown=takedown,
                 direction=Direction.OUT,
@@ -513,6 +599,7 @@ def takedown_send_reminder(*, takedown: TakedownRequest, now=None) -> Correspond
     if not _deliver(letter, takedown.recipient_address):
         return letter
     with transaction.atomic():
+        _lock(takedown)  # in the lock order: its event writes the case
         letter.status = DeliveryStatus.SENT
         letter.sent_at = timezone.now()
         letter.save(update_fields=["status", "sent_at"])

@@ -11,6 +11,7 @@ from cases.views import staff_required, supervisor_required
 from evidence.models import SightingStatus
 from leakcase.csv_export import csv_writer
 from leakcase.forms import add_validation_errors
+from leakcase.locking import StateChanged
 from takedowns import notices, selectors, services
 from takedowns.forms import (
     CounterNoticeForm,
@@ -96,6 +97,12 @@ def _back(takedown):
     return redirect("takedowns:detail", reference=takedown.case.reference, takedown_id=takedown.pk)
 
 
+def _moved_on(request, takedown, error: StateChanged):
+    """The request changed while she acted: back to it as it is now, with the reason."""
+    messages.error(request, " ".join(error.messages))
+    return _back(takedown)
+
+
 @login_required
 @require_GET
 def takedown_detail(request, reference, takedown_id):
@@ -114,6 +121,8 @@ def takedown_edit(request, reference, takedown_id):
             services.takedown_update_draft(
                 takedown=takedown, acting_user=request.user, **form.cleaned_data
             )
+        except StateChanged as error:
+            return _moved_on(request, takedown, error)
         except ValidationError as error:
             add_validation_errors(form, error)
         else:
@@ -129,6 +138,8 @@ def takedown_send(request, reference, takedown_id):
     takedown = selectors.takedown_for_user(request.user, reference, takedown_id)
     try:
         services.takedown_send_email(takedown=takedown, acting_user=request.user)
+    except StateChanged as error:
+        return _moved_on(request, takedown, error)
     except ValidationError as error:
         return _render_detail(request, takedown, status=400, send_errors=error.messages)
     messages.success(
@@ -151,6 +162,8 @@ def takedown_submitted(request, reference, takedown_id):
                 ticket_number=form.cleaned_data["ticket_number"],
                 acting_user=request.user,
             )
+        except StateChanged as error:
+            return _moved_on(request, takedown, error)
         except ValidationError as error:
             return _render_detail(request, takedown, status=400, send_errors=error.messages)
         messages.success(
@@ -173,6 +186,8 @@ def _takedown_form_view(form_class, service, context_name, done):
         if form.is_valid():
             try:
                 service(takedown=takedown, acting_user=request.user, **form.cleaned_data)
+            except StateChanged as error:
+                return _moved_on(request, takedown, error)
             except ValidationError as error:
                 add_validation_errors(form, error)
             else:

@@ -1,8 +1,10 @@
 import os
+import threading
 import time
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 
 from accounts.models import STAFF_ROLES, Role, User
 from cases.services import case_open
@@ -142,3 +144,31 @@ def platform_directory(transactional_db):
 
     if not Platform.objects.exists():
         importlib.import_module("takedowns.migrations.0005_platform_directory").sync(apps, None)
+
+
+@pytest.fixture
+def in_another_connection(transactional_db):
+    """Run work(*args, **kwargs) to the end in a thread of its own, which Django gives a
+    database connection of its own: a colleague's request or a worker, committing for real
+    while the test holds rows it read before. Returns what work returned, raises what it
+    raised. Tests using it commit for real: mark them django_db(transaction=True)."""
+
+    def run(work, *args, **kwargs):
+        outcome = {}
+
+        def target():
+            try:
+                outcome["value"] = work(*args, **kwargs)
+            except BaseException as exc:  # handed to the test's thread below
+                outcome["error"] = exc
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=target)
+        thread.start()
+        thread.join()
+        if "error" in outcome:
+            raise outcome["error"]
+        return outcome.get("value")
+
+    return run

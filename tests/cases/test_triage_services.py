@@ -1,11 +1,13 @@
 """cases.services: triage, lifecycle, assignment, notes, cases opened for callers."""
 
 import datetime as dt
+import threading
 
 import pytest
 import time_machine
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 
 from cases.models import Case, CaseEvent, CaseNote, EventKind
 from cases.services import (
@@ -21,6 +23,7 @@ from cases.services import (
     note_add,
 )
 from evidence.services import sighting_log
+from leakcase.locking import StateChanged
 
 
 def _events(case, kind):
@@ -100,6 +103,34 @@ class TestTriage:
             )
         case.refresh_from_db()
         assert case.priority == "normal"
+
+    @pytest.mark.django_db(transaction=True)
+    def test_a_triage_read_before_a_colleagues_cannot_undo_it(
+        self, case, caseworker, supervisor, in_another_connection
+    ):
+        her_page = Case.objects.get(pk=case.pk)
+        in_another_connection(
+            lambda: case_triage(
+                case=Case.objects.get(pk=case.pk),
+                priority="normal",
+                involves_minor=True,
+                threats_or_extortion=False,
+                acting_user=supervisor,
+            )
+        )
+        with pytest.raises(StateChanged, match="changed this case's priority"):
+            case_triage(
+                case=her_page,
+                priority="high",
+                involves_minor=False,
+                threats_or_extortion=False,
+                acting_user=caseworker,
+                jurisdiction="DE",
+            )
+        case.refresh_from_db()
+        assert (case.priority, case.involves_minor, case.jurisdiction) == ("urgent", True, "")
+        (event,) = _events(case, EventKind.TRIAGED)
+        assert event.actor == supervisor
 
 
 class TestStatus:
@@ -214,6 +245,54 @@ class TestAssign:
             case_assign(case=seen_by_second, to=other_caseworker, acting_user=other_caseworker)
         case.refresh_from_db()
         assert case.assigned_to == caseworker
+
+    @pytest.mark.django_db(transaction=True)
+    def test_two_caseworkers_taking_one_case_at_once_one_wins(
+        self, case, caseworker, other_caseworker
+    ):
+        both_loaded = threading.Barrier(2)
+        said = {}
+
+        def take(user):
+            try:
+                queue_page = Case.objects.get(pk=case.pk)
+                both_loaded.wait(timeout=30)
+                case_assign(case=queue_page, to=user, acting_user=user)
+                said[user.pk] = "taken"
+            except ValidationError as error:
+                said[user.pk] = error.messages
+            finally:
+                connection.close()
+
+        takers = [threading.Thread(target=take, args=(u,)) for u in (caseworker, other_caseworker)]
+        for thread in takers:
+            thread.start()
+        for thread in takers:
+            thread.join()
+        case.refresh_from_db()
+        winner = case.assigned_to_id
+        loser = ({caseworker.pk, other_caseworker.pk} - {winner}).pop()
+        assert said == {winner: "taken", loser: ["Someone else assigned this case a moment ago."]}
+        (event,) = _events(case, EventKind.ASSIGNED)
+        assert event.actor_id == winner
+        assert case.status == "active"
+        assert len(_events(case, EventKind.STATUS_CHANGED)) == 1
+
+    @pytest.mark.django_db(transaction=True)
+    def test_taking_a_case_a_supervisor_moved_meanwhile_still_takes_it(
+        self, case, caseworker, supervisor, in_another_connection
+    ):
+        queue_page = Case.objects.get(pk=case.pk)  # new, unassigned
+        in_another_connection(
+            lambda: case_change_status(
+                case=Case.objects.get(pk=case.pk), to="active", acting_user=supervisor
+            )
+        )
+        case_assign(case=queue_page, to=caseworker, acting_user=caseworker)
+        case.refresh_from_db()
+        assert (case.assigned_to, case.status) == (caseworker, "active")
+        (moved,) = _events(case, EventKind.STATUS_CHANGED)
+        assert moved.actor == supervisor
 
 
 def test_bulk_assign_takes_what_is_still_in_the_queue(survivor, caseworker, other_caseworker):

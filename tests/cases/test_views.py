@@ -291,3 +291,42 @@ def test_case_page_rows_of_removed_requests_cost_no_query_each(
     rows = body.split('id="takedowns-heading"')[0]
     assert rows.count("says it removed the content") == count
     assert "refused" not in rows
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_triage_posted_as_a_colleague_triages_is_refused_in_plain_words(
+    client, case, caseworker, supervisor, in_another_connection, monkeypatch
+):
+    import html
+
+    from cases import selectors
+    from cases.services import case_triage
+
+    read = selectors.case_for_user
+
+    def read_then_a_colleague_triages(user, reference):
+        case = read(user, reference)
+        in_another_connection(
+            lambda: case_triage(
+                case=Case.objects.get(reference=reference),
+                priority="normal",
+                involves_minor=True,
+                threats_or_extortion=False,
+                acting_user=supervisor,
+            )
+        )
+        return case
+
+    monkeypatch.setattr(selectors, "case_for_user", read_then_a_colleague_triages)
+    client.force_login(caseworker)
+    response = client.post(reverse("cases:triage", args=[case.reference]), {"priority": "high"})
+    monkeypatch.undo()
+    detail = reverse("cases:detail", args=[case.reference])
+    assert (response.status_code, response["Location"]) == (302, detail)
+    page = client.get(detail)
+    assert page.status_code == 200
+    text = html.unescape(page.content.decode())
+    assert "Someone changed this case's priority or its reasons a moment ago." in text
+    assert "Priority is high" not in text
+    case.refresh_from_db()
+    assert (case.priority, case.involves_minor) == ("urgent", True)

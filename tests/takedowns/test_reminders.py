@@ -11,7 +11,14 @@ from django.db import connection
 
 from evidence.services import sightings_log_pasted
 from takedowns.models import Correspondence, TakedownRequest
-from takedowns.services import takedown_send_email, takedown_update_draft, takedowns_draft
+from takedowns.services import (
+    takedown_record_reply,
+    takedown_send_email,
+    takedown_send_reminder,
+    takedown_update_draft,
+    takedowns_draft,
+    takedowns_due_a_reminder,
+)
 from takedowns.tasks import send_reminders
 
 START = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
@@ -149,3 +156,28 @@ def test_caseworkers_get_one_overdue_digest_a_day_with_counts_only(emailed, case
             assert private not in body
     with time_machine.travel(later + dt.timedelta(days=1), tick=False):
         assert overdue_digests_send(base_url="https://leakcase.example") == 1
+
+
+def _platform_answers_removed(pk, user):
+    takedown_record_reply(
+        takedown=TakedownRequest.objects.get(pk=pk),
+        body="We removed it.",
+        decision="removed",
+        acting_user=user,
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_no_reminder_for_a_request_answered_after_it_was_picked(
+    platform_directory, emailed, caseworker, in_another_connection
+):
+    """The worker picked the request as overdue; before it sends, a caseworker records the
+    platform's answer (another connection). No reminder goes to a platform that removed it."""
+    with time_machine.travel(START + dt.timedelta(days=3), tick=False):
+        (picked,) = takedowns_due_a_reminder()
+        in_another_connection(_platform_answers_removed, emailed.pk, caseworker)
+        assert takedown_send_reminder(takedown=picked) is None
+    assert mail.outbox == []
+    assert _reminders(emailed) == []
+    emailed.refresh_from_db()
+    assert (emailed.status, emailed.reminders_sent) == ("removed", 0)

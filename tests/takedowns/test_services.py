@@ -1,14 +1,18 @@
 import datetime as dt
 import smtplib
+import threading
 from unittest import mock
 
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.db import connection
 
 from cases.models import CaseEvent, EventKind
-from evidence.models import Sighting
-from evidence.services import sighting_log, sightings_log_pasted
+from evidence.models import Outcome, Sighting
+from evidence.recheck import Verdict
+from evidence.services import sighting_checks_record, sighting_log, sightings_log_pasted
+from leakcase.locking import StateChanged
 from takedowns.models import Correspondence, Platform, TakedownRequest
 from takedowns.services import (
     add_business_days,
@@ -259,3 +263,166 @@ def test_a_failed_attempt_does_not_block_a_retry(dropbox_draft, caseworker, mail
     takedown_send_email(takedown=dropbox_draft, acting_user=caseworker)
     assert len(mailoutbox) == 1
     assert sorted(Correspondence.objects.values_list("status", flat=True)) == ["failed", "sent"]
+
+
+# --- no lost updates: a state change is decided on the row as it is now -------------------
+# Each test below has two real database connections: the test's, holding a request it read
+# before, and another thread's (a colleague, a worker), which commits in between.
+
+
+def _complete_draft(case, caseworker, sightings):
+    (draft,) = takedowns_draft(case=case, sightings=sightings, acting_user=caseworker)
+    takedown_update_draft(takedown=draft, acting_user=caseworker, **COMPLETE)
+    return draft
+
+
+def _send_by_email(pk, user):
+    return takedown_send_email(takedown=TakedownRequest.objects.get(pk=pk), acting_user=user)
+
+
+def _submit_by_form(pk, user):
+    return takedown_mark_submitted(
+        takedown=TakedownRequest.objects.get(pk=pk), ticket_number="T-77", acting_user=user
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("send", [_send_by_email, _submit_by_form])
+def test_a_draft_edit_read_before_a_send_cannot_put_the_request_back_to_draft(
+    platform_directory, case, caseworker, other_caseworker, three_platforms,
+    in_another_connection, mailoutbox, send,
+):  # fmt: skip
+    draft = _complete_draft(case, caseworker, three_platforms[:2])
+    stale = TakedownRequest.objects.get(pk=draft.pk)  # her edit page
+    in_another_connection(send, draft.pk, other_caseworker)
+    sent = TakedownRequest.objects.get(pk=draft.pk)
+    with pytest.raises(StateChanged, match="changed meanwhile: it is now sent"):
+        takedown_update_draft(
+            takedown=stale, acting_user=caseworker, content_description="Something else"
+        )
+    row = TakedownRequest.objects.get(pk=draft.pk)
+    assert (row.status, row.notice_text, row.sent_at, row.due_at, row.ticket_number) == (
+        "sent",
+        sent.notice_text,
+        sent.sent_at,
+        sent.due_at,
+        sent.ticket_number,
+    )
+    assert row.notice_text and row.sent_at and row.content_description == "Two intimate photos."
+    assert row.ticket_number == ("T-77" if send is _submit_by_form else "")
+    # Still sent, so it cannot go out a second time.
+    with pytest.raises(ValidationError, match="already sent"):
+        _send_by_email(draft.pk, caseworker)
+    assert Correspondence.objects.filter(kind="notice").count() == 1
+
+
+def test_a_draft_cannot_change_while_its_notice_is_being_sent(dropbox_draft, caseworker):
+    takedown_update_draft(takedown=dropbox_draft, acting_user=caseworker, **COMPLETE)
+    Correspondence.objects.create(
+        takedown=dropbox_draft, direction="out", kind="notice", channel="email", status="pending"
+    )  # another tab's send, on its way to the mail server
+    with pytest.raises(StateChanged, match="being sent right now"):
+        takedown_update_draft(takedown=dropbox_draft, acting_user=caseworker, signer_name="X")
+    dropbox_draft.refresh_from_db()
+    assert dropbox_draft.signer_name == "Rose Example"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_sends_of_one_draft_at_once_send_one_notice(
+    platform_directory, case, caseworker, other_caseworker, three_platforms, mailoutbox,
+    monkeypatch,
+):  # fmt: skip
+    """The first send is at the mail server when the second click (and a colleague's
+    web-form submission) arrive: they are refused plainly, one notice goes out."""
+    from django.core.mail.backends import locmem
+
+    draft = _complete_draft(case, caseworker, three_platforms[:2])
+    second_tab = TakedownRequest.objects.get(pk=draft.pk)
+    colleague = TakedownRequest.objects.get(pk=draft.pk)
+    at_the_mail_server, go_on = threading.Event(), threading.Event()
+    deliver = locmem.EmailBackend.send_messages
+
+    def held(backend, messages):
+        at_the_mail_server.set()
+        go_on.wait(timeout=30)
+        return deliver(backend, messages)
+
+    monkeypatch.setattr(locmem.EmailBackend, "send_messages", held)
+    first = threading.Thread(target=_send_in_thread, args=(draft.pk, caseworker))
+    first.start()
+    try:
+        assert at_the_mail_server.wait(timeout=30)
+        with pytest.raises(ValidationError, match="already being sent"):
+            takedown_send_email(takedown=second_tab, acting_user=caseworker)
+        # Before, the web form's notice row hit the one-notice constraint: a 500.
+        with pytest.raises(StateChanged, match="already being sent"):
+            takedown_mark_submitted(
+                takedown=colleague, ticket_number="T-1", acting_user=other_caseworker
+            )
+    finally:
+        go_on.set()
+        first.join()
+    assert len(mailoutbox) == 1
+    (letter,) = Correspondence.objects.filter(kind="notice")
+    assert (letter.status, letter.channel) == ("sent", "email")
+    row = TakedownRequest.objects.get(pk=draft.pk)
+    assert (row.status, row.channel, row.ticket_number) == ("sent", "email", "")
+    assert row.notice_text == mailoutbox[0].body
+    assert CaseEvent.objects.filter(kind=EventKind.TAKEDOWN_SENT).count() == 1
+
+
+def _send_in_thread(pk, user):
+    try:
+        _send_by_email(pk, user)
+    finally:
+        connection.close()
+
+
+def _recheck_finds_removed(sighting_pks):
+    """A recheck worker: every link of the request is gone."""
+    sightings = Sighting.objects.select_related("case").filter(pk__in=sighting_pks)
+    sighting_checks_record(checks=[(s, Verdict(outcome=Outcome.REMOVED)) for s in sightings])
+
+
+def _acknowledge(stale, user):
+    takedown_record_reply(
+        takedown=stale, body="We got it.", decision="acknowledged", acting_user=user
+    )
+
+
+def _note_a_reply(stale, user):
+    takedown_record_reply(takedown=stale, body="Still looking.", decision="", acting_user=user)
+
+
+def _escalate(stale, user):
+    takedown_escalate(takedown=stale, to="Hosting provider", acting_user=user)
+
+
+def _counter_notice(stale, user):
+    takedown_record_counter_notice(
+        takedown=stale, received_on=dt.date(2026, 11, 2), body="I object.", acting_user=user
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("act", [_acknowledge, _note_a_reply, _escalate, _counter_notice])
+def test_a_reply_read_before_a_recheck_closed_the_request_does_not_undo_the_removal(
+    platform_directory, case, caseworker, three_platforms, in_another_connection, act
+):
+    draft = _complete_draft(case, caseworker, three_platforms[:2])
+    sent = _submit_by_form(draft.pk, caseworker)
+    TakedownRequest.objects.filter(pk=sent.pk).update(legal_basis="dmca")  # counter-notices
+    stale = TakedownRequest.objects.get(pk=sent.pk)  # her reply page, still "sent"
+    in_another_connection(_recheck_finds_removed, [s.pk for s in three_platforms[:2]])
+    closed = TakedownRequest.objects.get(pk=sent.pk)
+    assert closed.status == "removed" and closed.removed_at is not None
+    with pytest.raises(StateChanged, match="changed meanwhile: it is now removed"):
+        act(stale, caseworker)
+    row = TakedownRequest.objects.get(pk=sent.pk)
+    assert (row.status, row.removed_at, row.escalated_to, row.counter_notice_on) == (
+        "removed",
+        closed.removed_at,
+        "",
+        None,
+    )
+    assert not Correspondence.objects.filter(direction="in").exists()

@@ -170,3 +170,51 @@ def test_supervisors_edit_the_directory_and_a_channel_needs_its_source(client, s
     taken = client.post(url, {**data, "name": "Copycat", "source": "s", "domains_text": "x.com"})
     assert taken.status_code == 400
     assert "Already in the directory under: x.com (X (Twitter))" in taken.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_edit_posted_as_a_colleague_sends_the_request_is_refused_in_plain_words(
+    platform_directory, client, case, caseworker, other_caseworker, sightings,
+    in_another_connection, monkeypatch, mailoutbox,
+):  # fmt: skip
+    from takedowns import selectors
+    from takedowns.services import takedown_send_email
+
+    (draft,) = takedowns_draft(case=case, sightings=sightings[:1], acting_user=caseworker)
+    takedown_update_draft(
+        takedown=draft,
+        acting_user=caseworker,
+        signer_name="Rose Example",
+        contact_email="rose@example.test",
+        content_description="Two intimate photos.",
+        confirms_no_consent=True,
+        confirms_good_faith=True,
+    )
+    read = selectors.takedown_for_user
+
+    def read_then_a_colleague_sends(user, reference, takedown_id):
+        takedown = read(user, reference, takedown_id)
+        in_another_connection(
+            lambda: takedown_send_email(
+                takedown=TakedownRequest.objects.get(pk=takedown_id), acting_user=other_caseworker
+            )
+        )
+        return takedown
+
+    monkeypatch.setattr(selectors, "takedown_for_user", read_then_a_colleague_sends)
+    client.force_login(caseworker)
+    detail = reverse("takedowns:detail", args=[case.reference, draft.pk])
+    response = client.post(
+        reverse("takedowns:edit", args=[case.reference, draft.pk]),
+        {"legal_basis": draft.legal_basis, "signer_capacity": "self", "signer_name": "Changed"},
+    )
+    monkeypatch.undo()
+    assert (response.status_code, response["Location"]) == (302, detail)
+    page = client.get(detail)
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "This request changed meanwhile: it is now sent. Nothing was saved" in text
+    assert "The draft is saved" not in text
+    draft.refresh_from_db()
+    assert (draft.status, draft.signer_name) == ("sent", "Rose Example")
+    assert draft.notice_text == mailoutbox[0].body
