@@ -17,7 +17,13 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import account_erase
-from cases.services import case_assign, case_open, note_add
+from cases.services import (
+    case_assign,
+    case_open,
+    case_set_consent,
+    case_set_notice_contact,
+    note_add,
+)
 from digests.models import WeeklyStatus
 from digests.services import digests_claim_due, weekly_status_update
 from evidence.demo_images import make_image
@@ -30,6 +36,9 @@ from tests.conftest import PASSWORD
 
 def _fill_case(owner, caseworker, *, name, urls, seed):
     case = case_open(survivor=owner, pseudonym=name, acting_user=owner)
+    # She consents, and chooses her own address for notices (it is in the one below).
+    case_set_consent(case=case, given=True, acting_user=owner)
+    case_set_notice_contact(case=case, notice_contact="own_email", acting_user=owner)
     case_assign(case=case, to=caseworker, acting_user=caseworker)
     sightings = sightings_log_pasted(case=case, text="\n".join(urls), acting_user=owner).saved
     evidence = evidence_add(

@@ -18,7 +18,7 @@ START = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def emailed(case, survivor, caseworker):
+def emailed(case, survivor, caseworker, consent):
     sightings = sightings_log_pasted(
         case=case, text="https://www.dropbox.com/s/a/1.jpg", acting_user=survivor
     ).saved
@@ -76,7 +76,7 @@ def test_a_failed_reminder_is_tried_again(emailed):
 
 @pytest.mark.django_db(transaction=True)
 def test_twenty_runs_at_once_send_each_reminder_once(
-    platform_directory, case, survivor, caseworker
+    platform_directory, case, survivor, caseworker, consent
 ):
     requests = []
     for n in range(3):

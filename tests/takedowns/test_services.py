@@ -83,7 +83,7 @@ def test_only_live_sightings_of_this_case(case, caseworker, three_platforms, oth
 
 
 @pytest.fixture
-def dropbox_draft(case, caseworker, three_platforms):
+def dropbox_draft(case, caseworker, three_platforms, consent):
     drafts = takedowns_draft(case=case, sightings=three_platforms[:2], acting_user=caseworker)
     return drafts[0]
 
@@ -142,7 +142,7 @@ def test_a_failed_email_is_recorded_and_nothing_is_marked_sent(dropbox_draft, ca
 
 
 def test_web_form_submission_keeps_the_ticket_and_uses_the_platforms_hours(
-    case, caseworker, three_platforms
+    case, caseworker, three_platforms, consent
 ):
     x_draft = takedowns_draft(case=case, sightings=[three_platforms[2]], acting_user=caseworker)[0]
     Platform.objects.filter(slug="x-twitter").update(expected_response_hours=72)

@@ -33,7 +33,7 @@ def test_drafting_from_the_case_makes_one_request_per_platform(
 
 
 def test_a_draft_page_names_what_is_missing_and_refuses_to_send(
-    client, case, caseworker, sightings
+    client, case, caseworker, sightings, consent
 ):
     (draft,) = takedowns_draft(case=case, sightings=sightings[:1], acting_user=caseworker)
     client.force_login(caseworker)
@@ -79,7 +79,7 @@ def test_a_route_the_platform_does_not_take_is_refused(client, case, caseworker,
 
 
 def test_the_survivor_sees_which_request_covers_each_sighting(
-    client, case, survivor, caseworker, sightings
+    client, case, survivor, caseworker, sightings, consent
 ):
     dropbox, x, _unknown = sightings
     (sent,) = takedowns_draft(case=case, sightings=[dropbox], acting_user=caseworker)
