@@ -585,10 +585,10 @@ def _require_within_sending_limit(user: User) -> None:
         .values_list("created_at", flat=True)[:limit]
     )
     if len(sent) >= limit:
-        again = timezone.localtime(sent[0] + SENDING_LIMIT_WINDOW)
+        again = (sent[0] + SENDING_LIMIT_WINDOW).astimezone(dt.UTC)
         raise ValidationError(
             f"{limit} notices have been emailed from this account in the last hour, the most "
-            f"one account may send. The next can go at {again:%H:%M}.",
+            f"one account may send. The next can go at {again:%H:%M} UTC.",
             code="sending_limit",
         )
 

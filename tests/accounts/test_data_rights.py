@@ -200,3 +200,23 @@ def test_erasure_needs_the_word_and_the_password(survivor, two_survivors):
     with pytest.raises(ValidationError):
         account_erase(user=survivor, password="wrong")
     assert User.objects.filter(pk=survivor.pk).exists()
+
+
+def test_an_outcome_she_recorded_and_nobody_confirmed_is_kept_as_none_after_erasure(
+    survivor, two_survivors
+):
+    """Erasure keeps what platforms did, anonymously; what she said a platform did, and
+    staff never checked, is kept as no outcome yet, as the figures counted it before."""
+    from takedowns.services import takedown_record_reply
+
+    (case, _, _), _theirs = two_survivors
+    request = TakedownRequest.objects.get(case=case)
+    takedown_record_reply(
+        takedown=request, body="Removed, they said.", decision="removed", acting_user=survivor
+    )
+    before = {f.platform: (f.sent, f.removed) for f in platform_figures()}
+    assert before["X (Twitter)"] == (2, 0)
+    account_erase(user=survivor, password=PASSWORD)
+    outcome = AnonymousOutcome.objects.get()
+    assert (outcome.status, outcome.removed_at) == ("sent", None)
+    assert {f.platform: (f.sent, f.removed) for f in platform_figures()} == before

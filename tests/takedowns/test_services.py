@@ -4,15 +4,20 @@ from unittest import mock
 
 import pytest
 import time_machine
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from cases.models import CaseEvent, EventKind
 from evidence.models import Sighting
 from evidence.services import sighting_log, sightings_log_pasted
+from takedowns import notices
 from takedowns.models import Correspondence, Platform, TakedownRequest
+from takedowns.selectors import notice_for
 from takedowns.services import (
+    SURVIVOR_NOTICES_PER_HOUR,
     add_business_days,
     add_months,
+    takedown_approve_recipient,
+    takedown_confirm_decision,
     takedown_escalate,
     takedown_mark_submitted,
     takedown_record_counter_notice,
@@ -259,3 +264,207 @@ def test_a_failed_attempt_does_not_block_a_retry(dropbox_draft, caseworker, mail
     takedown_send_email(takedown=dropbox_draft, acting_user=caseworker)
     assert len(mailoutbox) == 1
     assert sorted(Correspondence.objects.values_list("status", flat=True)) == ["failed", "sent"]
+
+
+# --- no mail relay: addresses outside the directory, and a limit per account -------------
+
+VICTIM = "victim@example.org"
+
+
+def _unknown_site_draft(case, survivor, host="leak-site.example", recipient=VICTIM):
+    """A survivor's own draft for a site with no directory entry, naming her recipient."""
+    sighting = sighting_log(case=case, url=f"https://{host}/p/1", acting_user=survivor)
+    (draft,) = takedowns_draft(case=case, sightings=[sighting], acting_user=survivor)
+    return takedown_update_draft(
+        takedown=draft, acting_user=survivor, recipient_email=recipient, **COMPLETE
+    )
+
+
+def test_an_address_outside_the_directory_is_not_emailed_until_a_caseworker_approves_it(
+    case, survivor, caseworker, consent, mailoutbox
+):
+    draft = _unknown_site_draft(case, survivor)
+    with pytest.raises(ValidationError, match="A caseworker must approve this address first"):
+        takedown_send_email(takedown=draft, acting_user=survivor)
+    assert mailoutbox == []
+    assert not Correspondence.objects.exists()
+    draft.refresh_from_db()
+    assert draft.status == "draft"
+
+    with pytest.raises(PermissionDenied):
+        takedown_approve_recipient(takedown=draft, acting_user=survivor)
+    approved_at = dt.datetime(2026, 11, 2, 10, 0, tzinfo=dt.UTC)
+    with time_machine.travel(approved_at, tick=False):
+        takedown_approve_recipient(takedown=draft, acting_user=caseworker)
+    draft.refresh_from_db()
+    assert (draft.recipient_approved_email, draft.recipient_approved_by) == (VICTIM, caseworker)
+    assert draft.recipient_approved_at == approved_at
+    event = CaseEvent.objects.get(kind=EventKind.RECIPIENT_APPROVED)
+    assert (event.actor, event.new_value) == (caseworker, {"recipient_email": VICTIM})
+
+    takedown_send_email(takedown=draft, acting_user=survivor)
+    (message,) = mailoutbox
+    assert message.to == [VICTIM]
+
+
+def test_an_approval_holds_for_the_address_approved_only(case, survivor, caseworker, consent):
+    draft = _unknown_site_draft(case, survivor)
+    takedown_approve_recipient(takedown=draft, acting_user=caseworker)
+    takedown_update_draft(takedown=draft, acting_user=survivor, recipient_email="else@example.org")
+    with pytest.raises(ValidationError, match="A caseworker must approve this address first"):
+        takedown_send_email(takedown=draft, acting_user=survivor)
+    assert not Correspondence.objects.exists()
+
+
+def test_a_directory_address_needs_no_approval(case, survivor, caseworker, consent, mailoutbox):
+    # The site's host turns out to be Dropbox: its abuse desk is in the directory.
+    draft = _unknown_site_draft(case, survivor, recipient="Abuse@Dropbox.com")
+    with pytest.raises(ValidationError, match="needs no approval"):
+        takedown_approve_recipient(takedown=draft, acting_user=caseworker)
+    takedown_send_email(takedown=draft, acting_user=survivor)
+    assert mailoutbox[0].to == ["Abuse@Dropbox.com"]
+
+
+def test_emailed_notices_are_limited_per_account(case, survivor, caseworker, consent, mailoutbox):
+    drafts = [
+        _unknown_site_draft(
+            case, survivor, host=f"site{n}.example", recipient=f"abuse@{n}.example"
+        )
+        for n in range(SURVIVOR_NOTICES_PER_HOUR + 2)
+    ]
+    for draft in drafts:
+        takedown_approve_recipient(takedown=draft, acting_user=caseworker)
+    start = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
+    for minute, draft in enumerate(drafts[:SURVIVOR_NOTICES_PER_HOUR]):
+        with time_machine.travel(start + dt.timedelta(minutes=minute), tick=False):
+            takedown_send_email(takedown=draft, acting_user=survivor)
+    over = drafts[SURVIVOR_NOTICES_PER_HOUR]
+    with (
+        time_machine.travel(start + dt.timedelta(minutes=30), tick=False),
+        pytest.raises(ValidationError, match="in the last hour") as refused,
+    ):
+        takedown_send_email(takedown=over, acting_user=survivor)
+    # Her first notice left at 09:00: a place frees at 10:00.
+    assert refused.value.messages == [
+        f"{SURVIVOR_NOTICES_PER_HOUR} notices have been emailed from this account in the last "
+        "hour, the most one account may send. The next can go at 10:00 UTC."
+    ]
+    assert len(mailoutbox) == SURVIVOR_NOTICES_PER_HOUR
+    assert not Correspondence.objects.filter(takedown=over).exists()
+    over.refresh_from_db()
+    assert over.status == "draft"
+    # The limit is hers: her caseworker's sending is counted apart.
+    with time_machine.travel(start + dt.timedelta(minutes=31), tick=False):
+        takedown_send_email(takedown=over, acting_user=caseworker)
+    # An hour after her first notice, her own next one goes.
+    with time_machine.travel(start + dt.timedelta(hours=1, seconds=1), tick=False):
+        takedown_send_email(takedown=drafts[-1], acting_user=survivor)
+    assert len(mailoutbox) == SURVIVOR_NOTICES_PER_HOUR + 2
+    assert Correspondence.objects.filter(created_by=survivor).count() == (
+        SURVIVOR_NOTICES_PER_HOUR + 1
+    )
+
+
+# --- her consent, and her address ---------------------------------------------------------
+
+
+def test_nothing_is_emailed_or_marked_submitted_for_her_without_her_consent(
+    case, caseworker, three_platforms, mailoutbox
+):
+    (draft,) = takedowns_draft(case=case, sightings=three_platforms[:2], acting_user=caseworker)
+    takedown_update_draft(takedown=draft, acting_user=caseworker, **COMPLETE)
+    with pytest.raises(ValidationError, match="her consent to LeakCase writing to platforms"):
+        takedown_send_email(takedown=draft, acting_user=caseworker)
+    with pytest.raises(ValidationError, match="her consent to LeakCase writing to platforms"):
+        takedown_mark_submitted(takedown=draft, ticket_number="T-1", acting_user=caseworker)
+    assert mailoutbox == []
+    assert not Correspondence.objects.exists()
+    draft.refresh_from_db()
+    assert draft.status == "draft"
+    assert not CaseEvent.objects.filter(kind=EventKind.TAKEDOWN_SENT).exists()
+
+
+def test_she_needs_her_own_consent_for_an_email_but_not_to_record_her_own_submission(
+    case, survivor, three_platforms, mailoutbox
+):
+    """An email goes from LeakCase's address, reminders after it: only with her consent,
+    even when she presses the button. A web form she filled in herself was her own act."""
+    x_draft, dropbox_draft = (
+        takedowns_draft(case=case, sightings=[s], acting_user=survivor)[0]
+        for s in (three_platforms[2], three_platforms[0])
+    )
+    for draft in (x_draft, dropbox_draft):
+        takedown_update_draft(takedown=draft, acting_user=survivor, **COMPLETE)
+    with pytest.raises(ValidationError, match="only with your consent"):
+        takedown_send_email(takedown=dropbox_draft, acting_user=survivor)
+    assert mailoutbox == []
+    takedown_mark_submitted(takedown=x_draft, ticket_number="X-9", acting_user=survivor)
+    assert x_draft.status == "sent"
+
+
+def test_a_notice_gives_the_services_address_unless_she_chose_her_own(
+    case, survivor, caseworker, three_platforms, consent, mailoutbox
+):
+    from cases.services import case_set_notice_contact
+
+    (draft,) = takedowns_draft(case=case, sightings=three_platforms[:2], acting_user=caseworker)
+    assert draft.contact_email == ""
+    takedown_update_draft(
+        takedown=draft,
+        acting_user=caseworker,
+        **{**COMPLETE, "contact_email": ""},
+    )
+    service_address = f"replies+{draft.pk.hex}@leakcase.invalid"
+    preview = notices.render(notice_for(draft))
+    assert f"Email: {service_address}" in preview
+    assert survivor.email not in preview
+
+    # Her own address typed in by hand is refused while she has not chosen it.
+    takedown_update_draft(takedown=draft, acting_user=caseworker, contact_email=survivor.email)
+    with pytest.raises(ValidationError, match="the survivor's own address"):
+        takedown_send_email(takedown=draft, acting_user=caseworker)
+    assert mailoutbox == []
+
+    case_set_notice_contact(case=case, notice_contact="own_email", acting_user=survivor)
+    takedown_update_draft(takedown=draft, acting_user=caseworker, contact_email="")
+    draft.case.refresh_from_db()
+    takedown_send_email(takedown=draft, acting_user=caseworker)
+    assert f"Email: {survivor.email}" in mailoutbox[0].body
+    assert service_address not in mailoutbox[0].body
+
+
+# --- outcomes she records herself ---------------------------------------------------------
+
+
+def test_an_outcome_she_records_is_marked_hers_until_staff_confirm_it(sent, survivor, caseworker):
+    takedown_record_reply(
+        takedown=sent, body="Your report: removed.", decision="removed", acting_user=survivor
+    )
+    sent.refresh_from_db()
+    assert sent.status == "removed"
+    assert sent.decision_by_survivor and sent.decision_awaits_confirmation
+    reply = Correspondence.objects.get(direction="in")
+    assert reply.created_by == survivor
+    assert CaseEvent.objects.get(kind=EventKind.TAKEDOWN_REPLY).new_value == {
+        "status": "removed",
+        "by_survivor": True,
+    }
+
+    with pytest.raises(PermissionDenied):
+        takedown_confirm_decision(takedown=sent, acting_user=survivor)
+    confirmed_at = dt.datetime(2026, 11, 3, 8, 0, tzinfo=dt.UTC)
+    with time_machine.travel(confirmed_at, tick=False):
+        takedown_confirm_decision(takedown=sent, acting_user=caseworker)
+    sent.refresh_from_db()
+    assert (sent.decision_confirmed_by, sent.decision_confirmed_at) == (caseworker, confirmed_at)
+    assert not sent.decision_awaits_confirmation
+    event = CaseEvent.objects.get(kind=EventKind.DECISION_CONFIRMED)
+    assert (event.actor, event.new_value) == (caseworker, {"status": "removed"})
+    with pytest.raises(ValidationError, match="no outcome she recorded"):
+        takedown_confirm_decision(takedown=sent, acting_user=caseworker)
+
+
+def test_an_outcome_staff_record_needs_no_confirmation(sent, caseworker):
+    takedown_record_reply(takedown=sent, body="Gone.", decision="removed", acting_user=caseworker)
+    sent.refresh_from_db()
+    assert not sent.decision_by_survivor and not sent.decision_awaits_confirmation
