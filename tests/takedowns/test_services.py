@@ -468,3 +468,46 @@ def test_an_outcome_staff_record_needs_no_confirmation(sent, caseworker):
     takedown_record_reply(takedown=sent, body="Gone.", decision="removed", acting_user=caseworker)
     sent.refresh_from_db()
     assert not sent.decision_by_survivor and not sent.decision_awaits_confirmation
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_tabs_at_the_limit_send_one_notice_between_them(
+    platform_directory, case, survivor, caseworker, consent
+):
+    """Her last place in the hour, taken from two tabs at once: her account's row is locked
+    while the notices are counted, so exactly one goes."""
+    import threading
+
+    from django.core import mail
+    from django.db import connection
+
+    drafts = [
+        _unknown_site_draft(case, survivor, host=f"tab{n}.example", recipient=f"a@{n}.example")
+        for n in range(SURVIVOR_NOTICES_PER_HOUR + 1)
+    ]
+    for draft in drafts:
+        takedown_approve_recipient(takedown=draft, acting_user=caseworker)
+    for draft in drafts[: SURVIVOR_NOTICES_PER_HOUR - 1]:
+        takedown_send_email(takedown=draft, acting_user=survivor)
+    mail.outbox.clear()
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def send(draft):
+        try:
+            barrier.wait()
+            takedown_send_email(takedown=draft, acting_user=survivor)
+            outcomes.append("sent")
+        except ValidationError as error:
+            outcomes.append(error.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(d,)) for d in drafts[-2:]]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["sending_limit", "sent"]
+    assert len(mail.outbox) == 1
+    assert Correspondence.objects.filter(created_by=survivor).count() == SURVIVOR_NOTICES_PER_HOUR
