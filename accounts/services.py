@@ -45,11 +45,13 @@ def account_erase(*, user: User, password: str) -> dict:
             AnonymousOutcome(
                 platform_id=t.platform_id,
                 legal_basis=t.legal_basis,
-                status=t.status,
+                status=status,
                 sent_at=t.sent_at,
-                removed_at=t.removed_at,
+                removed_at=removed_at,
             )
             for t in sent
+            # An outcome she recorded herself and nobody confirmed is kept as none yet.
+            for status, removed_at in [t.outcome_for_figures()]
         )
         counts = {"cases": cases.count(), "evidence files": len(evidence)}
         # Kept after she is gone: that an erasure happened, when and how much (an id, no name).

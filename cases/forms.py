@@ -2,8 +2,9 @@ from django import forms
 
 from accounts.models import Role, User
 from cases.countries import CHOICES as COUNTRY_CHOICES
-from cases.models import CaseStatus, NoteVisibility, Priority
+from cases.models import CaseStatus, NoteVisibility, NoticeContact, Priority
 from cases.selectors import CASELOAD_SORTS
+from cases.services import CONSENT_NOTE_MAX
 from takedowns.models import Platform
 
 
@@ -94,6 +95,61 @@ class NoteForm(forms.Form):
         initial=NoteVisibility.INTERNAL,
         widget=forms.RadioSelect,
     )
+
+
+STAFF_NOTE_LABEL = "Who told you, and when"
+STAFF_NOTE_HELP = "For example: she said yes on the helpline call of 3 Nov, 14:10."
+
+
+class ConsentForm(forms.Form):
+    """Give or withdraw her consent to LeakCase writing to platforms for her. Staff say who
+    told them and when (cases.services.case_set_consent)."""
+
+    consent = forms.ChoiceField(
+        choices=[("give", "Give"), ("withdraw", "Withdraw")], widget=forms.HiddenInput
+    )
+    note = forms.CharField(label="Note (optional)", required=False, max_length=CONSENT_NOTE_MAX)
+
+    def __init__(self, *args, for_staff=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if for_staff:
+            self.fields["note"].label = STAFF_NOTE_LABEL
+            self.fields["note"].help_text = STAFF_NOTE_HELP
+        else:
+            del self.fields["note"]
+
+
+class NoticeContactForm(forms.Form):
+    notice_contact = forms.ChoiceField(
+        label="The email address a notice gives the platform",
+        widget=forms.RadioSelect,
+        choices=NoticeContact.choices,
+    )
+    note = forms.CharField(label=STAFF_NOTE_LABEL, required=False, max_length=CONSENT_NOTE_MAX)
+
+    def __init__(self, *args, case=None, for_staff=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        own = f" ({case.contact_email})" if case is not None and case.contact_email else ""
+        if for_staff:
+            self.fields["notice_contact"].choices = [
+                (
+                    NoticeContact.SERVICE,
+                    "LeakCase's reply address (the platform's answers come to us)",
+                ),
+                (NoticeContact.OWN_EMAIL, f"Her own email address{own}"),
+            ]
+            self.fields["note"].help_text = STAFF_NOTE_HELP
+        else:
+            self.fields["notice_contact"].label = "The email address platforms see in a notice"
+            self.fields["notice_contact"].choices = [
+                (
+                    NoticeContact.SERVICE,
+                    "LeakCase's reply address: the platform's answers "
+                    "come to us, and your address stays private (notices can be published)",
+                ),
+                (NoticeContact.OWN_EMAIL, f"My own email address{own}"),
+            ]
+            del self.fields["note"]
 
 
 class CaseloadFilterForm(forms.Form):

@@ -41,6 +41,15 @@ def action_due_at(priority: str, logged_at: dt.datetime) -> dt.datetime:
     return logged_at + ACTION_WINDOWS[priority]
 
 
+class NoticeContact(models.TextChoices):
+    """The email address a notice gives the platform. Notices can be published (the Lumen
+    database keeps DMCA notices with their contact details), so hers goes in only if she
+    chose it."""
+
+    SERVICE = "service", "LeakCase's reply address"
+    OWN_EMAIL = "own_email", "Her own email address"
+
+
 class Case(models.Model):
     """One survivor's takedown case: every sighting, proof and request hangs off it."""
 
@@ -70,7 +79,12 @@ class Case(models.Model):
     # Why a case is urgent, kept so triage can be explained and reviewed.
     involves_minor = models.BooleanField(default=False)
     threats_or_extortion = models.BooleanField(default=False)
+    # Her recorded consent that LeakCase may write to platforms for her (DESIGN.md, "The life
+    # of a case", step 3). Changed only by cases.services.case_set_consent, with its event.
     consent_to_contact_platforms = models.BooleanField(default=False)
+    notice_contact = models.CharField(
+        max_length=10, choices=NoticeContact.choices, default=NoticeContact.SERVICE
+    )
     # A claim link for a case opened by staff for someone without an account. Changing the
     # nonce voids every link issued before; claiming clears it, so a link works once.
     invitation_nonce = models.CharField(max_length=32, blank=True)
@@ -124,6 +138,11 @@ class EventKind(models.TextChoices):
     MATCH_CONFIRMED = "match_confirmed", "Copy confirmed"
     SIGHTING_STATUS = "sighting_status", "Link status changed"
     TAKEDOWN_REMINDER = "takedown_reminder", "Reminder sent to the platform"
+    CONSENT_GIVEN = "consent_given", "Consent to write to platforms given"
+    CONSENT_WITHDRAWN = "consent_withdrawn", "Consent to write to platforms withdrawn"
+    NOTICE_CONTACT = "notice_contact", "Contact address for notices changed"
+    RECIPIENT_APPROVED = "recipient_approved", "Recipient address approved"
+    DECISION_CONFIRMED = "decision_confirmed", "Recorded reply confirmed"
 
 
 # Events that say something only staff may know (why a case is urgent, an internal note).

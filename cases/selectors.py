@@ -24,9 +24,18 @@ from django.utils import timezone
 from django.utils.dates import MONTHS_3
 
 from accounts.models import Role, User
-from cases.models import Case, CaseEvent, CaseNote, CaseStatus, EventKind, NoteVisibility, Priority
+from cases.models import (
+    Case,
+    CaseEvent,
+    CaseNote,
+    CaseStatus,
+    EventKind,
+    NoteVisibility,
+    NoticeContact,
+    Priority,
+)
 from evidence.models import Sighting, SightingStatus
-from takedowns.models import WAITING_STATUSES, TakedownRequest
+from takedowns.models import WAITING_STATUSES, TakedownRequest, TakedownStatus
 
 
 def cases_visible_to(user: User) -> QuerySet[Case]:
@@ -308,4 +317,13 @@ def _describe(event: CaseEvent, for_staff: bool, staff_names: dict) -> str:
         return " ".join(parts)
     if event.kind == EventKind.NOTE_ADDED:
         return NoteVisibility(new["visibility"]).label
+    if event.kind in (EventKind.CONSENT_GIVEN, EventKind.CONSENT_WITHDRAWN):
+        return new.get("note", "")
+    if event.kind == EventKind.NOTICE_CONTACT:
+        text = NoticeContact(new["notice_contact"]).label
+        return f"{text}: {new['note']}" if new.get("note") else text
+    if event.kind == EventKind.RECIPIENT_APPROVED:
+        return new.get("recipient_email", "")
+    if event.kind == EventKind.DECISION_CONFIRMED:
+        return TakedownStatus(new["status"]).label
     return ""

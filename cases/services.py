@@ -17,6 +17,7 @@ from cases.models import (
     CaseStatus,
     EventKind,
     NoteVisibility,
+    NoticeContact,
     Priority,
     action_due_at,
     new_reference,
@@ -379,6 +380,86 @@ def note_add(*, case: Case, body: str, visibility: str, acting_user: User) -> Ca
             target=note,
             new_value={"visibility": visibility},
             internal=visibility == NoteVisibility.INTERNAL,
+        )
+    return note
+
+
+# --- her consent, and what notices say about her ---------------------------------------
+
+CONSENT_NOTE_MAX = 300
+
+
+def case_set_consent(*, case: Case, given: bool, acting_user: User, note: str = "") -> Case:
+    """Record that she gives, or withdraws, her consent for LeakCase to write to platforms
+    for her. Without it nothing is emailed for her, reminders included, and staff mark
+    nothing as submitted (takedowns.services)."""
+    note = _consent_note(case, acting_user, note, widens=given)
+    with transaction.atomic():
+        locked(case)  # two tabs: the second finds it already done, and records nothing
+        if case.consent_to_contact_platforms == given:
+            return case
+        case.consent_to_contact_platforms = given
+        case.save(update_fields=["consent_to_contact_platforms", "updated_at"])
+        event_record(
+            case=case,
+            actor=acting_user,
+            kind=EventKind.CONSENT_GIVEN if given else EventKind.CONSENT_WITHDRAWN,
+            target=case,
+            old_value={"consent": not given},
+            new_value={"consent": given, "note": note},
+        )
+    return case
+
+
+def case_set_notice_contact(
+    *, case: Case, notice_contact: str, acting_user: User, note: str = ""
+) -> Case:
+    """Which email address notices give the platform: the service's reply address (the
+    default) or hers. A draft's own contact address, if someone typed one, still wins."""
+    if notice_contact not in NoticeContact.values:
+        raise ValidationError({"notice_contact": "Choose which address notices give."})
+    note = _consent_note(case, acting_user, note, widens=notice_contact == NoticeContact.OWN_EMAIL)
+    with transaction.atomic():
+        locked(case)
+        old = case.notice_contact
+        if old == notice_contact:
+            return case
+        case.notice_contact = notice_contact
+        case.save(update_fields=["notice_contact", "updated_at"])
+        event_record(
+            case=case,
+            actor=acting_user,
+            kind=EventKind.NOTICE_CONTACT,
+            target=case,
+            old_value={"notice_contact": old},
+            new_value={"notice_contact": notice_contact, "note": note},
+        )
+    return case
+
+
+def _consent_note(case: Case, acting_user: User, note: str, *, widens: bool) -> str:
+    """Who may decide for her. She may, on her own case. Staff record what she told them,
+    saying who and when in the note: withdrawing, or keeping her address out, on any case
+    (she may ask on the phone to stop); giving, or putting her address in, only on a case
+    she has no account for (a helpline case). With an account she gives it herself."""
+    note = note.strip()
+    if len(note) > CONSENT_NOTE_MAX:
+        raise ValidationError({"note": f"Keep the note under {CONSENT_NOTE_MAX} characters."})
+    if acting_user.pk is not None and acting_user.pk == case.survivor_id:
+        return note
+    if not acting_user.is_support_staff:
+        raise PermissionDenied("Only she, or support staff for her, can decide this.")
+    if widens and case.survivor_id is not None:
+        raise ValidationError(
+            "She has an account: she gives this herself, from her case page. Staff record it "
+            "only for a case she has no account for."
+        )
+    if not note:
+        raise ValidationError(
+            {
+                "note": "Say who told you and when (for example: she said yes on the call of "
+                "3 Nov, 14:10)."
+            }
         )
     return note
 

@@ -16,5 +16,9 @@ urlpatterns = [
     path("cases/<str:reference>/status/", views.case_status, name="status"),
     path("cases/<str:reference>/assign/", views.case_assign, name="assign"),
     path("cases/<str:reference>/notes/", views.note_add, name="note_add"),
+    path("cases/<str:reference>/consent/", views.case_consent, name="consent"),
+    path(
+        "cases/<str:reference>/notice-contact/", views.case_notice_contact, name="notice_contact"
+    ),
     path("cases/<str:reference>/invitation/", views.invitation_issue, name="invitation"),
 ]

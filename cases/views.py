@@ -18,7 +18,9 @@ from cases.forms import (
     CaseloadFilterForm,
     CaseOpenForCallerForm,
     CaseOpenForm,
+    ConsentForm,
     NoteForm,
+    NoticeContactForm,
     StatusForm,
     TriageForm,
 )
@@ -212,6 +214,15 @@ def render_case_page(request, case, *, status=200, **forms_and_results):
         "sighting_form": SightingForm(),
         "paste_form": PasteSightingsForm(),
         "upload_form": EvidenceUploadForm(sightings=sightings),
+        "consent_form": ConsentForm(
+            initial={"consent": "withdraw" if case.consent_to_contact_platforms else "give"},
+            for_staff=user.is_support_staff,
+        ),
+        "notice_contact_form": NoticeContactForm(
+            initial={"notice_contact": case.notice_contact},
+            case=case,
+            for_staff=user.is_support_staff,
+        ),
     }
     if user.is_support_staff:
         context.update(
@@ -374,6 +385,60 @@ def note_add(request, reference):
         messages.success(request, "The note is saved.")
         return redirect(f"{reverse('cases:detail', args=[case.reference])}#notes")
     return render_case_page(request, case, status=400, note_form=form)
+
+
+@login_required
+@require_POST
+def case_consent(request, reference):
+    """She gives or withdraws her consent; staff record what she told them."""
+    case = selectors.case_for_user(request.user, reference)
+    form = ConsentForm(request.POST, for_staff=request.user.is_support_staff)
+    if form.is_valid():
+        given = form.cleaned_data["consent"] == "give"
+        try:
+            services.case_set_consent(
+                case=case,
+                given=given,
+                acting_user=request.user,
+                note=form.cleaned_data.get("note", ""),
+            )
+        except ValidationError as error:
+            add_validation_errors(form, error)
+        else:
+            messages.success(request, _consent_done(request.user, case, given))
+            return redirect(f"{reverse('cases:detail', args=[case.reference])}#consent")
+    return render_case_page(request, case, status=400, consent_form=form)
+
+
+def _consent_done(user, case, given: bool) -> str:
+    if user.pk == case.survivor_id:
+        if given:
+            return "Thank you. LeakCase may now write to platforms for you."
+        return "Your consent is withdrawn. Nothing more is sent to platforms for you."
+    if given:
+        return "Her consent is recorded."
+    return "Her withdrawal is recorded. Nothing more is sent to platforms for her."
+
+
+@login_required
+@require_POST
+def case_notice_contact(request, reference):
+    case = selectors.case_for_user(request.user, reference)
+    form = NoticeContactForm(request.POST, case=case, for_staff=request.user.is_support_staff)
+    if form.is_valid():
+        try:
+            services.case_set_notice_contact(
+                case=case,
+                notice_contact=form.cleaned_data["notice_contact"],
+                acting_user=request.user,
+                note=form.cleaned_data.get("note", ""),
+            )
+        except ValidationError as error:
+            add_validation_errors(form, error)
+        else:
+            messages.success(request, "The contact address for notices is saved.")
+            return redirect(f"{reverse('cases:detail', args=[case.reference])}#consent")
+    return render_case_page(request, case, status=400, notice_contact_form=form)
 
 
 @login_required

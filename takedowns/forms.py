@@ -1,6 +1,7 @@
 from django import forms
 
 from takedowns.models import LegalBasis, Platform, TakedownRequest, TakedownStatus
+from takedowns.selectors import default_notice_contact
 from takedowns.services import DRAFT_FIELDS
 
 STATEMENT_LABELS = {
@@ -88,6 +89,16 @@ class DraftForm(forms.ModelForm):
         self.fields["legal_basis"].choices = [
             (value, LegalBasis(value).label) for value in offered
         ]
+        if "contact_email" in self.fields:
+            self.fields["contact_email"].help_text = (
+                f"Leave empty to give {default_notice_contact(self.instance)}, the address "
+                "her case says notices give."
+            )
+        if "recipient_email" in self.fields:
+            self.fields["recipient_email"].help_text = (
+                "An address that is not in the platform directory is used only after a "
+                "caseworker approves it."
+            )
 
 
 class SightingsChoiceForm(forms.Form):

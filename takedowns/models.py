@@ -1,3 +1,4 @@
+import datetime as dt
 import uuid
 
 from django.conf import settings
@@ -101,6 +102,18 @@ class TakedownRequest(models.Model):
     host = models.CharField(max_length=253, blank=True)
     recipient_name = models.CharField(max_length=120, blank=True)
     recipient_email = models.EmailField(blank=True)
+    # An address that is not in the platform directory is written to only once a caseworker
+    # has vouched for it: otherwise any account could make LeakCase email anyone. The
+    # approval holds for the address approved, not for whatever the field says later.
+    recipient_approved_email = models.EmailField(blank=True)
+    recipient_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    recipient_approved_at = models.DateTimeField(null=True, blank=True)
     sightings = models.ManyToManyField("evidence.Sighting", related_name="takedowns")
     status = models.CharField(
         max_length=20, choices=TakedownStatus.choices, default=TakedownStatus.DRAFT
@@ -143,6 +156,17 @@ class TakedownRequest(models.Model):
     decided_at = models.DateTimeField(null=True, blank=True)
     removed_at = models.DateTimeField(null=True, blank=True)
     decision_reasons = models.TextField(blank=True)
+    # The platform's outcome (removed, partly removed, rejected) as the survivor recorded it
+    # herself: it counts in the platform figures only once staff have confirmed it.
+    decision_by_survivor = models.BooleanField(default=False)
+    decision_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    decision_confirmed_at = models.DateTimeField(null=True, blank=True)
     # DMCA counter-notice: material may be restored 10-14 business days after it.
     counter_notice_on = models.DateField(null=True, blank=True)
     restore_window_from = models.DateField(null=True, blank=True)
@@ -182,6 +206,23 @@ class TakedownRequest(models.Model):
     def recipient_address(self) -> str:
         return self.recipient_email or (self.platform.abuse_email if self.platform else "")
 
+    @property
+    def recipient_approved(self) -> bool:
+        """A caseworker approved the address the request now names."""
+        approved = self.recipient_approved_email
+        return bool(approved) and approved.lower() == self.recipient_email.strip().lower()
+
+    @property
+    def decision_awaits_confirmation(self) -> bool:
+        return self.decision_by_survivor and self.decision_confirmed_at is None
+
+    def outcome_for_figures(self) -> tuple[str, dt.datetime | None]:
+        """(status, removed_at) as the platform figures count them: an outcome she recorded
+        herself counts as no outcome yet (sent) until staff confirm it."""
+        if self.decision_awaits_confirmation:
+            return TakedownStatus.SENT, None
+        return self.status, self.removed_at
+
 
 class Direction(models.TextChoices):
     OUT = "out", "Sent"
@@ -219,11 +260,28 @@ class Correspondence(models.Model):
     message_id = models.CharField(max_length=300, blank=True)
     status = models.CharField(max_length=10, choices=DeliveryStatus.choices)
     error = models.TextField(blank=True)
+    # Who sent it (a notice: counted for the sending limit) or recorded it (a reply: hers
+    # is marked as hers). Empty for what the service sends by itself (reminders).
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at"]
+        indexes = [
+            # The sending limit counts one account's emailed notices of the last hour.
+            models.Index(
+                fields=["created_by", "created_at"],
+                name="notice_emails_by_sender",
+                condition=models.Q(kind="notice", channel="email"),
+            )
+        ]
         constraints = [
             # A reminder is claimed by its row before it is sent: two workers, two beats or
             # a retry cannot send the same one twice; a failed one can be tried again.

@@ -10,6 +10,7 @@ LeakCase gives no legal advice: it says which route fits and what the route asks
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.template.loader import render_to_string
 
 from takedowns.models import LegalBasis, TakedownRequest
@@ -26,15 +27,29 @@ DMCA_WARNING = (
 
 @dataclass(frozen=True)
 class Notice:
-    """Everything a notice is made of: the request's fields and the addresses it covers."""
+    """Everything a notice is made of: the request's fields and the addresses it covers.
+    `default_contact` is the email the notice gives when the draft names none: the one her
+    case says (takedowns.selectors.notice_for)."""
 
     request: TakedownRequest
     urls: list[str]
     evidence_count: int
+    default_contact: str = ""
 
     @property
     def basis(self) -> str:
         return self.request.legal_basis
+
+    @property
+    def contact_email(self) -> str:
+        return self.request.contact_email.strip() or self.default_contact
+
+
+def reply_address(request: TakedownRequest) -> str:
+    """Replies come back to an address that names the request, so they can be matched. It is
+    also the contact a notice gives unless she chose to give her own."""
+    local, _, domain = settings.NOTICE_REPLY_TO.partition("@")
+    return f"{local}+{request.pk.hex}@{domain}"
 
 
 @dataclass(frozen=True)
@@ -54,14 +69,12 @@ def _urls(n):
 
 def _any_contact(n):
     r = n.request
-    return any(x.strip() for x in (r.contact_email, r.contact_phone, r.contact_address))
+    return any(x.strip() for x in (n.contact_email, r.contact_phone, r.contact_address))
 
 
 def _email_and_address_or_phone(n):
     r = n.request
-    return bool(r.contact_email.strip()) and bool(
-        r.contact_address.strip() or r.contact_phone.strip()
-    )
+    return bool(n.contact_email) and bool(r.contact_address.strip() or r.contact_phone.strip())
 
 
 def _is_search_engine(n):
@@ -113,7 +126,7 @@ REQUIREMENTS: dict[str, list[Requirement]] = {
         ),
         Requirement("The exact address (URL) of each item", _urls),
         Requirement("The notifier's name", _has("signer_name")),
-        Requirement("The notifier's email address", _has("contact_email")),
+        Requirement("The notifier's email address", lambda n: bool(n.contact_email)),
         Requirement(
             "A statement that the notice is accurate and complete, made in good faith",
             lambda n: n.request.confirms_accuracy and n.request.confirms_good_faith,
@@ -173,6 +186,7 @@ def render(notice: Notice) -> str:
                     if line.strip()
                 ],
                 "recipient": request.recipient,
+                "contact_email": notice.contact_email,
                 "acting_for_her": request.signer_capacity == "authorised",
             },
         ).strip()

@@ -7,6 +7,7 @@ from django.db import connection
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from cases.models import NoticeContact
 from cases.selectors import case_for_user
 from takedowns.models import (
     WAITING_STATUSES,
@@ -17,7 +18,7 @@ from takedowns.models import (
     TakedownRequest,
     TakedownStatus,
 )
-from takedowns.notices import Notice
+from takedowns.notices import Notice, reply_address
 
 
 @lru_cache(maxsize=1)
@@ -91,7 +92,44 @@ def case_takedowns(case) -> list[TakedownRequest]:
 def notice_for(takedown: TakedownRequest) -> Notice:
     urls = [s.url for s in sorted(takedown.sightings.all(), key=lambda s: s.created_at)]
     evidence_count = takedown.case.evidence_files.count()
-    return Notice(request=takedown, urls=urls, evidence_count=evidence_count)
+    return Notice(
+        request=takedown,
+        urls=urls,
+        evidence_count=evidence_count,
+        default_contact=default_notice_contact(takedown),
+    )
+
+
+def default_notice_contact(takedown: TakedownRequest) -> str:
+    """The email a notice gives when its draft names none: the service's reply address for
+    this request, or hers if she chose that on her case."""
+    case = takedown.case
+    if case.notice_contact == NoticeContact.OWN_EMAIL:
+        return case.contact_email
+    return reply_address(takedown)
+
+
+def her_email_addresses(case) -> set[str]:
+    """The addresses we know are hers, lowercased: the case's contact and her login."""
+    found = {case.contact_email}
+    if case.survivor_id is not None:
+        found.add(case.survivor.email)
+    return {address.strip().lower() for address in found if address and address.strip()}
+
+
+def recipient_in_directory(address: str) -> bool:
+    """The platform directory's addresses need no caseworker's approval: supervisors keep
+    them, each with its source."""
+    address = address.strip()
+    return bool(address) and Platform.objects.filter(abuse_email__iexact=address).exists()
+
+
+def recipient_needs_approval(takedown: TakedownRequest) -> bool:
+    """An address typed into the request (not the platform's own from the directory) that no
+    caseworker has approved yet."""
+    if not takedown.recipient_email.strip():
+        return False
+    return not takedown.recipient_approved and not recipient_in_directory(takedown.recipient_email)
 
 
 @dataclass(frozen=True)
@@ -179,12 +217,18 @@ def percentile(values: list[float], fraction: float) -> float | None:
 # In PostgreSQL, grouped by platform name as the figures show it: counts over every sent
 # request (a hash aggregate), hours to removal over removed ones only. percentile_cont
 # interpolates linearly between closest ranks, as `percentile` above does. Requests of
-# erased accounts (AnonymousOutcome) still count, anonymously.
+# erased accounts (AnonymousOutcome) still count, anonymously. An outcome the survivor
+# recorded herself counts as none yet (sent) until staff confirm it, as
+# TakedownRequest.outcome_for_figures says.
 _FIGURES_SQL = """
 WITH outcomes AS NOT MATERIALIZED (
     SELECT COALESCE(platform.name, %(unknown)s) AS platform, status, sent_at, removed_at
     FROM (
-        SELECT platform_id, status, sent_at, removed_at FROM {requests}
+        SELECT platform_id,
+            CASE WHEN {unconfirmed} THEN %(sent)s ELSE status END AS status,
+            sent_at,
+            CASE WHEN {unconfirmed} THEN NULL ELSE removed_at END AS removed_at
+        FROM {requests}
         WHERE sent_at IS NOT NULL
         UNION ALL
         SELECT platform_id, status, sent_at, removed_at FROM {anonymous}
@@ -217,9 +261,11 @@ def platform_figures() -> list[PlatformFigures]:
         requests=TakedownRequest._meta.db_table,
         anonymous=AnonymousOutcome._meta.db_table,
         platforms=Platform._meta.db_table,
+        unconfirmed="decision_by_survivor AND decision_confirmed_at IS NULL",
     )
     params = {
         "unknown": "Unknown platforms",
+        "sent": TakedownStatus.SENT.value,
         "removed": TakedownStatus.REMOVED.value,
         "rejected": TakedownStatus.REJECTED.value,
         "within": dt.timedelta(hours=WITHIN_HOURS),

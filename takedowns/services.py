@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import User
-from cases.models import Case, EventKind
+from cases.models import Case, EventKind, NoticeContact
 from cases.services import event_record
 from evidence.models import Sighting, SightingStatus
 from leakcase.emails import make_message
@@ -33,7 +33,13 @@ from takedowns.models import (
     TakedownRequest,
     TakedownStatus,
 )
-from takedowns.selectors import bases_offered, notice_for
+from takedowns.notices import reply_address
+from takedowns.selectors import (
+    bases_offered,
+    her_email_addresses,
+    notice_for,
+    recipient_needs_approval,
+)
 
 # The TAKE IT DOWN Act gives platforms 48 hours from a valid request (47 U.S.C. 223a(a)(3)).
 TAKE_IT_DOWN_HOURS = 48
@@ -44,6 +50,33 @@ UNKNOWN_PLATFORM_HOURS = 72
 COUNTER_NOTICE_RESTORE_DAYS = (10, 14)
 # DSA Art. 20(1): a complaint may be lodged for at least six months after the decision.
 DSA_COMPLAINT_MONTHS = 6
+
+# Notices go out from LeakCase's own address, so each one spends the service's standing
+# with mail providers and platforms' abuse desks. Five of the directory's platforms take
+# notices by email (takedowns/platform_directory.py), so one survivor's case needs at most a
+# handful in a sitting; a caseworker working through the queue sends more, but even her
+# busiest hour is far below one a minute. Web-form submissions send nothing and are free.
+SENDING_LIMIT_WINDOW = dt.timedelta(hours=1)
+SURVIVOR_NOTICES_PER_HOUR = 5
+STAFF_NOTICES_PER_HOUR = 60
+NO_CONSENT = (
+    "Nothing can be sent for her yet: her consent to LeakCase writing to platforms for her "
+    "is missing. She gives it on her case page (or staff record it there for a helpline case)."
+)
+NO_CONSENT_HERS = (
+    "Nothing can be sent yet: LeakCase writes to a platform for you only with your consent. "
+    'Give it on your case page, under "Writing to platforms for you".'
+)
+RECIPIENT_NOT_APPROVED = (
+    "A caseworker must approve this address first: it is not in the platform directory."
+)
+
+# The platform's outcomes, the ones the figures count (removed, partly, rejected).
+OUTCOME_STATUSES = {
+    TakedownStatus.REMOVED,
+    TakedownStatus.PARTIALLY_REMOVED,
+    TakedownStatus.REJECTED,
+}
 
 # Where a request may go when the platform answers.
 REPLY_TRANSITIONS = {
@@ -111,7 +144,8 @@ def takedowns_draft(
                     platform=platform,
                     host=host,
                     legal_basis=bases_offered(case, platform)[0],
-                    contact_email=case.contact_email,
+                    # No contact email here: the notice gives the one her case says
+                    # (selectors.default_notice_contact) unless someone types another.
                     created_by=acting_user,
                 )
                 event_record(
@@ -153,8 +187,11 @@ def takedown_update_draft(*, takedown: TakedownRequest, acting_user: User, **fie
 
 def takedown_send_email(*, takedown: TakedownRequest, acting_user: User) -> TakedownRequest:
     """Email the notice to the platform. The Correspondence row is saved as pending first;
-    only a message the mail server accepted marks the request sent."""
+    only a message the mail server accepted marks the request sent. LeakCase writes it, from
+    its own address, whoever presses the button: her consent is needed even when she sends
+    it herself, and reminders follow it for days."""
     _require_draft(takedown)
+    _require_her_consent(takedown, acting_user)
     notice = _sendable(takedown)
     to = takedown.recipient_address
     if not to:
@@ -162,11 +199,14 @@ def takedown_send_email(*, takedown: TakedownRequest, acting_user: User) -> Take
             "There is no email address for this platform; use its web form and record the "
             "ticket number, or add the abuse address."
         )
+    _require_her_contact_choice(notice)
+    _require_approved_recipient(takedown)
     text = notices.render(notice)
     message_id = make_msgid(domain=settings.NOTICE_MESSAGE_ID_DOMAIN)
     try:
         with transaction.atomic():
             _locked_as_seen(takedown)
+            _require_within_sending_limit(acting_user)
             letter = Correspondence.objects.create(
                 takedown=takedown,
                 direction=Direction.OUT,
@@ -176,6 +216,7 @@ def takedown_send_email(*, takedown: TakedownRequest, acting_user: User) -> Take
                 body=text,
                 message_id=message_id,
                 status=DeliveryStatus.PENDING,
+                created_by=acting_user,
             )
     except IntegrityError as exc:
         raise StateChanged(ALREADY_BEING_SENT) from exc
@@ -197,9 +238,16 @@ def takedown_send_email(*, takedown: TakedownRequest, acting_user: User) -> Take
 def takedown_mark_submitted(
     *, takedown: TakedownRequest, ticket_number: str, acting_user: User
 ) -> TakedownRequest:
-    """The notice went in through the platform's own web form; keep its ticket number."""
+    """The notice went in through the platform's own web form; keep its ticket number.
+    Staff filled the form in for her, which needs her consent; she may record what she
+    submitted herself."""
     _require_draft(takedown)
+    by_her = acting_user is not None and acting_user.pk == takedown.case.survivor_id
+    if not by_her:
+        _require_her_consent(takedown, acting_user)
     notice = _sendable(takedown)
+    if not by_her:
+        _require_her_contact_choice(notice)
     ticket_number = ticket_number.strip()
     if not ticket_number:
         raise ValidationError(
@@ -219,6 +267,7 @@ def takedown_mark_submitted(
                 body=text,
                 status=DeliveryStatus.SENT,
                 sent_at=now,
+                created_by=acting_user,
             )
             takedown.ticket_number = ticket_number
             _mark_sent(
@@ -292,7 +341,8 @@ def takedown_record_reply(
     ticket_number: str = "",
 ) -> TakedownRequest:
     """A platform's answer, pasted or forwarded. decision is "" (just a message) or the
-    status it moves the request to."""
+    status it moves the request to. An outcome the survivor records herself is marked as
+    hers and counts in the platform figures once staff confirm it."""
     body = body.strip()
     if not body:
         raise ValidationError({"body": "Paste the platform's reply."})
@@ -308,6 +358,7 @@ def takedown_record_reply(
     elif takedown.status == TakedownStatus.DRAFT:
         raise ValidationError({"body": "This request has not been sent yet."})
     old_status = takedown.status
+    by_survivor = _by_survivor(acting_user)
     now = timezone.now()
     with transaction.atomic():
         _locked_as_seen(takedown)
@@ -318,6 +369,7 @@ def takedown_record_reply(
             channel=takedown.channel or Channel.OTHER,
             body=body,
             status=DeliveryStatus.RECEIVED,
+            created_by=acting_user,
         )
         changed = ["updated_at"]
         if ticket_number.strip():
@@ -326,6 +378,11 @@ def takedown_record_reply(
         if decision:
             takedown.status = decision
             changed.append("status")
+            # Whose word the outcome is: hers waits for staff before the figures count it.
+            takedown.decision_by_survivor = by_survivor and decision in OUTCOME_STATUSES
+            takedown.decision_confirmed_by = None
+            takedown.decision_confirmed_at = None
+            changed += ["decision_by_survivor", "decision_confirmed_by", "decision_confirmed_at"]
             if decision == TakedownStatus.ACKNOWLEDGED:
                 takedown.acknowledged_at = now
                 changed.append("acknowledged_at")
@@ -346,7 +403,73 @@ def takedown_record_reply(
             kind=EventKind.TAKEDOWN_REPLY,
             target=takedown,
             old_value={"status": old_status},
+            new_value={"status": takedown.status, "by_survivor": by_survivor},
+        )
+    return takedown
+
+
+def takedown_confirm_decision(*, takedown: TakedownRequest, acting_user: User) -> TakedownRequest:
+    """Staff have checked the outcome she recorded (against the platform's email or the
+    page itself): from now on it counts in the platform figures."""
+    if not acting_user.is_support_staff:
+        raise PermissionDenied("Only support staff confirm a recorded reply.")
+    with transaction.atomic():
+        _locked_as_seen(takedown)
+        if not takedown.decision_awaits_confirmation:
+            raise ValidationError("There is no outcome she recorded waiting to be confirmed.")
+        takedown.decision_confirmed_by = acting_user
+        takedown.decision_confirmed_at = timezone.now()
+        takedown.save(
+            update_fields=["decision_confirmed_by", "decision_confirmed_at", "updated_at"]
+        )
+        event_record(
+            case=takedown.case,
+            actor=acting_user,
+            kind=EventKind.DECISION_CONFIRMED,
+            target=takedown,
             new_value={"status": takedown.status},
+        )
+    return takedown
+
+
+def takedown_approve_recipient(*, takedown: TakedownRequest, acting_user: User) -> TakedownRequest:
+    """A caseworker vouches for an address that is not in the platform directory (a site's
+    hosting provider, found by a lookup): only then is anything emailed to it."""
+    if not acting_user.is_support_staff:
+        raise PermissionDenied("Only a caseworker can approve an address.")
+    seen = takedown.recipient_email.strip()
+    with transaction.atomic():
+        # The address approved is the one on the row now, and the one she was shown.
+        _locked_as_seen(takedown)
+        address = takedown.recipient_email.strip()
+        if address != seen:
+            raise StateChanged(
+                "The address on this request changed meanwhile. Nothing was approved; "
+                "look at it again."
+            )
+        if not address:
+            raise ValidationError("This request names no address of its own to approve.")
+        if not recipient_needs_approval(takedown):
+            raise ValidationError(
+                f"{address} needs no approval: it is approved or in the directory."
+            )
+        takedown.recipient_approved_email = address
+        takedown.recipient_approved_by = acting_user
+        takedown.recipient_approved_at = timezone.now()
+        takedown.save(
+            update_fields=[
+                "recipient_approved_email",
+                "recipient_approved_by",
+                "recipient_approved_at",
+                "updated_at",
+            ]
+        )
+        event_record(
+            case=takedown.case,
+            actor=acting_user,
+            kind=EventKind.RECIPIENT_APPROVED,
+            target=takedown,
+            new_value={"recipient_email": address},
         )
     return takedown
 
@@ -367,6 +490,7 @@ def takedown_record_counter_notice(
             channel=takedown.channel or Channel.OTHER,
             body=body.strip(),
             status=DeliveryStatus.RECEIVED,
+            created_by=acting_user,
         )
         takedown.counter_notice_on = received_on
         takedown.restore_window_from = add_business_days(
@@ -440,12 +564,6 @@ def _deliver(letter: Correspondence, to: str) -> bool:
     return True
 
 
-def reply_address(takedown: TakedownRequest) -> str:
-    """Replies come back to an address that names the request, so they can be matched."""
-    local, _, domain = settings.NOTICE_REPLY_TO.partition("@")
-    return f"{local}+{takedown.pk.hex}@{domain}"
-
-
 def add_business_days(start: dt.date, days: int) -> dt.date:
     """Weekdays only; public holidays are not known here and are not skipped."""
     current = start
@@ -505,6 +623,64 @@ def _sendable(takedown) -> notices.Notice:
     return notice
 
 
+def _by_survivor(acting_user: User | None) -> bool:
+    # Whoever may act on a case and is not staff is the survivor herself (case_for_user).
+    return acting_user is not None and not acting_user.is_support_staff
+
+
+def _require_her_consent(takedown, acting_user: User | None) -> None:
+    case = takedown.case
+    if not case.consent_to_contact_platforms:
+        by_her = acting_user is not None and acting_user.pk == case.survivor_id
+        raise ValidationError(NO_CONSENT_HERS if by_her else NO_CONSENT, code="no_consent")
+
+
+def _require_her_contact_choice(notice: notices.Notice) -> None:
+    """Her own email address goes into a notice only if she chose that on her case."""
+    case = notice.request.case
+    if case.notice_contact == NoticeContact.SERVICE and (
+        notice.contact_email.lower() in her_email_addresses(case)
+    ):
+        raise ValidationError(
+            "The notice's contact email is the survivor's own address, and her case says "
+            "notices give LeakCase's reply address instead. Empty the contact email field, or "
+            "change that choice on the case page.",
+            code="her_address",
+        )
+
+
+def _require_approved_recipient(takedown) -> None:
+    if recipient_needs_approval(takedown):
+        raise ValidationError(RECIPIENT_NOT_APPROVED, code="recipient_not_approved")
+
+
+def _require_within_sending_limit(user: User) -> None:
+    """Call inside the transaction that saves the notice's row. Her (or the caseworker's)
+    account row is locked first, so two tabs sending at once are counted one after the
+    other and the limit is exact."""
+    list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
+    limit = STAFF_NOTICES_PER_HOUR if user.is_support_staff else SURVIVOR_NOTICES_PER_HOUR
+    since = timezone.now() - SENDING_LIMIT_WINDOW
+    sent = list(
+        Correspondence.objects.filter(
+            created_by=user,
+            kind=CorrespondenceKind.NOTICE,
+            channel=Channel.EMAIL,
+            status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENT],
+            created_at__gt=since,
+        )
+        .order_by("created_at")
+        .values_list("created_at", flat=True)[:limit]
+    )
+    if len(sent) >= limit:
+        again = (sent[0] + SENDING_LIMIT_WINDOW).astimezone(dt.UTC)
+        raise ValidationError(
+            f"{limit} notices have been emailed from this account in the last hour, the most "
+            f"one account may send. The next can go at {again:%H:%M} UTC.",
+            code="sending_limit",
+        )
+
+
 def platform_save(*, platform: Platform, domains: list[str], acting_user: User) -> Platform:
     """Save a directory entry and its domains (supervisors). A domain may belong to one
     platform only."""
@@ -538,6 +714,7 @@ def takedowns_due_a_reminder(now=None):
     """Overdue requests we can still remind by email: waiting, past due, fewer than three
     reminders, none in the last day."""
     now = now or timezone.now()
+    in_directory = Platform.objects.filter(abuse_email__iexact=OuterRef("recipient_email"))
     recent = Correspondence.objects.filter(
         takedown=OuterRef("pk"),
         kind=CorrespondenceKind.REMINDER,
@@ -553,6 +730,14 @@ def takedowns_due_a_reminder(now=None):
         )
         # Someone must receive it: the address staff filled in, or the platform's.
         .filter(~Q(recipient_email="") | ~Q(platform__abuse_email=""))
+        # Reminders are written for her too: only with her consent, only to the directory's
+        # addresses or one a caseworker approved (as takedown_send_reminder checks again).
+        .filter(case__consent_to_contact_platforms=True)
+        .filter(
+            Q(recipient_email="")
+            | Exists(in_directory)
+            | Q(recipient_approved_email__iexact=F("recipient_email"))
+        )
         .exclude(Exists(recent))
         .select_related("platform", "case")
     )
@@ -560,8 +745,11 @@ def takedowns_due_a_reminder(now=None):
 
 def takedown_send_reminder(*, takedown: TakedownRequest, now=None) -> Correspondence | None:
     """Send the next reminder for an overdue request, or nothing if another worker has
-    claimed it. The claim is the reminder's row, unique per (request, sequence)."""
+    claimed it. The claim is the reminder's row, unique per (request, sequence). Refused
+    (ValidationError) without her consent or to an address no caseworker approved."""
     now = now or timezone.now()
+    _require_her_consent(takedown, None)
+    _require_approved_recipient(takedown)
     sequence = takedown.reminders_sent + 1
     overdue = now - takedown.due_at
     hours = int(overdue.total_seconds() // 3600)

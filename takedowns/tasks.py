@@ -4,6 +4,7 @@ import logging
 
 from celery import shared_task
 from django.conf import settings
+from django.core.exceptions import ValidationError
 
 from takedowns.services import (
     overdue_digests_send,
@@ -20,7 +21,12 @@ def send_reminders() -> int:
     (request, sequence) row before it is sent."""
     sent = 0
     for takedown in takedowns_due_a_reminder():
-        letter = takedown_send_reminder(takedown=takedown)
+        try:
+            letter = takedown_send_reminder(takedown=takedown)
+        except ValidationError as error:
+            # Consent withdrawn, or the address unapproved, since the list was made.
+            log.info("reminder takedown=%s refused: %s", takedown.pk, error.code)
+            continue
         if letter is not None and letter.status == "sent":
             sent += 1
             log.info("reminder takedown=%s sequence=%s", takedown.pk, letter.sequence)

@@ -15,6 +15,16 @@ case_urlpatterns = [
         "<uuid:takedown_id>/counter-notice/", views.takedown_counter_notice, name="counter_notice"
     ),
     path("<uuid:takedown_id>/escalate/", views.takedown_escalate, name="escalate"),
+    path(
+        "<uuid:takedown_id>/approve-recipient/",
+        views.takedown_approve_recipient,
+        name="approve_recipient",
+    ),
+    path(
+        "<uuid:takedown_id>/confirm-decision/",
+        views.takedown_confirm_decision,
+        name="confirm_decision",
+    ),
 ]
 
 # Namespace "platforms", mounted under /platforms/.

@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -66,6 +66,8 @@ def _detail_context(takedown, **overrides):
         "suggestions": selectors.escalation_suggestions(takedown),
         "is_draft": takedown.status == TakedownStatus.DRAFT,
         "dmca_warning": notices.DMCA_WARNING if takedown.legal_basis == LegalBasis.DMCA else "",
+        "needs_approval": selectors.recipient_needs_approval(takedown),
+        "consent_given": takedown.case.consent_to_contact_platforms,
     }
     if takedown.status == TakedownStatus.DRAFT:
         context.update(
@@ -198,6 +200,34 @@ def _takedown_form_view(form_class, service, context_name, done):
 
     return view
 
+
+def _staff_action(service, done):
+    """A staff-only button on a request: 404 to anyone else; a refusal is said at the top."""
+
+    @login_required
+    @require_POST
+    def view(request, reference, takedown_id):
+        if not request.user.is_support_staff:
+            raise Http404("Not found")
+        takedown = selectors.takedown_for_user(request.user, reference, takedown_id)
+        try:
+            service(takedown=takedown, acting_user=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            messages.success(request, done)
+        return _back(takedown)
+
+    return view
+
+
+takedown_approve_recipient = _staff_action(
+    services.takedown_approve_recipient, "The address is approved: the request can go to it."
+)
+takedown_confirm_decision = _staff_action(
+    services.takedown_confirm_decision,
+    "Her recorded reply is confirmed; it counts in the platform figures now.",
+)
 
 takedown_reply = _takedown_form_view(
     ReplyForm, services.takedown_record_reply, "reply_form", "The reply is recorded."

@@ -9,16 +9,33 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from cases.services import case_assign, case_open, case_open_for_caller, invitation_issue, note_add
+from cases.services import (
+    case_assign,
+    case_open,
+    case_open_for_caller,
+    case_set_consent,
+    invitation_issue,
+    note_add,
+)
 from digests.messages import unsubscribe_token
 from digests.models import EmailKind, EmailStatus, OutgoingEmail
 from evidence.demo_images import make_image
 from evidence.models import EvidenceMatch
 from evidence.services import evidence_add, reference_register, sighting_log
-from takedowns.services import takedown_mark_submitted, takedown_update_draft, takedowns_draft
+from takedowns.services import (
+    takedown_approve_recipient,
+    takedown_mark_submitted,
+    takedown_update_draft,
+    takedowns_draft,
+)
 
 OUR_APPS = ("cases.", "evidence.", "takedowns.", "accounts.", "leakcase.", "digests.", "audit.")
-SENT_TAKEDOWN_URLS = {"takedowns:reply", "takedowns:counter_notice", "takedowns:escalate"}
+SENT_TAKEDOWN_URLS = {
+    "takedowns:reply",
+    "takedowns:counter_notice",
+    "takedowns:escalate",
+    "takedowns:confirm_decision",
+}
 
 
 def our_urls(patterns=None, namespace="", params=()):
@@ -57,6 +74,8 @@ class CaseWorld:
             "supervisor": supervisor,
         }
         self.case = case_open(survivor=survivor, pseudonym=pseudonym, acting_user=survivor)
+        # She lets LeakCase write to platforms for her, so every takedown page can send.
+        case_set_consent(case=self.case, given=True, acting_user=survivor)
         case_assign(case=self.case, to=caseworker, acting_user=caseworker)
         self.sighting = sighting_log(case=self.case, url=sighting_url, acting_user=survivor)
         self.evidence = evidence_add(case=self.case, upload=image(1), acting_user=survivor)
@@ -91,6 +110,8 @@ class CaseWorld:
             recipient_email="abuse@x.example",
             **complete,
         )
+        # Not in the platform directory: the caseworker has checked and approved it.
+        takedown_approve_recipient(takedown=self.draft, acting_user=caseworker)
         second = sighting_log(
             case=self.case, url="https://www.reddit.com/r/x/1", acting_user=survivor
         )

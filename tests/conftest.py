@@ -124,6 +124,15 @@ def case(survivor):
 
 
 @pytest.fixture
+def consent(case, survivor):
+    """She has agreed that LeakCase writes to platforms for her: without it nothing is sent
+    or marked submitted for her (takedowns.services)."""
+    from cases.services import case_set_consent
+
+    return case_set_consent(case=case, given=True, acting_user=survivor)
+
+
+@pytest.fixture
 def image_upload():
     def make(name="screenshot.jpg", **kwargs):
         return SimpleUploadedFile(name, make_image(**kwargs), content_type="image/jpeg")

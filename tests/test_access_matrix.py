@@ -65,6 +65,13 @@ MATRIX = {
     "cases:assign": ("POST", {"action": "release"}, STAFF_ON_CASE),
     "cases:note_add": ("POST", {"body": "n", "visibility": "internal"}, STAFF_ON_CASE),
     "cases:invitation": ("POST", {}, STAFF_ON_CASE),
+    # She decides on her case; staff record what she told them (a note says who and when).
+    "cases:consent": ("POST", {"consent": "withdraw", "note": "By phone"}, CASE_READERS),
+    "cases:notice_contact": (
+        "POST",
+        {"notice_contact": "service", "note": "By phone"},
+        CASE_READERS,
+    ),
     "evidence:sighting_add": ("POST", {"url": "https://x.com/new"}, CASE_READERS),
     # The pasted list's results (saved, duplicates, bad lines) are a page of their own.
     "evidence:sightings_paste": (
@@ -99,6 +106,10 @@ MATRIX = {
     "takedowns:reply": ("POST", {"body": "Received.", "decision": "acknowledged"}, CASE_READERS),
     "takedowns:counter_notice": ("POST", {"received_on": "2026-11-02"}, CASE_READERS),
     "takedowns:escalate": ("POST", {"to": "Hosting provider"}, CASE_READERS),
+    # Vouching for an address outside the directory, and confirming an outcome she recorded,
+    # are staff's (a refusal, nothing to approve or confirm, still answers with a redirect).
+    "takedowns:approve_recipient": ("POST", {}, STAFF_ON_CASE),
+    "takedowns:confirm_decision": ("POST", {}, STAFF_ON_CASE),
     "platforms:list": ("GET", {}, STAFF_ONLY),
     "platforms:new": ("GET", {}, SUPERVISORS),
     "platforms:edit": ("GET", {}, SUPERVISORS),

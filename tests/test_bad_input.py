@@ -413,6 +413,17 @@ def _form_cases(world):
             reverse("cases:open_for_caller"),
             {"pseudonym": "C", "contact_email": "c@example.test\r\nBcc: x@evil.example"},
         ),
+        "consent-unknown": ("survivor", reverse("cases:consent", args=[ref]), {"consent": "x"}),
+        "consent-note-overlong": (
+            "caseworker",
+            reverse("cases:consent", args=[ref]),
+            {"consent": "withdraw", "note": "n" * 400},
+        ),
+        "notice-contact-unknown": (
+            "survivor",
+            reverse("cases:notice_contact", args=[ref]),
+            {"notice_contact": "everyone@evil.example"},
+        ),
     }
 
 
@@ -426,6 +437,9 @@ FORM_CASES = [
     "platform-form-url-javascript",
     "crop-inside-out",
     "caller-email-crlf",
+    "consent-unknown",
+    "consent-note-overlong",
+    "notice-contact-unknown",
 ]
 
 
@@ -440,6 +454,11 @@ def test_refused_forms(client, world, name):
     assert {m._meta.label: m.objects.count() for m in COUNTED} == before_counts
     assert TakedownRequest.objects.filter(pk=world.draft.pk).values().get() == before_draft
     assert not Platform.objects.filter(slug="evil").exists()
+    world.case.refresh_from_db()
+    assert (world.case.consent_to_contact_platforms, world.case.notice_contact) == (
+        True,
+        "service",
+    )
 
 
 def test_a_signup_with_crlf_in_the_email_is_a_form_error(client, db):

@@ -165,10 +165,18 @@ def test_no_canary_reaches_the_logs(
         confirms_no_consent=True,
         confirms_good_faith=True,
     )
+    # The site's address is not in the directory: the caseworker approves it. She consents
+    # and puts her own address in notices, so the send below really goes out.
+    client.force_login(caseworker)
+    client.post(reverse("takedowns:approve_recipient", args=[ref, draft.pk]))
     client.force_login(survivor)
+    client.post(reverse("cases:consent", args=[ref]), {"consent": "give"})
+    client.post(reverse("cases:notice_contact", args=[ref]), {"notice_contact": "own_email"})
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("takedowns:send", args=[ref, draft.pk]))
         client.post(reverse("takedowns:send", args=[ref, draft.pk]))  # again: refused
+    draft.refresh_from_db()
+    assert draft.status == "sent"
 
     # Her data, then her erasure (one wrong password first).
     client.post(reverse("accounts:export"), {"password": PASSWORD})

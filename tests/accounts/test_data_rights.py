@@ -17,7 +17,13 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import account_erase
-from cases.services import case_assign, case_open, note_add
+from cases.services import (
+    case_assign,
+    case_open,
+    case_set_consent,
+    case_set_notice_contact,
+    note_add,
+)
 from digests.models import WeeklyStatus
 from digests.services import digests_claim_due, weekly_status_update
 from evidence.demo_images import make_image
@@ -30,6 +36,9 @@ from tests.conftest import PASSWORD
 
 def _fill_case(owner, caseworker, *, name, urls, seed):
     case = case_open(survivor=owner, pseudonym=name, acting_user=owner)
+    # She consents, and chooses her own address for notices (it is in the one below).
+    case_set_consent(case=case, given=True, acting_user=owner)
+    case_set_notice_contact(case=case, notice_contact="own_email", acting_user=owner)
     case_assign(case=case, to=caseworker, acting_user=caseworker)
     sightings = sightings_log_pasted(case=case, text="\n".join(urls), acting_user=owner).saved
     evidence = evidence_add(
@@ -191,3 +200,23 @@ def test_erasure_needs_the_word_and_the_password(survivor, two_survivors):
     with pytest.raises(ValidationError):
         account_erase(user=survivor, password="wrong")
     assert User.objects.filter(pk=survivor.pk).exists()
+
+
+def test_an_outcome_she_recorded_and_nobody_confirmed_is_kept_as_none_after_erasure(
+    survivor, two_survivors
+):
+    """Erasure keeps what platforms did, anonymously; what she said a platform did, and
+    staff never checked, is kept as no outcome yet, as the figures counted it before."""
+    from takedowns.services import takedown_record_reply
+
+    (case, _, _), _theirs = two_survivors
+    request = TakedownRequest.objects.get(case=case)
+    takedown_record_reply(
+        takedown=request, body="Removed, they said.", decision="removed", acting_user=survivor
+    )
+    before = {f.platform: (f.sent, f.removed) for f in platform_figures()}
+    assert before["X (Twitter)"] == (2, 0)
+    account_erase(user=survivor, password=PASSWORD)
+    outcome = AnonymousOutcome.objects.get()
+    assert (outcome.status, outcome.removed_at) == ("sent", None)
+    assert {f.platform: (f.sent, f.removed) for f in platform_figures()} == before

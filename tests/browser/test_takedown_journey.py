@@ -16,7 +16,7 @@ from playwright.sync_api import Page, expect
 
 from accounts.models import Role, User
 from cases.models import Case
-from cases.services import case_assign, case_open
+from cases.services import case_assign, case_open, case_set_consent
 from evidence.services import sightings_log_pasted
 from takedowns import services
 from takedowns.models import (
@@ -99,6 +99,8 @@ def desk(transactional_db):
         email="rose@example.test", password=PASSWORD, role=Role.SURVIVOR
     )
     case = case_open(survivor=survivor, pseudonym="Rose", acting_user=survivor)
+    # She has agreed that LeakCase writes to platforms for her (her case page).
+    case_set_consent(case=case, given=True, acting_user=survivor)
     result = sightings_log_pasted(case=case, text=PASTED, acting_user=survivor)
     assert len(result.saved) == 4, result.problems
     caseworker = User.objects.create_user(
@@ -190,8 +192,11 @@ def test_caseworker_drafts_fixes_and_sends_requests(
         label("The images are intimate and were published without her consent")
     ).check()
     form.get_by_label(label("This is stated in good faith")).check()
+    # Her address is not put in: the notice gives the service's reply address (her case's
+    # default), which the field's hint names.
     contact = form.get_by_label(label("Contact email"))
-    expect(contact).to_have_value(desk.survivor.email)  # from the case
+    expect(contact).to_have_value("")
+    expect(form).to_contain_text(f"Leave empty to give replies+{tumblr_request.pk.hex}@")
     expect(form.get_by_label(label("Signature (full name)"))).to_have_value("")
     form.get_by_role("button", name="Save draft").click()
 
@@ -208,6 +213,8 @@ def test_caseworker_drafts_fixes_and_sends_requests(
     preview = page.get_by_role("region", name="Preview")
     for sighting in tumblr_request.sightings.all():
         expect(preview).to_contain_text(sighting.url)
+    expect(preview).to_contain_text(f"Email: replies+{tumblr_request.pk.hex}@")
+    expect(preview).not_to_contain_text(desk.survivor.email)
 
     # --- sent by email ---------------------------------------------------------------
     page.get_by_role("button", name=f"Send by email to {EMAIL_PLATFORM_ADDRESS}").click()
@@ -235,6 +242,7 @@ def test_caseworker_drafts_fixes_and_sends_requests(
         assert url in email.body
     assert X_URL not in email.body and REDDIT_URL not in email.body
     assert SIGNER in email.body
+    assert desk.survivor.email not in email.body
     sent = email.message()
     assert re.fullmatch(rf"replies\+{tumblr_request.pk.hex}@[^@\s]+", sent["Reply-To"]), sent[
         "Reply-To"
@@ -264,7 +272,6 @@ def test_caseworker_drafts_fixes_and_sends_requests(
 
     form = notice_form(page)
     form.get_by_label(label("Signature (full name)")).fill(SIGNER)
-    form.get_by_label(label("Contact email")).fill(desk.survivor.email)
     form.get_by_label(
         label("The images are intimate and were published without her consent")
     ).check()
@@ -435,3 +442,53 @@ def test_takedown_pages_have_no_accessibility_violations(
     check("platform figures")
 
     assert accessibility.failures == [], "\n\n".join(accessibility.reports)
+
+
+def test_nothing_goes_out_until_she_consents_on_her_case_page(
+    page: Page, live_server, desk, log_in, mailoutbox
+):
+    case_set_consent(case=desk.case, given=False, acting_user=desk.survivor)
+    tumblr = drafts_for(desk)["tumblr"]
+    services.takedown_update_draft(
+        takedown=tumblr,
+        acting_user=desk.caseworker,
+        signer_name=SIGNER,
+        content_description="Two photographs.",
+        confirms_no_consent=True,
+        confirms_good_faith=True,
+    )
+
+    # The caseworker is told what is missing, and nothing goes.
+    log_in(page, desk.caseworker.email, PASSWORD)
+    page.goto(takedown_url(live_server, tumblr))
+    expect(
+        page.get_by_text("Her consent to LeakCase writing to platforms for her is missing")
+    ).to_be_visible()
+    page.get_by_role("button", name=f"Send by email to {EMAIL_PLATFORM_ADDRESS}").click()
+    expect(page.get_by_role("alert").filter(has_text="her consent")).to_contain_text(
+        "her consent to LeakCase writing to platforms for her is missing"
+    )
+    assert mailoutbox == []
+    log_out(page, live_server)
+
+    # She gives it on her case page; the timeline says so.
+    log_in(page, desk.survivor.email, PASSWORD)
+    page.goto(case_url(live_server, desk.case))
+    consent = page.get_by_role("region", name="Writing to platforms for you")
+    expect(consent).to_contain_text("Nothing is sent to a platform for you until you agree.")
+    consent.get_by_role("button", name="I agree: write to platforms for me").click()
+    expect(page.get_by_role("status")).to_contain_text(
+        "Thank you. LeakCase may now write to platforms for you."
+    )
+    timeline = page.get_by_role("region", name="Timeline")
+    expect(timeline.get_by_role("listitem").first).to_contain_text(
+        "Consent to write to platforms given"
+    )
+    log_out(page, live_server)
+
+    # Now the caseworker's send goes.
+    log_in(page, desk.caseworker.email, PASSWORD)
+    page.goto(takedown_url(live_server, tumblr))
+    page.get_by_role("button", name=f"Send by email to {EMAIL_PLATFORM_ADDRESS}").click()
+    expect(page.locator(".page-head .badge")).to_have_text("Sent")
+    assert [m.to for m in mailoutbox] == [[EMAIL_PLATFORM_ADDRESS]]

@@ -29,6 +29,13 @@ def test_seed_demo_creates_users_and_a_case_and_prints_the_logins(db):
     assert case.notes.count() == 2
     assert case.takedowns.count() == 4  # X, Reddit, Imgur and the unknown locker
     assert case.takedowns.get(status="sent").ticket_number == "DEMO-0001"
+    # She consented, so the demo can send for her; the timeline says when and by whom.
+    assert case.consent_to_contact_platforms
+    assert case.events.get(kind="consent_given").actor == case.survivor
+    # Her address stays out of the demo notice: it gives the service's reply address.
+    sent = case.takedowns.get(status="sent")
+    assert case.contact_email not in sent.notice_text
+    assert f"replies+{sent.pk.hex}@" in sent.notice_text
     queued = Case.objects.get(survivor=None)
     assert queued.assigned_to is None and queued.priority == "urgent"
     assert Sighting.objects.filter(case=case).count() == 6

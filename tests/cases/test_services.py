@@ -2,10 +2,17 @@ import re
 from unittest import mock
 
 import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
 
 from cases.models import REFERENCE_ALPHABET, Case, CaseEvent, EventKind
-from cases.services import case_open
+from cases.selectors import case_timeline
+from cases.services import (
+    case_open,
+    case_open_for_caller,
+    case_set_consent,
+    case_set_notice_contact,
+)
 
 REFERENCE = re.compile(rf"^LC-[{REFERENCE_ALPHABET}]{{6}}$")
 
@@ -50,3 +57,97 @@ def test_gives_up_after_repeated_clashes_and_saves_nothing(survivor):
         case_open(survivor=survivor, pseudonym="second", acting_user=survivor)
     assert Case.objects.count() == 1
     assert CaseEvent.objects.count() == 1
+
+
+# --- her consent to writing to platforms, and her address in notices --------------------
+
+
+def _events(case, kind):
+    return list(CaseEvent.objects.filter(case=case, kind=kind).order_by("created_at", "id"))
+
+
+def test_she_gives_and_withdraws_her_consent_and_the_timeline_says_so(case, survivor):
+    assert not case.consent_to_contact_platforms  # nobody writes for her by default
+    case_set_consent(case=case, given=True, acting_user=survivor)
+    case.refresh_from_db()
+    assert case.consent_to_contact_platforms
+    case_set_consent(case=case, given=True, acting_user=survivor)  # again: nothing new
+    (given,) = _events(case, EventKind.CONSENT_GIVEN)
+    assert (given.actor, given.old_value, given.new_value) == (
+        survivor,
+        {"consent": False},
+        {"consent": True, "note": ""},
+    )
+    assert not given.internal
+    case_set_consent(case=case, given=False, acting_user=survivor)
+    case.refresh_from_db()
+    assert not case.consent_to_contact_platforms
+    (withdrawn,) = _events(case, EventKind.CONSENT_WITHDRAWN)
+    assert withdrawn.actor == survivor
+    timeline = [entry.event.get_kind_display() for entry in case_timeline(case, survivor)]
+    assert timeline[:2] == [
+        "Consent to write to platforms withdrawn",
+        "Consent to write to platforms given",
+    ]
+
+
+def test_staff_record_consent_given_by_phone_only_for_a_helpline_case_with_a_note(
+    case, caseworker, other_survivor
+):
+    caller = case_open_for_caller(
+        pseudonym="Caller", contact_email="c@example.test", acting_user=caseworker
+    )
+    with pytest.raises(ValidationError, match="Say who told you and when"):
+        case_set_consent(case=caller, given=True, acting_user=caseworker)
+    note = "She said yes on the helpline call of 3 Nov, 14:10."
+    case_set_consent(case=caller, given=True, acting_user=caseworker, note=note)
+    caller.refresh_from_db()
+    assert caller.consent_to_contact_platforms
+    (event,) = _events(caller, EventKind.CONSENT_GIVEN)
+    assert (event.actor, event.new_value) == (caseworker, {"consent": True, "note": note})
+    (entry,) = [e for e in case_timeline(caller, caseworker) if e.event == event]
+    assert (entry.text, entry.by) == (note, "you")
+
+    # A survivor with an account gives it herself; nobody else may, nor may another survivor.
+    with pytest.raises(ValidationError, match="she gives this herself"):
+        case_set_consent(case=case, given=True, acting_user=caseworker, note=note)
+    with pytest.raises(PermissionDenied):
+        case_set_consent(case=case, given=True, acting_user=other_survivor)
+    case.refresh_from_db()
+    assert not case.consent_to_contact_platforms
+    assert not _events(case, EventKind.CONSENT_GIVEN)
+
+
+def test_staff_record_her_withdrawal_on_any_case(case, survivor, caseworker):
+    case_set_consent(case=case, given=True, acting_user=survivor)
+    case_set_consent(
+        case=case, given=False, acting_user=caseworker, note="She rang to say stop, 4 Nov."
+    )
+    case.refresh_from_db()
+    assert not case.consent_to_contact_platforms
+    (event,) = _events(case, EventKind.CONSENT_WITHDRAWN)
+    assert event.actor == caseworker
+
+
+def test_notices_give_the_services_address_unless_she_chooses_her_own(case, survivor, caseworker):
+    assert case.notice_contact == "service"
+    with pytest.raises(ValidationError, match="she gives this herself"):
+        case_set_notice_contact(
+            case=case, notice_contact="own_email", acting_user=caseworker, note="asked"
+        )
+    with pytest.raises(ValidationError, match="Choose which address"):
+        case_set_notice_contact(case=case, notice_contact="postcard", acting_user=survivor)
+    case_set_notice_contact(case=case, notice_contact="own_email", acting_user=survivor)
+    case.refresh_from_db()
+    assert case.notice_contact == "own_email"
+    (event,) = _events(case, EventKind.NOTICE_CONTACT)
+    assert (event.old_value, event.new_value) == (
+        {"notice_contact": "service"},
+        {"notice_contact": "own_email", "note": ""},
+    )
+    # Back to the service's address: staff may do that for her, saying who asked and when.
+    case_set_notice_contact(
+        case=case, notice_contact="service", acting_user=caseworker, note="She asked, 5 Nov."
+    )
+    case.refresh_from_db()
+    assert case.notice_contact == "service"

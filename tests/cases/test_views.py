@@ -2,7 +2,7 @@ import pytest
 from django.urls import reverse
 
 from cases.models import Case, CaseNote
-from cases.services import case_assign, case_open, note_add
+from cases.services import case_assign, case_open, case_open_for_caller, note_add
 from evidence.services import evidence_add, sightings_log_pasted
 from takedowns.services import takedowns_draft
 
@@ -291,6 +291,65 @@ def test_case_page_rows_of_removed_requests_cost_no_query_each(
     rows = body.split('id="takedowns-heading"')[0]
     assert rows.count("says it removed the content") == count
     assert "refused" not in rows
+
+
+def test_she_gives_and_withdraws_her_consent_from_her_case_page(client, case, survivor):
+    client.force_login(survivor)
+    detail = reverse("cases:detail", args=[case.reference])
+    page = client.get(detail).content.decode()
+    assert "Nothing is sent to a platform for you until you agree." in page
+    assert "I agree: write to platforms for me" in page
+    response = client.post(reverse("cases:consent", args=[case.reference]), {"consent": "give"})
+    assert response["Location"] == f"{detail}#consent"
+    case.refresh_from_db()
+    assert case.consent_to_contact_platforms
+    page = client.get(detail).content.decode()
+    assert "Thank you. LeakCase may now write to platforms for you." in page
+    assert "Consent to write to platforms given" in page  # the timeline
+    assert "Withdraw my consent" in page
+    client.post(reverse("cases:consent", args=[case.reference]), {"consent": "withdraw"})
+    case.refresh_from_db()
+    assert not case.consent_to_contact_platforms
+    assert "Consent to write to platforms withdrawn" in client.get(detail).content.decode()
+
+
+def test_staff_record_consent_by_phone_for_a_helpline_case_but_not_for_her(
+    client, case, caseworker
+):
+    caller = case_open_for_caller(
+        pseudonym="Caller", contact_email="c@example.test", acting_user=caseworker
+    )
+    client.force_login(caseworker)
+    url = reverse("cases:consent", args=[caller.reference])
+    missing_note = client.post(url, {"consent": "give"})
+    assert missing_note.status_code == 400
+    assert "Say who told you and when" in missing_note.content.decode()
+    note = "Said yes on the call of 3 Nov, 14:10"
+    assert client.post(url, {"consent": "give", "note": note}).status_code == 302
+    caller.refresh_from_db()
+    assert caller.consent_to_contact_platforms
+    page = client.get(reverse("cases:detail", args=[caller.reference])).content.decode()
+    assert note in page and "Record her withdrawal" in page
+
+    case_assign(case=case, to=caseworker, acting_user=caseworker)
+    page = client.get(reverse("cases:detail", args=[case.reference])).content.decode()
+    assert "She has an account: she gives it herself, from her case page." in page
+    refused = client.post(
+        reverse("cases:consent", args=[case.reference]), {"consent": "give", "note": note}
+    )
+    assert refused.status_code == 400
+    assert "she gives this herself" in refused.content.decode()
+    case.refresh_from_db()
+    assert not case.consent_to_contact_platforms
+
+
+def test_she_chooses_the_address_notices_give(client, case, survivor):
+    client.force_login(survivor)
+    url = reverse("cases:notice_contact", args=[case.reference])
+    assert client.post(url, {"notice_contact": "nowhere"}).status_code == 400
+    assert client.post(url, {"notice_contact": "own_email"}).status_code == 302
+    case.refresh_from_db()
+    assert case.notice_contact == "own_email"
 
 
 @pytest.mark.django_db(transaction=True)

@@ -63,8 +63,10 @@ def test_refused_and_dead_addresses(her_references, settings):
 
 
 def _sent_request(case, sighting, caseworker):
+    from cases.services import case_set_consent
     from takedowns.services import takedown_mark_submitted, takedown_update_draft, takedowns_draft
 
+    case_set_consent(case=case, given=True, acting_user=case.survivor)
     (request,) = takedowns_draft(case=case, sightings=[sighting], acting_user=caseworker)
     takedown_update_draft(
         takedown=request,

@@ -25,7 +25,7 @@ START = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def emailed(case, survivor, caseworker):
+def emailed(case, survivor, caseworker, consent):
     sightings = sightings_log_pasted(
         case=case, text="https://www.dropbox.com/s/a/1.jpg", acting_user=survivor
     ).saved
@@ -83,7 +83,7 @@ def test_a_failed_reminder_is_tried_again(emailed):
 
 @pytest.mark.django_db(transaction=True)
 def test_twenty_runs_at_once_send_each_reminder_once(
-    platform_directory, case, survivor, caseworker
+    platform_directory, case, survivor, caseworker, consent
 ):
     requests = []
     for n in range(3):
@@ -156,6 +156,42 @@ def test_caseworkers_get_one_overdue_digest_a_day_with_counts_only(emailed, case
             assert private not in body
     with time_machine.travel(later + dt.timedelta(days=1), tick=False):
         assert overdue_digests_send(base_url="https://leakcase.example") == 1
+
+
+def test_no_reminder_once_she_withdraws_her_consent(emailed, case, survivor):
+    from django.core.exceptions import ValidationError
+
+    from cases.services import case_set_consent
+    from takedowns.services import takedown_send_reminder
+
+    case_set_consent(case=case, given=False, acting_user=survivor)
+    with time_machine.travel(START + dt.timedelta(days=3), tick=False):
+        assert send_reminders() == 0
+        emailed.case.refresh_from_db()
+        with pytest.raises(ValidationError, match="her consent to LeakCase writing"):
+            takedown_send_reminder(takedown=emailed)
+    assert mail.outbox == []
+    assert not Correspondence.objects.filter(kind="reminder").exists()
+
+
+def test_reminders_go_to_an_address_outside_the_directory_only_once_approved(emailed, caseworker):
+    """A request sent to an address typed in (as any account could, before approvals) is
+    not reminded until a caseworker approves the address."""
+    from django.core.exceptions import ValidationError
+
+    from takedowns.services import takedown_approve_recipient, takedown_send_reminder
+
+    TakedownRequest.objects.filter(pk=emailed.pk).update(recipient_email="victim@example.org")
+    emailed.refresh_from_db()
+    with time_machine.travel(START + dt.timedelta(days=3), tick=False):
+        assert send_reminders() == 0
+        with pytest.raises(ValidationError, match="A caseworker must approve this address"):
+            takedown_send_reminder(takedown=emailed)
+        assert mail.outbox == []
+        assert not Correspondence.objects.filter(kind="reminder").exists()
+        takedown_approve_recipient(takedown=emailed, acting_user=caseworker)
+        assert send_reminders() == 1
+    assert mail.outbox[0].to == ["victim@example.org"]
 
 
 def _platform_answers_removed(pk, user):

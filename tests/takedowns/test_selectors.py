@@ -2,8 +2,10 @@ import datetime as dt
 from urllib.parse import urlsplit
 
 import pytest
+import time_machine
 
 from cases.models import Case
+from evidence.services import sighting_log
 from evidence.sighting_urls import normalise_url
 from takedowns.models import LegalBasis, Platform, TakedownRequest
 from takedowns.selectors import (
@@ -12,6 +14,13 @@ from takedowns.selectors import (
     platform_figures,
     platforms_for_hosts,
     registrable_domain,
+)
+from takedowns.services import (
+    takedown_confirm_decision,
+    takedown_mark_submitted,
+    takedown_record_reply,
+    takedown_update_draft,
+    takedowns_draft,
 )
 
 
@@ -270,3 +279,44 @@ def test_figures_take_one_query_whatever_the_number_of_requests(
     with django_assert_num_queries(1):
         figures = platform_figures()
     assert figures[0].sent == 200
+
+
+def _submitted_to_reddit(case, survivor, caseworker, n, sent_at):
+    sighting = sighting_log(
+        case=case, url=f"https://www.reddit.com/r/x/comments/{n}/", acting_user=survivor
+    )
+    (draft,) = takedowns_draft(case=case, sightings=[sighting], acting_user=caseworker)
+    takedown_update_draft(
+        takedown=draft,
+        acting_user=caseworker,
+        signer_name="Rose",
+        content_description="Photos",
+        confirms_no_consent=True,
+        confirms_good_faith=True,
+    )
+    with time_machine.travel(sent_at, tick=False):
+        return takedown_mark_submitted(
+            takedown=draft, ticket_number=f"R-{n}", acting_user=caseworker
+        )
+
+
+def test_outcomes_she_recorded_count_in_the_figures_once_staff_confirm_them(
+    case, survivor, caseworker, consent
+):
+    start = dt.datetime(2026, 10, 1, 9, 0, tzinfo=dt.UTC)
+    removed = _submitted_to_reddit(case, survivor, caseworker, 1, start)
+    rejected = _submitted_to_reddit(case, survivor, caseworker, 2, start)
+    with time_machine.travel(start + dt.timedelta(hours=5), tick=False):
+        for request, decision in ((removed, "removed"), (rejected, "rejected")):
+            takedown_record_reply(
+                takedown=request, body="They wrote back.", decision=decision, acting_user=survivor
+            )
+    (row,) = platform_figures()
+    assert (row.platform, row.sent, row.removed, row.rejected) == ("Reddit", 2, 0, 0)
+    assert row.median_hours is None
+
+    takedown_confirm_decision(takedown=removed, acting_user=caseworker)
+    takedown_confirm_decision(takedown=rejected, acting_user=caseworker)
+    (row,) = platform_figures()
+    assert (row.sent, row.removed, row.rejected) == (2, 1, 1)
+    assert row.median_hours == pytest.approx(5)

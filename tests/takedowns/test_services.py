@@ -5,7 +5,7 @@ from unittest import mock
 
 import pytest
 import time_machine
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
 from cases.models import CaseEvent, EventKind
@@ -13,10 +13,15 @@ from evidence.models import Outcome, Sighting
 from evidence.recheck import Verdict
 from evidence.services import sighting_checks_record, sighting_log, sightings_log_pasted
 from leakcase.locking import StateChanged
+from takedowns import notices
 from takedowns.models import Correspondence, Platform, TakedownRequest
+from takedowns.selectors import notice_for
 from takedowns.services import (
+    SURVIVOR_NOTICES_PER_HOUR,
     add_business_days,
     add_months,
+    takedown_approve_recipient,
+    takedown_confirm_decision,
     takedown_escalate,
     takedown_mark_submitted,
     takedown_record_counter_notice,
@@ -87,7 +92,7 @@ def test_only_live_sightings_of_this_case(case, caseworker, three_platforms, oth
 
 
 @pytest.fixture
-def dropbox_draft(case, caseworker, three_platforms):
+def dropbox_draft(case, caseworker, three_platforms, consent):
     drafts = takedowns_draft(case=case, sightings=three_platforms[:2], acting_user=caseworker)
     return drafts[0]
 
@@ -146,7 +151,7 @@ def test_a_failed_email_is_recorded_and_nothing_is_marked_sent(dropbox_draft, ca
 
 
 def test_web_form_submission_keeps_the_ticket_and_uses_the_platforms_hours(
-    case, caseworker, three_platforms
+    case, caseworker, three_platforms, consent
 ):
     x_draft = takedowns_draft(case=case, sightings=[three_platforms[2]], acting_user=caseworker)[0]
     Platform.objects.filter(slug="x-twitter").update(expected_response_hours=72)
@@ -265,9 +270,251 @@ def test_a_failed_attempt_does_not_block_a_retry(dropbox_draft, caseworker, mail
     assert sorted(Correspondence.objects.values_list("status", flat=True)) == ["failed", "sent"]
 
 
-# --- no lost updates: a state change is decided on the row as it is now -------------------
-# Each test below has two real database connections: the test's, holding a request it read
-# before, and another thread's (a colleague, a worker), which commits in between.
+# --- no mail relay: addresses outside the directory, and a limit per account -------------
+
+VICTIM = "victim@example.org"
+
+
+def _unknown_site_draft(case, survivor, host="leak-site.example", recipient=VICTIM):
+    """A survivor's own draft for a site with no directory entry, naming her recipient."""
+    sighting = sighting_log(case=case, url=f"https://{host}/p/1", acting_user=survivor)
+    (draft,) = takedowns_draft(case=case, sightings=[sighting], acting_user=survivor)
+    return takedown_update_draft(
+        takedown=draft, acting_user=survivor, recipient_email=recipient, **COMPLETE
+    )
+
+
+def test_an_address_outside_the_directory_is_not_emailed_until_a_caseworker_approves_it(
+    case, survivor, caseworker, consent, mailoutbox
+):
+    draft = _unknown_site_draft(case, survivor)
+    with pytest.raises(ValidationError, match="A caseworker must approve this address first"):
+        takedown_send_email(takedown=draft, acting_user=survivor)
+    assert mailoutbox == []
+    assert not Correspondence.objects.exists()
+    draft.refresh_from_db()
+    assert draft.status == "draft"
+
+    with pytest.raises(PermissionDenied):
+        takedown_approve_recipient(takedown=draft, acting_user=survivor)
+    approved_at = dt.datetime(2026, 11, 2, 10, 0, tzinfo=dt.UTC)
+    with time_machine.travel(approved_at, tick=False):
+        takedown_approve_recipient(takedown=draft, acting_user=caseworker)
+    draft.refresh_from_db()
+    assert (draft.recipient_approved_email, draft.recipient_approved_by) == (VICTIM, caseworker)
+    assert draft.recipient_approved_at == approved_at
+    event = CaseEvent.objects.get(kind=EventKind.RECIPIENT_APPROVED)
+    assert (event.actor, event.new_value) == (caseworker, {"recipient_email": VICTIM})
+
+    takedown_send_email(takedown=draft, acting_user=survivor)
+    (message,) = mailoutbox
+    assert message.to == [VICTIM]
+
+
+def test_an_approval_holds_for_the_address_approved_only(case, survivor, caseworker, consent):
+    draft = _unknown_site_draft(case, survivor)
+    takedown_approve_recipient(takedown=draft, acting_user=caseworker)
+    takedown_update_draft(takedown=draft, acting_user=survivor, recipient_email="else@example.org")
+    with pytest.raises(ValidationError, match="A caseworker must approve this address first"):
+        takedown_send_email(takedown=draft, acting_user=survivor)
+    assert not Correspondence.objects.exists()
+
+
+def test_a_directory_address_needs_no_approval(case, survivor, caseworker, consent, mailoutbox):
+    # The site's host turns out to be Dropbox: its abuse desk is in the directory.
+    draft = _unknown_site_draft(case, survivor, recipient="Abuse@Dropbox.com")
+    with pytest.raises(ValidationError, match="needs no approval"):
+        takedown_approve_recipient(takedown=draft, acting_user=caseworker)
+    takedown_send_email(takedown=draft, acting_user=survivor)
+    assert mailoutbox[0].to == ["Abuse@Dropbox.com"]
+
+
+def test_emailed_notices_are_limited_per_account(case, survivor, caseworker, consent, mailoutbox):
+    drafts = [
+        _unknown_site_draft(
+            case, survivor, host=f"site{n}.example", recipient=f"abuse@{n}.example"
+        )
+        for n in range(SURVIVOR_NOTICES_PER_HOUR + 2)
+    ]
+    for draft in drafts:
+        takedown_approve_recipient(takedown=draft, acting_user=caseworker)
+    start = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
+    for minute, draft in enumerate(drafts[:SURVIVOR_NOTICES_PER_HOUR]):
+        with time_machine.travel(start + dt.timedelta(minutes=minute), tick=False):
+            takedown_send_email(takedown=draft, acting_user=survivor)
+    over = drafts[SURVIVOR_NOTICES_PER_HOUR]
+    with (
+        time_machine.travel(start + dt.timedelta(minutes=30), tick=False),
+        pytest.raises(ValidationError, match="in the last hour") as refused,
+    ):
+        takedown_send_email(takedown=over, acting_user=survivor)
+    # Her first notice left at 09:00: a place frees at 10:00.
+    assert refused.value.messages == [
+        f"{SURVIVOR_NOTICES_PER_HOUR} notices have been emailed from this account in the last "
+        "hour, the most one account may send. The next can go at 10:00 UTC."
+    ]
+    assert len(mailoutbox) == SURVIVOR_NOTICES_PER_HOUR
+    assert not Correspondence.objects.filter(takedown=over).exists()
+    over.refresh_from_db()
+    assert over.status == "draft"
+    # The limit is hers: her caseworker's sending is counted apart.
+    with time_machine.travel(start + dt.timedelta(minutes=31), tick=False):
+        takedown_send_email(takedown=over, acting_user=caseworker)
+    # An hour after her first notice, her own next one goes.
+    with time_machine.travel(start + dt.timedelta(hours=1, seconds=1), tick=False):
+        takedown_send_email(takedown=drafts[-1], acting_user=survivor)
+    assert len(mailoutbox) == SURVIVOR_NOTICES_PER_HOUR + 2
+    assert Correspondence.objects.filter(created_by=survivor).count() == (
+        SURVIVOR_NOTICES_PER_HOUR + 1
+    )
+
+
+# --- her consent, and her address ---------------------------------------------------------
+
+
+def test_nothing_is_emailed_or_marked_submitted_for_her_without_her_consent(
+    case, caseworker, three_platforms, mailoutbox
+):
+    (draft,) = takedowns_draft(case=case, sightings=three_platforms[:2], acting_user=caseworker)
+    takedown_update_draft(takedown=draft, acting_user=caseworker, **COMPLETE)
+    with pytest.raises(ValidationError, match="her consent to LeakCase writing to platforms"):
+        takedown_send_email(takedown=draft, acting_user=caseworker)
+    with pytest.raises(ValidationError, match="her consent to LeakCase writing to platforms"):
+        takedown_mark_submitted(takedown=draft, ticket_number="T-1", acting_user=caseworker)
+    assert mailoutbox == []
+    assert not Correspondence.objects.exists()
+    draft.refresh_from_db()
+    assert draft.status == "draft"
+    assert not CaseEvent.objects.filter(kind=EventKind.TAKEDOWN_SENT).exists()
+
+
+def test_she_needs_her_own_consent_for_an_email_but_not_to_record_her_own_submission(
+    case, survivor, three_platforms, mailoutbox
+):
+    """An email goes from LeakCase's address, reminders after it: only with her consent,
+    even when she presses the button. A web form she filled in herself was her own act."""
+    x_draft, dropbox_draft = (
+        takedowns_draft(case=case, sightings=[s], acting_user=survivor)[0]
+        for s in (three_platforms[2], three_platforms[0])
+    )
+    for draft in (x_draft, dropbox_draft):
+        takedown_update_draft(takedown=draft, acting_user=survivor, **COMPLETE)
+    with pytest.raises(ValidationError, match="only with your consent"):
+        takedown_send_email(takedown=dropbox_draft, acting_user=survivor)
+    assert mailoutbox == []
+    takedown_mark_submitted(takedown=x_draft, ticket_number="X-9", acting_user=survivor)
+    assert x_draft.status == "sent"
+
+
+def test_a_notice_gives_the_services_address_unless_she_chose_her_own(
+    case, survivor, caseworker, three_platforms, consent, mailoutbox
+):
+    from cases.services import case_set_notice_contact
+
+    (draft,) = takedowns_draft(case=case, sightings=three_platforms[:2], acting_user=caseworker)
+    assert draft.contact_email == ""
+    takedown_update_draft(
+        takedown=draft,
+        acting_user=caseworker,
+        **{**COMPLETE, "contact_email": ""},
+    )
+    service_address = f"replies+{draft.pk.hex}@leakcase.invalid"
+    preview = notices.render(notice_for(draft))
+    assert f"Email: {service_address}" in preview
+    assert survivor.email not in preview
+
+    # Her own address typed in by hand is refused while she has not chosen it.
+    takedown_update_draft(takedown=draft, acting_user=caseworker, contact_email=survivor.email)
+    with pytest.raises(ValidationError, match="the survivor's own address"):
+        takedown_send_email(takedown=draft, acting_user=caseworker)
+    assert mailoutbox == []
+
+    case_set_notice_contact(case=case, notice_contact="own_email", acting_user=survivor)
+    takedown_update_draft(takedown=draft, acting_user=caseworker, contact_email="")
+    draft.case.refresh_from_db()
+    takedown_send_email(takedown=draft, acting_user=caseworker)
+    assert f"Email: {survivor.email}" in mailoutbox[0].body
+    assert service_address not in mailoutbox[0].body
+
+
+# --- outcomes she records herself ---------------------------------------------------------
+
+
+def test_an_outcome_she_records_is_marked_hers_until_staff_confirm_it(sent, survivor, caseworker):
+    takedown_record_reply(
+        takedown=sent, body="Your report: removed.", decision="removed", acting_user=survivor
+    )
+    sent.refresh_from_db()
+    assert sent.status == "removed"
+    assert sent.decision_by_survivor and sent.decision_awaits_confirmation
+    reply = Correspondence.objects.get(direction="in")
+    assert reply.created_by == survivor
+    assert CaseEvent.objects.get(kind=EventKind.TAKEDOWN_REPLY).new_value == {
+        "status": "removed",
+        "by_survivor": True,
+    }
+
+    with pytest.raises(PermissionDenied):
+        takedown_confirm_decision(takedown=sent, acting_user=survivor)
+    confirmed_at = dt.datetime(2026, 11, 3, 8, 0, tzinfo=dt.UTC)
+    with time_machine.travel(confirmed_at, tick=False):
+        takedown_confirm_decision(takedown=sent, acting_user=caseworker)
+    sent.refresh_from_db()
+    assert (sent.decision_confirmed_by, sent.decision_confirmed_at) == (caseworker, confirmed_at)
+    assert not sent.decision_awaits_confirmation
+    event = CaseEvent.objects.get(kind=EventKind.DECISION_CONFIRMED)
+    assert (event.actor, event.new_value) == (caseworker, {"status": "removed"})
+    with pytest.raises(ValidationError, match="no outcome she recorded"):
+        takedown_confirm_decision(takedown=sent, acting_user=caseworker)
+
+
+def test_an_outcome_staff_record_needs_no_confirmation(sent, caseworker):
+    takedown_record_reply(takedown=sent, body="Gone.", decision="removed", acting_user=caseworker)
+    sent.refresh_from_db()
+    assert not sent.decision_by_survivor and not sent.decision_awaits_confirmation
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_tabs_at_the_limit_send_one_notice_between_them(
+    platform_directory, case, survivor, caseworker, consent
+):
+    """Her last place in the hour, taken from two tabs at once: her account's row is locked
+    while the notices are counted, so exactly one goes."""
+    import threading
+
+    from django.core import mail
+    from django.db import connection
+
+    drafts = [
+        _unknown_site_draft(case, survivor, host=f"tab{n}.example", recipient=f"a@{n}.example")
+        for n in range(SURVIVOR_NOTICES_PER_HOUR + 1)
+    ]
+    for draft in drafts:
+        takedown_approve_recipient(takedown=draft, acting_user=caseworker)
+    for draft in drafts[: SURVIVOR_NOTICES_PER_HOUR - 1]:
+        takedown_send_email(takedown=draft, acting_user=survivor)
+    mail.outbox.clear()
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def send(draft):
+        try:
+            barrier.wait()
+            takedown_send_email(takedown=draft, acting_user=survivor)
+            outcomes.append("sent")
+        except ValidationError as error:
+            outcomes.append(error.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(d,)) for d in drafts[-2:]]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["sending_limit", "sent"]
+    assert len(mail.outbox) == 1
+    assert Correspondence.objects.filter(created_by=survivor).count() == SURVIVOR_NOTICES_PER_HOUR
 
 
 def _complete_draft(case, caseworker, sightings):
@@ -289,7 +536,7 @@ def _submit_by_form(pk, user):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("send", [_send_by_email, _submit_by_form])
 def test_a_draft_edit_read_before_a_send_cannot_put_the_request_back_to_draft(
-    platform_directory, case, caseworker, other_caseworker, three_platforms,
+    platform_directory, case, consent, caseworker, other_caseworker, three_platforms,
     in_another_connection, mailoutbox, send,
 ):  # fmt: skip
     draft = _complete_draft(case, caseworker, three_platforms[:2])
@@ -329,8 +576,8 @@ def test_a_draft_cannot_change_while_its_notice_is_being_sent(dropbox_draft, cas
 
 @pytest.mark.django_db(transaction=True)
 def test_two_sends_of_one_draft_at_once_send_one_notice(
-    platform_directory, case, caseworker, other_caseworker, three_platforms, mailoutbox,
-    monkeypatch,
+    platform_directory, case, consent, caseworker, other_caseworker, three_platforms,
+    mailoutbox, monkeypatch,
 ):  # fmt: skip
     """The first send is at the mail server when the second click (and a colleague's
     web-form submission) arrive: they are refused plainly, one notice goes out."""
@@ -407,7 +654,7 @@ def _counter_notice(stale, user):
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("act", [_acknowledge, _note_a_reply, _escalate, _counter_notice])
 def test_a_reply_read_before_a_recheck_closed_the_request_does_not_undo_the_removal(
-    platform_directory, case, caseworker, three_platforms, in_another_connection, act
+    platform_directory, case, consent, caseworker, three_platforms, in_another_connection, act
 ):
     draft = _complete_draft(case, caseworker, three_platforms[:2])
     sent = _submit_by_form(draft.pk, caseworker)

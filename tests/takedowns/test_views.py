@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from evidence.services import sightings_log_pasted
-from takedowns.models import Platform, TakedownRequest
+from takedowns.models import Correspondence, Platform, TakedownRequest
 from takedowns.selectors import escalation_suggestions
 from takedowns.services import takedown_mark_submitted, takedown_update_draft, takedowns_draft
 
@@ -33,7 +33,7 @@ def test_drafting_from_the_case_makes_one_request_per_platform(
 
 
 def test_a_draft_page_names_what_is_missing_and_refuses_to_send(
-    client, case, caseworker, sightings
+    client, case, caseworker, sightings, consent
 ):
     (draft,) = takedowns_draft(case=case, sightings=sightings[:1], acting_user=caseworker)
     client.force_login(caseworker)
@@ -79,7 +79,7 @@ def test_a_route_the_platform_does_not_take_is_refused(client, case, caseworker,
 
 
 def test_the_survivor_sees_which_request_covers_each_sighting(
-    client, case, survivor, caseworker, sightings
+    client, case, survivor, caseworker, sightings, consent
 ):
     dropbox, x, _unknown = sightings
     (sent,) = takedowns_draft(case=case, sightings=[dropbox], acting_user=caseworker)
@@ -172,9 +172,124 @@ def test_supervisors_edit_the_directory_and_a_channel_needs_its_source(client, s
     assert "Already in the directory under: x.com (X (Twitter))" in taken.content.decode()
 
 
+def test_a_survivor_cannot_make_leakcase_email_an_address_of_her_choosing(
+    client, case, survivor, caseworker, consent, mailoutbox
+):
+    """Before: any account drafted a request for a site of its choosing, typed any address
+    and pressed send, and LeakCase emailed it. Now the address waits for a caseworker."""
+    (sighting,) = sightings_log_pasted(
+        case=case, text="https://leak-site.example/p/1", acting_user=survivor
+    ).saved
+    (draft,) = takedowns_draft(case=case, sightings=[sighting], acting_user=survivor)
+    client.force_login(survivor)
+    edit = client.post(
+        reverse("takedowns:edit", args=[case.reference, draft.pk]),
+        {
+            "legal_basis": "platform_policy",
+            "recipient_email": "victim@example.org",
+            "signer_name": "Rose",
+            "signer_capacity": "self",
+            "confirms_no_consent": "on",
+        },
+    )
+    assert edit.status_code == 302
+    detail = reverse("takedowns:detail", args=[case.reference, draft.pk])
+    page = client.get(detail).content.decode()
+    assert "A caseworker must approve this address first" in page
+    assert "Approve victim@example.org" not in page  # hers is not the approving kind
+
+    send = client.post(reverse("takedowns:send", args=[case.reference, draft.pk]))
+    assert send.status_code == 400
+    assert "A caseworker must approve this address first" in send.content.decode()
+    assert mailoutbox == []
+    assert not Correspondence.objects.exists()
+    assert (
+        client.post(
+            reverse("takedowns:approve_recipient", args=[case.reference, draft.pk])
+        ).status_code
+        == 404
+    )
+    draft.refresh_from_db()
+    assert draft.recipient_approved_email == ""
+
+    client.force_login(caseworker)
+    assert "Approve victim@example.org" in client.get(detail).content.decode()
+    approved = client.post(reverse("takedowns:approve_recipient", args=[case.reference, draft.pk]))
+    assert approved["Location"] == detail
+    page = client.get(detail).content.decode()
+    assert "The address is approved" in page
+    assert "A caseworker must approve this address first" not in page
+    client.force_login(survivor)
+    assert (
+        client.post(reverse("takedowns:send", args=[case.reference, draft.pk])).status_code == 302
+    )
+    assert [m.to for m in mailoutbox] == [["victim@example.org"]]
+
+
+def test_a_send_without_her_consent_is_refused_with_what_is_missing(
+    client, case, caseworker, sightings, mailoutbox
+):
+    (draft,) = takedowns_draft(case=case, sightings=sightings[:1], acting_user=caseworker)
+    takedown_update_draft(
+        takedown=draft,
+        acting_user=caseworker,
+        signer_name="Rose",
+        content_description="Photos",
+        confirms_no_consent=True,
+        confirms_good_faith=True,
+    )
+    client.force_login(caseworker)
+    detail = reverse("takedowns:detail", args=[case.reference, draft.pk])
+    assert "Her consent to LeakCase writing to platforms for her is missing" in (
+        client.get(detail).content.decode()
+    )
+    response = client.post(reverse("takedowns:send", args=[case.reference, draft.pk]))
+    assert response.status_code == 400
+    assert "her consent to LeakCase writing to platforms for her is missing" in (
+        response.content.decode()
+    )
+    assert mailoutbox == []
+    draft.refresh_from_db()
+    assert draft.status == "draft"
+
+
+def test_staff_confirm_an_outcome_she_recorded_from_the_request_page(
+    client, case, survivor, caseworker, sightings, consent
+):
+    (request,) = takedowns_draft(case=case, sightings=sightings[:1], acting_user=caseworker)
+    takedown_update_draft(
+        takedown=request,
+        acting_user=caseworker,
+        signer_name="Rose",
+        content_description="Photos",
+        confirms_no_consent=True,
+        confirms_good_faith=True,
+    )
+    takedown_mark_submitted(takedown=request, ticket_number="D-1", acting_user=caseworker)
+    detail = reverse("takedowns:detail", args=[case.reference, request.pk])
+    client.force_login(survivor)
+    client.post(
+        reverse("takedowns:reply", args=[case.reference, request.pk]),
+        {"body": "Dropbox: we removed it.", "decision": "removed"},
+    )
+    page = client.get(detail).content.decode()
+    assert "You recorded this outcome" in page and "recorded by you" in page
+    assert "Confirm her reply" not in page
+    confirm = reverse("takedowns:confirm_decision", args=[case.reference, request.pk])
+    assert client.post(confirm).status_code == 404
+
+    client.force_login(caseworker)
+    page = client.get(detail).content.decode()
+    assert "She recorded this outcome herself" in page and "recorded by the survivor" in page
+    assert client.post(confirm)["Location"] == detail
+    request.refresh_from_db()
+    assert request.decision_confirmed_by == caseworker
+    assert "Confirm her reply" not in client.get(detail).content.decode()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_an_edit_posted_as_a_colleague_sends_the_request_is_refused_in_plain_words(
-    platform_directory, client, case, caseworker, other_caseworker, sightings,
+    platform_directory, client, case, consent, caseworker, other_caseworker, sightings,
     in_another_connection, monkeypatch, mailoutbox,
 ):  # fmt: skip
     from takedowns import selectors

@@ -9,7 +9,13 @@ from django.db import transaction
 
 from accounts.models import STAFF_ROLES, Role, User
 from cases.models import Case, NoteVisibility
-from cases.services import case_assign, case_open, case_open_for_caller, note_add
+from cases.services import (
+    case_assign,
+    case_open,
+    case_open_for_caller,
+    case_set_consent,
+    note_add,
+)
 from evidence.demo_images import make_image, screenshot_of
 from evidence.models import Sighting
 from evidence.services import evidence_add, sightings_log_pasted
@@ -57,6 +63,8 @@ class Command(BaseCommand):
             case = Case.objects.filter(survivor=survivor).first()
             if case is None:
                 case = case_open(survivor=survivor, pseudonym="Demo case", acting_user=survivor)
+                # She has agreed that LeakCase writes to platforms for her: the demo can send.
+                case_set_consent(case=case, given=True, acting_user=survivor)
                 result = sightings_log_pasted(case=case, text=DEMO_SIGHTINGS, acting_user=survivor)
                 for seed, sighting in enumerate(result.saved[:2], start=1):
                     screenshot = screenshot_of(make_image(seed=seed), seed=seed)
@@ -111,7 +119,6 @@ class Command(BaseCommand):
             acting_user=caseworker,
             signer_name="Demo Survivor",
             signer_capacity="self",
-            contact_email=case.contact_email,
             content_description="Intimate photos of me, posted without my consent.",
             confirms_no_consent=True,
             confirms_good_faith=True,
