@@ -146,9 +146,7 @@ def test_a_file_sent_where_none_is_expected_is_held_in_memory_too(
     assert temporary_files.made == []
 
 
-def test_a_second_file_in_one_request_is_refused_before_it_is_read(
-    client, case, survivor, image_upload
-):
+def test_a_second_file_in_one_request_is_a_bad_request(client, case, survivor, image_upload):
     """Each form takes one file: what one request can make us hold is one file's limit."""
     client.force_login(survivor)
     before = _stored(case)
