@@ -44,12 +44,12 @@ DEFAULT_CONCURRENCY = 100
 # small enough that a killed worker loses few finished checks (their lease brings them back).
 WRITE_BATCH = 200
 # Threads that decode and hash fetched images beside the event loop. bench/decode_executor.py
-# (37 images, one of them a 49 MP PNG; this 2-CPU machine under a load of 5-8, Dec 2026):
-# decoded on the loop, the loop stood still for 2.5-2.8 s; in 2 threads, at most 0.16-0.24 s
-# (the parts of hashing that hold the GIL), in the same wall time (2.1-2.7 s for all of
-# them, as for 4 threads or 2 processes). Two cores here, and each decode holds a picture
-# of up to MAX_PIXELS in memory (that PNG alone takes 1.6 s), so more threads would mostly
-# add memory.
+# (37 images, one of them a 49 MP PNG; this 2-CPU machine, Dec 2026): decoded on the loop,
+# the loop stood still for 0.84 s at a load of 3 (2.5-2.8 s at a load of 5-8); in 2 threads
+# for at most 25 ms (0.16-0.24 s: the parts of hashing that hold the GIL), in the same wall
+# time (0.7-0.8 s for all of them; 4 threads or 2 processes were no faster, processes held
+# the loop up least, 7 ms). Two cores, and each decode holds a picture of up to MAX_PIXELS in
+# memory (that PNG alone takes 1.6 s), so more threads would mostly add memory.
 DECODE_THREADS = 2
 
 
