@@ -1,7 +1,8 @@
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 
-from evidence.imaging import ACCEPT_ATTRIBUTE, ACCEPTED_NAMES
+from evidence.imaging import ACCEPT_ATTRIBUTE, ACCEPTED_NAMES, too_big_message
 from evidence.models import Sighting
 from evidence.sighting_urls import MAX_URL_LENGTH
 
@@ -44,8 +45,20 @@ class PasteSightingsForm(forms.Form):
     )
 
 
+class UploadField(forms.FileField):
+    """A file as evidence.upload_handlers hands it over. One over the size limit arrives as
+    a RefusedUpload (its size, none of its bytes) and is refused here with the limit named,
+    so every form that takes a file says the same."""
+
+    def validate(self, value):
+        super().validate(value)
+        limit = settings.EVIDENCE_MAX_UPLOAD_BYTES
+        if value and value.size is not None and value.size > limit:
+            raise forms.ValidationError(too_big_message(value.size, limit), code="too_big")
+
+
 class EvidenceUploadForm(forms.Form):
-    image = forms.FileField(
+    image = UploadField(
         label="Screenshot",
         help_text=f"{ACCEPTED_NAMES}. Location and camera details are removed before it is kept.",
         widget=forms.ClearableFileInput(attrs={"accept": ACCEPT_ATTRIBUTE}),
@@ -60,7 +73,7 @@ class EvidenceUploadForm(forms.Form):
 
 
 class ReferenceForm(forms.Form):
-    image = forms.FileField(
+    image = UploadField(
         label="Image you want found",
         help_text="Hashed in memory. Unless you tick the box below, the image itself is not "
         "kept anywhere, only its fingerprints (hashes).",

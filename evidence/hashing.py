@@ -38,13 +38,14 @@ copy must be within PHASH_THRESHOLD = 10 in pHash, so looking up the pHash chunk
 (`neighbour_radius(PHASH_THRESHOLD)`) finds every possible copy; evidence/matching.py does.
 """
 
-import io
 import itertools
 from dataclasses import dataclass
 
 import imagehash
 import numpy as np
 from PIL import Image, ImageOps
+
+from evidence.image_open import decode, open_image, reading
 
 try:  # Optional: PyPI has C++ source only, so installing it needs a compiler.
     import pdqhash
@@ -111,19 +112,16 @@ def _parse_hex(value: str, digits: int) -> int:
 def open_for_hashing(data: bytes) -> Image.Image:
     """Decode image bytes for hashing: JPEGs at reduced size, upright, in RGB.
 
-    Raises ValueError when the bytes are not an image Pillow can decode.
+    Opened by evidence.image_open, with the limits every image from outside gets (formats,
+    pixels and JPEG scans checked before anything is decoded). Raises ImageRejected, a
+    ValueError, when the bytes are not an image we open.
     """
-    try:
-        image = Image.open(io.BytesIO(data))
-        if image.format == "JPEG":
-            image.draft("RGB", DRAFT_SIZE)
-        image.load()
+    image = decode(open_image(data), draft=DRAFT_SIZE)
+    with reading():
         # In place: otherwise an upright image (most) is copied whole for nothing, a quarter
         # of the cost of hashing a fetched 800x600 JPEG (bench/RESULTS.md). Same pixels.
         ImageOps.exif_transpose(image, in_place=True)
         return image if image.mode == "RGB" else as_rgb(image)
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
-        raise ValueError(f"not a readable image: {error}") from error
 
 
 # Modes of 16 and 32-bit grey (a 16-bit grey PNG decodes as I;16).

@@ -33,27 +33,24 @@ screenshot 479 -> 81 ms; a 1170x2532 WebP 913 -> 353 ms (and stored at its own 2
 re-encoded losslessly at 149 kB).
 """
 
-import contextlib
 import hashlib
 import io
-import warnings
 from dataclasses import dataclass, field
 
 from django.template.defaultfilters import filesizeformat
 from PIL import Image, ImageFilter, ImageOps
 
 from evidence.hashing import DRAFT_SIZE, ImageHashes, as_rgb, hashes_of, hashes_of_bytes
+
+# Opening with limits (formats, pixels, JPEG scans, Pillow's bomb errors) lives in
+# evidence.image_open, the one opener for uploads and fetched images alike.
+from evidence.image_open import ACCEPTED_NAMES as ACCEPTED_NAMES
+from evidence.image_open import ALLOWED_FORMATS, DAMAGED, ImageRejected, open_image
+from evidence.image_open import MAX_PIXELS as MAX_PIXELS
+from evidence.image_open import decode as _load_checked
+from evidence.image_open import open_image as _open_header_checked
 from evidence.stripping import TooManyScans, strip_jpeg, strip_png, strip_webp
 
-# Formats a phone or desktop screenshot or photo comes in, as Pillow names them, with their
-# media types. HEIF is HEIC, the phones' photo format, opened by pillow-heif (evidence/apps.py).
-ALLOWED_FORMATS = {
-    "JPEG": "image/jpeg",
-    "PNG": "image/png",
-    "WEBP": "image/webp",
-    "GIF": "image/gif",
-    "HEIF": "image/heic",
-}
 # What an upload of each type is stored as (see the docstring for GIF and HEIC).
 STORED_AS = {
     "image/jpeg": "image/jpeg",
@@ -64,13 +61,9 @@ STORED_AS = {
 }
 # Of the stored copy: every value of STORED_AS.
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
-# For the messages, and the file pickers' accept= (extensions too: some systems do not map
-# .heic to a media type, and iOS turns a HEIC photo into a JPEG unless HEIC is asked for).
-ACCEPTED_NAMES = "JPEG, PNG, WebP, GIF or HEIC"
+# The file pickers' accept= (extensions too: some systems do not map .heic to a media type,
+# and iOS turns a HEIC photo into a JPEG unless HEIC is asked for).
 ACCEPT_ATTRIBUTE = ",".join([*ALLOWED_FORMATS.values(), "image/heif", ".heic", ".heif"])
-# A full-page screenshot at 3x is about 1290 x 30000 = 39 MP; beyond 50 MP is a bomb, not a
-# screenshot (Pillow's own warning starts at 89 MP, which is too generous for us).
-MAX_PIXELS = 50_000_000
 THUMBNAIL_SIZE = (480, 480)
 # Pillow's thumbnail() shrinks by whole factors with a box filter while the image is more
 # than this many times the size asked for, then resamples (see Image.thumbnail).
@@ -95,15 +88,6 @@ REENCODE_PNG_COMPRESS_LEVEL = 1
 JPEG_MODES = {"L", "RGB", "CMYK"}
 PNG_MODES = {"1", "L", "LA", "P", "RGB", "RGBA", "I", "I;16"}
 WEBP_MODES = {"RGB", "RGBA"}
-
-DAMAGED = (
-    "The image seems damaged or incomplete (it may not have finished uploading or "
-    "saving). Please try saving it again."
-)
-
-
-class ImageRejected(ValueError):
-    """The upload is not an image we accept; str(error) is the message for the person."""
 
 
 @dataclass(frozen=True)
@@ -207,51 +191,6 @@ def _open_checked(data: bytes) -> Image.Image:
     return _load_checked(_open_header_checked(data))
 
 
-def _open_header_checked(data: bytes) -> Image.Image:
-    """Opened (only the header read) and within the limits; nothing decoded yet."""
-    with _reading():
-        image = Image.open(io.BytesIO(data))
-        if image.format not in ALLOWED_FORMATS:
-            raise ImageRejected(
-                f"{image.format or 'This'} files are not accepted; please upload a "
-                f"{ACCEPTED_NAMES} image."
-            )
-        if image.width * image.height > MAX_PIXELS:
-            raise ImageRejected(
-                f"The image is {image.width:,} by {image.height:,} pixels, more than the "
-                f"{MAX_PIXELS // 1_000_000} million we accept. Please upload a smaller "
-                "screenshot."
-            )
-    return image
-
-
-def _load_checked(image: Image.Image) -> Image.Image:
-    with _reading():
-        image.load()  # decodes everything: a truncated file fails here
-    return image
-
-
-@contextlib.contextmanager
-def _reading():
-    """Pillow's errors while reading an upload, as the messages a person sees."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            yield
-    except ImageRejected:
-        raise
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageRejected(
-            "The image claims to be far larger than any screenshot; it was refused."
-        ) from exc
-    except Image.UnidentifiedImageError as exc:
-        raise ImageRejected(
-            f"This file is not an image we can read. Please upload a {ACCEPTED_NAMES}."
-        ) from exc
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise ImageRejected(DAMAGED) from exc
-
-
 def _strip_losslessly(data: bytes, content_type: str) -> bytes | None:
     if content_type == "image/jpeg":
         try:
@@ -275,16 +214,13 @@ def _decode_stripped(
     do not decode to the upload's picture: the caller then falls back to re-encoding, which
     decodes the upload itself and refuses it if that fails too."""
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(stripped))
-            if ALLOWED_FORMATS.get(image.format) != content_type:
-                return None
-            if image.size != size:
-                return None
-            if image.format == "JPEG":
-                image.draft("RGB", DRAFT_SIZE)
-            image.load()  # runs through all the compressed data, even at reduced size
+        image = open_image(stripped)  # the same rules as the upload itself
+        if ALLOWED_FORMATS.get(image.format) != content_type:
+            return None
+        if image.size != size:
+            return None
+        # Runs through all the compressed data, even at reduced size.
+        image = _load_checked(image, draft=DRAFT_SIZE)
     except Exception:  # whatever went wrong, the upload itself is decoded instead
         return None
     return image

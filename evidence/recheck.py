@@ -23,6 +23,7 @@ from evidence.hashing import (
     open_for_hashing,
     phash_of,
 )
+from evidence.image_open import ImageRejected, ImageTooCostly
 from evidence.matching import reference_hashes
 from evidence.models import Outcome
 
@@ -87,6 +88,28 @@ class FetchRequest:
     kwargs: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class MatchRequest:
+    """Fetched images the classifier needs decoded and compared with the references; it is
+    sent back `best_match(images, wanted)`. Decoding is the CPU-heavy step of a recheck, so
+    the driver decides where it runs: inline in `check`, off the event loop in
+    evidence.recheck_batch, where it would otherwise hold up every other fetch."""
+
+    images: list[tuple[str, bytes]]  # (address, body)
+    wanted: list[ImageHashes]
+
+
+@dataclass(frozen=True)
+class Found:
+    """What best_match found: the nearest possible copy (pHash distance, bytes, address),
+    and why an image was refused unopened, when one was."""
+
+    distance: int | None = None
+    body: bytes | None = field(default=None, repr=False)
+    url: str = ""
+    refused: str = ""
+
+
 def check(url: str, references: list, *, fetch=fetcher.fetch) -> Verdict:
     """Fetch and classify one address against a case's reference hashes."""
     return run_blocking(classify(url, [reference_hashes(r) for r in references]), fetch)
@@ -94,10 +117,14 @@ def check(url: str, references: list, *, fetch=fetcher.fetch) -> Verdict:
 
 def run_blocking(steps, fetch) -> Verdict:
     """Drive `classify` with a blocking fetch: each FetchRequest it yields is fetched and the
-    result sent back, or the FetchError thrown in where it asked."""
+    result sent back, or the FetchError thrown in where it asked; each MatchRequest is
+    matched here and now."""
     request = next(steps)
     while True:
         try:
+            if isinstance(request, MatchRequest):
+                request = steps.send(best_match(request.images, request.wanted))
+                continue
             try:
                 result = fetch(request.url, **request.kwargs)
             except fetcher.FetchError as error:
@@ -138,13 +165,16 @@ def classify(url: str, wanted: list[ImageHashes]):
 
     kind = result.content_type.split(";")[0].strip().lower()
     if kind.startswith("image/"):
-        distance, matched, where = _best_match([(result.final_url, result.body)], wanted)
-        if wanted and distance is None:
+        if not wanted:
+            return Verdict(Outcome.LIVE, **base)  # nothing to compare with: nothing decoded
+        found = yield MatchRequest([(result.final_url, result.body)], wanted)
+        if found.distance is None and found.refused:
+            # Not opened, so not compared: it may still be her image.
+            return Verdict(Outcome.BLOCKED, error=_refused_error(found), **base)
+        if found.distance is None:
             # Something else is served at the address now: her image is gone from it.
             return Verdict(Outcome.SOFT_REMOVED, **base)
-        return Verdict(
-            Outcome.LIVE, distance=distance, matched_image=matched, matched_image_url=where, **base
-        )
+        return _live(found, base)
 
     text = result.body[:500_000].decode("utf-8", "replace")
     if CHALLENGE_HINTS.search(text) or LOGIN_HINTS.search(text):
@@ -160,12 +190,27 @@ def classify(url: str, wanted: list[ImageHashes]):
         except fetcher.FetchError:
             continue
         bodies.append((address, image.body))
-    distance, matched, where = _best_match(bodies, wanted)
-    if distance is None:
+    found = yield MatchRequest(bodies, wanted)
+    if found.distance is None and found.refused:
+        # An image on the page was not opened: the page may still carry hers in it.
+        return Verdict(Outcome.BLOCKED, error=_refused_error(found), **base)
+    if found.distance is None:
         return Verdict(Outcome.REMOVED, **base)  # the page no longer carries her image
+    return _live(found, base)
+
+
+def _live(found: Found, base: dict) -> Verdict:
     return Verdict(
-        Outcome.LIVE, distance=distance, matched_image=matched, matched_image_url=where, **base
+        Outcome.LIVE,
+        distance=found.distance,
+        matched_image=found.body,
+        matched_image_url=found.url,
+        **base,
     )
+
+
+def _refused_error(found: Found) -> str:
+    return f"An image there was not opened, so it could not be compared: {found.refused}."
 
 
 def _page_image_addresses(page_url: str, html: str) -> list[str]:
@@ -175,21 +220,26 @@ def _page_image_addresses(page_url: str, html: str) -> list[str]:
     return [urljoin(page_url, source) for source in sources[: MAX_PAGE_IMAGES + 1]]
 
 
-def _best_match(images, wanted: list[ImageHashes]) -> tuple[int | None, bytes | None, str]:
+def best_match(images: list[tuple[str, bytes]], wanted: list[ImageHashes]) -> Found:
     """Of (address, bytes) pairs, the one nearest to a reference among possible copies:
-    its pHash distance, bytes and address.
+    its pHash distance, bytes and address; and why an image was refused unopened
+    (evidence.image_open: too many pixels, a bomb, too many JPEG scans), when one was.
+    Bytes that are no picture we read (an SVG logo, a tracking GIF) are passed over.
 
     Hashing is most of a recheck's CPU (about 10-17 ms for an 800x600 JPEG here), so it does
     only what `is_possible_copy` needs: nothing when there is no reference to compare with,
     and the dHash only for an image whose pHash is near one. The verdict is the same."""
-    best, best_body, best_url = None, None, ""
+    best, best_body, best_url, refused = None, None, "", ""
     if not wanted:
-        return best, best_body, best_url
+        return Found()
     for url, body in images:
         try:
             image = open_for_hashing(body)
             phash = phash_of(image)
-        except ValueError:
+        except ImageTooCostly as error:
+            refused = refused or error.reason
+            continue
+        except (ImageRejected, ValueError):
             continue
         near = [r for r in wanted if hamming(phash, r.phash) <= PHASH_THRESHOLD]
         if not near:
@@ -200,4 +250,4 @@ def _best_match(images, wanted: list[ImageHashes]) -> tuple[int | None, bytes | 
                 distance = hamming(found.phash, reference.phash)
                 if best is None or distance < best:
                     best, best_body, best_url = distance, body, url
-    return best, best_body, best_url
+    return Found(best, best_body, best_url, refused)

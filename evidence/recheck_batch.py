@@ -9,12 +9,22 @@ sighting checked here gets the rows and outcome it would get from sighting_reche
 
 The database stays with this thread (Django's connections are per thread); the loop thread
 never touches it: the sightings' addresses and their cases' reference hashes are read first.
+
+Decoding and hashing fetched images (recheck.MatchRequest) run in a small thread pool, never
+on the loop: a hostile image that takes seconds to decode (evidence.image_open bounds what
+one can cost) would otherwise hold up every other fetch in flight. Threads, not processes:
+Pillow releases the GIL while it decodes and resizes, a thread costs nothing to hand 10 MB
+of bytes to (a process pickles them), and Celery's prefork workers are daemonic processes,
+which may not start processes of their own ("daemonic processes are not allowed to have
+children", tried here in a billiard pool). Figures at DECODE_THREADS.
+
 Safe to run twice, like the single task: a second run writes a second check, nothing else.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import queue
 import threading
@@ -33,6 +43,14 @@ DEFAULT_CONCURRENCY = 100
 # Results written per transaction: large enough that the fixed queries per batch are cheap,
 # small enough that a killed worker loses few finished checks (their lease brings them back).
 WRITE_BATCH = 200
+# Threads that decode and hash fetched images beside the event loop. bench/decode_executor.py
+# (37 images, one of them a 49 MP PNG; this 2-CPU machine, Dec 2026): decoded on the loop,
+# the loop stood still for 0.84 s at a load of 3 (2.5-2.8 s at a load of 5-8); in 2 threads
+# for at most 25 ms (0.16-0.24 s: the parts of hashing that hold the GIL), in the same wall
+# time (0.7-0.8 s for all of them; 4 threads or 2 processes were no faster, processes held
+# the loop up least, 7 ms). Two cores, and each decode holds a picture of up to MAX_PIXELS in
+# memory (that PNG alone takes 1.6 s), so more threads would mostly add memory.
+DECODE_THREADS = 2
 
 
 def recheck_many(
@@ -98,26 +116,39 @@ async def _check_all(jobs, concurrency, deliver) -> None:
     for job in jobs:
         todo.put_nowait(job)
 
-    async def worker(session):
+    async def worker(session, decoding):
         while not todo.empty():
             pk, url, wanted = todo.get_nowait()
             try:
-                verdict = await run_concurrent(recheck.classify(url, wanted), session)
+                verdict = await run_concurrent(recheck.classify(url, wanted), session, decoding)
             except Exception:
                 log.exception("recheck failed sighting=%s", pk)  # no URL in logs
                 verdict = None
             deliver((pk, verdict))
 
-    async with fetcher_async.new_session(concurrency=concurrency) as session:
-        await asyncio.gather(*(worker(session) for _ in range(min(concurrency, len(jobs)))))
+    with concurrent.futures.ThreadPoolExecutor(
+        max_workers=DECODE_THREADS, thread_name_prefix="recheck-decode"
+    ) as decoding:
+        async with fetcher_async.new_session(concurrency=concurrency) as session:
+            await asyncio.gather(
+                *(worker(session, decoding) for _ in range(min(concurrency, len(jobs))))
+            )
 
 
-async def run_concurrent(steps, session) -> recheck.Verdict:
+async def run_concurrent(steps, session, decoding) -> recheck.Verdict:
     """Drive recheck.classify with the concurrent fetcher, as recheck.run_blocking does
-    with the blocking one."""
+    with the blocking one; its images are decoded and matched in `decoding`, an executor,
+    while the loop goes on with other fetches."""
+    loop = asyncio.get_running_loop()
     request = next(steps)
     while True:
         try:
+            if isinstance(request, recheck.MatchRequest):
+                found = await loop.run_in_executor(
+                    decoding, recheck.best_match, request.images, request.wanted
+                )
+                request = steps.send(found)
+                continue
             try:
                 result = await fetcher_async.fetch(session, request.url, **request.kwargs)
             except fetcher.FetchError as error:

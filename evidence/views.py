@@ -1,11 +1,9 @@
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
-from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cases.selectors import case_for_user
@@ -18,9 +16,7 @@ from evidence.forms import (
     ReferenceForm,
     SightingForm,
 )
-from evidence.imaging import too_big_message
 from evidence.models import AccessAction
-from evidence.upload_handlers import InMemoryOnlyUploadHandler
 from leakcase.forms import add_validation_errors
 
 
@@ -155,41 +151,28 @@ def evidence_file(request, reference, evidence_id, rendition):
 # --- reference images (hash-only by default) ---------------------------------------------
 
 
-@csrf_exempt  # the inner view checks CSRF once the upload handlers are set
 @login_required
-def references(request, reference):
-    """Her reference images: the hashes kept, and a form to add one. A POST is read with the
-    in-memory handler only, so a hash-only image never touches the disk."""
-    if request.method == "POST":
-        request.upload_handlers = [InMemoryOnlyUploadHandler(request)]
-    return _references(request, reference)
-
-
-@csrf_protect
 @require_http_methods(["GET", "POST"])
-def _references(request, reference):
+def references(request, reference):
+    """Her reference images: the hashes kept, and a form to add one. Like every upload, the
+    image is read in memory only (evidence.upload_handlers): a hash-only image never
+    touches the disk."""
     case = case_for_user(request.user, reference)
     form = ReferenceForm(request.POST or None, request.FILES or None)
-    if request.method == "POST":
-        limit = settings.EVIDENCE_MAX_UPLOAD_BYTES
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-        if form.is_valid():
-            try:
-                services.reference_register(
-                    case=case,
-                    data=form.cleaned_data["image"].read(),
-                    label=form.cleaned_data["label"],
-                    keep_copy=form.cleaned_data["keep_copy"],
-                    acting_user=request.user,
-                )
-            except ValidationError as error:
-                add_validation_errors(form, error)
-            else:
-                messages.success(request, "The image is hashed. Only its fingerprints are kept.")
-                return redirect("evidence:references", reference=case.reference)
-        elif "image" not in request.FILES and length > limit:
-            # The in-memory handler dropped it: name the limit rather than "required".
-            form.errors["image"] = form.error_class([too_big_message(length, limit)])
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.reference_register(
+                case=case,
+                data=form.cleaned_data["image"].read(),
+                label=form.cleaned_data["label"],
+                keep_copy=form.cleaned_data["keep_copy"],
+                acting_user=request.user,
+            )
+        except ValidationError as error:
+            add_validation_errors(form, error)
+        else:
+            messages.success(request, "The image is hashed. Only its fingerprints are kept.")
+            return redirect("evidence:references", reference=case.reference)
     return render(
         request,
         "evidence/references.html",

@@ -210,14 +210,26 @@ elif DEBUG:
 else:
     raise ImproperlyConfigured("LEAKCASE_MASTER_KEYS must be set when DEBUG is off")
 
-# Uploads: refuse big files before Pillow sees them (evidence/imaging.py has the image limits).
+# Uploads: refuse big files before Pillow sees them (evidence/image_open.py has the image limits).
 EVIDENCE_MAX_UPLOAD_BYTES = env_int("EVIDENCE_MAX_UPLOAD_BYTES", 20 * 1024 * 1024)
+# Every upload is held in memory up to that limit and never written to disk, not even to a
+# temporary file (Django's default for files over 2.5 MB); past it, the rest is dropped as
+# it arrives and the form names the limit.
+FILE_UPLOAD_HANDLERS = ["evidence.upload_handlers.MemoryOnlyUploadHandler"]
+# Every form of ours takes one file, so what one request can make us hold is one file of
+# EVIDENCE_MAX_UPLOAD_BYTES plus DATA_UPLOAD_MAX_MEMORY_SIZE of form fields; a second file is
+# a 400 before it is read. Django's default (100) would allow a hundred times the memory.
+DATA_UPLOAD_MAX_NUMBER_FILES = 1
 # Reference-hash lookups scan every pHash and dHash held in each process (16 bytes a
 # reference: 16 MB for a million), checked against PostgreSQL on every lookup so never
 # stale (evidence/hash_index.py); off: the indexed chunk lookup in SQL, about 10x slower.
 EVIDENCE_HASH_INDEX = env_bool("EVIDENCE_HASH_INDEX", True)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # Django's default, for form fields
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# Not used by our upload handler. Under ASGI (leakcase/asgi.py; we deploy WSGI, gunicorn)
+# Django spools a whole request body bigger than this to a temporary file before any
+# handler runs: as large as the largest body we accept, so an accepted upload stays in
+# memory there too. Bigger bodies are stopped by the reverse proxy (README, "Uploads").
+FILE_UPLOAD_MAX_MEMORY_SIZE = EVIDENCE_MAX_UPLOAD_BYTES + DATA_UPLOAD_MAX_MEMORY_SIZE
 
 # Fetching reported URLs (evidence/fetcher.py) refuses private, loopback and other internal
 # addresses. Production never sets this; tests and local demos use it to reach 127.0.0.1

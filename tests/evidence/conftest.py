@@ -5,8 +5,11 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from PIL import ImageFile
 
 from evidence.demo_images import make_image
+from evidence.image_open import MAX_PIXELS
+from tests import images
 
 HER_IMAGE = make_image(seed=101, size=(600, 450))
 OTHER_IMAGE = make_image(seed=202, size=(600, 450))
@@ -26,8 +29,36 @@ PAGES = {
         b'<meta property="og:image" content="/image"><img src="/other">',
     ),
     "/page-without": (200, "text/html", b'<img src="/other"><p>hello</p>'),
+    # A logo no decoder of ours reads: passed over, as it is no picture of her.
+    "/logo.svg": (200, "image/svg+xml", b'<svg xmlns="http://www.w3.org/2000/svg"/>'),
+    "/page-with-a-logo": (200, "text/html", b'<img src="/logo.svg"><img src="/other">'),
     "/error": (503, "text/html", b"down"),
 }
+
+
+# Served on demand: making the bomb takes about 2 s (tests/images.py).
+LAZY_PAGES = {
+    "/bomb": lambda: (200, "image/png", images.png_declaring(13_300, 13_300)),
+    "/page-with-a-bomb": lambda: (200, "text/html", b'<img src="/bomb"><img src="/other">'),
+}
+
+
+@pytest.fixture
+def pillow_decodes(monkeypatch):
+    """The size of every image Pillow is asked to decode (ImageFile.load). One past
+    MAX_PIXELS is refused here, as damaged, so code that would decode a bomb fails the
+    test's assertion instead of taking a gigabyte."""
+    seen = []
+    real = ImageFile.ImageFile.load
+
+    def recording(self):
+        seen.append(self.size)
+        if self.size[0] * self.size[1] > MAX_PIXELS:
+            raise OSError("the test refused to decode this")
+        return real(self)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", recording)
+    return seen
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -46,7 +77,10 @@ class Handler(BaseHTTPRequestHandler):
         if self.path.startswith("/slow-gone"):
             time.sleep(0.4)  # long enough for a test to kill a worker mid-batch
         path = "/gone" if self.path.startswith("/slow-gone") else self.path
-        status, kind, body = PAGES.get(path, (404, "text/html", b"?"))
+        if path in LAZY_PAGES:
+            status, kind, body = LAZY_PAGES[path]()
+        else:
+            status, kind, body = PAGES.get(path, (404, "text/html", b"?"))
         self.send_response(status)
         self.send_header("Content-Type", kind)
         self.send_header("Content-Length", str(len(body)))

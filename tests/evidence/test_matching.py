@@ -5,6 +5,7 @@ import os
 import random
 import tempfile
 
+from django.conf import global_settings
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -39,9 +40,9 @@ def test_hash_only_registration_writes_no_file_anywhere(
     monkeypatch.setattr(tempfile, "tempdir", str(temp))
     settings.FILE_UPLOAD_TEMP_DIR = str(temp)
     storage_root = settings.STORAGES["default"]["OPTIONS"]["location"]
-    # Bigger than FILE_UPLOAD_MAX_MEMORY_SIZE, so Django would normally spool it to disk.
+    # Bigger than Django's FILE_UPLOAD_MAX_MEMORY_SIZE, so it would normally spool it to disk.
     big = images.noisy_png(seed=21)
-    assert len(big) > settings.FILE_UPLOAD_MAX_MEMORY_SIZE
+    assert len(big) > global_settings.FILE_UPLOAD_MAX_MEMORY_SIZE
 
     client.force_login(survivor)
     response = client.post(

@@ -145,6 +145,62 @@ def test_the_task_takes_a_list_of_ids_and_can_run_twice(server, case, survivor):
     assert recheck_sightings.acks_late and recheck_sightings.reject_on_worker_lost
 
 
+# --- decoding fetched images -------------------------------------------------------------
+
+
+def test_a_bomb_in_a_batch_is_a_plain_error_on_its_check_and_the_rest_go_on(
+    server, case, survivor, pillow_decodes
+):
+    """One hostile image is one check with a plain error; it ends nobody else's."""
+    reference_register(case=case, data=HER_IMAGE, acting_user=survivor)
+    links = {
+        path: sighting_log(case=case, url=server + path, acting_user=survivor)
+        for path in ("/bomb", "/page-with-a-bomb", "/image", "/gone")
+    }
+    outcomes = recheck_many([s.pk for s in links.values()], concurrency=4)
+    assert outcomes == {Outcome.BLOCKED: 2, Outcome.LIVE: 1, Outcome.REMOVED: 1}
+    for path in ("/bomb", "/page-with-a-bomb"):
+        check = links[path].checks.get()
+        assert check.outcome == Outcome.BLOCKED
+        assert "13,300 by 13,300 pixels" in check.error
+    assert (13_300, 13_300) not in pillow_decodes
+
+
+def test_a_slow_decode_holds_up_no_other_fetch(server, case, survivor, monkeypatch):
+    """Two checks at a time; the first link is an image whose decoding does not finish
+    until every other link has been fetched. Decoded on the event loop (as before), it
+    would hold up those fetches, and so itself, until the wait ran out; decoded in the
+    decoding threads, the loop fetches the others meanwhile."""
+    from evidence import recheck
+
+    reference_register(case=case, data=HER_IMAGE, acting_user=survivor)
+    slow = sighting_log(case=case, url=server + "/image", acting_user=survivor)
+    others = [  # logged after it, so checked after it (sightings come oldest first)
+        sighting_log(case=case, url=f"{server}/missing?n={n}", acting_user=survivor)
+        for n in range(6)
+    ]
+    fetched, all_fetched, decoded_in = [], threading.Event(), []
+    real_fetch, real_open = fetcher_async.fetch, recheck.open_for_hashing
+
+    async def counting_fetch(session, url, **kwargs):
+        result = await real_fetch(session, url, **kwargs)
+        fetched.append(url)
+        if len(fetched) == 1 + len(others):
+            all_fetched.set()
+        return result
+
+    def slow_open(data):
+        decoded_in.append(threading.current_thread().name)
+        assert all_fetched.wait(timeout=10), "the other fetches waited for this decode"
+        return real_open(data)
+
+    monkeypatch.setattr(fetcher_async, "fetch", counting_fetch)
+    monkeypatch.setattr(recheck, "open_for_hashing", slow_open)
+    outcomes = recheck_many([slow.pk, *(s.pk for s in others)], concurrency=2)
+    assert outcomes == {Outcome.LIVE: 1, Outcome.REMOVED: 6}
+    assert len(decoded_in) == 1 and decoded_in[0].startswith("recheck-decode")
+
+
 # --- the concurrent fetcher keeps every rule of the blocking one ---------------------------
 
 
