@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import selectors, services
@@ -27,7 +28,10 @@ def data_export(request):
     if request.method == "POST" and form.is_valid():
         if request.user.check_password(form.cleaned_data["password"]):
             response = HttpResponse(survivor_export(request.user), content_type="application/zip")
-            response["Content-Disposition"] = 'attachment; filename="my-leakcase-data.zip"'
+            # A neutral name: a downloads folder is seen by whoever borrows the device.
+            response["Content-Disposition"] = (
+                f'attachment; filename="export-{timezone.localdate():%Y-%m-%d}.zip"'
+            )
             response["Cache-Control"] = "no-store"
             return response
         form.add_error("password", "That password is not right.")

@@ -1,6 +1,7 @@
 """A survivor's export holds everything of hers and nothing of anyone else's; erasure leaves
 no file, row or hash of hers anywhere, only anonymous outcomes for platform figures."""
 
+import datetime as dt
 import hashlib
 import io
 import json
@@ -8,6 +9,7 @@ import os
 import zipfile
 
 import pytest
+import time_machine
 from django.apps import apps
 from django.core import serializers
 from django.core.exceptions import ValidationError
@@ -191,3 +193,17 @@ def test_erasure_needs_the_word_and_the_password(survivor, two_survivors):
     with pytest.raises(ValidationError):
         account_erase(user=survivor, password="wrong")
     assert User.objects.filter(pk=survivor.pk).exists()
+
+
+def test_the_export_downloads_under_a_neutral_name(client, survivor, two_survivors):
+    """A downloads folder is seen by whoever borrows the device: no name of a case, no
+    reference, nothing that says what the service is for."""
+    (case, _, _), _ = two_survivors
+    with time_machine.travel(dt.datetime(2026, 12, 5, 10, 0, tzinfo=dt.UTC), tick=False):
+        client.force_login(survivor)  # at that time, or her session is long idle
+        response = client.post(reverse("accounts:export"), {"password": PASSWORD})
+    assert response.status_code == 200
+    disposition = response["Content-Disposition"]
+    assert disposition == 'attachment; filename="export-2026-12-05.zip"'
+    for telling in (case.reference, case.pseudonym, "leak", "intimate", "evidence"):
+        assert telling.lower() not in disposition.lower()
