@@ -204,14 +204,16 @@ def service_figures(*, now: dt.datetime) -> dict:
     takedowns = waiting.aggregate(
         requests_overdue=Count("pk", filter=Q(due_at__lt=now)),
         requests_due_soon=Count("pk", filter=Q(due_at__gte=now, due_at__lt=now + DUE_SOON)),
+        # A site outside the directory is known only by the host a survivor typed, which
+        # can name her or the leak: it is counted, never named, in an email.
+        other_sites_overdue=Count("pk", filter=Q(due_at__lt=now, platform__isnull=True)),
     )
     most_overdue = [
-        {"platform": row["name"] or f"Unknown platform ({row['host']})", "overdue": row["n"]}
-        for row in waiting.filter(due_at__lt=now)
-        .annotate(name=F("platform__name"))
-        .values("name", "host")
+        {"platform": row["platform__name"], "overdue": row["n"]}
+        for row in waiting.filter(due_at__lt=now, platform__isnull=False)
+        .values("platform__name")
         .annotate(n=Count("pk"))
-        .order_by("-n", "name", "host")[:MOST_OVERDUE_PLATFORMS]
+        .order_by("-n", "platform__name")[:MOST_OVERDUE_PLATFORMS]
     ]
     return {**cases, **sightings, **takedowns, "most_overdue_platforms": most_overdue}
 

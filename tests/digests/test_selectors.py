@@ -61,6 +61,7 @@ def test_supervisors_get_the_service_and_the_platforms_most_overdue(supervisor, 
     assert service["removed_this_week"] == 1
     assert service["requests_overdue"] == 2
     assert service["most_overdue_platforms"] == [{"platform": "Reddit", "overdue": 2}]
+    assert service["other_sites_overdue"] == 0
 
 
 def test_digests_for_2000_survivors_take_a_bounded_number_of_queries(

@@ -1,4 +1,5 @@
 import datetime as dt
+import json
 import threading
 import zoneinfo
 
@@ -7,7 +8,7 @@ import time_machine
 from django.db import connection
 
 from accounts.models import Role, User
-from cases.services import case_open
+from cases.services import case_assign, case_open
 from digests.models import EmailStatus, OutgoingEmail, WeeklyStatus
 from digests.services import (
     SENDING_LEASE,
@@ -21,6 +22,7 @@ from digests.services import (
     weekly_statuses_ensure,
 )
 from evidence.services import sighting_log
+from takedowns.models import TakedownRequest
 from tests.digests.conftest import NOW
 
 
@@ -261,3 +263,40 @@ def test_every_change_to_weekly_emails_is_in_the_audit_trail(survivor, superviso
         },
     ]
     assert "Tokyo" not in str(events)  # where she lives is not the audit trail's business
+
+
+def test_staff_digests_never_name_a_site_a_survivor_reported(
+    survivor, caseworker, supervisor, mailoutbox
+):
+    """A platform from the directory is named; a site outside it is known only by the host
+    she typed (which can name her, or the leak), so it is only counted."""
+    case = case_open(survivor=survivor, pseudonym="Rose", acting_user=survivor)
+    case_assign(case=case, to=caseworker, acting_user=caseworker)
+    url = "https://leak-site-xyz.example/u/rose-private/1"
+    sighting = sighting_log(case=case, url=url, acting_user=survivor)
+    reddit = sighting_log(case=case, url="https://www.reddit.com/r/x/1", acting_user=survivor)
+    for platform, host in ((None, sighting.host), (reddit.platform, reddit.host)):
+        TakedownRequest.objects.create(
+            case=case,
+            platform=platform,
+            host=host,
+            status="sent",
+            created_by=caseworker,
+            sent_at=NOW - dt.timedelta(days=5),
+            due_at=NOW - dt.timedelta(days=3),
+        )
+    due(caseworker)
+    due(supervisor)
+    with time_machine.travel(NOW, tick=False):
+        report = weekly_status_run()
+
+    assert report.sent == 2
+    for message in mailoutbox:
+        html = message.alternatives[0][0]
+        for shown in (message.subject, message.body, html):
+            assert "leak-site-xyz" not in shown and "rose-private" not in shown
+    for email in OutgoingEmail.objects.all():  # kept, and shown on the outbox and preview
+        assert "leak-site-xyz" not in json.dumps(email.counts)
+    (to_supervisor,) = [m for m in mailoutbox if m.to == [supervisor.email]]
+    assert "Reddit: 1" in to_supervisor.body
+    assert "Other sites, not in the directory: 1" in to_supervisor.body
