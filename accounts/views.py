@@ -66,6 +66,23 @@ def account_erase(request):
 
 
 @login_required
+@require_POST
+def email_verification_send(request):
+    """The dashboard's "Send the link again": a new confirmation link to her login address."""
+    # When it is sent, allauth's message says where (account/messages/email_confirmation_sent.txt).
+    sent = services.email_verification_send(request=request, user=request.user)
+    if not sent and selectors.email_is_verified(request.user):
+        messages.info(request, "Your email address is confirmed already.")
+    elif not sent:
+        messages.info(
+            request,
+            "A link was sent a few minutes ago and still works: look in your inbox, and in "
+            "its spam folder. You can ask again in a few minutes.",
+        )
+    return redirect("home")
+
+
+@login_required
 @require_GET
 def security(request):
     """Her account's security: the second factor, and the sessions she has open."""

@@ -7,7 +7,8 @@ a run over 10,000 people costs a handful of queries per batch.
 import dataclasses
 import datetime as dt
 
-from django.db.models import Count, F, Q, QuerySet
+from allauth.account.models import EmailAddress
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
 from accounts.models import Role, User
 from cases.models import Case
@@ -27,12 +28,22 @@ def digest_kind_for(user: User) -> str:
 
 
 def statuses_due(*, now: dt.datetime, email: str | None = None) -> QuerySet[WeeklyStatus]:
+    """Due schedules, each with `email_verified`: whether her login address is confirmed.
+    An address nobody confirmed may be mistyped, or someone else's: it gets no email (the
+    claim still moves her week on)."""
     statuses = WeeklyStatus.objects.filter(
         enabled=True, next_digest_at__lte=now, user__is_active=True
     )
     if email:
         statuses = statuses.filter(user__email__iexact=email)
-    return statuses.select_related("user").order_by("next_digest_at", "pk")
+    verified = EmailAddress.objects.filter(
+        user_id=OuterRef("user_id"), email__iexact=OuterRef("user__email"), verified=True
+    )
+    return (
+        statuses.select_related("user")
+        .annotate(email_verified=Exists(verified))
+        .order_by("next_digest_at", "pk")
+    )
 
 
 def _by(rows, key: str) -> dict:

@@ -23,6 +23,7 @@ from digests.services import (
 )
 from evidence.services import sighting_log
 from takedowns.models import TakedownRequest
+from tests.conftest import confirm_email
 from tests.digests.conftest import NOW
 
 
@@ -58,6 +59,22 @@ class TestClaiming:
             assert digests_claim_due() == (1, 0)
         assert not OutgoingEmail.objects.exists()
         assert WeeklyStatus.objects.get(user=survivor).next_digest_at > NOW
+
+    def test_an_unconfirmed_address_gets_no_email_but_the_week_moves_on(
+        self, survivor, mailoutbox
+    ):
+        """An address nobody confirmed may be mistyped, or someone else's."""
+        unconfirmed = User.objects.create_user(email="unconfirmed@example.test")
+        for person in (survivor, unconfirmed):
+            case = case_open(survivor=person, pseudonym="Rose", acting_user=person)
+            sighting_log(case=case, url="https://x.example/a", acting_user=person)
+            due(person)
+        with time_machine.travel(NOW, tick=False):
+            report = weekly_status_run()
+        assert report.sent == 1
+        assert [m.to for m in mailoutbox] == [[survivor.email]]
+        assert not OutgoingEmail.objects.filter(user=unconfirmed).exists()
+        assert WeeklyStatus.objects.get(user=unconfirmed).next_digest_at > NOW
 
     def test_a_quiet_week_is_sent_unless_she_opted_out(self, survivor, other_survivor):
         for person in (survivor, other_survivor):
@@ -172,7 +189,9 @@ def test_each_survivor_gets_hers_at_her_monday_nine(mailoutbox):
     start = dt.datetime(2026, 11, 25, 0, 0, tzinfo=dt.UTC)  # a Wednesday
     with time_machine.travel(start, tick=False):
         for zone in ("Pacific/Auckland", "America/Los_Angeles"):
-            person = User.objects.create_user(email=f"{zone.split('/')[1].lower()}@example.test")
+            person = confirm_email(
+                User.objects.create_user(email=f"{zone.split('/')[1].lower()}@example.test")
+            )
             case_open(survivor=person, pseudonym="P", acting_user=person)
             weekly_status_update(
                 user=person, enabled=True, weekday=0, hour=9, time_zone=zone, quiet_weeks=True
@@ -202,6 +221,7 @@ def test_two_beats_at_once_make_and_send_each_digest_once(mailoutbox):
         User(email=f"p{i}@example.test", role=Role.SURVIVOR, password="!") for i in range(40)
     )
     for person in people:
+        confirm_email(person)
         case_open(survivor=person, pseudonym="P", acting_user=person)
         due(person)
     errors = []
