@@ -33,9 +33,12 @@ RUN mkdir -p /app/var /data/evidence /data/beat \
 USER leakcase
 
 # Static files are collected into the image (whitenoise serves them). Settings refuse to load
-# without SECRET_KEY when DEBUG is off, so the build uses a throwaway key; the real one comes
-# from the environment at run time.
-RUN SECRET_KEY=collectstatic-only-not-a-real-key python manage.py collectstatic --noinput
+# without SECRET_KEY and LEAKCASE_MASTER_KEYS when DEBUG is off, so the build makes random
+# throwaway ones that live for this one command (a fixed value here would be a published key;
+# settings refuse those); the real ones come from the environment at run time.
+RUN SECRET_KEY="$(python -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+    LEAKCASE_MASTER_KEYS="build:$(python -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')" \
+    python manage.py collectstatic --noinput
 
 EXPOSE 8000
 CMD ["gunicorn", "leakcase.wsgi:application", "--bind", "0.0.0.0:8000"]

@@ -2,6 +2,7 @@
 
 from datetime import timedelta
 
+from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib.sessions.models import Session
@@ -27,3 +28,9 @@ def sessions_for(user: User):
 
 def has_second_factor(user: User) -> bool:
     return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+def email_is_verified(user: User) -> bool:
+    """Her login address is confirmed: she opened a link we sent to it (or accepted an
+    invitation sent to it). Weekly emails go only to a confirmed address."""
+    return EmailAddress.objects.filter(user=user, email__iexact=user.email, verified=True).exists()

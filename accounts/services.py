@@ -1,10 +1,11 @@
-"""Writes about accounts: a survivor's erasure of everything of hers; the sessions of a user
-(recorded at login, seen, ended); deactivation."""
+"""Writes about accounts: a survivor's erasure of everything of hers; confirming her email
+address; the sessions of a user (recorded at login, seen, ended); deactivation."""
 
 import time
 from datetime import UTC, datetime
 from importlib import import_module
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -82,6 +83,46 @@ def _sessions_of(user: User):
         if session.get_decoded().get("_auth_user_id") == str(user.pk)
     )
     return Session.objects.filter(session_key__in=keys)
+
+
+# --- her email address ---------------------------------------------------------------------
+
+
+def _login_address(user: User) -> EmailAddress:
+    """allauth's record of her login address. Accounts made in the admin or by a command
+    have none until it is needed."""
+    address = EmailAddress.objects.filter(user=user, email__iexact=user.email).first()
+    if address is None:
+        address = EmailAddress.objects.create(
+            user=user,
+            email=user.email.lower(),
+            primary=not EmailAddress.objects.filter(user=user, primary=True).exists(),
+        )
+    return address
+
+
+def email_verification_send(*, request, user: User) -> bool:
+    """Send her a link that confirms her login address (allauth's own confirmation email and
+    page). False when it is confirmed already, or a link went out in the last few minutes
+    (allauth's limit: that link still works)."""
+    from allauth.account.internal.flows.email_verification import (
+        send_verification_email_to_address,
+    )
+
+    address = _login_address(user)
+    if address.verified:
+        return False
+    return send_verification_email_to_address(request, address)
+
+
+def email_verify_by_invitation(*, user: User, invited_email: str) -> bool:
+    """She followed a claim link that was emailed to `invited_email`: if that is her login
+    address, the link has proven she reads it, as a confirmation link would. True if her
+    address is confirmed now."""
+    if user.email.lower() != invited_email.strip().lower():
+        return False
+    # set_verified refuses when another account has this address confirmed already.
+    return _login_address(user).set_verified()
 
 
 # --- sessions ------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import selectors, services
@@ -27,7 +28,10 @@ def data_export(request):
     if request.method == "POST" and form.is_valid():
         if request.user.check_password(form.cleaned_data["password"]):
             response = HttpResponse(survivor_export(request.user), content_type="application/zip")
-            response["Content-Disposition"] = 'attachment; filename="my-leakcase-data.zip"'
+            # A neutral name: a downloads folder is seen by whoever borrows the device.
+            response["Content-Disposition"] = (
+                f'attachment; filename="export-{timezone.localdate():%Y-%m-%d}.zip"'
+            )
             response["Cache-Control"] = "no-store"
             return response
         form.add_error("password", "That password is not right.")
@@ -59,6 +63,23 @@ def account_erase(request):
     return render(
         request, "accounts/erase.html", {"form": form}, status=400 if form.errors else 200
     )
+
+
+@login_required
+@require_POST
+def email_verification_send(request):
+    """The dashboard's "Send the link again": a new confirmation link to her login address."""
+    # When it is sent, allauth's message says where (account/messages/email_confirmation_sent.txt).
+    sent = services.email_verification_send(request=request, user=request.user)
+    if not sent and selectors.email_is_verified(request.user):
+        messages.info(request, "Your email address is confirmed already.")
+    elif not sent:
+        messages.info(
+            request,
+            "A link was sent a few minutes ago and still works: look in your inbox, and in "
+            "its spam folder. You can ask again in a few minutes.",
+        )
+    return redirect("home")
 
 
 @login_required

@@ -8,6 +8,7 @@ from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
+from accounts.services import email_verify_by_invitation
 from cases.models import (
     INTERNAL_EVENT_KINDS,
     STATUS_TRANSITIONS,
@@ -187,6 +188,9 @@ def invitation_claim(*, token: str, user: User) -> Case:
             raise InvitationInvalid("This link has already been used.")
         case.refresh_from_db()
         event_record(case=case, actor=user, kind=EventKind.CLAIMED, target=case)
+        # The link was emailed to the contact address: if she signed up with that address,
+        # following it has proven she reads it, as a confirmation link would.
+        email_verify_by_invitation(user=user, invited_email=case.contact_email)
     return case
 
 

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.selectors import email_is_verified
 from cases import selectors, services
 from cases.forms import (
     AssignForm,
@@ -78,7 +79,11 @@ def case_list(request):
     if request.user.is_support_staff:
         return redirect("cases:caseload")
     cases = selectors.cases_for_dashboard(request.user)
-    return render(request, "cases/case_list.html", {"cases": cases})
+    return render(
+        request,
+        "cases/case_list.html",
+        {"cases": cases, "email_unverified": not email_is_verified(request.user)},
+    )
 
 
 @login_required
@@ -133,6 +138,7 @@ def caseload(request):
             "query_string": params.urlencode(),
             "sort_base": sort_params.urlencode(),
             "assign_form": AssignForm() if request.user.is_supervisor else None,
+            "email_unverified": not email_is_verified(request.user),
         },
     )
 

@@ -7,7 +7,8 @@ a run over 10,000 people costs a handful of queries per batch.
 import dataclasses
 import datetime as dt
 
-from django.db.models import Count, F, Q, QuerySet
+from allauth.account.models import EmailAddress
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
 from accounts.models import Role, User
 from cases.models import Case
@@ -27,12 +28,22 @@ def digest_kind_for(user: User) -> str:
 
 
 def statuses_due(*, now: dt.datetime, email: str | None = None) -> QuerySet[WeeklyStatus]:
+    """Due schedules, each with `email_verified`: whether her login address is confirmed.
+    An address nobody confirmed may be mistyped, or someone else's: it gets no email (the
+    claim still moves her week on)."""
     statuses = WeeklyStatus.objects.filter(
         enabled=True, next_digest_at__lte=now, user__is_active=True
     )
     if email:
         statuses = statuses.filter(user__email__iexact=email)
-    return statuses.select_related("user").order_by("next_digest_at", "pk")
+    verified = EmailAddress.objects.filter(
+        user_id=OuterRef("user_id"), email__iexact=OuterRef("user__email"), verified=True
+    )
+    return (
+        statuses.select_related("user")
+        .annotate(email_verified=Exists(verified))
+        .order_by("next_digest_at", "pk")
+    )
 
 
 def _by(rows, key: str) -> dict:
@@ -204,14 +215,16 @@ def service_figures(*, now: dt.datetime) -> dict:
     takedowns = waiting.aggregate(
         requests_overdue=Count("pk", filter=Q(due_at__lt=now)),
         requests_due_soon=Count("pk", filter=Q(due_at__gte=now, due_at__lt=now + DUE_SOON)),
+        # A site outside the directory is known only by the host a survivor typed, which
+        # can name her or the leak: it is counted, never named, in an email.
+        other_sites_overdue=Count("pk", filter=Q(due_at__lt=now, platform__isnull=True)),
     )
     most_overdue = [
-        {"platform": row["name"] or f"Unknown platform ({row['host']})", "overdue": row["n"]}
-        for row in waiting.filter(due_at__lt=now)
-        .annotate(name=F("platform__name"))
-        .values("name", "host")
+        {"platform": row["platform__name"], "overdue": row["n"]}
+        for row in waiting.filter(due_at__lt=now, platform__isnull=False)
+        .values("platform__name")
         .annotate(n=Count("pk"))
-        .order_by("-n", "name", "host")[:MOST_OVERDUE_PLATFORMS]
+        .order_by("-n", "platform__name")[:MOST_OVERDUE_PLATFORMS]
     ]
     return {**cases, **sightings, **takedowns, "most_overdue_platforms": most_overdue}
 

@@ -135,7 +135,8 @@ def digests_claim_due(
         )
         if not statuses:
             return Claimed(0, 0)
-        users = [s.user for s in statuses]
+        # Nothing goes to an address she has not confirmed; her week moves on all the same.
+        users = [s.user for s in statuses if s.email_verified]
         counts = digest_counts(users, now=now)
         emails = []
         for status in statuses:

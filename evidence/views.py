@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -208,8 +209,9 @@ def case_bundle(request, reference):
     response = HttpResponse(
         bundles.case_bundle(case, request.user), content_type="application/zip"
     )
+    # A neutral name (no reference, no "evidence"): a downloads folder is seen by others.
     response["Content-Disposition"] = content_disposition_header(
-        True, f"{case.reference}-evidence-bundle.zip"
+        True, f"bundle-{timezone.localdate():%Y-%m-%d}.zip"
     )
     response["Cache-Control"] = "no-store, private"
     return response

@@ -6,6 +6,7 @@ server's `leakcase` database (bin/demo uses `leakcase_demo`). Without REDIS_URL 
 kombu's SQLAlchemy transport on a file in var/ and the cache is a file cache there.
 """
 
+import base64
 import ipaddress
 from datetime import timedelta
 from pathlib import Path
@@ -20,11 +21,30 @@ VAR_DIR = Path(env_str("LEAKCASE_VAR_DIR", str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", False)
+# Keys anyone can read, in this repository or its history: docker-compose.yml's old defaults,
+# the Dockerfile's old build-time key and the development fallback below. Signed cookies,
+# reset links and sealed second-factor secrets made with one of them can be forged or opened
+# by anyone, so with DEBUG off they are refused by name (the test settings' own keys are not
+# among them: they never leave leakcase/settings_test.py).
+DEVELOPMENT_SECRET_KEY = "insecure-development-key-never-use-in-production"  # noqa: S105
+PUBLISHED_SECRET_KEYS = frozenset(
+    {
+        DEVELOPMENT_SECRET_KEY,
+        "change-me-this-default-key-is-public-and-not-secret",
+        "collectstatic-only-not-a-real-key",
+    }
+)
+# Base64 of the evidence master key docker-compose.yml shipped as its default.
+PUBLISHED_MASTER_KEYS = frozenset({"bG9jYWwtZGVtby1rZXktcHVibGljLWNoYW5nZS1tZSE="})
 SECRET_KEY = env_str("SECRET_KEY")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
-    SECRET_KEY = "insecure-development-key-never-use-in-production"  # noqa: S105
+    SECRET_KEY = DEVELOPMENT_SECRET_KEY
+elif not DEBUG and SECRET_KEY in PUBLISHED_SECRET_KEYS:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is a published demo value: set a secret one when DEBUG is off"
+    )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -203,6 +223,14 @@ if _master_keys:
     from evidence.crypto import parse_master_keys
 
     EVIDENCE_MASTER_KEYS = parse_master_keys(_master_keys)
+    # Only the newest key is refused: a published one may stay listed after it, so that
+    # `manage.py rotate_evidence_keys` can re-wrap the files sealed under it.
+    _newest = base64.b64encode(next(iter(EVIDENCE_MASTER_KEYS.values()), b"")).decode()
+    if not DEBUG and _newest in PUBLISHED_MASTER_KEYS:
+        raise ImproperlyConfigured(
+            "LEAKCASE_MASTER_KEYS starts with a published demo key: put a secret key first "
+            "when DEBUG is off"
+        )
 elif DEBUG:
     import hashlib
 

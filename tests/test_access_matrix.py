@@ -93,6 +93,8 @@ MATRIX = {
     "accounts:security": ("GET", {}, SIGNED_IN),
     # Ends her other sessions (there are none here): a redirect back for everyone signed in.
     "accounts:session_end": ("POST", {"others": "1"}, SIGNED_IN),
+    # A new link to confirm her login address: back to her dashboard for everyone signed in.
+    "accounts:email_verification_send": ("POST", {}, SIGNED_IN),
     "takedowns:draft": ("POST", lambda w: {"sightings": [str(w.sighting.pk)]}, CASE_READERS),
     "takedowns:detail": ("GET", {}, CASE_READERS),
     "takedowns:edit": (

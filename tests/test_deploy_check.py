@@ -66,6 +66,16 @@ def test_the_check_has_teeth(tmp_path, override, warning):
     assert result.returncode != 0 and warning in result.stdout + result.stderr
 
 
+def test_the_check_refuses_the_key_the_compose_file_used_to_ship(tmp_path):
+    """A deployment started from the old docker-compose.yml defaults does not get as far as
+    the check: settings name the published key."""
+    result = _check(
+        _production_env(tmp_path, SECRET_KEY="change-me-this-default-key-is-public-and-not-secret")
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY is a published demo value" in result.stderr
+
+
 def test_the_production_headers(client, settings):
     """The same settings, seen from a response (the test settings share them)."""
     response = client.get("/", secure=True)

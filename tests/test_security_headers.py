@@ -5,6 +5,7 @@ The one link out is the quick exit, to settings.QUICK_EXIT_URL; it is allowed on
 element that is the quick exit, and only to that address.
 """
 
+import re
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
@@ -17,6 +18,8 @@ from tests.case_world import CaseWorld, our_urls
 
 ROLES = ("anonymous", "survivor", "other_survivor", "caseworker", "supervisor")
 ACCOUNT_PAGES = (
+    "account_email",
+    "mfa_index",
     "account_login",
     "account_signup",
     "account_reset_password",
@@ -85,6 +88,11 @@ def leaves_the_site(url: str) -> bool:
     return bool(parts.netloc) and parts.hostname not in OUR_HOSTS
 
 
+HEAD_TITLE = re.compile(r"<head>.*?<title>(?P<title>.*?)</title>.*?</head>", re.DOTALL)
+# A tab shows a <title> as text: markup in it (raw or escaped) is shown as it is written.
+MARKUP_IN_TITLE = ("<", ">", "&lt;", "&gt;")
+
+
 def check_page(response, where, world=None):
     problems = []
     headers = response.headers
@@ -145,6 +153,10 @@ def check_page(response, where, world=None):
                 problems.append(f"{where}: title {page.title!r} tells {telling}")
             if not page.title.endswith(settings.SITE_TITLE):
                 problems.append(f"{where}: title {page.title!r} lacks the site title")
+        head = HEAD_TITLE.search(response.content.decode())
+        raw_title = head["title"] if head else ""
+        if not inert and any(mark in raw_title for mark in MARKUP_IN_TITLE):
+            problems.append(f"{where}: title shows markup: {' '.join(raw_title.split())!r}")
     return problems
 
 

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 PROBE = """
@@ -104,3 +106,47 @@ def test_evidence_goes_to_s3_compatible_storage_by_setting(tmp_path):
     )
     local = json.loads(_settings_with({"DEBUG": "true"}, tmp_path).stdout)
     assert local["storage"] == "django.core.files.storage.FileSystemStorage"
+
+
+# What docker-compose.yml shipped as defaults, the Dockerfile's old build-time key, and the
+# development fallback: anyone can read them.
+PUBLISHED_SECRET_KEYS = (
+    "change-me-this-default-key-is-public-and-not-secret",
+    "collectstatic-only-not-a-real-key",
+    "insecure-development-key-never-use-in-production",
+)
+PUBLISHED_MASTER_KEY = "local:bG9jYWwtZGVtby1rZXktcHVibGljLWNoYW5nZS1tZSE="
+A_SECRET_MASTER_KEY = "k9:" + "Sw" * 21 + "s="
+
+
+@pytest.mark.parametrize("key", PUBLISHED_SECRET_KEYS)
+def test_production_refuses_a_published_secret_key_by_name(tmp_path, key):
+    result = _settings_with({"SECRET_KEY": key}, tmp_path)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: SECRET_KEY is a published demo value" in result.stderr
+
+
+def test_production_refuses_the_published_master_key_first_by_name(tmp_path):
+    result = _settings_with(
+        {"SECRET_KEY": "x" * 50, "LEAKCASE_MASTER_KEYS": PUBLISHED_MASTER_KEY}, tmp_path
+    )
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: LEAKCASE_MASTER_KEYS starts with a published" in result.stderr
+
+
+def test_a_published_master_key_after_a_secret_one_still_opens_old_files(tmp_path):
+    # A deployment from the old compose file adds a secret key first and rotates
+    # (manage.py rotate_evidence_keys); the old key must still unwrap until then.
+    keys = f"{A_SECRET_MASTER_KEY},{PUBLISHED_MASTER_KEY}"
+    result = _settings_with({"SECRET_KEY": "x" * 50, "LEAKCASE_MASTER_KEYS": keys}, tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_demo_runs_on_the_published_keys_with_debug_on(tmp_path):
+    # bin/demo: DEBUG on, no keys of its own.
+    result = _settings_with(
+        {"DEBUG": "true", "SECRET_KEY": PUBLISHED_SECRET_KEYS[0], "LEAKCASE_MASTER_KEYS": ""},
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["debug"] is True

@@ -1,4 +1,5 @@
-// LeakCase's only script: quick exit and revealing blurred evidence. Pages work without it.
+// LeakCase's only script: quick exit, and revealing blurred evidence and blurring it again.
+// Pages work without it.
 (function () {
   "use strict";
 
@@ -20,14 +21,39 @@
       var img = card && card.querySelector("img[data-reveal-src]");
       if (!img) return;
       event.preventDefault();
+      // Kept to put back on "Blur it again".
+      img.setAttribute("data-preview-src", img.getAttribute("src"));
+      img.setAttribute("data-preview-alt", img.alt);
       img.src = img.getAttribute("data-reveal-src");
       img.alt = "The screenshot, revealed";
       img.setAttribute("data-state", "revealed");
       card.classList.add("revealed");
       var warning = card.querySelector(".content-warning");
       if (warning) warning.hidden = true;
+      var blurAgain = card.querySelector(".blur-again");
+      if (blurAgain) blurAgain.hidden = false;
       img.setAttribute("tabindex", "-1");
       img.focus();
+      return;
+    }
+    // Someone comes into the room: the image goes back behind its warning at once, and the
+    // revealed rendition is dropped from the page rather than only covered.
+    var blur = event.target.closest("[data-blur-again]");
+    if (blur) {
+      var blurCard = blur.closest("[data-evidence]");
+      var shown = blurCard && blurCard.querySelector("img[data-preview-src]");
+      if (!shown) return;
+      shown.src = shown.getAttribute("data-preview-src");
+      shown.alt = shown.getAttribute("data-preview-alt");
+      shown.setAttribute("data-state", "blurred");
+      shown.removeAttribute("tabindex");
+      blurCard.classList.remove("revealed");
+      var cover = blurCard.querySelector(".content-warning");
+      if (cover) cover.hidden = false;
+      blur.closest(".blur-again").hidden = true;
+      // Keyboard focus goes back to where she revealed it, not to the top of the page.
+      var revealAgain = blurCard.querySelector("[data-reveal]");
+      if (revealAgain) revealAgain.focus();
     }
   });
 

@@ -3,7 +3,8 @@ import re
 from django.urls import reverse
 
 from accounts.models import Role, User
-from tests.conftest import PASSWORD
+from accounts.selectors import email_is_verified
+from tests.conftest import PASSWORD, confirm_email, give_totp
 
 NEW_PASSWORD = "a-brand-new-passphrase-42"
 
@@ -113,3 +114,79 @@ def test_our_templates_are_used(client, db):
         body = client.get(reverse(name)).content.decode()
         assert "Quick exit" in body
         assert 'class="site-header"' in body
+
+
+# --- confirming her email address -------------------------------------------------------
+
+BANNER = "Please confirm your email address"
+
+
+def _confirm_link(message) -> str:
+    return re.search(r"http://testserver(/accounts/confirm-email/\S+/)", message.body).group(1)
+
+
+def test_signing_up_asks_her_to_confirm_her_email_and_lets_her_carry_on(client, db, mailoutbox):
+    response = client.post(
+        reverse("account_signup"),
+        {"email": "new@example.test", "password1": PASSWORD, "password2": PASSWORD},
+    )
+    assert response.status_code == 302
+    user = User.objects.get()
+    (message,) = mailoutbox
+    assert message.to == ["new@example.test"]
+    assert message.subject == "Confirm your email address"
+    # Neutral: the inbox may be shared or watched.
+    for telling in ("leak", "intimate", "image", "case"):
+        assert telling not in (message.subject + message.body).lower()
+    # Not confirmed yet, and she is in: her dashboard asks her to confirm.
+    assert not email_is_verified(user)
+    dashboard = client.get(reverse("cases:list"))
+    assert dashboard.status_code == 200
+    assert BANNER in dashboard.content.decode()
+
+    page = client.get(_confirm_link(message))
+    assert "Confirm my address" in page.content.decode()
+    client.post(_confirm_link(message))
+
+    assert email_is_verified(user)
+    assert BANNER not in client.get(reverse("cases:list")).content.decode()
+
+
+def test_an_unconfirmed_address_still_logs_in(client, db):
+    user = User.objects.create_user(email="unconfirmed@example.test", password=PASSWORD)
+    response = client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("home")
+    dashboard = client.get(reverse("cases:list"))
+    assert dashboard.status_code == 200
+    assert BANNER in dashboard.content.decode()
+
+
+def test_the_dashboard_button_sends_the_link_again_but_not_twice_in_a_row(client, db, mailoutbox):
+    user = User.objects.create_user(email="unconfirmed@example.test", password=PASSWORD)
+    client.force_login(user)
+    response = client.post(reverse("accounts:email_verification_send"), follow=True)
+    assert response.status_code == 200
+    assert [m.to for m in mailoutbox] == [[user.email]]
+    assert f"We sent a link to {user.email}" in response.content.decode()
+
+    again = client.post(reverse("accounts:email_verification_send"), follow=True)
+    assert len(mailoutbox) == 1  # the first link still works
+    assert "A link was sent a few minutes ago" in again.content.decode()
+
+    client.post(_confirm_link(mailoutbox[0]))
+    assert email_is_verified(user)
+    done = client.post(reverse("accounts:email_verification_send"), follow=True)
+    assert "confirmed already" in done.content.decode()
+    assert len(mailoutbox) == 1
+
+
+def test_staff_are_asked_on_their_caseload_too(client, db, mailoutbox):
+    caseworker = User.objects.create_user(
+        email="new-staff@example.test", password=PASSWORD, role=Role.CASEWORKER
+    )
+    give_totp(caseworker)
+    client.force_login(caseworker)
+    assert BANNER in client.get(reverse("cases:caseload")).content.decode()
+    confirm_email(caseworker)
+    assert BANNER not in client.get(reverse("cases:caseload")).content.decode()

@@ -1,6 +1,7 @@
 """A survivor's export holds everything of hers and nothing of anyone else's; erasure leaves
 no file, row or hash of hers anywhere, only anonymous outcomes for platform figures."""
 
+import datetime as dt
 import hashlib
 import io
 import json
@@ -8,6 +9,7 @@ import os
 import zipfile
 
 import pytest
+import time_machine
 from django.apps import apps
 from django.core import serializers
 from django.core.exceptions import ValidationError
@@ -220,3 +222,17 @@ def test_an_outcome_she_recorded_and_nobody_confirmed_is_kept_as_none_after_eras
     outcome = AnonymousOutcome.objects.get()
     assert (outcome.status, outcome.removed_at) == ("sent", None)
     assert {f.platform: (f.sent, f.removed) for f in platform_figures()} == before
+
+
+def test_the_export_downloads_under_a_neutral_name(client, survivor, two_survivors):
+    """A downloads folder is seen by whoever borrows the device: no name of a case, no
+    reference, nothing that says what the service is for."""
+    (case, _, _), _ = two_survivors
+    with time_machine.travel(dt.datetime(2026, 12, 5, 10, 0, tzinfo=dt.UTC), tick=False):
+        client.force_login(survivor)  # at that time, or her session is long idle
+        response = client.post(reverse("accounts:export"), {"password": PASSWORD})
+    assert response.status_code == 200
+    disposition = response["Content-Disposition"]
+    assert disposition == 'attachment; filename="export-2026-12-05.zip"'
+    for telling in (case.reference, case.pseudonym, "leak", "intimate", "evidence"):
+        assert telling.lower() not in disposition.lower()

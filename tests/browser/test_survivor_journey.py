@@ -107,6 +107,9 @@ def test_new_survivor_signs_up_opens_case_logs_sightings_and_evidence(page: Page
     expect(page).to_have_url(f"{live_server.url}/cases/")
     user = User.objects.get(email=email)
     assert user.role == Role.SURVIVOR
+    # Asked to confirm her address (a link was emailed), and not stopped until she does.
+    confirm = page.get_by_role("region", name="Please confirm your email address")
+    expect(confirm.get_by_role("button", name="Send the link again")).to_be_visible()
 
     page.get_by_role("link", name="Open a new case").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Open a case")

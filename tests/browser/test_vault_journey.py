@@ -78,3 +78,58 @@ def test_a_survivor_hashes_an_image_finds_it_in_a_screenshot_and_sees_her_data_p
     assert not User.objects.filter(pk=survivor.pk).exists()
 
     assert accessibility.failures == [], "\n".join(accessibility.reports)
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def test_a_revealed_image_can_be_blurred_again_on_a_phone(
+    page: Page, live_server, log_in, accessibility
+):
+    """Someone comes into the room: one tap puts the image back behind its warning, and the
+    revealed picture leaves the page (not only covered)."""
+    survivor = User.objects.create_user(
+        email="blur@example.test", password=PASSWORD, role=Role.SURVIVOR
+    )
+    case = case_open(survivor=survivor, pseudonym="Fern", acting_user=survivor)
+    evidence = evidence_add(
+        case=case,
+        upload=SimpleUploadedFile("shot.png", screenshot_of(make_image(seed=7), seed=7)),
+        acting_user=survivor,
+    )
+    preview = f"/cases/{case.reference}/evidence/{evidence.pk}/preview/"
+    page.set_viewport_size(PHONE)
+    log_in(page, survivor.email, PASSWORD)
+    page.goto(f"{live_server.url}/cases/{case.reference}/evidence/{evidence.pk}/")
+    blur_again = page.get_by_role("button", name="Blur it again")
+    expect(blur_again).to_be_hidden()
+
+    page.get_by_role("link", name="Reveal image").click()
+    expect(page.get_by_role("img", name="The screenshot, revealed")).to_have_attribute(
+        "data-state", "revealed"
+    )
+    blur_again.scroll_into_view_if_needed()
+    expect(blur_again).to_be_in_viewport(ratio=1)
+    box = blur_again.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+    assert box["height"] >= 44  # big enough to hit with a thumb in a hurry
+    accessibility.check(page, "evidence revealed, on a phone")
+
+    blur_again.click()
+    image = page.get_by_role("img", name="Blurred preview of a screenshot")
+    expect(image).to_have_attribute("data-state", "blurred")
+    expect(image).to_have_attribute("src", preview)
+    expect(page.get_by_text("Content warning: this may show intimate images.")).to_be_visible()
+    reveal = page.get_by_role("link", name="Reveal image")
+    expect(reveal).to_be_focused()
+    expect(blur_again).to_be_hidden()
+    # Nothing of the revealed rendition is left in the page.
+    assert page.locator("img[data-state=revealed]").count() == 0
+    accessibility.check(page, "evidence blurred again, on a phone")
+
+    # And it can be revealed again.
+    reveal.click()
+    expect(page.get_by_role("img", name="The screenshot, revealed")).to_be_visible()
+    expect(blur_again).to_be_visible()
+
+    assert accessibility.failures == [], "\n".join(accessibility.reports)

@@ -1,13 +1,20 @@
 from io import StringIO
 
-from django.core.management import call_command
+import pytest
+from django.core.management import CommandError, call_command
 
 from accounts.models import Role, User
 from cases.models import Case
 from evidence.models import EvidenceFile, Sighting
 
 
-def test_seed_demo_creates_users_and_a_case_and_prints_the_logins(db):
+@pytest.fixture
+def debug(settings):
+    """bin/demo runs with DEBUG on (the test settings have it off, as production does)."""
+    settings.DEBUG = True
+
+
+def test_seed_demo_creates_users_and_a_case_and_prints_the_logins(db, debug):
     out = StringIO()
     call_command("seed_demo", "--password", "demo-pass-123456", stdout=out)
     text = out.getvalue()
@@ -45,9 +52,19 @@ def test_seed_demo_creates_users_and_a_case_and_prints_the_logins(db):
     assert EvidenceFile.objects.filter(case=case).count() == 2
 
 
-def test_seed_demo_runs_twice_without_doubling(db):
+def test_seed_demo_runs_twice_without_doubling(db, debug):
     call_command("seed_demo", stdout=StringIO())
     call_command("seed_demo", stdout=StringIO())
     assert User.objects.count() == 3
     assert Case.objects.count() == 2
     assert Sighting.objects.count() == 8
+
+
+def test_seed_demo_refuses_to_run_with_debug_off_and_creates_nothing(db, settings):
+    settings.DEBUG = False
+    out = StringIO()
+    with pytest.raises(CommandError, match=r"runs only with DEBUG on .* Nothing was created\."):
+        call_command("seed_demo", stdout=out)
+    assert not User.objects.exists()
+    assert not Case.objects.exists()
+    assert "DEMOKEY" not in out.getvalue()

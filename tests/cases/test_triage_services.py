@@ -9,6 +9,8 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
+from accounts.models import User
+from accounts.selectors import email_is_verified
 from cases.models import Case, CaseEvent, CaseNote, EventKind
 from cases.services import (
     INVITATION_MAX_AGE,
@@ -365,6 +367,19 @@ class TestCallerCases:
             invitation_claim(token=token, user=other_survivor)
         case.refresh_from_db()
         assert case.survivor == survivor
+
+    def test_claiming_with_the_invited_address_confirms_it(self, caseworker, db):
+        """The link went to the contact address: following it proves she reads it there.
+        Signing up with another address proves nothing about that one."""
+        invited = User.objects.create_user(email="caller@example.test")
+        other = User.objects.create_user(email="someone-else@example.test")
+        for user in (invited, other):
+            case = case_open_for_caller(
+                pseudonym="Caller", contact_email="Caller@Example.test", acting_user=caseworker
+            )
+            invitation_claim(token=invitation_issue(case=case, acting_user=caseworker), user=user)
+        assert email_is_verified(invited)
+        assert not email_is_verified(other)
 
     def test_a_new_link_voids_the_old_one(self, caseworker, survivor):
         case = case_open_for_caller(

@@ -5,6 +5,8 @@ import pytest
 import time_machine
 from django.core.management import CommandError, call_command
 
+from accounts.models import User
+from cases.services import case_open
 from digests.models import OutgoingEmail, WeeklyStatus
 from tests.digests.conftest import NOW, Week
 
@@ -58,3 +60,12 @@ def test_to_limits_the_run_to_one_person(due_week, survivor, mailoutbox):
 def test_an_unknown_address_is_a_clear_error(db):
     with pytest.raises(CommandError, match=r"No account has the email address nobody@x\.test"):
         run("--to", "nobody@x.test")
+
+
+def test_dry_run_says_an_unconfirmed_address_is_skipped(due_week, mailoutbox):
+    unconfirmed = User.objects.create_user(email="unconfirmed@example.test")
+    case_open(survivor=unconfirmed, pseudonym="P", acting_user=unconfirmed)
+    WeeklyStatus.objects.create(user=unconfirmed, next_digest_at=NOW - dt.timedelta(minutes=1))
+    lines = run("--dry-run")
+    assert "unconfirmed@example.test (survivor): skipped, email address not confirmed" in lines
+    assert lines[-1] == "3 digest(s) would go out."

@@ -2,6 +2,7 @@ import datetime as dt
 
 import pytest
 import time_machine
+from allauth.account.models import EmailAddress
 
 from accounts.models import Role, User
 from cases.models import Case
@@ -61,6 +62,7 @@ def test_supervisors_get_the_service_and_the_platforms_most_overdue(supervisor, 
     assert service["removed_this_week"] == 1
     assert service["requests_overdue"] == 2
     assert service["most_overdue_platforms"] == [{"platform": "Reddit", "overdue": 2}]
+    assert service["other_sites_overdue"] == 0
 
 
 def test_digests_for_2000_survivors_take_a_bounded_number_of_queries(
@@ -69,6 +71,9 @@ def test_digests_for_2000_survivors_take_a_bounded_number_of_queries(
     """Not one query per survivor per count: each 500-person batch costs the same handful."""
     users = User.objects.bulk_create(
         User(email=f"s{i}@example.test", role=Role.SURVIVOR, password="!") for i in range(2000)
+    )
+    EmailAddress.objects.bulk_create(
+        EmailAddress(user=u, email=u.email, verified=True, primary=True) for u in users
     )
     cases = Case.objects.bulk_create(Case(survivor=u, pseudonym="P") for u in users)
     Sighting.objects.bulk_create(

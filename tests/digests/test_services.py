@@ -1,4 +1,5 @@
 import datetime as dt
+import json
 import threading
 import zoneinfo
 
@@ -7,7 +8,7 @@ import time_machine
 from django.db import connection
 
 from accounts.models import Role, User
-from cases.services import case_open
+from cases.services import case_assign, case_open
 from digests.models import EmailStatus, OutgoingEmail, WeeklyStatus
 from digests.services import (
     SENDING_LEASE,
@@ -21,6 +22,8 @@ from digests.services import (
     weekly_statuses_ensure,
 )
 from evidence.services import sighting_log
+from takedowns.models import TakedownRequest
+from tests.conftest import confirm_email
 from tests.digests.conftest import NOW
 
 
@@ -56,6 +59,22 @@ class TestClaiming:
             assert digests_claim_due() == (1, 0)
         assert not OutgoingEmail.objects.exists()
         assert WeeklyStatus.objects.get(user=survivor).next_digest_at > NOW
+
+    def test_an_unconfirmed_address_gets_no_email_but_the_week_moves_on(
+        self, survivor, mailoutbox
+    ):
+        """An address nobody confirmed may be mistyped, or someone else's."""
+        unconfirmed = User.objects.create_user(email="unconfirmed@example.test")
+        for person in (survivor, unconfirmed):
+            case = case_open(survivor=person, pseudonym="Rose", acting_user=person)
+            sighting_log(case=case, url="https://x.example/a", acting_user=person)
+            due(person)
+        with time_machine.travel(NOW, tick=False):
+            report = weekly_status_run()
+        assert report.sent == 1
+        assert [m.to for m in mailoutbox] == [[survivor.email]]
+        assert not OutgoingEmail.objects.filter(user=unconfirmed).exists()
+        assert WeeklyStatus.objects.get(user=unconfirmed).next_digest_at > NOW
 
     def test_a_quiet_week_is_sent_unless_she_opted_out(self, survivor, other_survivor):
         for person in (survivor, other_survivor):
@@ -170,7 +189,9 @@ def test_each_survivor_gets_hers_at_her_monday_nine(mailoutbox):
     start = dt.datetime(2026, 11, 25, 0, 0, tzinfo=dt.UTC)  # a Wednesday
     with time_machine.travel(start, tick=False):
         for zone in ("Pacific/Auckland", "America/Los_Angeles"):
-            person = User.objects.create_user(email=f"{zone.split('/')[1].lower()}@example.test")
+            person = confirm_email(
+                User.objects.create_user(email=f"{zone.split('/')[1].lower()}@example.test")
+            )
             case_open(survivor=person, pseudonym="P", acting_user=person)
             weekly_status_update(
                 user=person, enabled=True, weekday=0, hour=9, time_zone=zone, quiet_weeks=True
@@ -200,6 +221,7 @@ def test_two_beats_at_once_make_and_send_each_digest_once(mailoutbox):
         User(email=f"p{i}@example.test", role=Role.SURVIVOR, password="!") for i in range(40)
     )
     for person in people:
+        confirm_email(person)
         case_open(survivor=person, pseudonym="P", acting_user=person)
         due(person)
     errors = []
@@ -261,3 +283,40 @@ def test_every_change_to_weekly_emails_is_in_the_audit_trail(survivor, superviso
         },
     ]
     assert "Tokyo" not in str(events)  # where she lives is not the audit trail's business
+
+
+def test_staff_digests_never_name_a_site_a_survivor_reported(
+    survivor, caseworker, supervisor, mailoutbox
+):
+    """A platform from the directory is named; a site outside it is known only by the host
+    she typed (which can name her, or the leak), so it is only counted."""
+    case = case_open(survivor=survivor, pseudonym="Rose", acting_user=survivor)
+    case_assign(case=case, to=caseworker, acting_user=caseworker)
+    url = "https://leak-site-xyz.example/u/rose-private/1"
+    sighting = sighting_log(case=case, url=url, acting_user=survivor)
+    reddit = sighting_log(case=case, url="https://www.reddit.com/r/x/1", acting_user=survivor)
+    for platform, host in ((None, sighting.host), (reddit.platform, reddit.host)):
+        TakedownRequest.objects.create(
+            case=case,
+            platform=platform,
+            host=host,
+            status="sent",
+            created_by=caseworker,
+            sent_at=NOW - dt.timedelta(days=5),
+            due_at=NOW - dt.timedelta(days=3),
+        )
+    due(caseworker)
+    due(supervisor)
+    with time_machine.travel(NOW, tick=False):
+        report = weekly_status_run()
+
+    assert report.sent == 2
+    for message in mailoutbox:
+        html = message.alternatives[0][0]
+        for shown in (message.subject, message.body, html):
+            assert "leak-site-xyz" not in shown and "rose-private" not in shown
+    for email in OutgoingEmail.objects.all():  # kept, and shown on the outbox and preview
+        assert "leak-site-xyz" not in json.dumps(email.counts)
+    (to_supervisor,) = [m for m in mailoutbox if m.to == [supervisor.email]]
+    assert "Reddit: 1" in to_supervisor.body
+    assert "Other sites, not in the directory: 1" in to_supervisor.body

@@ -16,6 +16,7 @@ from accounts.models import Role, User
 from cases.services import case_open
 from digests.models import EmailStatus, OutgoingEmail, WeeklyStatus
 from digests.services import MAX_ATTEMPTS, RETRY_AFTER, outgoing_deliver, weekly_status_run
+from tests.conftest import confirm_email
 from tests.digests.conftest import NOW, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -24,7 +25,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def people_due(n, *, now=NOW):
     people = []
     for i in range(n):
-        person = User.objects.create_user(email=f"p{i}@example.test", role=Role.SURVIVOR)
+        person = confirm_email(
+            User.objects.create_user(email=f"p{i}@example.test", role=Role.SURVIVOR)
+        )
         case_open(survivor=person, pseudonym="P", acting_user=person)
         WeeklyStatus.objects.create(user=person, next_digest_at=now - dt.timedelta(minutes=1))
         people.append(person)

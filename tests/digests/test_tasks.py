@@ -8,6 +8,7 @@ from cases.services import case_open
 from digests.models import EmailStatus, OutgoingEmail, WeeklyStatus
 from digests.tasks import send_weekly_status
 from leakcase.celery import app
+from tests.conftest import confirm_email
 from tests.evidence.test_tasks import _wait_for, start_worker, stop
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -20,7 +21,9 @@ def test_the_beat_task_on_a_real_worker_sends_what_is_due(smtp_server, monkeypat
     monkeypatch.setenv("EMAIL_PORT", str(smtp_server.port))
     people = []
     for i in range(3):
-        person = User.objects.create_user(email=f"w{i}@example.test", role=Role.SURVIVOR)
+        person = confirm_email(
+            User.objects.create_user(email=f"w{i}@example.test", role=Role.SURVIVOR)
+        )
         case_open(survivor=person, pseudonym="P", acting_user=person)
         WeeklyStatus.objects.create(
             user=person, next_digest_at=timezone.now() - dt.timedelta(minutes=1)

@@ -1,10 +1,12 @@
 """Demo users and a demo case, so a fresh checkout has something to look at.
 
-Safe to run again: existing demo users and their case are left as they are.
+Safe to run again: existing demo users and their case are left as they are. Runs only with
+DEBUG on: the demo logins are printed in the README.
 """
 
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from accounts.models import STAFF_ROLES, Role, User
@@ -46,6 +48,13 @@ class Command(BaseCommand):
         parser.add_argument("--password", default="demo-password-2026")
 
     def handle(self, *args, password, **options):
+        # Demo accounts have a published password and login key: on a real deployment they
+        # would be a way in for anyone. bin/demo runs with DEBUG on; production never does.
+        if not settings.DEBUG:
+            raise CommandError(
+                "seed_demo makes accounts with a published password, so it runs only with "
+                "DEBUG on (bin/demo sets DEBUG=true). Nothing was created."
+            )
         with transaction.atomic():
             users = {}
             for email, role, name in DEMO_USERS:

@@ -66,11 +66,16 @@ class Command(BaseCommand):
         not due now."""
         now = timezone.now()
         statuses = list(statuses_due(now=now, email=to))
-        counts = digest_counts([s.user for s in statuses], now=now)
+        counts = digest_counts([s.user for s in statuses if s.email_verified], now=now)
         would_send = 0
         for status in statuses:
             user, user_counts = status.user, counts.get(status.user_id)
             staff = digest_kind_for(user) == "staff_weekly"
+            if not status.email_verified:
+                self.stdout.write(
+                    f"{user.email} ({user.role}): skipped, email address not confirmed"
+                )
+                continue
             if user_counts is None:
                 self.stdout.write(f"{user.email} ({user.role}): skipped, no open case")
                 continue
