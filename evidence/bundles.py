@@ -45,10 +45,14 @@ def _extension(evidence: EvidenceFile) -> str:
     return {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}[evidence.content_type]
 
 
-def _evidence_record(evidence: EvidenceFile, path: str) -> dict:
+def _evidence_record(evidence: EvidenceFile, path: str, *, with_name: bool = False) -> dict:
+    """with_name: her own export carries the upload's name (sealed at rest); the bundle for
+    police or lawyers does not: the sums prove the file, the name can name people."""
+    name = {"name_as_uploaded": vault.original_name(evidence)} if with_name else {}
     return {
         "path": path,
         "id": str(evidence.pk),
+        **name,
         "kind": evidence.kind,
         "sha256_as_uploaded": evidence.sha256,
         "sha256_as_stored": evidence.stored_sha256,
@@ -145,7 +149,7 @@ def survivor_export(user: User) -> bytes:
         for evidence in _case_evidence(case):
             path = f"{folder}/evidence/{evidence.pk}.{_extension(evidence)}"
             entries.append((path, vault.read(evidence)))
-            evidence_records.append(_evidence_record(evidence, path))
+            evidence_records.append(_evidence_record(evidence, path, with_name=True))
         data = {
             "reference": case.reference,
             "name": case.pseudonym,

@@ -112,6 +112,7 @@ def evidence_detail(request, reference, evidence_id):
         {
             "case": evidence.case,
             "evidence": evidence,
+            "original_name": selectors.evidence_original_name_for(request.user, evidence),
             "matches": matches,
             "other_matches": other_matches,
             "crop_form": CropForm(),
@@ -259,6 +260,7 @@ def evidence_crop(request, reference, evidence_id):
         {
             "case": evidence.case,
             "evidence": evidence,
+            "original_name": selectors.evidence_original_name_for(request.user, evidence),
             "matches": matches,
             "other_matches": other_matches,
             "crop_form": form,

@@ -266,7 +266,7 @@ def test_hostile_filenames_never_reach_storage_or_the_row(as_survivor, case, fil
         assert not new_files and not EvidenceFile.objects.exists()
         return
     evidence = EvidenceFile.objects.get()
-    kept = evidence.original_name
+    kept = vault.original_name(evidence)
     for bad in ("/", "\\", "\x00", "\u202e", ".."):
         assert bad not in kept, kept
     assert len(kept) <= 200

@@ -21,7 +21,7 @@ def test_the_evidence_bundle_carries_files_custody_and_timeline(
     data = make_image(seed=5)
     evidence = evidence_add(
         case=case,
-        upload=SimpleUploadedFile("s.jpg", data),
+        upload=SimpleUploadedFile("IMG_2024_with_Jake.jpg", data),
         acting_user=survivor,
         sighting=sighting,
     )
@@ -45,5 +45,7 @@ def test_the_evidence_bundle_carries_files_custody_and_timeline(
     manifest = json.loads(archive.read("manifest.json"))
     for entry in manifest["files"]:
         assert hashlib.sha256(archive.read(entry["path"])).hexdigest() == entry["sha256"]
+    # The name on her phone is not for police or lawyers: the sums prove the file.
+    assert not any(b"Jake" in archive.read(name) for name in archive.namelist())
     # Making the bundle is an access to every file in it.
     assert EvidenceAccess.objects.filter(evidence=evidence, action="download").count() == 1

@@ -87,6 +87,25 @@ def test_rotation_rewraps_keys_without_touching_files(evidence, settings):
     assert EvidenceFile.objects.filter(key_id="k3").count() == 1
 
 
+def test_the_original_name_is_sealed_with_the_files_key(evidence, case, survivor, image_upload):
+    assert vault.original_name(evidence) == "shot.jpg"
+    sealed = base64.b64decode(evidence.original_name_sealed)
+    assert sealed.startswith(crypto.MAGIC) and b"shot" not in sealed
+    # Bound to its row: a sealed name copied onto another file's row does not open there.
+    other = evidence_add(case=case, upload=image_upload(), acting_user=survivor)
+    other.original_name_sealed = evidence.original_name_sealed
+    with pytest.raises(crypto.EvidenceKeyError):
+        vault.original_name(other)
+
+
+def test_the_original_name_survives_rotation(evidence, settings):
+    settings.EVIDENCE_MASTER_KEYS = {"k9": b"\x09" * 32, **settings.EVIDENCE_MASTER_KEYS}
+    call_command("rotate_evidence_keys", stdout=StringIO())
+    evidence.refresh_from_db()
+    settings.EVIDENCE_MASTER_KEYS = {"k9": b"\x09" * 32}
+    assert (evidence.key_id, vault.original_name(evidence)) == ("k9", "shot.jpg")
+
+
 def test_master_keys_are_parsed_strictly():
     assert list(crypto.parse_master_keys("a:" + base64.b64encode(b"x" * 32).decode())) == ["a"]
     with pytest.raises(ValueError):
