@@ -3,7 +3,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -26,7 +26,10 @@ def data_export(request):
     form = PasswordConfirmForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if request.user.check_password(form.cleaned_data["password"]):
-            response = HttpResponse(survivor_export(request.user), content_type="application/zip")
+            # Written as it is sent: a case with gigabytes of evidence never sits in memory.
+            response = StreamingHttpResponse(
+                survivor_export(request.user), content_type="application/zip"
+            )
             response["Content-Disposition"] = 'attachment; filename="my-leakcase-data.zip"'
             response["Cache-Control"] = "no-store"
             return response

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -221,9 +221,9 @@ def match_confirm(request, reference, evidence_id, match_id):
 @login_required
 @require_GET
 def case_bundle(request, reference):
-    """The evidence bundle for police or lawyers, as a ZIP."""
+    """The evidence bundle for police or lawyers, as a ZIP written as it is sent."""
     case = case_for_user(request.user, reference)
-    response = HttpResponse(
+    response = StreamingHttpResponse(
         bundles.case_bundle(case, request.user), content_type="application/zip"
     )
     response["Content-Disposition"] = content_disposition_header(

@@ -75,7 +75,7 @@ def _export(client, user):
     response = client.post(reverse("accounts:export"), {"password": PASSWORD})
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
-    return zipfile.ZipFile(io.BytesIO(response.content))
+    return zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
 
 
 def test_export_holds_everything_of_hers_and_nothing_else(client, survivor, two_survivors):
