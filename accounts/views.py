@@ -3,7 +3,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -27,7 +27,10 @@ def data_export(request):
     form = PasswordConfirmForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if request.user.check_password(form.cleaned_data["password"]):
-            response = HttpResponse(survivor_export(request.user), content_type="application/zip")
+            # Written as it is sent: a case with gigabytes of evidence never sits in memory.
+            response = StreamingHttpResponse(
+                survivor_export(request.user), content_type="application/zip"
+            )
             # A neutral name: a downloads folder is seen by whoever borrows the device.
             response["Content-Disposition"] = (
                 f'attachment; filename="export-{timezone.localdate():%Y-%m-%d}.zip"'

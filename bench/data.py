@@ -355,3 +355,49 @@ def _reference_row(phash: int, dhash: int, case_id: int, now):
         p3,
         now,
     )
+
+
+# A sealed file of this many bytes and its stand-in thumbnail and preview (a 320 px JPEG
+# thumbnail and a blurred preview weigh tens of kB).
+NOISE_RENDITION_BYTES = 40_000
+
+
+def sealed_noise_evidence(*, case, uploaded_by, count: int, file_bytes: int) -> list:
+    """`count` evidence files of `file_bytes` each on `case`, sealed through the vault as
+    an upload is, without decoding an image: random bytes behind a JPEG start marker, which
+    nothing compresses (as a photo's JPEG data is not compressed further). For measuring
+    bundles and exports at gigabytes; one file is in memory at a time."""
+    import hashlib
+    import os
+
+    from evidence import vault
+    from evidence.models import EvidenceFile
+
+    rows = []
+    for _ in range(count):
+        data = b"\xff\xd8\xff\xe0" + os.urandom(file_bytes - 4)
+        evidence = EvidenceFile(
+            case=case,
+            content_type="image/jpeg",
+            size=file_bytes,
+            sha256=hashlib.sha256(data).hexdigest(),
+            stored_sha256=hashlib.sha256(data).hexdigest(),
+            width=4000,
+            height=3000,
+            phash="0" * 16,
+            dhash="0" * 16,
+            captured_at=timezone.now(),
+            uploaded_by=uploaded_by,
+        )
+        vault.store(
+            evidence,
+            {
+                "file": ("original.jpg", data),
+                "thumbnail": ("thumbnail.jpg", os.urandom(NOISE_RENDITION_BYTES)),
+                "preview": ("preview.jpg", os.urandom(NOISE_RENDITION_BYTES)),
+            },
+            original_name=f"noise-{len(rows)}.jpg",
+        )
+        del data
+        rows.append(evidence)
+    return EvidenceFile.objects.bulk_create(rows)

@@ -26,6 +26,8 @@ SIZES = {
         "recheck_baseline_urls": 50,
         "ingest_uploads": 50,
         "page_repeats": 30,
+        "export_evidence_mb": 2048,
+        "export_baseline_mb": 200,
     },
     "quick": {
         "reference_hashes": 20_000,
@@ -40,6 +42,8 @@ SIZES = {
         "recheck_baseline_urls": 5,
         "ingest_uploads": 3,
         "page_repeats": 5,
+        "export_evidence_mb": 50,
+        "export_baseline_mb": 50,
     },
 }
 
@@ -49,8 +53,9 @@ class Result:
     """One line of the table (pages adds one per page in `rows`).
 
     unit "ms": lower is better, ratio = baseline / median (times faster than the naive way);
-    unit "per_s": higher is better, ratio = median / baseline. A benchmark may define its
-    ratio otherwise (pages: big database / small database) and says so in `ratio_is`."""
+    unit "per_s": higher is better, ratio = median / baseline; unit "MB" (memory): lower is
+    better, and the benchmark gives its ratio. A benchmark may define its ratio otherwise
+    (pages: big database / small database) and says so in `ratio_is`."""
 
     name: str
     figure: str
@@ -79,6 +84,8 @@ class Result:
         if self.unit == "ms":
             data["median_ms"] = round(self.median, 3)
             data["p95_ms"] = None if self.p95 is None else round(self.p95, 3)
+        elif self.unit == "MB":
+            data["peak_mb"] = round(self.median, 1)
         else:
             data["per_s"] = round(self.median, 1)
         data.update(
@@ -153,6 +160,8 @@ def _fmt(value: float | None, unit: str) -> str:
         return "-"
     if unit == "per_s":
         return f"{value:,.0f}/s"
+    if unit == "MB":
+        return f"{value:,.0f} MB"
     return f"{value:,.2f} ms" if value < 100 else f"{value:,.0f} ms"
 
 

@@ -1,14 +1,24 @@
 """ZIP files of evidence: the survivor's full export and a case's evidence bundle.
 
 Both carry a manifest of SHA-256 sums of every file in the ZIP, so a recipient can show
-nothing was changed after it was made. Files are decrypted into the ZIP, which is built in
-memory and streamed to an authorised request; it is never written to disk by LeakCase.
+nothing was changed after it was made. Both are streamed to an authorised request: the
+records (rows, timeline) are gathered first, then the ZIP is written as it is sent, each
+evidence file decrypted piece by piece (evidence.vault.stream) with its sum computed on the
+way, and manifest.json comes last. Memory holds one piece of one file and the list of sums,
+however many files and however big: a case with 2 GB of evidence exports within 200 MB
+(issue 13; bench/benchmarks/export_memory.py). Nothing is written to disk by LeakCase.
+
+The ZIP is written by the standard library's zipfile into a write-only buffer that the
+generator empties after every write (zipfile streams to an unseekable file: each entry's
+sizes and CRC follow its data in a data descriptor; ZIP64 when the archive passes 4 GB). A
+streaming-ZIP package (zipstream-ng, stream-zip) would do the same with one more dependency
+to pin and review, for no gain here.
 """
 
 import hashlib
-import io
 import json
 import zipfile
+from collections.abc import Iterable, Iterator
 
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -19,22 +29,67 @@ from cases.selectors import case_timeline
 from evidence import vault
 from evidence.models import AccessAction, EvidenceAccess, EvidenceFile
 
+# Evidence images are JPEG, PNG or WebP, compressed already: deflating them costs CPU for a
+# gain of about nothing, so they are stored as they are; the JSON and HTML are deflated.
+_STORED = zipfile.ZIP_STORED
+_DEFLATED = zipfile.ZIP_DEFLATED
 
-def _zip(entries: list[tuple[str, bytes]], manifest_extra: dict) -> bytes:
-    manifest = {
-        **manifest_extra,
-        "generated_at": timezone.now().isoformat(),
-        "files": [
-            {"path": path, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
-            for path, data in entries
-        ],
-    }
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for path, data in entries:
-            archive.writestr(path, data)
-        archive.writestr("manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False))
-    return buffer.getvalue()
+
+class _Outbox:
+    """A write-only file for zipfile: what the archive writes waits here until the
+    generator hands it on. It has no tell() or seek(), which is what tells zipfile to
+    stream (data descriptors) rather than seek back to fill in sizes."""
+
+    def __init__(self):
+        self._parts: list[bytes] = []
+
+    def write(self, data) -> int:
+        self._parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def drain(self) -> Iterator[bytes]:
+        """What was written since the last call, as one piece (none if nothing was)."""
+        if self._parts:
+            data = b"".join(self._parts)
+            self._parts.clear()
+            yield data
+
+
+# (path in the ZIP, its bytes in pieces, compression)
+Entry = tuple[str, Iterable[bytes], int]
+
+
+def _stream_zip(entries: Iterable[Entry], manifest_extra: dict) -> Iterator[bytes]:
+    generated_at = timezone.now()
+    stamp = timezone.localtime(generated_at).timetuple()[:6]
+    outbox = _Outbox()
+    files = []
+    with zipfile.ZipFile(outbox, "w") as archive:
+        for path, pieces, compression in entries:
+            info = _info(path, stamp, compression)
+            digest, size = hashlib.sha256(), 0
+            with archive.open(info, "w") as member:
+                for piece in pieces:
+                    member.write(piece)
+                    digest.update(piece)
+                    size += len(piece)
+                    yield from outbox.drain()
+            files.append({"path": path, "sha256": digest.hexdigest(), "bytes": size})
+            yield from outbox.drain()
+        manifest = {**manifest_extra, "generated_at": generated_at.isoformat(), "files": files}
+        info = _info("manifest.json", stamp, _DEFLATED)
+        archive.writestr(info, json.dumps(manifest, indent=2, ensure_ascii=False))
+    yield from outbox.drain()
+
+
+def _info(path: str, stamp: tuple, compression: int) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(path, date_time=stamp)
+    info.compress_type = compression
+    info.external_attr = 0o600 << 16  # readable by her only once unpacked, as writestr does
+    return info
 
 
 def _json(value) -> bytes:
@@ -45,10 +100,14 @@ def _extension(evidence: EvidenceFile) -> str:
     return {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}[evidence.content_type]
 
 
-def _evidence_record(evidence: EvidenceFile, path: str) -> dict:
+def _evidence_record(evidence: EvidenceFile, path: str, *, with_name: bool = False) -> dict:
+    """with_name: her own export carries the upload's name (sealed at rest); the bundle for
+    police or lawyers does not: the sums prove the file, the name can name people."""
+    name = {"name_as_uploaded": vault.original_name(evidence)} if with_name else {}
     return {
         "path": path,
         "id": str(evidence.pk),
+        **name,
         "kind": evidence.kind,
         "sha256_as_uploaded": evidence.sha256,
         "sha256_as_stored": evidence.stored_sha256,
@@ -77,13 +136,15 @@ def _case_evidence(case: Case):
     )
 
 
-def case_bundle(case: Case, user: User) -> bytes:
+def case_bundle(case: Case, user: User) -> Iterator[bytes]:
     """For police or lawyers: the decrypted evidence, each file's custody record, and the
-    case timeline, with a printable manifest page."""
-    entries, records = [], []
+    case timeline, with a printable manifest page. The records and the access log are
+    written now; the ZIP as the answer is read."""
+    entries: list[Entry] = []
+    records = []
     for evidence in _case_evidence(case):
         path = f"evidence/{evidence.pk}.{_extension(evidence)}"
-        entries.append((path, vault.read(evidence)))
+        entries.append((path, vault.stream(evidence), _STORED))
         records.append(_evidence_record(evidence, path))
     # Writing the bundle is itself an access to every file in it.
     EvidenceAccess.objects.bulk_create(
@@ -98,18 +159,14 @@ def case_bundle(case: Case, user: User) -> bytes:
         }
         for e in case_timeline(case, user, limit=10_000)
     ]
-    entries.append(("evidence.json", _json(records)))
-    entries.append(("timeline.json", _json(timeline)))
-    entries.append(
-        (
-            "manifest.html",
-            render_to_string(
-                "evidence/bundle_manifest.html",
-                {"case": case, "records": records, "timeline": timeline, "now": timezone.now()},
-            ).encode(),
-        )
+    entries.append(("evidence.json", [_json(records)], _DEFLATED))
+    entries.append(("timeline.json", [_json(timeline)], _DEFLATED))
+    manifest_page = render_to_string(
+        "evidence/bundle_manifest.html",
+        {"case": case, "records": records, "timeline": timeline, "now": timezone.now()},
     )
-    return _zip(entries, {"case": case.reference, "kind": "evidence bundle"})
+    entries.append(("manifest.html", [manifest_page.encode()], _DEFLATED))
+    return _stream_zip(entries, {"case": case.reference, "kind": "evidence bundle"})
 
 
 def _account_record(user: User) -> dict:
@@ -135,17 +192,18 @@ def _account_record(user: User) -> dict:
     }
 
 
-def survivor_export(user: User) -> bytes:
+def survivor_export(user: User) -> Iterator[bytes]:
     """Everything of hers: account, cases, sightings, notes shared with her, requests,
-    timeline, reference hashes, and every evidence file decrypted."""
-    entries = [("account.json", _json(_account_record(user)))]
+    timeline, reference hashes, and every evidence file decrypted. The records are read
+    now; the files as the answer is read."""
+    entries: list[Entry] = [("account.json", [_json(_account_record(user))], _DEFLATED)]
     for case in Case.objects.filter(survivor=user).order_by("created_at"):
         folder = f"cases/{case.reference}"
         evidence_records = []
         for evidence in _case_evidence(case):
             path = f"{folder}/evidence/{evidence.pk}.{_extension(evidence)}"
-            entries.append((path, vault.read(evidence)))
-            evidence_records.append(_evidence_record(evidence, path))
+            entries.append((path, vault.stream(evidence), _STORED))
+            evidence_records.append(_evidence_record(evidence, path, with_name=True))
         data = {
             "reference": case.reference,
             "name": case.pseudonym,
@@ -188,5 +246,5 @@ def survivor_export(user: User) -> bytes:
                 for e in case_timeline(case, user, limit=10_000)
             ],
         }
-        entries.append((f"{folder}/case.json", _json(data)))
-    return _zip(entries, {"kind": "personal data export"})
+        entries.append((f"{folder}/case.json", [_json(data)], _DEFLATED))
+    return _stream_zip(entries, {"kind": "personal data export"})

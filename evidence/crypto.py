@@ -16,14 +16,17 @@ never with garbage.
 
 import base64
 import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 
 MAGIC = b"LCE1"  # LeakCase encrypted, format 1: MAGIC | 12-byte nonce | ciphertext+tag
 NONCE_BYTES = 12  # 96-bit nonces, random per message (NIST SP 800-38D, 8.2.2)
+TAG_BYTES = 16  # AESGCM's tag, appended to the ciphertext
 
 
 class EvidenceKeyError(Exception):
@@ -82,6 +85,45 @@ def open_sealed(blob: bytes, data_key: bytes, *, context: str) -> bytes:
         return AESGCM(data_key).decrypt(
             body[:NONCE_BYTES], body[NONCE_BYTES:], _aad("file", context)
         )
+    except InvalidTag:
+        raise EvidenceKeyError(
+            "The file does not open with its key (wrong key or altered)."
+        ) from None
+
+
+def open_sealed_pieces(
+    pieces: Iterable[bytes], data_key: bytes, *, context: str
+) -> Iterator[bytes]:
+    """open_sealed for a blob read in pieces: the same format, decrypted as it is read, so
+    memory holds one piece whatever the file's size.
+
+    GCM checks its tag only after the last byte: what this yields before then is NOT yet
+    authenticated, and EvidenceKeyError comes at the end. A caller that hands plaintext on
+    must read the whole blob through it once before handing anything on
+    (evidence.vault.stream does)."""
+    pieces = iter(pieces)
+    head = b""
+    while len(head) < len(MAGIC) + NONCE_BYTES:
+        piece = next(pieces, None)
+        if piece is None:
+            break
+        head += piece
+    if not head.startswith(MAGIC) or len(head) < len(MAGIC) + NONCE_BYTES:
+        raise EvidenceKeyError("This is not an encrypted evidence file.")
+    nonce = head[len(MAGIC) : len(MAGIC) + NONCE_BYTES]
+    decryptor = Cipher(algorithms.AES(data_key), modes.GCM(nonce)).decryptor()
+    decryptor.authenticate_additional_data(_aad("file", context))
+    # The last TAG_BYTES of the blob are the tag, not ciphertext: always hold them back.
+    held = head[len(MAGIC) + NONCE_BYTES :]
+    for piece in pieces:
+        held += piece
+        if len(held) > TAG_BYTES:
+            yield decryptor.update(held[:-TAG_BYTES])
+            held = held[-TAG_BYTES:]
+    if len(held) < TAG_BYTES:
+        raise EvidenceKeyError("This is not an encrypted evidence file.")
+    try:
+        yield decryptor.update(held[:-TAG_BYTES]) + decryptor.finalize_with_tag(held[-TAG_BYTES:])
     except InvalidTag:
         raise EvidenceKeyError(
             "The file does not open with its key (wrong key or altered)."

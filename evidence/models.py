@@ -100,7 +100,9 @@ class EvidenceFile(models.Model):
     kind = models.CharField(
         max_length=16, choices=EvidenceKind.choices, default=EvidenceKind.SCREENSHOT
     )
-    original_name = models.CharField(max_length=200, blank=True)
+    # The upload's own name, sealed under the file's data key (evidence.vault.original_name
+    # opens it): a phone's "IMG_2024_with_Jake.jpg" must not sit in the database in plaintext.
+    original_name_sealed = models.TextField(blank=True, default="")
     content_type = models.CharField(max_length=32)
     size = models.PositiveBigIntegerField(help_text="Bytes as uploaded.")
     sha256 = models.CharField(max_length=64, help_text="SHA-256 of the bytes as uploaded.")

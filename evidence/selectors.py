@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 from accounts.models import User
 from cases.models import Case
 from cases.selectors import case_for_user, cases_visible_to
+from evidence import vault
 from evidence.hashing import ImageHashes
 from evidence.matching import references_matching
 from evidence.models import EvidenceFile, EvidenceMatch, ReferenceHash, Sighting
@@ -27,6 +28,15 @@ def evidence_for_user(user: User, reference: str, evidence_id) -> EvidenceFile:
     return get_object_or_404(
         EvidenceFile.objects.select_related("case", "sighting"), pk=evidence_id, case=case
     )
+
+
+def evidence_original_name_for(user: User, evidence: EvidenceFile) -> str:
+    """The upload's own name, for the survivor whose case it is: it helps her tell her
+    screenshots apart without revealing them. Staff work from the image, the sighting and
+    the hashes; the name can name her or others, so they are not shown it."""
+    if evidence.case.survivor_id is None or evidence.case.survivor_id != user.pk:
+        return ""
+    return vault.original_name(evidence)
 
 
 def case_sightings(case: Case) -> QuerySet[Sighting]:

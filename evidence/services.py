@@ -49,6 +49,9 @@ from takedowns.services import due_hours
 
 # Smaller than this, a crop holds too little of a picture for its hash to mean anything.
 MIN_CROP_PIXELS = 32
+# Enough for any phone's or browser's file name; what is longer is cut from the front so the
+# end ("..._with_Jake.jpg", the extension) is kept.
+MAX_ORIGINAL_NAME = 200
 # One paste is a working list, not an archive import; beyond this, paste in parts.
 MAX_PASTED_LINES = 500
 
@@ -215,7 +218,6 @@ def evidence_add(
         kind=kind,
         origin=origin,
         source_url=source_url[:2048],
-        original_name=(upload.name or "")[-200:],
         content_type=image.content_type,
         size=image.original_size,
         sha256=image.original_sha256,
@@ -234,6 +236,7 @@ def evidence_add(
             "thumbnail": ("thumbnail.jpg", image.thumbnail_bytes),
             "preview": ("preview.jpg", image.preview_bytes),
         },
+        original_name=(upload.name or "")[-MAX_ORIGINAL_NAME:],
     )
     try:
         with transaction.atomic():

@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
@@ -109,6 +109,7 @@ def evidence_detail(request, reference, evidence_id):
         {
             "case": evidence.case,
             "evidence": evidence,
+            "original_name": selectors.evidence_original_name_for(request.user, evidence),
             "matches": matches,
             "other_matches": other_matches,
             "crop_form": CropForm(),
@@ -204,9 +205,9 @@ def match_confirm(request, reference, evidence_id, match_id):
 @login_required
 @require_GET
 def case_bundle(request, reference):
-    """The evidence bundle for police or lawyers, as a ZIP."""
+    """The evidence bundle for police or lawyers, as a ZIP written as it is sent."""
     case = case_for_user(request.user, reference)
-    response = HttpResponse(
+    response = StreamingHttpResponse(
         bundles.case_bundle(case, request.user), content_type="application/zip"
     )
     # A neutral name (no reference, no "evidence"): a downloads folder is seen by others.
@@ -244,6 +245,7 @@ def evidence_crop(request, reference, evidence_id):
         {
             "case": evidence.case,
             "evidence": evidence,
+            "original_name": selectors.evidence_original_name_for(request.user, evidence),
             "matches": matches,
             "other_matches": other_matches,
             "crop_form": form,

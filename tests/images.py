@@ -10,16 +10,20 @@ from PIL import ExifTags, Image
 
 from evidence.demo_images import make_image
 
+PHONE_MODEL = "TestPhone 12"  # in each file's EXIF: it must not be in anything stored
+
 
 def jpeg_with_gps() -> bytes:
     return make_image(seed=11, exif=gps_exif())
 
 
-def gps_exif() -> Image.Exif:
-    """A phone's EXIF block: model, time taken and where (GPS)."""
+def gps_exif(orientation: int | None = None) -> Image.Exif:
+    """A phone's EXIF block: model, time taken, where (GPS) and, if given, how to turn it."""
     exif = Image.Exif()
-    exif[ExifTags.Base.Model] = "TestPhone 12"
+    exif[ExifTags.Base.Model] = PHONE_MODEL
     exif[ExifTags.Base.DateTimeOriginal] = "2026:11:01 22:14:03"
+    if orientation is not None:
+        exif[ExifTags.Base.Orientation] = orientation
     gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
     gps[ExifTags.GPS.GPSLatitudeRef] = "N"
     gps[ExifTags.GPS.GPSLatitude] = (51.0, 30.0, 12.5)
@@ -97,27 +101,7 @@ def jpeg_with_scans(more_than: int) -> bytes:
     return data[:first_scan] + scans * copies + b"\xff\xd9"
 
 
-def bmp() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (20, 20), "blue").save(out, format="BMP")
-    return out.getvalue()
-
-
 # --- every form of image we accept, with metadata to strip ---------------------------------
-
-PHONE_MODEL = "TestPhone 12"  # in each file's EXIF: it must not be in anything stored
-
-
-def gps_exif(orientation: int | None = None) -> Image.Exif:
-    """A phone's EXIF: its model, where the picture was taken and, if given, how to turn it."""
-    exif = Image.Exif()
-    exif[ExifTags.Base.Model] = PHONE_MODEL
-    if orientation is not None:
-        exif[ExifTags.Base.Orientation] = orientation
-    gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
-    gps[ExifTags.GPS.GPSLatitudeRef] = "N"
-    gps[ExifTags.GPS.GPSLatitude] = (51.0, 30.0, 12.5)
-    return exif
 
 
 def picture(*, seed: int = 0, size: tuple[int, int] = (96, 64)) -> Image.Image:

@@ -45,7 +45,7 @@ def _fill_case(owner, caseworker, *, name, urls, seed):
     sightings = sightings_log_pasted(case=case, text="\n".join(urls), acting_user=owner).saved
     evidence = evidence_add(
         case=case,
-        upload=SimpleUploadedFile("s.jpg", make_image(seed=seed)),
+        upload=SimpleUploadedFile(f"IMG_{name}.jpg", make_image(seed=seed)),
         acting_user=owner,
         sighting=sightings[0],
     )
@@ -86,7 +86,7 @@ def _export(client, user):
     response = client.post(reverse("accounts:export"), {"password": PASSWORD})
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
-    return zipfile.ZipFile(io.BytesIO(response.content))
+    return zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
 
 
 def test_export_holds_everything_of_hers_and_nothing_else(client, survivor, two_survivors):
@@ -112,6 +112,8 @@ def test_export_holds_everything_of_hers_and_nothing_else(client, survivor, two_
     assert [e["said"]["links_reported"] for e in account["weekly_emails"]] == [2]
     assert data["takedown_requests"][0]["notice_as_sent"].startswith("To: X (Twitter)")
     assert f"cases/{case.reference}/evidence/{evidence.pk}.jpg" in names
+    # The file's own name, sealed at rest, is hers to have back.
+    assert [e["name_as_uploaded"] for e in data["evidence"]] == ["IMG_Rose.jpg"]
     # Decrypted, and the manifest's sums hold.
     manifest = json.loads(archive.read("manifest.json"))
     for entry in manifest["files"]:

@@ -248,10 +248,12 @@ def test_a_sighting_address_and_note_change_is_named_but_not_copied(case, surviv
 def test_evidence_file_hash_and_path_changes_are_not_copied(case, survivor, image_upload):
     evidence = evidence_add(case=case, upload=image_upload(), acting_user=survivor)
     before = AuditChange.objects.count()
-    EvidenceFile.objects.filter(pk=evidence.pk).update(sha256="0" * 64, original_name="me.jpg")
+    EvidenceFile.objects.filter(pk=evidence.pk).update(
+        sha256="0" * 64, original_name_sealed="c2VhbGVk"
+    )
     change = AuditChange.objects.order_by("-id").first()
     assert AuditChange.objects.count() == before + 1
-    assert set(change.changed_columns) == {"sha256", "original_name"}
+    assert set(change.changed_columns) == {"sha256", "original_name_sealed"}
     assert change.shown_values == {}
     assert evidence.sha256 not in str(change.__dict__) and str(evidence.pk) not in change.row_id
 

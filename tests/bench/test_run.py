@@ -58,6 +58,11 @@ def test_quick_run_completes_and_writes_every_key(tmp_path):
     assert set(outcomes) == {"live", "soft_removed", "removed"}
     assert (outcomes["live"] + outcomes["soft_removed"], outcomes["removed"]) == (240, 60)
     assert len(results["pages"]["rows"]) == 5
+    # Her export streamed: the process stays under the goal, the ZIP holds all the evidence.
+    export = results["export_memory"]
+    assert export["goal_met"] is True and 0 < export["peak_mb"] <= 200
+    files = export["sizes"]["evidence_files"] * export["sizes"]["file_bytes"]
+    assert export["streamed"]["zip_bytes"] > files
     assert "| `recheck` |" in done.stdout
 
 

@@ -87,6 +87,56 @@ def test_rotation_rewraps_keys_without_touching_files(evidence, settings):
     assert EvidenceFile.objects.filter(key_id="k3").count() == 1
 
 
+def test_the_original_name_is_sealed_with_the_files_key(evidence, case, survivor, image_upload):
+    assert vault.original_name(evidence) == "shot.jpg"
+    sealed = base64.b64decode(evidence.original_name_sealed)
+    assert sealed.startswith(crypto.MAGIC) and b"shot" not in sealed
+    # Bound to its row: a sealed name copied onto another file's row does not open there.
+    other = evidence_add(case=case, upload=image_upload(), acting_user=survivor)
+    other.original_name_sealed = evidence.original_name_sealed
+    with pytest.raises(crypto.EvidenceKeyError):
+        vault.original_name(other)
+
+
+def test_the_original_name_survives_rotation(evidence, settings):
+    settings.EVIDENCE_MASTER_KEYS = {"k9": b"\x09" * 32, **settings.EVIDENCE_MASTER_KEYS}
+    call_command("rotate_evidence_keys", stdout=StringIO())
+    evidence.refresh_from_db()
+    settings.EVIDENCE_MASTER_KEYS = {"k9": b"\x09" * 32}
+    assert (evidence.key_id, vault.original_name(evidence)) == ("k9", "shot.jpg")
+
+
+@pytest.mark.parametrize("piece_bytes", [1, 15, 17, 4096], ids=lambda n: f"{n}-byte-pieces")
+def test_a_sealed_blob_opens_piece_by_piece_as_it_does_whole(piece_bytes):
+    key = crypto.new_data_key()
+    plain = bytes(range(256)) * 40
+    blob = crypto.seal(plain, key, context="c")
+    pieces = (blob[i : i + piece_bytes] for i in range(0, len(blob), piece_bytes))
+    assert b"".join(crypto.open_sealed_pieces(pieces, key, context="c")) == plain
+    empty = crypto.seal(b"", key, context="c")
+    assert b"".join(crypto.open_sealed_pieces([empty], key, context="c")) == b""
+    for bad in (blob[:-1] + bytes([blob[-1] ^ 1]), blob[:20], b"JPEG" + blob[4:]):
+        with pytest.raises(crypto.EvidenceKeyError):
+            b"".join(crypto.open_sealed_pieces([bad], key, context="c"))
+    with pytest.raises(crypto.EvidenceKeyError):
+        b"".join(crypto.open_sealed_pieces([blob], key, context="other"))
+
+
+def test_streaming_an_altered_file_hands_out_nothing(evidence, monkeypatch):
+    """GCM's tag is checked at the end: vault.stream checks the whole file before it gives
+    out its first piece, so no unauthenticated byte of an altered file reaches an export."""
+    monkeypatch.setattr(vault, "STREAM_PIECE_BYTES", 1024)  # the file is many pieces
+    assert len(_raw(evidence.file)) > 10 * 1024
+    assert b"".join(vault.stream(evidence)) == vault.read(evidence)
+    raw = bytearray(_raw(evidence.file))
+    raw[-1] ^= 1  # the last byte: every piece before it decrypts as if nothing happened
+    with default_storage.open(evidence.file.name, "wb") as handle:
+        handle.write(bytes(raw))
+    pieces = vault.stream(evidence)
+    with pytest.raises(crypto.EvidenceKeyError):
+        next(pieces)
+
+
 def test_master_keys_are_parsed_strictly():
     assert list(crypto.parse_master_keys("a:" + base64.b64encode(b"x" * 32).decode())) == ["a"]
     with pytest.raises(ValueError):

@@ -1,14 +1,18 @@
 import datetime as dt
+import logging
 
 import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 
+from cases.services import case_assign
 from evidence import vault
 from evidence.models import AccessAction, EvidenceAccess, EvidenceFile, Sighting
 from evidence.services import evidence_add, sighting_log
 from tests import images
+from tests.conftest import tables_holding
 
 
 @pytest.fixture
@@ -202,6 +206,38 @@ class TestUploadEvidence:
         )
         assert response.status_code == 400
         assert not EvidenceFile.objects.exists()
+
+
+class TestOriginalName:
+    """The name the file had on her phone can name her or someone else: it is sealed with the
+    file, in no column in plaintext, and shown to her only."""
+
+    NAME = "IMG_2024_with_Jake.jpg"
+
+    def test_no_row_holds_it_and_only_she_sees_it(
+        self, survivor_client, case, caseworker, image_upload, caplog
+    ):
+        caplog.set_level(logging.DEBUG)
+        case_assign(case=case, to=caseworker, acting_user=caseworker)
+        response = survivor_client.post(
+            reverse("evidence:upload", args=[case.reference]),
+            {"image": image_upload(name=self.NAME)},
+        )
+        assert response.status_code == 302
+        evidence = EvidenceFile.objects.get()
+
+        # Every column of every row of every table, events and audit trail included.
+        assert tables_holding("with_Jake") == []
+        assert "cases_case" in tables_holding(case.pseudonym)  # the scan does find things
+        assert "Jake" not in caplog.text
+
+        assert vault.original_name(evidence) == self.NAME
+        detail = reverse("evidence:detail", args=[case.reference, evidence.pk])
+        assert self.NAME in survivor_client.get(detail).content.decode()
+        staff = Client()
+        staff.force_login(caseworker)
+        page = staff.get(detail)
+        assert page.status_code == 200 and "Jake" not in page.content.decode()
 
 
 class TestServeEvidence:
