@@ -91,6 +91,7 @@ def leaves_the_site(url: str) -> bool:
 HEAD_TITLE = re.compile(r"<head>.*?<title>(?P<title>.*?)</title>.*?</head>", re.DOTALL)
 # A tab shows a <title> as text: markup in it (raw or escaped) is shown as it is written.
 MARKUP_IN_TITLE = ("<", ">", "&lt;", "&gt;")
+TEMPLATE_SYNTAX = ("{#", "#}", "{%", "%}", "{{", "}}")
 
 
 def check_page(response, where, world=None):
@@ -153,7 +154,13 @@ def check_page(response, where, world=None):
                 problems.append(f"{where}: title {page.title!r} tells {telling}")
             if not page.title.endswith(settings.SITE_TITLE):
                 problems.append(f"{where}: title {page.title!r} lacks the site title")
-        head = HEAD_TITLE.search(response.content.decode())
+        # Template syntax in a page is a template gone wrong (a {# comment #} over several
+        # lines renders as text): it showed a developer's note on her case page.
+        body = response.content.decode()
+        leaked = [mark for mark in TEMPLATE_SYNTAX if mark in body]
+        if leaked:
+            problems.append(f"{where}: template syntax shows: {leaked}")
+        head = HEAD_TITLE.search(body)
         raw_title = head["title"] if head else ""
         if not inert and any(mark in raw_title for mark in MARKUP_IN_TITLE):
             problems.append(f"{where}: title shows markup: {' '.join(raw_title.split())!r}")
