@@ -21,6 +21,7 @@ from cases.services import case_open
 from evidence.demo_images import make_image, screenshot_of
 from evidence.models import AccessAction, EvidenceAccess, EvidenceFile, Sighting
 from evidence.services import evidence_add, sightings_log_pasted
+from takedowns.services import takedowns_draft
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -382,3 +383,20 @@ def test_revealed_image_is_not_covered_by_the_content_warning(
     assert on_top, "something covers the revealed image"
     expect(page.get_by_text("Content warning: this may show intimate images.")).to_be_hidden()
     expect(page.get_by_role("link", name="Reveal image")).to_be_hidden(timeout=2000)
+
+
+def test_her_request_page_fits_a_phone(page: Page, live_server, journey, log_in):
+    """A request's help text names its reply address, one long word
+    (replies+<32 hex digits>@...): it widened her phone's page to 505 px."""
+    (draft,) = takedowns_draft(
+        case=journey.case, sightings=[journey.sighting], acting_user=journey.survivor
+    )
+    page.set_viewport_size(PHONE)
+    log_in(page, journey.survivor.email, PASSWORD)
+    page.goto(journey.url(live_server, f"takedowns/{draft.pk}/"))
+    expect(page.get_by_text(f"replies+{draft.pk.hex}", exact=False).first).to_be_visible()
+    scroll_width, inner_width = page.evaluate(
+        "[document.documentElement.scrollWidth, window.innerWidth]"
+    )
+    assert inner_width == PHONE["width"]
+    assert scroll_width <= inner_width + 1, f"the page scrolls sideways: {scroll_width}px wide"

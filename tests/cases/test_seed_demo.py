@@ -4,6 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.models import Role, User
+from cases.management.commands.seed_demo import DEMO_USERS
 from cases.models import Case
 from evidence.models import EvidenceFile, Sighting
 
@@ -68,3 +69,17 @@ def test_seed_demo_refuses_to_run_with_debug_off_and_creates_nothing(db, setting
     assert not User.objects.exists()
     assert not Case.objects.exists()
     assert "DEMOKEY" not in out.getvalue()
+
+
+def test_demo_addresses_count_as_confirmed(db, debug):
+    """Weekly emails go only to confirmed addresses, and nobody can open a link sent to the
+    demo domain: the demo's people are confirmed, so the demo shows its weekly emails."""
+    from allauth.account.models import EmailAddress
+
+    from accounts.selectors import email_is_verified
+
+    call_command("seed_demo", stdout=StringIO())
+    for email, _role, _name in DEMO_USERS:
+        user = User.objects.get(email=email)
+        assert email_is_verified(user), email
+    assert EmailAddress.objects.filter(verified=True).count() == len(DEMO_USERS)
