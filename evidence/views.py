@@ -140,7 +140,8 @@ def evidence_file(request, reference, evidence_id, rendition):
         services.evidence_access_record(evidence=evidence, user=request.user, action=action)
     content_type = evidence.content_type if field_name == "file" else "image/jpeg"
     extension = stored.name.removesuffix(".sealed").rsplit(".", 1)[-1]
-    filename = f"{evidence.case.reference}-evidence-{str(evidence.pk)[:8]}.{extension}"
+    # Neutral, like the bundle's: no case reference, nothing that says what it shows.
+    filename = f"image-{evidence.created_at:%Y-%m-%d}-{str(evidence.pk)[:8]}.{extension}"
     response = HttpResponse(vault.read(evidence, field_name), content_type=content_type)
     response["Content-Disposition"] = content_disposition_header(
         disposition == "attachment", filename

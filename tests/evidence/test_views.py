@@ -319,3 +319,15 @@ def test_the_bundle_downloads_under_a_neutral_name(client, survivor, case, evide
     assert disposition == 'attachment; filename="bundle-2026-12-05.zip"'
     for telling in (case.reference, case.pseudonym, "leak", "intimate", "evidence"):
         assert telling.lower() not in disposition.lower()
+
+
+def test_a_downloaded_image_has_a_neutral_name(survivor_client, case, evidence):
+    response = survivor_client.get(
+        reverse("evidence:file", args=[case.reference, evidence.pk, "download"])
+    )
+    assert response.status_code == 200
+    extension = evidence.file.name.removesuffix(".sealed").rsplit(".", 1)[-1]
+    expected = f"image-{evidence.created_at:%Y-%m-%d}-{str(evidence.pk)[:8]}.{extension}"
+    assert response["Content-Disposition"] == f'attachment; filename="{expected}"'
+    for telling in (case.reference, case.pseudonym, "leak", "intimate", "evidence"):
+        assert telling.lower() not in response["Content-Disposition"].lower()
