@@ -4,11 +4,9 @@ from functools import lru_cache
 
 import tldextract
 from django.db import connection
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from cases.models import NoticeContact
-from cases.selectors import case_for_user
 from takedowns.models import (
     WAITING_STATUSES,
     AnonymousOutcome,
@@ -71,14 +69,6 @@ def bases_offered(case, platform: Platform | None) -> list[str]:
     if LegalBasis.DMCA in answers:
         offered.append(LegalBasis.DMCA)
     return offered
-
-
-def takedown_for_user(user, reference: str, takedown_id) -> TakedownRequest:
-    """A takedown, through its case: 404 unless the user may see the case."""
-    case = case_for_user(user, reference)
-    return get_object_or_404(
-        TakedownRequest.objects.select_related("platform", "case"), pk=takedown_id, case=case
-    )
 
 
 def case_takedowns(case) -> list[TakedownRequest]:
