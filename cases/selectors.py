@@ -36,7 +36,7 @@ from cases.models import (
     Priority,
 )
 from evidence.models import Sighting, SightingStatus
-from takedowns.models import WAITING_STATUSES, TakedownRequest, TakedownStatus
+from takedowns.models import WAITING_STATUSES, LegalBasis, TakedownRequest, TakedownStatus
 
 
 def cases_for_dashboard(cases: QuerySet[Case]) -> QuerySet[Case]:
@@ -303,4 +303,26 @@ def _describe(event: CaseEvent, for_staff: bool, staff_names: dict) -> str:
         return new.get("recipient_email", "")
     if event.kind == EventKind.DECISION_CONFIRMED:
         return TakedownStatus(new["status"]).label
+    if event.kind == EventKind.TAKEDOWN_EDITED:
+        return _draft_changes(old, new)
+    if event.kind == EventKind.CROP_SEARCHED:
+        found = len(new.get("matches", []))
+        return f"{found} possible cop{'y' if found == 1 else 'ies'} found"
     return ""
+
+
+def _draft_changes(old: dict, new: dict) -> str:
+    """A draft edit in words: the route as it was and is, the other fields by name only (the
+    event keeps no values of hers: takedowns.services.DRAFT_FIELDS_KEPT_IN_EVENTS)."""
+    parts = []
+    if "legal_basis" in old and "legal_basis" in new:
+        before, after = LegalBasis(old["legal_basis"]).label, LegalBasis(new["legal_basis"]).label
+        parts.append(f"route: {before} → {after}")
+    names = [
+        str(TakedownRequest._meta.get_field(name).verbose_name)
+        for name in new.get("changed", [])
+        if name != "legal_basis"
+    ]
+    if names:
+        parts.append("changed: " + ", ".join(names))
+    return "; ".join(parts)

@@ -394,8 +394,14 @@ def evidence_match_crop(
     scale = image.width / evidence.width
     scaled = tuple(round(v * scale) for v in box)
     found = references_matching(hashes_of(image.crop(scaled)), evidence.case.references.all())
+    if not found:
+        return []  # nothing changes, so nothing for the timeline
     matches = []
     with transaction.atomic():
+        before = evidence.matches.select_for_update().filter(
+            reference__in=[match.reference for match in found]
+        )
+        old = [_match_values(row) for row in before.order_by("reference_id")]
         for match in found:
             row, _ = EvidenceMatch.objects.update_or_create(
                 evidence=evidence,
@@ -407,7 +413,24 @@ def evidence_match_crop(
                 },
             )
             matches.append(row)
+        event_record(
+            case=evidence.case,
+            actor=acting_user,
+            kind=EventKind.CROP_SEARCHED,
+            target=evidence,
+            old_value={"matches": old},
+            new_value={"region": list(box), "matches": [_match_values(row) for row in matches]},
+        )
     return matches
+
+
+def _match_values(match: EvidenceMatch) -> dict:
+    return {
+        "reference": str(match.reference_id),
+        "region": match.region,
+        "phash_distance": match.phash_distance,
+        "dhash_distance": match.dhash_distance,
+    }
 
 
 # --- rechecks ------------------------------------------------------------------------------

@@ -185,6 +185,43 @@ def test_survivor_timeline_hides_internal_events_and_staff_names(case, survivor,
     assert staff[4].text == "to Casey"
 
 
+def test_the_timeline_says_what_a_draft_edit_and_a_marked_area_changed(case, survivor, caseworker):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from evidence.demo_images import make_image
+    from evidence.models import EvidenceMatch
+    from evidence.services import evidence_add, evidence_match_crop, reference_register
+    from takedowns.services import takedown_update_draft, takedowns_draft
+
+    case_assign(case=case, to=caseworker, acting_user=caseworker)
+    sighting = sighting_log(case=case, url="https://x.com/a", acting_user=survivor)
+    (draft,) = takedowns_draft(case=case, sightings=[sighting], acting_user=caseworker)
+    takedown_update_draft(
+        takedown=draft,
+        acting_user=survivor,
+        legal_basis="platform_policy",
+        signer_name="Rose Example",
+        contact_phone="+44 7700 900123",
+    )
+    photo = make_image(seed=80, size=(400, 300))
+    reference_register(case=case, data=photo, acting_user=survivor)
+    evidence = evidence_add(
+        case=case, upload=SimpleUploadedFile("p.jpg", photo), acting_user=survivor
+    )
+    EvidenceMatch.objects.filter(evidence=evidence).delete()
+    evidence_match_crop(evidence=evidence, box=(0, 0, 400, 300), acting_user=caseworker)
+    for reader in (survivor, caseworker):
+        entries = {e.event.kind: e for e in case_timeline(case, reader)}
+        edited, searched = entries["takedown_edited"], entries["crop_searched"]
+        assert edited.event.get_kind_display() == "Takedown draft edited"
+        assert edited.text == (
+            "route: TAKE IT DOWN Act (47 U.S.C. 223a) → Platform policy / search delisting; "
+            "changed: signature (full name), contact phone"
+        )
+        assert searched.event.get_kind_display() == "Marked area searched for copies"
+        assert searched.text == "1 possible copy found"
+
+
 def test_caseload_default_order_reads_cases_rank_by_rank_through_its_indexes(queue, supervisor):
     """The "All cases" tab on 10,000 cases stays fast only if PostgreSQL can read cases in
     priority order from the expression index and look up next due by index: the

@@ -11,11 +11,13 @@ from PIL import ExifTags, Image, ImageOps
 from cases.models import Case, CaseEvent, EventKind
 from cases.services import case_open
 from evidence import vault
+from evidence.demo_images import make_image
 from evidence.models import EvidenceFile, EvidenceMatch, Outcome, Sighting
 from evidence.recheck import Verdict
 from evidence.services import (
     MAX_PASTED_LINES,
     evidence_add,
+    evidence_match_crop,
     reference_register,
     sighting_checks_record,
     sighting_log,
@@ -238,6 +240,72 @@ class TestEvidenceAdd:
         with pytest.raises(ValidationError, match="limit is"):
             evidence_add(case=case, upload=image_upload(), acting_user=survivor)
         assert not EvidenceFile.objects.exists()
+
+
+class TestEvidenceMatchCrop:
+    """A search in an area she marked: what it finds is on the timeline, as any change."""
+
+    @pytest.fixture
+    def her_photo(self, case, survivor):
+        photo = make_image(seed=80, size=(400, 300))
+        reference = reference_register(case=case, data=photo, acting_user=survivor)
+        evidence = evidence_add(
+            case=case, upload=SimpleUploadedFile("p.jpg", photo), acting_user=survivor
+        )
+        return evidence, reference
+
+    def test_what_a_marked_area_finds_is_recorded_with_its_event(self, case, survivor, her_photo):
+        evidence, reference = her_photo
+        EvidenceMatch.objects.filter(evidence=evidence).delete()
+        (match,) = evidence_match_crop(
+            evidence=evidence, box=(0, 0, 400, 300), acting_user=survivor
+        )
+        event = CaseEvent.objects.get(kind=EventKind.CROP_SEARCHED)
+        assert (event.case, event.actor, event.internal) == (case, survivor, False)
+        assert event.target_id == str(evidence.pk)
+        assert event.old_value == {"matches": []}
+        assert event.new_value == {
+            "region": [0, 0, 400, 300],
+            "matches": [
+                {
+                    "reference": str(reference.pk),
+                    "region": [0, 0, 400, 300],
+                    "phash_distance": match.phash_distance,
+                    "dhash_distance": match.dhash_distance,
+                }
+            ],
+        }
+
+    def test_a_match_found_again_keeps_what_it_was_before(self, survivor, her_photo):
+        evidence, reference = her_photo
+        before = EvidenceMatch.objects.get(evidence=evidence)  # found in the whole picture
+        evidence_match_crop(evidence=evidence, box=(0, 0, 400, 300), acting_user=survivor)
+        event = CaseEvent.objects.get(kind=EventKind.CROP_SEARCHED)
+        assert event.old_value == {
+            "matches": [
+                {
+                    "reference": str(reference.pk),
+                    "region": before.region,
+                    "phash_distance": before.phash_distance,
+                    "dhash_distance": before.dhash_distance,
+                }
+            ]
+        }
+        assert event.new_value["matches"][0]["region"] == [0, 0, 400, 300]
+
+    def test_an_area_where_nothing_is_found_changes_nothing_and_records_nothing(
+        self, case, survivor, her_photo
+    ):
+        other = evidence_add(
+            case=case,
+            upload=SimpleUploadedFile("o.jpg", make_image(seed=3, size=(400, 300))),
+            acting_user=survivor,
+        )
+        assert not other.matches.exists()
+        assert (
+            evidence_match_crop(evidence=other, box=(0, 0, 400, 300), acting_user=survivor) == []
+        )
+        assert not CaseEvent.objects.filter(kind=EventKind.CROP_SEARCHED).exists()
 
 
 class TestRechecksWriteOnTheRowsAsTheyAreNow:
