@@ -1,5 +1,7 @@
+import datetime as dt
 import hashlib
 import io
+import uuid
 
 import numpy as np
 import pytest
@@ -16,8 +18,13 @@ from evidence.models import EvidenceFile, EvidenceMatch, Outcome, Sighting
 from evidence.recheck import Verdict
 from evidence.services import (
     MAX_PASTED_LINES,
+    PER_HOST,
+    PER_HOST_AT_ONCE,
+    RECHECK_CHUNK,
+    RECHECK_LEASE,
     evidence_add,
     evidence_match_crop,
+    rechecks_claim_due,
     reference_register,
     sighting_checks_record,
     sighting_log,
@@ -306,6 +313,50 @@ class TestEvidenceMatchCrop:
             evidence_match_crop(evidence=other, box=(0, 0, 400, 300), acting_user=survivor) == []
         )
         assert not CaseEvent.objects.filter(kind=EventKind.CROP_SEARCHED).exists()
+
+
+class TestRechecksClaimDue:
+    """Beat's dispatcher claims due sightings here; the task only enqueues the batches."""
+
+    NOW = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
+
+    def _due(self, case, survivor, urls):
+        saved = sightings_log_pasted(case=case, text="\n".join(urls), acting_user=survivor).saved
+        Sighting.objects.filter(pk__in=[s.pk for s in saved]).update(
+            next_check_at=self.NOW - dt.timedelta(minutes=1)
+        )
+        return saved
+
+    def test_due_sightings_are_leased_and_handed_out_once(self, case, survivor):
+        due = self._due(case, survivor, ["https://a.example/1", "https://b.example/2"])
+        later = sighting_log(case=case, url="https://c.example/3", acting_user=survivor)
+        Sighting.objects.filter(pk=later.pk).update(next_check_at=self.NOW + dt.timedelta(hours=1))
+        (batch,) = rechecks_claim_due(now=self.NOW)
+        assert sorted(batch) == sorted(str(s.pk) for s in due)
+        leased = dict(Sighting.objects.values_list("pk", "next_check_at"))
+        assert [leased[s.pk] for s in due] == [self.NOW + RECHECK_LEASE] * 2
+        assert leased[later.pk] == self.NOW + dt.timedelta(hours=1)  # not due: untouched
+        assert rechecks_claim_due(now=self.NOW) == []  # leased: not handed out twice
+        # The lease runs out: what was never checked is claimed again.
+        assert len(rechecks_claim_due(now=self.NOW + RECHECK_LEASE)[0]) == 2
+
+    def test_a_site_gets_at_most_its_share_of_a_claim_and_of_each_batch(self, case, survivor):
+        self._due(
+            case,
+            survivor,
+            [f"https://one.example/{n}" for n in range(PER_HOST + 5)]
+            + [f"https://site{n}.example/x" for n in range(RECHECK_CHUNK)],
+        )
+        batches = rechecks_claim_due(now=self.NOW)
+        hosts = dict(Sighting.objects.values_list("pk", "host"))
+        claimed = [hosts[uuid.UUID(pk)] for ids in batches for pk in ids]
+        assert claimed.count("one.example") == PER_HOST
+        assert len(claimed) == PER_HOST + RECHECK_CHUNK
+        for ids in batches:
+            assert len(ids) <= RECHECK_CHUNK
+            assert [hosts[uuid.UUID(pk)] for pk in ids].count("one.example") <= PER_HOST_AT_ONCE
+        # The rest of that site waits for the next claim.
+        assert [len(ids) for ids in rechecks_claim_due(now=self.NOW)] == [PER_HOST_AT_ONCE, 1]
 
 
 class TestRechecksWriteOnTheRowsAsTheyAreNow:
