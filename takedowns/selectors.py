@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from cases.models import NoticeContact
 from takedowns.models import (
+    TAKE_IT_DOWN_HOURS,
     WAITING_STATUSES,
     AnonymousOutcome,
     LegalBasis,
@@ -164,7 +165,7 @@ def escalation_suggestions(takedown: TakedownRequest, now=None) -> list[Suggesti
         )
     regulators = {
         LegalBasis.TAKE_IT_DOWN: "The US Federal Trade Commission enforces the TAKE IT DOWN "
-        "Act against platforms that fail to remove within 48 hours.",
+        f"Act against platforms that fail to remove within {TAKE_IT_DOWN_HOURS} hours.",
         LegalBasis.DSA: "A complaint through the platform's internal system (free, for 6 "
         "months after its decision), then the Digital Services Coordinator of the country.",
         LegalBasis.DMCA: "The platform loses its safe harbour for material it keeps up after "
@@ -177,8 +178,6 @@ def escalation_suggestions(takedown: TakedownRequest, now=None) -> list[Suggesti
 
 
 # --- figures per platform --------------------------------------------------------------
-
-WITHIN_HOURS = 48  # the TAKE IT DOWN Act's window, used as the yardstick for every platform
 
 
 @dataclass(frozen=True)
@@ -258,7 +257,7 @@ def platform_figures() -> list[PlatformFigures]:
         "sent": TakedownStatus.SENT.value,
         "removed": TakedownStatus.REMOVED.value,
         "rejected": TakedownStatus.REJECTED.value,
-        "within": dt.timedelta(hours=WITHIN_HOURS),
+        "within": dt.timedelta(hours=TAKE_IT_DOWN_HOURS),
     }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

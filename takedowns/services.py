@@ -20,6 +20,7 @@ from leakcase.emails import make_message
 from leakcase.locking import StateChanged, locked
 from takedowns import notices
 from takedowns.models import (
+    TAKE_IT_DOWN_HOURS,
     WAITING_STATUSES,
     Channel,
     Correspondence,
@@ -41,8 +42,6 @@ from takedowns.selectors import (
     recipient_needs_approval,
 )
 
-# The TAKE IT DOWN Act gives platforms 48 hours from a valid request (47 U.S.C. 223a(a)(3)).
-TAKE_IT_DOWN_HOURS = 48
 # A site we have no directory entry for: give its host a little longer than a platform.
 UNKNOWN_PLATFORM_HOURS = 72
 # 17 U.S.C. 512(g)(2)(C): restore "not less than 10, nor more than 14, business days"
