@@ -1,29 +1,23 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from access.permissions import login_required, survivor_required
 from accounts import selectors, services
 from accounts.forms import EraseForm, PasswordConfirmForm
 from accounts.models import UserSession
 from evidence.bundles import survivor_export
 
 
-def _survivor(request):
-    if not request.user.is_survivor:
-        raise Http404("Not found")
-
-
-@login_required
+@survivor_required
 @require_http_methods(["GET", "POST"])
 def data_export(request):
     """Download everything of hers, after typing her password again."""
-    _survivor(request)
     form = PasswordConfirmForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if request.user.check_password(form.cleaned_data["password"]):
@@ -43,10 +37,9 @@ def data_export(request):
     )
 
 
-@login_required
+@survivor_required
 @require_http_methods(["GET", "POST"])
 def account_erase(request):
-    _survivor(request)
     form = EraseForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:

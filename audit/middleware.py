@@ -1,7 +1,7 @@
 """The single point where refused access and staff looks at evidence reach the audit trail.
 
-Every authorisation helper of ours (cases.selectors.case_for_user and the evidence and
-takedown helpers built on it, the role checks in views) answers a refusal with Http404 or
+Every authorisation helper of ours (access.permissions: case_for_user and the helpers for
+what belongs to a case built on it, and role_required on views) answers a refusal with Http404 or
 PermissionDenied, and they all leave the view as an exception: process_exception sees each
 one, whichever helper raised it. A 404 for a reference that does not exist looks the same as
 one for a case she may not see, on purpose; both are recorded.

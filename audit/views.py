@@ -1,9 +1,9 @@
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from access.permissions import supervisor_required
 from audit import selectors
 from audit.models import AuditKind
-from cases.views import supervisor_required
 
 
 @supervisor_required

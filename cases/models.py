@@ -143,6 +143,8 @@ class EventKind(models.TextChoices):
     NOTICE_CONTACT = "notice_contact", "Contact address for notices changed"
     RECIPIENT_APPROVED = "recipient_approved", "Recipient address approved"
     DECISION_CONFIRMED = "decision_confirmed", "Recorded reply confirmed"
+    TAKEDOWN_EDITED = "takedown_edited", "Takedown draft edited"
+    CROP_SEARCHED = "crop_searched", "Marked area searched for copies"
 
 
 # Events that say something only staff may know (why a case is urgent, an internal note).

@@ -1,5 +1,6 @@
-"""Reads about cases. case_for_user is the one authorisation check for a case and, through
-it, for every sighting, evidence file, note and takedown of the case."""
+"""Reads about cases. Which cases a user may see, and each case by its reference, are
+access.permissions' to answer (cases_visible_to, case_for_user): the lists here are given the
+cases she may see."""
 
 import datetime as dt
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
 
-from accounts.models import Role, User
+from accounts.models import User
 from cases.models import (
     Case,
     CaseEvent,
@@ -35,38 +36,13 @@ from cases.models import (
     Priority,
 )
 from evidence.models import Sighting, SightingStatus
-from takedowns.models import WAITING_STATUSES, TakedownRequest, TakedownStatus
+from takedowns.models import WAITING_STATUSES, LegalBasis, TakedownRequest, TakedownStatus
 
 
-def cases_visible_to(user: User) -> QuerySet[Case]:
-    """Survivors see their own cases; caseworkers theirs and the unassigned queue;
-    supervisors and admins every case. Anyone else sees nothing."""
-    if not user.is_authenticated or not user.is_active:
-        return Case.objects.none()
-    if user.role == Role.SURVIVOR:
-        return Case.objects.filter(survivor=user)
-    if user.role == Role.CASEWORKER:
-        return Case.objects.filter(Q(assigned_to=user) | Q(assigned_to__isnull=True))
-    if user.role in (Role.SUPERVISOR, Role.ADMIN):
-        return Case.objects.all()
-    return Case.objects.none()
-
-
-def case_for_user(user: User, reference: str) -> Case:
-    """The case, if this user may see it; otherwise 404, never 403, so a guessed reference
-    learns nothing about whether the case exists."""
-    try:
-        return (
-            cases_visible_to(user)
-            .select_related("survivor", "assigned_to")
-            .get(reference=reference)
-        )
-    except Case.DoesNotExist:
-        raise Http404("No such case") from None
-
-
-def cases_for_dashboard(user: User) -> QuerySet[Case]:
-    return cases_visible_to(user).annotate(
+def cases_for_dashboard(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """Her dashboard's rows: the cases she may see (access.permissions.cases_visible_to)
+    with their counts of links."""
+    return cases.annotate(
         sighting_count=Count("sightings", distinct=True),
         live_count=Count(
             "sightings", filter=Q(sightings__status=SightingStatus.LIVE), distinct=True
@@ -117,15 +93,16 @@ def caseload_tabs_for(user: User) -> dict[str, str]:
     return {key: label for key, label in CASELOAD_TABS.items() if key != "all"}
 
 
-def caseload_for(user: User, query: CaseloadQuery) -> QuerySet[Case]:
-    """The rows of one caseload tab, filtered and sorted. Raises Http404 for a tab the user
-    does not have (a caseworker asking for "all")."""
+def caseload_for(user: User, query: CaseloadQuery, *, cases: QuerySet[Case]) -> QuerySet[Case]:
+    """The rows of one caseload tab, filtered and sorted, out of `cases`: the cases the user
+    may see (access.permissions.cases_visible_to). Raises Http404 for a tab the user does not
+    have (a caseworker asking for "all")."""
     if not user.is_support_staff:
         raise Http404("Not staff")
     if query.tab not in caseload_tabs_for(user):
         raise Http404("No such tab")
     now = timezone.now()
-    cases = _with_caseload_columns(cases_visible_to(user))
+    cases = _with_caseload_columns(cases)
     if query.tab == "mine":
         cases = cases.filter(assigned_to=user, status__in=OPEN_STATUSES)
     elif query.tab == "unassigned":
@@ -326,4 +303,26 @@ def _describe(event: CaseEvent, for_staff: bool, staff_names: dict) -> str:
         return new.get("recipient_email", "")
     if event.kind == EventKind.DECISION_CONFIRMED:
         return TakedownStatus(new["status"]).label
+    if event.kind == EventKind.TAKEDOWN_EDITED:
+        return _draft_changes(old, new)
+    if event.kind == EventKind.CROP_SEARCHED:
+        found = len(new.get("matches", []))
+        return f"{found} possible cop{'y' if found == 1 else 'ies'} found"
     return ""
+
+
+def _draft_changes(old: dict, new: dict) -> str:
+    """A draft edit in words: the route as it was and is, the other fields by name only (the
+    event keeps no values of hers: takedowns.services.DRAFT_FIELDS_KEPT_IN_EVENTS)."""
+    parts = []
+    if "legal_basis" in old and "legal_basis" in new:
+        before, after = LegalBasis(old["legal_basis"]).label, LegalBasis(new["legal_basis"]).label
+        parts.append(f"route: {before} → {after}")
+    names = [
+        str(TakedownRequest._meta.get_field(name).verbose_name)
+        for name in new.get("changed", [])
+        if name != "legal_basis"
+    ]
+    if names:
+        parts.append("changed: " + ", ".join(names))
+    return "; ".join(parts)

@@ -1,17 +1,13 @@
 import logging
 
-from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.forms.utils import flatatt
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from access.permissions import case_for_user, cases_visible_to, login_required, staff_required
 from accounts.selectors import email_is_verified
 from cases import selectors, services
 from cases.forms import (
@@ -25,13 +21,10 @@ from cases.forms import (
     StatusForm,
     TriageForm,
 )
-from digests.selectors import weekly_email_state
-from evidence.forms import EvidenceUploadForm, PasteSightingsForm, SightingForm
-from evidence.selectors import case_evidence, case_sightings, copy_groups
+from cases.pages import render_case_page
 from leakcase.emails import make_message
 from leakcase.forms import add_validation_errors
 from leakcase.locking import StateChanged
-from takedowns.selectors import case_takedowns
 
 log = logging.getLogger(__name__)
 CASELOAD_PAGE_SIZE = 25
@@ -45,40 +38,12 @@ def home(request):
     return render(request, "home.html")
 
 
-def staff_required(view):
-    """Staff pages are 404 to everyone else: their existence is nobody else's business."""
-
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_support_staff:
-            raise Http404("Not found")
-        return view(request, *args, **kwargs)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
-
-
-def supervisor_required(view):
-    """Supervisors' pages (and admins'): 404 to everyone else, staff included."""
-
-    @login_required
-    def wrapped(request, *args, **kwargs):
-        if not request.user.is_supervisor:
-            raise Http404("Not found")
-        return view(request, *args, **kwargs)
-
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
-    return wrapped
-
-
 @login_required
 @require_GET
 def case_list(request):
     if request.user.is_support_staff:
         return redirect("cases:caseload")
-    cases = selectors.cases_for_dashboard(request.user)
+    cases = selectors.cases_for_dashboard(cases_visible_to(request.user))
     return render(
         request,
         "cases/case_list.html",
@@ -121,7 +86,7 @@ def caseload(request):
         q=filters.get("q", ""),
         sort=filters.get("sort", ""),
     )
-    cases = selectors.caseload_for(request.user, query)
+    cases = selectors.caseload_for(request.user, query, cases=cases_visible_to(request.user))
     page = Paginator(cases, CASELOAD_PAGE_SIZE).get_page(request.GET.get("page"))
     params = request.GET.copy()
     params.pop("page", None)
@@ -158,7 +123,7 @@ def caseload_assign(request):
     if not references:
         messages.error(request, "Tick at least one case to assign.")
         return redirect(f"{reverse('cases:caseload')}?tab=unassigned")
-    visible = selectors.cases_visible_to(request.user).filter(reference__in=references)
+    visible = cases_visible_to(request.user).filter(reference__in=references)
     assigned, skipped = services.cases_assign_from_queue(
         references=list(visible.values_list("reference", flat=True)),
         to=to,
@@ -198,111 +163,8 @@ def case_open_for_caller(request):
 @login_required
 @require_GET
 def case_detail(request, reference):
-    case = selectors.case_for_user(request.user, reference)
+    case = case_for_user(request.user, reference)
     return render_case_page(request, case)
-
-
-def render_case_page(request, case, *, status=200, **forms_and_results):
-    """The case page, with any bound forms or results a POST view hands back."""
-    user = request.user
-    sightings = list(case_sightings(case))
-    takedowns = case_takedowns(case)
-    _prepare_sighting_rows(case, sightings, takedowns)
-    context = {
-        "case": case,
-        "sightings": sightings,
-        "evidence_files": list(case_evidence(case)),
-        "notes": selectors.notes_for(user, case),
-        "takedowns": takedowns,
-        "reference_count": case.references.count(),
-        "copy_groups": copy_groups(case),
-        "timeline": selectors.case_timeline(case, user),
-        "sighting_form": SightingForm(),
-        "paste_form": PasteSightingsForm(),
-        "upload_form": EvidenceUploadForm(sightings=sightings),
-        "consent_form": ConsentForm(
-            initial={"consent": "withdraw" if case.consent_to_contact_platforms else "give"},
-            for_staff=user.is_support_staff,
-        ),
-        "notice_contact_form": NoticeContactForm(
-            initial={"notice_contact": case.notice_contact},
-            case=case,
-            for_staff=user.is_support_staff,
-        ),
-    }
-    if user.is_support_staff:
-        context.update(
-            next_due_at=selectors.case_next_due(case),
-            weekly_email=weekly_email_state(case.survivor),
-            triage_form=TriageForm(
-                initial={
-                    "priority": case.priority,
-                    "involves_minor": case.involves_minor,
-                    "threats_or_extortion": case.threats_or_extortion,
-                    "jurisdiction": case.jurisdiction,
-                }
-            ),
-            status_form=StatusForm(initial={"status": case.status}),
-            assign_form=AssignForm(initial={"assigned_to": case.assigned_to_id})
-            if user.is_supervisor
-            else None,
-            note_form=NoteForm(),
-        )
-    context.update(forms_and_results)
-    _write_options_directly(context["upload_form"].fields["sighting"])
-    if status == 400:
-        # The form with the problem may be far down the page: say so at the top.
-        messages.error(request, "Nothing was changed. The form below says what needs fixing.")
-    return render(request, "cases/case_detail.html", context, status=status)
-
-
-# A case can hold hundreds of sightings, each a row on its page (the pages benchmark has
-# 200): what each row needs is worked out here, once, rather than per row in the template.
-_ANY_ID = "00000000-0000-0000-0000-000000000000"
-
-
-def _prepare_sighting_rows(case, sightings, takedowns) -> None:
-    """Each sighting gets `detail_url` and `takedown`: its newest request, taken from the
-    case's takedown list (whose sightings are already fetched, so the request's plain words
-    cost no query per row). URLs are reversed once and filled in per row."""
-    sighting_url = reverse("evidence:sighting_detail", args=[case.reference, _ANY_ID])
-    takedown_url = reverse("takedowns:detail", args=[case.reference, _ANY_ID])
-    newest = {}
-    for takedown in takedowns:
-        takedown.detail_url = takedown_url.replace(_ANY_ID, str(takedown.pk))
-        for covered in takedown.sightings.all():
-            if covered.pk not in newest or takedown.created_at > newest[covered.pk].created_at:
-                newest[covered.pk] = takedown
-    for sighting in sightings:
-        sighting.detail_url = sighting_url.replace(_ANY_ID, str(sighting.pk))
-        sighting.takedown = newest.get(sighting.pk)
-
-
-class _DirectSelect(forms.Select):
-    """The same <select> as Django's Select, with its options written directly: Django
-    renders every option through templates of its own, which for a case's 200 sightings
-    was a tenth of the case page's time."""
-
-    def render(self, name, value, attrs=None, renderer=None):
-        widget = self.get_context(name, value, attrs)["widget"]
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (option["value"], " selected" if option["selected"] else "", option["label"])
-                for _group, group_options, _index in widget["optgroups"]
-                for option in group_options
-            ),
-        )
-        return format_html(
-            '<select name="{}"{}>{}</select>', widget["name"], flatatt(widget["attrs"]), options
-        )
-
-
-def _write_options_directly(field) -> None:
-    widget = _DirectSelect(attrs=field.widget.attrs)
-    widget.choices = field.choices
-    field.widget = widget
 
 
 def _moved_on(request, case, error: StateChanged):
@@ -311,16 +173,10 @@ def _moved_on(request, case, error: StateChanged):
     return redirect("cases:detail", reference=case.reference)
 
 
-def _staff_case(request, reference):
-    if not request.user.is_support_staff:
-        raise Http404("Not found")
-    return selectors.case_for_user(request.user, reference)
-
-
-@login_required
+@staff_required
 @require_POST
 def case_triage(request, reference):
-    case = _staff_case(request, reference)
+    case = case_for_user(request.user, reference)
     form = TriageForm(request.POST)
     if form.is_valid():
         try:
@@ -332,10 +188,10 @@ def case_triage(request, reference):
     return render_case_page(request, case, status=400, triage_form=form)
 
 
-@login_required
+@staff_required
 @require_POST
 def case_status(request, reference):
-    case = _staff_case(request, reference)
+    case = case_for_user(request.user, reference)
     form = StatusForm(request.POST)
     if form.is_valid():
         try:
@@ -352,11 +208,11 @@ def case_status(request, reference):
     return render_case_page(request, case, status=400, status_form=form)
 
 
-@login_required
+@staff_required
 @require_POST
 def case_assign(request, reference):
     """action=take (to me), release (back to the queue), or a supervisor's assigned_to."""
-    case = _staff_case(request, reference)
+    case = case_for_user(request.user, reference)
     action = request.POST.get("action")
     form = AssignForm(request.POST)
     if action == "take":
@@ -381,10 +237,10 @@ def case_assign(request, reference):
     return redirect("cases:detail", reference=case.reference)
 
 
-@login_required
+@staff_required
 @require_POST
 def note_add(request, reference):
-    case = _staff_case(request, reference)
+    case = case_for_user(request.user, reference)
     form = NoteForm(request.POST)
     if form.is_valid():
         services.note_add(case=case, acting_user=request.user, **form.cleaned_data)
@@ -397,7 +253,7 @@ def note_add(request, reference):
 @require_POST
 def case_consent(request, reference):
     """She gives or withdraws her consent; staff record what she told them."""
-    case = selectors.case_for_user(request.user, reference)
+    case = case_for_user(request.user, reference)
     form = ConsentForm(request.POST, for_staff=request.user.is_support_staff)
     if form.is_valid():
         given = form.cleaned_data["consent"] == "give"
@@ -429,7 +285,7 @@ def _consent_done(user, case, given: bool) -> str:
 @login_required
 @require_POST
 def case_notice_contact(request, reference):
-    case = selectors.case_for_user(request.user, reference)
+    case = case_for_user(request.user, reference)
     form = NoticeContactForm(request.POST, case=case, for_staff=request.user.is_support_staff)
     if form.is_valid():
         try:
@@ -447,10 +303,10 @@ def case_notice_contact(request, reference):
     return render_case_page(request, case, status=400, notice_contact_form=form)
 
 
-@login_required
+@staff_required
 @require_POST
 def invitation_issue(request, reference):
-    case = _staff_case(request, reference)
+    case = case_for_user(request.user, reference)
     if case.survivor_id is not None:
         messages.error(request, "This case already belongs to a survivor's account.")
     else:

@@ -1,14 +1,12 @@
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from cases.selectors import case_for_user
-from cases.views import staff_required, supervisor_required
+from access.permissions import case_for_user, login_required, staff_required, supervisor_required
 from digests import services
 from digests.forms import WeeklyStatusForm
 from digests.messages import digest_message, user_id_for_unsubscribe_token

@@ -43,10 +43,18 @@ __all__ = [
     "FetchError",
     "FetchResult",
     "FetchTimeout",
+    "Target",
     "TlsFailure",
     "TooManyRedirects",
     "UnsupportedScheme",
+    "address_allowed",
+    "allow_networks",
+    "build_result",
     "fetch",
+    "is_public_address",
+    "next_hop",
+    "parse_target",
+    "resolve_target",
 ]
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -166,7 +174,10 @@ _V6_FORBIDDEN = [
 ]
 
 
-def _allow_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+def allow_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    """The networks reachable although not public: settings.FETCH_ALLOW_NETWORKS, set by
+    tests and local demos only (empty in production). Read once per fetch and passed to
+    parse_target and resolve_target."""
     raw = getattr(settings, "FETCH_ALLOW_NETWORKS", None) or []
     return [ipaddress.ip_network(n, strict=False) if isinstance(n, str) else n for n in raw]
 
@@ -190,7 +201,10 @@ def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
     return found
 
 
-def _is_public(ip: IPAddress) -> bool:
+def is_public_address(ip: IPAddress) -> bool:
+    """Whether the address is a public unicast one: not private, loopback, link-local,
+    multicast, reserved, unspecified, CGNAT or documentation, and (IPv6) not a form that
+    embeds such an IPv4 address. The fetcher connects to nothing else."""
     if ip.version == 4:
         if any(ip in net for net in _V4_FORBIDDEN):
             return False
@@ -199,7 +213,7 @@ def _is_public(ip: IPAddress) -> bool:
         ip = ipaddress.IPv6Address(ip.packed)
         if any(ip in net for net in _V6_FORBIDDEN):
             return False
-        if any(not _is_public(v4) for v4 in _embedded_ipv4(ip)):
+        if any(not is_public_address(v4) for v4 in _embedded_ipv4(ip)):
             return False
     return not (
         ip.is_private
@@ -212,12 +226,20 @@ def _is_public(ip: IPAddress) -> bool:
     )
 
 
+def address_allowed(ip: IPAddress, allow=None) -> bool:
+    """Whether the fetcher may connect to this address on a standard port: a public one, or
+    one inside `allow` (by default allow_networks()). For code that refuses early what a
+    recheck could never open (evidence.sighting_urls)."""
+    allow = allow_networks() if allow is None else allow
+    return _is_allowed_explicitly(ip, allow) or is_public_address(ip)
+
+
 def _check_address(ip: IPAddress, port: int, allow) -> None:
     if _is_allowed_explicitly(ip, allow):
         return
     if port not in STANDARD_PORTS:
         raise BlockedAddress(f"port {port} is not allowed")
-    if not _is_public(ip):
+    if not is_public_address(ip):
         raise BlockedAddress(f"address {ip} is not public")
 
 
@@ -231,7 +253,9 @@ _QUERY_SAFE = _PATH_SAFE + "?"
 
 
 @dataclass
-class _Target:
+class Target:
+    """One hop's address as parse_target read it: what to connect to and what to ask for."""
+
     scheme: str
     host: str  # ASCII host name or IP text, no brackets
     port: int
@@ -239,7 +263,11 @@ class _Target:
     literal: IPAddress | None
 
 
-def _parse(url: str, allow) -> _Target:
+def parse_target(url: str, allow) -> Target:
+    """Read one address under the rules (scheme, no user:password@, ports, IP literals in
+    every spelling, read as the C library reads them) and refuse it with BlockedAddress or
+    UnsupportedScheme before anything is looked up. `allow` is allow_networks(). Used for
+    every hop, by fetch() and by evidence.fetcher_async."""
     if any(ord(c) < 0x21 or ord(c) == 0x7F for c in url.strip()):
         raise BlockedAddress("control characters or spaces in the address")
     try:
@@ -297,11 +325,13 @@ def _parse(url: str, allow) -> _Target:
         path = "/" + path
     if parts.query:
         path += "?" + quote(parts.query, safe=_QUERY_SAFE)
-    return _Target(scheme, str(literal) if literal else host, port, path, literal)
+    return Target(scheme, str(literal) if literal else host, port, path, literal)
 
 
-def _resolve(target: _Target, allow, deadline: float) -> list[tuple[int, tuple]]:
-    """Resolve once, and refuse when any address breaks the rules. Returns (family, sockaddr)."""
+def resolve_target(target: Target, allow, deadline: float) -> list[tuple[int, tuple]]:
+    """Resolve once, and refuse when any address breaks the rules. Returns (family, sockaddr)
+    pairs: the only addresses a connection for this hop may go to (fetch() and
+    evidence.fetcher_async connect to them, never to the name)."""
     if target.literal is not None:
         if target.literal.version == 4:
             return [(socket.AF_INET, (str(target.literal), target.port))]
@@ -389,7 +419,7 @@ class _DeadlineSocket:
         self._sock.close()
 
 
-def _connect(target: _Target, addresses, connect_timeout, read_timeout, deadline):
+def _connect(target: Target, addresses, connect_timeout, read_timeout, deadline):
     """Try the vetted addresses in order (all of them passed the rules)."""
     last_error: Exception | None = None
     for family, sockaddr in addresses:
@@ -431,7 +461,7 @@ class _VettedConnection(http.client.HTTPConnection):
     self.host/self.port only build the Host header; connect() never resolves anything.
     """
 
-    def __init__(self, target: _Target, sock: _DeadlineSocket):
+    def __init__(self, target: Target, sock: _DeadlineSocket):
         super().__init__(target.host, target.port)
         self.default_port = 443 if target.scheme == "https" else 80
         self.sock = sock
@@ -483,7 +513,9 @@ def _one_request(target, addresses, *, accept, max_bytes, connect_timeout, read_
         sock.really_close()
 
 
-def _result(url, current, status, content_type, body, start, redirects) -> FetchResult:
+def build_result(url, current, status, content_type, body, start, redirects) -> FetchResult:
+    """The FetchResult of a fetch that got its answer at `current`, timed from `start`
+    (time.monotonic()). One shape for the blocking and the concurrent fetcher."""
     return FetchResult(
         url=url,
         final_url=current,
@@ -495,7 +527,7 @@ def _result(url, current, status, content_type, body, start, redirects) -> Fetch
     )
 
 
-def _next_hop(current: str, location: str, redirects: list[str], max_redirects: int) -> str:
+def next_hop(current: str, location: str, redirects: list[str], max_redirects: int) -> str:
     """Where a redirect leads (recorded in `redirects`); the caller vets it like any URL.
     One rule for the blocking and the concurrent fetcher."""
     if len(redirects) >= max_redirects:
@@ -518,12 +550,12 @@ def fetch(
     """GET `url` under the rules above. Raises a FetchError subclass when it cannot."""
     start = time.monotonic()
     deadline = start + total_timeout
-    allow = _allow_networks()
+    allow = allow_networks()
     redirects: list[str] = []
     current = url
     while True:
-        target = _parse(current, allow)
-        addresses = _resolve(target, allow, deadline)
+        target = parse_target(current, allow)
+        addresses = resolve_target(target, allow, deadline)
         try:
             status, content_type, location, body = _one_request(
                 target,
@@ -545,5 +577,5 @@ def fetch(
         except OSError as exc:
             raise ConnectFailure(f"connection failed: {exc}") from exc
         if location is None:
-            return _result(url, current, status, content_type, body, start, redirects)
-        current = _next_hop(current, location, redirects, max_redirects)
+            return build_result(url, current, status, content_type, body, start, redirects)
+        current = next_hop(current, location, redirects, max_redirects)

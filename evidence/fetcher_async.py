@@ -1,17 +1,17 @@
 """The guarded fetch of evidence/fetcher.py for many addresses at once (asyncio + aiohttp).
 
 Same rules, same errors, same FetchResult as `fetcher.fetch`; the address rules are not
-copied but called: fetcher._parse (scheme, user:password@, ports, IP literals in every
-spelling) and fetcher._resolve (one lookup, every address checked). Only the socket work is
+copied but called: fetcher.parse_target (scheme, user:password@, ports, IP literals in every
+spelling) and fetcher.resolve_target (one lookup, every address checked). Only the socket work is
 aiohttp's, set up so it cannot get around them:
 
-* each hop's host name is resolved once, by fetcher._resolve (in a thread: getaddrinfo
+* each hop's host name is resolved once, by fetcher.resolve_target (in a thread: getaddrinfo
   blocks), and refused when any address breaks the rules. aiohttp then connects through
   `_PinnedResolver`, which hands back exactly those vetted addresses and never looks a name
   up itself; its DNS cache is off and connections are never reused (force_close), so every
   connection is made to an address vetted for the hop that opens it. IP literals, which
-  aiohttp does not resolve, were checked by fetcher._parse, and the request goes to the
-  canonical form fetcher._parse made of them (never to "2130706433" or "0177.1");
+  aiohttp does not resolve, were checked by fetcher.parse_target, and the request goes to the
+  canonical form fetcher.parse_target made of them (never to "2130706433" or "0177.1");
 * https is verified against the host name (aiohttp's default context, with the name as
   server_hostname);
 * aiohttp follows no redirect: every hop goes through the rules again, at most
@@ -58,7 +58,7 @@ __all__ = ["GuardedSession", "fetch", "new_session"]
 
 
 class _PinnedResolver(AbstractResolver):
-    """aiohttp's only way to a host name: the addresses fetcher._resolve vetted for it."""
+    """aiohttp's only way to a host name: the addresses fetcher.resolve_target vetted for it."""
 
     def __init__(self):
         self.vetted: dict[tuple[str, int], list[tuple[int, tuple]]] = {}
@@ -143,27 +143,27 @@ async def fetch(
 
 
 async def _fetch_hops(session, url, *, start, deadline, max_redirects, **request_options):
-    allow = fetcher._allow_networks()
+    allow = fetcher.allow_networks()
     redirects: list[str] = []
     current = url
     while True:
-        target = fetcher._parse(current, allow)
+        target = fetcher.parse_target(current, allow)
         if target.literal is None:
             addresses = await asyncio.get_running_loop().run_in_executor(
-                None, fetcher._resolve, target, allow, deadline
+                None, fetcher.resolve_target, target, allow, deadline
             )
             session.resolver.vetted[(target.host, target.port)] = addresses
         status, content_type, location, body = await _one_request(
             session, target, **request_options
         )
         if location is None:
-            return fetcher._result(url, current, status, content_type, body, start, redirects)
-        current = fetcher._next_hop(current, location, redirects, max_redirects)
+            return fetcher.build_result(url, current, status, content_type, body, start, redirects)
+        current = fetcher.next_hop(current, location, redirects, max_redirects)
 
 
 def _request_url(target) -> URL:
     host = f"[{target.host}]" if ":" in target.host else target.host
-    # request_target is already percent-encoded by fetcher._parse: sent as it is.
+    # request_target is already percent-encoded by fetcher.parse_target: sent as it is.
     return URL(f"{target.scheme}://{host}:{target.port}{target.request_target}", encoded=True)
 
 

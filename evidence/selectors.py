@@ -1,33 +1,17 @@
-"""Reads for sightings and evidence. Children are always fetched through a case the user may
-see (cases.selectors.case_for_user), so a guessed id on someone else's case is a 404."""
+"""Reads for sightings and evidence. Each one by its id is access.permissions' to fetch
+(sighting_for_user, evidence_for_user, ...: always through a case the user may see)."""
 
 from dataclasses import dataclass
 
 from django.db.models import F, Prefetch, QuerySet
-from django.shortcuts import get_object_or_404
 
 from accounts.models import User
 from cases.models import Case
-from cases.selectors import case_for_user, cases_visible_to
 from evidence import vault
 from evidence.hashing import ImageHashes
 from evidence.matching import references_matching
 from evidence.models import EvidenceFile, EvidenceMatch, ReferenceHash, Sighting
 from takedowns.models import TakedownRequest
-
-
-def sighting_for_user(user: User, reference: str, sighting_id) -> Sighting:
-    case = case_for_user(user, reference)
-    return get_object_or_404(
-        Sighting.objects.select_related("platform", "case"), pk=sighting_id, case=case
-    )
-
-
-def evidence_for_user(user: User, reference: str, evidence_id) -> EvidenceFile:
-    case = case_for_user(user, reference)
-    return get_object_or_404(
-        EvidenceFile.objects.select_related("case", "sighting"), pk=evidence_id, case=case
-    )
 
 
 def evidence_original_name_for(user: User, evidence: EvidenceFile) -> str:
@@ -54,20 +38,18 @@ def case_evidence(case: Case) -> QuerySet[EvidenceFile]:
     return case.evidence_files.select_related("sighting").order_by("-created_at")
 
 
-def reference_for_user(user: User, reference: str, reference_id) -> ReferenceHash:
-    case = case_for_user(user, reference)
-    return get_object_or_404(ReferenceHash, pk=reference_id, case=case)
-
-
-def evidence_suggestions(evidence: EvidenceFile, user: User) -> list:
+def evidence_suggestions(
+    evidence: EvidenceFile, user: User, *, visible_cases: QuerySet[Case]
+) -> list:
     """Possible copies for this evidence: the stored matches in its case, and for staff the
-    references of other cases they may see (recomputed, never stored across cases)."""
+    references of the other cases they may see, `visible_cases`
+    (access.permissions.cases_visible_to; recomputed, never stored across cases)."""
     own = list(evidence.matches.select_related("reference", "confirmed_by"))
     others = []
     if user.is_support_staff:
         hashes = ImageHashes.from_hex(evidence.phash, evidence.dhash)
         elsewhere = (
-            ReferenceHash.objects.filter(case__in=cases_visible_to(user))
+            ReferenceHash.objects.filter(case__in=visible_cases)
             .exclude(case=evidence.case)
             .select_related("case")
         )

@@ -4,6 +4,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import random
+from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -394,8 +395,14 @@ def evidence_match_crop(
     scale = image.width / evidence.width
     scaled = tuple(round(v * scale) for v in box)
     found = references_matching(hashes_of(image.crop(scaled)), evidence.case.references.all())
+    if not found:
+        return []  # nothing changes, so nothing for the timeline
     matches = []
     with transaction.atomic():
+        before = evidence.matches.select_for_update().filter(
+            reference__in=[match.reference for match in found]
+        )
+        old = [_match_values(row) for row in before.order_by("reference_id")]
         for match in found:
             row, _ = EvidenceMatch.objects.update_or_create(
                 evidence=evidence,
@@ -407,7 +414,24 @@ def evidence_match_crop(
                 },
             )
             matches.append(row)
+        event_record(
+            case=evidence.case,
+            actor=acting_user,
+            kind=EventKind.CROP_SEARCHED,
+            target=evidence,
+            old_value={"matches": old},
+            new_value={"region": list(box), "matches": [_match_values(row) for row in matches]},
+        )
     return matches
+
+
+def _match_values(match: EvidenceMatch) -> dict:
+    return {
+        "reference": str(match.reference_id),
+        "region": match.region,
+        "phash_distance": match.phash_distance,
+        "dhash_distance": match.dhash_distance,
+    }
 
 
 # --- rechecks ------------------------------------------------------------------------------
@@ -434,6 +458,64 @@ SIGHTING_STATUS_FOR = {
     Outcome.GEO_BLOCKED: SightingStatus.UNKNOWN,
     Outcome.BLOCKED: SightingStatus.UNKNOWN,
 }
+
+
+# Claiming due rechecks (rechecks_claim_due, called by beat every minute through
+# evidence.tasks.dispatch_rechecks).
+DISPATCH_BATCH = 200
+PER_HOST = 20
+# Sightings per recheck_sightings task: checked side by side in one worker process
+# (evidence.recheck_batch, hundreds a second where one at a time manages a few), and no more
+# than PER_HOST_AT_ONCE of one site in a task, so a site never gets a burst from us.
+RECHECK_CHUNK = 25
+PER_HOST_AT_ONCE = 4
+# Longer than a recheck can take (fetch total time limit plus page images), so a sighting
+# being checked is not handed out again; short enough that a lost one is retried soon.
+RECHECK_LEASE = dt.timedelta(minutes=10)
+
+
+def rechecks_claim_due(*, now: dt.datetime) -> list[list[str]]:
+    """Claim the sightings due for a recheck and lease them: their next_check_at moves
+    RECHECK_LEASE on, so they are not handed out again while they are being checked, and a
+    lost task or a killed worker only delays a check (the lease runs out, they are claimed
+    again). Rows are claimed with SELECT ... FOR UPDATE SKIP LOCKED, so two dispatchers never
+    claim the same sighting. Returns the claimed ids in batches for recheck_sightings tasks,
+    to be enqueued once this transaction has committed."""
+    with transaction.atomic():
+        candidates = (
+            Sighting.objects.select_for_update(skip_locked=True)
+            .filter(next_check_at__lte=now)
+            .order_by("next_check_at")
+            .values_list("pk", "host")[: DISPATCH_BATCH * 2]
+        )
+        # No host gets more than PER_HOST of a batch: a case with 300 links on one site
+        # must not hammer it; the rest wait for the next minute.
+        per_host: dict[str, int] = {}
+        due = []
+        for pk, host in candidates:
+            if per_host.get(host, 0) < PER_HOST and len(due) < DISPATCH_BATCH:
+                per_host[host] = per_host.get(host, 0) + 1
+                due.append((pk, host))
+        Sighting.objects.filter(pk__in=[pk for pk, _ in due]).update(
+            next_check_at=now + RECHECK_LEASE
+        )
+    return _recheck_batches(due)
+
+
+def _recheck_batches(due: list[tuple]) -> list[list[str]]:
+    """(id, host) pairs into batches of at most RECHECK_CHUNK ids and PER_HOST_AT_ONCE of a
+    host."""
+    batches: list[tuple[list[str], Counter]] = []
+    for pk, host in due:
+        for ids, hosts in batches:
+            if len(ids) < RECHECK_CHUNK and hosts[host] < PER_HOST_AT_ONCE:
+                break
+        else:
+            ids, hosts = [], Counter()
+            batches.append((ids, hosts))
+        ids.append(str(pk))
+        hosts[host] += 1
+    return [ids for ids, _ in batches]
 
 
 def sighting_recheck(*, sighting: Sighting, fetch=None, now=None) -> UrlCheck:

@@ -126,9 +126,9 @@ def _refuse_internal(ip) -> None:
     """A private, loopback or otherwise non-public address cannot be where the images were
     published, and a recheck would refuse to fetch it anyway (evidence/fetcher.py): refuse it
     here, with the same rules and the same test-only allowance (FETCH_ALLOW_NETWORKS)."""
-    from evidence.fetcher import _allow_networks, _is_allowed_explicitly, _is_public
+    from evidence.fetcher import address_allowed
 
-    if not _is_public(ip) and not _is_allowed_explicitly(ip, _allow_networks()):
+    if not address_allowed(ip):
         raise InvalidSightingUrl(
             "That address is on a private or local network; only public web addresses "
             "can be logged."

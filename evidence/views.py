@@ -1,14 +1,21 @@
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from cases.selectors import case_for_user
-from cases.views import render_case_page
+from access.permissions import (
+    case_for_user,
+    cases_visible_to,
+    evidence_for_user,
+    login_required,
+    match_for_user,
+    reference_for_user,
+    sighting_for_user,
+)
+from cases.pages import render_case_page
 from evidence import bundles, selectors, services, vault
 from evidence.forms import (
     CropForm,
@@ -60,7 +67,7 @@ def sightings_paste(request, reference):
 @login_required
 @require_GET
 def sighting_detail(request, reference, sighting_id):
-    sighting = selectors.sighting_for_user(request.user, reference, sighting_id)
+    sighting = sighting_for_user(request.user, reference, sighting_id)
     return render(
         request,
         "evidence/sighting_detail.html",
@@ -101,8 +108,10 @@ def evidence_upload(request, reference):
 @login_required
 @require_GET
 def evidence_detail(request, reference, evidence_id):
-    evidence = selectors.evidence_for_user(request.user, reference, evidence_id)
-    matches, other_matches = selectors.evidence_suggestions(evidence, request.user)
+    evidence = evidence_for_user(request.user, reference, evidence_id)
+    matches, other_matches = selectors.evidence_suggestions(
+        evidence, request.user, visible_cases=cases_visible_to(request.user)
+    )
     return render(
         request,
         "evidence/evidence_detail.html",
@@ -133,7 +142,7 @@ def evidence_file(request, reference, evidence_id, rendition):
     preview is not logged; everything that shows the image is."""
     if rendition not in _RENDITIONS:
         raise Http404("No such rendition")
-    evidence = selectors.evidence_for_user(request.user, reference, evidence_id)
+    evidence = evidence_for_user(request.user, reference, evidence_id)
     field_name, action, disposition = _RENDITIONS[rendition]
     stored = getattr(evidence, field_name)
     if action is not None:
@@ -187,7 +196,7 @@ def references(request, reference):
 @login_required
 @require_POST
 def reference_delete(request, reference, reference_id):
-    ref = selectors.reference_for_user(request.user, reference, reference_id)
+    ref = reference_for_user(request.user, reference, reference_id)
     services.reference_delete(reference=ref, acting_user=request.user)
     messages.success(request, "The reference and everything kept of it are deleted.")
     return redirect("evidence:references", reference=reference)
@@ -196,11 +205,10 @@ def reference_delete(request, reference, reference_id):
 @login_required
 @require_POST
 def match_confirm(request, reference, evidence_id, match_id):
-    evidence = selectors.evidence_for_user(request.user, reference, evidence_id)
-    match = get_object_or_404(evidence.matches, pk=match_id)
+    match = match_for_user(request.user, reference, evidence_id, match_id)
     services.evidence_match_confirm(match=match, acting_user=request.user)
     messages.success(request, "Confirmed as a copy of the reference image.")
-    return redirect("evidence:detail", reference=reference, evidence_id=evidence.pk)
+    return redirect("evidence:detail", reference=reference, evidence_id=match.evidence_id)
 
 
 @login_required
@@ -222,7 +230,7 @@ def case_bundle(request, reference):
 @login_required
 @require_POST
 def evidence_crop(request, reference, evidence_id):
-    evidence = selectors.evidence_for_user(request.user, reference, evidence_id)
+    evidence = evidence_for_user(request.user, reference, evidence_id)
     form = CropForm(request.POST)
     if form.is_valid():
         box = tuple(form.cleaned_data[k] for k in ("left", "top", "right", "bottom"))
@@ -238,7 +246,9 @@ def evidence_crop(request, reference, evidence_id):
             else:
                 messages.info(request, "No image to find was recognised in that area.")
             return redirect("evidence:detail", reference=reference, evidence_id=evidence.pk)
-    matches, other_matches = selectors.evidence_suggestions(evidence, request.user)
+    matches, other_matches = selectors.evidence_suggestions(
+        evidence, request.user, visible_cases=cases_visible_to(request.user)
+    )
     messages.error(request, "Nothing was changed. The form below says what needs fixing.")
     return render(
         request,

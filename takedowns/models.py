@@ -4,6 +4,11 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+# The TAKE IT DOWN Act gives platforms 48 hours from a valid request to remove the images
+# (47 U.S.C. 223a(a)(3)): the due time of a request under the Act, and the yardstick of the
+# platform figures (share removed within it) for every platform.
+TAKE_IT_DOWN_HOURS = 48
+
 
 class LegalBasis(models.TextChoices):
     TAKE_IT_DOWN = "take_it_down", "TAKE IT DOWN Act (47 U.S.C. 223a)"

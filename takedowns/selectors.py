@@ -4,12 +4,11 @@ from functools import lru_cache
 
 import tldextract
 from django.db import connection
-from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from cases.models import NoticeContact
-from cases.selectors import case_for_user
 from takedowns.models import (
+    TAKE_IT_DOWN_HOURS,
     WAITING_STATUSES,
     AnonymousOutcome,
     LegalBasis,
@@ -71,14 +70,6 @@ def bases_offered(case, platform: Platform | None) -> list[str]:
     if LegalBasis.DMCA in answers:
         offered.append(LegalBasis.DMCA)
     return offered
-
-
-def takedown_for_user(user, reference: str, takedown_id) -> TakedownRequest:
-    """A takedown, through its case: 404 unless the user may see the case."""
-    case = case_for_user(user, reference)
-    return get_object_or_404(
-        TakedownRequest.objects.select_related("platform", "case"), pk=takedown_id, case=case
-    )
 
 
 def case_takedowns(case) -> list[TakedownRequest]:
@@ -174,7 +165,7 @@ def escalation_suggestions(takedown: TakedownRequest, now=None) -> list[Suggesti
         )
     regulators = {
         LegalBasis.TAKE_IT_DOWN: "The US Federal Trade Commission enforces the TAKE IT DOWN "
-        "Act against platforms that fail to remove within 48 hours.",
+        f"Act against platforms that fail to remove within {TAKE_IT_DOWN_HOURS} hours.",
         LegalBasis.DSA: "A complaint through the platform's internal system (free, for 6 "
         "months after its decision), then the Digital Services Coordinator of the country.",
         LegalBasis.DMCA: "The platform loses its safe harbour for material it keeps up after "
@@ -187,8 +178,6 @@ def escalation_suggestions(takedown: TakedownRequest, now=None) -> list[Suggesti
 
 
 # --- figures per platform --------------------------------------------------------------
-
-WITHIN_HOURS = 48  # the TAKE IT DOWN Act's window, used as the yardstick for every platform
 
 
 @dataclass(frozen=True)
@@ -268,7 +257,7 @@ def platform_figures() -> list[PlatformFigures]:
         "sent": TakedownStatus.SENT.value,
         "removed": TakedownStatus.REMOVED.value,
         "rejected": TakedownStatus.REJECTED.value,
-        "within": dt.timedelta(hours=WITHIN_HOURS),
+        "within": dt.timedelta(hours=TAKE_IT_DOWN_HOURS),
     }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

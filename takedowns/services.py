@@ -20,6 +20,7 @@ from leakcase.emails import make_message
 from leakcase.locking import StateChanged, locked
 from takedowns import notices
 from takedowns.models import (
+    TAKE_IT_DOWN_HOURS,
     WAITING_STATUSES,
     Channel,
     Correspondence,
@@ -41,8 +42,6 @@ from takedowns.selectors import (
     recipient_needs_approval,
 )
 
-# The TAKE IT DOWN Act gives platforms 48 hours from a valid request (47 U.S.C. 223a(a)(3)).
-TAKE_IT_DOWN_HOURS = 48
 # A site we have no directory entry for: give its host a little longer than a platform.
 UNKNOWN_PLATFORM_HOURS = 72
 # 17 U.S.C. 512(g)(2)(C): restore "not less than 10, nor more than 14, business days"
@@ -110,6 +109,27 @@ DRAFT_FIELDS = (
     "confirms_perjury",
     "confirms_copyright_owner",
     "confirms_not_paid",
+)
+# A draft edit's event (EventKind.TAKEDOWN_EDITED) names every field that changed, and keeps
+# the old and new values of these only: the route, whom the notice goes to, in what capacity
+# it is signed, and the confirmations ticked. The other fields hold her personal details
+# (her name, email, phone and postal address, what the images show, why they are illegal,
+# the search results that find them). The timeline is read by everyone on the case and goes
+# into the evidence bundle, and the values are on the request itself (frozen into the notice
+# once sent), so the event does not copy them.
+DRAFT_FIELDS_KEPT_IN_EVENTS = frozenset(
+    {
+        "legal_basis",
+        "recipient_name",
+        "recipient_email",
+        "signer_capacity",
+        "confirms_no_consent",
+        "confirms_good_faith",
+        "confirms_accuracy",
+        "confirms_perjury",
+        "confirms_copyright_owner",
+        "confirms_not_paid",
+    }
 )
 
 
@@ -179,9 +199,28 @@ def takedown_update_draft(*, takedown: TakedownRequest, acting_user: User, **fie
             raise StateChanged(
                 "This notice is being sent right now; it can no longer change. Nothing was saved."
             )
+        changed = [
+            name
+            for name in DRAFT_FIELDS
+            if name in fields and fields[name] != getattr(takedown, name)
+        ]
+        old = {
+            name: getattr(takedown, name)
+            for name in changed
+            if name in DRAFT_FIELDS_KEPT_IN_EVENTS
+        }
         for name, value in fields.items():
             setattr(takedown, name, value)
         takedown.save(update_fields=[*fields, "updated_at"])
+        if changed:
+            event_record(
+                case=takedown.case,
+                actor=acting_user,
+                kind=EventKind.TAKEDOWN_EDITED,
+                target=takedown,
+                old_value=old,
+                new_value={"changed": changed, **{name: getattr(takedown, name) for name in old}},
+            )
     return takedown
 
 

@@ -1,13 +1,17 @@
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from cases.selectors import case_for_user
-from cases.views import staff_required, supervisor_required
+from access.permissions import (
+    case_for_user,
+    login_required,
+    staff_required,
+    supervisor_required,
+    takedown_for_user,
+)
 from evidence.models import SightingStatus
 from leakcase.csv_export import csv_writer
 from leakcase.forms import add_validation_errors
@@ -108,14 +112,14 @@ def _moved_on(request, takedown, error: StateChanged):
 @login_required
 @require_GET
 def takedown_detail(request, reference, takedown_id):
-    takedown = selectors.takedown_for_user(request.user, reference, takedown_id)
+    takedown = takedown_for_user(request.user, reference, takedown_id)
     return _render_detail(request, takedown)
 
 
 @login_required
 @require_POST
 def takedown_edit(request, reference, takedown_id):
-    takedown = selectors.takedown_for_user(request.user, reference, takedown_id)
+    takedown = takedown_for_user(request.user, reference, takedown_id)
     offered = selectors.bases_offered(takedown.case, takedown.platform)
     form = DraftForm(request.POST, instance=takedown, offered=offered)
     if form.is_valid():
@@ -137,7 +141,7 @@ def takedown_edit(request, reference, takedown_id):
 @login_required
 @require_POST
 def takedown_send(request, reference, takedown_id):
-    takedown = selectors.takedown_for_user(request.user, reference, takedown_id)
+    takedown = takedown_for_user(request.user, reference, takedown_id)
     try:
         services.takedown_send_email(takedown=takedown, acting_user=request.user)
     except StateChanged as error:
@@ -155,7 +159,7 @@ def takedown_send(request, reference, takedown_id):
 @login_required
 @require_POST
 def takedown_submitted(request, reference, takedown_id):
-    takedown = selectors.takedown_for_user(request.user, reference, takedown_id)
+    takedown = takedown_for_user(request.user, reference, takedown_id)
     form = SubmittedForm(request.POST)
     if form.is_valid():
         try:
@@ -183,7 +187,7 @@ def _takedown_form_view(form_class, service, context_name, done):
     @login_required
     @require_POST
     def view(request, reference, takedown_id):
-        takedown = selectors.takedown_for_user(request.user, reference, takedown_id)
+        takedown = takedown_for_user(request.user, reference, takedown_id)
         form = form_class(request.POST)
         if form.is_valid():
             try:
@@ -204,12 +208,10 @@ def _takedown_form_view(form_class, service, context_name, done):
 def _staff_action(service, done):
     """A staff-only button on a request: 404 to anyone else; a refusal is said at the top."""
 
-    @login_required
+    @staff_required
     @require_POST
     def view(request, reference, takedown_id):
-        if not request.user.is_support_staff:
-            raise Http404("Not found")
-        takedown = selectors.takedown_for_user(request.user, reference, takedown_id)
+        takedown = takedown_for_user(request.user, reference, takedown_id)
         try:
             service(takedown=takedown, acting_user=request.user)
         except ValidationError as error:

@@ -359,10 +359,10 @@ def test_a_triage_posted_as_a_colleague_triages_is_refused_in_plain_words(
 ):
     import html
 
-    from cases import selectors
+    from cases import views
     from cases.services import case_triage
 
-    read = selectors.case_for_user
+    read = views.case_for_user
 
     def read_then_a_colleague_triages(user, reference):
         case = read(user, reference)
@@ -377,7 +377,7 @@ def test_a_triage_posted_as_a_colleague_triages_is_refused_in_plain_words(
         )
         return case
 
-    monkeypatch.setattr(selectors, "case_for_user", read_then_a_colleague_triages)
+    monkeypatch.setattr(views, "case_for_user", read_then_a_colleague_triages)
     client.force_login(caseworker)
     response = client.post(reverse("cases:triage", args=[case.reference]), {"priority": "high"})
     monkeypatch.undo()

@@ -553,4 +553,35 @@ def test_tls_is_verified_against_the_host_name(local, server, fake_dns, monkeypa
     ],
 )
 def test_address_rules(address, public):
-    assert fetcher._is_public(ipaddress.ip_address(address)) is public
+    assert fetcher.is_public_address(ipaddress.ip_address(address)) is public
+
+
+def test_address_allowed_is_public_or_inside_the_test_only_networks(settings):
+    loopback, public = ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("8.8.8.8")
+    settings.FETCH_ALLOW_NETWORKS = []
+    assert (fetcher.address_allowed(public), fetcher.address_allowed(loopback)) == (True, False)
+    settings.FETCH_ALLOW_NETWORKS = [ipaddress.ip_network("127.0.0.1/32")]
+    assert fetcher.address_allowed(loopback) is True
+    assert fetcher.address_allowed(loopback, allow=[]) is False
+
+
+def test_other_modules_use_only_the_fetchers_public_names():
+    """What evidence.fetcher_async and evidence.sighting_urls need of the fetcher's rules is
+    public and documented; a private name (_...) is the fetcher's own, free to change."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    private_use = re.compile(r"fetcher\._\w|from evidence\.fetcher import[^\n]*\b_\w")
+    ours = [
+        folder
+        for folder in root.iterdir()
+        if folder.is_dir() and not folder.name.startswith(".") and folder.name != "tests"
+    ]
+    offenders = [
+        str(path.relative_to(root))
+        for folder in ours
+        for path in folder.rglob("*.py")
+        if path.name != "fetcher.py" and private_use.search(path.read_text())
+    ]
+    assert offenders == []

@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from evidence import recheck
 from evidence.models import Outcome, Sighting, UrlCheck
-from evidence.services import reference_register, sighting_log, sighting_recheck
-from evidence.tasks import RECHECK_LEASE, dispatch_rechecks
+from evidence.services import RECHECK_LEASE, reference_register, sighting_log, sighting_recheck
+from evidence.tasks import dispatch_rechecks
 from takedowns.models import TakedownRequest
 from tests.evidence.conftest import HER_IMAGE
 
@@ -226,8 +226,7 @@ def test_a_reappearance_reopens_the_request_and_the_case(
 def test_the_dispatcher_limits_each_host(case, survivor, django_capture_on_commit_callbacks):
     from unittest import mock
 
-    from evidence.services import sightings_log_pasted
-    from evidence.tasks import PER_HOST, PER_HOST_AT_ONCE
+    from evidence.services import PER_HOST, PER_HOST_AT_ONCE, sightings_log_pasted
 
     text = "\n".join(f"https://one.example/{n}" for n in range(PER_HOST + 5))
     sightings_log_pasted(case=case, text=text + "\nhttps://two.example/1", acting_user=survivor)

@@ -1,5 +1,7 @@
+import datetime as dt
 import hashlib
 import io
+import uuid
 
 import numpy as np
 import pytest
@@ -11,11 +13,18 @@ from PIL import ExifTags, Image, ImageOps
 from cases.models import Case, CaseEvent, EventKind
 from cases.services import case_open
 from evidence import vault
+from evidence.demo_images import make_image
 from evidence.models import EvidenceFile, EvidenceMatch, Outcome, Sighting
 from evidence.recheck import Verdict
 from evidence.services import (
     MAX_PASTED_LINES,
+    PER_HOST,
+    PER_HOST_AT_ONCE,
+    RECHECK_CHUNK,
+    RECHECK_LEASE,
     evidence_add,
+    evidence_match_crop,
+    rechecks_claim_due,
     reference_register,
     sighting_checks_record,
     sighting_log,
@@ -238,6 +247,116 @@ class TestEvidenceAdd:
         with pytest.raises(ValidationError, match="limit is"):
             evidence_add(case=case, upload=image_upload(), acting_user=survivor)
         assert not EvidenceFile.objects.exists()
+
+
+class TestEvidenceMatchCrop:
+    """A search in an area she marked: what it finds is on the timeline, as any change."""
+
+    @pytest.fixture
+    def her_photo(self, case, survivor):
+        photo = make_image(seed=80, size=(400, 300))
+        reference = reference_register(case=case, data=photo, acting_user=survivor)
+        evidence = evidence_add(
+            case=case, upload=SimpleUploadedFile("p.jpg", photo), acting_user=survivor
+        )
+        return evidence, reference
+
+    def test_what_a_marked_area_finds_is_recorded_with_its_event(self, case, survivor, her_photo):
+        evidence, reference = her_photo
+        EvidenceMatch.objects.filter(evidence=evidence).delete()
+        (match,) = evidence_match_crop(
+            evidence=evidence, box=(0, 0, 400, 300), acting_user=survivor
+        )
+        event = CaseEvent.objects.get(kind=EventKind.CROP_SEARCHED)
+        assert (event.case, event.actor, event.internal) == (case, survivor, False)
+        assert event.target_id == str(evidence.pk)
+        assert event.old_value == {"matches": []}
+        assert event.new_value == {
+            "region": [0, 0, 400, 300],
+            "matches": [
+                {
+                    "reference": str(reference.pk),
+                    "region": [0, 0, 400, 300],
+                    "phash_distance": match.phash_distance,
+                    "dhash_distance": match.dhash_distance,
+                }
+            ],
+        }
+
+    def test_a_match_found_again_keeps_what_it_was_before(self, survivor, her_photo):
+        evidence, reference = her_photo
+        before = EvidenceMatch.objects.get(evidence=evidence)  # found in the whole picture
+        evidence_match_crop(evidence=evidence, box=(0, 0, 400, 300), acting_user=survivor)
+        event = CaseEvent.objects.get(kind=EventKind.CROP_SEARCHED)
+        assert event.old_value == {
+            "matches": [
+                {
+                    "reference": str(reference.pk),
+                    "region": before.region,
+                    "phash_distance": before.phash_distance,
+                    "dhash_distance": before.dhash_distance,
+                }
+            ]
+        }
+        assert event.new_value["matches"][0]["region"] == [0, 0, 400, 300]
+
+    def test_an_area_where_nothing_is_found_changes_nothing_and_records_nothing(
+        self, case, survivor, her_photo
+    ):
+        other = evidence_add(
+            case=case,
+            upload=SimpleUploadedFile("o.jpg", make_image(seed=3, size=(400, 300))),
+            acting_user=survivor,
+        )
+        assert not other.matches.exists()
+        assert (
+            evidence_match_crop(evidence=other, box=(0, 0, 400, 300), acting_user=survivor) == []
+        )
+        assert not CaseEvent.objects.filter(kind=EventKind.CROP_SEARCHED).exists()
+
+
+class TestRechecksClaimDue:
+    """Beat's dispatcher claims due sightings here; the task only enqueues the batches."""
+
+    NOW = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
+
+    def _due(self, case, survivor, urls):
+        saved = sightings_log_pasted(case=case, text="\n".join(urls), acting_user=survivor).saved
+        Sighting.objects.filter(pk__in=[s.pk for s in saved]).update(
+            next_check_at=self.NOW - dt.timedelta(minutes=1)
+        )
+        return saved
+
+    def test_due_sightings_are_leased_and_handed_out_once(self, case, survivor):
+        due = self._due(case, survivor, ["https://a.example/1", "https://b.example/2"])
+        later = sighting_log(case=case, url="https://c.example/3", acting_user=survivor)
+        Sighting.objects.filter(pk=later.pk).update(next_check_at=self.NOW + dt.timedelta(hours=1))
+        (batch,) = rechecks_claim_due(now=self.NOW)
+        assert sorted(batch) == sorted(str(s.pk) for s in due)
+        leased = dict(Sighting.objects.values_list("pk", "next_check_at"))
+        assert [leased[s.pk] for s in due] == [self.NOW + RECHECK_LEASE] * 2
+        assert leased[later.pk] == self.NOW + dt.timedelta(hours=1)  # not due: untouched
+        assert rechecks_claim_due(now=self.NOW) == []  # leased: not handed out twice
+        # The lease runs out: what was never checked is claimed again.
+        assert len(rechecks_claim_due(now=self.NOW + RECHECK_LEASE)[0]) == 2
+
+    def test_a_site_gets_at_most_its_share_of_a_claim_and_of_each_batch(self, case, survivor):
+        self._due(
+            case,
+            survivor,
+            [f"https://one.example/{n}" for n in range(PER_HOST + 5)]
+            + [f"https://site{n}.example/x" for n in range(RECHECK_CHUNK)],
+        )
+        batches = rechecks_claim_due(now=self.NOW)
+        hosts = dict(Sighting.objects.values_list("pk", "host"))
+        claimed = [hosts[uuid.UUID(pk)] for ids in batches for pk in ids]
+        assert claimed.count("one.example") == PER_HOST
+        assert len(claimed) == PER_HOST + RECHECK_CHUNK
+        for ids in batches:
+            assert len(ids) <= RECHECK_CHUNK
+            assert [hosts[uuid.UUID(pk)] for pk in ids].count("one.example") <= PER_HOST_AT_ONCE
+        # The rest of that site waits for the next claim.
+        assert [len(ids) for ids in rechecks_claim_due(now=self.NOW)] == [PER_HOST_AT_ONCE, 1]
 
 
 class TestRechecksWriteOnTheRowsAsTheyAreNow:

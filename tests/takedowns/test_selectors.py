@@ -177,6 +177,33 @@ def test_figures_match_a_hand_computation(db, case):
     assert (i.sent, i.median_hours, i.p90_hours, i.within_48h_share) == (1, 5, 5, 1)
 
 
+def test_the_figures_yardstick_is_the_clock_of_a_take_it_down_request(db, case):
+    """One window, TAKE_IT_DOWN_HOURS: a request under the Act removed at its due time
+    counts as removed within the window in the figures, and one removed a minute later does
+    not."""
+    from takedowns.models import TAKE_IT_DOWN_HOURS
+    from takedowns.services import due_hours
+
+    reddit = Platform.objects.get(slug="reddit")
+    start = dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
+    on_time, late = (
+        TakedownRequest(
+            case=case,
+            platform=reddit,
+            legal_basis=LegalBasis.TAKE_IT_DOWN,
+            status="removed",
+            sent_at=start,
+        )
+        for _ in range(2)
+    )
+    due = start + dt.timedelta(hours=due_hours(on_time))
+    on_time.removed_at, late.removed_at = due, due + dt.timedelta(minutes=1)
+    TakedownRequest.objects.bulk_create([on_time, late])
+    assert due_hours(on_time) == TAKE_IT_DOWN_HOURS == 48  # 47 U.S.C. 223a(a)(3)
+    (row,) = platform_figures()
+    assert row.within_48h_share == pytest.approx(1 / 2)
+
+
 def test_percentile_on_an_even_count():
     # 1, 2, 3, 4: median at position 1.5 -> 2.5; p90 at 2.7 -> 3.7.
     assert percentile([4, 1, 3, 2], 0.5) == pytest.approx(2.5)

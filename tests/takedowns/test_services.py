@@ -673,3 +673,78 @@ def test_a_reply_read_before_a_recheck_closed_the_request_does_not_undo_the_remo
         None,
     )
     assert not Correspondence.objects.filter(direction="in").exists()
+
+
+# --- a draft's edits on the timeline ----------------------------------------------------
+
+
+def test_a_draft_edit_records_which_fields_changed_and_the_route_with_its_values(
+    dropbox_draft, caseworker
+):
+    takedown_update_draft(
+        takedown=dropbox_draft,
+        acting_user=caseworker,
+        legal_basis="platform_policy",
+        confirms_good_faith=True,
+        **{k: v for k, v in COMPLETE.items() if k != "confirms_good_faith"},
+    )
+    event = CaseEvent.objects.get(kind=EventKind.TAKEDOWN_EDITED)
+    assert (event.actor, event.target_id) == (caseworker, str(dropbox_draft.pk))
+    assert event.old_value == {
+        "legal_basis": "take_it_down",
+        "confirms_no_consent": False,
+        "confirms_good_faith": False,
+    }
+    assert event.new_value == {
+        "changed": [
+            "legal_basis",
+            "signer_name",
+            "contact_email",
+            "content_description",
+            "confirms_no_consent",
+            "confirms_good_faith",
+        ],
+        "legal_basis": "platform_policy",
+        "confirms_no_consent": True,
+        "confirms_good_faith": True,
+    }
+
+
+def test_a_draft_edits_event_keeps_none_of_her_details(dropbox_draft, caseworker):
+    """Her name, email, phone, postal address and what the images show are named as changed,
+    never copied: the timeline is read by every caseworker on the case and goes into the
+    evidence bundle; the values are on the request itself."""
+    details = {
+        "signer_name": "Rose Example",
+        "contact_email": "rose@example.test",
+        "contact_phone": "+44 7700 900123",
+        "contact_address": "1 Example Street, Exampletown",
+        "content_description": "Two intimate photos taken in 2024.",
+        "illegality_explanation": "Shared without her consent.",
+        "search_result_urls": "https://search.example/?q=rose",
+    }
+    takedown_update_draft(takedown=dropbox_draft, acting_user=caseworker, **details)
+    takedown_update_draft(
+        takedown=dropbox_draft, acting_user=caseworker, contact_phone="+44 7700 900999"
+    )
+    first, second = CaseEvent.objects.filter(kind=EventKind.TAKEDOWN_EDITED).order_by("id")
+    assert first.new_value == {"changed": list(details)} and first.old_value == {}
+    assert second.new_value == {"changed": ["contact_phone"]}
+    kept = f"{first.old_value} {first.new_value} {second.old_value} {second.new_value}"
+    for value in [*details.values(), "900999"]:
+        assert value not in kept
+
+
+def test_a_draft_saved_without_a_change_records_no_event(dropbox_draft, caseworker):
+    takedown_update_draft(
+        takedown=dropbox_draft, acting_user=caseworker, legal_basis=dropbox_draft.legal_basis
+    )
+    assert not CaseEvent.objects.filter(kind=EventKind.TAKEDOWN_EDITED).exists()
+
+
+def test_a_draft_edit_refused_records_no_event(dropbox_draft, caseworker):
+    with pytest.raises(ValidationError):
+        takedown_update_draft(
+            takedown=dropbox_draft, acting_user=caseworker, legal_basis="no_such_route"
+        )
+    assert not CaseEvent.objects.filter(kind=EventKind.TAKEDOWN_EDITED).exists()

@@ -292,7 +292,7 @@ def test_an_edit_posted_as_a_colleague_sends_the_request_is_refused_in_plain_wor
     platform_directory, client, case, consent, caseworker, other_caseworker, sightings,
     in_another_connection, monkeypatch, mailoutbox,
 ):  # fmt: skip
-    from takedowns import selectors
+    from takedowns import views
     from takedowns.services import takedown_send_email
 
     (draft,) = takedowns_draft(case=case, sightings=sightings[:1], acting_user=caseworker)
@@ -305,7 +305,7 @@ def test_an_edit_posted_as_a_colleague_sends_the_request_is_refused_in_plain_wor
         confirms_no_consent=True,
         confirms_good_faith=True,
     )
-    read = selectors.takedown_for_user
+    read = views.takedown_for_user
 
     def read_then_a_colleague_sends(user, reference, takedown_id):
         takedown = read(user, reference, takedown_id)
@@ -316,7 +316,7 @@ def test_an_edit_posted_as_a_colleague_sends_the_request_is_refused_in_plain_wor
         )
         return takedown
 
-    monkeypatch.setattr(selectors, "takedown_for_user", read_then_a_colleague_sends)
+    monkeypatch.setattr(views, "takedown_for_user", read_then_a_colleague_sends)
     client.force_login(caseworker)
     detail = reverse("takedowns:detail", args=[case.reference, draft.pk])
     response = client.post(

@@ -1,0 +1,125 @@
+"""May this user do this? Role checks for views, and the object helpers.
+
+Views declare who may call them with `role_required(...)` (or one of the named instances
+below); every case, and every sighting, evidence file, reference, match and takedown of a
+case, is reached through `case_for_user`, so a child of a case she may not see is a 404 like
+the case itself. A refusal is always 404, never 403: whether a staff page, a case or an
+evidence file exists is nobody else's business (tests/test_access_matrix.py).
+"""
+
+import functools
+
+from django.contrib.auth import decorators
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from accounts.models import STAFF_ROLES, Role, User
+from cases.models import Case
+from evidence.models import EvidenceFile, EvidenceMatch, ReferenceHash, Sighting
+from takedowns.models import TakedownRequest
+
+SUPERVISOR_ROLES = {Role.SUPERVISOR, Role.ADMIN}
+
+# --- roles ------------------------------------------------------------------------------
+
+
+def role_required(*roles: Role):
+    """A view only users of these roles may call. Anyone not logged in is sent to the login
+    page first (Django's login_required: the same redirect, with ?next=); a logged-in user
+    of another role gets the 404 of a page that does not exist."""
+    allowed = frozenset(roles)
+    unknown = allowed - set(Role)
+    if not allowed or unknown:
+        # At import time, so a typo in a role fails the first test rather than a user.
+        raise ValueError(f"role_required needs roles of accounts.models.Role, not {unknown}")
+
+    def decorator(view):
+        @functools.wraps(view)
+        def checked(request, *args, **kwargs):
+            if request.user.role not in allowed:
+                raise Http404("Not found")
+            return view(request, *args, **kwargs)
+
+        return decorators.login_required(checked)
+
+    return decorator
+
+
+# Any logged-in user, whatever her role: the page itself decides what she sees.
+login_required = role_required(*Role)
+# The caseload, the platform directory, staff previews.
+staff_required = role_required(*STAFF_ROLES)
+# The service's figures, the outbox, the audit trail, editing the platform directory.
+supervisor_required = role_required(*SUPERVISOR_ROLES)
+# Her own data: the export of everything of hers, erasing her account.
+survivor_required = role_required(Role.SURVIVOR)
+
+
+# --- cases and what belongs to them -----------------------------------------------------
+
+
+def cases_visible_to(user: User) -> QuerySet[Case]:
+    """Survivors see their own cases; caseworkers theirs and the unassigned queue;
+    supervisors and admins every case. Anyone else sees nothing. Lists start here, and so
+    does case_for_user, so a list never shows a case its page would refuse."""
+    if not user.is_authenticated or not user.is_active:
+        return Case.objects.none()
+    if user.role == Role.SURVIVOR:
+        return Case.objects.filter(survivor=user)
+    if user.role == Role.CASEWORKER:
+        return Case.objects.filter(Q(assigned_to=user) | Q(assigned_to__isnull=True))
+    if user.role in SUPERVISOR_ROLES:
+        return Case.objects.all()
+    return Case.objects.none()
+
+
+def case_for_user(user: User, reference: str) -> Case:
+    """The case, if this user may see it; otherwise 404, never 403, so a guessed reference
+    learns nothing about whether the case exists."""
+    try:
+        return (
+            cases_visible_to(user)
+            .select_related("survivor", "assigned_to")
+            .get(reference=reference)
+        )
+    except Case.DoesNotExist:
+        raise Http404("No such case") from None
+
+
+def sighting_for_user(user: User, reference: str, sighting_id) -> Sighting:
+    """A sighting, through its case: 404 unless she may see the case and it is the case's."""
+    case = case_for_user(user, reference)
+    return get_object_or_404(
+        Sighting.objects.select_related("platform", "case"), pk=sighting_id, case=case
+    )
+
+
+def evidence_for_user(user: User, reference: str, evidence_id) -> EvidenceFile:
+    """An evidence file, through its case."""
+    case = case_for_user(user, reference)
+    return get_object_or_404(
+        EvidenceFile.objects.select_related("case", "sighting"), pk=evidence_id, case=case
+    )
+
+
+def match_for_user(user: User, reference: str, evidence_id, match_id) -> EvidenceMatch:
+    """A possible copy found in an evidence file, through the file and its case."""
+    evidence = evidence_for_user(user, reference, evidence_id)
+    return get_object_or_404(
+        EvidenceMatch.objects.select_related("evidence__case"), pk=match_id, evidence=evidence
+    )
+
+
+def reference_for_user(user: User, reference: str, reference_id) -> ReferenceHash:
+    """A reference image (an image to find), through its case."""
+    case = case_for_user(user, reference)
+    return get_object_or_404(ReferenceHash, pk=reference_id, case=case)
+
+
+def takedown_for_user(user: User, reference: str, takedown_id) -> TakedownRequest:
+    """A takedown request, through its case."""
+    case = case_for_user(user, reference)
+    return get_object_or_404(
+        TakedownRequest.objects.select_related("platform", "case"), pk=takedown_id, case=case
+    )
