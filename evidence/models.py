@@ -22,7 +22,7 @@ class Sighting(models.Model):
     url = models.CharField(max_length=2048)
     host = models.CharField(max_length=253)
     platform = models.ForeignKey(
-        "takedowns.Platform",
+        "platforms.Platform",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,

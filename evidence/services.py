@@ -43,8 +43,8 @@ from evidence.models import (
 )
 from evidence.sighting_urls import InvalidSightingUrl, normalise_url
 from leakcase.locking import locked
+from platforms.selectors import platforms_for_hosts
 from takedowns.models import WAITING_STATUSES, TakedownRequest, TakedownStatus
-from takedowns.selectors import platforms_for_hosts
 from takedowns.services import due_hours
 
 # Smaller than this, a crop holds too little of a picture for its hash to mean anything.

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "axes",  # failed-login lockouts per (account, address)
     "accounts",
     "cases",
+    "platforms",
     "evidence",
     "takedowns",
     "digests",

@@ -10,7 +10,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.text import slugify
 
 from accounts.models import User
 from cases.models import Case, EventKind, NoticeContact
@@ -18,6 +17,7 @@ from cases.services import event_record
 from evidence.models import Sighting, SightingStatus
 from leakcase.emails import make_message
 from leakcase.locking import StateChanged, locked
+from platforms.models import Platform
 from takedowns import notices
 from takedowns.models import (
     WAITING_STATUSES,
@@ -27,8 +27,6 @@ from takedowns.models import (
     DeliveryStatus,
     Direction,
     LegalBasis,
-    Platform,
-    PlatformDomain,
     StaffDigest,
     TakedownRequest,
     TakedownStatus,
@@ -679,28 +677,6 @@ def _require_within_sending_limit(user: User) -> None:
             f"one account may send. The next can go at {again:%H:%M} UTC.",
             code="sending_limit",
         )
-
-
-def platform_save(*, platform: Platform, domains: list[str], acting_user: User) -> Platform:
-    """Save a directory entry and its domains (supervisors). A domain may belong to one
-    platform only."""
-    if not acting_user.is_supervisor:
-        raise PermissionDenied("Only supervisors edit the platform directory.")
-    cleaned = sorted({d.strip().lower().rstrip(".") for d in domains if d.strip()})
-    if not cleaned:
-        raise ValidationError({"domains_text": "Give at least one domain."})
-    taken = PlatformDomain.objects.filter(domain__in=cleaned).exclude(platform_id=platform.pk)
-    if taken.exists():
-        names = ", ".join(f"{d.domain} ({d.platform})" for d in taken.select_related("platform"))
-        raise ValidationError({"domains_text": f"Already in the directory under: {names}"})
-    with transaction.atomic():
-        if not platform.slug:
-            platform.slug = slugify(platform.name)
-        platform.save()
-        platform.domains.exclude(domain__in=cleaned).delete()
-        for domain in cleaned:
-            PlatformDomain.objects.get_or_create(platform=platform, domain=domain)
-    return platform
 
 
 # --- reminders ------------------------------------------------------------------------------

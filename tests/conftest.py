@@ -84,6 +84,18 @@ def tables_holding(text: str) -> list[str]:
     return found
 
 
+def migrate_to(targets=None) -> None:
+    """Migrate the test database to `targets` ([(app, migration or None)]), or to the latest
+    of every app. Tests that go back in the history mark themselves transactional and
+    come forward again in a finally."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets or executor.loader.graph.leaf_nodes())
+
+
 def totp_code(secret: str, at: float | None = None) -> str:
     """The code an authenticator app shows for this secret now (or at a given time)."""
     from allauth.mfa import app_settings
@@ -183,14 +195,11 @@ def platform_directory(transactional_db):
     """Transactional tests commit for real, and Django empties every table after each one,
     including the platform directory that migration takedowns/0005 writes; put it back.
     (serialized_rollback did not survive other tests running first in one session.)"""
-    import importlib
-
-    from django.apps import apps
-
-    from takedowns.models import Platform
+    from platforms import platform_directory
+    from platforms.models import Platform, PlatformDomain
 
     if not Platform.objects.exists():
-        importlib.import_module("takedowns.migrations.0005_platform_directory").sync(apps, None)
+        platform_directory.sync(Platform, PlatformDomain)
 
 
 @pytest.fixture

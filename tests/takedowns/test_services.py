@@ -13,8 +13,9 @@ from evidence.models import Outcome, Sighting
 from evidence.recheck import Verdict
 from evidence.services import sighting_checks_record, sighting_log, sightings_log_pasted
 from leakcase.locking import StateChanged
+from platforms.models import Platform
 from takedowns import notices
-from takedowns.models import Correspondence, Platform, TakedownRequest
+from takedowns.models import Correspondence, TakedownRequest
 from takedowns.selectors import notice_for
 from takedowns.services import (
     SURVIVOR_NOTICES_PER_HOUR,
