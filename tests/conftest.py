@@ -5,10 +5,12 @@ import time
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from PIL import ImageFile
 
 from accounts.models import STAFF_ROLES, Role, User
 from cases.services import case_open
 from evidence.demo_images import make_image
+from evidence.image_open import MAX_PIXELS
 
 # Playwright's sync API runs an event loop in the test thread; Django then refuses ORM calls
 # from it unless told that this is deliberate. Tests only.
@@ -180,6 +182,24 @@ def consent(case, survivor):
     from cases.services import case_set_consent
 
     return case_set_consent(case=case, given=True, acting_user=survivor)
+
+
+@pytest.fixture
+def pillow_decodes(monkeypatch):
+    """The size of every image Pillow is asked to decode (ImageFile.load). One past
+    MAX_PIXELS is refused here, as damaged, so code that would decode a bomb fails the
+    test's assertion instead of taking a gigabyte."""
+    seen = []
+    real = ImageFile.ImageFile.load
+
+    def recording(self):
+        seen.append(self.size)
+        if self.size[0] * self.size[1] > MAX_PIXELS:
+            raise OSError("the test refused to decode this")
+        return real(self)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", recording)
+    return seen
 
 
 @pytest.fixture

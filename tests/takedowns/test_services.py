@@ -9,10 +9,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 
 from cases.models import CaseEvent, EventKind
-from evidence.models import Outcome, Sighting
-from evidence.recheck import Verdict
-from evidence.services import sighting_checks_record, sighting_log, sightings_log_pasted
+from evidence.models import Sighting
+from evidence.services import sighting_log, sightings_log_pasted
 from leakcase.locking import StateChanged
+from monitoring.models import Outcome
+from monitoring.recheck import Verdict
+from monitoring.services import sighting_checks_record
 from platforms.models import Platform
 from takedowns import notices
 from takedowns.models import Correspondence, TakedownRequest

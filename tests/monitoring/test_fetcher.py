@@ -1,4 +1,4 @@
-"""evidence.fetcher: refusals with the default setting, then real fetches from a local server.
+"""monitoring.fetcher: refusals with the default setting, then real fetches from a local server.
 
 No database. The local server runs on 127.0.0.1, which only the tests that need it allow
 (settings.FETCH_ALLOW_NETWORKS); the refusals run with the default, empty setting.
@@ -13,9 +13,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from evidence import fetcher
 from evidence.demo_images import make_image
-from evidence.fetcher import (
+from monitoring import fetcher
+from monitoring.fetcher import (
     BadResponse,
     BlockedAddress,
     BodyTooLarge,
@@ -535,22 +535,3 @@ def test_tls_is_verified_against_the_host_name(local, server, fake_dns, monkeypa
         fetch(f"https://photos.example:{server.server_address[1]}/image", total_timeout=3.0)
     assert seen == [("photos.example", fetcher.ssl.CERT_REQUIRED, True)]
     assert fake_dns == ["photos.example"]
-
-
-@pytest.mark.parametrize(
-    ("address", "public"),
-    [
-        ("93.184.215.14", True),
-        ("8.8.8.8", True),
-        ("2606:4700:4700::1111", True),
-        ("100.127.255.255", False),
-        ("::ffff:8.8.8.8", False),  # mapped forms are refused outright
-        ("64:ff9b::808:808", False),  # NAT64 is refused outright
-        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", False),  # Teredo
-        ("203.0.113.9", False),
-        ("198.51.100.1", False),
-        ("3fff::1", False),
-    ],
-)
-def test_address_rules(address, public):
-    assert fetcher._is_public(ipaddress.ip_address(address)) is public
