@@ -11,18 +11,21 @@ from collections.abc import Callable
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
-from django.db.models import Exists, Min, OuterRef
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from cases.models import Case, CaseStatus, EventKind
-from cases.services import case_change_status, event_build, event_record, events_record
+from cases.services import case_change_status, event_build, events_record
 from evidence.models import EvidenceKind, EvidenceOrigin, Sighting, SightingStatus
 from evidence.services import evidence_add
 from leakcase.locking import locked
 from monitoring import recheck
 from monitoring.models import Outcome, UrlCheck
-from takedowns.models import WAITING_STATUSES, TakedownRequest, TakedownStatus
-from takedowns.services import due_hours
+from takedowns.selectors import waiting_due_by_sighting
+from takedowns.services import (
+    takedowns_close_for_removed_sightings,
+    takedowns_reopen_for_reappeared,
+)
 
 # How soon to look again, by what we found. Near a takedown's due time we look hourly, so
 # a removal is seen soon after the platform acts; long-removed links back off to weekly.
@@ -94,7 +97,7 @@ def sighting_checks_record(*, checks: list[tuple[Sighting, "recheck.Verdict"]], 
             )
             for (sighting, verdict), outcome in zip(checks, outcomes, strict=True)
         )
-        due = _waiting_due_by_sighting(
+        due = waiting_due_by_sighting(
             [s for (s, _), o in zip(checks, outcomes, strict=True) if o in _LIVE_OUTCOMES]
         )
         events: dict = {}
@@ -127,12 +130,16 @@ def sighting_checks_record(*, checks: list[tuple[Sighting, "recheck.Verdict"]], 
         )
         for case, case_events in events.values():
             events_record(case, case_events)
+        # What a verified removal or a reappearance means for the requests covering the
+        # links is takedowns' to write; the cases' own status is ours, written after.
         removed = [s for s, _ in checks if s.status == SightingStatus.REMOVED]
         if removed:
-            _close_requests_covering(removed, now)
+            takedowns_close_for_removed_sightings(sightings=removed, now=now)
+            _cases_done_to_monitoring(removed)
         for (sighting, _verdict), outcome in zip(checks, outcomes, strict=True):
             if outcome == Outcome.REAPPEARED:
-                _reopen_after_reappearance(sighting, now)
+                takedowns_reopen_for_reappeared(sighting=sighting, now=now)
+                _reopen_case(sighting)
     for sighting, verdict in checks:
         if verdict.matched_image is not None:
             _keep_fetched_copy(sighting, verdict)
@@ -174,23 +181,6 @@ def _lock_recheck_state(sightings: list[Sighting]) -> None:
             setattr(sighting, name, getattr(row, name))
 
 
-def _waiting_due_by_sighting(sightings: list[Sighting]) -> dict:
-    """The earliest due time of a request still waiting on each sighting, in one query."""
-    if not sightings:
-        return {}
-    through = Sighting.takedowns.through
-    return dict(
-        through.objects.filter(
-            sighting__in=sightings,
-            takedownrequest__status__in=WAITING_STATUSES,
-            takedownrequest__due_at__isnull=False,
-        )
-        .values("sighting_id")
-        .annotate(due=Min("takedownrequest__due_at"))
-        .values_list("sighting_id", "due")
-    )
-
-
 def _keep_fetched_copy(sighting: Sighting, verdict) -> None:
     """A matching image found online is kept, sealed, as evidence with its source; the same
     bytes are kept once per sighting."""
@@ -210,26 +200,9 @@ def _keep_fetched_copy(sighting: Sighting, verdict) -> None:
         )
 
 
-def _reopen_after_reappearance(sighting: Sighting, now) -> None:
-    """Back after a verified removal: the request that removed it is on the clock again and
-    the case is worked again. The event is what the caseworker's queue shows."""
-    # Locked and filtered on the fresh rows: a request a caseworker moved meanwhile is left be.
-    removed = sighting.takedowns.select_for_update(no_key=True, of=("self",)).filter(
-        status=TakedownStatus.REMOVED
-    )
-    for request in removed.order_by("pk"):
-        request.status = TakedownStatus.SENT
-        request.due_at = now + dt.timedelta(hours=due_hours(request))
-        request.removed_at = None
-        request.save(update_fields=["status", "due_at", "removed_at", "updated_at"])
-        event_record(
-            case=request.case,
-            actor=None,
-            kind=EventKind.TAKEDOWN_REPLY,
-            target=request,
-            old_value={"status": TakedownStatus.REMOVED},
-            new_value={"status": TakedownStatus.SENT, "reason": "reappeared"},
-        )
+def _reopen_case(sighting: Sighting) -> None:
+    """Back after a verified removal: the case is worked again. Its requests are reopened
+    first, by takedowns (takedowns_reopen_for_reappeared)."""
     case = locked(sighting.case)  # its status now (this batch may have moved it already)
     if case.status in (CaseStatus.MONITORING, CaseStatus.RESOLVED):
         case_change_status(case=case, to=CaseStatus.ACTIVE, acting_user=None)
@@ -261,35 +234,9 @@ def _next_interval(sighting: Sighting, outcome: str, now, due) -> dt.timedelta:
     return base * (1 + random.uniform(-RECHECK_JITTER, RECHECK_JITTER))
 
 
-def _close_requests_covering(removed: list[Sighting], now) -> None:
-    """Requests waiting on these removed sightings close when all their links are removed;
-    their case moves to monitoring when none of its links is left."""
-    waiting = TakedownRequest.objects.filter(
-        sightings__in=removed, status__in=WAITING_STATUSES
-    ).values("pk")
-    # Locked, and the status filter applied again to the rows as they are once locked: a
-    # reply recorded meanwhile (rejected, removed) is not overwritten with our older view.
-    requests = (
-        TakedownRequest.objects.select_for_update(no_key=True, of=("self",))
-        .filter(pk__in=waiting, status__in=WAITING_STATUSES)
-        .select_related("case")
-        .order_by("pk")
-    )
-    for request in requests:
-        if request.sightings.exclude(status=SightingStatus.REMOVED).exists():
-            continue
-        old = request.status
-        request.status = TakedownStatus.REMOVED
-        request.removed_at = request.removed_at or now
-        request.save(update_fields=["status", "removed_at", "updated_at"])
-        event_record(
-            case=request.case,
-            actor=None,
-            kind=EventKind.TAKEDOWN_REPLY,
-            target=request,
-            old_value={"status": old},
-            new_value={"status": TakedownStatus.REMOVED, "verified_by": "recheck"},
-        )
+def _cases_done_to_monitoring(removed: list[Sighting]) -> None:
+    """A case none of whose links is left up moves to monitoring (its requests were closed
+    first, by takedowns: takedowns_close_for_removed_sightings)."""
     # The cases' status was read again, under lock, at the start (_lock_recheck_state).
     cases = {s.case_id: s.case for s in removed if s.case.status == CaseStatus.ACTIVE}
     if not cases:

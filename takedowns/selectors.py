@@ -2,6 +2,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import connection
+from django.db.models import Min
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -98,6 +99,24 @@ def recipient_needs_approval(takedown: TakedownRequest) -> bool:
     if not takedown.recipient_email.strip():
         return False
     return not takedown.recipient_approved and not recipient_in_directory(takedown.recipient_email)
+
+
+def waiting_due_by_sighting(sightings) -> dict:
+    """The earliest due time of a request still waiting on each sighting, in one query
+    (rechecks look hourly at a link whose request is due within a day)."""
+    if not sightings:
+        return {}
+    through = TakedownRequest.sightings.through
+    return dict(
+        through.objects.filter(
+            sighting__in=sightings,
+            takedownrequest__status__in=WAITING_STATUSES,
+            takedownrequest__due_at__isnull=False,
+        )
+        .values("sighting_id")
+        .annotate(due=Min("takedownrequest__due_at"))
+        .values_list("sighting_id", "due")
+    )
 
 
 @dataclass(frozen=True)

@@ -679,6 +679,66 @@ def _require_within_sending_limit(user: User) -> None:
         )
 
 
+# --- what rechecks found ------------------------------------------------------------------
+# Rechecks (monitoring.services.sighting_checks_record) find links removed or back; what
+# that means for the requests covering them is written here, the one place that writes
+# takedown state. Both run inside the recheck's transaction, after it locked the cases and
+# then the sightings (leakcase/locking.py); they lock the requests they change.
+
+
+def takedowns_close_for_removed_sightings(*, sightings: list[Sighting], now) -> None:
+    """Requests waiting on these removed sightings close (removed, verified by the recheck)
+    when all their links are removed."""
+    waiting = TakedownRequest.objects.filter(
+        sightings__in=sightings, status__in=WAITING_STATUSES
+    ).values("pk")
+    # Locked, and the status filter applied again to the rows as they are once locked: a
+    # reply recorded meanwhile (rejected, removed) is not overwritten with our older view.
+    requests = (
+        TakedownRequest.objects.select_for_update(no_key=True, of=("self",))
+        .filter(pk__in=waiting, status__in=WAITING_STATUSES)
+        .select_related("case")
+        .order_by("pk")
+    )
+    for request in requests:
+        if request.sightings.exclude(status=SightingStatus.REMOVED).exists():
+            continue
+        old = request.status
+        request.status = TakedownStatus.REMOVED
+        request.removed_at = request.removed_at or now
+        request.save(update_fields=["status", "removed_at", "updated_at"])
+        event_record(
+            case=request.case,
+            actor=None,
+            kind=EventKind.TAKEDOWN_REPLY,
+            target=request,
+            old_value={"status": old},
+            new_value={"status": TakedownStatus.REMOVED, "verified_by": "recheck"},
+        )
+
+
+def takedowns_reopen_for_reappeared(*, sighting: Sighting, now) -> None:
+    """Back after a verified removal: the request that removed it is on the clock again.
+    The event is what the caseworker's queue shows."""
+    # Locked and filtered on the fresh rows: a request a caseworker moved meanwhile is left be.
+    removed = sighting.takedowns.select_for_update(no_key=True, of=("self",)).filter(
+        status=TakedownStatus.REMOVED
+    )
+    for request in removed.order_by("pk"):
+        request.status = TakedownStatus.SENT
+        request.due_at = now + dt.timedelta(hours=due_hours(request))
+        request.removed_at = None
+        request.save(update_fields=["status", "due_at", "removed_at", "updated_at"])
+        event_record(
+            case=request.case,
+            actor=None,
+            kind=EventKind.TAKEDOWN_REPLY,
+            target=request,
+            old_value={"status": TakedownStatus.REMOVED},
+            new_value={"status": TakedownStatus.SENT, "reason": "reappeared"},
+        )
+
+
 # --- reminders ------------------------------------------------------------------------------
 
 # DESIGN.md: "a reminder to the platform (at most one a day, at most three)".
