@@ -51,7 +51,7 @@ DSA_COMPLAINT_MONTHS = 6
 
 # Notices go out from LeakCase's own address, so each one spends the service's standing
 # with mail providers and platforms' abuse desks. Five of the directory's platforms take
-# notices by email (takedowns/platform_directory.py), so one survivor's case needs at most a
+# notices by email (platforms/platform_directory.py), so one survivor's case needs at most a
 # handful in a sitting; a caseworker working through the queue sends more, but even her
 # busiest hour is far below one a minute. Web-form submissions send nothing and are free.
 SENDING_LIMIT_WINDOW = dt.timedelta(hours=1)
