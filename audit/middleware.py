@@ -16,7 +16,15 @@ from django.http import Http404
 from audit.models import AuditKind
 from audit.services import audit_record
 
-OUR_APPS = ("accounts.", "cases.", "evidence.", "takedowns.", "audit.", "digests.")
+OUR_APPS = (
+    "accounts.",
+    "cases.",
+    "platforms.",
+    "evidence.",
+    "takedowns.",
+    "audit.",
+    "digests.",
+)
 
 # URL name -> (kind, who counts): what a successful answer means.
 RECORDED_PAGES = {

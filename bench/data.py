@@ -86,7 +86,8 @@ def build(sizes: dict, *, log=print) -> dict:
     from accounts.models import Role, User
     from cases.models import Case, CaseEvent, CaseStatus, EventKind, Priority
     from evidence.models import ReferenceHash, Sighting
-    from takedowns.models import Platform, PlatformDomain, TakedownRequest, TakedownStatus
+    from platforms.models import Platform, PlatformDomain
+    from takedowns.models import TakedownRequest, TakedownStatus
 
     rng = random.Random(SEED)
     nrng = np.random.default_rng(SEED)

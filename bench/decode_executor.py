@@ -1,7 +1,7 @@
-"""Where a concurrent recheck batch decodes fetched images (evidence/recheck_batch.py):
+"""Where a concurrent recheck batch decodes fetched images (monitoring/recheck_batch.py):
 on the event loop, in a thread pool or in a process pool.
 
-The same 37 images are matched against a reference by evidence.recheck.best_match, all
+The same 37 images are matched against a reference by monitoring.recheck.best_match, all
 "in flight" at once as in a batch: 30 JPEGs of 800 x 600 (a page's images), 6 of
 3000 x 2000 (a photo) and one PNG of 7,000 x 7,000 pixels in one colour (155 kB; under the
 50 MP limit, so decoded: 49 MP of work for a hostile site). Printed per way: the wall time
@@ -32,7 +32,7 @@ from PIL import Image  # noqa: E402
 
 from evidence.demo_images import make_image  # noqa: E402
 from evidence.hashing import hashes_of_bytes  # noqa: E402
-from evidence.recheck import best_match  # noqa: E402
+from monitoring.recheck import best_match  # noqa: E402
 
 HEARTBEAT = 0.005
 RUNS = 3

@@ -5,7 +5,7 @@ from cases.countries import CHOICES as COUNTRY_CHOICES
 from cases.models import CaseStatus, NoteVisibility, NoticeContact, Priority
 from cases.selectors import CASELOAD_SORTS
 from cases.services import CONSENT_NOTE_MAX
-from takedowns.models import Platform
+from platforms.models import Platform
 
 
 def jurisdiction_field():

@@ -17,7 +17,7 @@ Pillow's own bomb check (Image.MAX_IMAGE_PIXELS: a DecompressionBombWarning past
 DecompressionBombError past twice that) runs inside Image.open; its error, or its warning
 where a caller's filter makes it one, is a refusal like ours. We do not turn the warning into
 an error with warnings.catch_warnings() here: that swaps the process-wide filters and is not
-safe in the threads rechecks decode in (evidence.recheck_batch); the explicit pixel check is
+safe in the threads rechecks decode in (monitoring.recheck_batch); the explicit pixel check is
 the rule, and it is stricter than Pillow's.
 """
 

@@ -22,7 +22,7 @@ class Sighting(models.Model):
     url = models.CharField(max_length=2048)
     host = models.CharField(max_length=253)
     platform = models.ForeignKey(
-        "takedowns.Platform",
+        "platforms.Platform",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
@@ -236,38 +236,3 @@ class EvidenceMatch(models.Model):
 
     def __str__(self):
         return f"{self.evidence_id} ~ {self.reference_id}"
-
-
-class Outcome(models.TextChoices):
-    """What one recheck found (DESIGN.md, "Recheck outcomes")."""
-
-    LIVE = "live", "Live"
-    REMOVED = "removed", "Removed"
-    SOFT_REMOVED = "soft_removed", "Removed (placeholder page)"
-    LOGIN_WALLED = "login_walled", "Behind a login"
-    GEO_BLOCKED = "geo_blocked", "Blocked in our region"
-    UNREACHABLE = "unreachable", "Unreachable"
-    BLOCKED = "blocked", "Refused by our fetching rules"
-    REAPPEARED = "reappeared", "Back after removal"
-
-
-class UrlCheck(models.Model):
-    """One recheck of a sighting: the history a sighting keeps."""
-
-    sighting = models.ForeignKey(Sighting, on_delete=models.CASCADE, related_name="checks")
-    checked_at = models.DateTimeField(db_index=True)
-    outcome = models.CharField(max_length=16, choices=Outcome.choices)
-    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    final_url = models.CharField(max_length=2048, blank=True)
-    content_type = models.CharField(max_length=120, blank=True)
-    bytes_read = models.PositiveIntegerField(default=0)
-    elapsed_ms = models.PositiveIntegerField(default=0)
-    distance = models.PositiveSmallIntegerField(null=True, blank=True)
-    error = models.CharField(max_length=300, blank=True)
-
-    class Meta:
-        ordering = ["-checked_at"]
-        indexes = [models.Index(fields=["sighting", "-checked_at"])]
-
-    def __str__(self):
-        return f"{self.sighting_id} {self.outcome}"

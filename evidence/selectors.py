@@ -3,7 +3,7 @@
 
 from dataclasses import dataclass
 
-from django.db.models import F, Prefetch, QuerySet
+from django.db.models import F, QuerySet
 
 from accounts.models import User
 from cases.models import Case
@@ -11,7 +11,6 @@ from evidence import vault
 from evidence.hashing import ImageHashes
 from evidence.matching import references_matching
 from evidence.models import EvidenceFile, EvidenceMatch, ReferenceHash, Sighting
-from takedowns.models import TakedownRequest
 
 
 def evidence_original_name_for(user: User, evidence: EvidenceFile) -> str:
@@ -24,13 +23,10 @@ def evidence_original_name_for(user: User, evidence: EvidenceFile) -> str:
 
 
 def case_sightings(case: Case) -> QuerySet[Sighting]:
-    # Grouped by platform on the case page: one takedown goes to each platform.
-    # Each sighting's requests, newest first, for "which request covers it" in plain words.
-    requests = TakedownRequest.objects.select_related("platform").order_by("-created_at")
-    return (
-        case.sightings.select_related("platform")
-        .prefetch_related(Prefetch("takedowns", queryset=requests))
-        .order_by(F("platform__name").asc(nulls_last=True), "created_at")
+    # Grouped by platform on the case page: one takedown goes to each platform. Which request
+    # covers each one the case page takes from the case's requests (cases.views).
+    return case.sightings.select_related("platform").order_by(
+        F("platform__name").asc(nulls_last=True), "created_at"
     )
 
 

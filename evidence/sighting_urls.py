@@ -11,6 +11,8 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import idna
 
+from leakcase.public_addresses import allowed_networks, is_allowed_explicitly, is_public
+
 MAX_URL_LENGTH = 2048  # what browsers and most platforms' report forms accept
 ALLOWED_SCHEMES = {"http", "https"}
 DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -124,11 +126,9 @@ def _normalise_host(host: str) -> str:
 
 def _refuse_internal(ip) -> None:
     """A private, loopback or otherwise non-public address cannot be where the images were
-    published, and a recheck would refuse to fetch it anyway (evidence/fetcher.py): refuse it
-    here, with the same rules and the same test-only allowance (FETCH_ALLOW_NETWORKS)."""
-    from evidence.fetcher import address_allowed
-
-    if not address_allowed(ip):
+    published, and a recheck would refuse to fetch it anyway (monitoring/fetcher.py): refuse
+    it here, with the same rules and the same test-only allowance (FETCH_ALLOW_NETWORKS)."""
+    if not is_public(ip) and not is_allowed_explicitly(ip, allowed_networks()):
         raise InvalidSightingUrl(
             "That address is on a private or local network; only public web addresses "
             "can be logged."

@@ -12,9 +12,9 @@ app.autodiscover_tasks()
 # Every periodic schedule lives here, each with when and why. The dispatchers read due work
 # from the database (next_check_at, due_at), so a lost message delays work, never loses it.
 app.conf.beat_schedule = {
-    # Every minute: hand out the sightings whose next_check_at has come (evidence/tasks.py).
+    # Every minute: hand out the sightings whose next_check_at has come (monitoring/tasks.py).
     # Cheap when nothing is due; the interval bounds how late a check can start.
-    "dispatch-rechecks": {"task": "evidence.tasks.dispatch_rechecks", "schedule": 60.0},
+    "dispatch-rechecks": {"task": "monitoring.tasks.dispatch_rechecks", "schedule": 60.0},
     # Every 15 minutes: remind platforms that are past due (at most one a day, three in all,
     # takedowns/services.py). Often enough that a reminder goes soon after a deadline.
     "send-reminders": {"task": "takedowns.tasks.send_reminders", "schedule": 15 * 60.0},

@@ -63,8 +63,10 @@ INSTALLED_APPS = [
     "axes",  # failed-login lockouts per (account, address)
     "accounts",
     "cases",
+    "platforms",
     "evidence",
     "takedowns",
+    "monitoring",
     "digests",
     "pgtrigger",  # append-only audit tables and row-change triggers (audit/)
     "audit",
@@ -259,9 +261,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # Django's default, for form fields
 # memory there too. Bigger bodies are stopped by the reverse proxy (README, "Uploads").
 FILE_UPLOAD_MAX_MEMORY_SIZE = EVIDENCE_MAX_UPLOAD_BYTES + DATA_UPLOAD_MAX_MEMORY_SIZE
 
-# Fetching reported URLs (evidence/fetcher.py) refuses private, loopback and other internal
-# addresses. Production never sets this; tests and local demos use it to reach 127.0.0.1
-# ("127.0.0.1/32"). Comma-separated CIDRs; addresses inside them are allowed on any port.
+# Fetching reported URLs (monitoring/fetcher.py, by the rule of leakcase/public_addresses.py)
+# refuses private, loopback and other internal addresses. Production never sets this; tests
+# and local demos use it to reach 127.0.0.1 ("127.0.0.1/32"). Comma-separated CIDRs;
+# addresses inside them are allowed on any port.
 try:
     FETCH_ALLOW_NETWORKS = [
         ipaddress.ip_network(cidr, strict=False)
@@ -307,7 +310,7 @@ REDIS_URL = env_str("REDIS_URL")
 CELERY_BROKER_URL = REDIS_URL or f"sqla+sqlite:///{VAR_DIR / 'celery-broker.sqlite3'}"
 CELERY_TASK_IGNORE_RESULT = True
 # acks_late and reject_on_worker_lost are set on the idempotent tasks themselves
-# (evidence.tasks.recheck_sighting), not for every task.
+# (monitoring.tasks.recheck_sighting), not for every task.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90

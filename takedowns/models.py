@@ -4,70 +4,14 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+# The legal routes belong to the directory (platforms), which records the ones each platform
+# answers to; a request takes one of them.
+from platforms.models import LegalBasis
+
 # The TAKE IT DOWN Act gives platforms 48 hours from a valid request to remove the images
 # (47 U.S.C. 223a(a)(3)): the due time of a request under the Act, and the yardstick of the
 # platform figures (share removed within it) for every platform.
 TAKE_IT_DOWN_HOURS = 48
-
-
-class LegalBasis(models.TextChoices):
-    TAKE_IT_DOWN = "take_it_down", "TAKE IT DOWN Act (47 U.S.C. 223a)"
-    DMCA = "dmca", "DMCA, 17 U.S.C. 512(c)(3)"
-    DSA = "dsa", "EU Digital Services Act, Art. 16"
-    PLATFORM_POLICY = "platform_policy", "Platform policy / search delisting"
-
-
-class PlatformKind(models.TextChoices):
-    SOCIAL = "social", "Social network"
-    ADULT = "adult", "Adult site"
-    IMAGE_HOST = "image_host", "Image host"
-    VIDEO = "video", "Video site"
-    FORUM = "forum", "Forum"
-    FILE_LOCKER = "file_locker", "File locker"
-    MESSAGING = "messaging", "Messaging"
-    SEARCH_ENGINE = "search_engine", "Search engine (delisting)"
-    OTHER = "other", "Other"
-
-
-class Platform(models.Model):
-    """A site that hosts or indexes content, and where its takedown requests go. Contact
-    channels are filled only from a source, which is kept in `source`."""
-
-    name = models.CharField(max_length=80, unique=True)
-    slug = models.SlugField(max_length=80, unique=True)
-    kind = models.CharField(max_length=16, choices=PlatformKind.choices, default="other")
-    report_form_url = models.URLField(max_length=500, blank=True)
-    abuse_email = models.EmailField(blank=True)
-    # Which routes it answers to; a list of LegalBasis values (JSON so SQLite runs it too).
-    legal_bases = models.JSONField(default=list, blank=True)
-    expected_response_hours = models.PositiveIntegerField(default=48)
-    source = models.TextField(blank=True, help_text="Where the contact channels come from.")
-    notes = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["name"]
-
-    def __str__(self):
-        return self.name
-
-    @property
-    def is_search_engine(self) -> bool:
-        return self.kind == PlatformKind.SEARCH_ENGINE
-
-
-class PlatformDomain(models.Model):
-    """A registrable domain (or exact host) that belongs to a platform: x.com, twitter.com."""
-
-    platform = models.ForeignKey(Platform, on_delete=models.CASCADE, related_name="domains")
-    domain = models.CharField(max_length=253, unique=True)
-
-    class Meta:
-        ordering = ["domain"]
-
-    def __str__(self):
-        return self.domain
 
 
 class TakedownStatus(models.TextChoices):
@@ -101,7 +45,11 @@ class TakedownRequest(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="takedowns")
     platform = models.ForeignKey(
-        Platform, null=True, blank=True, on_delete=models.PROTECT, related_name="takedowns"
+        "platforms.Platform",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="takedowns",
     )
     # For an unknown platform: the site's host, and the recipient staff find (hosting provider).
     host = models.CharField(max_length=253, blank=True)
@@ -312,7 +260,7 @@ class AnonymousOutcome(models.Model):
     """What is left of a sent request when its survivor erases her account: the platform and
     the times, nothing that points back to her. Platform figures count these too."""
 
-    platform = models.ForeignKey(Platform, null=True, on_delete=models.SET_NULL)
+    platform = models.ForeignKey("platforms.Platform", null=True, on_delete=models.SET_NULL)
     legal_basis = models.CharField(max_length=20, choices=LegalBasis.choices)
     status = models.CharField(max_length=20, choices=TakedownStatus.choices)
     sent_at = models.DateTimeField()

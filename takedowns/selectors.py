@@ -1,52 +1,21 @@
 import datetime as dt
 from dataclasses import dataclass
-from functools import lru_cache
 
-import tldextract
 from django.db import connection
+from django.db.models import Min
 from django.utils import timezone
 
 from cases.models import NoticeContact
+from platforms.models import Platform
 from takedowns.models import (
     TAKE_IT_DOWN_HOURS,
     WAITING_STATUSES,
     AnonymousOutcome,
     LegalBasis,
-    Platform,
-    PlatformDomain,
     TakedownRequest,
     TakedownStatus,
 )
 from takedowns.notices import Notice, reply_address
-
-
-@lru_cache(maxsize=1)
-def _extractor() -> tldextract.TLDExtract:
-    # The suffix list bundled with tldextract: never fetched at run time.
-    return tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
-
-
-def registrable_domain(host: str) -> str:
-    """`m.facebook.com` -> `facebook.com`; `foo.co.uk` stays; IP addresses stay as they are."""
-    parts = _extractor()(host)
-    return parts.top_domain_under_public_suffix or host
-
-
-def platforms_for_hosts(hosts: set[str]) -> dict[str, Platform]:
-    """Map each host to its platform in one query: an exact host entry wins over its domain."""
-    candidates = {host: (host, registrable_domain(host)) for host in hosts}
-    wanted = {name for pair in candidates.values() for name in pair}
-    by_domain = {
-        entry.domain: entry.platform
-        for entry in PlatformDomain.objects.filter(domain__in=wanted).select_related("platform")
-    }
-    found = {}
-    for host, (exact, registrable) in candidates.items():
-        platform = by_domain.get(exact) or by_domain.get(registrable)
-        if platform is not None:
-            found[host] = platform
-    return found
-
 
 # --- takedown requests -------------------------------------------------------------------
 
@@ -121,6 +90,24 @@ def recipient_needs_approval(takedown: TakedownRequest) -> bool:
     if not takedown.recipient_email.strip():
         return False
     return not takedown.recipient_approved and not recipient_in_directory(takedown.recipient_email)
+
+
+def waiting_due_by_sighting(sightings) -> dict:
+    """The earliest due time of a request still waiting on each sighting, in one query
+    (rechecks look hourly at a link whose request is due within a day)."""
+    if not sightings:
+        return {}
+    through = TakedownRequest.sightings.through
+    return dict(
+        through.objects.filter(
+            sighting__in=sightings,
+            takedownrequest__status__in=WAITING_STATUSES,
+            takedownrequest__due_at__isnull=False,
+        )
+        .values("sighting_id")
+        .annotate(due=Min("takedownrequest__due_at"))
+        .values_list("sighting_id", "due")
+    )
 
 
 @dataclass(frozen=True)

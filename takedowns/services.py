@@ -10,7 +10,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
-from django.utils.text import slugify
 
 from accounts.models import User
 from cases.models import Case, EventKind, NoticeContact
@@ -18,6 +17,7 @@ from cases.services import event_record
 from evidence.models import Sighting, SightingStatus
 from leakcase.emails import make_message
 from leakcase.locking import StateChanged, locked
+from platforms.models import Platform
 from takedowns import notices
 from takedowns.models import (
     TAKE_IT_DOWN_HOURS,
@@ -28,8 +28,6 @@ from takedowns.models import (
     DeliveryStatus,
     Direction,
     LegalBasis,
-    Platform,
-    PlatformDomain,
     StaffDigest,
     TakedownRequest,
     TakedownStatus,
@@ -52,7 +50,7 @@ DSA_COMPLAINT_MONTHS = 6
 
 # Notices go out from LeakCase's own address, so each one spends the service's standing
 # with mail providers and platforms' abuse desks. Five of the directory's platforms take
-# notices by email (takedowns/platform_directory.py), so one survivor's case needs at most a
+# notices by email (platforms/platform_directory.py), so one survivor's case needs at most a
 # handful in a sitting; a caseworker working through the queue sends more, but even her
 # busiest hour is far below one a minute. Web-form submissions send nothing and are free.
 SENDING_LIMIT_WINDOW = dt.timedelta(hours=1)
@@ -720,26 +718,64 @@ def _require_within_sending_limit(user: User) -> None:
         )
 
 
-def platform_save(*, platform: Platform, domains: list[str], acting_user: User) -> Platform:
-    """Save a directory entry and its domains (supervisors). A domain may belong to one
-    platform only."""
-    if not acting_user.is_supervisor:
-        raise PermissionDenied("Only supervisors edit the platform directory.")
-    cleaned = sorted({d.strip().lower().rstrip(".") for d in domains if d.strip()})
-    if not cleaned:
-        raise ValidationError({"domains_text": "Give at least one domain."})
-    taken = PlatformDomain.objects.filter(domain__in=cleaned).exclude(platform_id=platform.pk)
-    if taken.exists():
-        names = ", ".join(f"{d.domain} ({d.platform})" for d in taken.select_related("platform"))
-        raise ValidationError({"domains_text": f"Already in the directory under: {names}"})
-    with transaction.atomic():
-        if not platform.slug:
-            platform.slug = slugify(platform.name)
-        platform.save()
-        platform.domains.exclude(domain__in=cleaned).delete()
-        for domain in cleaned:
-            PlatformDomain.objects.get_or_create(platform=platform, domain=domain)
-    return platform
+# --- what rechecks found ------------------------------------------------------------------
+# Rechecks (monitoring.services.sighting_checks_record) find links removed or back; what
+# that means for the requests covering them is written here, the one place that writes
+# takedown state. Both run inside the recheck's transaction, after it locked the cases and
+# then the sightings (leakcase/locking.py); they lock the requests they change.
+
+
+def takedowns_close_for_removed_sightings(*, sightings: list[Sighting], now) -> None:
+    """Requests waiting on these removed sightings close (removed, verified by the recheck)
+    when all their links are removed."""
+    waiting = TakedownRequest.objects.filter(
+        sightings__in=sightings, status__in=WAITING_STATUSES
+    ).values("pk")
+    # Locked, and the status filter applied again to the rows as they are once locked: a
+    # reply recorded meanwhile (rejected, removed) is not overwritten with our older view.
+    requests = (
+        TakedownRequest.objects.select_for_update(no_key=True, of=("self",))
+        .filter(pk__in=waiting, status__in=WAITING_STATUSES)
+        .select_related("case")
+        .order_by("pk")
+    )
+    for request in requests:
+        if request.sightings.exclude(status=SightingStatus.REMOVED).exists():
+            continue
+        old = request.status
+        request.status = TakedownStatus.REMOVED
+        request.removed_at = request.removed_at or now
+        request.save(update_fields=["status", "removed_at", "updated_at"])
+        event_record(
+            case=request.case,
+            actor=None,
+            kind=EventKind.TAKEDOWN_REPLY,
+            target=request,
+            old_value={"status": old},
+            new_value={"status": TakedownStatus.REMOVED, "verified_by": "recheck"},
+        )
+
+
+def takedowns_reopen_for_reappeared(*, sighting: Sighting, now) -> None:
+    """Back after a verified removal: the request that removed it is on the clock again.
+    The event is what the caseworker's queue shows."""
+    # Locked and filtered on the fresh rows: a request a caseworker moved meanwhile is left be.
+    removed = sighting.takedowns.select_for_update(no_key=True, of=("self",)).filter(
+        status=TakedownStatus.REMOVED
+    )
+    for request in removed.order_by("pk"):
+        request.status = TakedownStatus.SENT
+        request.due_at = now + dt.timedelta(hours=due_hours(request))
+        request.removed_at = None
+        request.save(update_fields=["status", "due_at", "removed_at", "updated_at"])
+        event_record(
+            case=request.case,
+            actor=None,
+            kind=EventKind.TAKEDOWN_REPLY,
+            target=request,
+            old_value={"status": TakedownStatus.REMOVED},
+            new_value={"status": TakedownStatus.SENT, "reason": "reappeared"},
+        )
 
 
 # --- reminders ------------------------------------------------------------------------------

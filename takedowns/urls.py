@@ -27,10 +27,8 @@ case_urlpatterns = [
     ),
 ]
 
-# Namespace "platforms", mounted under /platforms/.
-platform_urlpatterns = [
-    path("", views.platform_list, name="list"),
-    path("new/", views.platform_edit, name="new"),
+# Added to the namespace "platforms" (/platforms/, leakcase/urls.py): how each platform
+# answers, counted from takedown requests, so read here and not in platforms, below us.
+figures_urlpatterns = [
     path("figures/", views.platform_figures, name="figures"),
-    path("<slug:slug>/edit/", views.platform_edit, name="edit"),
 ]

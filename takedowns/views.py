@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -21,12 +21,11 @@ from takedowns.forms import (
     CounterNoticeForm,
     DraftForm,
     EscalateForm,
-    PlatformForm,
     ReplyForm,
     SightingsChoiceForm,
     SubmittedForm,
 )
-from takedowns.models import LegalBasis, Platform, TakedownStatus
+from takedowns.models import LegalBasis, TakedownStatus
 
 
 @login_required
@@ -248,39 +247,7 @@ takedown_escalate = _takedown_form_view(
 )
 
 
-# --- the platform directory and its figures ---------------------------------------------
-
-
-@staff_required
-@require_GET
-def platform_list(request):
-    platforms = Platform.objects.prefetch_related("domains")
-    return render(request, "takedowns/platform_list.html", {"platforms": platforms})
-
-
-@supervisor_required
-@require_http_methods(["GET", "POST"])
-def platform_edit(request, slug=None):
-    platform = get_object_or_404(Platform, slug=slug) if slug else Platform()
-    form = PlatformForm(request.POST if request.method == "POST" else None, instance=platform)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.platform_save(
-                platform=form.save(commit=False),
-                domains=form.cleaned_data["domains_text"].splitlines(),
-                acting_user=request.user,
-            )
-        except ValidationError as error:
-            add_validation_errors(form, error)
-        else:
-            messages.success(request, f"{platform.name} is saved.")
-            return redirect("platforms:list")
-    return render(
-        request,
-        "takedowns/platform_edit.html",
-        {"form": form, "platform": platform},
-        status=400 if form.errors else 200,
-    )
+# --- how each platform answers: the figures ---------------------------------------------
 
 
 @supervisor_required

@@ -29,7 +29,16 @@ from takedowns.services import (
     takedowns_draft,
 )
 
-OUR_APPS = ("cases.", "evidence.", "takedowns.", "accounts.", "leakcase.", "digests.", "audit.")
+OUR_APPS = (
+    "cases.",
+    "platforms.",
+    "evidence.",
+    "takedowns.",
+    "accounts.",
+    "leakcase.",
+    "digests.",
+    "audit.",
+)
 SENT_TAKEDOWN_URLS = {
     "takedowns:reply",
     "takedowns:counter_notice",

@@ -5,10 +5,12 @@ import time
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from PIL import ImageFile
 
 from accounts.models import STAFF_ROLES, Role, User
 from cases.services import case_open
 from evidence.demo_images import make_image
+from evidence.image_open import MAX_PIXELS
 
 # Playwright's sync API runs an event loop in the test thread; Django then refuses ORM calls
 # from it unless told that this is deliberate. Tests only.
@@ -82,6 +84,18 @@ def tables_holding(text: str) -> list[str]:
             if cursor.fetchone()[0]:
                 found.append(table)
     return found
+
+
+def migrate_to(targets=None) -> None:
+    """Migrate the test database to `targets` ([(app, migration or None)]), or to the latest
+    of every app. Tests that go back in the history mark themselves transactional and
+    come forward again in a finally."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets or executor.loader.graph.leaf_nodes())
 
 
 def totp_code(secret: str, at: float | None = None) -> str:
@@ -171,6 +185,24 @@ def consent(case, survivor):
 
 
 @pytest.fixture
+def pillow_decodes(monkeypatch):
+    """The size of every image Pillow is asked to decode (ImageFile.load). One past
+    MAX_PIXELS is refused here, as damaged, so code that would decode a bomb fails the
+    test's assertion instead of taking a gigabyte."""
+    seen = []
+    real = ImageFile.ImageFile.load
+
+    def recording(self):
+        seen.append(self.size)
+        if self.size[0] * self.size[1] > MAX_PIXELS:
+            raise OSError("the test refused to decode this")
+        return real(self)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", recording)
+    return seen
+
+
+@pytest.fixture
 def image_upload():
     def make(name="screenshot.jpg", **kwargs):
         return SimpleUploadedFile(name, make_image(**kwargs), content_type="image/jpeg")
@@ -183,14 +215,11 @@ def platform_directory(transactional_db):
     """Transactional tests commit for real, and Django empties every table after each one,
     including the platform directory that migration takedowns/0005 writes; put it back.
     (serialized_rollback did not survive other tests running first in one session.)"""
-    import importlib
-
-    from django.apps import apps
-
-    from takedowns.models import Platform
+    from platforms import platform_directory
+    from platforms.models import Platform, PlatformDomain
 
     if not Platform.objects.exists():
-        importlib.import_module("takedowns.migrations.0005_platform_directory").sync(apps, None)
+        platform_directory.sync(Platform, PlatformDomain)
 
 
 @pytest.fixture

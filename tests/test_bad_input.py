@@ -30,7 +30,8 @@ from evidence import vault
 from evidence.demo_images import make_image
 from evidence.models import EvidenceFile, ReferenceHash, Sighting
 from leakcase.csv_export import safe_cell
-from takedowns.models import Platform, TakedownRequest
+from platforms.models import Platform
+from takedowns.models import TakedownRequest
 from tests import images
 from tests.case_world import CaseWorld
 from tests.conftest import PASSWORD

@@ -2,7 +2,7 @@
 statuses written) in one worker process, against a local server (bench/slow_server.py)
 answering every request after 100 ms: 80% a ~25 kB JPEG, 10% 404, 10% 410.
 
-Figure: evidence.recheck_batch.recheck_many over all the URLs (100 in flight).
+Figure: monitoring.recheck_batch.recheck_many over all the URLs (100 in flight).
 Baseline: the same sightings one at a time through sighting_recheck (the blocking
 fetcher, the same classifier and writer), on a subset: at 100 ms each it cannot be fast.
 Half the cases have a reference hash that the served images do not match (so the check
@@ -23,10 +23,11 @@ from django.utils import timezone
 from bench.data import copy_rows, phash_like
 from bench.harness import Context, Result, median
 from cases.models import Case, CaseStatus
-from evidence import recheck_batch
-from evidence.models import ReferenceHash, Sighting, UrlCheck
-from evidence.recheck_batch import DEFAULT_CONCURRENCY, recheck_many
-from evidence.services import sighting_recheck
+from evidence.models import ReferenceHash, Sighting
+from monitoring import recheck_batch
+from monitoring.models import UrlCheck
+from monitoring.recheck_batch import DEFAULT_CONCURRENCY, recheck_many
+from monitoring.services import sighting_recheck
 
 GOAL_PER_S = 500
 SIGHTINGS_PER_CASE = 25
@@ -164,7 +165,7 @@ def _fetch_only(urls, *, guarded: bool = True) -> float:
 
     import aiohttp
 
-    from evidence import fetcher_async
+    from monitoring import fetcher_async
 
     async def all_of_them():
         gate = asyncio.Semaphore(DEFAULT_CONCURRENCY)

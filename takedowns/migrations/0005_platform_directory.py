@@ -1,22 +1,20 @@
 """The platform directory: 30+ platforms with sourced contact channels.
 
-Reads takedowns/platform_directory.py (a data-only module). Upserts by slug, so running it
-over the first seed (0002) keeps existing rows and their sightings' links.
+Reads platforms/platform_directory.py (a data module; it moved there from takedowns with
+the Platform model, whose tables stayed). Upserts by slug, so running it over the first
+seed (0002) keeps existing rows and their sightings' links.
 """
 
 from django.db import migrations
 
 
 def sync(apps, schema_editor):
-    from takedowns.platform_directory import PLATFORMS
+    from platforms import platform_directory
 
-    Platform = apps.get_model("takedowns", "Platform")
-    PlatformDomain = apps.get_model("takedowns", "PlatformDomain")
-    for entry in PLATFORMS:
-        fields = {k: v for k, v in entry.items() if k not in ("slug", "domains")}
-        platform, _ = Platform.objects.update_or_create(slug=entry["slug"], defaults=fields)
-        for domain in entry["domains"]:
-            PlatformDomain.objects.update_or_create(domain=domain, defaults={"platform": platform})
+    # At this point of the history the models are still takedowns': the same tables.
+    platform_directory.sync(
+        apps.get_model("takedowns", "Platform"), apps.get_model("takedowns", "PlatformDomain")
+    )
 
 
 class Migration(migrations.Migration):

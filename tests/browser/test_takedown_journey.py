@@ -18,6 +18,7 @@ from accounts.models import Role, User
 from cases.models import Case
 from cases.services import case_assign, case_open, case_set_consent
 from evidence.services import sightings_log_pasted
+from platforms.models import Platform
 from takedowns import services
 from takedowns.models import (
     Channel,
@@ -25,7 +26,6 @@ from takedowns.models import (
     CorrespondenceKind,
     Direction,
     LegalBasis,
-    Platform,
     TakedownRequest,
     TakedownStatus,
 )

@@ -426,7 +426,7 @@ class TestCallerCases:
 
 
 def test_triage_sets_the_country_that_decides_legal_routes(case, caseworker):
-    from takedowns.models import Platform
+    from platforms.models import Platform
     from takedowns.selectors import bases_offered
 
     reddit = Platform.objects.get(slug="reddit")

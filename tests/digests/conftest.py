@@ -13,7 +13,8 @@ from aiosmtpd.controller import Controller
 from cases.models import Case, CaseNote, CaseStatus
 from cases.services import case_open
 from evidence.models import EvidenceFile, EvidenceMatch, ReferenceHash, Sighting
-from takedowns.models import Platform, TakedownRequest
+from platforms.models import Platform
+from takedowns.models import TakedownRequest
 
 
 class Recorder:

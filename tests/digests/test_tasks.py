@@ -9,7 +9,7 @@ from digests.models import EmailStatus, OutgoingEmail, WeeklyStatus
 from digests.tasks import send_weekly_status
 from leakcase.celery import app
 from tests.conftest import confirm_email
-from tests.evidence.test_tasks import _wait_for, start_worker, stop
+from tests.monitoring.test_tasks import _wait_for, start_worker, stop
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -2,20 +2,13 @@
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from evidence import vault
 from evidence.models import EvidenceFile
 from evidence.services import evidence_add
-from tests.conftest import tables_holding
+from tests.conftest import migrate_to, tables_holding
 
 PLAINTEXT_NAMES = [("evidence", "0008_reference_hash_generation")]
-
-
-def _migrate(targets=None):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets or executor.loader.graph.leaf_nodes())
 
 
 def _plaintext_names() -> list[str]:
@@ -39,7 +32,7 @@ def test_plaintext_original_names_are_sealed_or_blanked(case, survivor, image_up
     try:
         # Back to the plaintext column, as databases made before the fix have it: the way
         # back opens the sealed names into it.
-        _migrate(PLAINTEXT_NAMES)
+        migrate_to(PLAINTEXT_NAMES)
         assert _plaintext_names() == [
             "",
             "IMG_2024_with_Jake.jpg",
@@ -51,7 +44,7 @@ def test_plaintext_original_names_are_sealed_or_blanked(case, survivor, image_up
                 "UPDATE evidence_evidencefile SET key_id = 'retired' WHERE id = %s", [retired.pk]
             )
 
-        _migrate()
+        migrate_to()
 
         with connection.cursor() as cursor:
             cursor.execute(
@@ -66,4 +59,4 @@ def test_plaintext_original_names_are_sealed_or_blanked(case, survivor, image_up
         assert EvidenceFile.objects.get(pk=retired.pk).original_name_sealed == ""
         assert vault.original_name(EvidenceFile.objects.get(pk=unnamed.pk)) == ""
     finally:
-        _migrate()
+        migrate_to()

@@ -1,7 +1,5 @@
-import datetime as dt
 import hashlib
 import io
-import uuid
 
 import numpy as np
 import pytest
@@ -10,23 +8,16 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import ExifTags, Image, ImageOps
 
-from cases.models import Case, CaseEvent, EventKind
+from cases.models import CaseEvent, EventKind
 from cases.services import case_open
 from evidence import vault
 from evidence.demo_images import make_image
-from evidence.models import EvidenceFile, EvidenceMatch, Outcome, Sighting
-from evidence.recheck import Verdict
+from evidence.models import EvidenceFile, EvidenceMatch, Sighting
 from evidence.services import (
     MAX_PASTED_LINES,
-    PER_HOST,
-    PER_HOST_AT_ONCE,
-    RECHECK_CHUNK,
-    RECHECK_LEASE,
     evidence_add,
     evidence_match_crop,
-    rechecks_claim_due,
     reference_register,
-    sighting_checks_record,
     sighting_log,
     sightings_log_pasted,
 )
@@ -313,108 +304,3 @@ class TestEvidenceMatchCrop:
             evidence_match_crop(evidence=other, box=(0, 0, 400, 300), acting_user=survivor) == []
         )
         assert not CaseEvent.objects.filter(kind=EventKind.CROP_SEARCHED).exists()
-
-
-class TestRechecksClaimDue:
-    """Beat's dispatcher claims due sightings here; the task only enqueues the batches."""
-
-    NOW = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
-
-    def _due(self, case, survivor, urls):
-        saved = sightings_log_pasted(case=case, text="\n".join(urls), acting_user=survivor).saved
-        Sighting.objects.filter(pk__in=[s.pk for s in saved]).update(
-            next_check_at=self.NOW - dt.timedelta(minutes=1)
-        )
-        return saved
-
-    def test_due_sightings_are_leased_and_handed_out_once(self, case, survivor):
-        due = self._due(case, survivor, ["https://a.example/1", "https://b.example/2"])
-        later = sighting_log(case=case, url="https://c.example/3", acting_user=survivor)
-        Sighting.objects.filter(pk=later.pk).update(next_check_at=self.NOW + dt.timedelta(hours=1))
-        (batch,) = rechecks_claim_due(now=self.NOW)
-        assert sorted(batch) == sorted(str(s.pk) for s in due)
-        leased = dict(Sighting.objects.values_list("pk", "next_check_at"))
-        assert [leased[s.pk] for s in due] == [self.NOW + RECHECK_LEASE] * 2
-        assert leased[later.pk] == self.NOW + dt.timedelta(hours=1)  # not due: untouched
-        assert rechecks_claim_due(now=self.NOW) == []  # leased: not handed out twice
-        # The lease runs out: what was never checked is claimed again.
-        assert len(rechecks_claim_due(now=self.NOW + RECHECK_LEASE)[0]) == 2
-
-    def test_a_site_gets_at_most_its_share_of_a_claim_and_of_each_batch(self, case, survivor):
-        self._due(
-            case,
-            survivor,
-            [f"https://one.example/{n}" for n in range(PER_HOST + 5)]
-            + [f"https://site{n}.example/x" for n in range(RECHECK_CHUNK)],
-        )
-        batches = rechecks_claim_due(now=self.NOW)
-        hosts = dict(Sighting.objects.values_list("pk", "host"))
-        claimed = [hosts[uuid.UUID(pk)] for ids in batches for pk in ids]
-        assert claimed.count("one.example") == PER_HOST
-        assert len(claimed) == PER_HOST + RECHECK_CHUNK
-        for ids in batches:
-            assert len(ids) <= RECHECK_CHUNK
-            assert [hosts[uuid.UUID(pk)] for pk in ids].count("one.example") <= PER_HOST_AT_ONCE
-        # The rest of that site waits for the next claim.
-        assert [len(ids) for ids in rechecks_claim_due(now=self.NOW)] == [PER_HOST_AT_ONCE, 1]
-
-
-class TestRechecksWriteOnTheRowsAsTheyAreNow:
-    """A recheck reads its sighting before the fetch and writes after it. What another
-    connection wrote in between (a second check of the same link, a caseworker) stands."""
-
-    @pytest.fixture
-    def watched(self, case, survivor, caseworker):
-        from cases.services import case_assign
-        from tests.evidence.test_recheck import _sent_request
-
-        case_assign(case=case, to=caseworker, acting_user=caseworker)  # active
-        sighting = sighting_log(case=case, url="https://leak.example/1", acting_user=survivor)
-        request = _sent_request(case, sighting, caseworker)
-        return sighting, request
-
-    @staticmethod
-    def _record(sighting_pk, outcome):
-        sighting = Sighting.objects.select_related("case").get(pk=sighting_pk)
-        sighting_checks_record(checks=[(sighting, Verdict(outcome=outcome))])
-
-    @pytest.mark.django_db(transaction=True)
-    def test_a_check_read_before_another_verified_the_removal_sees_a_reappearance(
-        self, watched, in_another_connection
-    ):
-        sighting, request = watched
-        read_before = Sighting.objects.select_related("case").get(pk=sighting.pk)
-        in_another_connection(self._record, sighting.pk, Outcome.REMOVED)
-        request.refresh_from_db()
-        assert request.status == "removed"
-        # Ours found the link up again: back after a verified removal, not merely "live".
-        sighting_checks_record(checks=[(read_before, Verdict(outcome=Outcome.LIVE))])
-        sighting.refresh_from_db()
-        request.refresh_from_db()
-        assert (sighting.status, sighting.removed_verified_at) == ("live", None)
-        assert list(sighting.checks.order_by("checked_at").values_list("outcome", flat=True)) == [
-            "removed",
-            "reappeared",
-        ]
-        assert (request.status, request.removed_at) == ("sent", None)
-        assert Case.objects.get(pk=sighting.case_id).status == "active"
-
-    @pytest.mark.django_db(transaction=True)
-    def test_a_case_closed_by_staff_during_a_recheck_does_not_lose_the_recheck(
-        self, watched, supervisor, in_another_connection
-    ):
-        from cases.services import case_change_status
-
-        sighting, request = watched
-        read_before = Sighting.objects.select_related("case").get(pk=sighting.pk)  # active
-        in_another_connection(
-            lambda: case_change_status(
-                case=Case.objects.get(pk=sighting.case_id), to="closed", acting_user=supervisor
-            )
-        )
-        sighting_checks_record(checks=[(read_before, Verdict(outcome=Outcome.REMOVED))])
-        sighting.refresh_from_db()
-        request.refresh_from_db()
-        assert sighting.status == "removed" and sighting.checks.count() == 1
-        assert request.status == "removed"
-        assert Case.objects.get(pk=sighting.case_id).status == "closed"  # staff's word stands

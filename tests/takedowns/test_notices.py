@@ -3,7 +3,8 @@ element named; a complete one carries every element in its text."""
 
 import pytest
 
-from takedowns.models import LegalBasis, Platform, PlatformKind, TakedownRequest
+from platforms.models import Platform, PlatformKind
+from takedowns.models import LegalBasis, TakedownRequest
 from takedowns.notices import DMCA_WARNING, REQUIREMENTS, Notice, lint, render
 
 URLS = ["https://x.com/someone/status/1", "https://x.com/someone/status/2"]

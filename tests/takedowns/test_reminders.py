@@ -128,7 +128,7 @@ def test_twenty_runs_at_once_send_each_reminder_once(
 
 
 def test_no_reminder_without_someone_to_receive_it(emailed):
-    from takedowns.models import Platform
+    from platforms.models import Platform
 
     Platform.objects.filter(pk=emailed.platform_id).update(abuse_email="")
     with time_machine.travel(START + dt.timedelta(days=3), tick=False):

@@ -7,14 +7,18 @@ import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.utils import timezone
 
-from cases.models import CaseEvent, EventKind
-from evidence.models import Outcome, Sighting
-from evidence.recheck import Verdict
-from evidence.services import sighting_checks_record, sighting_log, sightings_log_pasted
+from cases.models import Case, CaseEvent, EventKind
+from evidence.models import Sighting
+from evidence.services import sighting_log, sightings_log_pasted
 from leakcase.locking import StateChanged
+from monitoring.models import Outcome
+from monitoring.recheck import Verdict
+from monitoring.services import sighting_checks_record
+from platforms.models import Platform
 from takedowns import notices
-from takedowns.models import Correspondence, Platform, TakedownRequest
+from takedowns.models import Correspondence, TakedownRequest
 from takedowns.selectors import notice_for
 from takedowns.services import (
     SURVIVOR_NOTICES_PER_HOUR,
@@ -28,7 +32,9 @@ from takedowns.services import (
     takedown_record_reply,
     takedown_send_email,
     takedown_update_draft,
+    takedowns_close_for_removed_sightings,
     takedowns_draft,
+    takedowns_reopen_for_reappeared,
 )
 
 COMPLETE = {
@@ -748,3 +754,49 @@ def test_a_draft_edit_refused_records_no_event(dropbox_draft, caseworker):
             takedown=dropbox_draft, acting_user=caseworker, legal_basis="no_such_route"
         )
     assert not CaseEvent.objects.filter(kind=EventKind.TAKEDOWN_EDITED).exists()
+
+
+# --- what rechecks found (called by monitoring.services.sighting_checks_record) --------------
+
+
+def test_a_request_closes_once_every_link_it_covers_is_verified_removed(case, sent):
+    first, second = sent.sightings.order_by("url")
+    now = timezone.now()
+    Sighting.objects.filter(pk=first.pk).update(status="removed")
+    first.refresh_from_db()
+    takedowns_close_for_removed_sightings(sightings=[first], now=now)
+    sent.refresh_from_db()
+    assert (sent.status, sent.removed_at) == ("sent", None)  # its other link is still up
+    Sighting.objects.filter(pk=second.pk).update(status="removed")
+    second.refresh_from_db()
+    takedowns_close_for_removed_sightings(sightings=[first, second], now=now)
+    sent.refresh_from_db()
+    assert (sent.status, sent.removed_at) == ("removed", now)
+    (event,) = CaseEvent.objects.filter(kind=EventKind.TAKEDOWN_REPLY)
+    assert (event.actor, event.target_id, event.old_value, event.new_value) == (
+        None,
+        str(sent.pk),
+        {"status": "sent"},
+        {"status": "removed", "verified_by": "recheck"},
+    )
+    # The case's own status is the recheck's to move (monitoring), not this service's.
+    assert Case.objects.get(pk=case.pk).status == case.status
+
+
+def test_a_link_back_after_its_removal_puts_its_request_on_the_clock_again(case, sent):
+    TakedownRequest.objects.filter(pk=sent.pk).update(
+        status="removed", removed_at=timezone.now() - dt.timedelta(days=2)
+    )
+    link = sent.sightings.first()
+    now = timezone.now()
+    takedowns_reopen_for_reappeared(sighting=link, now=now)
+    sent.refresh_from_db()
+    assert (sent.status, sent.removed_at) == ("sent", None)
+    assert sent.due_at == now + dt.timedelta(hours=sent.platform.expected_response_hours)
+    (event,) = CaseEvent.objects.filter(kind=EventKind.TAKEDOWN_REPLY)
+    assert (event.actor, event.old_value, event.new_value) == (
+        None,
+        {"status": "removed"},
+        {"status": "sent", "reason": "reappeared"},
+    )
+    assert Case.objects.get(pk=case.pk).status == case.status

@@ -7,7 +7,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from evidence.services import sightings_log_pasted
-from takedowns.models import Correspondence, Platform, TakedownRequest
+from platforms.models import Platform
+from takedowns.models import Correspondence, TakedownRequest
 from takedowns.selectors import escalation_suggestions
 from takedowns.services import takedown_mark_submitted, takedown_update_draft, takedowns_draft
 
@@ -141,35 +142,6 @@ def test_figures_csv(client, case, supervisor):
             "within_48h_share": "1.0000",
         }
     ]
-
-
-def test_supervisors_edit_the_directory_and_a_channel_needs_its_source(client, supervisor):
-    client.force_login(supervisor)
-    url = reverse("platforms:new")
-    data = {
-        "name": "Example Tube",
-        "kind": "adult",
-        "report_form_url": "https://exampletube.example/report",
-        "abuse_email": "",
-        "legal_bases": ["platform_policy", "dsa"],
-        "expected_response_hours": 24,
-        "source": "",
-        "notes": "",
-        "domains_text": "exampletube.example\nEXAMPLETUBE-CDN.example",
-    }
-    refused = client.post(url, data)
-    assert refused.status_code == 400
-    assert "Say where the contact channel comes from." in refused.content.decode()
-    response = client.post(url, {**data, "source": "https://exampletube.example/terms"})
-    assert response.status_code == 302
-    platform = Platform.objects.get(slug="example-tube")
-    assert sorted(platform.domains.values_list("domain", flat=True)) == [
-        "exampletube-cdn.example",
-        "exampletube.example",
-    ]
-    taken = client.post(url, {**data, "name": "Copycat", "source": "s", "domains_text": "x.com"})
-    assert taken.status_code == 400
-    assert "Already in the directory under: x.com (X (Twitter))" in taken.content.decode()
 
 
 def test_a_survivor_cannot_make_leakcase_email_an_address_of_her_choosing(

@@ -1,4 +1,4 @@
-"""The guarded fetch of evidence/fetcher.py for many addresses at once (asyncio + aiohttp).
+"""The guarded fetch of monitoring/fetcher.py for many addresses at once (asyncio + aiohttp).
 
 Same rules, same errors, same FetchResult as `fetcher.fetch`; the address rules are not
 copied but called: fetcher.parse_target (scheme, user:password@, ports, IP literals in every
@@ -39,8 +39,9 @@ import aiohttp
 from aiohttp.abc import AbstractResolver
 from yarl import URL
 
-from evidence import fetcher
-from evidence.fetcher import (
+from leakcase.public_addresses import allowed_networks
+from monitoring import fetcher
+from monitoring.fetcher import (
     CHUNK,
     REDIRECT_STATUSES,
     USER_AGENT,
@@ -143,7 +144,7 @@ async def fetch(
 
 
 async def _fetch_hops(session, url, *, start, deadline, max_redirects, **request_options):
-    allow = fetcher.allow_networks()
+    allow = allowed_networks()
     redirects: list[str] = []
     current = url
     while True:

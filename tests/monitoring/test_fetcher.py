@@ -1,4 +1,4 @@
-"""evidence.fetcher: refusals with the default setting, then real fetches from a local server.
+"""monitoring.fetcher: refusals with the default setting, then real fetches from a local server.
 
 No database. The local server runs on 127.0.0.1, which only the tests that need it allow
 (settings.FETCH_ALLOW_NETWORKS); the refusals run with the default, empty setting.
@@ -13,9 +13,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from evidence import fetcher
 from evidence.demo_images import make_image
-from evidence.fetcher import (
+from monitoring import fetcher
+from monitoring.fetcher import (
     BadResponse,
     BlockedAddress,
     BodyTooLarge,
@@ -537,42 +537,14 @@ def test_tls_is_verified_against_the_host_name(local, server, fake_dns, monkeypa
     assert fake_dns == ["photos.example"]
 
 
-@pytest.mark.parametrize(
-    ("address", "public"),
-    [
-        ("93.184.215.14", True),
-        ("8.8.8.8", True),
-        ("2606:4700:4700::1111", True),
-        ("100.127.255.255", False),
-        ("::ffff:8.8.8.8", False),  # mapped forms are refused outright
-        ("64:ff9b::808:808", False),  # NAT64 is refused outright
-        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", False),  # Teredo
-        ("203.0.113.9", False),
-        ("198.51.100.1", False),
-        ("3fff::1", False),
-    ],
-)
-def test_address_rules(address, public):
-    assert fetcher.is_public_address(ipaddress.ip_address(address)) is public
-
-
-def test_address_allowed_is_public_or_inside_the_test_only_networks(settings):
-    loopback, public = ipaddress.ip_address("127.0.0.1"), ipaddress.ip_address("8.8.8.8")
-    settings.FETCH_ALLOW_NETWORKS = []
-    assert (fetcher.address_allowed(public), fetcher.address_allowed(loopback)) == (True, False)
-    settings.FETCH_ALLOW_NETWORKS = [ipaddress.ip_network("127.0.0.1/32")]
-    assert fetcher.address_allowed(loopback) is True
-    assert fetcher.address_allowed(loopback, allow=[]) is False
-
-
 def test_other_modules_use_only_the_fetchers_public_names():
-    """What evidence.fetcher_async and evidence.sighting_urls need of the fetcher's rules is
+    """What monitoring.fetcher_async and the recheck code need of the fetcher's rules is
     public and documented; a private name (_...) is the fetcher's own, free to change."""
     import re
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    private_use = re.compile(r"fetcher\._\w|from evidence\.fetcher import[^\n]*\b_\w")
+    private_use = re.compile(r"fetcher\._\w|from monitoring\.fetcher import[^\n]*\b_\w")
     ours = [
         folder
         for folder in root.iterdir()

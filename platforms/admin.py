@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from takedowns.models import Platform, PlatformDomain
+from platforms.models import Platform, PlatformDomain
 
 
 class PlatformDomainInline(admin.TabularInline):

@@ -12,12 +12,14 @@ import pytest
 
 from cases.models import CaseEvent
 from cases.services import case_open
-from evidence import fetcher, fetcher_async
-from evidence.models import Outcome, Sighting, UrlCheck
-from evidence.recheck_batch import recheck_many
-from evidence.services import reference_register, sighting_log, sighting_recheck
-from evidence.tasks import recheck_sightings
-from tests.evidence.conftest import HER_IMAGE
+from evidence.models import Sighting
+from evidence.services import reference_register, sighting_log
+from monitoring import fetcher, fetcher_async
+from monitoring.models import Outcome, UrlCheck
+from monitoring.recheck_batch import recheck_many
+from monitoring.services import sighting_recheck
+from monitoring.tasks import recheck_sightings
+from tests.monitoring.conftest import HER_IMAGE
 
 LOCAL = [ipaddress.ip_network("127.0.0.1/32")]
 PATHS = [
@@ -78,7 +80,7 @@ def _what_was_written(sighting):
 
 
 def test_the_batch_path_writes_what_the_single_path_writes(server, survivor, monkeypatch):
-    monkeypatch.setattr("evidence.services.random.uniform", lambda low, high: 0.0)  # no jitter
+    monkeypatch.setattr("monitoring.services.random.uniform", lambda low, high: 0.0)  # no jitter
     _, one_by_one = _case_with_links(survivor, server, "Single")
     _, batched = _case_with_links(survivor, server, "Batch")
     for sighting in one_by_one.values():
@@ -95,7 +97,7 @@ def test_the_batch_path_writes_what_the_single_path_writes(server, survivor, mon
 
 def test_a_batch_closes_the_request_and_moves_the_case_on(server, case, survivor, caseworker):
     from cases.services import case_assign
-    from tests.evidence.test_recheck import _sent_request
+    from tests.monitoring.test_recheck import _sent_request
 
     case_assign(case=case, to=caseworker, acting_user=caseworker)
     links = [
@@ -114,7 +116,7 @@ def test_a_batch_takes_a_bounded_number_of_queries(
 ):
     """Two reads, then a fixed handful of queries per written batch (one at a time it is
     about six a sighting). How many results a batch holds depends on when they arrive."""
-    from evidence import recheck_batch
+    from monitoring import recheck_batch
 
     links = [
         sighting_log(case=case, url=f"{server}/missing?n={n}", acting_user=survivor)
@@ -171,7 +173,7 @@ def test_a_slow_decode_holds_up_no_other_fetch(server, case, survivor, monkeypat
     until every other link has been fetched. Decoded on the event loop (as before), it
     would hold up those fetches, and so itself, until the wait ran out; decoded in the
     decoding threads, the loop fetches the others meanwhile."""
-    from evidence import recheck
+    from monitoring import recheck
 
     reference_register(case=case, data=HER_IMAGE, acting_user=survivor)
     slow = sighting_log(case=case, url=server + "/image", acting_user=survivor)

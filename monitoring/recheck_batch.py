@@ -2,7 +2,7 @@
 
 One sighting at a time, a recheck mostly waits: for the site (100 ms or more), then for the
 database. Here an asyncio loop in a second thread keeps up to `concurrency` guarded fetches
-in flight (evidence.fetcher_async: the same rules as evidence.fetcher) and judges each answer
+in flight (monitoring.fetcher_async: the same rules as monitoring.fetcher) and judges each answer
 with the same classifier (recheck.classify), while this thread writes what was found in
 batches through the same writer as the single path (services.sighting_checks_record). So a
 sighting checked here gets the rows and outcome it would get from sighting_recheck.
@@ -30,10 +30,10 @@ import queue
 import threading
 from collections import Counter
 
-from evidence import fetcher, fetcher_async, recheck
 from evidence.hashing import ImageHashes
 from evidence.models import ReferenceHash, Sighting, to_unsigned64
-from evidence.services import sighting_checks_record
+from monitoring import fetcher, fetcher_async, recheck
+from monitoring.services import sighting_checks_record
 
 log = logging.getLogger(__name__)
 

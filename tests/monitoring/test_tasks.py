@@ -14,9 +14,9 @@ from django.db import connection
 from cases.services import case_assign
 from evidence.models import Sighting
 from evidence.services import reference_register, sighting_log
-from evidence.tasks import dispatch_rechecks
 from leakcase.celery import app
-from tests.evidence.conftest import HER_IMAGE
+from monitoring.tasks import dispatch_rechecks
+from tests.monitoring.conftest import HER_IMAGE
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -76,7 +76,7 @@ def _wait_for(predicate, seconds=30):
 def test_a_worker_rechecks_and_closes_the_request(
     platform_directory, worker, server, case, survivor, caseworker, settings
 ):
-    from tests.evidence.test_recheck import _sent_request
+    from tests.monitoring.test_recheck import _sent_request
 
     settings.FETCH_ALLOW_NETWORKS = [ipaddress.ip_network("127.0.0.1/32")]
     case_assign(case=case, to=caseworker, acting_user=caseworker)
@@ -137,3 +137,27 @@ def test_a_worker_killed_mid_batch_loses_no_check(
     finally:
         stop(second)
     assert set(Sighting.objects.values_list("status", flat=True)) == {"removed"}
+
+
+def test_the_names_the_tasks_had_in_evidence_still_run_the_same_tasks():
+    """Messages queued before the tasks moved from evidence.tasks carry the old names: for
+    one release a worker still knows them, with the same options (monitoring/tasks.py)."""
+    from monitoring import tasks
+
+    app.loader.import_default_modules()
+    for name, task in [
+        ("evidence.tasks.recheck_sighting", tasks.recheck_sighting),
+        ("evidence.tasks.recheck_sightings", tasks.recheck_sightings),
+        ("evidence.tasks.dispatch_rechecks", tasks.dispatch_rechecks),
+    ]:
+        old = app.tasks[name]
+        options = ("acks_late", "reject_on_worker_lost", "soft_time_limit", "time_limit")
+        assert [getattr(old, o) for o in options] == [getattr(task, o) for o in options]
+
+
+def test_a_batch_queued_under_its_old_name_is_checked(worker, server, case, survivor, settings):
+    """A batch handed out by the dispatcher before a deploy, still in the queue after it."""
+    settings.FETCH_ALLOW_NETWORKS = [ipaddress.ip_network("127.0.0.1/32")]
+    gone = sighting_log(case=case, url=server + "/gone", acting_user=survivor)
+    app.send_task("evidence.tasks.recheck_sightings", args=[[str(gone.pk)]])
+    assert _wait_for(lambda: Sighting.objects.filter(pk=gone.pk, status="removed").exists())

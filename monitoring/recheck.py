@@ -1,6 +1,6 @@
 """Is it still up, and is it still her image? One recheck of one sighting.
 
-fetch (evidence.fetcher) -> classify -> a UrlCheck row and the sighting's new status.
+fetch (monitoring.fetcher) -> classify -> a UrlCheck row and the sighting's new status.
 The classifier follows DESIGN.md's "Recheck outcomes": 404/410 removed; an image within
 the hash threshold of a reference is live and confirmed; a page whose images no longer
 match is removed from that page; 401/403/451, login and challenge pages are walled, never
@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urljoin
 
-from evidence import fetcher
 from evidence.hashing import (
     PHASH_THRESHOLD,
     ImageHashes,
@@ -25,7 +24,8 @@ from evidence.hashing import (
 )
 from evidence.image_open import ImageRejected, ImageTooCostly
 from evidence.matching import reference_hashes
-from evidence.models import Outcome
+from monitoring import fetcher
+from monitoring.models import Outcome
 
 # How long a link may stay unreachable before we count it gone (DESIGN.md: "never counted
 # as removed until it persists for days").
@@ -93,7 +93,7 @@ class MatchRequest:
     """Fetched images the classifier needs decoded and compared with the references; it is
     sent back `best_match(images, wanted)`. Decoding is the CPU-heavy step of a recheck, so
     the driver decides where it runs: inline in `check`, off the event loop in
-    evidence.recheck_batch, where it would otherwise hold up every other fetch."""
+    monitoring.recheck_batch, where it would otherwise hold up every other fetch."""
 
     images: list[tuple[str, bytes]]  # (address, body)
     wanted: list[ImageHashes]
@@ -138,7 +138,7 @@ def run_blocking(steps, fetch) -> Verdict:
 def classify(url: str, wanted: list[ImageHashes]):
     """The classifier without its I/O: a generator that yields each FetchRequest it needs,
     is sent the FetchResult (or thrown the FetchError) and returns the Verdict. `check`
-    drives it with the blocking fetcher, evidence.recheck_batch with the concurrent one, so
+    drives it with the blocking fetcher, monitoring.recheck_batch with the concurrent one, so
     both judge every answer the same way."""
     try:
         result = yield FetchRequest(url)

@@ -32,7 +32,7 @@ import time
 from dataclasses import dataclass, field
 from urllib.parse import quote, urljoin, urlsplit
 
-from django.conf import settings
+from leakcase.public_addresses import IPAddress, allowed_networks, is_allowed_explicitly, is_public
 
 __all__ = [
     "BadResponse",
@@ -47,17 +47,12 @@ __all__ = [
     "TlsFailure",
     "TooManyRedirects",
     "UnsupportedScheme",
-    "address_allowed",
-    "allow_networks",
     "build_result",
     "fetch",
-    "is_public_address",
     "next_hop",
     "parse_target",
     "resolve_target",
 ]
-
-IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 STANDARD_PORTS = frozenset({80, 443})
@@ -132,114 +127,15 @@ class FetchResult:
 
 
 # --- Address rules -----------------------------------------------------------------------
-
-_V4_FORBIDDEN = [
-    ipaddress.ip_network(n)
-    for n in (
-        "0.0.0.0/8",  # "this network", includes 0.0.0.0
-        "10.0.0.0/8",
-        "100.64.0.0/10",  # CGNAT
-        "127.0.0.0/8",
-        "169.254.0.0/16",  # link-local, cloud metadata
-        "172.16.0.0/12",
-        "192.0.0.0/24",  # IETF protocol assignments
-        "192.0.2.0/24",  # documentation
-        "192.88.99.0/24",  # 6to4 relay anycast
-        "192.168.0.0/16",
-        "198.18.0.0/15",  # benchmarking
-        "198.51.100.0/24",  # documentation
-        "203.0.113.0/24",  # documentation
-        "224.0.0.0/4",  # multicast
-        "240.0.0.0/4",  # reserved, includes 255.255.255.255
-    )
-]
-_V6_FORBIDDEN = [
-    ipaddress.ip_network(n)
-    for n in (
-        "::/96",  # unspecified, loopback, IPv4-compatible (deprecated)
-        "::ffff:0:0/96",  # IPv4-mapped
-        "::ffff:0:0:0/96",  # IPv4-translated (SIIT)
-        "64:ff9b::/96",  # NAT64 well-known prefix
-        "64:ff9b:1::/48",  # NAT64 local use
-        "100::/64",  # discard
-        "2001::/23",  # IETF protocol assignments, includes Teredo 2001::/32
-        "2001:db8::/32",  # documentation
-        "2002::/16",  # 6to4
-        "3fff::/20",  # documentation (RFC 9637)
-        "fc00::/7",  # unique local
-        "fe80::/10",  # link-local
-        "fec0::/10",  # site-local (deprecated)
-        "ff00::/8",  # multicast
-    )
-]
-
-
-def allow_networks() -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    """The networks reachable although not public: settings.FETCH_ALLOW_NETWORKS, set by
-    tests and local demos only (empty in production). Read once per fetch and passed to
-    parse_target and resolve_target."""
-    raw = getattr(settings, "FETCH_ALLOW_NETWORKS", None) or []
-    return [ipaddress.ip_network(n, strict=False) if isinstance(n, str) else n for n in raw]
-
-
-def _is_allowed_explicitly(ip: IPAddress, allow) -> bool:
-    return any(ip.version == net.version and ip in net for net in allow)
-
-
-def _embedded_ipv4(ip: ipaddress.IPv6Address) -> list[ipaddress.IPv4Address]:
-    """IPv4 addresses that an IPv6 address carries (mapped, compatible, NAT64, 6to4, Teredo)."""
-    found = []
-    if ip.ipv4_mapped is not None:
-        found.append(ip.ipv4_mapped)
-    if ip.sixtofour is not None:
-        found.append(ip.sixtofour)
-    if ip.teredo is not None:
-        found.extend(ip.teredo)
-    packed = ip.packed
-    if packed[:12] == bytes(12) or packed[:12] == b"\x00\x64\xff\x9b" + bytes(8):
-        found.append(ipaddress.IPv4Address(packed[12:]))
-    return found
-
-
-def is_public_address(ip: IPAddress) -> bool:
-    """Whether the address is a public unicast one: not private, loopback, link-local,
-    multicast, reserved, unspecified, CGNAT or documentation, and (IPv6) not a form that
-    embeds such an IPv4 address. The fetcher connects to nothing else."""
-    if ip.version == 4:
-        if any(ip in net for net in _V4_FORBIDDEN):
-            return False
-    else:
-        # Scoped addresses (fe80::1%eth0) are link-local anyway; drop the scope to compare.
-        ip = ipaddress.IPv6Address(ip.packed)
-        if any(ip in net for net in _V6_FORBIDDEN):
-            return False
-        if any(not is_public_address(v4) for v4 in _embedded_ipv4(ip)):
-            return False
-    return not (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
-        or not ip.is_global
-    )
-
-
-def address_allowed(ip: IPAddress, allow=None) -> bool:
-    """Whether the fetcher may connect to this address on a standard port: a public one, or
-    one inside `allow` (by default allow_networks()). For code that refuses early what a
-    recheck could never open (evidence.sighting_urls)."""
-    allow = allow_networks() if allow is None else allow
-    return _is_allowed_explicitly(ip, allow) or is_public_address(ip)
+# Which addresses are public is leakcase/public_addresses.py: sightings are checked by it too.
 
 
 def _check_address(ip: IPAddress, port: int, allow) -> None:
-    if _is_allowed_explicitly(ip, allow):
+    if is_allowed_explicitly(ip, allow):
         return
     if port not in STANDARD_PORTS:
         raise BlockedAddress(f"port {port} is not allowed")
-    if not is_public_address(ip):
+    if not is_public(ip):
         raise BlockedAddress(f"address {ip} is not public")
 
 
@@ -266,8 +162,9 @@ class Target:
 def parse_target(url: str, allow) -> Target:
     """Read one address under the rules (scheme, no user:password@, ports, IP literals in
     every spelling, read as the C library reads them) and refuse it with BlockedAddress or
-    UnsupportedScheme before anything is looked up. `allow` is allow_networks(). Used for
-    every hop, by fetch() and by evidence.fetcher_async."""
+    UnsupportedScheme before anything is looked up. `allow` is
+    leakcase.public_addresses.allowed_networks(). Used for every hop, by fetch() and by
+    monitoring.fetcher_async."""
     if any(ord(c) < 0x21 or ord(c) == 0x7F for c in url.strip()):
         raise BlockedAddress("control characters or spaces in the address")
     try:
@@ -550,7 +447,7 @@ def fetch(
     """GET `url` under the rules above. Raises a FetchError subclass when it cannot."""
     start = time.monotonic()
     deadline = start + total_timeout
-    allow = allow_networks()
+    allow = allowed_networks()
     redirects: list[str] = []
     current = url
     while True:

@@ -5,7 +5,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from cases.models import Case
-from evidence import recheck
+from monitoring import recheck
 
 
 class Command(BaseCommand):

@@ -10,17 +10,19 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from evidence import recheck
-from evidence.models import Outcome, Sighting, UrlCheck
-from evidence.services import RECHECK_LEASE, reference_register, sighting_log, sighting_recheck
-from evidence.tasks import dispatch_rechecks
+from evidence.models import Sighting
+from evidence.services import reference_register, sighting_log
+from monitoring import recheck
+from monitoring.models import Outcome, UrlCheck
+from monitoring.services import RECHECK_LEASE, sighting_recheck
+from monitoring.tasks import dispatch_rechecks
 from takedowns.models import TakedownRequest
-from tests.evidence.conftest import HER_IMAGE
+from tests.monitoring.conftest import HER_IMAGE
 
 
 @pytest.fixture(autouse=True)
 def allow_local(settings):
-    # Only for these tests: production never sets this (evidence/fetcher.py).
+    # Only for these tests: production never sets this (monitoring/fetcher.py).
     settings.FETCH_ALLOW_NETWORKS = [ipaddress.ip_network("127.0.0.1/32")]
 
 
@@ -175,7 +177,7 @@ def test_the_dispatcher_leases_due_sightings_once(
     )
     from unittest import mock
 
-    with mock.patch("evidence.tasks.recheck_sightings.delay") as delay:
+    with mock.patch("monitoring.tasks.recheck_sightings.delay") as delay:
         with django_capture_on_commit_callbacks(execute=True):
             assert dispatch_rechecks() == 2
         ((ids,), _) = delay.call_args  # one task for both
@@ -226,12 +228,13 @@ def test_a_reappearance_reopens_the_request_and_the_case(
 def test_the_dispatcher_limits_each_host(case, survivor, django_capture_on_commit_callbacks):
     from unittest import mock
 
-    from evidence.services import PER_HOST, PER_HOST_AT_ONCE, sightings_log_pasted
+    from evidence.services import sightings_log_pasted
+    from monitoring.services import PER_HOST, PER_HOST_AT_ONCE
 
     text = "\n".join(f"https://one.example/{n}" for n in range(PER_HOST + 5))
     sightings_log_pasted(case=case, text=text + "\nhttps://two.example/1", acting_user=survivor)
     with (
-        mock.patch("evidence.tasks.recheck_sightings.delay") as delay,
+        mock.patch("monitoring.tasks.recheck_sightings.delay") as delay,
         django_capture_on_commit_callbacks(execute=True),
     ):
         assert dispatch_rechecks() == PER_HOST + 1
@@ -245,7 +248,7 @@ def test_the_dispatcher_limits_each_host(case, survivor, django_capture_on_commi
 
 
 def test_a_batch_ends_before_its_sightings_lease_does():
-    from evidence.tasks import recheck_sightings
+    from monitoring.tasks import recheck_sightings
 
     assert recheck_sightings.soft_time_limit < recheck_sightings.time_limit
     assert recheck_sightings.time_limit < RECHECK_LEASE.total_seconds()

@@ -5,10 +5,8 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from PIL import ImageFile
 
 from evidence.demo_images import make_image
-from evidence.image_open import MAX_PIXELS
 from tests import images
 
 HER_IMAGE = make_image(seed=101, size=(600, 450))
@@ -41,24 +39,6 @@ LAZY_PAGES = {
     "/bomb": lambda: (200, "image/png", images.png_declaring(13_300, 13_300)),
     "/page-with-a-bomb": lambda: (200, "text/html", b'<img src="/bomb"><img src="/other">'),
 }
-
-
-@pytest.fixture
-def pillow_decodes(monkeypatch):
-    """The size of every image Pillow is asked to decode (ImageFile.load). One past
-    MAX_PIXELS is refused here, as damaged, so code that would decode a bomb fails the
-    test's assertion instead of taking a gigabyte."""
-    seen = []
-    real = ImageFile.ImageFile.load
-
-    def recording(self):
-        seen.append(self.size)
-        if self.size[0] * self.size[1] > MAX_PIXELS:
-            raise OSError("the test refused to decode this")
-        return real(self)
-
-    monkeypatch.setattr(ImageFile.ImageFile, "load", recording)
-    return seen
 
 
 class Handler(BaseHTTPRequestHandler):

@@ -1,0 +1,309 @@
+"""Writes for rechecks: what a check found, on its sighting, with its CaseEvent in the same
+transaction; and handing due checks out to workers (scheduling and dispatch)."""
+
+import contextlib
+import datetime as dt
+import hashlib
+import random
+from collections import Counter
+from collections.abc import Callable
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
+
+from cases.models import Case, CaseStatus, EventKind
+from cases.services import case_change_status, event_build, events_record
+from evidence.models import EvidenceKind, EvidenceOrigin, Sighting, SightingStatus
+from evidence.services import evidence_add
+from leakcase.locking import locked
+from monitoring import recheck
+from monitoring.models import Outcome, UrlCheck
+from takedowns.selectors import waiting_due_by_sighting
+from takedowns.services import (
+    takedowns_close_for_removed_sightings,
+    takedowns_reopen_for_reappeared,
+)
+
+# How soon to look again, by what we found. Near a takedown's due time we look hourly, so
+# a removal is seen soon after the platform acts; long-removed links back off to weekly.
+RECHECK_LIVE = dt.timedelta(hours=6)
+RECHECK_NEAR_DUE = dt.timedelta(hours=1)
+RECHECK_UNREACHABLE = dt.timedelta(hours=2)
+RECHECK_REMOVED_FIRST = dt.timedelta(days=1)
+RECHECK_REMOVED_MAX = dt.timedelta(days=7)
+RECHECK_WALLED = dt.timedelta(hours=12)
+# Spread checks of one host so it is not hit in bursts.
+RECHECK_JITTER = 0.1
+
+# Outcome -> the sighting's status.
+SIGHTING_STATUS_FOR = {
+    Outcome.LIVE: SightingStatus.LIVE,
+    Outcome.REAPPEARED: SightingStatus.LIVE,
+    Outcome.REMOVED: SightingStatus.REMOVED,
+    Outcome.SOFT_REMOVED: SightingStatus.REMOVED,
+    Outcome.UNREACHABLE: SightingStatus.UNREACHABLE,
+    Outcome.LOGIN_WALLED: SightingStatus.UNKNOWN,
+    Outcome.GEO_BLOCKED: SightingStatus.UNKNOWN,
+    Outcome.BLOCKED: SightingStatus.UNKNOWN,
+}
+
+
+def sighting_recheck(*, sighting: Sighting, fetch=None, now=None) -> UrlCheck:
+    """Recheck one sighting: a UrlCheck row, its new status, the next check time, and, when
+    every link of a sent request is verified removed, the request and the case move on."""
+    now = now or timezone.now()
+    references = list(sighting.case.references.all())
+    verdict = recheck.check(sighting.url, references, **({"fetch": fetch} if fetch else {}))
+    return sighting_checks_record(checks=[(sighting, verdict)], now=now)[0]
+
+
+def sighting_checks_record(*, checks: list[tuple[Sighting, "recheck.Verdict"]], now=None):
+    """Write what rechecks found: per sighting a UrlCheck row, its new status and next check
+    time and an event when the status changed; requests whose links are all verified
+    removed close and their case moves to monitoring; a reappearance reopens them.
+
+    The one writer for rechecks: `sighting_recheck` hands it one check, the concurrent
+    batch path (monitoring.recheck_batch) hundreds, in one transaction and a fixed number of
+    queries for the common outcomes, so both leave the same rows. Sightings need `case`
+    loaded (select_related)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        _lock_recheck_state([sighting for sighting, _ in checks])
+        outcomes = []
+        for sighting, verdict in checks:
+            outcome = verdict.outcome
+            if outcome == Outcome.UNREACHABLE:
+                first_failure = _unreachable_since(sighting, now)
+                if now - first_failure >= recheck.UNREACHABLE_GRACE:
+                    outcome = Outcome.REMOVED  # gone for days: counted as removed at last
+            if outcome == Outcome.LIVE and sighting.removed_verified_at is not None:
+                outcome = Outcome.REAPPEARED
+            outcomes.append(outcome)
+        rows = UrlCheck.objects.bulk_create(
+            UrlCheck(
+                sighting=sighting,
+                checked_at=now,
+                outcome=outcome,
+                http_status=verdict.http_status,
+                final_url=verdict.final_url[:2048],
+                content_type=verdict.content_type[:120],
+                bytes_read=verdict.bytes_read,
+                elapsed_ms=verdict.elapsed_ms,
+                distance=verdict.distance,
+                error=verdict.error[:300],
+            )
+            for (sighting, verdict), outcome in zip(checks, outcomes, strict=True)
+        )
+        due = waiting_due_by_sighting(
+            [s for (s, _), o in zip(checks, outcomes, strict=True) if o in _LIVE_OUTCOMES]
+        )
+        events: dict = {}
+        for (sighting, _verdict), outcome in zip(checks, outcomes, strict=True):
+            previous = sighting.status
+            sighting.status = SIGHTING_STATUS_FOR[outcome]
+            sighting.last_checked_at = now
+            if sighting.status == SightingStatus.REMOVED and sighting.removed_verified_at is None:
+                sighting.removed_verified_at = now
+            if outcome == Outcome.REAPPEARED:
+                sighting.removed_verified_at = None
+            sighting.next_check_at = now + _next_interval(
+                sighting, outcome, now, due.get(sighting.pk)
+            )
+            if sighting.status != previous:
+                case_events = events.setdefault(sighting.case_id, (sighting.case, []))[1]
+                case_events.append(
+                    event_build(
+                        case=sighting.case,
+                        actor=None,
+                        kind=EventKind.SIGHTING_STATUS,
+                        target=sighting,
+                        old_value={"status": previous},
+                        new_value={"status": sighting.status, "outcome": outcome},
+                    )
+                )
+        Sighting.objects.bulk_update(
+            [sighting for sighting, _ in checks],
+            ["status", "last_checked_at", "removed_verified_at", "next_check_at"],
+        )
+        for case, case_events in events.values():
+            events_record(case, case_events)
+        # What a verified removal or a reappearance means for the requests covering the
+        # links is takedowns' to write; the cases' own status is ours, written after.
+        removed = [s for s, _ in checks if s.status == SightingStatus.REMOVED]
+        if removed:
+            takedowns_close_for_removed_sightings(sightings=removed, now=now)
+            _cases_done_to_monitoring(removed)
+        for (sighting, _verdict), outcome in zip(checks, outcomes, strict=True):
+            if outcome == Outcome.REAPPEARED:
+                takedowns_reopen_for_reappeared(sighting=sighting, now=now)
+                _reopen_case(sighting)
+    for sighting, verdict in checks:
+        if verdict.matched_image is not None:
+            _keep_fetched_copy(sighting, verdict)
+    return rows
+
+
+_LIVE_OUTCOMES = (Outcome.LIVE, Outcome.REAPPEARED)
+# What a recheck reads and writes on a sighting.
+_RECHECK_STATE = ("status", "last_checked_at", "removed_verified_at", "next_check_at")
+
+
+def _lock_recheck_state(sightings: list[Sighting]) -> None:
+    """Re-read what a recheck decides on under lock, onto the objects loaded before the
+    fetch: the cases' status (staff may have moved a case since) and the sightings' recheck
+    state (another check of the same link, a second task or the batch path, may have written
+    it, and a removal it verified must not be undone by our older copy). Two queries however
+    many sightings; cases first, then sightings, each in key order (leakcase/locking.py), so
+    two batches, or a batch and a caseworker, queue instead of deadlocking."""
+    case_status = dict(
+        Case.objects.select_for_update(no_key=True)
+        .filter(pk__in={sighting.case_id for sighting in sightings})
+        .order_by("pk")
+        .values_list("pk", "status")
+    )
+    for sighting in sightings:
+        sighting.case.status = case_status.get(sighting.case_id, sighting.case.status)
+    fresh = {
+        row.pk: row
+        for row in Sighting.objects.select_for_update(no_key=True)
+        .filter(pk__in=[sighting.pk for sighting in sightings])
+        .order_by("pk")
+        .only("pk", *_RECHECK_STATE)
+    }
+    for sighting in sightings:
+        row = fresh.get(sighting.pk)
+        if row is None:
+            continue  # erased meanwhile: its check row fails like before
+        for name in _RECHECK_STATE:
+            setattr(sighting, name, getattr(row, name))
+
+
+def _keep_fetched_copy(sighting: Sighting, verdict) -> None:
+    """A matching image found online is kept, sealed, as evidence with its source; the same
+    bytes are kept once per sighting."""
+    sha = hashlib.sha256(verdict.matched_image).hexdigest()
+    if sighting.evidence_files.filter(sha256=sha).exists():
+        return
+    # An image we would refuse as an upload (too big, odd format) is not kept.
+    with contextlib.suppress(ValidationError):
+        evidence_add(
+            case=sighting.case,
+            upload=SimpleUploadedFile("fetched", verdict.matched_image),
+            acting_user=None,
+            sighting=sighting,
+            kind=EvidenceKind.FETCHED_COPY,
+            origin=EvidenceOrigin.FETCH,
+            source_url=verdict.matched_image_url or sighting.url,
+        )
+
+
+def _reopen_case(sighting: Sighting) -> None:
+    """Back after a verified removal: the case is worked again. Its requests are reopened
+    first, by takedowns (takedowns_reopen_for_reappeared)."""
+    case = locked(sighting.case)  # its status now (this batch may have moved it already)
+    if case.status in (CaseStatus.MONITORING, CaseStatus.RESOLVED):
+        case_change_status(case=case, to=CaseStatus.ACTIVE, acting_user=None)
+
+
+def _unreachable_since(sighting: Sighting, now):
+    """When the current run of unreachable checks began (now, if it begins with this one)."""
+    last_reached = (
+        sighting.checks.exclude(outcome=Outcome.UNREACHABLE).values_list("checked_at", flat=True)
+    ).first()
+    run = sighting.checks.filter(outcome=Outcome.UNREACHABLE)
+    if last_reached is not None:
+        run = run.filter(checked_at__gt=last_reached)
+    first = run.order_by("checked_at").values_list("checked_at", flat=True).first()
+    return first or now
+
+
+def _next_interval(sighting: Sighting, outcome: str, now, due) -> dt.timedelta:
+    """`due`: the earliest due time of a request waiting on the sighting (None if none)."""
+    if outcome in (Outcome.REMOVED, Outcome.SOFT_REMOVED):
+        removed_for = now - (sighting.removed_verified_at or now)
+        base = min(RECHECK_REMOVED_MAX, max(RECHECK_REMOVED_FIRST, removed_for))
+    elif outcome == Outcome.UNREACHABLE:
+        base = RECHECK_UNREACHABLE
+    elif outcome in (Outcome.LOGIN_WALLED, Outcome.GEO_BLOCKED, Outcome.BLOCKED):
+        base = RECHECK_WALLED
+    else:
+        base = RECHECK_NEAR_DUE if due and due - now < dt.timedelta(hours=24) else RECHECK_LIVE
+    return base * (1 + random.uniform(-RECHECK_JITTER, RECHECK_JITTER))
+
+
+def _cases_done_to_monitoring(removed: list[Sighting]) -> None:
+    """A case none of whose links is left up moves to monitoring (its requests were closed
+    first, by takedowns: takedowns_close_for_removed_sightings)."""
+    # The cases' status was read again, under lock, at the start (_lock_recheck_state).
+    cases = {s.case_id: s.case for s in removed if s.case.status == CaseStatus.ACTIVE}
+    if not cases:
+        return
+    still_up = Sighting.objects.filter(case=OuterRef("pk")).exclude(status=SightingStatus.REMOVED)
+    done = Case.objects.filter(pk__in=cases).exclude(Exists(still_up)).values_list("pk", flat=True)
+    for pk in done:
+        case_change_status(case=cases[pk], to=CaseStatus.MONITORING, acting_user=None)
+
+
+# --- handing due checks out ----------------------------------------------------------------
+# The database is the ledger: `rechecks_dispatch` (the beat task dispatch_rechecks, every
+# minute) claims due sightings with SELECT ... FOR UPDATE SKIP LOCKED, leases them by moving
+# next_check_at a little into the future and hands them out in small batches, so two
+# dispatchers never hand out the same sighting, and a lost message or a killed worker only
+# delays a check: the lease runs out and the sighting is claimed again.
+
+DISPATCH_BATCH = 200
+PER_HOST = 20
+# Sightings per recheck_sightings task: checked side by side in one worker process
+# (monitoring.recheck_batch, hundreds a second where one at a time manages a few), and no
+# more than PER_HOST_AT_ONCE of one site in a task, so a site never gets a burst from us.
+RECHECK_CHUNK = 25
+PER_HOST_AT_ONCE = 4
+# Longer than a recheck can take (fetch total time limit plus page images), so a sighting
+# being checked is not handed out again; short enough that a lost one is retried soon.
+RECHECK_LEASE = dt.timedelta(minutes=10)
+
+
+def rechecks_dispatch(*, send: Callable[[list[str]], object], now=None) -> int:
+    """Claim and lease the sightings whose check is due (at most DISPATCH_BATCH, PER_HOST of
+    a site) and hand each batch of ids to `send` (the recheck_sightings task's delay) once
+    the claim has committed. Returns how many were handed out."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        candidates = (
+            Sighting.objects.select_for_update(skip_locked=True)
+            .filter(next_check_at__lte=now)
+            .order_by("next_check_at")
+            .values_list("pk", "host")[: DISPATCH_BATCH * 2]
+        )
+        # No host gets more than PER_HOST of a batch: a case with 300 links on one site
+        # must not hammer it; the rest wait for the next minute.
+        per_host: dict[str, int] = {}
+        due = []
+        for pk, host in candidates:
+            if per_host.get(host, 0) < PER_HOST and len(due) < DISPATCH_BATCH:
+                per_host[host] = per_host.get(host, 0) + 1
+                due.append((pk, host))
+        Sighting.objects.filter(pk__in=[pk for pk, _ in due]).update(
+            next_check_at=now + RECHECK_LEASE
+        )
+    for chunk in _chunks(due):
+        transaction.on_commit(lambda ids=chunk: send(ids))
+    return len(due)
+
+
+def _chunks(due: list[tuple]) -> list[list[str]]:
+    """(id, host) pairs into tasks of at most RECHECK_CHUNK ids and PER_HOST_AT_ONCE of a host."""
+    chunks: list[tuple[list[str], Counter]] = []
+    for pk, host in due:
+        for ids, hosts in chunks:
+            if len(ids) < RECHECK_CHUNK and hosts[host] < PER_HOST_AT_ONCE:
+                break
+        else:
+            ids, hosts = [], Counter()
+            chunks.append((ids, hosts))
+        ids.append(str(pk))
+        hosts[host] += 1
+    return [ids for ids, _ in chunks]

@@ -1,0 +1,67 @@
+from django.db import models
+
+
+class LegalBasis(models.TextChoices):
+    """The legal routes a notice can take. Here, below takedowns, because the directory
+    records which of them each platform answers to (Platform.legal_bases)."""
+
+    TAKE_IT_DOWN = "take_it_down", "TAKE IT DOWN Act (47 U.S.C. 223a)"
+    DMCA = "dmca", "DMCA, 17 U.S.C. 512(c)(3)"
+    DSA = "dsa", "EU Digital Services Act, Art. 16"
+    PLATFORM_POLICY = "platform_policy", "Platform policy / search delisting"
+
+
+class PlatformKind(models.TextChoices):
+    SOCIAL = "social", "Social network"
+    ADULT = "adult", "Adult site"
+    IMAGE_HOST = "image_host", "Image host"
+    VIDEO = "video", "Video site"
+    FORUM = "forum", "Forum"
+    FILE_LOCKER = "file_locker", "File locker"
+    MESSAGING = "messaging", "Messaging"
+    SEARCH_ENGINE = "search_engine", "Search engine (delisting)"
+    OTHER = "other", "Other"
+
+
+class Platform(models.Model):
+    """A site that hosts or indexes content, and where its takedown requests go. Contact
+    channels are filled only from a source, which is kept in `source`."""
+
+    name = models.CharField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+    kind = models.CharField(max_length=16, choices=PlatformKind.choices, default="other")
+    report_form_url = models.URLField(max_length=500, blank=True)
+    abuse_email = models.EmailField(blank=True)
+    # Which routes it answers to; a list of LegalBasis values (JSON so SQLite runs it too).
+    legal_bases = models.JSONField(default=list, blank=True)
+    expected_response_hours = models.PositiveIntegerField(default=48)
+    source = models.TextField(blank=True, help_text="Where the contact channels come from.")
+    notes = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        # The table takedowns made for it: the model moved to this app, its rows did not.
+        db_table = "takedowns_platform"
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_search_engine(self) -> bool:
+        return self.kind == PlatformKind.SEARCH_ENGINE
+
+
+class PlatformDomain(models.Model):
+    """A registrable domain (or exact host) that belongs to a platform: x.com, twitter.com."""
+
+    platform = models.ForeignKey(Platform, on_delete=models.CASCADE, related_name="domains")
+    domain = models.CharField(max_length=253, unique=True)
+
+    class Meta:
+        db_table = "takedowns_platformdomain"
+        ordering = ["domain"]
+
+    def __str__(self):
+        return self.domain
