@@ -16,7 +16,7 @@ from django.http import Http404
 from audit.models import AuditKind
 from audit.services import audit_record
 
-OUR_APPS = ("accounts.", "cases.", "evidence.", "takedowns.", "audit.", "digests.")
+OUR_APPS = ("accounts.", "cases.", "evidence.", "takedowns.", "audit.", "digests.", "outbox.")
 
 # URL name -> (kind, who counts): what a successful answer means.
 RECORDED_PAGES = {

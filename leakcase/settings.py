@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "allauth.mfa",  # second factor: TOTP and recovery codes (accounts/adapter.py encrypts)
     "axes",  # failed-login lockouts per (account, address)
     "accounts",
+    "outbox",  # every email, as a row before it is sent, and the one delivery
     "cases",
     "evidence",
     "takedowns",

@@ -14,6 +14,7 @@ urlpatterns = [
     path("cases/<str:reference>/takedowns/", include((case_urlpatterns, "takedowns"))),
     path("platforms/", include((platform_urlpatterns, "platforms"))),
     path("email/", include("digests.urls")),
+    path("email/", include("outbox.urls")),
     path("activity/", include("audit.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
