@@ -1,20 +1,28 @@
-"""A week of a survivor's case, and weekly emails due. The real SMTP server the weekly
-emails go to is the outbox's (tests/outbox/conftest.py)."""
+"""A week of a survivor's case, and weekly emails due."""
 
 import datetime as dt
+
+import pytest
 
 from cases.models import Case, CaseNote, CaseStatus
 from cases.services import case_open
 from digests.models import WeeklyStatus
 from evidence.models import EvidenceFile, EvidenceMatch, ReferenceHash, Sighting
+from evidence.services import sighting_log
 from takedowns.models import Platform, TakedownRequest
-from tests.outbox.conftest import her_case, smtp_server  # noqa: F401 (fixtures, used here too)
 
 NOW = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC)  # a Monday
 
 
 def ago(**kwargs) -> dt.datetime:
     return NOW - dt.timedelta(**kwargs)
+
+
+@pytest.fixture
+def her_case(survivor):
+    case = case_open(survivor=survivor, pseudonym="Rose", acting_user=survivor)
+    sighting_log(case=case, url="https://x.example/a", acting_user=survivor)
+    return case
 
 
 def due(user, **fields):

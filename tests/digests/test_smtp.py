@@ -18,9 +18,8 @@ from digests.models import WeeklyStatus
 from digests.services import weekly_status_run
 from outbox.models import MAX_ATTEMPTS, RETRY_AFTER, EmailStatus, OutgoingEmail
 from outbox.services import outgoing_deliver
-from tests.conftest import confirm_email
+from tests.conftest import confirm_email, free_port
 from tests.digests.conftest import NOW
-from tests.outbox.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
