@@ -1,7 +1,12 @@
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
 from allauth.mfa.adapter import DefaultMFAAdapter
+from django.contrib.sites.shortcuts import get_current_site
 
 from accounts import network, secretbox
+from accounts.models import User
+from outbox.models import EmailKind
+from outbox.services import outgoing_send_after_commit, outgoing_write
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -18,6 +23,23 @@ class AccountAdapter(DefaultAccountAdapter):
     def get_client_ip(self, request):
         # allauth's rate limits see the same address as the lockouts (accounts/network.py).
         return network.client_ip(request)
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        """allauth's mail (confirmation links, password resets) goes out like every other
+        email: rendered as allauth renders it, written in the outbox, sent once the request's
+        transaction commits, and retried by the outbox if the mail server does not take it.
+        The context is allauth's own (DefaultAccountAdapter.send_mail)."""
+        request = allauth_context.request
+        ctx = {"request": request, "email": email, "current_site": get_current_site(request)}
+        ctx.update(context)
+        message = self.render_mail(template_prefix, email, ctx)
+        user = context.get("user")
+        row = outgoing_write(
+            kind=EmailKind.ACCOUNT,
+            message=message,
+            user=user if isinstance(user, User) and user.pk else None,
+        )
+        outgoing_send_after_commit(email=row)
 
 
 class MFAAdapter(DefaultMFAAdapter):

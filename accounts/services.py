@@ -9,7 +9,7 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from accounts import signals
@@ -20,7 +20,8 @@ from audit.services import audit_record
 from cases.models import Case
 from evidence import vault
 from evidence.models import EvidenceFile
-from takedowns.models import AnonymousOutcome, TakedownRequest
+from outbox.models import OutgoingEmail
+from takedowns.models import AnonymousOutcome, Correspondence, TakedownRequest
 
 # What a logged-in session carries about itself (epoch seconds; accounts/middleware.py).
 SESSION_STARTED = "leakcase.started"
@@ -57,13 +58,32 @@ def account_erase(*, user: User, password: str) -> dict:
         counts = {"cases": cases.count(), "evidence files": len(evidence)}
         # Kept after she is gone: that an erasure happened, when and how much (an id, no name).
         audit_record(kind=AuditKind.ERASURE, actor=user, detail=counts)
+        emails = _her_emails(user, cases)
         cases.delete()  # sightings, evidence rows, hashes, notes, requests, timeline cascade
+        emails.delete()
         _sessions_of(user).delete()
         _erase_login_records(user)
         user.delete()
         # Files go once the rows are gone for good; a rollback keeps both.
         transaction.on_commit(lambda: [vault.delete_files(e) for e in evidence])
     return counts
+
+
+def _her_emails(user: User, cases):
+    """Emails in the outbox that hold something of hers and are not hers by account (those
+    go with her account): her requests' notices and reminders, and the invitations sent to
+    her cases' contact addresses. Read before her cases are deleted."""
+    letters = Correspondence.objects.filter(
+        takedown__case__in=cases, email__isnull=False
+    ).values_list("email_id", flat=True)
+    addresses = {user.email.lower()}
+    addresses.update(
+        a.lower() for a in cases.exclude(contact_email="").values_list("contact_email", flat=True)
+    )
+    to_her = models.Q()
+    for address in addresses:
+        to_her |= models.Q(to_address__iexact=address)
+    return OutgoingEmail.objects.filter(models.Q(pk__in=list(letters)) | to_her)
 
 
 def _erase_login_records(user: User) -> None:

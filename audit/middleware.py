@@ -24,6 +24,7 @@ OUR_APPS = (
     "takedowns.",
     "audit.",
     "digests.",
+    "outbox.",
 )
 
 # URL name -> (kind, who counts): what a successful answer means.

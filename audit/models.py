@@ -32,7 +32,8 @@ class AuditKind(models.TextChoices):
     ERASURE = "erasure", "Account erased"
     EVIDENCE_VIEWED = "evidence_viewed", "Staff viewed evidence"
     WEEKLY_EMAIL_SET = "weekly_email_set", "Weekly email settings changed"
-    WEEKLY_EMAIL_RESENT = "weekly_email_resent", "Weekly email sent again by staff"
+    # Any kind of email since the outbox holds them all; the stored value is kept.
+    WEEKLY_EMAIL_RESENT = "weekly_email_resent", "Email sent again by staff"
 
 
 def _append_only():

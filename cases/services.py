@@ -24,7 +24,10 @@ from cases.models import (
     new_reference,
 )
 from evidence.models import Sighting, SightingStatus
+from leakcase.emails import make_message
 from leakcase.locking import StateChanged, locked
+from outbox.models import EmailKind, OutgoingEmail
+from outbox.services import outgoing_send_now, outgoing_write
 
 # Six characters from a 30-letter alphabet give 729 million references; a clash is rare, so
 # a few fresh draws always find a free one.
@@ -151,6 +154,17 @@ def invitation_issue(*, case: Case, acting_user: User) -> str:
     return signing.dumps(
         {"case": case.reference, "nonce": case.invitation_nonce}, salt=INVITATION_SALT
     )
+
+
+def invitation_email_send(*, case: Case, link: str) -> OutgoingEmail:
+    """The claim link to the case's contact address: an email in the outbox, sent at once
+    (one attempt: the caseworker is told whether it went, and gives her the link if not).
+    Returns the email as it ended."""
+    email = outgoing_write(
+        kind=EmailKind.INVITATION,
+        message=make_message("invitation", {"link": link}, to=case.contact_email),
+    )
+    return outgoing_send_now(email=email)
 
 
 class InvitationInvalid(Exception):

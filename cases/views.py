@@ -22,9 +22,9 @@ from cases.forms import (
     TriageForm,
 )
 from cases.pages import render_case_page
-from leakcase.emails import make_message
 from leakcase.forms import add_validation_errors
 from leakcase.locking import StateChanged
+from outbox.models import EmailStatus
 
 log = logging.getLogger(__name__)
 CASELOAD_PAGE_SIZE = 25
@@ -317,11 +317,11 @@ def invitation_issue(request, reference):
 def _send_invitation(request, case):
     token = services.invitation_issue(case=case, acting_user=request.user)
     link = request.build_absolute_uri(reverse("cases:claim", args=[token]))
-    try:
-        make_message("invitation", {"link": link}, to=case.contact_email).send()
-    except Exception as exc:
-        # No traceback: a mail server's refusal quotes the recipient's address.
-        log.error("invitation email for case %s failed: %s", case.pk, type(exc).__name__)
+    email = services.invitation_email_send(case=case, link=link)
+    if email.status != EmailStatus.SENT:
+        # Only the error's name: a mail server's refusal quotes the recipient's address.
+        error = email.last_error.split(":", 1)[0]
+        log.error("invitation email for case %s failed: %s", case.pk, error)
         messages.error(request, "The invitation email could not be sent; give her the link.")
     else:
         messages.success(request, f"An invitation was sent to {case.contact_email}.")

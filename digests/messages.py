@@ -9,8 +9,8 @@ from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
 
-from digests.models import EmailKind, OutgoingEmail
 from leakcase.emails import make_message
+from outbox.models import EmailKind, OutgoingEmail
 
 UNSUBSCRIBE_SALT = "digests.unsubscribe"
 TEMPLATES = {

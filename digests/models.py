@@ -1,12 +1,11 @@
-"""Weekly status emails: when each person gets one, and every email as a row before it goes.
+"""Weekly status emails: when each person gets one.
 
-A digest is claimed from `WeeklyStatus.next_digest_at` and written as an `OutgoingEmail`
-(with its counts) in the same transaction that moves `next_digest_at` to the next week, so a
-second beat, a retry or a restart cannot make a second one for the same week.
+A digest is claimed from `WeeklyStatus.next_digest_at` and written as an `OutgoingEmail` in
+the outbox (with its counts) in the same transaction that moves `next_digest_at` to the next
+week, so a second beat, a retry or a restart cannot make a second one for the same week.
 """
 
 import datetime as dt
-import uuid
 import zoneinfo
 
 from django.conf import settings
@@ -92,73 +91,3 @@ class WeeklyStatus(models.Model):
         return next_digest_slot(
             weekday=self.weekday, hour=self.hour, time_zone=self.time_zone, after=moment
         )
-
-
-class EmailKind(models.TextChoices):
-    SURVIVOR_WEEKLY = "survivor_weekly", "Weekly status (survivor)"
-    STAFF_WEEKLY = "staff_weekly", "Weekly status (staff)"
-
-
-class EmailStatus(models.TextChoices):
-    PENDING = "pending", "Waiting to be sent"
-    SENDING = "sending", "Being handed to the mail server"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
-    # The sender stopped while handing it over: it may have arrived, so it is not sent
-    # again by itself (twice is worse than once late); staff can send it again.
-    UNCONFIRMED = "unconfirmed", "Interrupted while sending"
-
-
-PROBLEM_STATUSES = (EmailStatus.FAILED, EmailStatus.UNCONFIRMED)
-
-
-class OutgoingEmail(models.Model):
-    """An email LeakCase owes someone, written before it is sent: its counts, its status,
-    its attempts and the last error. Rendered from templates when it is sent."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="outgoing_emails"
-    )
-    kind = models.CharField(max_length=20, choices=EmailKind.choices)
-    # The weekly slot this email belongs to: one email per person, kind and slot.
-    scheduled_for = models.DateTimeField()
-    counts = models.JSONField(default=dict)
-    status = models.CharField(
-        max_length=12, choices=EmailStatus.choices, default=EmailStatus.PENDING
-    )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    lease_until = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    message_id = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        constraints = [
-            models.UniqueConstraint(
-                fields=["user", "kind", "scheduled_for"], name="one_email_per_slot"
-            )
-        ]
-        indexes = [
-            models.Index(
-                fields=["next_attempt_at"],
-                name="outgoing_email_due",
-                condition=models.Q(status="pending"),
-            ),
-            models.Index(
-                fields=["lease_until"],
-                name="outgoing_email_sending",
-                condition=models.Q(status="sending"),
-            ),
-            models.Index(
-                fields=["-created_at"],
-                name="outgoing_email_problems",
-                condition=models.Q(status__in=["failed", "unconfirmed"]),
-            ),
-        ]
-
-    def __str__(self):
-        return f"{self.get_kind_display()} for user {self.user_id}: {self.status}"

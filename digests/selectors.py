@@ -13,11 +13,13 @@ from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 from accounts.models import Role, User
 from cases.models import Case
 from cases.selectors import OPEN_STATUSES
-from digests.models import PROBLEM_STATUSES, EmailKind, OutgoingEmail, WeeklyStatus
+from digests.models import WeeklyStatus
 from evidence.models import EvidenceMatch, Sighting, SightingStatus
+from outbox.models import EmailKind, OutgoingEmail
 from takedowns.models import WAITING_STATUSES, TakedownRequest, TakedownStatus
 
 WEEK = dt.timedelta(days=7)
+WEEKLY_KINDS = (EmailKind.SURVIVOR_WEEKLY, EmailKind.STAFF_WEEKLY)
 DUE_SOON = dt.timedelta(hours=48)  # "due within 48 hours" in the staff digest
 QUIET_CASE_AFTER = dt.timedelta(days=7)  # "no activity for 7 days"
 MOST_OVERDUE_PLATFORMS = 5
@@ -241,31 +243,6 @@ def digest_counts(users: list[User], *, now: dt.datetime) -> dict[int, dict | No
     return counts
 
 
-def outbox_problems(*, limit: int = 200) -> QuerySet[OutgoingEmail]:
-    """Emails that did not go out, or may not have, for staff to look at."""
-    return (
-        OutgoingEmail.objects.filter(status__in=PROBLEM_STATUSES)
-        .select_related("user")
-        .order_by("-created_at")[:limit]
-    )
-
-
-@dataclasses.dataclass
-class OutboxSummary:
-    pending: int
-    sent_this_week: int
-    problems: int
-
-
-def outbox_summary(*, now: dt.datetime) -> OutboxSummary:
-    figures = OutgoingEmail.objects.aggregate(
-        pending=Count("pk", filter=Q(status="pending")),
-        sent_this_week=Count("pk", filter=Q(status="sent", sent_at__gte=now - WEEK)),
-        problems=Count("pk", filter=Q(status__in=PROBLEM_STATUSES)),
-    )
-    return OutboxSummary(**figures)
-
-
 @dataclasses.dataclass
 class WeeklyEmailState:
     status: WeeklyStatus | None
@@ -278,5 +255,7 @@ def weekly_email_state(user: User | None) -> WeeklyEmailState | None:
         return None
     return WeeklyEmailState(
         status=WeeklyStatus.objects.filter(user=user).first(),
-        last=OutgoingEmail.objects.filter(user=user).order_by("-created_at").first(),
+        last=OutgoingEmail.objects.filter(user=user, kind__in=WEEKLY_KINDS)
+        .order_by("-created_at")
+        .first(),
     )

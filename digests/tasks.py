@@ -1,11 +1,13 @@
-"""The weekly status beat task. Thin: the claims and the sending are in digests/services.py."""
+"""The weekly status beat task. Thin: the claims are in digests/services.py, the sending in
+outbox/services.py."""
 
 import logging
 import time
 
 from celery import shared_task
 
-from digests.services import SENDERS, weekly_status_run
+from digests.services import weekly_status_run
+from outbox.services import SENDERS
 
 log = logging.getLogger(__name__)
 

@@ -1,17 +1,17 @@
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 
-from access.permissions import case_for_user, login_required, staff_required, supervisor_required
+from access.permissions import case_for_user, login_required, staff_required
 from digests import services
 from digests.forms import WeeklyStatusForm
 from digests.messages import digest_message, user_id_for_unsubscribe_token
-from digests.models import PROBLEM_STATUSES, OutgoingEmail
-from digests.selectors import digest_counts, digest_kind_for, outbox_problems, outbox_summary
+from digests.selectors import digest_counts, digest_kind_for
+from outbox.models import OutgoingEmail
 
 # The HTML preview is an email, with the inline styles mail clients need and nothing else:
 # no script, no images, no requests anywhere.
@@ -110,22 +110,3 @@ def preview_html(request):
     response = HttpResponse(html)
     response["Content-Security-Policy"] = EMAIL_PREVIEW_CSP
     return response
-
-
-@supervisor_required
-@require_GET
-def outbox(request):
-    return render(
-        request,
-        "digests/outbox.html",
-        {"problems": outbox_problems(), "summary": outbox_summary(now=timezone.now())},
-    )
-
-
-@supervisor_required
-@require_POST
-def outbox_send_again(request, email_id):
-    email = get_object_or_404(OutgoingEmail, pk=email_id, status__in=PROBLEM_STATUSES)
-    if services.outgoing_send_again(email=email, acting_user=request.user):
-        messages.success(request, "The email is queued and goes out within five minutes.")
-    return redirect("digests:outbox")

@@ -171,6 +171,7 @@ def case_bundle(case: Case, user: User) -> Iterator[bytes]:
 
 def _account_record(user: User) -> dict:
     from digests.models import WeeklyStatus
+    from digests.selectors import WEEKLY_KINDS
 
     weekly = WeeklyStatus.objects.filter(user=user).first()
     return {
@@ -187,7 +188,7 @@ def _account_record(user: User) -> dict:
         },
         "weekly_emails": [
             {"for": e.scheduled_for, "status": e.status, "sent_at": e.sent_at, "said": e.counts}
-            for e in user.outgoing_emails.order_by("scheduled_for")
+            for e in user.outgoing_emails.filter(kind__in=WEEKLY_KINDS).order_by("scheduled_for")
         ],
     }
 

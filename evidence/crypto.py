@@ -137,17 +137,3 @@ def rewrap(wrapped: WrappedKey, *, context: str) -> WrappedKey:
 def _aad(kind: str, context: str) -> bytes:
     # Binds a sealed blob to what it is: a file's ciphertext cannot be swapped for another's.
     return f"leakcase:{kind}:{context}".encode()
-
-
-def parse_master_keys(raw: str) -> dict[str, bytes]:
-    """ "id1:base64key,id2:base64key" -> ordered {id: key}; the first is used for new files."""
-    keys = {}
-    for item in (part.strip() for part in raw.split(",")):
-        if not item:
-            continue
-        key_id, _, encoded = item.partition(":")
-        key = base64.b64decode(encoded)
-        if not key_id or len(key) != 32:
-            raise ValueError("each master key is 'id:base64-of-32-bytes'")
-        keys[key_id] = key
-    return keys

@@ -16,12 +16,19 @@ app.conf.beat_schedule = {
     # Cheap when nothing is due; the interval bounds how late a check can start.
     "dispatch-rechecks": {"task": "monitoring.tasks.dispatch_rechecks", "schedule": 60.0},
     # Every 15 minutes: remind platforms that are past due (at most one a day, three in all,
-    # takedowns/services.py). Often enough that a reminder goes soon after a deadline.
+    # takedowns/services.py), after settling letters whose email the outbox sent or gave up
+    # on since. Often enough that a reminder goes soon after a deadline.
     "send-reminders": {"task": "takedowns.tasks.send_reminders", "schedule": 15 * 60.0},
     # Every 5 minutes: weekly status emails whose hour has come, in each person's own time
-    # zone (digests/services.py). Slots are on the hour, so a digest goes out by :05.
+    # zone (digests/services.py), claimed into the outbox and sent. Slots are on the hour,
+    # so a digest goes out by :05.
     "weekly-status": {"task": "digests.tasks.send_weekly_status", "schedule": 5 * 60.0},
-    # 07:00 UTC daily: each caseworker's overdue requests, as a count and a link.
+    # Every minute: every due email in the outbox, whatever its kind (outbox/services.py):
+    # retries (the first comes a minute after a failure), and emails whose writer stopped
+    # before sending them at once. The interval bounds how late a retry goes.
+    "outbox": {"task": "outbox.tasks.deliver_outgoing", "schedule": 60.0},
+    # 07:00 UTC daily: each caseworker's overdue requests, as a count and a link, written
+    # into the outbox and sent.
     "overdue-digests": {
         "task": "takedowns.tasks.send_overdue_digests",
         "schedule": crontab(hour=7, minute=0),

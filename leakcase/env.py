@@ -1,5 +1,6 @@
 """Small typed readers for the environment: settings read it once, through these."""
 
+import base64
 import os
 
 from django.core.exceptions import ImproperlyConfigured
@@ -36,3 +37,17 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if raw is None or raw.strip() == "":
         return list(default or [])
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def parse_master_keys(raw: str) -> dict[str, bytes]:
+    """ "id1:base64key,id2:base64key" -> ordered {id: key}; the first is used for new files."""
+    keys = {}
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        key_id, _, encoded = item.partition(":")
+        key = base64.b64decode(encoded)
+        if not key_id or len(key) != 32:
+            raise ValueError("each master key is 'id:base64-of-32-bytes'")
+        keys[key_id] = key
+    return keys

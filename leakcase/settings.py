@@ -14,7 +14,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from leakcase.env import env_bool, env_int, env_list, env_str
+from leakcase.env import env_bool, env_int, env_list, env_str, parse_master_keys
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("LEAKCASE_VAR_DIR", str(BASE_DIR / "var")))
@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "allauth.mfa",  # second factor: TOTP and recovery codes (accounts/adapter.py encrypts)
     "axes",  # failed-login lockouts per (account, address)
     "accounts",
+    "outbox",  # every email, as a row before it is sent, and the one delivery
     "cases",
     "platforms",
     "evidence",
@@ -222,8 +223,6 @@ STORAGES = {
 # Development without it derives a key from SECRET_KEY; production refuses to start.
 _master_keys = env_str("LEAKCASE_MASTER_KEYS")
 if _master_keys:
-    from evidence.crypto import parse_master_keys
-
     EVIDENCE_MASTER_KEYS = parse_master_keys(_master_keys)
     # Only the newest key is refused: a published one may stay listed after it, so that
     # `manage.py rotate_evidence_keys` can re-wrap the files sealed under it.

@@ -17,6 +17,7 @@ urlpatterns = [
     # takedown requests and so lives in takedowns: one namespace, the same paths as before.
     path("platforms/", include((platform_urlpatterns + figures_urlpatterns, "platforms"))),
     path("email/", include("digests.urls")),
+    path("email/", include("outbox.urls")),
     path("activity/", include("audit.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),

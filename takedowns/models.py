@@ -197,8 +197,10 @@ class DeliveryStatus(models.TextChoices):
 
 
 class Correspondence(models.Model):
-    """Each message out (notice, reminder) and in (platform reply). Outgoing rows exist,
-    with their status, before the message is handed to the mail server."""
+    """Each message out (notice, reminder) and in (platform reply): the letter in the
+    request's history. An emailed one is sent as an email in the outbox (`email`), written
+    with it, before the message is handed to the mail server; its status follows that
+    email's (takedowns.services.letter_settle)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     takedown = models.ForeignKey(
@@ -213,6 +215,14 @@ class Correspondence(models.Model):
     message_id = models.CharField(max_length=300, blank=True)
     status = models.CharField(max_length=10, choices=DeliveryStatus.choices)
     error = models.TextField(blank=True)
+    # The outbox's row that sends it (emailed letters written since the outbox has them).
+    email = models.ForeignKey(
+        "outbox.OutgoingEmail",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     # Who sent it (a notice: counted for the sending limit) or recorded it (a reply: hers
     # is marked as hers). Empty for what the service sends by itself (reminders).
     created_by = models.ForeignKey(
@@ -268,23 +278,3 @@ class AnonymousOutcome(models.Model):
 
     def __str__(self):
         return f"{self.platform_id} {self.status}"
-
-
-class StaffDigest(models.Model):
-    """One daily overdue digest to one member of staff: the row is the claim, made before
-    the email goes, so two beats or a retry never send the same day twice."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
-    day = models.DateField()
-    overdue_count = models.PositiveIntegerField()
-    status = models.CharField(max_length=10, default="pending")
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["user", "day"], name="one_overdue_digest_a_day")
-        ]
-
-    def __str__(self):
-        return f"{self.user_id} {self.day}"

@@ -17,6 +17,8 @@ from cases.services import event_record
 from evidence.models import Sighting, SightingStatus
 from leakcase.emails import make_message
 from leakcase.locking import StateChanged, locked
+from outbox.models import PROBLEM_STATUSES, EmailKind, EmailStatus, OutgoingEmail
+from outbox.services import outgoing_send_now, outgoing_write
 from platforms.models import Platform
 from takedowns import notices
 from takedowns.models import (
@@ -28,7 +30,6 @@ from takedowns.models import (
     DeliveryStatus,
     Direction,
     LegalBasis,
-    StaffDigest,
     TakedownRequest,
     TakedownStatus,
 )
@@ -223,10 +224,11 @@ def takedown_update_draft(*, takedown: TakedownRequest, acting_user: User, **fie
 
 
 def takedown_send_email(*, takedown: TakedownRequest, acting_user: User) -> TakedownRequest:
-    """Email the notice to the platform. The Correspondence row is saved as pending first;
-    only a message the mail server accepted marks the request sent. LeakCase writes it, from
-    its own address, whoever presses the button: her consent is needed even when she sends
-    it herself, and reminders follow it for days."""
+    """Email the notice to the platform. The Correspondence row and its email in the outbox
+    are saved as pending first, and the email is sent at once, once (the outbox's one
+    delivery); only a message the mail server accepted marks the request sent. LeakCase
+    writes it, from its own address, whoever presses the button: her consent is needed even
+    when she sends it herself, and reminders follow it for days."""
     _require_draft(takedown)
     _require_her_consent(takedown, acting_user)
     notice = _sendable(takedown)
@@ -240,6 +242,7 @@ def takedown_send_email(*, takedown: TakedownRequest, acting_user: User) -> Take
     _require_approved_recipient(takedown)
     text = notices.render(notice)
     message_id = make_msgid(domain=settings.NOTICE_MESSAGE_ID_DOMAIN)
+    subject = notices.subject(notice)
     try:
         with transaction.atomic():
             _locked_as_seen(takedown)
@@ -249,26 +252,28 @@ def takedown_send_email(*, takedown: TakedownRequest, acting_user: User) -> Take
                 direction=Direction.OUT,
                 kind=CorrespondenceKind.NOTICE,
                 channel=Channel.EMAIL,
-                subject=notices.subject(notice),
+                subject=subject,
                 body=text,
                 message_id=message_id,
                 status=DeliveryStatus.PENDING,
                 created_by=acting_user,
+                email=outgoing_write(
+                    kind=EmailKind.NOTICE,
+                    message=_letter_message(takedown, subject, text, message_id, to=to),
+                ),
             )
     except IntegrityError as exc:
         raise StateChanged(ALREADY_BEING_SENT) from exc
-    if not _deliver(letter, to):
+    outgoing_send_now(email=letter.email)
+    # Our pending letter kept every other sender and editor out; settling it marks the
+    # request sent when the mail server took the notice.
+    letter = letter_settle(letter=letter, takedown=takedown)
+    if letter.status == DeliveryStatus.FAILED:
         raise ValidationError(
             f"The email could not be sent ({letter.error}). Nothing was marked as sent."
         )
-    with transaction.atomic():
-        # Our pending letter keeps every other sender and editor out; the lock makes sure
-        # only the fields marked here are written.
-        _lock(takedown)
-        letter.status = DeliveryStatus.SENT
-        letter.sent_at = timezone.now()
-        letter.save(update_fields=["status", "sent_at"])
-        _mark_sent(takedown, notice, text, Channel.EMAIL, acting_user, sent_at=letter.sent_at)
+    if letter.status != DeliveryStatus.SENT:
+        raise StateChanged(ALREADY_BEING_SENT)  # another sender holds it (not seen in use)
     return takedown
 
 
@@ -579,26 +584,79 @@ def takedown_escalate(*, takedown: TakedownRequest, to: str, acting_user: User) 
     return takedown
 
 
-def _deliver(letter: Correspondence, to: str) -> bool:
-    """Hand a claimed letter to the mail server. On failure the letter keeps the server's
-    words, for the caseworker, and is marked failed; the caller marks success."""
-    email = EmailMessage(
-        subject=letter.subject,
-        body=letter.body,
+def _letter_message(takedown, subject: str, body: str, message_id: str, *, to: str):
+    """A notice or reminder as it goes out: from the service's notice address, replies to
+    the address that names the request."""
+    return EmailMessage(
+        subject=subject,
+        body=body,
         from_email=settings.NOTICE_FROM_EMAIL,
         to=[to],
-        reply_to=[reply_address(letter.takedown)],
-        headers={"Message-ID": letter.message_id},
+        reply_to=[reply_address(takedown)],
+        headers={"Message-ID": message_id},
     )
-    try:
-        if email.send() != 1:  # Django sends nothing, silently, to an empty address list
-            raise ValueError("no recipient address")
-    except Exception as exc:
-        letter.status = DeliveryStatus.FAILED
-        letter.error = f"{type(exc).__name__}: {exc}"[:2000]
-        letter.save(update_fields=["status", "error"])
-        return False
-    return True
+
+
+def letter_settle(*, letter: Correspondence, takedown: TakedownRequest | None = None):
+    """Bring an emailed letter in step with its email in the outbox, once that email has
+    gone or failed: a notice sent marks its request sent; a reminder sent is counted and
+    written in her timeline; a failure keeps the server's words, for the caseworker, and
+    frees the way for another attempt. Still on its way: nothing changes. Safe to run twice
+    and side by side (the letter is re-read under the request's lock)."""
+    email = OutgoingEmail.objects.filter(pk=letter.email_id).first()
+    if email is None or email.status not in (EmailStatus.SENT, *PROBLEM_STATUSES):
+        return letter
+    takedown = takedown or letter.takedown
+    with transaction.atomic():
+        # Its case first (event_record writes it), then the request: the lock order.
+        _lock(takedown)
+        letter = Correspondence.objects.select_for_update().get(pk=letter.pk)
+        if letter.status != DeliveryStatus.PENDING:
+            return letter  # settled meanwhile
+        if email.status != EmailStatus.SENT:
+            letter.status, letter.error = DeliveryStatus.FAILED, email.last_error
+            letter.save(update_fields=["status", "error"])
+            return letter
+        letter.status, letter.sent_at = DeliveryStatus.SENT, email.sent_at
+        letter.save(update_fields=["status", "sent_at"])
+        if letter.kind == CorrespondenceKind.NOTICE:
+            if takedown.status != TakedownStatus.DRAFT:
+                return letter  # marked by the send that settled it first
+            _mark_sent(
+                takedown,
+                notice_for(takedown),
+                letter.body,
+                Channel.EMAIL,
+                letter.created_by,
+                sent_at=letter.sent_at,
+            )
+        else:
+            TakedownRequest.objects.filter(pk=takedown.pk).update(
+                reminders_sent=F("reminders_sent") + 1
+            )
+            overdue = letter.created_at - takedown.due_at
+            event_record(
+                case=takedown.case,
+                actor=None,
+                kind=EventKind.TAKEDOWN_REMINDER,
+                target=takedown,
+                new_value={
+                    "sequence": letter.sequence,
+                    "hours_overdue": int(overdue.total_seconds() // 3600),
+                },
+            )
+    return letter
+
+
+def letters_settle() -> int:
+    """Letters whose email the outbox finished with after their writer stopped looking: a
+    reminder that went on a retry, a notice whose page stopped before it heard back.
+    Returns how many were settled."""
+    waiting = Correspondence.objects.filter(
+        status=DeliveryStatus.PENDING,
+        email__status__in=[EmailStatus.SENT, *PROBLEM_STATUSES],
+    ).select_related("takedown__case", "takedown__platform")
+    return sum(letter_settle(letter=letter).status != DeliveryStatus.PENDING for letter in waiting)
 
 
 def add_business_days(start: dt.date, days: int) -> dt.date:
@@ -820,8 +878,11 @@ def takedowns_due_a_reminder(now=None):
 
 def takedown_send_reminder(*, takedown: TakedownRequest, now=None) -> Correspondence | None:
     """Send the next reminder for an overdue request, or nothing if another worker has
-    claimed it. The claim is the reminder's row, unique per (request, sequence). Refused
-    (ValidationError) without her consent or to an address no caseworker approved."""
+    claimed it. The claim is the reminder's row, unique per (request, sequence), written
+    with its email in the outbox; the email is sent at once, and retried by the outbox if
+    the mail server does not take it (the reminder then counts once it went, when
+    letters_settle sees it). Refused (ValidationError) without her consent or to an address
+    no caseworker approved."""
     now = now or timezone.now()
     _require_her_consent(takedown, None)
     _require_approved_recipient(takedown)
@@ -856,34 +917,27 @@ def takedown_send_reminder(*, takedown: TakedownRequest, now=None) -> Correspond
                 body=body,
                 message_id=message_id,
                 status=DeliveryStatus.PENDING,
+                email=outgoing_write(
+                    kind=EmailKind.REMINDER,
+                    message=_letter_message(
+                        takedown, subject, body, message_id, to=takedown.recipient_address
+                    ),
+                    now=now,
+                ),
             )
     except IntegrityError:
         return None  # claimed by someone else: they send it
-    if not _deliver(letter, takedown.recipient_address):
-        return letter
-    with transaction.atomic():
-        _lock(takedown)  # in the lock order: its event writes the case
-        letter.status = DeliveryStatus.SENT
-        letter.sent_at = timezone.now()
-        letter.save(update_fields=["status", "sent_at"])
-        TakedownRequest.objects.filter(pk=takedown.pk).update(
-            reminders_sent=F("reminders_sent") + 1
-        )
-        event_record(
-            case=takedown.case,
-            actor=None,
-            kind=EventKind.TAKEDOWN_REMINDER,
-            target=takedown,
-            new_value={"sequence": sequence, "hours_overdue": hours},
-        )
-    return letter
+    outgoing_send_now(email=letter.email)
+    return letter_settle(letter=letter, takedown=takedown)
 
 
 def overdue_digests_send(*, base_url: str, now=None) -> int:
     """Each caseworker with overdue requests on her cases gets one email a day: the count and
-    a link to the caseload's overdue tab. No case, platform or address in it."""
+    a link to the caseload's overdue tab. No case, platform or address in it. Each is an
+    email in the outbox, one per person a day (its slot is the day), sent at once; returns
+    how many went now (the outbox retries the others)."""
     now = now or timezone.now()
-    today = now.date()
+    today = dt.datetime.combine(now.date(), dt.time(0), tzinfo=dt.UTC)
     counts = (
         TakedownRequest.objects.filter(
             status__in=WAITING_STATUSES, due_at__lt=now, case__assigned_to__isnull=False
@@ -900,22 +954,22 @@ def overdue_digests_send(*, base_url: str, now=None) -> int:
         user = users.get(row["case__assigned_to"])
         if user is None:
             continue
-        try:
-            with transaction.atomic():
-                digest = StaffDigest.objects.create(user=user, day=today, overdue_count=row["n"])
-        except IntegrityError:
-            continue  # already sent (or being sent) today
         message = make_message(
             "overdue-digest",
             {"count": row["n"], "link": base_url.rstrip("/") + "/caseload/?tab=overdue"},
             to=user.email,
         )
         try:
-            message.send()
-        except Exception as exc:  # kept on the row for staff to see
-            digest.status, digest.error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
-        else:
-            digest.status = "sent"
-            sent += 1
-        digest.save(update_fields=["status", "error"])
+            with transaction.atomic():
+                email = outgoing_write(
+                    kind=EmailKind.OVERDUE_COUNT,
+                    message=message,
+                    user=user,
+                    scheduled_for=today,
+                    counts={"overdue": row["n"]},
+                    now=now,
+                )
+        except IntegrityError:
+            continue  # already sent (or being sent) today
+        sent += outgoing_send_now(email=email).status == EmailStatus.SENT
     return sent

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from takedowns.services import (
+    letters_settle,
     overdue_digests_send,
     takedown_send_reminder,
     takedowns_due_a_reminder,
@@ -18,7 +19,12 @@ log = logging.getLogger(__name__)
 @shared_task
 def send_reminders() -> int:
     """Safe to run twice, or on two beats at once: each reminder is claimed by a unique
-    (request, sequence) row before it is sent."""
+    (request, sequence) row before it is sent. Letters the outbox has finished with since
+    (a reminder sent on a retry) are settled first, so a reminder that went counts before
+    the next is due."""
+    settled = letters_settle()
+    if settled:
+        log.info("letters settled from the outbox: %s", settled)
     sent = 0
     for takedown in takedowns_due_a_reminder():
         try:
@@ -35,5 +41,6 @@ def send_reminders() -> int:
 
 @shared_task
 def send_overdue_digests() -> int:
-    """Daily; a second run the same day sends nothing (one StaffDigest row a person a day)."""
+    """Daily; a second run the same day sends nothing (one email in the outbox a person a
+    day)."""
     return overdue_digests_send(base_url=settings.SITE_URL)

@@ -18,10 +18,10 @@ from cases.services import (
     note_add,
 )
 from digests.messages import unsubscribe_token
-from digests.models import EmailKind, EmailStatus, OutgoingEmail
 from evidence.demo_images import make_image
 from evidence.models import EvidenceMatch
 from evidence.services import evidence_add, reference_register, sighting_log
+from outbox.models import EmailKind, EmailStatus, OutgoingEmail
 from takedowns.services import (
     takedown_approve_recipient,
     takedown_mark_submitted,
@@ -37,6 +37,7 @@ OUR_APPS = (
     "accounts.",
     "leakcase.",
     "digests.",
+    "outbox.",
     "audit.",
 )
 SENT_TAKEDOWN_URLS = {

@@ -121,8 +121,8 @@ MATRIX = {
     "digests:unsubscribe": ("GET", {}, EVERYONE),
     "digests:preview": ("GET", {}, STAFF_ONLY),
     "digests:preview_html": ("GET", {}, STAFF_ONLY),
-    "digests:outbox": ("GET", {}, SUPERVISORS),
-    "digests:send_again": ("POST", {}, SUPERVISORS),
+    "outbox:outbox": ("GET", {}, SUPERVISORS),
+    "outbox:send_again": ("POST", {}, SUPERVISORS),
     "audit:trail": ("GET", {}, SUPERVISORS),
 }
 

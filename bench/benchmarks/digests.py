@@ -25,13 +25,10 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from bench.harness import Context, Result
-from digests.models import EmailStatus, OutgoingEmail, WeeklyStatus
-from digests.services import (
-    CLAIM_BATCH,
-    SENDERS,
-    digests_claim_due,
-    outgoing_deliver_side_by_side,
-)
+from digests.models import WeeklyStatus
+from digests.services import CLAIM_BATCH, digests_claim_due
+from outbox.models import EmailStatus, OutgoingEmail
+from outbox.services import SENDERS, outgoing_deliver_side_by_side
 
 GOAL_S = 60  # for 10,000 survivors
 

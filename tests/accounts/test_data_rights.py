@@ -238,3 +238,66 @@ def test_the_export_downloads_under_a_neutral_name(client, survivor, two_survivo
     assert disposition == 'attachment; filename="export-2026-12-05.zip"'
     for telling in (case.reference, case.pseudonym, "leak", "intimate", "evidence"):
         assert telling.lower() not in disposition.lower()
+
+
+def test_erasure_takes_the_emails_that_held_her_out_of_the_outbox(
+    survivor, other_survivor, caseworker
+):
+    """Her notices (one refused, its text still kept for another try; one sent) and the
+    invitation sent to her address are emails with no account of hers on them: erasure
+    deletes them with her cases. Another survivor's stay."""
+    from unittest import mock
+
+    from cases.services import (
+        case_open_for_caller,
+        invitation_claim,
+        invitation_email_send,
+        invitation_issue,
+    )
+    from outbox.models import EmailKind, OutgoingEmail
+    from takedowns.services import takedown_send_email
+    from tests.conftest import tables_holding
+
+    def emailed_notice(owner, name, url):
+        case = case_open(survivor=owner, pseudonym=name, acting_user=owner)
+        case_set_consent(case=case, given=True, acting_user=owner)
+        sightings = sightings_log_pasted(case=case, text=url, acting_user=owner).saved
+        (request,) = takedowns_draft(case=case, sightings=sightings, acting_user=caseworker)
+        takedown_update_draft(
+            takedown=request,
+            acting_user=caseworker,
+            signer_name=f"Signer {name}",
+            content_description="photos",
+            confirms_no_consent=True,
+            confirms_good_faith=True,
+        )
+        return request
+
+    mine = emailed_notice(survivor, "Rose", "https://www.dropbox.com/s/rose/1.jpg")
+    refused = OSError("down")
+    with (
+        mock.patch(
+            "django.core.mail.backends.locmem.EmailBackend.send_messages", side_effect=refused
+        ),
+        pytest.raises(ValidationError, match="could not be sent"),
+    ):
+        takedown_send_email(takedown=mine, acting_user=caseworker)
+    takedown_send_email(takedown=mine, acting_user=caseworker)
+    theirs = emailed_notice(other_survivor, "Iris", "https://www.dropbox.com/s/iris/1.jpg")
+    takedown_send_email(takedown=theirs, acting_user=caseworker)
+    caller_case = case_open_for_caller(
+        pseudonym="Caller Rose", contact_email=survivor.email, acting_user=caseworker
+    )
+    invitation_email_send(case=caller_case, link="https://leakcase.example/invitations/x/")
+    token = invitation_issue(case=caller_case, acting_user=caseworker)
+    invitation_claim(token=token, user=survivor)
+    assert OutgoingEmail.objects.filter(kind=EmailKind.NOTICE).count() == 3
+    assert tables_holding("Signer Rose") != []  # the refused notice's text, for another try
+
+    account_erase(user=survivor, password=PASSWORD)
+
+    for trace in ("Signer Rose", "dropbox.com/s/rose", survivor.email):
+        assert tables_holding(trace) == [], trace
+    (left,) = OutgoingEmail.objects.all()
+    assert (left.kind, left.status) == (EmailKind.NOTICE, "sent")
+    assert left.pk == theirs.correspondence.get().email_id

@@ -111,8 +111,11 @@ def test_a_recovery_code_logs_in_once(client, caseworker):
     assert response.status_code == 200 and not _logged_in(client)
 
 
-def test_password_reset_does_not_skip_the_second_factor(client, caseworker):
-    client.post(reverse("account_reset_password"), {"email": caseworker.email})
+def test_password_reset_does_not_skip_the_second_factor(
+    client, caseworker, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("account_reset_password"), {"email": caseworker.email})
     (message,) = mail.outbox
     link = re.search(r"http://testserver(/accounts/password/reset/key/\S+/)", message.body)[1]
     form_url = client.get(link)["Location"]

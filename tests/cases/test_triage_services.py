@@ -21,6 +21,7 @@ from cases.services import (
     case_triage,
     cases_assign_from_queue,
     invitation_claim,
+    invitation_email_send,
     invitation_issue,
     note_add,
 )
@@ -419,6 +420,24 @@ class TestCallerCases:
             invitation_claim(token=token, user=caseworker)
         case.refresh_from_db()
         assert case.survivor is None
+
+    def test_the_invitation_is_an_email_in_the_outbox_sent_at_once(self, caseworker, mailoutbox):
+        from outbox.models import EmailKind, EmailStatus
+
+        case = case_open_for_caller(
+            pseudonym="Caller", contact_email="c@example.test", acting_user=caseworker
+        )
+        link = "https://leakcase.example/invitations/token/"
+        email = invitation_email_send(case=case, link=link)
+        assert (email.kind, email.status, email.to_address) == (
+            EmailKind.INVITATION,
+            EmailStatus.SENT,
+            "c@example.test",
+        )
+        (message,) = mailoutbox
+        assert message.to == ["c@example.test"] and link in message.body
+        assert message.extra_headers["Message-ID"] == email.message_id
+        assert "Caller" not in message.subject + message.body  # not the case's name
 
     def test_no_invitation_for_a_case_that_has_an_account(self, case, caseworker):
         with pytest.raises(ValidationError, match="already belongs"):

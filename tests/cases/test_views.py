@@ -390,3 +390,40 @@ def test_a_triage_posted_as_a_colleague_triages_is_refused_in_plain_words(
     assert "Priority is high" not in text
     case.refresh_from_db()
     assert (case.priority, case.involves_minor) == ("urgent", True)
+
+
+def test_an_invitation_the_mail_server_refuses_is_told_and_kept_in_the_outbox(
+    client, caseworker, supervisor, smtp_server
+):
+    """The caseworker reads that it did not go and gets the link to give her; the email
+    is on the outbox page, where a supervisor can send it again."""
+    from outbox.models import EmailKind, EmailStatus, OutgoingEmail
+    from outbox.services import outgoing_deliver
+
+    smtp_server.answer = lambda n, envelope: "451 4.3.0 Try again later"
+    client.force_login(caseworker)
+    response = client.post(
+        reverse("cases:open_for_caller"),
+        {"pseudonym": "Caller", "contact_email": "caller@example.test"},
+        follow=True,
+    )
+    page = response.content.decode()
+    assert "The invitation email could not be sent; give her the link." in page
+    assert "Claim link (works once, for 14 days): http://testserver/invitations/" in page
+    assert "An invitation was sent" not in page
+    email = OutgoingEmail.objects.get()
+    # One attempt: she was told it did not go, so it does not go later by itself.
+    assert (email.kind, email.status, email.attempts, email.to_address) == (
+        EmailKind.INVITATION,
+        EmailStatus.FAILED,
+        1,
+        "caller@example.test",
+    )
+    assert "451" in email.last_error and "/invitations/" in email.body_text
+
+    smtp_server.answer = None
+    client.force_login(supervisor)
+    assert "caller@example.test" in client.get(reverse("outbox:outbox")).content.decode()
+    client.post(reverse("outbox:send_again", args=[email.pk]))
+    assert outgoing_deliver().sent == 1
+    assert smtp_server.recipients() == ["caller@example.test"]

@@ -7,7 +7,8 @@ from django.core.management import CommandError, call_command
 
 from accounts.models import User
 from cases.services import case_open
-from digests.models import OutgoingEmail, WeeklyStatus
+from digests.models import WeeklyStatus
+from outbox.models import OutgoingEmail
 from tests.digests.conftest import NOW, Week
 
 pytestmark = pytest.mark.django_db

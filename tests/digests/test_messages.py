@@ -8,8 +8,8 @@ from digests.messages import (
     unsubscribe_token,
     user_id_for_unsubscribe_token,
 )
-from digests.models import EmailKind, OutgoingEmail
 from digests.selectors import staff_counts, survivor_counts
+from outbox.models import EmailKind, OutgoingEmail
 from tests.digests.conftest import NOW, Week
 
 pytestmark = pytest.mark.django_db

@@ -9,34 +9,20 @@ from django.db import connection
 
 from accounts.models import Role, User
 from cases.services import case_assign, case_open
-from digests.models import EmailStatus, OutgoingEmail, WeeklyStatus
+from digests.models import WeeklyStatus
 from digests.services import (
-    SENDING_LEASE,
     digests_claim_due,
-    outgoing_deliver,
-    outgoing_mark_interrupted,
-    outgoing_send_again,
     weekly_status_run,
     weekly_status_unsubscribe,
     weekly_status_update,
     weekly_statuses_ensure,
 )
 from evidence.services import sighting_log
+from outbox.models import EmailStatus, OutgoingEmail
+from outbox.services import outgoing_deliver, outgoing_send_again
 from takedowns.models import TakedownRequest
 from tests.conftest import confirm_email
-from tests.digests.conftest import NOW
-
-
-def due(user, **fields):
-    fields.setdefault("next_digest_at", NOW - dt.timedelta(minutes=1))
-    return WeeklyStatus.objects.update_or_create(user=user, defaults=fields)[0]
-
-
-@pytest.fixture
-def her_case(survivor):
-    case = case_open(survivor=survivor, pseudonym="Rose", acting_user=survivor)
-    sighting_log(case=case, url="https://x.example/a", acting_user=survivor)
-    return case
+from tests.digests.conftest import NOW, due
 
 
 @pytest.mark.django_db
@@ -136,49 +122,6 @@ class TestClaiming:
         # Someone the dispatcher has not seen yet is turned off too, before her first one.
         weekly_status_unsubscribe(user_id=other_survivor.pk)
         assert WeeklyStatus.objects.get(user=other_survivor).enabled is False
-
-
-@pytest.mark.django_db
-class TestDelivery:
-    def test_pending_emails_go_out_once(self, survivor, her_case, mailoutbox):
-        due(survivor)
-        with time_machine.travel(NOW, tick=False):
-            report = weekly_status_run()
-            again = weekly_status_run()
-        assert (report.sent, again.sent) == (1, 0)
-        assert len(mailoutbox) == 1 and mailoutbox[0].to == [survivor.email]
-        email = OutgoingEmail.objects.get()
-        assert email.status == EmailStatus.SENT and email.sent_at == NOW
-        assert mailoutbox[0].extra_headers["Message-ID"] == email.message_id
-
-    def test_an_interrupted_send_is_not_repeated_but_shown(
-        self, survivor, her_case, supervisor, mailoutbox
-    ):
-        due(survivor)
-        with time_machine.travel(NOW, tick=False):
-            digests_claim_due()
-        # A sender died after marking it "sending": within the lease nobody touches it...
-        OutgoingEmail.objects.update(status=EmailStatus.SENDING, lease_until=NOW + SENDING_LEASE)
-        with time_machine.travel(NOW + dt.timedelta(minutes=5), tick=False):
-            assert outgoing_deliver().sent == 0
-        # ...after it, it is marked interrupted, and still not sent again by itself.
-        with time_machine.travel(NOW + dt.timedelta(minutes=11), tick=False):
-            report = outgoing_deliver()
-        assert (report.interrupted, report.sent, len(mailoutbox)) == (1, 0, 0)
-        email = OutgoingEmail.objects.get()
-        assert email.status == EmailStatus.UNCONFIRMED and "may have been" in email.last_error
-        # Staff can choose to send it again.
-        assert outgoing_send_again(email=email, acting_user=supervisor) is True
-        assert outgoing_send_again(email=email, acting_user=supervisor) is False
-        assert outgoing_deliver().sent == 1 and len(mailoutbox) == 1
-
-    def test_marking_interrupted_spares_live_leases(self, survivor, her_case):
-        due(survivor)
-        with time_machine.travel(NOW, tick=False):
-            digests_claim_due()
-        OutgoingEmail.objects.update(status=EmailStatus.SENDING, lease_until=NOW)
-        assert outgoing_mark_interrupted(now=NOW) == 0
-        assert outgoing_mark_interrupted(now=NOW + dt.timedelta(seconds=1)) == 1
 
 
 @pytest.mark.django_db

@@ -14,10 +14,12 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from cases.services import case_open
-from digests.models import EmailStatus, OutgoingEmail, WeeklyStatus
-from digests.services import MAX_ATTEMPTS, RETRY_AFTER, outgoing_deliver, weekly_status_run
-from tests.conftest import confirm_email
-from tests.digests.conftest import NOW, free_port
+from digests.models import WeeklyStatus
+from digests.services import weekly_status_run
+from outbox.models import MAX_ATTEMPTS, RETRY_AFTER, EmailStatus, OutgoingEmail
+from outbox.services import outgoing_deliver
+from tests.conftest import confirm_email, free_port
+from tests.digests.conftest import NOW
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -5,9 +5,10 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from cases.services import case_open
-from digests.models import EmailStatus, OutgoingEmail, WeeklyStatus
+from digests.models import WeeklyStatus
 from digests.tasks import send_weekly_status
 from leakcase.celery import app
+from outbox.models import EmailStatus, OutgoingEmail
 from tests.conftest import confirm_email
 from tests.monitoring.test_tasks import _wait_for, start_worker, stop
 

@@ -7,8 +7,9 @@ from django.urls import reverse
 
 from cases.services import case_assign
 from digests.messages import unsubscribe_token
-from digests.models import EmailKind, EmailStatus, OutgoingEmail, WeeklyStatus
+from digests.models import WeeklyStatus
 from digests.views import EMAIL_PREVIEW_CSP
+from outbox.models import EmailKind, EmailStatus, OutgoingEmail
 from tests.digests.conftest import NOW, Week
 
 pytestmark = pytest.mark.django_db
@@ -122,45 +123,6 @@ class TestPreview:
         client.force_login(other_caseworker)
         response = client.get(reverse("digests:preview") + f"?case={week.cases[0].reference}")
         assert response.status_code == 404
-
-
-class TestOutbox:
-    def test_supervisors_see_failures_and_can_send_again(self, client, supervisor, survivor):
-        failed = OutgoingEmail.objects.create(
-            user=survivor,
-            kind=EmailKind.SURVIVOR_WEEKLY,
-            scheduled_for=NOW,
-            status=EmailStatus.FAILED,
-            attempts=5,
-            last_error="SMTPRecipientsRefused: 550 Mailbox unavailable",
-        )
-        OutgoingEmail.objects.create(
-            user=survivor, kind=EmailKind.SURVIVOR_WEEKLY, scheduled_for=NOW - dt.timedelta(7)
-        )
-        client.force_login(supervisor)
-        body = client.get(reverse("digests:outbox")).content.decode()
-        assert "550 Mailbox unavailable" in body and survivor.email in body
-        response = client.post(reverse("digests:send_again", args=[failed.pk]), follow=True)
-        assert "queued" in response.content.decode()
-        failed.refresh_from_db()
-        assert (failed.status, failed.attempts) == (EmailStatus.PENDING, 0)
-        again = client.post(reverse("digests:send_again", args=[failed.pk]))
-        assert again.status_code == 404  # no longer a problem to resend
-
-    def test_the_outbox_costs_a_few_queries(
-        self, client, supervisor, survivor, django_assert_max_num_queries
-    ):
-        for days in range(30):
-            OutgoingEmail.objects.create(
-                user=survivor,
-                kind=EmailKind.SURVIVOR_WEEKLY,
-                scheduled_for=NOW - dt.timedelta(days=days),
-                status=EmailStatus.FAILED,
-            )
-        client.force_login(supervisor)
-        client.get(reverse("digests:outbox"))
-        with django_assert_max_num_queries(8):
-            assert client.get(reverse("digests:outbox")).status_code == 200
 
 
 class TestOnTheCaseFile:

@@ -2,6 +2,7 @@
 runs twenty times at once."""
 
 import datetime as dt
+import smtplib
 import threading
 
 import pytest
@@ -22,6 +23,8 @@ from takedowns.services import (
 from takedowns.tasks import send_reminders
 
 START = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
+# What the outbox's delivery hands each email to (tests run on the locmem backend).
+MAIL_SERVER = "django.core.mail.backends.locmem.EmailBackend.send_messages"
 
 
 @pytest.fixture
@@ -72,13 +75,55 @@ def test_one_a_day_three_at_most_quoting_the_notice(emailed):
 
 
 def test_a_failed_reminder_is_tried_again(emailed):
+    """Refused for good (a 5xx): the letter fails at once, and the next run writes it anew."""
     from unittest import mock
 
+    refused = smtplib.SMTPRecipientsRefused({"abuse@dropbox.com": (550, b"no such user")})
     with time_machine.travel(START + dt.timedelta(days=2, hours=1), tick=False):
-        with mock.patch("django.core.mail.EmailMessage.send", side_effect=OSError("down")):
+        with mock.patch(MAIL_SERVER, side_effect=refused):
             assert send_reminders() == 0
         assert send_reminders() == 1
     assert [r.status for r in _reminders(emailed)] == ["failed", "sent"]
+
+
+def test_a_reminder_the_mail_server_could_not_take_yet_is_retried_by_the_outbox(emailed):
+    """A mail server that is away: the outbox tries the reminder's email again a minute
+    later, as it does every email; the reminder counts, once, when it went."""
+    from unittest import mock
+
+    from cases.models import CaseEvent, EventKind
+    from outbox.models import RETRY_AFTER, EmailKind, EmailStatus, OutgoingEmail
+    from outbox.services import outgoing_deliver
+
+    moment = START + dt.timedelta(days=2, hours=1)
+    with time_machine.travel(moment, tick=False):
+        with mock.patch(MAIL_SERVER, side_effect=OSError("down")):
+            assert send_reminders() == 0
+        assert send_reminders() == 0  # not a second reminder: this one is on its way
+        (letter,) = _reminders(emailed)
+        assert letter.status == "pending"
+        email = OutgoingEmail.objects.get(kind=EmailKind.REMINDER)
+        assert (email.status, email.attempts, email.next_attempt_at) == (
+            EmailStatus.PENDING,
+            1,
+            moment + RETRY_AFTER[0],
+        )
+        assert mail.outbox == []
+    with time_machine.travel(moment + RETRY_AFTER[0], tick=False):
+        assert outgoing_deliver().sent == 1
+        assert send_reminders() == 0  # settles the one that went; none other is due yet
+    (letter,) = _reminders(emailed)
+    assert (letter.status, letter.sent_at) == ("sent", moment + RETRY_AFTER[0])
+    assert [m.subject[:11] for m in mail.outbox] == ["Reminder 1:"]
+    emailed.refresh_from_db()
+    assert emailed.reminders_sent == 1
+    (event,) = CaseEvent.objects.filter(kind=EventKind.TAKEDOWN_REMINDER)
+    assert event.new_value == {"sequence": 1, "hours_overdue": 1}
+    # Settling again changes nothing.
+    with time_machine.travel(moment + RETRY_AFTER[0], tick=False):
+        assert send_reminders() == 0
+    emailed.refresh_from_db()
+    assert emailed.reminders_sent == 1
 
 
 @pytest.mark.django_db(transaction=True)

@@ -37,6 +37,8 @@ from takedowns.services import (
     takedowns_reopen_for_reappeared,
 )
 
+# What the outbox's delivery hands each email to (tests run on the locmem backend).
+MAIL_SERVER = "django.core.mail.backends.locmem.EmailBackend.send_messages"
 COMPLETE = {
     "signer_name": "Rose Example",
     "contact_email": "rose@example.test",
@@ -141,11 +143,59 @@ def test_sending_by_email_freezes_the_notice_and_starts_the_48_hour_clock(
         takedown_update_draft(takedown=dropbox_draft, acting_user=caseworker, signer_name="X")
 
 
+def test_the_notice_is_an_email_in_the_outbox_that_its_letter_points_at(
+    dropbox_draft, caseworker, mailoutbox
+):
+    from outbox.models import EmailKind, EmailStatus
+
+    takedown_update_draft(takedown=dropbox_draft, acting_user=caseworker, **COMPLETE)
+    takedown_send_email(takedown=dropbox_draft, acting_user=caseworker)
+    letter = Correspondence.objects.select_related("email").get()
+    email = letter.email
+    assert (email.kind, email.status, email.attempts) == (EmailKind.NOTICE, EmailStatus.SENT, 1)
+    assert (email.to_address, email.message_id, email.subject) == (
+        "abuse@dropbox.com",
+        letter.message_id,
+        letter.subject,
+    )
+    assert email.body_text == ""  # its text is the letter's, kept there
+    assert letter.sent_at == email.sent_at
+
+
+def test_a_notice_whose_page_stopped_before_sending_is_sent_and_settled_later(
+    dropbox_draft, caseworker, mailoutbox
+):
+    """The web process stopped after writing the letter and its email, before sending it:
+    the outbox's periodic run sends it once its writer's moment has passed, and the next
+    reminder run settles the letter, which marks the request sent, by her caseworker."""
+    from outbox.services import AT_ONCE_GRACE, outgoing_deliver
+    from takedowns.tasks import send_reminders
+
+    takedown_update_draft(takedown=dropbox_draft, acting_user=caseworker, **COMPLETE)
+    written = dt.datetime(2026, 11, 2, 9, 30, tzinfo=dt.UTC)
+    with (
+        time_machine.travel(written, tick=False),
+        mock.patch("takedowns.services.outgoing_send_now"),  # stopped here
+        pytest.raises(StateChanged, match="already being sent"),
+    ):
+        takedown_send_email(takedown=dropbox_draft, acting_user=caseworker)
+    assert mailoutbox == []
+    with time_machine.travel(written + AT_ONCE_GRACE, tick=False):
+        assert outgoing_deliver().sent == 1
+        send_reminders()
+    dropbox_draft.refresh_from_db()
+    assert (dropbox_draft.status, dropbox_draft.sent_at) == ("sent", written + AT_ONCE_GRACE)
+    assert dropbox_draft.notice_text == mailoutbox[0].body
+    assert Correspondence.objects.get().status == "sent"
+    event = CaseEvent.objects.get(kind=EventKind.TAKEDOWN_SENT)
+    assert event.actor == caseworker and event.new_value["channel"] == "email"
+
+
 def test_a_failed_email_is_recorded_and_nothing_is_marked_sent(dropbox_draft, caseworker):
     takedown_update_draft(takedown=dropbox_draft, acting_user=caseworker, **COMPLETE)
     refused = smtplib.SMTPRecipientsRefused({"abuse@dropbox.com": (550, b"no such user")})
     with (
-        mock.patch("django.core.mail.EmailMessage.send", side_effect=refused),
+        mock.patch(MAIL_SERVER, side_effect=refused),
         pytest.raises(ValidationError, match="could not be sent"),
     ):
         takedown_send_email(takedown=dropbox_draft, acting_user=caseworker)
@@ -267,7 +317,7 @@ def test_a_second_send_of_the_same_notice_is_refused(dropbox_draft, caseworker, 
 def test_a_failed_attempt_does_not_block_a_retry(dropbox_draft, caseworker, mailoutbox):
     takedown_update_draft(takedown=dropbox_draft, acting_user=caseworker, **COMPLETE)
     with (
-        mock.patch("django.core.mail.EmailMessage.send", side_effect=OSError("down")),
+        mock.patch(MAIL_SERVER, side_effect=OSError("down")),
         pytest.raises(ValidationError),
     ):
         takedown_send_email(takedown=dropbox_draft, acting_user=caseworker)

@@ -305,3 +305,46 @@ def test_an_edit_posted_as_a_colleague_sends_the_request_is_refused_in_plain_wor
     draft.refresh_from_db()
     assert (draft.status, draft.signer_name) == ("sent", "Rose Example")
     assert draft.notice_text == mailoutbox[0].body
+
+
+def test_a_notice_the_mail_server_refuses_says_so_plainly_and_stays_a_draft(
+    client, case, caseworker, supervisor, sightings, consent, smtp_server
+):
+    """The send goes through the outbox's one delivery, at once, to a real SMTP server that
+    refuses the address: she reads the server's words on the page, nothing is marked sent,
+    and the failed notice shows on the outbox page, to be sent again from its request."""
+    from outbox.models import EmailKind, EmailStatus, OutgoingEmail
+
+    (draft,) = takedowns_draft(case=case, sightings=sightings[:1], acting_user=caseworker)
+    takedown_update_draft(
+        takedown=draft,
+        acting_user=caseworker,
+        signer_name="Rose",
+        content_description="Photos",
+        confirms_no_consent=True,
+        confirms_good_faith=True,
+    )
+    smtp_server.answer = lambda n, envelope: "550 5.1.1 Mailbox unavailable"
+    client.force_login(caseworker)
+    response = client.post(reverse("takedowns:send", args=[case.reference, draft.pk]))
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "The email could not be sent (SMTPDataError: (550, " in page
+    assert "Mailbox unavailable" in page and "Nothing was marked as sent." in page
+    assert smtp_server.messages == []
+    draft.refresh_from_db()
+    assert (draft.status, draft.sent_at) == ("draft", None)
+    (letter,) = Correspondence.objects.filter(takedown=draft)
+    assert letter.status == "failed" and "550" in letter.error
+    email = OutgoingEmail.objects.get(pk=letter.email_id)
+    assert (email.kind, email.status, email.attempts) == (EmailKind.NOTICE, EmailStatus.FAILED, 1)
+
+    client.force_login(supervisor)
+    outbox = client.get(reverse("outbox:outbox")).content.decode()
+    assert "Takedown notice" in outbox and "abuse@dropbox.com" in outbox
+    assert "Sent again from its request" in outbox
+    assert reverse("outbox:send_again", args=[email.pk]) not in outbox
+    again = client.post(reverse("outbox:send_again", args=[email.pk]), follow=True)
+    assert "sent again from its request" in again.content.decode()
+    email.refresh_from_db()
+    assert email.status == EmailStatus.FAILED  # not queued behind her back

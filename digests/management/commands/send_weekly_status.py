@@ -6,7 +6,8 @@ from django.utils import timezone
 from accounts.models import User
 from digests.models import WeeklyStatus
 from digests.selectors import digest_counts, digest_kind_for, statuses_due
-from digests.services import digests_claim_due, outgoing_deliver, weekly_statuses_ensure
+from digests.services import digests_claim_due, weekly_statuses_ensure
+from outbox.services import outgoing_deliver
 
 SURVIVOR_FIGURES = (
     ("links_reported", "links"),
