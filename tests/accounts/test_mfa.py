@@ -17,7 +17,7 @@ from django.urls import reverse
 from accounts.models import Role, User
 from accounts.secretbox import unseal
 from tests.conftest import PASSWORD, give_totp, totp_code
-from tests.test_access_matrix import MATRIX, World
+from tests.helpers.access_matrix import MATRIX, World
 
 MFA_AUTHENTICATE = "/accounts/2fa/authenticate/"
 

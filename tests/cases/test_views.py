@@ -211,7 +211,7 @@ def test_a_survivor_never_sees_internal_notes_on_any_page(
     """Every GET page of hers, found from the URL resolver, is searched for the text."""
     from digests.messages import unsubscribe_token
     from tests.case_world import our_urls
-    from tests.test_access_matrix import MATRIX
+    from tests.helpers.access_matrix import MATRIX
 
     case_assign(case=case, to=caseworker, acting_user=caseworker)
     sighting = sightings_log_pasted(case=case, text="https://x.com/a", acting_user=survivor).saved[

@@ -10,7 +10,7 @@ from digests.tasks import send_weekly_status
 from leakcase.celery import app
 from outbox.models import EmailStatus, OutgoingEmail
 from tests.conftest import confirm_email
-from tests.monitoring.test_tasks import _wait_for, start_worker, stop
+from tests.helpers.workers import start_worker, stop, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,9 +35,7 @@ def test_the_beat_task_on_a_real_worker_sends_what_is_due(smtp_server, monkeypat
     try:
         send_weekly_status.delay()
         send_weekly_status.delay()  # a second beat: still one email each
-        assert _wait_for(
-            lambda: OutgoingEmail.objects.filter(status=EmailStatus.SENT).count() == 3
-        )
+        assert wait_for(lambda: OutgoingEmail.objects.filter(status=EmailStatus.SENT).count() == 3)
     finally:
         stop(worker)  # a warm shutdown: the second task finishes before the worker exits
     assert sorted(smtp_server.recipients()) == sorted(p.email for p in people)

@@ -17,6 +17,7 @@ from monitoring.models import Outcome, UrlCheck
 from monitoring.services import RECHECK_LEASE, sighting_recheck
 from monitoring.tasks import dispatch_rechecks
 from takedowns.models import TakedownRequest
+from tests.helpers.takedowns import sent_request
 from tests.monitoring.conftest import HER_IMAGE
 
 
@@ -83,25 +84,6 @@ def test_an_image_bomb_is_a_plain_error_on_the_check_and_is_never_decoded(
     assert (13_300, 13_300) not in pillow_decodes
 
 
-def _sent_request(case, sighting, caseworker):
-    from cases.services import case_set_consent
-    from takedowns.services import takedown_mark_submitted, takedown_update_draft, takedowns_draft
-
-    case_set_consent(case=case, given=True, acting_user=case.survivor)
-    (request,) = takedowns_draft(case=case, sightings=[sighting], acting_user=caseworker)
-    takedown_update_draft(
-        takedown=request,
-        acting_user=caseworker,
-        signer_name="R",
-        contact_email="r@example.test",
-        content_description="photos",
-        confirms_no_consent=True,
-        confirms_good_faith=True,
-        recipient_email="abuse@example.test",
-    )
-    return takedown_mark_submitted(takedown=request, ticket_number="T", acting_user=caseworker)
-
-
 def test_a_removal_closes_the_request_and_moves_the_case_to_monitoring(
     server, case, survivor, caseworker, her_references
 ):
@@ -109,7 +91,7 @@ def test_a_removal_closes_the_request_and_moves_the_case_to_monitoring(
 
     case_assign(case=case, to=caseworker, acting_user=caseworker)
     sighting = sighting_log(case=case, url=server + "/image", acting_user=survivor)
-    request = _sent_request(case, sighting, caseworker)
+    request = sent_request(case, sighting, caseworker)
     live = sighting_recheck(sighting=sighting)
     assert live.outcome == "live" and sighting.status == "live"
     Sighting.objects.filter(pk=sighting.pk).update(url=server + "/gone")
@@ -211,7 +193,7 @@ def test_a_reappearance_reopens_the_request_and_the_case(
 
     case_assign(case=case, to=caseworker, acting_user=caseworker)
     sighting = sighting_log(case=case, url=server + "/gone", acting_user=survivor)
-    request = _sent_request(case, sighting, caseworker)
+    request = sent_request(case, sighting, caseworker)
     sighting_recheck(sighting=sighting)
     request.refresh_from_db()
     case.refresh_from_db()

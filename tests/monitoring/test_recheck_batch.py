@@ -97,13 +97,13 @@ def test_the_batch_path_writes_what_the_single_path_writes(server, survivor, mon
 
 def test_a_batch_closes_the_request_and_moves_the_case_on(server, case, survivor, caseworker):
     from cases.services import case_assign
-    from tests.monitoring.test_recheck import _sent_request
+    from tests.helpers.takedowns import sent_request
 
     case_assign(case=case, to=caseworker, acting_user=caseworker)
     links = [
         sighting_log(case=case, url=f"{server}/gone?n={n}", acting_user=survivor) for n in (1, 2)
     ]
-    request = _sent_request(case, links[0], caseworker)
+    request = sent_request(case, links[0], caseworker)
     request.sightings.add(links[1])
     assert recheck_many([s.pk for s in links]) == {Outcome.REMOVED: 2}
     request.refresh_from_db()

@@ -25,11 +25,11 @@ class TestRechecksWriteOnTheRowsAsTheyAreNow:
     @pytest.fixture
     def watched(self, case, survivor, caseworker):
         from cases.services import case_assign
-        from tests.monitoring.test_recheck import _sent_request
+        from tests.helpers.takedowns import sent_request
 
         case_assign(case=case, to=caseworker, acting_user=caseworker)  # active
         sighting = sighting_log(case=case, url="https://leak.example/1", acting_user=survivor)
-        request = _sent_request(case, sighting, caseworker)
+        request = sent_request(case, sighting, caseworker)
         return sighting, request
 
     @staticmethod

@@ -1,59 +1,20 @@
 """A real Celery worker, in a subprocess, on the Redis broker: a recheck end to end."""
 
 import ipaddress
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
-from django.db import connection
 
 from cases.services import case_assign
 from evidence.models import Sighting
 from evidence.services import reference_register, sighting_log
 from leakcase.celery import app
 from monitoring.tasks import dispatch_rechecks
+from tests.helpers.workers import start_worker, stop, wait_for
 from tests.monitoring.conftest import HER_IMAGE
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def start_worker():
-    """`celery -A leakcase worker` against the test database, allowed to reach 127.0.0.1."""
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "leakcase.settings_test",
-        "DATABASE_URL": "postgres://{USER}@{HOST}:{PORT}/{NAME}".format(
-            **{k: connection.settings_dict[k] or "" for k in ("USER", "HOST", "PORT", "NAME")}
-        ),
-        "LEAKCASE_FETCH_ALLOW_NETWORKS": "127.0.0.1/32",
-    }
-    command = [sys.executable, "-m", "celery", "-A", "leakcase", "worker", "-P", "solo"]
-    process = subprocess.Popen(
-        [*command, "-l", "WARNING"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    deadline = time.monotonic() + 30
-    while not app.control.ping(timeout=0.5):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("the worker did not start: " + process.stderr.read().decode()[-2000:])
-    return process
-
-
-def stop(process):
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 @pytest.fixture
@@ -64,33 +25,24 @@ def worker():
     stop(process)
 
 
-def _wait_for(predicate, seconds=30):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 def test_a_worker_rechecks_and_closes_the_request(
     platform_directory, worker, server, case, survivor, caseworker, settings
 ):
-    from tests.monitoring.test_recheck import _sent_request
+    from tests.helpers.takedowns import sent_request
 
     settings.FETCH_ALLOW_NETWORKS = [ipaddress.ip_network("127.0.0.1/32")]
     case_assign(case=case, to=caseworker, acting_user=caseworker)
     reference_register(case=case, data=HER_IMAGE, acting_user=survivor)
     gone = sighting_log(case=case, url=server + "/gone", acting_user=survivor)
     live = sighting_log(case=case, url=server + "/image", acting_user=survivor)
-    request = _sent_request(case, gone, caseworker)
+    request = sent_request(case, gone, caseworker)
 
     assert dispatch_rechecks() == 2  # enqueued on commit, to the worker through Redis
 
     def checked():
         return Sighting.objects.filter(pk__in=[gone.pk, live.pk], last_checked_at__isnull=False)
 
-    assert _wait_for(lambda: checked().count() == 2), "the worker did not check both"
+    assert wait_for(lambda: checked().count() == 2), "the worker did not check both"
     gone.refresh_from_db()
     live.refresh_from_db()
     request.refresh_from_db()
@@ -117,7 +69,7 @@ def test_a_worker_killed_mid_batch_loses_no_check(
     first = start_worker()
     try:
         assert dispatch_rechecks() == 12
-        assert _wait_for(
+        assert wait_for(
             lambda: Sighting.objects.filter(last_checked_at__isnull=False).count() >= 3
         )
     finally:
@@ -131,9 +83,7 @@ def test_a_worker_killed_mid_batch_loses_no_check(
     second = start_worker()
     try:
         dispatch_rechecks()
-        assert _wait_for(
-            lambda: not Sighting.objects.filter(last_checked_at__isnull=True).exists()
-        )
+        assert wait_for(lambda: not Sighting.objects.filter(last_checked_at__isnull=True).exists())
     finally:
         stop(second)
     assert set(Sighting.objects.values_list("status", flat=True)) == {"removed"}
@@ -160,4 +110,4 @@ def test_a_batch_queued_under_its_old_name_is_checked(worker, server, case, surv
     settings.FETCH_ALLOW_NETWORKS = [ipaddress.ip_network("127.0.0.1/32")]
     gone = sighting_log(case=case, url=server + "/gone", acting_user=survivor)
     app.send_task("evidence.tasks.recheck_sightings", args=[[str(gone.pk)]])
-    assert _wait_for(lambda: Sighting.objects.filter(pk=gone.pk, status="removed").exists())
+    assert wait_for(lambda: Sighting.objects.filter(pk=gone.pk, status="removed").exists())

@@ -1,0 +1,158 @@
+"""The access matrix: for every URL of ours, the answer each role gets (tests/test_access_matrix.py
+walks it; other modules walk its URLs too)."""
+
+from accounts.models import Role, User
+from tests.case_world import CaseWorld, image, our_urls
+from tests.conftest import PASSWORD, give_totp
+
+# ok: the page (200) for a GET; for a POST, the redirect back that follows a change (302).
+# elsewhere: a GET sent on to another page of ours (302, not to the login page), as staff
+# opening a survivor's page are. page: a POST answered with a page (200), as a pasted list's
+# results are. One answer each, so a form error (200) can never pass for a change made.
+OK, ELSEWHERE, PAGE, LOGIN = "ok", "elsewhere", "page", "login"
+
+ROLES = (
+    "owner",
+    "other_survivor",
+    "assigned_caseworker",
+    "other_caseworker",
+    "supervisor",
+    "anonymous",
+)
+
+
+def _by_role(owner, other_survivor, assigned, other_caseworker, supervisor, anonymous):
+    return dict(
+        zip(
+            ROLES,
+            (owner, other_survivor, assigned, other_caseworker, supervisor, anonymous),
+            strict=True,
+        )
+    )
+
+
+CASE_READERS = _by_role(OK, 404, OK, 404, OK, LOGIN)
+
+STAFF_ON_CASE = _by_role(404, 404, OK, 404, OK, LOGIN)
+
+STAFF_ONLY = _by_role(404, 404, OK, OK, OK, LOGIN)
+
+SIGNED_IN = _by_role(OK, OK, OK, OK, OK, LOGIN)
+
+SURVIVOR_PAGES = _by_role(OK, OK, ELSEWHERE, ELSEWHERE, ELSEWHERE, LOGIN)
+
+EVERYONE = _by_role(OK, OK, OK, OK, OK, OK)
+
+SUPERVISORS = _by_role(404, 404, 404, 404, OK, LOGIN)
+
+SURVIVORS = _by_role(OK, OK, 404, 404, 404, LOGIN)
+
+# name -> (method, form data (a callable for fresh files), expected answer by role)
+MATRIX = {
+    # Signed in, the front page sends each to her own start: cases or caseload.
+    "home": ("GET", {}, _by_role(*(ELSEWHERE,) * 5, OK)),
+    # Health for load balancers: counts only, open to all (503 when behind is still an answer).
+    "healthz": ("GET", {}, _by_role(*(OK,) * 6)),
+    "cases:list": ("GET", {}, SURVIVOR_PAGES),
+    "cases:open": ("GET", {}, SURVIVOR_PAGES),
+    "cases:open_for_caller": ("GET", {}, STAFF_ONLY),
+    "cases:caseload": ("GET", {}, STAFF_ONLY),
+    "cases:caseload_assign": ("POST", lambda w: {"case": [w.case.reference]}, STAFF_ONLY),
+    # The token is the key: anyone holding it may see the claim page; staff may not claim.
+    "cases:claim": ("GET", {}, _by_role(OK, OK, 400, 400, 400, OK)),
+    "cases:detail": ("GET", {}, CASE_READERS),
+    "cases:triage": ("POST", {"priority": "high"}, STAFF_ON_CASE),
+    "cases:status": ("POST", {"status": "monitoring"}, STAFF_ON_CASE),
+    "cases:assign": ("POST", {"action": "release"}, STAFF_ON_CASE),
+    "cases:note_add": ("POST", {"body": "n", "visibility": "internal"}, STAFF_ON_CASE),
+    "cases:invitation": ("POST", {}, STAFF_ON_CASE),
+    # She decides on her case; staff record what she told them (a note says who and when).
+    "cases:consent": ("POST", {"consent": "withdraw", "note": "By phone"}, CASE_READERS),
+    "cases:notice_contact": (
+        "POST",
+        {"notice_contact": "service", "note": "By phone"},
+        CASE_READERS,
+    ),
+    "evidence:sighting_add": ("POST", {"url": "https://x.com/new"}, CASE_READERS),
+    # The pasted list's results (saved, duplicates, bad lines) are a page of their own.
+    "evidence:sightings_paste": (
+        "POST",
+        {"urls": "https://x.com/p1"},
+        _by_role(PAGE, 404, PAGE, 404, PAGE, LOGIN),
+    ),
+    "evidence:sighting_detail": ("GET", {}, CASE_READERS),
+    "evidence:upload": ("POST", lambda w: {"image": image()}, CASE_READERS),
+    "evidence:detail": ("GET", {}, CASE_READERS),
+    "evidence:file": ("GET", {}, CASE_READERS),
+    "evidence:references": ("GET", {}, CASE_READERS),
+    "evidence:reference_delete": ("POST", {}, CASE_READERS),
+    "evidence:match_confirm": ("POST", {}, CASE_READERS),
+    "evidence:bundle": ("GET", {}, CASE_READERS),
+    "evidence:crop": ("POST", {"left": 0, "top": 0, "right": 100, "bottom": 100}, CASE_READERS),
+    "accounts:export": ("GET", {}, SURVIVORS),
+    "accounts:erase": ("GET", {}, SURVIVORS),
+    "accounts:security": ("GET", {}, SIGNED_IN),
+    # Ends her other sessions (there are none here): a redirect back for everyone signed in.
+    "accounts:session_end": ("POST", {"others": "1"}, SIGNED_IN),
+    # A new link to confirm her login address: back to her dashboard for everyone signed in.
+    "accounts:email_verification_send": ("POST", {}, SIGNED_IN),
+    "takedowns:draft": ("POST", lambda w: {"sightings": [str(w.sighting.pk)]}, CASE_READERS),
+    "takedowns:detail": ("GET", {}, CASE_READERS),
+    "takedowns:edit": (
+        "POST",
+        {"legal_basis": "platform_policy", "signer_name": "R", "signer_capacity": "self"},
+        CASE_READERS,
+    ),
+    "takedowns:send": ("POST", {}, CASE_READERS),
+    "takedowns:submitted": ("POST", {"ticket_number": "T-1"}, CASE_READERS),
+    # These act on a request already sent (a DMCA one, for the counter-notice).
+    "takedowns:reply": ("POST", {"body": "Received.", "decision": "acknowledged"}, CASE_READERS),
+    "takedowns:counter_notice": ("POST", {"received_on": "2026-11-02"}, CASE_READERS),
+    "takedowns:escalate": ("POST", {"to": "Hosting provider"}, CASE_READERS),
+    # Vouching for an address outside the directory, and confirming an outcome she recorded,
+    # are staff's (a refusal, nothing to approve or confirm, still answers with a redirect).
+    "takedowns:approve_recipient": ("POST", {}, STAFF_ON_CASE),
+    "takedowns:confirm_decision": ("POST", {}, STAFF_ON_CASE),
+    "platforms:list": ("GET", {}, STAFF_ONLY),
+    "platforms:new": ("GET", {}, SUPERVISORS),
+    "platforms:edit": ("GET", {}, SUPERVISORS),
+    "platforms:figures": ("GET", {}, SUPERVISORS),
+    "digests:settings": ("GET", {}, SIGNED_IN),
+    # The signed token is the key: a one-click unsubscribe works without logging in.
+    "digests:unsubscribe": ("GET", {}, EVERYONE),
+    "digests:preview": ("GET", {}, STAFF_ONLY),
+    "digests:preview_html": ("GET", {}, STAFF_ONLY),
+    "outbox:outbox": ("GET", {}, SUPERVISORS),
+    "outbox:send_again": ("POST", {}, SUPERVISORS),
+    "audit:trail": ("GET", {}, SUPERVISORS),
+}
+
+
+class World(CaseWorld):
+    """A survivor's case assigned to a caseworker, with a sighting, evidence, a note,
+    takedowns and a failed weekly email (tests/case_world.py), and a second caseworker."""
+
+    def __init__(self):
+        def make(email, role):
+            user = User.objects.create_user(email=email, password=PASSWORD, role=role)
+            if role != Role.SURVIVOR:
+                give_totp(user)  # staff reach nothing without a second factor
+            return user
+
+        users = {
+            "owner": make("owner@example.test", Role.SURVIVOR),
+            "other_survivor": make("other@example.test", Role.SURVIVOR),
+            "assigned_caseworker": make("cw1@example.test", Role.CASEWORKER),
+            "other_caseworker": make("cw2@example.test", Role.CASEWORKER),
+            "supervisor": make("sup@example.test", Role.SUPERVISOR),
+        }
+        super().__init__(
+            survivor=users["owner"],
+            other_survivor=users["other_survivor"],
+            caseworker=users["assigned_caseworker"],
+            supervisor=users["supervisor"],
+        )
+        self.users = users  # by the matrix's role names
+
+    def url(self, name):
+        return super().url(name, dict(our_urls())[name], strict=True)
