@@ -241,26 +241,18 @@ def takedown_send_email(*, takedown: TakedownRequest, acting_user: User) -> Take
     _require_her_contact_choice(notice)
     _require_approved_recipient(takedown)
     text = notices.render(notice)
-    message_id = make_msgid(domain=settings.NOTICE_MESSAGE_ID_DOMAIN)
     subject = notices.subject(notice)
     try:
         with transaction.atomic():
             _locked_as_seen(takedown)
             _require_within_sending_limit(acting_user)
-            letter = Correspondence.objects.create(
-                takedown=takedown,
-                direction=Direction.OUT,
+            letter = _letter_write(
+                takedown,
                 kind=CorrespondenceKind.NOTICE,
-                channel=Channel.EMAIL,
                 subject=subject,
                 body=text,
-                message_id=message_id,
-                status=DeliveryStatus.PENDING,
+                to=to,
                 created_by=acting_user,
-                email=outgoing_write(
-                    kind=EmailKind.NOTICE,
-                    message=_letter_message(takedown, subject, text, message_id, to=to),
-                ),
             )
     except IntegrityError as exc:
         raise StateChanged(ALREADY_BEING_SENT) from exc
@@ -894,7 +886,6 @@ def takedown_send_reminder(*, takedown: TakedownRequest, now=None) -> Correspond
         "notices/reminder.txt",
         {"takedown": takedown, "sequence": sequence, "hours_overdue": hours},
     )
-    message_id = make_msgid(domain=settings.NOTICE_MESSAGE_ID_DOMAIN)
     try:
         with transaction.atomic():
             # The request was picked from a list a moment ago: a reply, a recheck or another
@@ -907,28 +898,47 @@ def takedown_send_reminder(*, takedown: TakedownRequest, now=None) -> Correspond
             )
             if not list(still_due):
                 return None
-            letter = Correspondence.objects.create(
-                takedown=takedown,
-                direction=Direction.OUT,
+            letter = _letter_write(
+                takedown,
                 kind=CorrespondenceKind.REMINDER,
-                channel=Channel.EMAIL,
-                sequence=sequence,
                 subject=subject,
                 body=body,
-                message_id=message_id,
-                status=DeliveryStatus.PENDING,
-                email=outgoing_write(
-                    kind=EmailKind.REMINDER,
-                    message=_letter_message(
-                        takedown, subject, body, message_id, to=takedown.recipient_address
-                    ),
-                    now=now,
-                ),
+                to=takedown.recipient_address,
+                sequence=sequence,
+                now=now,
             )
     except IntegrityError:
         return None  # claimed by someone else: they send it
     outgoing_send_now(email=letter.email)
     return letter_settle(letter=letter, takedown=takedown)
+
+
+def _letter_write(
+    takedown, *, kind, subject, body, to, created_by=None, sequence=1, now=None
+) -> Correspondence:
+    """An emailed letter (a notice or a reminder) and its email in the outbox, written
+    together in the caller's transaction; the letter is the request's record of it, the
+    email what the outbox sends. Unique per request (notice) or per (request, sequence)
+    (reminder): a second writer meets an IntegrityError."""
+    message_id = make_msgid(domain=settings.NOTICE_MESSAGE_ID_DOMAIN)
+    email_kind = EmailKind.NOTICE if kind == CorrespondenceKind.NOTICE else EmailKind.REMINDER
+    return Correspondence.objects.create(
+        takedown=takedown,
+        direction=Direction.OUT,
+        kind=kind,
+        channel=Channel.EMAIL,
+        sequence=sequence,
+        subject=subject,
+        body=body,
+        message_id=message_id,
+        status=DeliveryStatus.PENDING,
+        created_by=created_by,
+        email=outgoing_write(
+            kind=email_kind,
+            message=_letter_message(takedown, subject, body, message_id, to=to),
+            **({"now": now} if now is not None else {}),
+        ),
+    )
 
 
 def overdue_digests_send(*, base_url: str, now=None) -> int:
