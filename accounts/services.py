@@ -1,4 +1,4 @@
-"""Writes about accounts: a survivor's erasure of everything of hers; confirming her email
+"""Writes about accounts: the account's own part of her erasure; confirming her email
 address; the sessions of a user (recorded at login, seen, ended); deactivation."""
 
 import time
@@ -8,20 +8,12 @@ from importlib import import_module
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.sessions.models import Session
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from accounts import signals
 from accounts.browsers import describe_browser
-from accounts.models import Role, User, UserSession
-from audit.models import AuditKind
-from audit.services import audit_record
-from cases.models import Case
-from evidence import vault
-from evidence.models import EvidenceFile
-from outbox.models import OutgoingEmail
-from takedowns.models import AnonymousOutcome, Correspondence, TakedownRequest
+from accounts.models import User, UserSession
 
 # What a logged-in session carries about itself (epoch seconds; accounts/middleware.py).
 SESSION_STARTED = "leakcase.started"
@@ -31,59 +23,13 @@ SESSION_RECORD_KEY = "leakcase.session_key"  # the key that row was last told ab
 SESSION_SECOND_FACTOR = "leakcase.second_factor"  # the user has a TOTP authenticator
 
 
-def account_erase(*, user: User, password: str) -> dict:
-    """Erase a survivor's account and every case of hers: evidence files leave storage, rows
-    and hashes are deleted. What platforms did with her sent requests stays, anonymously, for
-    the platform figures. Returns the counts erased."""
-    if user.role != Role.SURVIVOR:
-        raise PermissionDenied("Staff accounts are closed by an administrator.")
-    if not user.check_password(password):
-        raise ValidationError({"password": "That password is not right. Nothing was erased."})
-    cases = Case.objects.filter(survivor=user)
-    evidence = list(EvidenceFile.objects.filter(case__in=cases))
-    with transaction.atomic():
-        sent = TakedownRequest.objects.filter(case__in=cases, sent_at__isnull=False)
-        AnonymousOutcome.objects.bulk_create(
-            AnonymousOutcome(
-                platform_id=t.platform_id,
-                legal_basis=t.legal_basis,
-                status=status,
-                sent_at=t.sent_at,
-                removed_at=removed_at,
-            )
-            for t in sent
-            # An outcome she recorded herself and nobody confirmed is kept as none yet.
-            for status, removed_at in [t.outcome_for_figures()]
-        )
-        counts = {"cases": cases.count(), "evidence files": len(evidence)}
-        # Kept after she is gone: that an erasure happened, when and how much (an id, no name).
-        audit_record(kind=AuditKind.ERASURE, actor=user, detail=counts)
-        emails = _her_emails(user, cases)
-        cases.delete()  # sightings, evidence rows, hashes, notes, requests, timeline cascade
-        emails.delete()
-        _sessions_of(user).delete()
-        _erase_login_records(user)
-        user.delete()
-        # Files go once the rows are gone for good; a rollback keeps both.
-        transaction.on_commit(lambda: [vault.delete_files(e) for e in evidence])
-    return counts
-
-
-def _her_emails(user: User, cases):
-    """Emails in the outbox that hold something of hers and are not hers by account (those
-    go with her account): her requests' notices and reminders, and the invitations sent to
-    her cases' contact addresses. Read before her cases are deleted."""
-    letters = Correspondence.objects.filter(
-        takedown__case__in=cases, email__isnull=False
-    ).values_list("email_id", flat=True)
-    addresses = {user.email.lower()}
-    addresses.update(
-        a.lower() for a in cases.exclude(contact_email="").values_list("contact_email", flat=True)
-    )
-    to_her = models.Q()
-    for address in addresses:
-        to_her |= models.Q(to_address__iexact=address)
-    return OutgoingEmail.objects.filter(models.Q(pk__in=list(letters)) | to_her)
+def account_delete(*, user: User) -> None:
+    """The account's own part of her erasure (data_rights.services.account_erase), inside its
+    transaction: her sessions, django-axes' records of her login, and her user row (allauth's
+    addresses and her authenticators go with it by cascade)."""
+    _sessions_of(user).delete()
+    _erase_login_records(user)
+    user.delete()
 
 
 def _erase_login_records(user: User) -> None:

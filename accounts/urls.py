@@ -2,11 +2,9 @@ from django.urls import path
 
 from accounts import views
 
-app_name = "accounts"
-
+# Namespace "accounts", mounted under /account/ (leakcase/urls.py, which adds her export and
+# erasure from data_rights to it: they read every app, so they live on top).
 urlpatterns = [
-    path("export/", views.data_export, name="export"),
-    path("erase/", views.account_erase, name="erase"),
     path("security/", views.security, name="security"),
     path("sessions/end/", views.session_end, name="session_end"),
     path("email/confirm/", views.email_verification_send, name="email_verification_send"),

@@ -1,64 +1,13 @@
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
 from django.core.exceptions import ValidationError
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from access.permissions import login_required, survivor_required
+from access.permissions import login_required
 from accounts import selectors, services
-from accounts.forms import EraseForm, PasswordConfirmForm
 from accounts.models import UserSession
-from evidence.bundles import survivor_export
-
-
-@survivor_required
-@require_http_methods(["GET", "POST"])
-def data_export(request):
-    """Download everything of hers, after typing her password again."""
-    form = PasswordConfirmForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        if request.user.check_password(form.cleaned_data["password"]):
-            # Written as it is sent: a case with gigabytes of evidence never sits in memory.
-            response = StreamingHttpResponse(
-                survivor_export(request.user), content_type="application/zip"
-            )
-            # A neutral name: a downloads folder is seen by whoever borrows the device.
-            response["Content-Disposition"] = (
-                f'attachment; filename="export-{timezone.localdate():%Y-%m-%d}.zip"'
-            )
-            response["Cache-Control"] = "no-store"
-            return response
-        form.add_error("password", "That password is not right.")
-    return render(
-        request, "accounts/export.html", {"form": form}, status=400 if form.errors else 200
-    )
-
-
-@survivor_required
-@require_http_methods(["GET", "POST"])
-def account_erase(request):
-    form = EraseForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            counts = services.account_erase(
-                user=request.user, password=form.cleaned_data["password"]
-            )
-        except ValidationError as error:
-            form.add_error("password", error.message_dict["password"])
-        else:
-            logout(request)
-            messages.success(
-                request,
-                f"Your account is erased: {counts['cases']} case(s) and "
-                f"{counts['evidence files']} evidence file(s) are gone.",
-            )
-            return redirect("home")
-    return render(
-        request, "accounts/erase.html", {"form": form}, status=400 if form.errors else 200
-    )
 
 
 @login_required

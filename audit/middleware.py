@@ -25,6 +25,7 @@ OUR_APPS = (
     "audit.",
     "digests.",
     "outbox.",
+    "data_rights.",
 )
 
 # URL name -> (kind, who counts): what a successful answer means.

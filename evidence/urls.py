@@ -2,9 +2,8 @@ from django.urls import path
 
 from evidence import views
 
-app_name = "evidence"
-
-# Mounted under /cases/<reference>/: every child is reached through its case.
+# Namespace "evidence", mounted under /cases/<reference>/: every child is reached through its
+# case. leakcase/urls.py adds the case's evidence bundle (data_rights) to it.
 urlpatterns = [
     path("sightings/add/", views.sighting_add, name="sighting_add"),
     path("sightings/paste/", views.sightings_paste, name="sightings_paste"),
@@ -21,7 +20,6 @@ urlpatterns = [
     path(
         "references/<uuid:reference_id>/delete/", views.reference_delete, name="reference_delete"
     ),
-    path("bundle/", views.case_bundle, name="bundle"),
     path(
         "evidence/<uuid:evidence_id>/<str:rendition>/",
         views.evidence_file,

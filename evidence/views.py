@@ -1,8 +1,7 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -16,7 +15,7 @@ from access.permissions import (
     sighting_for_user,
 )
 from cases.pages import render_case_page
-from evidence import bundles, selectors, services, vault
+from evidence import selectors, services, vault
 from evidence.forms import (
     CropForm,
     EvidenceUploadForm,
@@ -209,22 +208,6 @@ def match_confirm(request, reference, evidence_id, match_id):
     services.evidence_match_confirm(match=match, acting_user=request.user)
     messages.success(request, "Confirmed as a copy of the reference image.")
     return redirect("evidence:detail", reference=reference, evidence_id=match.evidence_id)
-
-
-@login_required
-@require_GET
-def case_bundle(request, reference):
-    """The evidence bundle for police or lawyers, as a ZIP written as it is sent."""
-    case = case_for_user(request.user, reference)
-    response = StreamingHttpResponse(
-        bundles.case_bundle(case, request.user), content_type="application/zip"
-    )
-    # A neutral name (no reference, no "evidence"): a downloads folder is seen by others.
-    response["Content-Disposition"] = content_disposition_header(
-        True, f"bundle-{timezone.localdate():%Y-%m-%d}.zip"
-    )
-    response["Cache-Control"] = "no-store, private"
-    return response
 
 
 @login_required

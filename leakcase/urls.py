@@ -1,7 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts.urls import urlpatterns as account_urlpatterns
 from cases import views as case_views
+from data_rights import urls as data_rights_urls
+from evidence.urls import urlpatterns as evidence_urlpatterns
 from leakcase.health import healthz
 from platforms.urls import urlpatterns as platform_urlpatterns
 from takedowns.urls import case_urlpatterns, figures_urlpatterns
@@ -9,9 +12,16 @@ from takedowns.urls import case_urlpatterns, figures_urlpatterns
 urlpatterns = [
     path("", case_views.home, name="home"),
     path("accounts/", include("allauth.urls")),
-    path("account/", include("accounts.urls")),
+    # Her export and erasure (data_rights/) keep the names and paths they had in accounts.
+    path(
+        "account/",
+        include((data_rights_urls.account_urlpatterns + account_urlpatterns, "accounts")),
+    ),
     path("", include("cases.urls")),
-    path("cases/<str:reference>/", include("evidence.urls")),
+    path(
+        "cases/<str:reference>/",
+        include((evidence_urlpatterns + data_rights_urls.case_urlpatterns, "evidence")),
+    ),
     path("cases/<str:reference>/takedowns/", include((case_urlpatterns, "takedowns"))),
     # The platform directory (platforms/) and how each platform answers, which counts
     # takedown requests and so lives in takedowns: one namespace, the same paths as before.

@@ -39,6 +39,7 @@ OUR_APPS = (
     "digests.",
     "outbox.",
     "audit.",
+    "data_rights.",
 )
 SENT_TAKEDOWN_URLS = {
     "takedowns:reply",

@@ -1,5 +1,5 @@
 """export_memory: peak memory of a process that streams a survivor's data export (the same
-streamed ZIP as a case's evidence bundle, evidence/bundles.py) of a case with 2 GB of
+streamed ZIP as a case's evidence bundle, data_rights/bundles.py) of a case with 2 GB of
 evidence (50 MB in quick mode) to /dev/null, through the export page and the test Client.
 
 The evidence is random bytes behind a JPEG marker, sealed through the vault in files of the

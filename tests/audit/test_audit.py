@@ -12,6 +12,7 @@ from audit.models import AuditChange, AuditEvent, AuditKind
 from audit.services import audit_record
 from cases.models import Case
 from cases.services import case_assign
+from data_rights import services as data_rights_services
 from evidence.models import EvidenceFile, Sighting
 from evidence.services import evidence_add, sighting_log
 from tests.conftest import PASSWORD
@@ -137,13 +138,13 @@ def test_an_erasure_is_recorded_in_its_own_transaction(case, survivor, monkeypat
 
     monkeypatch.setattr(account_services, "_sessions_of", broken)
     with pytest.raises(RuntimeError):
-        account_services.account_erase(user=survivor, password=PASSWORD)
+        data_rights_services.account_erase(user=survivor, password=PASSWORD)
     # Rolled back with the erasure it describes: no audit row claims what did not happen.
     assert not _events(AuditKind.ERASURE) and User.objects.filter(pk=survivor.pk).exists()
 
     monkeypatch.undo()
     her_id = survivor.pk
-    account_services.account_erase(user=survivor, password=PASSWORD)
+    data_rights_services.account_erase(user=survivor, password=PASSWORD)
     (event,) = _events(AuditKind.ERASURE)
     assert event.actor_id == her_id and event.detail == {"cases": 1, "evidence files": 0}
 
@@ -201,7 +202,7 @@ def test_audit_rows_cannot_be_changed_or_deleted(trail, attempt):
 def test_erasing_a_user_keeps_her_audit_rows(case, survivor):
     her_id = survivor.pk
     audit_record(kind=AuditKind.LOGIN, actor=survivor)
-    account_services.account_erase(user=survivor, password=PASSWORD)
+    data_rights_services.account_erase(user=survivor, password=PASSWORD)
     assert AuditEvent.objects.filter(kind=AuditKind.LOGIN, actor_id=her_id).exists()
 
 

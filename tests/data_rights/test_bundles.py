@@ -1,3 +1,7 @@
+"""The ZIPs of data_rights.bundles: her export holds everything of hers and nothing of
+anyone else's; a case's bundle carries files, custody and timeline; both stream in bounded
+memory and their sums hold."""
+
 import hashlib
 import io
 import json
@@ -7,8 +11,11 @@ import zipfile
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from bench.data import sealed_noise_evidence
+from digests.models import WeeklyStatus
+from digests.services import digests_claim_due, weekly_status_update
 from evidence import vault
 from evidence.demo_images import make_image
 from evidence.models import EvidenceAccess
@@ -103,3 +110,53 @@ def test_a_large_case_streams_in_bounded_memory_and_its_sums_hold(
             assert (digest.hexdigest(), size) == (entry["sha256"], entry["bytes"])
     evidence_sums = {e["sha256"] for e in manifest["files"] if e["bytes"] == LARGE_FILE_BYTES}
     assert evidence_sums == {f.sha256 for f in files}
+
+
+def _export(client, user):
+    client.force_login(user)
+    response = client.post(reverse("accounts:export"), {"password": PASSWORD})
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    return zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+
+
+def test_export_holds_everything_of_hers_and_nothing_else(client, survivor, two_survivors):
+    (case, evidence, reference), (their_case, their_evidence, _) = two_survivors
+    weekly_status_update(
+        user=survivor, enabled=True, weekday=0, hour=9, time_zone="Europe/Dublin", quiet_weeks=True
+    )
+    WeeklyStatus.objects.filter(user=survivor).update(next_digest_at=timezone.now())
+    digests_claim_due()
+    archive = _export(client, survivor)
+    names = archive.namelist()
+    everything = b"".join(archive.read(n) for n in names)
+    data = json.loads(archive.read(f"cases/{case.reference}/case.json"))
+    assert {s["url"] for s in data["sightings"]} == {
+        "https://x.com/rose/1",
+        "https://imgur.com/r1",
+    }
+    assert [n["text"] for n in data["notes_shared_with_you"]] == ["SHARED-Rose"]
+    assert data["reference_hashes"][0]["phash"] == reference.phash_hex
+    account = json.loads(archive.read("account.json"))
+    assert account["email"] == survivor.email
+    assert account["weekly_email"]["time_zone"] == "Europe/Dublin"
+    assert [e["said"]["links_reported"] for e in account["weekly_emails"]] == [2]
+    assert data["takedown_requests"][0]["notice_as_sent"].startswith("To: X (Twitter)")
+    assert f"cases/{case.reference}/evidence/{evidence.pk}.jpg" in names
+    # The file's own name, sealed at rest, is hers to have back.
+    assert [e["name_as_uploaded"] for e in data["evidence"]] == ["IMG_Rose.jpg"]
+    # Decrypted, and the manifest's sums hold.
+    manifest = json.loads(archive.read("manifest.json"))
+    for entry in manifest["files"]:
+        assert hashlib.sha256(archive.read(entry["path"])).hexdigest() == entry["sha256"]
+    assert {e["path"] for e in manifest["files"]} == set(names) - {"manifest.json"}
+    # Nothing of hers kept back from her, nothing of anyone else's given to her.
+    assert b"INTERNAL-Rose" not in everything
+    for foreign in (
+        their_case.reference,
+        "iris",
+        "Iris",
+        str(their_evidence.pk),
+        their_evidence.sha256,
+    ):
+        assert foreign.encode() not in everything

@@ -1,147 +1,25 @@
-"""A survivor's export holds everything of hers and nothing of anyone else's; erasure leaves
-no file, row or hash of hers anywhere, only anonymous outcomes for platform figures."""
+"""Erasure leaves no file, row or hash of hers anywhere, only anonymous outcomes for platform
+figures and that an erasure happened."""
 
-import datetime as dt
-import hashlib
-import io
-import json
 import os
-import zipfile
 
 import pytest
-import time_machine
 from django.apps import apps
 from django.core import serializers
 from django.core.exceptions import ValidationError
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
 
 from accounts.models import User
-from accounts.services import account_erase
 from cases.services import (
-    case_assign,
     case_open,
     case_set_consent,
-    case_set_notice_contact,
-    note_add,
 )
-from digests.models import WeeklyStatus
-from digests.services import digests_claim_due, weekly_status_update
-from evidence.demo_images import make_image
-from evidence.services import evidence_add, reference_register, sightings_log_pasted
+from data_rights.services import account_erase
+from evidence.services import sightings_log_pasted
 from takedowns.models import AnonymousOutcome, TakedownRequest
 from takedowns.selectors import platform_figures
-from takedowns.services import takedown_mark_submitted, takedown_update_draft, takedowns_draft
+from takedowns.services import takedown_update_draft, takedowns_draft
 from tests.conftest import PASSWORD
-
-
-def _fill_case(owner, caseworker, *, name, urls, seed):
-    case = case_open(survivor=owner, pseudonym=name, acting_user=owner)
-    # She consents, and chooses her own address for notices (it is in the one below).
-    case_set_consent(case=case, given=True, acting_user=owner)
-    case_set_notice_contact(case=case, notice_contact="own_email", acting_user=owner)
-    case_assign(case=case, to=caseworker, acting_user=caseworker)
-    sightings = sightings_log_pasted(case=case, text="\n".join(urls), acting_user=owner).saved
-    evidence = evidence_add(
-        case=case,
-        upload=SimpleUploadedFile(f"IMG_{name}.jpg", make_image(seed=seed)),
-        acting_user=owner,
-        sighting=sightings[0],
-    )
-    reference = reference_register(case=case, data=make_image(seed=seed + 1), acting_user=owner)
-    note_add(case=case, body=f"SHARED-{name}", visibility="shared", acting_user=caseworker)
-    note_add(case=case, body=f"INTERNAL-{name}", visibility="internal", acting_user=caseworker)
-    (request,) = takedowns_draft(case=case, sightings=sightings[:1], acting_user=caseworker)
-    takedown_update_draft(
-        takedown=request,
-        acting_user=caseworker,
-        signer_name=f"Signer {name}",
-        contact_email=owner.email,
-        content_description="photos",
-        confirms_no_consent=True,
-        confirms_good_faith=True,
-    )
-    takedown_mark_submitted(takedown=request, ticket_number=f"T-{name}", acting_user=caseworker)
-    return case, evidence, reference
-
-
-@pytest.fixture
-def two_survivors(survivor, other_survivor, caseworker):
-    mine = _fill_case(
-        survivor,
-        caseworker,
-        name="Rose",
-        urls=["https://x.com/rose/1", "https://imgur.com/r1"],
-        seed=1,
-    )
-    theirs = _fill_case(
-        other_survivor, caseworker, name="Iris", urls=["https://x.com/iris/1"], seed=50
-    )
-    return mine, theirs
-
-
-def _export(client, user):
-    client.force_login(user)
-    response = client.post(reverse("accounts:export"), {"password": PASSWORD})
-    assert response.status_code == 200
-    assert response["Content-Type"] == "application/zip"
-    return zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
-
-
-def test_export_holds_everything_of_hers_and_nothing_else(client, survivor, two_survivors):
-    (case, evidence, reference), (their_case, their_evidence, _) = two_survivors
-    weekly_status_update(
-        user=survivor, enabled=True, weekday=0, hour=9, time_zone="Europe/Dublin", quiet_weeks=True
-    )
-    WeeklyStatus.objects.filter(user=survivor).update(next_digest_at=timezone.now())
-    digests_claim_due()
-    archive = _export(client, survivor)
-    names = archive.namelist()
-    everything = b"".join(archive.read(n) for n in names)
-    data = json.loads(archive.read(f"cases/{case.reference}/case.json"))
-    assert {s["url"] for s in data["sightings"]} == {
-        "https://x.com/rose/1",
-        "https://imgur.com/r1",
-    }
-    assert [n["text"] for n in data["notes_shared_with_you"]] == ["SHARED-Rose"]
-    assert data["reference_hashes"][0]["phash"] == reference.phash_hex
-    account = json.loads(archive.read("account.json"))
-    assert account["email"] == survivor.email
-    assert account["weekly_email"]["time_zone"] == "Europe/Dublin"
-    assert [e["said"]["links_reported"] for e in account["weekly_emails"]] == [2]
-    assert data["takedown_requests"][0]["notice_as_sent"].startswith("To: X (Twitter)")
-    assert f"cases/{case.reference}/evidence/{evidence.pk}.jpg" in names
-    # The file's own name, sealed at rest, is hers to have back.
-    assert [e["name_as_uploaded"] for e in data["evidence"]] == ["IMG_Rose.jpg"]
-    # Decrypted, and the manifest's sums hold.
-    manifest = json.loads(archive.read("manifest.json"))
-    for entry in manifest["files"]:
-        assert hashlib.sha256(archive.read(entry["path"])).hexdigest() == entry["sha256"]
-    assert {e["path"] for e in manifest["files"]} == set(names) - {"manifest.json"}
-    # Nothing of hers kept back from her, nothing of anyone else's given to her.
-    assert b"INTERNAL-Rose" not in everything
-    for foreign in (
-        their_case.reference,
-        "iris",
-        "Iris",
-        str(their_evidence.pk),
-        their_evidence.sha256,
-    ):
-        assert foreign.encode() not in everything
-
-
-def test_export_needs_the_password_again(client, survivor, two_survivors):
-    client.force_login(survivor)
-    response = client.post(reverse("accounts:export"), {"password": "not-it"})
-    assert response.status_code == 400
-    assert "not right" in response.content.decode()
-
-
-def test_staff_have_no_export_or_erase_page(client, caseworker):
-    client.force_login(caseworker)
-    assert client.get(reverse("accounts:export")).status_code == 404
-    assert client.get(reverse("accounts:erase")).status_code == 404
 
 
 def _every_row_as_text():
@@ -224,20 +102,6 @@ def test_an_outcome_she_recorded_and_nobody_confirmed_is_kept_as_none_after_eras
     outcome = AnonymousOutcome.objects.get()
     assert (outcome.status, outcome.removed_at) == ("sent", None)
     assert {f.platform: (f.sent, f.removed) for f in platform_figures()} == before
-
-
-def test_the_export_downloads_under_a_neutral_name(client, survivor, two_survivors):
-    """A downloads folder is seen by whoever borrows the device: no name of a case, no
-    reference, nothing that says what the service is for."""
-    (case, _, _), _ = two_survivors
-    with time_machine.travel(dt.datetime(2026, 12, 5, 10, 0, tzinfo=dt.UTC), tick=False):
-        client.force_login(survivor)  # at that time, or her session is long idle
-        response = client.post(reverse("accounts:export"), {"password": PASSWORD})
-    assert response.status_code == 200
-    disposition = response["Content-Disposition"]
-    assert disposition == 'attachment; filename="export-2026-12-05.zip"'
-    for telling in (case.reference, case.pseudonym, "leak", "intimate", "evidence"):
-        assert telling.lower() not in disposition.lower()
 
 
 def test_erasure_takes_the_emails_that_held_her_out_of_the_outbox(

@@ -26,6 +26,8 @@ from django.utils import timezone
 from accounts.models import User
 from cases.models import Case, NoteVisibility
 from cases.selectors import case_timeline
+from digests.models import WeeklyStatus
+from digests.selectors import WEEKLY_KINDS
 from evidence import vault
 from evidence.models import AccessAction, EvidenceAccess, EvidenceFile
 
@@ -162,7 +164,7 @@ def case_bundle(case: Case, user: User) -> Iterator[bytes]:
     entries.append(("evidence.json", [_json(records)], _DEFLATED))
     entries.append(("timeline.json", [_json(timeline)], _DEFLATED))
     manifest_page = render_to_string(
-        "evidence/bundle_manifest.html",
+        "data_rights/bundle_manifest.html",
         {"case": case, "records": records, "timeline": timeline, "now": timezone.now()},
     )
     entries.append(("manifest.html", [manifest_page.encode()], _DEFLATED))
@@ -170,9 +172,6 @@ def case_bundle(case: Case, user: User) -> Iterator[bytes]:
 
 
 def _account_record(user: User) -> dict:
-    from digests.models import WeeklyStatus
-    from digests.selectors import WEEKLY_KINDS
-
     weekly = WeeklyStatus.objects.filter(user=user).first()
     return {
         "email": user.email,
