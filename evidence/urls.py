@@ -4,12 +4,10 @@ from evidence import views
 
 app_name = "evidence"
 
-# Mounted under /cases/<reference>/: every child is reached through its case.
+# Mounted under /cases/<reference>/: every child is reached through its case. The case
+# page's own forms (sighting_add, sightings_paste, upload) join this namespace from casework.
 urlpatterns = [
-    path("sightings/add/", views.sighting_add, name="sighting_add"),
-    path("sightings/paste/", views.sightings_paste, name="sightings_paste"),
     path("sightings/<uuid:sighting_id>/", views.sighting_detail, name="sighting_detail"),
-    path("evidence/upload/", views.evidence_upload, name="upload"),
     path("evidence/<uuid:evidence_id>/", views.evidence_detail, name="detail"),
     path(
         "evidence/<uuid:evidence_id>/matches/<uuid:match_id>/confirm/",

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "takedowns",
     "monitoring",
     "digests",
+    "casework",  # what composes every app: the case page, the caseload, demo data
     "pgtrigger",  # append-only audit tables and row-change triggers (audit/)
     "audit",
 ]

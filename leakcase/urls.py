@@ -2,6 +2,9 @@ from django.contrib import admin
 from django.urls import include, path
 
 from cases import views as case_views
+from cases.urls import urlpatterns as case_file_urlpatterns
+from casework import urls as casework_urls
+from evidence.urls import urlpatterns as evidence_urlpatterns
 from leakcase.health import healthz
 from platforms.urls import urlpatterns as platform_urlpatterns
 from takedowns.urls import case_urlpatterns, figures_urlpatterns
@@ -10,8 +13,13 @@ urlpatterns = [
     path("", case_views.home, name="home"),
     path("accounts/", include("allauth.urls")),
     path("account/", include("accounts.urls")),
-    path("", include("cases.urls")),
-    path("cases/<str:reference>/", include("evidence.urls")),
+    # The case file (cases/) and the pages that compose every app (casework/: the dashboard,
+    # the caseload, the case page and its forms): one namespace each, the same paths as before.
+    path("", include((case_file_urlpatterns + casework_urls.case_urlpatterns, "cases"))),
+    path(
+        "cases/<str:reference>/",
+        include((casework_urls.evidence_urlpatterns + evidence_urlpatterns, "evidence")),
+    ),
     path("cases/<str:reference>/takedowns/", include((case_urlpatterns, "takedowns"))),
     # The platform directory (platforms/) and how each platform answers, which counts
     # takedown requests and so lives in takedowns: one namespace, the same paths as before.
