@@ -19,6 +19,7 @@ from audit.services import audit_record
 OUR_APPS = (
     "accounts.",
     "cases.",
+    "casework.",
     "platforms.",
     "evidence.",
     "takedowns.",

@@ -20,10 +20,8 @@ from cases.models import (
     NoteVisibility,
     NoticeContact,
     Priority,
-    action_due_at,
     new_reference,
 )
-from evidence.models import Sighting, SightingStatus
 from leakcase.emails import make_message
 from leakcase.locking import StateChanged, locked
 from outbox.models import EmailKind, OutgoingEmail
@@ -222,7 +220,8 @@ def case_triage(
 ) -> Case:
     """Set the priority and its reasons, and the country (which decides legal routes).
     A minor, threats or extortion make a case urgent
-    whatever priority was asked for. Live links get the tighter action window."""
+    whatever priority was asked for. The case file's part of triage: casework.services.case_triage
+    also gives the case's live links the tighter action window, in the same transaction."""
     _require_staff(acting_user)
     if priority not in Priority.values:
         raise ValidationError({"priority": f"{priority!r} is not a priority."})
@@ -247,7 +246,6 @@ def case_triage(
         for field, value in new.items():
             setattr(case, field, value)
         case.save(update_fields=[*new, "updated_at"])
-        _tighten_action_windows(case)
         event_record(
             case=case,
             actor=acting_user,
@@ -266,20 +264,6 @@ def _triage_values(case: Case) -> dict:
         "threats_or_extortion": case.threats_or_extortion,
         "jurisdiction": case.jurisdiction,
     }
-
-
-def _tighten_action_windows(case: Case) -> None:
-    # Only ever earlier: lowering a priority does not push back a promise already made.
-    pending = Sighting.objects.filter(
-        case=case, status=SightingStatus.LIVE, action_due_at__isnull=False
-    )
-    changed = []
-    for sighting in pending:
-        due = action_due_at(case.priority, sighting.created_at)
-        if due < sighting.action_due_at:
-            sighting.action_due_at = due
-            changed.append(sighting)
-    Sighting.objects.bulk_update(changed, ["action_due_at"])
 
 
 def case_change_status(*, case: Case, to: str, acting_user: User | None) -> Case:

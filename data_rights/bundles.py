@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from cases.models import Case, NoteVisibility
-from cases.selectors import case_timeline
+from casework.selectors import case_timeline
 from digests.models import WeeklyStatus
 from digests.selectors import WEEKLY_KINDS
 from evidence import vault

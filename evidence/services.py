@@ -33,6 +33,7 @@ from evidence.models import (
     EvidenceOrigin,
     ReferenceHash,
     Sighting,
+    SightingStatus,
     to_signed64,
 )
 from evidence.sighting_urls import InvalidSightingUrl, normalise_url
@@ -177,6 +178,23 @@ def _insert_sightings(case, items, platforms, now, acting_user) -> list[Sighting
         ],
     )
     return sightings
+
+
+def sightings_tighten_action_windows(*, case: Case) -> list[Sighting]:
+    """After a triage raised the case's priority, bring its live links' action due dates
+    forward to the tighter window. Only ever earlier: lowering a priority does not push back
+    a promise already made. Runs inside the triage's transaction (casework.services)."""
+    pending = Sighting.objects.filter(
+        case=case, status=SightingStatus.LIVE, action_due_at__isnull=False
+    )
+    changed = []
+    for sighting in pending:
+        due = action_due_at(case.priority, sighting.created_at)
+        if due < sighting.action_due_at:
+            sighting.action_due_at = due
+            changed.append(sighting)
+    Sighting.objects.bulk_update(changed, ["action_due_at"])
+    return changed
 
 
 def evidence_add(

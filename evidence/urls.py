@@ -3,12 +3,10 @@ from django.urls import path
 from evidence import views
 
 # Namespace "evidence", mounted under /cases/<reference>/: every child is reached through its
-# case. leakcase/urls.py adds the case's evidence bundle (data_rights) to it.
+# case. leakcase/urls.py adds the case page's own forms (sighting_add, sightings_paste,
+# upload: casework) and the case's evidence bundle (data_rights) to it.
 urlpatterns = [
-    path("sightings/add/", views.sighting_add, name="sighting_add"),
-    path("sightings/paste/", views.sightings_paste, name="sightings_paste"),
     path("sightings/<uuid:sighting_id>/", views.sighting_detail, name="sighting_detail"),
-    path("evidence/upload/", views.evidence_upload, name="upload"),
     path("evidence/<uuid:evidence_id>/", views.evidence_detail, name="detail"),
     path(
         "evidence/<uuid:evidence_id>/matches/<uuid:match_id>/confirm/",

@@ -14,53 +14,13 @@ from access.permissions import (
     reference_for_user,
     sighting_for_user,
 )
-from cases.pages import render_case_page
 from evidence import selectors, services, vault
 from evidence.forms import (
     CropForm,
-    EvidenceUploadForm,
-    PasteSightingsForm,
     ReferenceForm,
-    SightingForm,
 )
 from evidence.models import AccessAction
 from leakcase.forms import add_validation_errors
-
-
-@login_required
-@require_POST
-def sighting_add(request, reference):
-    case = case_for_user(request.user, reference)
-    form = SightingForm(request.POST)
-    if form.is_valid():
-        try:
-            services.sighting_log(case=case, acting_user=request.user, **form.cleaned_data)
-        except ValidationError as error:
-            add_validation_errors(form, error)
-        else:
-            messages.success(request, "The sighting is logged.")
-            return redirect("cases:detail", reference=case.reference)
-    return render_case_page(request, case, status=400, sighting_form=form)
-
-
-@login_required
-@require_POST
-def sightings_paste(request, reference):
-    case = case_for_user(request.user, reference)
-    form = PasteSightingsForm(request.POST)
-    if form.is_valid():
-        try:
-            result = services.sightings_log_pasted(
-                case=case, text=form.cleaned_data["urls"], acting_user=request.user
-            )
-        except ValidationError as error:
-            add_validation_errors(form, error)
-        else:
-            # Rendered, not redirected: the problems by line are the point of the answer.
-            return render_case_page(
-                request, case, paste_result=result, paste_form=PasteSightingsForm()
-            )
-    return render_case_page(request, case, status=400, paste_form=form)
 
 
 @login_required
@@ -76,32 +36,6 @@ def sighting_detail(request, reference, sighting_id):
             "evidence_files": list(sighting.evidence_files.all()),
         },
     )
-
-
-@login_required
-@require_POST
-def evidence_upload(request, reference):
-    case = case_for_user(request.user, reference)
-    sightings = list(selectors.case_sightings(case))
-    form = EvidenceUploadForm(request.POST, request.FILES, sightings=sightings)
-    if form.is_valid():
-        chosen = form.cleaned_data["sighting"]
-        sighting = next((s for s in sightings if str(s.pk) == chosen), None)
-        try:
-            evidence = services.evidence_add(
-                case=case,
-                upload=form.cleaned_data["image"],
-                acting_user=request.user,
-                sighting=sighting,
-            )
-        except ValidationError as error:
-            add_validation_errors(form, error)
-        else:
-            messages.success(
-                request, "The screenshot is saved. It stays blurred until you reveal it."
-            )
-            return redirect("evidence:detail", reference=case.reference, evidence_id=evidence.pk)
-    return render_case_page(request, case, status=400, upload_form=form)
 
 
 @login_required

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "takedowns",
     "monitoring",
     "digests",
+    "casework",  # what composes every app: the case page, the caseload, demo data
     "data_rights",  # her export and erasure, and a case's evidence bundle: reads every app
     "pgtrigger",  # append-only audit tables and row-change triggers (audit/)
     "audit",

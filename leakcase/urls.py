@@ -3,6 +3,8 @@ from django.urls import include, path
 
 from accounts.urls import urlpatterns as account_urlpatterns
 from cases import views as case_views
+from cases.urls import urlpatterns as case_file_urlpatterns
+from casework import urls as casework_urls
 from data_rights import urls as data_rights_urls
 from evidence.urls import urlpatterns as evidence_urlpatterns
 from leakcase.health import healthz
@@ -17,10 +19,19 @@ urlpatterns = [
         "account/",
         include((data_rights_urls.account_urlpatterns + account_urlpatterns, "accounts")),
     ),
-    path("", include("cases.urls")),
+    # The case file (cases/) and the pages that compose every app (casework/: the dashboard,
+    # the caseload, the case page and its forms): one namespace each, the same paths as before.
+    path("", include((case_file_urlpatterns + casework_urls.case_urlpatterns, "cases"))),
     path(
         "cases/<str:reference>/",
-        include((evidence_urlpatterns + data_rights_urls.case_urlpatterns, "evidence")),
+        include(
+            (
+                casework_urls.evidence_urlpatterns
+                + evidence_urlpatterns
+                + data_rights_urls.case_urlpatterns,
+                "evidence",
+            )
+        ),
     ),
     path("cases/<str:reference>/takedowns/", include((case_urlpatterns, "takedowns"))),
     # The platform directory (platforms/) and how each platform answers, which counts

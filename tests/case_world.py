@@ -31,6 +31,7 @@ from takedowns.services import (
 
 OUR_APPS = (
     "cases.",
+    "casework.",
     "platforms.",
     "evidence.",
     "takedowns.",

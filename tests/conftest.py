@@ -13,6 +13,7 @@ from django.db import connection
 from PIL import ImageFile
 
 from accounts.models import STAFF_ROLES, Role, User
+from cases.models import Case
 from cases.services import case_open
 from evidence.demo_images import make_image
 from evidence.image_open import MAX_PIXELS
@@ -173,6 +174,21 @@ def other_caseworker(db):
 @pytest.fixture
 def supervisor(db):
     return _user("supervisor@example.test", Role.SUPERVISOR, display_name="Sam")
+
+
+@pytest.fixture
+def open_cases(db):
+    """Makes n plain cases of one survivor in one query: the caseload's and queue's tests."""
+
+    def make(survivor, n):
+        cases = [
+            Case(survivor=survivor, pseudonym=f"Case {i}", reference=f"LC-{i:06d}")
+            for i in range(n)
+        ]
+        Case.objects.bulk_create(cases)
+        return cases
+
+    return make
 
 
 @pytest.fixture

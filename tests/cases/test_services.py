@@ -6,13 +6,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError
 
 from cases.models import REFERENCE_ALPHABET, Case, CaseEvent, EventKind
-from cases.selectors import case_timeline
 from cases.services import (
     case_open,
     case_open_for_caller,
     case_set_consent,
     case_set_notice_contact,
 )
+from casework.selectors import case_timeline
 
 REFERENCE = re.compile(rf"^LC-[{REFERENCE_ALPHABET}]{{6}}$")
 

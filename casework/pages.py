@@ -1,7 +1,6 @@
 """The case page, put together for one reader: what the case detail view shows, and what a
-POST view of any app (evidence, takedowns) shows again with its bound form when the input
-needs fixing. Not a views module: views of other apps call it, and no app imports another
-app's views."""
+POST view (casework.views) shows again with its bound form when the input
+needs fixing. Not a views module: every view that shows the case page is in casework.views."""
 
 from django import forms
 from django.contrib import messages
@@ -10,7 +9,6 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from cases import selectors
 from cases.forms import (
     AssignForm,
     ConsentForm,
@@ -19,6 +17,8 @@ from cases.forms import (
     StatusForm,
     TriageForm,
 )
+from cases.selectors import notes_for
+from casework.selectors import case_next_due, case_timeline
 from digests.selectors import weekly_email_state
 from evidence.forms import EvidenceUploadForm, PasteSightingsForm, SightingForm
 from evidence.selectors import case_evidence, case_sightings, copy_groups
@@ -35,11 +35,11 @@ def render_case_page(request, case, *, status=200, **forms_and_results):
         "case": case,
         "sightings": sightings,
         "evidence_files": list(case_evidence(case)),
-        "notes": selectors.notes_for(user, case),
+        "notes": notes_for(user, case),
         "takedowns": takedowns,
         "reference_count": case.references.count(),
         "copy_groups": copy_groups(case),
-        "timeline": selectors.case_timeline(case, user),
+        "timeline": case_timeline(case, user),
         "sighting_form": SightingForm(),
         "paste_form": PasteSightingsForm(),
         "upload_form": EvidenceUploadForm(sightings=sightings),
@@ -55,7 +55,7 @@ def render_case_page(request, case, *, status=200, **forms_and_results):
     }
     if user.is_support_staff:
         context.update(
-            next_due_at=selectors.case_next_due(case),
+            next_due_at=case_next_due(case),
             weekly_email=weekly_email_state(case.survivor),
             triage_form=TriageForm(
                 initial={

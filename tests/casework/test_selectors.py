@@ -7,13 +7,14 @@ from django.utils import timezone
 
 from access.permissions import cases_visible_to
 from cases.models import Case
-from cases.selectors import (
+from cases.services import case_assign, case_open, note_add
+from casework.selectors import (
     CaseloadQuery,
     case_timeline,
     cases_for_dashboard,
 )
-from cases.selectors import caseload_for as caseload_of
-from cases.services import case_assign, case_open, case_triage, note_add
+from casework.selectors import caseload_for as caseload_of
+from casework.services import case_triage
 from evidence.models import Sighting, SightingStatus
 from evidence.services import sighting_log, sightings_log_pasted
 from takedowns.models import TakedownRequest
@@ -246,7 +247,7 @@ def test_timeline_times_are_written_as_the_date_filter_writes_them(zone):
 
     from django.template import Context, Template
 
-    from cases.selectors import timeline_time
+    from casework.selectors import timeline_time
 
     moments = [
         dt.datetime(2026, 1, 5, 0, 0, tzinfo=dt.UTC),

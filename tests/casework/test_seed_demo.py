@@ -4,8 +4,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from accounts.models import Role, User
-from cases.management.commands.seed_demo import DEMO_USERS
 from cases.models import Case
+from casework.management.commands.seed_demo import DEMO_USERS
 from evidence.models import EvidenceFile, Sighting
 
 

@@ -1,0 +1,320 @@
+"""Reads that compose the case file with its sightings and takedowns: her dashboard's
+counts, the caseload, a case's next due date and its timeline in words. Which cases a user
+may see is access.permissions' to answer (cases_visible_to, case_for_user): the lists here
+are given the cases she may see."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import models
+from django.db.models import (
+    Count,
+    DateTimeField,
+    Exists,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, Least, NullIf
+from django.http import Http404
+from django.utils import timezone
+from django.utils.dates import MONTHS_3
+
+from accounts.models import User
+from cases.models import (
+    Case,
+    CaseEvent,
+    CaseStatus,
+    EventKind,
+    NoteVisibility,
+    NoticeContact,
+    Priority,
+)
+from cases.selectors import OPEN_STATUSES
+from evidence.models import Sighting, SightingStatus
+from takedowns.models import WAITING_STATUSES, LegalBasis, TakedownRequest, TakedownStatus
+
+
+def cases_for_dashboard(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """Her dashboard's rows: the cases she may see (access.permissions.cases_visible_to)
+    with their counts of links."""
+    return cases.annotate(
+        sighting_count=Count("sightings", distinct=True),
+        live_count=Count(
+            "sightings", filter=Q(sightings__status=SightingStatus.LIVE), distinct=True
+        ),
+        removed_count=Count(
+            "sightings", filter=Q(sightings__status=SightingStatus.REMOVED), distinct=True
+        ),
+    )
+
+
+# --- the caseload ---------------------------------------------------------------------
+
+CASELOAD_TABS = {
+    "mine": "Mine",
+    "unassigned": "Unassigned",
+    "overdue": "Overdue",
+    "all": "All cases",
+}
+# Sort keys offered on the caseload: name -> ordering, ascending (prefix "-" to reverse).
+CASELOAD_SORTS = {
+    "reference": "reference",
+    "priority": "priority_rank",
+    "status": "status_rank",
+    "live": "live_count",
+    "due": "next_due_at",
+    "activity": "last_activity_at",
+}
+DEFAULT_SORT = ("priority_rank", F("next_due_at").asc(nulls_last=True), "-last_activity_at")
+# Least() over NULLs differs between databases (PostgreSQL skips them, SQLite returns NULL),
+# so missing dates stand in as the far future and are turned back into NULL.
+_FAR_FUTURE = dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
+
+
+@dataclass(frozen=True)
+class CaseloadQuery:
+    tab: str = "mine"
+    status: str = ""
+    priority: str = ""
+    platform: str = ""
+    q: str = ""
+    sort: str = ""
+
+
+def caseload_tabs_for(user: User) -> dict[str, str]:
+    if user.is_supervisor:
+        return CASELOAD_TABS
+    return {key: label for key, label in CASELOAD_TABS.items() if key != "all"}
+
+
+def caseload_for(user: User, query: CaseloadQuery, *, cases: QuerySet[Case]) -> QuerySet[Case]:
+    """The rows of one caseload tab, filtered and sorted, out of `cases`: the cases the user
+    may see (access.permissions.cases_visible_to). Raises Http404 for a tab the user does not
+    have (a caseworker asking for "all")."""
+    if not user.is_support_staff:
+        raise Http404("Not staff")
+    if query.tab not in caseload_tabs_for(user):
+        raise Http404("No such tab")
+    now = timezone.now()
+    cases = _with_caseload_columns(cases)
+    if query.tab == "mine":
+        cases = cases.filter(assigned_to=user, status__in=OPEN_STATUSES)
+    elif query.tab == "unassigned":
+        cases = cases.filter(assigned_to=None, status__in=OPEN_STATUSES)
+    elif query.tab == "overdue":
+        cases = cases.filter(next_due_at__lt=now)
+
+    if query.status:
+        cases = cases.filter(status=query.status)
+    if query.priority:
+        cases = cases.filter(priority=query.priority)
+    if query.platform:
+        cases = cases.filter(
+            Exists(Sighting.objects.filter(case=OuterRef("pk"), platform__slug=query.platform))
+        )
+    if query.q:
+        text = query.q.strip()
+        cases = cases.filter(
+            Q(reference__iexact=text)
+            | Q(reference__icontains=text)
+            | Exists(
+                Sighting.objects.filter(case=OuterRef("pk")).filter(
+                    Q(url__icontains=text) | Q(host__icontains=text)
+                )
+            )
+        )
+    return cases.select_related("assigned_to").order_by(*_ordering(query.sort), "pk")
+
+
+def _ordering(sort: str):
+    descending = sort.startswith("-")
+    field = CASELOAD_SORTS.get(sort.removeprefix("-"))
+    if field is None:
+        return DEFAULT_SORT
+    expression = F(field)
+    return (expression.desc(nulls_last=True) if descending else expression.asc(nulls_last=True),)
+
+
+def _with_caseload_columns(cases: QuerySet[Case]) -> QuerySet[Case]:
+    def sighting_count(status):
+        return Coalesce(
+            Subquery(
+                Sighting.objects.filter(case=OuterRef("pk"), status=status)
+                .values("case")
+                .annotate(n=Count("pk"))
+                .values("n"),
+                output_field=IntegerField(),
+            ),
+            0,
+        )
+
+    # The earliest date first, one row: with the partial indexes on (case, date) this is
+    # one index probe per case, which matters when the sort is on next due (all cases).
+    takedown_due = Subquery(
+        TakedownRequest.objects.filter(
+            case=OuterRef("pk"), status__in=WAITING_STATUSES, due_at__isnull=False
+        )
+        .order_by("due_at")
+        .values("due_at")[:1],
+        output_field=DateTimeField(),
+    )
+    action_due = Subquery(
+        Sighting.objects.filter(
+            case=OuterRef("pk"), status=SightingStatus.LIVE, action_due_at__isnull=False
+        )
+        .order_by("action_due_at")
+        .values("action_due_at")[:1],
+        output_field=DateTimeField(),
+    )
+    far = Value(_FAR_FUTURE, output_field=DateTimeField())
+    return cases.annotate(
+        live_count=sighting_count(SightingStatus.LIVE),
+        removed_count=sighting_count(SightingStatus.REMOVED),
+        next_due_at=NullIf(Least(Coalesce(takedown_due, far), Coalesce(action_due, far)), far),
+        priority_rank=models.Case(
+            When(priority=Priority.URGENT, then=0),
+            When(priority=Priority.HIGH, then=1),
+            default=2,
+            output_field=IntegerField(),
+        ),
+        status_rank=models.Case(
+            *(When(status=status, then=rank) for rank, status in enumerate(CaseStatus.values)),
+            output_field=IntegerField(),
+        ),
+    )
+
+
+def case_next_due(case: Case):
+    """The same "next due" the caseload shows, for one case page."""
+    return _with_caseload_columns(Case.objects.filter(pk=case.pk)).values_list(
+        "next_due_at", flat=True
+    )[0]
+
+
+# --- the timeline ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    event: CaseEvent
+    text: str
+    by: str = ""  # who did it, as the reader should see it
+    when_iso: str = ""  # the event's local time as the template's date:"c" writes it
+    when_text: str = ""  # ... and as date:"j M Y, H:i" does
+
+
+def case_timeline(case: Case, user: User, *, limit: int = 200) -> list[TimelineEntry]:
+    """The case's story, newest first, in words fit for the reader: a survivor does not see
+    internal events (triage reasons, internal notes) nor staff names."""
+    events = case.events.select_related("actor")
+    for_staff = user.is_support_staff
+    if not for_staff:
+        events = events.filter(internal=False)
+    events = list(events[:limit])
+    staff_names = {}
+    if for_staff:
+        ids = {
+            value.get("assigned_to")
+            for event in events
+            if event.kind == EventKind.ASSIGNED
+            for value in (event.old_value or {}, event.new_value or {})
+        } - {None}
+        staff_names = {u.pk: str(u) for u in User.objects.filter(pk__in=ids)} if ids else {}
+    return [
+        TimelineEntry(
+            event,
+            _describe(event, for_staff, staff_names),
+            _done_by(event, user, for_staff),
+            *timeline_time(event.created_at),
+        )
+        for event in events
+    ]
+
+
+def timeline_time(moment: dt.datetime) -> tuple[str, str]:
+    """The same text as the date filter's "c" and "j M Y, H:i" in the current time zone,
+    written directly: the filter cost 30 microseconds a call, and a timeline of 200 events
+    called it 400 times, a sixth of the case page."""
+    local = timezone.localtime(moment)
+    month = MONTHS_3[local.month].title()
+    return (
+        local.isoformat(),
+        f"{local.day} {month} {local.year:04d}, {local.hour:02d}:{local.minute:02d}",
+    )
+
+
+def _done_by(event: CaseEvent, user: User, for_staff: bool) -> str:
+    if event.actor_id is None:
+        return "the service"
+    if event.actor_id == user.pk:
+        return "you"
+    return str(event.actor) if for_staff else event.actor.get_role_display().lower()
+
+
+def _describe(event: CaseEvent, for_staff: bool, staff_names: dict) -> str:
+    new, old = event.new_value or {}, event.old_value or {}
+    if event.kind == EventKind.SIGHTING_LOGGED:
+        return new.get("url", "")
+    if event.kind == EventKind.STATUS_CHANGED:
+        return f"{CaseStatus(old['status']).label} → {CaseStatus(new['status']).label}"
+    if event.kind == EventKind.ASSIGNED:
+        if not for_staff:
+            return "A caseworker is on your case." if new.get("assigned_to") else ""
+        return "to " + staff_names.get(new.get("assigned_to"), "the queue")
+    if event.kind == EventKind.TRIAGED:
+        reasons = [
+            label
+            for key, label in (
+                ("involves_minor", "a minor is involved"),
+                ("threats_or_extortion", "threats or extortion"),
+            )
+            if new.get(key)
+        ]
+        parts = []
+        if old.get("priority") != new.get("priority"):
+            parts.append(f"{Priority(old['priority']).label} → {Priority(new['priority']).label}")
+        if reasons:
+            parts.append(f"({', '.join(reasons)})")
+        if old.get("jurisdiction", "") != new.get("jurisdiction", ""):
+            parts.append(f"country: {new.get('jurisdiction') or 'not said'}")
+        return " ".join(parts)
+    if event.kind == EventKind.NOTE_ADDED:
+        return NoteVisibility(new["visibility"]).label
+    if event.kind in (EventKind.CONSENT_GIVEN, EventKind.CONSENT_WITHDRAWN):
+        return new.get("note", "")
+    if event.kind == EventKind.NOTICE_CONTACT:
+        text = NoticeContact(new["notice_contact"]).label
+        return f"{text}: {new['note']}" if new.get("note") else text
+    if event.kind == EventKind.RECIPIENT_APPROVED:
+        return new.get("recipient_email", "")
+    if event.kind == EventKind.DECISION_CONFIRMED:
+        return TakedownStatus(new["status"]).label
+    if event.kind == EventKind.TAKEDOWN_EDITED:
+        return _draft_changes(old, new)
+    if event.kind == EventKind.CROP_SEARCHED:
+        found = len(new.get("matches", []))
+        return f"{found} possible cop{'y' if found == 1 else 'ies'} found"
+    return ""
+
+
+def _draft_changes(old: dict, new: dict) -> str:
+    """A draft edit in words: the route as it was and is, the other fields by name only (the
+    event keeps no values of hers: takedowns.services.DRAFT_FIELDS_KEPT_IN_EVENTS)."""
+    parts = []
+    if "legal_basis" in old and "legal_basis" in new:
+        before, after = LegalBasis(old["legal_basis"]).label, LegalBasis(new["legal_basis"]).label
+        parts.append(f"route: {before} → {after}")
+    names = [
+        str(TakedownRequest._meta.get_field(name).verbose_name)
+        for name in new.get("changed", [])
+        if name != "legal_basis"
+    ]
+    if names:
+        parts.append("changed: " + ", ".join(names))
+    return "; ".join(parts)

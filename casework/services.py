@@ -1,0 +1,33 @@
+"""Writes that change the case file and another app's rows in one transaction."""
+
+from django.db import transaction
+
+from accounts.models import User
+from cases import services as case_services
+from cases.models import Case
+from evidence.services import sightings_tighten_action_windows
+
+
+def case_triage(
+    *,
+    case: Case,
+    priority: str,
+    involves_minor: bool,
+    threats_or_extortion: bool,
+    acting_user: User,
+    jurisdiction: str | None = None,
+) -> Case:
+    """Triage a case (cases.services.case_triage: priority, reasons, country, its CaseEvent)
+    and give its live links the tighter action window a higher priority promises, both in one
+    transaction: a triage is never saved without its due dates, nor the other way round."""
+    with transaction.atomic():
+        case = case_services.case_triage(
+            case=case,
+            priority=priority,
+            involves_minor=involves_minor,
+            threats_or_extortion=threats_or_extortion,
+            acting_user=acting_user,
+            jurisdiction=jurisdiction,
+        )
+        sightings_tighten_action_windows(case=case)
+    return case
