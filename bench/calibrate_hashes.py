@@ -4,14 +4,14 @@
         [--screenshots 20] [--draft-images 50] [--no-write]
 
 Every image is made by code (gradients, circles, polygons, noise): no photos, no downloads.
-Measures, for the hashes and the rule in evidence/hashing.py:
+Measures, for the hashes and the rule in evidence/matching/hashing.py:
 
 1. how far each kind of variant (re-encoded, resized, cropped) of N base images moves from
    the base's hashes, and the recall of `is_possible_copy` on each kind;
 2. recall and false matches over a sweep of threshold pairs, to choose the thresholds;
 3. false matches: every one of U unrelated images against the N references (U x N pairs);
 4. screenshot recall: each base image inside several generated page layouts, matched through
-   evidence.regions.candidate_regions;
+   evidence.matching.regions.candidate_regions;
 5. the reduced-size JPEG decode in open_for_hashing: its speed-up and how much it moves pHash.
 
 Prints the report and writes it to docs/hash-calibration.md (unless --no-write).
@@ -33,8 +33,8 @@ from PIL import Image, ImageDraw, ImageFilter, ImageOps
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from evidence import hashing, regions  # noqa: E402
 from evidence.demo_images import make_image, screenshot_of  # noqa: E402
+from evidence.matching import hashing, regions  # noqa: E402
 
 DOC = ROOT / "docs" / "hash-calibration.md"
 UNRELATED_SEED_BASE = 1_000_000
@@ -738,7 +738,8 @@ def main(argv=None) -> int:
         "Written by `.venv/bin/python bench/calibrate_hashes.py "
         f"--images {args.images} --unrelated {args.unrelated} "
         f"--screenshots {args.screenshots} --draft-images {args.draft_images}`: run it again "
-        "after changing evidence/hashing.py or evidence/regions.py. Every image is generated "
+        "after changing evidence/matching/hashing.py or evidence/matching/regions.py. "
+        "Every image is generated "
         "(gradients, circles, polygons, noise): half of the base images come from "
         "`evidence.demo_images.make_image`, half from the script's `rich_image`, in sizes from "
         "640x480 to 1500x1000, as JPEG quality 90. A reference is the hashes of a base's bytes; "
@@ -790,7 +791,7 @@ distances):
   margin to the nearest unrelated image. A pHash has 32 of its 64 bits set (it splits 64
   coefficients at their median; only ties, as in a flat image, change that), so pHash
   distances are even, and 10 is the largest threshold that the pHash chunk lookup covers at
-  radius 2 (evidence/hashing.py explains; evidence/matching.py relies on it).
+  radius 2 (evidence/matching/hashing.py explains; evidence/matching/__init__.py relies on it).
 - dHash <= 12 as well is a second, independent check: it costs 4 of the 300 core copies (5%
   corner crops) that pHash <= 10 alone finds, and no unrelated pair passes even with both
   thresholds 2 bits looser ('near' below).

@@ -15,7 +15,7 @@ import numpy as np
 from django.db import connection
 from django.utils import timezone
 
-from evidence.hashing import PHASH_THRESHOLD, chunks16
+from evidence.matching.hashing import PHASH_THRESHOLD, chunks16
 from evidence.models import to_signed64
 
 SEED = 9

@@ -31,7 +31,7 @@ django.setup()
 from PIL import Image  # noqa: E402
 
 from evidence.demo_images import make_image  # noqa: E402
-from evidence.hashing import hashes_of_bytes  # noqa: E402
+from evidence.matching.hashing import hashes_of_bytes  # noqa: E402
 from monitoring.recheck import best_match  # noqa: E402
 
 HEARTBEAT = 0.005

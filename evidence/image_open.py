@@ -1,9 +1,9 @@
 """The one way bytes from outside become a picture: uploads and images fetched by rechecks.
 
 Everything that decodes an image we did not make ourselves opens it here (evidence.imaging
-for uploads, evidence.hashing.open_for_hashing for reference images, rechecks and matching),
-so one set of rules holds for all of it, and each rule is checked on what the file declares
-BEFORE a pixel is decoded:
+for uploads, evidence.matching.hashing.open_for_hashing for reference images, rechecks and
+matching), so one set of rules holds for all of it, and each rule is checked on what the
+file declares BEFORE a pixel is decoded:
 
 * formats: JPEG, PNG and WebP, what a screenshot comes in, GIF, and the HEIC photos
   phones take (ALLOWED_FORMATS);

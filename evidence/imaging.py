@@ -7,9 +7,9 @@ JPEG, PNG and WebP are stripped losslessly (evidence.stripping): the metadata se
 chunks, and anything after the end of the image, are cut out and the pixel data is kept byte
 for byte, then the result is decoded to make sure it is a picture and to hash it. A JPEG is
 decoded once, at reduced size (the same `draft()` decode the hashes use everywhere,
-evidence.hashing.open_for_hashing), and that decode also gives the thumbnail and the blurred
-preview. Decoding runs through all of the compressed data even at reduced size, so a damaged
-or truncated file still fails here.
+evidence.matching.hashing.open_for_hashing), and that decode also gives the thumbnail and
+the blurred preview. Decoding runs through all of the compressed data even at reduced size,
+so a damaged or truncated file still fails here.
 Anything else (a photo whose EXIF says to turn it, arithmetic-coded JPEGs, animated PNGs and
 WebPs, a file the stripper finds odd, every GIF and HEIC) is fully decoded, its first frame
 turned upright and re-encoded from its pixels (_reencode_without_metadata). What is stored
@@ -40,8 +40,6 @@ from dataclasses import dataclass, field
 from django.template.defaultfilters import filesizeformat
 from PIL import Image, ImageFilter, ImageOps
 
-from evidence.hashing import DRAFT_SIZE, ImageHashes, as_rgb, hashes_of, hashes_of_bytes
-
 # Opening with limits (formats, pixels, JPEG scans, Pillow's bomb errors) lives in
 # evidence.image_open, the one opener for uploads and fetched images alike.
 from evidence.image_open import ACCEPTED_NAMES as ACCEPTED_NAMES
@@ -49,6 +47,7 @@ from evidence.image_open import ALLOWED_FORMATS, DAMAGED, ImageRejected, open_im
 from evidence.image_open import MAX_PIXELS as MAX_PIXELS
 from evidence.image_open import decode as _load_checked
 from evidence.image_open import open_image as _open_header_checked
+from evidence.matching.hashing import DRAFT_SIZE, ImageHashes, as_rgb, hashes_of, hashes_of_bytes
 from evidence.stripping import TooManyScans, strip_jpeg, strip_png, strip_webp
 
 # What an upload of each type is stored as (see the docstring for GIF and HEIC).
@@ -126,7 +125,7 @@ def process_upload(data: bytes, *, max_bytes: int) -> ProcessedImage:
     decoded = _decode_stripped(stripped, uploaded_type, header.size) if stripped else None
     if decoded is not None:
         clean_bytes, lossless, full = stripped, True, decoded
-        # As evidence.hashing.open_for_hashing decodes the upload (the stripped bytes have
+        # As evidence.matching.hashing.open_for_hashing decodes the upload (the stripped bytes have
         # the same pixel data and no EXIF to turn it by), so the hashes are the same.
         picture = decoded if decoded.mode == "RGB" else as_rgb(decoded)
         # No PDQ: nothing stored or matched for evidence uses it (8 ms of 13 here).

@@ -114,7 +114,7 @@ class EvidenceFile(models.Model):
     file = models.FileField(upload_to=_evidence_path, max_length=200)
     thumbnail = models.FileField(upload_to=_evidence_path, max_length=200)
     preview = models.FileField(upload_to=_evidence_path, max_length=200)
-    # The data key that seals the files, wrapped by master key `key_id` (evidence/crypto.py).
+    # The data key that seals the files, wrapped by master key `key_id` (evidence/vault/crypto.py).
     key_id = models.CharField(max_length=32, default="")
     wrapped_key = models.CharField(max_length=120, default="")
     # Chain of custody: how it came in, and from which address when it was fetched.
@@ -173,7 +173,7 @@ class ReferenceHash(models.Model):
 
     p0..p3 are the four 16-bit chunks of the pHash, indexed: a lookup asks for chunks near
     the query's and finds every hash within the threshold (multi-index hashing, see
-    evidence/hashing.py) without scanning the table."""
+    evidence/matching/hashing.py) without scanning the table."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="references")

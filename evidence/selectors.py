@@ -8,8 +8,8 @@ from django.db.models import F, QuerySet
 from accounts.models import User
 from cases.models import Case
 from evidence import vault
-from evidence.hashing import ImageHashes
 from evidence.matching import references_matching
+from evidence.matching.hashing import ImageHashes
 from evidence.models import EvidenceFile, EvidenceMatch, ReferenceHash, Sighting
 
 

@@ -15,7 +15,6 @@ from accounts.models import User
 from cases.models import Case, EventKind, action_due_at
 from cases.services import event_build, event_record, events_record
 from evidence import vault
-from evidence.hashing import chunks16, hashes_of, hashes_of_bytes, open_for_hashing
 from evidence.imaging import (
     ImageRejected,
     ProcessedImage,
@@ -24,6 +23,7 @@ from evidence.imaging import (
     too_big_message,
 )
 from evidence.matching import matches_in_image, matches_in_picture, references_matching
+from evidence.matching.hashing import chunks16, hashes_of, hashes_of_bytes, open_for_hashing
 from evidence.models import (
     AccessAction,
     EvidenceAccess,

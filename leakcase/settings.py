@@ -190,7 +190,7 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Evidence never goes through MEDIA_URL: the storage has no base URL and files are only
 # streamed by views that check who is asking. Files are sealed before they reach storage
-# (evidence/crypto.py), so a bucket holds ciphertext only. Local disk by default;
+# (evidence/vault/crypto.py), so a bucket holds ciphertext only. Local disk by default;
 # S3-compatible object storage when EVIDENCE_S3_BUCKET is set (`pip install .[s3]`).
 EVIDENCE_S3_BUCKET = env_str("EVIDENCE_S3_BUCKET")
 if EVIDENCE_S3_BUCKET:
@@ -221,7 +221,8 @@ STORAGES = {
     },
 }
 
-# Evidence encryption (evidence/crypto.py): "id:base64-32-bytes", newest first, comma-separated.
+# Evidence encryption (evidence/vault/crypto.py): "id:base64-32-bytes", newest first,
+# comma-separated.
 # Development without it derives a key from SECRET_KEY; production refuses to start.
 _master_keys = env_str("LEAKCASE_MASTER_KEYS")
 if _master_keys:
@@ -253,7 +254,7 @@ FILE_UPLOAD_HANDLERS = ["evidence.upload_handlers.MemoryOnlyUploadHandler"]
 DATA_UPLOAD_MAX_NUMBER_FILES = 1
 # Reference-hash lookups scan every pHash and dHash held in each process (16 bytes a
 # reference: 16 MB for a million), checked against PostgreSQL on every lookup so never
-# stale (evidence/hash_index.py); off: the indexed chunk lookup in SQL, about 10x slower.
+# stale (evidence/matching/hash_index.py); off: the indexed chunk lookup in SQL, about 10x slower.
 EVIDENCE_HASH_INDEX = env_bool("EVIDENCE_HASH_INDEX", True)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # Django's default, for form fields
 # Not used by our upload handler. Under ASGI (leakcase/asgi.py; we deploy WSGI, gunicorn)

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urljoin
 
-from evidence.hashing import (
+from evidence.image_open import ImageRejected, ImageTooCostly
+from evidence.matching import reference_hashes
+from evidence.matching.hashing import (
     PHASH_THRESHOLD,
     ImageHashes,
     dhash_of,
@@ -22,8 +24,6 @@ from evidence.hashing import (
     open_for_hashing,
     phash_of,
 )
-from evidence.image_open import ImageRejected, ImageTooCostly
-from evidence.matching import reference_hashes
 from monitoring import fetcher
 from monitoring.models import Outcome
 

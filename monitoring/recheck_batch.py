@@ -30,7 +30,7 @@ import queue
 import threading
 from collections import Counter
 
-from evidence.hashing import ImageHashes
+from evidence.matching.hashing import ImageHashes
 from evidence.models import ReferenceHash, Sighting, to_unsigned64
 from monitoring import fetcher, fetcher_async, recheck
 from monitoring.services import sighting_checks_record

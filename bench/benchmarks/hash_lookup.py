@@ -1,7 +1,7 @@
 """hash_lookup: every reference hash within the match threshold of a query's hashes.
 
 Figure: the lookup every caller uses, evidence.matching.references_matching over all
-reference hashes: by default the in-process index (evidence/hash_index.py: every pHash and
+reference hashes: by default the in-process index (evidence/matching/hash_index.py: every pHash and
 dHash in numpy arrays, a generation check against PostgreSQL on every lookup, the matching
 rows then fetched by pHash). Baseline: PostgreSQL scanning every row with
 bit_count((h # q)::bit(64)) for the same two conditions. Exactness is checked on every
@@ -18,9 +18,8 @@ import numpy as np
 from django.db import connection
 
 from bench.harness import Context, Result, median, p95
-from evidence import hash_index
-from evidence.hashing import DHASH_THRESHOLD, PHASH_THRESHOLD, ImageHashes
-from evidence.matching import matching_in_sql, references_matching
+from evidence.matching import hash_index, matching_in_sql, references_matching
+from evidence.matching.hashing import DHASH_THRESHOLD, PHASH_THRESHOLD, ImageHashes
 from evidence.models import ReferenceHash, to_signed64
 
 GOAL_MS = 2.0

@@ -20,7 +20,7 @@ from accounts.models import User
 from bench.harness import Context, Result, median, p95
 from cases.models import Case
 from evidence.demo_images import make_image
-from evidence.hashing import hashes_of_bytes
+from evidence.matching.hashing import hashes_of_bytes
 from evidence.services import evidence_add
 
 GOAL_MS = 80

@@ -146,7 +146,7 @@ def _jobs(ids):
     """(id, url, wanted) as recheck_many builds them, for a run that writes nothing."""
     sightings = Sighting.objects.filter(pk__in=ids).values_list("pk", "url", "case_id")
     wanted = {}
-    from evidence.hashing import ImageHashes
+    from evidence.matching.hashing import ImageHashes
     from evidence.models import to_unsigned64
 
     for case_id, phash, dhash in ReferenceHash.objects.filter(

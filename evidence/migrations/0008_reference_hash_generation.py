@@ -1,5 +1,5 @@
 """A generation counter for reference hashes, kept by PostgreSQL itself, so the in-process
-hash index (evidence/hash_index.py) can tell on every lookup, with one tiny query, whether
+hash index (evidence/matching/hash_index.py) can tell on every lookup, with one tiny query, whether
 rows were added (load only those) or removed (load everything again) since it last looked.
 
 - evidence_referencehash_generation: one row: `epoch` (random, per database), `added`,

@@ -17,7 +17,8 @@ BATCH = 500
 
 
 def seal_names(apps, schema_editor):
-    from evidence import crypto, vault
+    from evidence import vault
+    from evidence.vault import crypto
 
     EvidenceFile = apps.get_model("evidence", "EvidenceFile")
     named = EvidenceFile.objects.exclude(original_name="").order_by("pk")
@@ -36,7 +37,8 @@ def seal_names(apps, schema_editor):
 
 
 def unseal_names(apps, schema_editor):
-    from evidence import crypto, vault
+    from evidence import vault
+    from evidence.vault import crypto
 
     EvidenceFile = apps.get_model("evidence", "EvidenceFile")
     sealed = EvidenceFile.objects.exclude(original_name_sealed="").order_by("pk")

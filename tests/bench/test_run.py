@@ -12,8 +12,8 @@ from django.db import connection
 
 from bench.data import PLANTED_DISTANCES, flip, phash_like
 from bench.harness import Result, p95, table
-from evidence.hashing import PHASH_THRESHOLD, ImageHashes, hamming
 from evidence.matching import references_matching
+from evidence.matching.hashing import PHASH_THRESHOLD, ImageHashes, hamming
 from evidence.models import ReferenceHash, to_signed64
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,8 +9,8 @@ import pytest
 from PIL import ExifTags, Image, ImageFilter, ImageOps, ImageStat
 
 from evidence.demo_images import make_image, screenshot_of
-from evidence.hashing import hashes_of_bytes
 from evidence.imaging import ImageRejected, process_upload
+from evidence.matching.hashing import hashes_of_bytes
 from tests import images
 from tests.images import encoded, gps_exif, picture
 

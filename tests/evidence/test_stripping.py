@@ -16,9 +16,9 @@ from PIL import ExifTags, Image, ImageOps
 
 from evidence import vault
 from evidence.demo_images import make_image, screenshot_of
-from evidence.hashing import hashes_of_bytes
 from evidence.imaging import ImageRejected, process_upload
 from evidence.matching import matches_in_image
+from evidence.matching.hashing import hashes_of_bytes
 from evidence.models import EvidenceMatch
 from evidence.services import evidence_add, reference_register
 from evidence.stripping import MAX_SCANS, TooManyScans, strip_jpeg, strip_png, strip_webp

@@ -4,8 +4,9 @@ LEAKCASE_MASTER_KEYS). Files are not re-encrypted; safe to run again."""
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from evidence import crypto, vault
+from evidence import vault
 from evidence.models import EvidenceFile
+from evidence.vault import crypto
 
 
 class Command(BaseCommand):

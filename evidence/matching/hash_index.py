@@ -8,9 +8,9 @@ and where each value starts (16 bytes a row and 2 MB in all). 32 bytes a row: 34
 million, in each process that looks up (plus spare room, up to half again of the hash
 arrays, for rows added later). A lookup takes the rows whose chunk is one of the 137 values
 within 2 bits of the query's chunk, for each chunk (pigeonhole: every pHash within 10 bits
-has such a chunk, evidence/hashing.py), checks those few thousand with np.bitwise_count, and
-scans one by one only the rows added since the tables were built (at most UNSORTED_MAX; a
-small table is simply scanned).
+has such a chunk, evidence/matching/hashing.py), checks those few thousand with
+np.bitwise_count, and scans one by one only the rows added since the tables were built (at
+most UNSORTED_MAX; a small table is simply scanned).
 No ids, no case ids: it yields the pHashes that match (pHash <= PHASH_THRESHOLD and dHash
 <= DHASH_THRESHOLD), and the caller then asks PostgreSQL for the rows of ITS queryset with
 those pHashes, so every restriction the caller applies (one case, the cases a user may see)
@@ -49,7 +49,7 @@ from django.db.models import BigIntegerField
 from django.db.models.expressions import RawSQL
 from django.db.utils import DatabaseError
 
-from evidence.hashing import DHASH_THRESHOLD, PHASH_THRESHOLD, chunks16, neighbour_radius
+from evidence.matching.hashing import DHASH_THRESHOLD, PHASH_THRESHOLD, chunks16, neighbour_radius
 
 COUNTER_SQL = "SELECT added, removed FROM evidence_referencehash_generation WHERE id = 1"
 # Rows added since the chunk tables were built are scanned one by one; past this many, the
@@ -100,7 +100,7 @@ class Snapshot:
     def _chunk_candidates(self, phash: int) -> np.ndarray:
         """Rows (of the sorted part) whose pHash has a chunk within the radius of the
         query's: every row within PHASH_THRESHOLD is among them (pigeonhole, as in
-        evidence/hashing.py), read from the sorted chunk tables by binary search."""
+        evidence/matching/hashing.py), read from the sorted chunk tables by binary search."""
         parts = []
         for (starts, order), chunk in zip(self.chunk_tables, chunks16(phash), strict=True):
             needles = (NEIGHBOUR_MASKS ^ np.uint16(chunk)).astype(np.intp)

@@ -10,8 +10,8 @@ import random
 from PIL import Image, ImageDraw
 
 from evidence.demo_images import make_image, screenshot_of
-from evidence.hashing import hamming, hashes_of, hashes_of_bytes, is_possible_copy
-from evidence.regions import MIN_SIDE, candidate_regions
+from evidence.matching.hashing import hamming, hashes_of, hashes_of_bytes, is_possible_copy
+from evidence.matching.regions import MIN_SIDE, candidate_regions
 
 SIZES = [(640, 480), (1080, 1350), (1200, 900), (800, 1200), (1500, 1000)]
 

@@ -13,8 +13,8 @@ from PIL import Image
 
 from cases.services import case_open
 from evidence.demo_images import make_image, screenshot_of
-from evidence.hashing import ImageHashes, is_possible_copy
 from evidence.matching import candidates_near, reference_hashes, references_matching
+from evidence.matching.hashing import ImageHashes, is_possible_copy
 from evidence.models import EvidenceFile, EvidenceMatch, ReferenceHash, to_signed64
 from evidence.services import evidence_add, evidence_match_confirm, reference_register
 from tests import images
@@ -161,7 +161,7 @@ def test_the_chunk_index_finds_exactly_what_a_full_scan_finds(case):
         bits = rng.sample(range(64), flips)
         mask = sum(1 << b for b in bits)
         stored.append(ImageHashes(query.phash ^ mask, query.dhash ^ mask))
-    from evidence.hashing import chunks16
+    from evidence.matching.hashing import chunks16
 
     ReferenceHash.objects.bulk_create(
         ReferenceHash(

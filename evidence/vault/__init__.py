@@ -5,8 +5,8 @@ from collections.abc import Iterator
 
 from django.core.files.base import ContentFile
 
-from evidence import crypto
 from evidence.models import EvidenceFile
+from evidence.vault import crypto
 
 RENDITIONS = ("file", "thumbnail", "preview")
 # The file's name on her device ("IMG_2024_with_Jake.jpg") can name her or someone else: it

@@ -10,9 +10,10 @@ from django.core.files.storage import default_storage
 from django.core.management import call_command
 from PIL import Image
 
-from evidence import crypto, vault
+from evidence import vault
 from evidence.models import EvidenceFile
 from evidence.services import evidence_add
+from evidence.vault import crypto
 from leakcase.env import parse_master_keys
 from tests import images
 

@@ -1,5 +1,5 @@
-"""The in-process hash index (evidence/hash_index.py) and the SQL path it falls back to: both
-exactly what a full scan finds, and the index never stale, whoever wrote the rows."""
+"""The in-process hash index (evidence/matching/hash_index.py) and the SQL path it falls back
+to: both exactly what a full scan finds, and the index never stale, whoever wrote the rows."""
 
 import random
 import uuid
@@ -10,9 +10,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from cases.services import case_open
-from evidence import hash_index
-from evidence.hashing import ImageHashes, chunks16, is_possible_copy
-from evidence.matching import reference_hashes, references_matching
+from evidence.matching import hash_index, reference_hashes, references_matching
+from evidence.matching.hashing import ImageHashes, chunks16, is_possible_copy
 from evidence.models import ReferenceHash, to_signed64
 
 

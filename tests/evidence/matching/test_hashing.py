@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from evidence import hashing
 from evidence.demo_images import make_image
-from evidence.hashing import (
+from evidence.matching import hashing
+from evidence.matching.hashing import (
     ImageHashes,
     chunk_neighbours,
     chunks16,
@@ -310,5 +310,5 @@ def test_chunk_lookup_is_exact_in_the_worst_case():
     assert not _lookup_finds(spread_12, original, 11)
     assert _lookup_finds(spread_11, original, 11)
     # The pHash threshold is one that radius 2 covers, so the pHash chunk lookup
-    # (evidence/matching.py) finds every possible copy.
+    # (evidence/matching/__init__.py) finds every possible copy.
     assert neighbour_radius(hashing.PHASH_THRESHOLD) == 2

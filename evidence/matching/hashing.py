@@ -4,7 +4,7 @@ Two 64-bit hashes from imagehash: pHash (DCT of a 32x32 greyscale copy, split at
 64 coefficients, so it has exactly 32 bits set unless coefficients tie, as in a flat image,
 and pHash distances are even) and dHash (brightness steps in a 9x8 copy).
 Both survive re-encoding and resizing, and small crops; neither survives being shown inside a
-screenshot, whose page chrome changes the whole picture (see evidence/regions.py).
+screenshot, whose page chrome changes the whole picture (see evidence/matching/regions.py).
 
 PDQ (Meta's 256-bit hash, also used by StopNCII's hash sharing) is added when the optional
 `pdqhash` package is installed (`pip install .[pdq]`; the dev extra has it). PyPI has only its
@@ -35,7 +35,8 @@ index), `chunk_i IN chunk_neighbours(query_chunk_i, t // 4)` OR-ed together, the
 full distance of the rows returned. Exact-chunk lookup (radius 0) is complete only for t <= 3;
 radius 1 (17 values a chunk) covers t <= 7, radius 2 (137 values) covers t <= 11. A possible
 copy must be within PHASH_THRESHOLD = 10 in pHash, so looking up the pHash chunks with radius 2
-(`neighbour_radius(PHASH_THRESHOLD)`) finds every possible copy; evidence/matching.py does.
+(`neighbour_radius(PHASH_THRESHOLD)`) finds every possible copy; evidence/matching/__init__.py
+does.
 """
 
 import itertools
@@ -60,7 +61,7 @@ DRAFT_SIZE = (512, 512)
 # docs/hash-calibration.md: at pHash <= 10 AND dHash <= 12, 100% of re-encoded, resized and
 # 5%-centre-cropped copies pass and none of 500,000 unrelated pairs (the nearest unrelated
 # pHash was 12 bits away). pHash distances are even, so 10 is the largest threshold that a
-# pHash chunk lookup at radius 2 covers (evidence/matching.py indexes the pHash chunks);
+# pHash chunk lookup at radius 2 covers (evidence/matching/__init__.py indexes the pHash chunks);
 # 12 would catch more crops (68% instead of 54% of 5% corner crops) but need radius 3.
 PHASH_THRESHOLD = 10
 # docs/hash-calibration.md: a second, independent check. On top of pHash <= 10 it costs 4 of

@@ -4,7 +4,7 @@ Multi-index hashing: a reference's pHash is stored with its four 16-bit chunks (
 each with a btree index. Two hashes within t bits differ by at most t // 4 bits in at least
 one chunk (pigeonhole), so asking for rows whose chunk i is within t // 4 bits of the
 query's chunk i, for any i, finds every reference within t without a full scan; the
-candidates are then checked exactly (pHash and dHash, evidence.hashing.is_possible_copy).
+candidates are then checked exactly (pHash and dHash, evidence.matching.hashing.is_possible_copy).
 
 On PostgreSQL that exact check runs in the same query (`bit_count` of the XOR), so only
 matches leave the database: real pHashes have far from uniform chunks, and a radius-2 chunk
@@ -12,7 +12,7 @@ lookup returns thousands of candidates, which as model instances cost more than 
 (bench/RESULTS.md: 189 ms as instances, 18 ms checked in SQL, over a million hashes).
 
 Faster still, and the default (settings.EVIDENCE_HASH_INDEX): every pHash and dHash held in
-this process and scanned with numpy (evidence/hash_index.py, never stale: it checks a
+this process and scanned with numpy (evidence/matching/hash_index.py, never stale: it checks a
 generation counter kept by PostgreSQL triggers on every lookup); then only the rows of the
 caller's queryset with the matching pHashes are fetched, so the caller's restrictions (one
 case, the cases a user may see) still apply in SQL. The SQL path above is the fallback.
@@ -24,8 +24,8 @@ from django.conf import settings
 from django.db import connections
 from django.db.models import F, Func, IntegerField, Q, QuerySet, Value
 
-from evidence import hash_index
-from evidence.hashing import (
+from evidence.matching import hash_index
+from evidence.matching.hashing import (
     DHASH_THRESHOLD,
     PHASH_THRESHOLD,
     ImageHashes,
@@ -37,8 +37,8 @@ from evidence.hashing import (
     neighbour_radius,
     open_for_hashing,
 )
+from evidence.matching.regions import candidate_regions
 from evidence.models import ReferenceHash, to_signed64, to_unsigned64
-from evidence.regions import candidate_regions
 
 
 @dataclass(frozen=True)
