@@ -20,6 +20,7 @@ Prints the report and writes it to docs/hash-calibration.md (unless --no-write).
 import argparse
 import io
 import math
+import os
 import random
 import sys
 import time
@@ -32,6 +33,13 @@ from PIL import Image, ImageDraw, ImageFilter, ImageOps
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+# evidence.matching is a package of a Django app (its __init__ reads the models): set Django up
+# first, with the test settings (nothing here touches a database).
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leakcase.settings_test")
+import django  # noqa: E402
+
+django.setup()
 
 from evidence.demo_images import make_image, screenshot_of  # noqa: E402
 from evidence.matching import hashing, regions  # noqa: E402
