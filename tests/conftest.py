@@ -17,6 +17,7 @@ from cases.models import Case
 from cases.services import case_open
 from evidence.demo_images import make_image
 from evidence.image_open import MAX_PIXELS
+from evidence.services import evidence_add
 
 # Playwright's sync API runs an event loop in the test thread; Django then refuses ORM calls
 # from it unless told that this is deliberate. Tests only.
@@ -322,3 +323,14 @@ def smtp_server(settings):
     yield recorder
     recorder.release.set()
     controller.stop()
+
+
+@pytest.fixture
+def survivor_client(client, survivor):
+    client.force_login(survivor)
+    return client
+
+
+@pytest.fixture
+def evidence(case, survivor, image_upload):
+    return evidence_add(case=case, upload=image_upload(), acting_user=survivor)

@@ -3,17 +3,10 @@ downloads under names that say nothing."""
 
 import datetime as dt
 
-import pytest
 import time_machine
 from django.urls import reverse
 
-from evidence.services import evidence_add
 from tests.conftest import PASSWORD
-
-
-@pytest.fixture
-def evidence(case, survivor, image_upload):
-    return evidence_add(case=case, upload=image_upload(), acting_user=survivor)
 
 
 def test_export_needs_the_password_again(client, survivor, two_survivors):
