@@ -1,5 +1,6 @@
 """A local web server standing in for the sites where sightings live (127.0.0.1 only)."""
 
+import ipaddress
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -7,6 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from evidence.demo_images import make_image
+from evidence.services import reference_register
 from tests import images
 
 HER_IMAGE = make_image(seed=101, size=(600, 450))
@@ -92,3 +94,15 @@ def server():
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
+
+
+@pytest.fixture
+def allow_local(settings):
+    # Only for these tests: production never sets this (monitoring/fetcher.py).
+    settings.FETCH_ALLOW_NETWORKS = [ipaddress.ip_network("127.0.0.1/32")]
+
+
+@pytest.fixture
+def her_references(case, survivor):
+    reference_register(case=case, data=HER_IMAGE, acting_user=survivor)
+    return list(case.references.all())
