@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from audit.middleware import OUR_APPS as AUDITED_APPS
 from cases.services import (
     case_assign,
     case_open,
@@ -29,19 +30,8 @@ from takedowns.services import (
     takedowns_draft,
 )
 
-OUR_APPS = (
-    "cases.",
-    "casework.",
-    "platforms.",
-    "evidence.",
-    "takedowns.",
-    "accounts.",
-    "leakcase.",
-    "digests.",
-    "outbox.",
-    "audit.",
-    "data_rights.",
-)
+# Our apps as the audit middleware knows them, and the project package (/healthz).
+OUR_APPS = (*AUDITED_APPS, "leakcase.")
 SENT_TAKEDOWN_URLS = {
     "takedowns:reply",
     "takedowns:counter_notice",
