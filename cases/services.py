@@ -209,7 +209,7 @@ def invitation_claim(*, token: str, user: User) -> Case:
 # --- triage ---------------------------------------------------------------------------
 
 
-def case_triage(
+def case_file_triage(
     *,
     case: Case,
     priority: str,
@@ -218,10 +218,10 @@ def case_triage(
     acting_user: User,
     jurisdiction: str | None = None,
 ) -> Case:
-    """Set the priority and its reasons, and the country (which decides legal routes).
-    A minor, threats or extortion make a case urgent
-    whatever priority was asked for. The case file's part of triage: casework.services.case_triage
-    also gives the case's live links the tighter action window, in the same transaction."""
+    """The case file's part of a triage: the priority and its reasons, and the country
+    (which decides legal routes). A minor, threats or extortion make a case urgent whatever
+    priority was asked for. A triage is casework.services.case_triage, which calls this and
+    gives the case's live links the tighter action window in the same transaction."""
     _require_staff(acting_user)
     if priority not in Priority.values:
         raise ValidationError({"priority": f"{priority!r} is not a priority."})

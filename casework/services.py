@@ -17,11 +17,11 @@ def case_triage(
     acting_user: User,
     jurisdiction: str | None = None,
 ) -> Case:
-    """Triage a case (cases.services.case_triage: priority, reasons, country, its CaseEvent)
+    """Triage a case (cases.services.case_file_triage: priority, reasons, country, its CaseEvent)
     and give its live links the tighter action window a higher priority promises, both in one
     transaction: a triage is never saved without its due dates, nor the other way round."""
     with transaction.atomic():
-        case = case_services.case_triage(
+        case = case_services.case_file_triage(
             case=case,
             priority=priority,
             involves_minor=involves_minor,

@@ -17,8 +17,8 @@ from cases.services import (
     InvitationInvalid,
     case_assign,
     case_change_status,
+    case_file_triage,
     case_open_for_caller,
-    case_triage,
     cases_assign_from_queue,
     invitation_claim,
     invitation_email_send,
@@ -34,7 +34,7 @@ def _events(case, kind):
 
 class TestTriage:
     def test_threats_make_a_case_urgent_and_the_event_keeps_old_and_new(self, case, caseworker):
-        case_triage(
+        case_file_triage(
             case=case,
             priority="normal",
             involves_minor=False,
@@ -60,7 +60,7 @@ class TestTriage:
         }
 
     def test_no_change_writes_no_event(self, case, caseworker):
-        case_triage(
+        case_file_triage(
             case=case,
             priority="normal",
             involves_minor=False,
@@ -71,7 +71,7 @@ class TestTriage:
 
     def test_survivors_cannot_triage(self, case, survivor):
         with pytest.raises(PermissionDenied):
-            case_triage(
+            case_file_triage(
                 case=case,
                 priority="urgent",
                 involves_minor=False,
@@ -87,7 +87,7 @@ class TestTriage:
     ):
         her_page = Case.objects.get(pk=case.pk)
         in_another_connection(
-            lambda: case_triage(
+            lambda: case_file_triage(
                 case=Case.objects.get(pk=case.pk),
                 priority="normal",
                 involves_minor=True,
@@ -96,7 +96,7 @@ class TestTriage:
             )
         )
         with pytest.raises(StateChanged, match="changed this case's priority"):
-            case_triage(
+            case_file_triage(
                 case=her_page,
                 priority="high",
                 involves_minor=False,
@@ -423,7 +423,7 @@ def test_triage_sets_the_country_that_decides_legal_routes(case, caseworker):
     from takedowns.selectors import bases_offered
 
     reddit = Platform.objects.get(slug="reddit")
-    case_triage(
+    case_file_triage(
         case=case,
         priority="normal",
         involves_minor=False,

@@ -290,8 +290,8 @@ def test_a_triage_posted_as_a_colleague_triages_is_refused_in_plain_words(
 ):
     import html
 
-    from cases.services import case_triage
     from casework import views
+    from casework.services import case_triage
 
     read = views.case_for_user
 
