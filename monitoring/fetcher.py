@@ -41,16 +41,21 @@ __all__ = [
     "ConnectFailure",
     "DnsFailure",
     "FetchError",
+    "FetchLimits",
     "FetchResult",
     "FetchTimeout",
     "Target",
     "TlsFailure",
     "TooManyRedirects",
     "UnsupportedScheme",
+    "body_add_chunk",
+    "body_chunk_size",
     "build_result",
+    "check_declared_length",
     "fetch",
     "next_hop",
     "parse_target",
+    "request_headers",
     "resolve_target",
 ]
 
@@ -112,7 +117,20 @@ class BadResponse(FetchError):
     plain = "The site sent an answer that could not be read."
 
 
-# --- Result ------------------------------------------------------------------------------
+# --- Limits and result -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FetchLimits:
+    """What one fetch may take, the same for the blocking and the concurrent fetcher: both
+    take these as keyword arguments (an unknown one is a TypeError)."""
+
+    max_bytes: int = 10 * 1024 * 1024
+    connect_timeout: float = 5.0
+    read_timeout: float = 10.0  # each read
+    total_timeout: float = 20.0  # the whole fetch: lookups, redirects and reads
+    max_redirects: int = 5
+    accept: str = "image/*,text/html;q=0.9,*/*;q=0.5"
 
 
 @dataclass
@@ -370,15 +388,47 @@ class _VettedConnection(http.client.HTTPConnection):
 # --- The fetch ---------------------------------------------------------------------------
 
 
-def _one_request(target, addresses, *, accept, max_bytes, connect_timeout, read_timeout, deadline):
-    sock = _connect(target, addresses, connect_timeout, read_timeout, deadline)
+def request_headers(accept: str) -> dict[str, str]:
+    """The headers of every request, from either fetcher."""
+    return {
+        "User-Agent": USER_AGENT,
+        "Accept": accept,
+        "Accept-Encoding": "identity",  # no decompression bombs
+        "Connection": "close",
+    }
+
+
+def check_declared_length(length: str | None, max_bytes: int) -> None:
+    """Refuse an answer whose Content-Length says it is over max_bytes, before reading it
+    (an unreadable length is let through: the body's cap still holds)."""
+    if length is None:
+        return
+    try:
+        declared = int(length.strip())
+    except ValueError:
+        return
+    if declared > max_bytes:
+        raise BodyTooLarge(f"declared length {declared} exceeds {max_bytes}")
+
+
+def body_chunk_size(body: bytearray, max_bytes: int) -> int:
+    """How much to read next: a chunk, or one byte past the cap, to see it broken."""
+    return min(CHUNK, max_bytes + 1 - len(body))
+
+
+def body_add_chunk(body: bytearray, chunk: bytes, max_bytes: int) -> None:
+    body += chunk
+    if len(body) > max_bytes:
+        raise BodyTooLarge(f"body exceeds {max_bytes} bytes")
+
+
+def _one_request(target, addresses, limits: FetchLimits, deadline: float):
+    sock = _connect(target, addresses, limits.connect_timeout, limits.read_timeout, deadline)
     conn = _VettedConnection(target, sock)
     try:
         conn.putrequest("GET", target.request_target, skip_accept_encoding=True)
-        conn.putheader("User-Agent", USER_AGENT)
-        conn.putheader("Accept", accept)
-        conn.putheader("Accept-Encoding", "identity")  # no decompression bombs
-        conn.putheader("Connection", "close")
+        for header, value in request_headers(limits.accept).items():
+            conn.putheader(header, value)
         conn.endheaders()
         response = conn.getresponse()
         status = response.status
@@ -386,24 +436,12 @@ def _one_request(target, addresses, *, accept, max_bytes, connect_timeout, read_
         content_type = response.getheader("Content-Type", "") or ""
         if status in REDIRECT_STATUSES and location:
             return status, content_type, location, b""
-        length = response.getheader("Content-Length")
-        if length is not None:
-            try:
-                declared = int(length.strip())
-            except ValueError:
-                declared = None
-            if declared is not None and declared > max_bytes:
-                raise BodyTooLarge(f"declared length {declared} exceeds {max_bytes}")
+        check_declared_length(response.getheader("Content-Length"), limits.max_bytes)
         body = bytearray()
-        while True:
-            # read1 does at most one recv, so the deadline is checked between small reads;
-            # http.client stops at Content-Length and decodes chunked bodies.
-            chunk = response.read1(min(CHUNK, max_bytes + 1 - len(body)))
-            if not chunk:
-                break
-            body += chunk
-            if len(body) > max_bytes:
-                raise BodyTooLarge(f"body exceeds {max_bytes} bytes")
+        # read1 does at most one recv, so the deadline is checked between small reads;
+        # http.client stops at Content-Length and decodes chunked bodies.
+        while chunk := response.read1(body_chunk_size(body, limits.max_bytes)):
+            body_add_chunk(body, chunk, limits.max_bytes)
         return status, content_type, None, bytes(body)
     finally:
         conn.close()
@@ -434,19 +472,12 @@ def next_hop(current: str, location: str, redirects: list[str], max_redirects: i
     return following
 
 
-def fetch(
-    url: str,
-    *,
-    max_bytes: int = 10 * 1024 * 1024,
-    connect_timeout: float = 5.0,
-    read_timeout: float = 10.0,
-    total_timeout: float = 20.0,
-    max_redirects: int = 5,
-    accept: str = "image/*,text/html;q=0.9,*/*;q=0.5",
-) -> FetchResult:
-    """GET `url` under the rules above. Raises a FetchError subclass when it cannot."""
+def fetch(url: str, **limits) -> FetchResult:
+    """GET `url` under the rules above, within FetchLimits (its fields as keyword arguments,
+    e.g. max_bytes=...). Raises a FetchError subclass when it cannot."""
+    limits = FetchLimits(**limits)
     start = time.monotonic()
-    deadline = start + total_timeout
+    deadline = start + limits.total_timeout
     allow = allowed_networks()
     redirects: list[str] = []
     current = url
@@ -455,13 +486,7 @@ def fetch(
         addresses = resolve_target(target, allow, deadline)
         try:
             status, content_type, location, body = _one_request(
-                target,
-                addresses,
-                accept=accept,
-                max_bytes=max_bytes,
-                connect_timeout=connect_timeout,
-                read_timeout=read_timeout,
-                deadline=deadline,
+                target, addresses, limits, deadline
             )
         except FetchError:
             raise
@@ -475,4 +500,4 @@ def fetch(
             raise ConnectFailure(f"connection failed: {exc}") from exc
         if location is None:
             return build_result(url, current, status, content_type, body, start, redirects)
-        current = next_hop(current, location, redirects, max_redirects)
+        current = next_hop(current, location, redirects, limits.max_redirects)

@@ -42,14 +42,12 @@ from yarl import URL
 from leakcase.public_addresses import allowed_networks
 from monitoring import fetcher
 from monitoring.fetcher import (
-    CHUNK,
     REDIRECT_STATUSES,
-    USER_AGENT,
     BadResponse,
     BlockedAddress,
-    BodyTooLarge,
     ConnectFailure,
     FetchError,
+    FetchLimits,
     FetchResult,
     FetchTimeout,
     TlsFailure,
@@ -112,38 +110,20 @@ def new_session(*, concurrency: int = 100) -> GuardedSession:
     return GuardedSession(concurrency=concurrency)
 
 
-async def fetch(
-    session: GuardedSession,
-    url: str,
-    *,
-    max_bytes: int = 10 * 1024 * 1024,
-    connect_timeout: float = 5.0,
-    read_timeout: float = 10.0,
-    total_timeout: float = 20.0,
-    max_redirects: int = 5,
-    accept: str = "image/*,text/html;q=0.9,*/*;q=0.5",
-) -> FetchResult:
-    """GET `url` under fetcher.fetch's rules. Raises the same FetchError subclasses."""
+async def fetch(session: GuardedSession, url: str, **limits) -> FetchResult:
+    """GET `url` under fetcher.fetch's rules and limits (fetcher.FetchLimits, as keyword
+    arguments). Raises the same FetchError subclasses."""
+    limits = FetchLimits(**limits)
     start = time.monotonic()
-    deadline = start + total_timeout
+    deadline = start + limits.total_timeout
     try:
-        async with asyncio.timeout(total_timeout):
-            return await _fetch_hops(
-                session,
-                url,
-                start=start,
-                deadline=deadline,
-                max_bytes=max_bytes,
-                connect_timeout=connect_timeout,
-                read_timeout=read_timeout,
-                max_redirects=max_redirects,
-                accept=accept,
-            )
+        async with asyncio.timeout(limits.total_timeout):
+            return await _fetch_hops(session, url, limits, start=start, deadline=deadline)
     except TimeoutError as exc:
         raise FetchTimeout(f"timed out: {exc}") from exc
 
 
-async def _fetch_hops(session, url, *, start, deadline, max_redirects, **request_options):
+async def _fetch_hops(session, url, limits: FetchLimits, *, start, deadline):
     allow = allowed_networks()
     redirects: list[str] = []
     current = url
@@ -154,12 +134,10 @@ async def _fetch_hops(session, url, *, start, deadline, max_redirects, **request
                 None, fetcher.resolve_target, target, allow, deadline
             )
             session.resolver.vetted[(target.host, target.port)] = addresses
-        status, content_type, location, body = await _one_request(
-            session, target, **request_options
-        )
+        status, content_type, location, body = await _one_request(session, target, limits)
         if location is None:
             return fetcher.build_result(url, current, status, content_type, body, start, redirects)
-        current = fetcher.next_hop(current, location, redirects, max_redirects)
+        current = fetcher.next_hop(current, location, redirects, limits.max_redirects)
 
 
 def _request_url(target) -> URL:
@@ -168,41 +146,28 @@ def _request_url(target) -> URL:
     return URL(f"{target.scheme}://{host}:{target.port}{target.request_target}", encoded=True)
 
 
-async def _one_request(session, target, *, accept, max_bytes, connect_timeout, read_timeout):
-    headers = {
-        "User-Agent": USER_AGENT,
-        "Accept": accept,
-        "Accept-Encoding": "identity",  # no decompression bombs
-        "Connection": "close",
-    }
+async def _one_request(session, target, limits: FetchLimits):
     timeout = aiohttp.ClientTimeout(
-        total=None, sock_connect=connect_timeout, sock_read=read_timeout
+        total=None, sock_connect=limits.connect_timeout, sock_read=limits.read_timeout
     )
     try:
         async with session.client.get(
-            _request_url(target), headers=headers, allow_redirects=False, timeout=timeout
+            _request_url(target),
+            headers=fetcher.request_headers(limits.accept),
+            allow_redirects=False,
+            timeout=timeout,
         ) as response:
             status = response.status
             location = response.headers.get("Location")
             content_type = response.headers.get("Content-Type", "") or ""
             if status in REDIRECT_STATUSES and location:
                 return status, content_type, location, b""
-            length = response.headers.get("Content-Length")
-            if length is not None:
-                try:
-                    declared = int(length.strip())
-                except ValueError:
-                    declared = None
-                if declared is not None and declared > max_bytes:
-                    raise BodyTooLarge(f"declared length {declared} exceeds {max_bytes}")
+            fetcher.check_declared_length(response.headers.get("Content-Length"), limits.max_bytes)
             body = bytearray()
-            while True:
-                chunk = await response.content.read(min(CHUNK, max_bytes + 1 - len(body)))
-                if not chunk:
-                    break
-                body += chunk
-                if len(body) > max_bytes:
-                    raise BodyTooLarge(f"body exceeds {max_bytes} bytes")
+            while chunk := await response.content.read(
+                fetcher.body_chunk_size(body, limits.max_bytes)
+            ):
+                fetcher.body_add_chunk(body, chunk, limits.max_bytes)
             return status, content_type, None, bytes(body)
     except FetchError:
         raise
