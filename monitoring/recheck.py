@@ -120,19 +120,29 @@ def run_blocking(steps, fetch) -> Verdict:
     result sent back, or the FetchError thrown in where it asked; each MatchRequest is
     matched here and now."""
     request = next(steps)
-    while True:
-        try:
-            if isinstance(request, MatchRequest):
-                request = steps.send(best_match(request.images, request.wanted))
-                continue
+    while not isinstance(request, Verdict):
+        if isinstance(request, MatchRequest):
+            answer = best_match(request.images, request.wanted)
+        else:
             try:
-                result = fetch(request.url, **request.kwargs)
+                answer = fetch(request.url, **request.kwargs)
             except fetcher.FetchError as error:
-                request = steps.throw(error)
-            else:
-                request = steps.send(result)
-        except StopIteration as done:
-            return done.value
+                answer = error
+        request = answer_request(steps, answer)
+    return request
+
+
+def answer_request(steps, answer):
+    """Hand `classify` the answer to the request it yielded last: a FetchResult or Found is
+    sent in, a FetchError thrown in where it asked. Returns its next request, or its Verdict
+    once it has one. The one step both drivers (run_blocking, and run_concurrent in
+    monitoring.recheck_batch) take."""
+    try:
+        if isinstance(answer, fetcher.FetchError):
+            return steps.throw(answer)
+        return steps.send(answer)
+    except StopIteration as done:
+        return done.value
 
 
 def classify(url: str, wanted: list[ImageHashes]):

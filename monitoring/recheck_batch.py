@@ -141,19 +141,15 @@ async def run_concurrent(steps, session, decoding) -> recheck.Verdict:
     while the loop goes on with other fetches."""
     loop = asyncio.get_running_loop()
     request = next(steps)
-    while True:
-        try:
-            if isinstance(request, recheck.MatchRequest):
-                found = await loop.run_in_executor(
-                    decoding, recheck.best_match, request.images, request.wanted
-                )
-                request = steps.send(found)
-                continue
+    while not isinstance(request, recheck.Verdict):
+        if isinstance(request, recheck.MatchRequest):
+            answer = await loop.run_in_executor(
+                decoding, recheck.best_match, request.images, request.wanted
+            )
+        else:
             try:
-                result = await fetcher_async.fetch(session, request.url, **request.kwargs)
+                answer = await fetcher_async.fetch(session, request.url, **request.kwargs)
             except fetcher.FetchError as error:
-                request = steps.throw(error)
-            else:
-                request = steps.send(result)
-        except StopIteration as done:
-            return done.value
+                answer = error
+        request = recheck.answer_request(steps, answer)
+    return request
