@@ -9,7 +9,8 @@ from cases.services import case_assign
 from evidence.models import Sighting
 from evidence.services import reference_register, sighting_log
 from leakcase.celery import app
-from monitoring.tasks import dispatch_rechecks
+from monitoring.models import UrlCheck
+from monitoring.tasks import dispatch_rechecks, recheck_sightings
 from tests.helpers.workers import start_worker, stop, wait_for
 from tests.monitoring.conftest import HER_IMAGE
 
@@ -111,3 +112,13 @@ def test_a_batch_queued_under_its_old_name_is_checked(worker, server, case, surv
     gone = sighting_log(case=case, url=server + "/gone", acting_user=survivor)
     app.send_task("evidence.tasks.recheck_sightings", args=[[str(gone.pk)]])
     assert wait_for(lambda: Sighting.objects.filter(pk=gone.pk, status="removed").exists())
+
+
+@pytest.mark.django_db  # no worker: the task is applied in this process
+@pytest.mark.usefixtures("allow_local")
+def test_the_task_takes_a_list_of_ids_and_can_run_twice(server, case, survivor):
+    sighting = sighting_log(case=case, url=server + "/gone", acting_user=survivor)
+    assert recheck_sightings.apply(args=[[str(sighting.pk)]]).get() == {"removed": 1}
+    assert recheck_sightings.apply(args=[[str(sighting.pk)]]).get() == {"removed": 1}
+    assert UrlCheck.objects.filter(sighting=sighting).count() == 2
+    assert recheck_sightings.acks_late and recheck_sightings.reject_on_worker_lost

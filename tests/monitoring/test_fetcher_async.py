@@ -1,0 +1,153 @@
+"""The concurrent fetcher (monitoring.fetcher_async) keeps every rule of the blocking one
+(local servers on 127.0.0.1 only)."""
+
+import asyncio
+import concurrent.futures
+import ipaddress
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from monitoring import fetcher, fetcher_async
+from tests.monitoring.conftest import HER_IMAGE
+
+LOCAL = [ipaddress.ip_network("127.0.0.1/32")]
+pytestmark = pytest.mark.usefixtures("allow_local")
+
+
+class _Redirector(BaseHTTPRequestHandler):
+    """Sends every request on to the address in its query, and counts requests."""
+
+    hits = 0
+
+    def do_GET(self):
+        type(self).hits += 1
+        self.send_response(302)
+        self.send_header("Location", self.path.split("?to=", 1)[1])
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def redirector():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Redirector)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    _Redirector.hits = 0
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+def run_async(coroutine):
+    """asyncio.run in a thread of its own: Playwright's sync API (browser tests earlier in the
+    session) leaves an event loop running in the main thread, where asyncio.run refuses."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+def _fetch(url, **kwargs):
+    async def run():
+        async with fetcher_async.new_session() as session:
+            return await fetcher_async.fetch(session, url, **kwargs)
+
+    return run_async(run())
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://localhost/",
+        "http://127.0.0.1/",
+        "http://2130706433/",
+        "http://0177.0.0.1/",
+        "http://[::1]/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.1/",
+        "http://192.168.1.1:8080/",
+        "http://user:pw@example.com/",
+        "file:///etc/passwd",
+        "ftp://example.com/",
+    ],
+)
+def test_it_refuses_what_the_blocking_fetcher_refuses(url, settings):
+    settings.FETCH_ALLOW_NETWORKS = []
+    with pytest.raises((fetcher.BlockedAddress, fetcher.UnsupportedScheme)) as blocked:
+        fetcher.fetch(url)
+    with pytest.raises(type(blocked.value)):
+        _fetch(url)
+
+
+def test_the_local_server_is_refused_without_the_test_allowance(server, settings):
+    settings.FETCH_ALLOW_NETWORKS = []
+    with pytest.raises(fetcher.BlockedAddress):
+        _fetch(server + "/image")
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["http://192.168.0.1/x", "http://169.254.169.254/", "http://[fe80::1]/", "gopher://x/"],
+)
+def test_every_redirect_hop_is_checked_again(redirector, target):
+    with pytest.raises((fetcher.BlockedAddress, fetcher.UnsupportedScheme)):
+        _fetch(f"{redirector}/?to={target}")
+    assert _Redirector.hits == 1
+
+
+def test_a_name_is_looked_up_once_and_connected_to_as_vetted(server, settings, monkeypatch):
+    settings.FETCH_ALLOW_NETWORKS = [*LOCAL, ipaddress.ip_network("::1/128")]
+    lookups = []
+    real = socket.getaddrinfo
+
+    def counting(host, *args, **kwargs):
+        lookups.append(host)
+        return [info for info in real(host, *args, **kwargs) if info[0] == socket.AF_INET]
+
+    monkeypatch.setattr(socket, "getaddrinfo", counting)
+    port = server.rsplit(":", 1)[1]
+    result = _fetch(f"http://localhost:{port}/image")
+    assert (result.status, result.body) == (200, HER_IMAGE)
+    assert lookups == ["localhost"]  # ours; aiohttp never looked the name up itself
+
+
+def test_the_pinned_resolver_knows_no_name_it_was_not_given():
+    async def ask():
+        async with fetcher_async.new_session() as session:
+            return await session.resolver.resolve("example.com", 80)
+
+    with pytest.raises(fetcher.BlockedAddress):
+        run_async(ask())
+
+
+def test_size_and_time_caps(server):
+    with pytest.raises(fetcher.BodyTooLarge):
+        _fetch(server + "/endless", max_bytes=1024 * 1024)
+    with pytest.raises(fetcher.BodyTooLarge):
+        _fetch(server + "/image", max_bytes=1000)  # declared Content-Length over the cap
+    with pytest.raises(fetcher.FetchTimeout):
+        _fetch(server + "/trickle", total_timeout=0.5)
+    with pytest.raises(fetcher.FetchTimeout):
+        _fetch(server + "/trickle", read_timeout=0.05)
+    with pytest.raises(fetcher.TooManyRedirects):
+        _fetch(server + "/hop3", max_redirects=2)
+    with pytest.raises(fetcher.ConnectFailure):
+        _fetch("http://127.0.0.1:1/")
+
+
+def test_it_answers_like_the_blocking_fetcher(server):
+    for path in ("/image", "/missing", "/hop3", "/page-with-her-image"):
+        blocking, concurrent = fetcher.fetch(server + path), _fetch(server + path)
+        assert (concurrent.status, concurrent.content_type, concurrent.body) == (
+            blocking.status,
+            blocking.content_type,
+            blocking.body,
+        )
+        assert (concurrent.final_url, concurrent.redirects) == (
+            blocking.final_url,
+            blocking.redirects,
+        )
