@@ -335,25 +335,21 @@ def _mark_sent(takedown, notice, text, channel, acting_user, *, sent_at, also_ch
     takedown.notice_template = notices.template_name(notice.basis)
     takedown.sent_at = sent_at
     takedown.due_at = sent_at + dt.timedelta(hours=due_hours(takedown))
-    takedown.save(
-        update_fields=[
+    # Covered: the case is no longer waiting on us for these links, but on the platform.
+    takedown.sightings.update(action_due_at=None)
+    _save_with_event(
+        takedown,
+        [
             "status",
             "channel",
             "notice_text",
             "notice_template",
             "sent_at",
             "due_at",
-            "updated_at",
             *also_changed,
-        ]
-    )
-    # Covered: the case is no longer waiting on us for these links, but on the platform.
-    takedown.sightings.update(action_due_at=None)
-    event_record(
-        case=takedown.case,
-        actor=acting_user,
+        ],
         kind=EventKind.TAKEDOWN_SENT,
-        target=takedown,
+        acting_user=acting_user,
         old_value={"status": TakedownStatus.DRAFT},
         new_value={
             "status": TakedownStatus.SENT,
@@ -405,7 +401,7 @@ def takedown_record_reply(
             status=DeliveryStatus.RECEIVED,
             created_by=acting_user,
         )
-        changed = ["updated_at"]
+        changed = []
         if ticket_number.strip():
             takedown.ticket_number = ticket_number.strip()
             changed.append("ticket_number")
@@ -430,12 +426,11 @@ def takedown_record_reply(
                 if takedown.legal_basis == LegalBasis.DSA:
                     takedown.complaint_deadline = add_months(now.date(), DSA_COMPLAINT_MONTHS)
                     changed.append("complaint_deadline")
-        takedown.save(update_fields=changed)
-        event_record(
-            case=takedown.case,
-            actor=acting_user,
+        _save_with_event(
+            takedown,
+            changed,
             kind=EventKind.TAKEDOWN_REPLY,
-            target=takedown,
+            acting_user=acting_user,
             old_value={"status": old_status},
             new_value={"status": takedown.status, "by_survivor": by_survivor},
         )
@@ -453,14 +448,11 @@ def takedown_confirm_decision(*, takedown: TakedownRequest, acting_user: User) -
             raise ValidationError("There is no outcome she recorded waiting to be confirmed.")
         takedown.decision_confirmed_by = acting_user
         takedown.decision_confirmed_at = timezone.now()
-        takedown.save(
-            update_fields=["decision_confirmed_by", "decision_confirmed_at", "updated_at"]
-        )
-        event_record(
-            case=takedown.case,
-            actor=acting_user,
+        _save_with_event(
+            takedown,
+            ["decision_confirmed_by", "decision_confirmed_at"],
             kind=EventKind.DECISION_CONFIRMED,
-            target=takedown,
+            acting_user=acting_user,
             new_value={"status": takedown.status},
         )
     return takedown
@@ -490,19 +482,11 @@ def takedown_approve_recipient(*, takedown: TakedownRequest, acting_user: User) 
         takedown.recipient_approved_email = address
         takedown.recipient_approved_by = acting_user
         takedown.recipient_approved_at = timezone.now()
-        takedown.save(
-            update_fields=[
-                "recipient_approved_email",
-                "recipient_approved_by",
-                "recipient_approved_at",
-                "updated_at",
-            ]
-        )
-        event_record(
-            case=takedown.case,
-            actor=acting_user,
+        _save_with_event(
+            takedown,
+            ["recipient_approved_email", "recipient_approved_by", "recipient_approved_at"],
             kind=EventKind.RECIPIENT_APPROVED,
-            target=takedown,
+            acting_user=acting_user,
             new_value={"recipient_email": address},
         )
     return takedown
@@ -531,19 +515,11 @@ def takedown_record_counter_notice(
             received_on, COUNTER_NOTICE_RESTORE_DAYS[0]
         )
         takedown.restore_window_to = add_business_days(received_on, COUNTER_NOTICE_RESTORE_DAYS[1])
-        takedown.save(
-            update_fields=[
-                "counter_notice_on",
-                "restore_window_from",
-                "restore_window_to",
-                "updated_at",
-            ]
-        )
-        event_record(
-            case=takedown.case,
-            actor=acting_user,
+        _save_with_event(
+            takedown,
+            ["counter_notice_on", "restore_window_from", "restore_window_to"],
             kind=EventKind.COUNTER_NOTICE,
-            target=takedown,
+            acting_user=acting_user,
             new_value={
                 "restore_window_from": takedown.restore_window_from.isoformat(),
                 "restore_window_to": takedown.restore_window_to.isoformat(),
@@ -564,12 +540,11 @@ def takedown_escalate(*, takedown: TakedownRequest, to: str, acting_user: User) 
         _locked_as_seen(takedown)
         takedown.status = TakedownStatus.ESCALATED
         takedown.escalated_to = to.strip()
-        takedown.save(update_fields=["status", "escalated_to", "updated_at"])
-        event_record(
-            case=takedown.case,
-            actor=acting_user,
+        _save_with_event(
+            takedown,
+            ["status", "escalated_to"],
             kind=EventKind.TAKEDOWN_ESCALATED,
-            target=takedown,
+            acting_user=acting_user,
             old_value={"status": old_status},
             new_value={"status": TakedownStatus.ESCALATED, "escalated_to": to.strip()},
         )
@@ -673,6 +648,29 @@ def add_months(start: dt.date, months: int) -> dt.date:
 
 
 ALREADY_BEING_SENT = "This notice is already being sent, or was sent; reload the page."
+
+
+def _save_with_event(
+    takedown: TakedownRequest,
+    changed: list[str],
+    *,
+    kind: EventKind,
+    acting_user: User | None,
+    old_value=None,
+    new_value=None,
+) -> None:
+    """Save the fields a change set (and updated_at) and write its CaseEvent on the request:
+    every change to a request is both, in the caller's transaction (acting_user None: the
+    recheck did it)."""
+    takedown.save(update_fields=[*changed, "updated_at"])
+    event_record(
+        case=takedown.case,
+        actor=acting_user,
+        kind=kind,
+        target=takedown,
+        old_value=old_value,
+        new_value=new_value,
+    )
 
 
 def _lock(takedown: TakedownRequest) -> TakedownRequest:
@@ -795,12 +793,11 @@ def takedowns_close_for_removed_sightings(*, sightings: list[Sighting], now) -> 
         old = request.status
         request.status = TakedownStatus.REMOVED
         request.removed_at = request.removed_at or now
-        request.save(update_fields=["status", "removed_at", "updated_at"])
-        event_record(
-            case=request.case,
-            actor=None,
+        _save_with_event(
+            request,
+            ["status", "removed_at"],
             kind=EventKind.TAKEDOWN_REPLY,
-            target=request,
+            acting_user=None,
             old_value={"status": old},
             new_value={"status": TakedownStatus.REMOVED, "verified_by": "recheck"},
         )
@@ -817,12 +814,11 @@ def takedowns_reopen_for_reappeared(*, sighting: Sighting, now) -> None:
         request.status = TakedownStatus.SENT
         request.due_at = now + dt.timedelta(hours=due_hours(request))
         request.removed_at = None
-        request.save(update_fields=["status", "due_at", "removed_at", "updated_at"])
-        event_record(
-            case=request.case,
-            actor=None,
+        _save_with_event(
+            request,
+            ["status", "due_at", "removed_at"],
             kind=EventKind.TAKEDOWN_REPLY,
-            target=request,
+            acting_user=None,
             old_value={"status": TakedownStatus.REMOVED},
             new_value={"status": TakedownStatus.SENT, "reason": "reappeared"},
         )
