@@ -392,15 +392,7 @@ def takedown_record_reply(
     now = timezone.now()
     with transaction.atomic():
         _locked_as_seen(takedown)
-        Correspondence.objects.create(
-            takedown=takedown,
-            direction=Direction.IN,
-            kind=CorrespondenceKind.REPLY,
-            channel=takedown.channel or Channel.OTHER,
-            body=body,
-            status=DeliveryStatus.RECEIVED,
-            created_by=acting_user,
-        )
+        _letter_received(takedown, kind=CorrespondenceKind.REPLY, body=body, by=acting_user)
         changed = []
         if ticket_number.strip():
             takedown.ticket_number = ticket_number.strip()
@@ -501,14 +493,8 @@ def takedown_record_counter_notice(
         raise ValidationError("This request has not been sent yet.")
     with transaction.atomic():
         _locked_as_seen(takedown)
-        Correspondence.objects.create(
-            takedown=takedown,
-            direction=Direction.IN,
-            kind=CorrespondenceKind.COUNTER_NOTICE,
-            channel=takedown.channel or Channel.OTHER,
-            body=body.strip(),
-            status=DeliveryStatus.RECEIVED,
-            created_by=acting_user,
+        _letter_received(
+            takedown, kind=CorrespondenceKind.COUNTER_NOTICE, body=body.strip(), by=acting_user
         )
         takedown.counter_notice_on = received_on
         takedown.restore_window_from = add_business_days(
@@ -907,6 +893,20 @@ def takedown_send_reminder(*, takedown: TakedownRequest, now=None) -> Correspond
         return None  # claimed by someone else: they send it
     outgoing_send_now(email=letter.email)
     return letter_settle(letter=letter, takedown=takedown)
+
+
+def _letter_received(takedown, *, kind, body: str, by: User) -> Correspondence:
+    """A letter from the platform (a reply or a counter-notice), pasted or forwarded by
+    `by`: received on the channel the request went out on."""
+    return Correspondence.objects.create(
+        takedown=takedown,
+        direction=Direction.IN,
+        kind=kind,
+        channel=takedown.channel or Channel.OTHER,
+        body=body,
+        status=DeliveryStatus.RECEIVED,
+        created_by=by,
+    )
 
 
 def _letter_write(
