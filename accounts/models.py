@@ -1,9 +1,23 @@
 import uuid
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+
+
+def user_on_record() -> models.ForeignKey:
+    """The account that did what a row records (uploaded it, confirmed it, approved it, wrote
+    it): optional, set to NULL when that account is deleted so the record outlives it, and no
+    reverse accessor on User. One declaration for every such column, so they cannot drift."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
 
 class Role(models.TextChoices):

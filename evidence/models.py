@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from accounts.models import user_on_record
 from cases.models import Case
 
 
@@ -121,13 +122,7 @@ class EvidenceFile(models.Model):
     origin = models.CharField(max_length=8, choices=EvidenceOrigin.choices, default="upload")
     source_url = models.CharField(max_length=2048, blank=True)
     captured_at = models.DateTimeField()
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    uploaded_by = user_on_record()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -219,13 +214,7 @@ class EvidenceMatch(models.Model):
     dhash_distance = models.PositiveSmallIntegerField()
     region = models.JSONField(null=True, blank=True, help_text="[left, top, right, bottom]")
     confirmed_at = models.DateTimeField(null=True, blank=True)
-    confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    confirmed_by = user_on_record()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -4,6 +4,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from accounts.models import user_on_record
+
 # The legal routes belong to the directory (platforms), which records the ones each platform
 # answers to; a request takes one of them.
 from platforms.models import LegalBasis
@@ -59,13 +61,7 @@ class TakedownRequest(models.Model):
     # has vouched for it: otherwise any account could make LeakCase email anyone. The
     # approval holds for the address approved, not for whatever the field says later.
     recipient_approved_email = models.EmailField(blank=True)
-    recipient_approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    recipient_approved_by = user_on_record()
     recipient_approved_at = models.DateTimeField(null=True, blank=True)
     sightings = models.ManyToManyField("evidence.Sighting", related_name="takedowns")
     status = models.CharField(
@@ -112,13 +108,7 @@ class TakedownRequest(models.Model):
     # The platform's outcome (removed, partly removed, rejected) as the survivor recorded it
     # herself: it counts in the platform figures only once staff have confirmed it.
     decision_by_survivor = models.BooleanField(default=False)
-    decision_confirmed_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    decision_confirmed_by = user_on_record()
     decision_confirmed_at = models.DateTimeField(null=True, blank=True)
     # DMCA counter-notice: material may be restored 10-14 business days after it.
     counter_notice_on = models.DateField(null=True, blank=True)
@@ -225,13 +215,7 @@ class Correspondence(models.Model):
     )
     # Who sent it (a notice: counted for the sending limit) or recorded it (a reply: hers
     # is marked as hers). Empty for what the service sends by itself (reminders).
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    created_by = user_on_record()
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
