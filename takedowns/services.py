@@ -89,6 +89,15 @@ ESCALATE_FROM = {
     TakedownStatus.REJECTED,
     TakedownStatus.PARTIALLY_REMOVED,
 }
+# The boxes she ticks in a notice (takedowns.notices.lint asks for the ones its route needs).
+NOTICE_CONFIRMATIONS = (
+    "confirms_no_consent",
+    "confirms_good_faith",
+    "confirms_accuracy",
+    "confirms_perjury",
+    "confirms_copyright_owner",
+    "confirms_not_paid",
+)
 DRAFT_FIELDS = (
     "legal_basis",
     "recipient_name",
@@ -102,12 +111,7 @@ DRAFT_FIELDS = (
     "copyright_work",
     "illegality_explanation",
     "search_result_urls",
-    "confirms_no_consent",
-    "confirms_good_faith",
-    "confirms_accuracy",
-    "confirms_perjury",
-    "confirms_copyright_owner",
-    "confirms_not_paid",
+    *NOTICE_CONFIRMATIONS,
 )
 # A draft edit's event (EventKind.TAKEDOWN_EDITED) names every field that changed, and keeps
 # the old and new values of these only: the route, whom the notice goes to, in what capacity
@@ -122,12 +126,7 @@ DRAFT_FIELDS_KEPT_IN_EVENTS = frozenset(
         "recipient_name",
         "recipient_email",
         "signer_capacity",
-        "confirms_no_consent",
-        "confirms_good_faith",
-        "confirms_accuracy",
-        "confirms_perjury",
-        "confirms_copyright_owner",
-        "confirms_not_paid",
+        *NOTICE_CONFIRMATIONS,
     }
 )
 
