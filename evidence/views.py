@@ -42,6 +42,12 @@ def sighting_detail(request, reference, sighting_id):
 @require_GET
 def evidence_detail(request, reference, evidence_id):
     evidence = evidence_for_user(request.user, reference, evidence_id)
+    return _evidence_page(request, evidence, CropForm())
+
+
+def _evidence_page(request, evidence, crop_form, *, status=200):
+    """The evidence file's page: the picture, its suggested matches (in her case and, for
+    staff, in others they can see) and the form to look again in an area of it."""
     matches, other_matches = selectors.evidence_suggestions(
         evidence, request.user, visible_cases=cases_visible_to(request.user)
     )
@@ -54,8 +60,9 @@ def evidence_detail(request, reference, evidence_id):
             "original_name": selectors.evidence_original_name_for(request.user, evidence),
             "matches": matches,
             "other_matches": other_matches,
-            "crop_form": CropForm(),
+            "crop_form": crop_form,
         },
+        status=status,
     )
 
 
@@ -163,20 +170,5 @@ def evidence_crop(request, reference, evidence_id):
             else:
                 messages.info(request, "No image to find was recognised in that area.")
             return redirect("evidence:detail", reference=reference, evidence_id=evidence.pk)
-    matches, other_matches = selectors.evidence_suggestions(
-        evidence, request.user, visible_cases=cases_visible_to(request.user)
-    )
     messages.error(request, "Nothing was changed. The form below says what needs fixing.")
-    return render(
-        request,
-        "evidence/evidence_detail.html",
-        {
-            "case": evidence.case,
-            "evidence": evidence,
-            "original_name": selectors.evidence_original_name_for(request.user, evidence),
-            "matches": matches,
-            "other_matches": other_matches,
-            "crop_form": form,
-        },
-        status=400,
-    )
+    return _evidence_page(request, evidence, form, status=400)
