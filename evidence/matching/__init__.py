@@ -166,19 +166,7 @@ def _checked(hashes: ImageHashes, rows) -> list[Match]:
 
 def _matching_in_python(hashes: ImageHashes, references: QuerySet[ReferenceHash]) -> list[Match]:
     # Databases without bit_count (SQLite for a quick local try): candidates checked here.
-    found = []
-    for reference in candidates_near(hashes, references):
-        theirs = reference_hashes(reference)
-        if is_possible_copy(hashes, theirs):
-            found.append(
-                Match(
-                    reference,
-                    hamming(hashes.phash, theirs.phash),
-                    hamming(hashes.dhash, theirs.dhash),
-                    None,
-                )
-            )
-    return found
+    return _checked(hashes, candidates_near(hashes, references))
 
 
 def matches_in_image(data: bytes, *, references: QuerySet[ReferenceHash]) -> list[Match]:
