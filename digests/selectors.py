@@ -48,8 +48,10 @@ def statuses_due(*, now: dt.datetime, email: str | None = None) -> QuerySet[Week
     )
 
 
-def _by(rows, key: str) -> dict:
-    return {row.pop(key): row for row in rows}
+def _counts_by(rows, key: str, **counts) -> dict:
+    """The `counts` (Count annotations) of `rows` grouped by `key`, as {key value: counts}:
+    one grouped query. A group with no rows is absent (its counts are 0)."""
+    return {row.pop(key): row for row in rows.values(key).annotate(**counts)}
 
 
 def survivor_counts(users: list[User], *, now: dt.datetime) -> dict[int, dict | None]:
@@ -58,50 +60,43 @@ def survivor_counts(users: list[User], *, now: dt.datetime) -> dict[int, dict | 
     week_start = now - WEEK
     ids = [u.pk for u in users]
     open_cases = Q(case__status__in=OPEN_STATUSES)
-    sightings = _by(
-        Sighting.objects.filter(open_cases, case__survivor__in=ids)
-        .values("case__survivor")
-        .annotate(
-            links_reported=Count("pk"),
-            new_this_week=Count("pk", filter=Q(created_at__gte=week_start)),
-            removed_this_week=Count(
-                "pk",
-                filter=Q(status=SightingStatus.REMOVED, removed_verified_at__gte=week_start),
-            ),
-            removed_in_all=Count("pk", filter=Q(status=SightingStatus.REMOVED)),
-            still_live=Count("pk", filter=Q(status=SightingStatus.LIVE)),
-        ),
+    sightings = _counts_by(
+        Sighting.objects.filter(open_cases, case__survivor__in=ids),
         "case__survivor",
-    )
-    takedowns = _by(
-        TakedownRequest.objects.filter(open_cases, case__survivor__in=ids)
-        .values("case__survivor")
-        .annotate(
-            requests_waiting=Count("pk", filter=Q(status__in=WAITING_STATUSES)),
-            requests_sent_this_week=Count("pk", filter=Q(sent_at__gte=week_start)),
-            replies_this_week=Count("pk", filter=Q(decided_at__gte=week_start)),
-            # Hers to do: requests she started and has not sent, and counter-notices whose
-            # restore window is still ahead (she may want to act before it closes).
-            drafts_to_send=Count(
-                "pk",
-                filter=Q(status=TakedownStatus.DRAFT, created_by=F("case__survivor")),
-            ),
-            counter_notices=Count(
-                "pk",
-                filter=Q(counter_notice_on__isnull=False, restore_window_to__gte=now.date()),
-            ),
+        links_reported=Count("pk"),
+        new_this_week=Count("pk", filter=Q(created_at__gte=week_start)),
+        removed_this_week=Count(
+            "pk",
+            filter=Q(status=SightingStatus.REMOVED, removed_verified_at__gte=week_start),
         ),
-        "case__survivor",
+        removed_in_all=Count("pk", filter=Q(status=SightingStatus.REMOVED)),
+        still_live=Count("pk", filter=Q(status=SightingStatus.LIVE)),
     )
-    matches = _by(
+    takedowns = _counts_by(
+        TakedownRequest.objects.filter(open_cases, case__survivor__in=ids),
+        "case__survivor",
+        requests_waiting=Count("pk", filter=Q(status__in=WAITING_STATUSES)),
+        requests_sent_this_week=Count("pk", filter=Q(sent_at__gte=week_start)),
+        replies_this_week=Count("pk", filter=Q(decided_at__gte=week_start)),
+        # Hers to do: requests she started and has not sent, and counter-notices whose
+        # restore window is still ahead (she may want to act before it closes).
+        drafts_to_send=Count(
+            "pk",
+            filter=Q(status=TakedownStatus.DRAFT, created_by=F("case__survivor")),
+        ),
+        counter_notices=Count(
+            "pk",
+            filter=Q(counter_notice_on__isnull=False, restore_window_to__gte=now.date()),
+        ),
+    )
+    matches = _counts_by(
         EvidenceMatch.objects.filter(
             evidence__case__status__in=OPEN_STATUSES,
             evidence__case__survivor__in=ids,
             confirmed_at__isnull=True,
-        )
-        .values("evidence__case__survivor")
-        .annotate(copies_to_check=Count("pk")),
+        ),
         "evidence__case__survivor",
+        copies_to_check=Count("pk"),
     )
     has_open_case = set(
         Case.objects.filter(survivor__in=ids, status__in=OPEN_STATUSES).values_list(
@@ -148,33 +143,26 @@ def staff_counts(users: list[User], *, now: dt.datetime) -> dict[int, dict]:
     """Per member of staff: her own caseload; supervisors also get the service's figures."""
     ids = [u.pk for u in users]
     week_start = now - WEEK
-    cases = _by(
-        Case.objects.filter(assigned_to__in=ids, status__in=OPEN_STATUSES)
-        .values("assigned_to")
-        .annotate(
-            cases_assigned=Count("pk"),
-            cases_quiet=Count("pk", filter=Q(last_activity_at__lt=now - QUIET_CASE_AFTER)),
-        ),
+    cases = _counts_by(
+        Case.objects.filter(assigned_to__in=ids, status__in=OPEN_STATUSES),
         "assigned_to",
+        cases_assigned=Count("pk"),
+        cases_quiet=Count("pk", filter=Q(last_activity_at__lt=now - QUIET_CASE_AFTER)),
     )
-    sightings = _by(
+    sightings = _counts_by(
         Sighting.objects.filter(
             case__assigned_to__in=ids,
             case__status__in=OPEN_STATUSES,
             created_at__gte=week_start,
-        )
-        .values("case__assigned_to")
-        .annotate(new_sightings=Count("pk")),
-        "case__assigned_to",
-    )
-    takedowns = _by(
-        TakedownRequest.objects.filter(case__assigned_to__in=ids, status__in=WAITING_STATUSES)
-        .values("case__assigned_to")
-        .annotate(
-            requests_overdue=Count("pk", filter=Q(due_at__lt=now)),
-            requests_due_soon=Count("pk", filter=Q(due_at__gte=now, due_at__lt=now + DUE_SOON)),
         ),
         "case__assigned_to",
+        new_sightings=Count("pk"),
+    )
+    takedowns = _counts_by(
+        TakedownRequest.objects.filter(case__assigned_to__in=ids, status__in=WAITING_STATUSES),
+        "case__assigned_to",
+        requests_overdue=Count("pk", filter=Q(due_at__lt=now)),
+        requests_due_soon=Count("pk", filter=Q(due_at__gte=now, due_at__lt=now + DUE_SOON)),
     )
     unassigned = Case.objects.filter(assigned_to=None, status__in=OPEN_STATUSES).count()
     service = service_figures(now=now) if any(u.is_supervisor for u in users) else None
