@@ -77,6 +77,30 @@ def event_record(**kwargs) -> CaseEvent:
     return events_record(kwargs["case"], [event_build(**kwargs)])[0]
 
 
+def change_record(
+    row: models.Model,
+    changed: list[str],
+    *,
+    case: Case,
+    kind: EventKind,
+    acting_user: User | None,
+    old_value=None,
+    new_value=None,
+) -> CaseEvent:
+    """Save the fields a change set on `row` (a case, a takedown request), with its
+    updated_at, and write the change's CaseEvent on it: every change is both, in the
+    caller's transaction. acting_user None: the service itself did it (a recheck)."""
+    row.save(update_fields=[*changed, "updated_at"])
+    return event_record(
+        case=case,
+        actor=acting_user,
+        kind=kind,
+        target=row,
+        old_value=old_value,
+        new_value=new_value,
+    )
+
+
 # --- opening and claiming ----------------------------------------------------------------
 
 
@@ -147,8 +171,13 @@ def invitation_issue(*, case: Case, acting_user: User) -> str:
         raise ValidationError("This case already belongs to a survivor's account.")
     with transaction.atomic():
         case.invitation_nonce = secrets.token_urlsafe(16)
-        case.save(update_fields=["invitation_nonce", "updated_at"])
-        event_record(case=case, actor=acting_user, kind=EventKind.INVITATION_ISSUED, target=case)
+        change_record(
+            case,
+            ["invitation_nonce"],
+            case=case,
+            kind=EventKind.INVITATION_ISSUED,
+            acting_user=acting_user,
+        )
     return signing.dumps(
         {"case": case.reference, "nonce": case.invitation_nonce}, salt=INVITATION_SALT
     )
@@ -245,12 +274,12 @@ def case_file_triage(
             )
         for field, value in new.items():
             setattr(case, field, value)
-        case.save(update_fields=[*new, "updated_at"])
-        event_record(
+        change_record(
+            case,
+            [*new],
             case=case,
-            actor=acting_user,
             kind=EventKind.TRIAGED,
-            target=case,
+            acting_user=acting_user,
             old_value=old,
             new_value=new,
         )
@@ -323,12 +352,12 @@ def case_assign(*, case: Case, to: User | None, acting_user: User) -> Case:
         if case.assigned_to_id != old:
             raise StateChanged("Someone else assigned this case a moment ago.")
         case.assigned_to = to
-        case.save(update_fields=["assigned_to", "updated_at"])
-        event_record(
+        change_record(
+            case,
+            ["assigned_to"],
             case=case,
-            actor=acting_user,
             kind=EventKind.ASSIGNED,
-            target=case,
+            acting_user=acting_user,
             old_value={"assigned_to": old},
             new_value={"assigned_to": to.pk if to else None},
         )
@@ -401,12 +430,12 @@ def case_set_consent(*, case: Case, given: bool, acting_user: User, note: str = 
         if case.consent_to_contact_platforms == given:
             return case
         case.consent_to_contact_platforms = given
-        case.save(update_fields=["consent_to_contact_platforms", "updated_at"])
-        event_record(
+        change_record(
+            case,
+            ["consent_to_contact_platforms"],
             case=case,
-            actor=acting_user,
             kind=EventKind.CONSENT_GIVEN if given else EventKind.CONSENT_WITHDRAWN,
-            target=case,
+            acting_user=acting_user,
             old_value={"consent": not given},
             new_value={"consent": given, "note": note},
         )
@@ -427,12 +456,12 @@ def case_set_notice_contact(
         if old == notice_contact:
             return case
         case.notice_contact = notice_contact
-        case.save(update_fields=["notice_contact", "updated_at"])
-        event_record(
+        change_record(
+            case,
+            ["notice_contact"],
             case=case,
-            actor=acting_user,
             kind=EventKind.NOTICE_CONTACT,
-            target=case,
+            acting_user=acting_user,
             old_value={"notice_contact": old},
             new_value={"notice_contact": notice_contact, "note": note},
         )

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from cases.models import Case, EventKind, NoticeContact
-from cases.services import event_record
+from cases.services import change_record, event_record
 from evidence.models import Sighting, SightingStatus
 from leakcase.emails import make_message
 from leakcase.locking import StateChanged, locked
@@ -336,7 +336,7 @@ def _mark_sent(takedown, notice, text, channel, acting_user, *, sent_at, also_ch
     takedown.due_at = sent_at + dt.timedelta(hours=due_hours(takedown))
     # Covered: the case is no longer waiting on us for these links, but on the platform.
     takedown.sightings.update(action_due_at=None)
-    _save_with_event(
+    change_record(
         takedown,
         [
             "status",
@@ -347,6 +347,7 @@ def _mark_sent(takedown, notice, text, channel, acting_user, *, sent_at, also_ch
             "due_at",
             *also_changed,
         ],
+        case=takedown.case,
         kind=EventKind.TAKEDOWN_SENT,
         acting_user=acting_user,
         old_value={"status": TakedownStatus.DRAFT},
@@ -417,9 +418,10 @@ def takedown_record_reply(
                 if takedown.legal_basis == LegalBasis.DSA:
                     takedown.complaint_deadline = add_months(now.date(), DSA_COMPLAINT_MONTHS)
                     changed.append("complaint_deadline")
-        _save_with_event(
+        change_record(
             takedown,
             changed,
+            case=takedown.case,
             kind=EventKind.TAKEDOWN_REPLY,
             acting_user=acting_user,
             old_value={"status": old_status},
@@ -439,9 +441,10 @@ def takedown_confirm_decision(*, takedown: TakedownRequest, acting_user: User) -
             raise ValidationError("There is no outcome she recorded waiting to be confirmed.")
         takedown.decision_confirmed_by = acting_user
         takedown.decision_confirmed_at = timezone.now()
-        _save_with_event(
+        change_record(
             takedown,
             ["decision_confirmed_by", "decision_confirmed_at"],
+            case=takedown.case,
             kind=EventKind.DECISION_CONFIRMED,
             acting_user=acting_user,
             new_value={"status": takedown.status},
@@ -473,9 +476,10 @@ def takedown_approve_recipient(*, takedown: TakedownRequest, acting_user: User) 
         takedown.recipient_approved_email = address
         takedown.recipient_approved_by = acting_user
         takedown.recipient_approved_at = timezone.now()
-        _save_with_event(
+        change_record(
             takedown,
             ["recipient_approved_email", "recipient_approved_by", "recipient_approved_at"],
+            case=takedown.case,
             kind=EventKind.RECIPIENT_APPROVED,
             acting_user=acting_user,
             new_value={"recipient_email": address},
@@ -500,9 +504,10 @@ def takedown_record_counter_notice(
             received_on, COUNTER_NOTICE_RESTORE_DAYS[0]
         )
         takedown.restore_window_to = add_business_days(received_on, COUNTER_NOTICE_RESTORE_DAYS[1])
-        _save_with_event(
+        change_record(
             takedown,
             ["counter_notice_on", "restore_window_from", "restore_window_to"],
+            case=takedown.case,
             kind=EventKind.COUNTER_NOTICE,
             acting_user=acting_user,
             new_value={
@@ -525,9 +530,10 @@ def takedown_escalate(*, takedown: TakedownRequest, to: str, acting_user: User) 
         _locked_as_seen(takedown)
         takedown.status = TakedownStatus.ESCALATED
         takedown.escalated_to = to.strip()
-        _save_with_event(
+        change_record(
             takedown,
             ["status", "escalated_to"],
+            case=takedown.case,
             kind=EventKind.TAKEDOWN_ESCALATED,
             acting_user=acting_user,
             old_value={"status": old_status},
@@ -633,29 +639,6 @@ def add_months(start: dt.date, months: int) -> dt.date:
 
 
 ALREADY_BEING_SENT = "This notice is already being sent, or was sent; reload the page."
-
-
-def _save_with_event(
-    takedown: TakedownRequest,
-    changed: list[str],
-    *,
-    kind: EventKind,
-    acting_user: User | None,
-    old_value=None,
-    new_value=None,
-) -> None:
-    """Save the fields a change set (and updated_at) and write its CaseEvent on the request:
-    every change to a request is both, in the caller's transaction (acting_user None: the
-    recheck did it)."""
-    takedown.save(update_fields=[*changed, "updated_at"])
-    event_record(
-        case=takedown.case,
-        actor=acting_user,
-        kind=kind,
-        target=takedown,
-        old_value=old_value,
-        new_value=new_value,
-    )
 
 
 def _lock(takedown: TakedownRequest) -> TakedownRequest:
@@ -778,9 +761,10 @@ def takedowns_close_for_removed_sightings(*, sightings: list[Sighting], now) -> 
         old = request.status
         request.status = TakedownStatus.REMOVED
         request.removed_at = request.removed_at or now
-        _save_with_event(
+        change_record(
             request,
             ["status", "removed_at"],
+            case=request.case,
             kind=EventKind.TAKEDOWN_REPLY,
             acting_user=None,
             old_value={"status": old},
@@ -799,9 +783,10 @@ def takedowns_reopen_for_reappeared(*, sighting: Sighting, now) -> None:
         request.status = TakedownStatus.SENT
         request.due_at = now + dt.timedelta(hours=due_hours(request))
         request.removed_at = None
-        _save_with_event(
+        change_record(
             request,
             ["status", "due_at", "removed_at"],
+            case=request.case,
             kind=EventKind.TAKEDOWN_REPLY,
             acting_user=None,
             old_value={"status": TakedownStatus.REMOVED},
