@@ -6,22 +6,13 @@ import pytest
 from platforms import platform_directory
 from platforms.models import Platform, PlatformDomain
 
-FIELDS = [
-    "name",
-    "kind",
-    "report_form_url",
-    "abuse_email",
-    "legal_bases",
-    "expected_response_hours",
-    "source",
-    "notes",
-]
-
 
 def _rows() -> dict[str, dict]:
+    """Each platform in the database, spelled as a directory entry."""
     return {
         platform.slug: {
-            **{field: getattr(platform, field) for field in FIELDS},
+            **{field: getattr(platform, field) for field in _ENTRY_FIELDS},
+            "slug": platform.slug,
             "domains": sorted(platform.domains.values_list("domain", flat=True)),
         }
         for platform in Platform.objects.prefetch_related("domains")
@@ -30,12 +21,15 @@ def _rows() -> dict[str, dict]:
 
 def _directory() -> dict[str, dict]:
     return {
-        entry["slug"]: {
-            **{field: entry[field] for field in FIELDS},
-            "domains": sorted(entry["domains"]),
-        }
+        entry["slug"]: {**entry, "domains": sorted(entry["domains"])}
         for entry in platform_directory.PLATFORMS
     }
+
+
+# Every key an entry has, but the slug (the row's key) and the domains (rows of their own).
+_ENTRY_FIELDS = sorted(
+    {key for entry in platform_directory.PLATFORMS for key in entry} - {"slug", "domains"}
+)
 
 
 @pytest.mark.django_db
