@@ -557,3 +557,20 @@ def test_other_modules_use_only_the_fetchers_public_names():
         if path.name != "fetcher.py" and private_use.search(path.read_text())
     ]
     assert offenders == []
+
+
+def test_a_limit_it_does_not_know_is_refused_before_anything_is_opened(no_sockets):
+    # FetchLimits holds the limits of both fetchers: a misspelt one is an error, not ignored.
+    with pytest.raises(TypeError):
+        fetcher.fetch("https://photos.example/image", max_byte=1000)
+
+
+def test_the_limits_both_fetchers_start_from():
+    assert fetcher.FetchLimits() == fetcher.FetchLimits(
+        max_bytes=10 * 1024 * 1024,
+        connect_timeout=5.0,
+        read_timeout=10.0,
+        total_timeout=20.0,
+        max_redirects=5,
+        accept="image/*,text/html;q=0.9,*/*;q=0.5",
+    )

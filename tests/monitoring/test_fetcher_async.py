@@ -151,3 +151,8 @@ def test_it_answers_like_the_blocking_fetcher(server):
             blocking.final_url,
             blocking.redirects,
         )
+
+
+def test_a_limit_it_does_not_know_is_refused():
+    with pytest.raises(TypeError):
+        _fetch("https://photos.example/image", max_byte=1000)
