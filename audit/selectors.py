@@ -1,6 +1,7 @@
 """Reads of the audit trail, for supervisors."""
 
 import datetime as dt
+import functools
 import re
 
 from django.apps import apps
@@ -88,6 +89,7 @@ def target_without_case(target: str) -> str:
 # --- the values of row changes, in words -----------------------------------------------
 
 
+@functools.cache
 def _models_by_table() -> dict:
     return {model._meta.db_table: model for model in apps.get_models()}
 

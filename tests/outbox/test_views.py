@@ -145,7 +145,7 @@ class TestEveryKindCounted:
             kind=EmailKind.ACCOUNT, to_address="account@example.test", status="sent"
         )
         client.force_login(supervisor)
-        with django_assert_max_num_queries(9):
+        with django_assert_max_num_queries(7):
             response = client.get(
                 reverse("outbox:outbox"), {"kind": EmailKind.STAFF_WEEKLY, "state": "sent"}
             )

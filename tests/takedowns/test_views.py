@@ -174,7 +174,7 @@ class TestFiguresDateRange:
         self, client, supervisor, sent_over_a_year, django_assert_max_num_queries
     ):
         client.force_login(supervisor)
-        with django_assert_max_num_queries(6):
+        with django_assert_max_num_queries(4):
             response = client.get(reverse("platforms:figures"))
         page = response.content.decode()
         start = sent_over_a_year - dt.timedelta(days=89)
@@ -194,7 +194,7 @@ class TestFiguresDateRange:
             "date_to": (today - dt.timedelta(days=30)).isoformat(),
         }
         client.force_login(supervisor)
-        with django_assert_max_num_queries(6):
+        with django_assert_max_num_queries(4):
             response = client.get(reverse("platforms:figures"), params)
         assert response.status_code == 200
         page = response.content.decode()
