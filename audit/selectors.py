@@ -1,10 +1,12 @@
 """Reads of the audit trail, for supervisors."""
 
+import dataclasses
 import datetime as dt
 import functools
 import re
 
 from django.apps import apps
+from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
 from audit.models import AuditChange, AuditEvent, AuditKind
@@ -129,4 +131,96 @@ def change_in_words(change: AuditChange) -> tuple[str, list[str], list[tuple[str
             (column_words(column), value_words(column, old), value_words(column, new))
             for column, (old, new) in change.shown_values.items()
         ],
+    )
+
+
+# --- rows in words, for the page and its CSV ------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class TrailRow:
+    """One line of the activity page or its CSV, an event or a row change alike."""
+
+    record: str  # "event" or "row change"
+    when: dt.datetime
+    what: str
+    who: str
+    role: str
+    case_reference: str  # empty when about no case, or about one no longer here
+    case_note: str  # why there is no reference: "no such case", "case since erased"
+    about: str
+    details: str
+    request_id: str
+
+
+def _role_words() -> dict:
+    return dict(get_user_model()._meta.get_field("role").flatchoices)
+
+
+def _case_cell(case_id, references) -> tuple[str, str]:
+    if case_id is None:
+        return "", ""
+    if case_id == "none":
+        return "", "no such case"
+    reference = references.get(case_id)
+    return (reference, "") if reference else ("", "case since erased")
+
+
+def _event_row(event: AuditEvent, references, roles) -> TrailRow:
+    if not event.actor_id:
+        who = "nobody signed in"
+    elif event.actor is None:
+        who = f"account {event.actor_id} (erased)"
+    else:
+        who = (
+            f"{event.actor} <{event.actor.email}>"
+            if event.actor.display_name
+            else str(event.actor)
+        )
+    reference, note = _case_cell(event_case_id(event), references)
+    return TrailRow(
+        record="event",
+        when=event.created_at,
+        what=event.get_kind_display(),
+        who=who,
+        role=str(roles.get(event.actor_role, event.actor_role)),
+        case_reference=reference,
+        case_note=note,
+        about=target_without_case(event.target),
+        details=", ".join(f"{key}: {value}" for key, value in event.detail.items()),
+        request_id=event.request_id,
+    )
+
+
+def _change_row(change: AuditChange, references) -> TrailRow:
+    table, columns, values = change_in_words(change)
+    case_id = change_case_id(change)
+    reference, note = _case_cell(case_id, references)
+    shown = "; ".join(f"{column}: {old} → {new}" for column, old, new in values)
+    return TrailRow(
+        record="row change",
+        when=change.created_at,
+        what=f"{table} changed",
+        who="not recorded",
+        role="",
+        case_reference=reference,
+        case_note=note,
+        about="" if case_id is not None else change.row_id,
+        details=f"changed: {', '.join(columns)}" + (f"; {shown}" if shown else ""),
+        request_id="",
+    )
+
+
+def case_ids_named(events, changes) -> set[int]:
+    """The database ids of the cases these rows are about, for the page to look up."""
+    ids = {event_case_id(e) for e in events} | {change_case_id(c) for c in changes}
+    return {case_id for case_id in ids if isinstance(case_id, int)}
+
+
+def trail_rows(events, changes, *, references: dict[int, str]):
+    """Events and row changes as TrailRow, naming cases by the references given."""
+    roles = _role_words()
+    return (
+        [_event_row(event, references, roles) for event in events],
+        [_change_row(change, references) for change in changes],
     )

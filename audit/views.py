@@ -1,14 +1,11 @@
-import dataclasses
 import datetime as dt
 import heapq
 import itertools
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from access.permissions import supervisor_required
@@ -22,99 +19,14 @@ from leakcase.csv_export import csv_writer
 EXPORT_BATCH = 500
 
 
-@dataclasses.dataclass(frozen=True)
-class TrailRow:
-    """One line of the activity page or its CSV, an event or a row change alike."""
-
-    record: str  # "event" or "row change"
-    when: dt.datetime
-    what: str
-    who: str
-    role: str
-    case_reference: str  # empty when about no case, or about one no longer here
-    case_note: str  # why there is no reference: "no such case", "case since erased"
-    about: str
-    details: str
-    request_id: str
-
-    @property
-    def case_url(self) -> str:
-        return reverse("cases:detail", args=[self.case_reference]) if self.case_reference else ""
-
-
-def _role_words() -> dict:
-    return dict(get_user_model()._meta.get_field("role").flatchoices)
-
-
-def _case_cell(case_id, references) -> tuple[str, str]:
-    if case_id is None:
-        return "", ""
-    if case_id == "none":
-        return "", "no such case"
-    reference = references.get(case_id)
-    return (reference, "") if reference else ("", "case since erased")
-
-
-def _event_row(event: AuditEvent, references, roles) -> TrailRow:
-    if not event.actor_id:
-        who = "nobody signed in"
-    elif event.actor is None:
-        who = f"account {event.actor_id} (erased)"
-    else:
-        who = (
-            f"{event.actor} <{event.actor.email}>"
-            if event.actor.display_name
-            else str(event.actor)
-        )
-    reference, note = _case_cell(selectors.event_case_id(event), references)
-    return TrailRow(
-        record="event",
-        when=event.created_at,
-        what=event.get_kind_display(),
-        who=who,
-        role=str(roles.get(event.actor_role, event.actor_role)),
-        case_reference=reference,
-        case_note=note,
-        about=selectors.target_without_case(event.target),
-        details=", ".join(f"{key}: {value}" for key, value in event.detail.items()),
-        request_id=event.request_id,
-    )
-
-
-def _change_row(change: AuditChange, references) -> TrailRow:
-    table, columns, values = selectors.change_in_words(change)
-    case_id = selectors.change_case_id(change)
-    reference, note = _case_cell(case_id, references)
-    shown = "; ".join(f"{column}: {old} → {new}" for column, old, new in values)
-    return TrailRow(
-        record="row change",
-        when=change.created_at,
-        what=f"{table} changed",
-        who="not recorded",
-        role="",
-        case_reference=reference,
-        case_note=note,
-        about="" if case_id is not None else change.row_id,
-        details=f"changed: {', '.join(columns)}" + (f"; {shown}" if shown else ""),
-        request_id="",
-    )
-
-
-def _rows(events, changes) -> tuple[list[TrailRow], list[TrailRow]]:
+def _rows(events, changes) -> tuple[list[selectors.TrailRow], list[selectors.TrailRow]]:
     """Both kinds of row in words, with the cases they name looked up in one query: rows
     keep a case's database id only, and a case since erased has no reference to show."""
-    case_ids = {selectors.event_case_id(e) for e in events} | {
-        selectors.change_case_id(c) for c in changes
-    }
-    case_ids = {case_id for case_id in case_ids if isinstance(case_id, int)}
+    case_ids = selectors.case_ids_named(events, changes)
     references = dict(
         Case.objects.filter(pk__in=case_ids).values_list("pk", "reference") if case_ids else []
     )
-    roles = _role_words()
-    return (
-        [_event_row(event, references, roles) for event in events],
-        [_change_row(change, references) for change in changes],
-    )
+    return selectors.trail_rows(events, changes, references=references)
 
 
 def _export(events, changes) -> HttpResponse:
