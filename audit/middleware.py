@@ -7,7 +7,10 @@ one, whichever helper raised it. A 404 for a reference that does not exist looks
 one for a case she may not see, on purpose; both are recorded.
 
 Pages that show evidence to staff, or hand out a whole case, are named here by URL name and
-recorded once they answered with success.
+recorded once they answered with success. Showing evidence means the image itself (revealed,
+its thumbnail, or downloaded): the blurred preview behind the content warning, on the case
+page or the evidence page, is not a view of it, and neither is the evidence page, which shows
+the preview until she chooses to reveal (then the image's own request is recorded).
 """
 
 from pathlib import Path
@@ -35,9 +38,11 @@ def _our_apps() -> tuple[str, ...]:
 
 OUR_APPS = _our_apps()
 
+# Renditions of evidence:file that do not show the image: the blurred preview.
+NOT_A_VIEW = frozenset({"preview"})
+
 # URL name -> (kind, who counts): what a successful answer means.
 RECORDED_PAGES = {
-    "evidence:detail": (AuditKind.EVIDENCE_VIEWED, "staff"),
     "evidence:file": (AuditKind.EVIDENCE_VIEWED, "staff"),
     "evidence:bundle": (AuditKind.EXPORT, "anyone"),
     "accounts:export": (AuditKind.EXPORT, "anyone"),
@@ -72,6 +77,8 @@ class AuditMiddleware:
         if not recorded or response.status_code != 200 or not getattr(user, "is_authenticated", 0):
             return response
         kind, who = recorded
+        if match.kwargs.get("rendition") in NOT_A_VIEW:
+            return response
         if kind == AuditKind.EXPORT and not response.get("Content-Disposition", "").startswith(
             "attachment"
         ):

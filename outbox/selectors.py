@@ -2,21 +2,32 @@
 
 import dataclasses
 import datetime as dt
+import typing
 
 from django.db.models import Count, Q, QuerySet
 
-from outbox.models import PROBLEM_STATUSES, OutgoingEmail
+from outbox.models import PROBLEM_STATUSES, EmailKind, EmailStatus, OutgoingEmail
 
 WEEK = dt.timedelta(days=7)
 
 
 def outbox_problems(*, limit: int = 200) -> QuerySet[OutgoingEmail]:
     """Emails that did not go out, or may not have, for staff to look at."""
-    return (
-        OutgoingEmail.objects.filter(status__in=PROBLEM_STATUSES)
-        .select_related("user")
-        .order_by("-created_at")[:limit]
-    )
+    return outbox_emails(problems_only=True)[:limit]
+
+
+def outbox_emails(
+    *, kind: str = "", status: str = "", problems_only: bool = False
+) -> QuerySet[OutgoingEmail]:
+    """The outbox's rows, newest first, of one kind and one state when they are given."""
+    emails = OutgoingEmail.objects.select_related("user").order_by("-created_at")
+    if kind:
+        emails = emails.filter(kind=kind)
+    if problems_only:
+        emails = emails.filter(status__in=PROBLEM_STATUSES)
+    elif status:
+        emails = emails.filter(status=status)
+    return emails
 
 
 @dataclasses.dataclass
@@ -33,3 +44,57 @@ def outbox_summary(*, now: dt.datetime) -> OutboxSummary:
         problems=Count("pk", filter=Q(status__in=PROBLEM_STATUSES)),
     )
     return OutboxSummary(**figures)
+
+
+class StateCount(typing.NamedTuple):
+    state: str
+    label: str
+    count: int
+
+
+@dataclasses.dataclass(frozen=True)
+class KindCounts:
+    kind: str
+    label: str
+    by_state: list[StateCount]  # one per EmailStatus, in the order of its choices
+    total: int
+    known: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
+class OutboxCounts:
+    states: list[tuple[str, str]]  # (value, label) of every state, the columns
+    kinds: list[KindCounts]  # every kind of the model's choices, then any other found
+    by_state: list[StateCount]
+    total: int
+
+    @property
+    def other_kinds(self) -> list[str]:
+        return [row.kind for row in self.kinds if not row.known]
+
+
+def outbox_counts() -> OutboxCounts:
+    """How many emails of each kind are in each state, in one grouped query. Every kind of
+    EmailKind has its row, none sent yet included; a kind found in the table that is no
+    longer among the choices gets one too, named by its stored value."""
+    found = {
+        (row["kind"], row["status"]): row["n"]
+        for row in OutgoingEmail.objects.order_by()
+        .values("kind", "status")
+        .annotate(n=Count("pk"))
+    }
+    states = list(EmailStatus.choices)
+    known = dict(EmailKind.choices)
+    others = sorted({kind for kind, _ in found} - set(known))
+    kinds = []
+    for kind, label in [*known.items(), *((kind, kind) for kind in others)]:
+        by_state = [StateCount(s, name, found.get((kind, s), 0)) for s, name in states]
+        total = sum(cell.count for cell in by_state)
+        kinds.append(KindCounts(kind, label, by_state, total, known=kind in known))
+    by_state = [
+        StateCount(s, name, sum(row.by_state[i].count for row in kinds))
+        for i, (s, name) in enumerate(states)
+    ]
+    return OutboxCounts(
+        states=states, kinds=kinds, by_state=by_state, total=sum(row.total for row in kinds)
+    )

@@ -210,6 +210,8 @@ WITH outcomes AS NOT MATERIALIZED (
         SELECT platform_id, status, sent_at, removed_at FROM {anonymous}
     ) sent
     LEFT JOIN {platforms} platform ON platform.id = sent.platform_id
+    WHERE (%(since)s::timestamptz IS NULL OR sent.sent_at >= %(since)s)
+        AND (%(before)s::timestamptz IS NULL OR sent.sent_at < %(before)s)
 ), counted AS (
     SELECT platform,
         count(*) AS sent,
@@ -231,8 +233,12 @@ FROM counted LEFT JOIN timed ON timed.platform = counted.platform
 """
 
 
-def platform_figures() -> list[PlatformFigures]:
-    """How each platform answers: one row per platform that has been sent a request."""
+def platform_figures(
+    *, sent_since: dt.datetime | None = None, sent_before: dt.datetime | None = None
+) -> list[PlatformFigures]:
+    """How each platform answers: one row per platform that has been sent a request, of
+    the requests sent within [sent_since, sent_before) when they are given (a request's
+    removal counts with the request, whenever it came)."""
     sql = _FIGURES_SQL.format(
         requests=TakedownRequest._meta.db_table,
         anonymous=AnonymousOutcome._meta.db_table,
@@ -245,6 +251,8 @@ def platform_figures() -> list[PlatformFigures]:
         "removed": TakedownStatus.REMOVED.value,
         "rejected": TakedownStatus.REJECTED.value,
         "within": dt.timedelta(hours=TAKE_IT_DOWN_HOURS),
+        "since": sent_since,
+        "before": sent_before,
     }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)

@@ -1,8 +1,11 @@
+import datetime as dt
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from access.permissions import (
@@ -14,7 +17,7 @@ from access.permissions import (
 )
 from evidence.models import SightingStatus
 from leakcase.csv_export import csv_writer
-from leakcase.forms import add_validation_errors
+from leakcase.forms import DateRangeForm, add_validation_errors
 from leakcase.locking import StateChanged
 from takedowns import notices, selectors, services
 from takedowns.forms import (
@@ -250,46 +253,86 @@ takedown_escalate = _takedown_form_view(
 # --- how each platform answers: the figures ---------------------------------------------
 
 
+# Without dates chosen, the figures are of requests sent in the last 90 days: recent enough
+# to say how a platform answers now, long enough to hold a few requests to most of them.
+FIGURES_DEFAULT_DAYS = 90
+
+
 @supervisor_required
 @require_GET
 def platform_figures(request):
-    figures = selectors.platform_figures()
+    """Figures of the requests sent between two dates (by default the last 90 days), the
+    same in the table, the chart and the CSV. Dates that cannot be read are said, with a
+    400, never replaced by the default."""
+    params = request.GET.copy()
+    chosen = bool(params.get("date_from") or params.get("date_to"))
+    if not chosen:
+        today = timezone.now().astimezone(dt.UTC).date()
+        params["date_from"] = (today - dt.timedelta(days=FIGURES_DEFAULT_DAYS - 1)).isoformat()
+        params["date_to"] = today.isoformat()
+    form = DateRangeForm(params)
+    if not form.is_valid():
+        messages.error(request, "No figures are shown: the dates need fixing (see below).")
+        return render(request, "takedowns/figures.html", {"form": form}, status=400)
+    sent_since, sent_before = form.utc_range()
+    figures = selectors.platform_figures(sent_since=sent_since, sent_before=sent_before)
+    date_from, date_to = form.cleaned_data["date_from"], form.cleaned_data["date_to"]
     if request.GET.get("format") == "csv":
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = 'attachment; filename="platform-figures.csv"'
-        writer = csv_writer(response)
-        writer.writerow(
-            [
-                "platform",
-                "sent",
-                "removed",
-                "rejected",
-                "removal_rate",
-                "median_hours",
-                "p90_hours",
-                "within_48h_share",
-            ]
-        )
-        for row in figures:
-            writer.writerow(
-                [
-                    row.platform,
-                    row.sent,
-                    row.removed,
-                    row.rejected,
-                    _fmt(row.removal_rate),
-                    _fmt(row.median_hours),
-                    _fmt(row.p90_hours),
-                    _fmt(row.within_48h_share),
-                ]
-            )
-        return response
+        return _figures_csv(figures, date_from, date_to)
     longest = max((row.p90_hours or 0 for row in figures), default=0) or 1
+    params.pop("format", None)
     return render(
         request,
         "takedowns/figures.html",
-        {"figures": figures, "chart_max": longest, "chart_height": 28 * len(figures) + 30},
+        {
+            "form": form,
+            "figures": figures,
+            "chart_max": longest,
+            "chart_height": 28 * len(figures) + 30,
+            "date_from": date_from,
+            "date_to": date_to,
+            "default_range": not chosen,
+            "default_days": FIGURES_DEFAULT_DAYS,
+            "range_query": params.urlencode(),
+        },
     )
+
+
+def _figures_csv(figures, date_from, date_to) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    span = f"{date_from or 'start'}-to-{date_to or 'now'}"
+    response["Content-Disposition"] = f'attachment; filename="platform-figures-{span}.csv"'
+    writer = csv_writer(response)
+    writer.writerow(
+        [
+            "platform",
+            "sent",
+            "removed",
+            "rejected",
+            "removal_rate",
+            "median_hours",
+            "p90_hours",
+            "within_48h_share",
+            "sent_from",
+            "sent_to",
+        ]
+    )
+    for row in figures:
+        writer.writerow(
+            [
+                row.platform,
+                row.sent,
+                row.removed,
+                row.rejected,
+                _fmt(row.removal_rate),
+                _fmt(row.median_hours),
+                _fmt(row.p90_hours),
+                _fmt(row.within_48h_share),
+                date_from.isoformat() if date_from else "",
+                date_to.isoformat() if date_to else "",
+            ]
+        )
+    return response
 
 
 def _fmt(value):

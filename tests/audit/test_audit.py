@@ -13,7 +13,7 @@ from audit.services import audit_record
 from cases.models import Case
 from cases.services import case_assign
 from data_rights import services as data_rights_services
-from evidence.models import EvidenceFile, Sighting
+from evidence.models import AccessAction, EvidenceAccess, EvidenceFile, Sighting
 from evidence.services import evidence_add, sighting_log
 from tests.conftest import PASSWORD
 
@@ -106,19 +106,47 @@ def test_staff_looking_at_evidence_is_recorded_and_the_survivor_is_not(
     case_assign(case=case, to=caseworker, acting_user=caseworker)
     evidence = evidence_add(case=case, upload=image_upload(), acting_user=survivor)
     client.force_login(survivor)
-    client.get(reverse("evidence:detail", args=[case.reference, evidence.pk]))
+    client.get(reverse("evidence:file", args=[case.reference, evidence.pk, "image"]))
     assert not _events(AuditKind.EVIDENCE_VIEWED)
 
     client.force_login(caseworker)
-    page = client.get(reverse("evidence:detail", args=[case.reference, evidence.pk]))
     image = client.get(reverse("evidence:file", args=[case.reference, evidence.pk, "image"]))
-    assert page.status_code == image.status_code == 200
+    download = client.get(reverse("evidence:file", args=[case.reference, evidence.pk, "download"]))
+    assert image.status_code == download.status_code == 200
     events = AuditEvent.objects.filter(kind=AuditKind.EVIDENCE_VIEWED).order_by("id")
     assert [(e.actor_id, e.target) for e in events] == [
-        (caseworker.pk, f"evidence:detail case={case.pk}"),
         (caseworker.pk, f"evidence:file case={case.pk} rendition=image"),
+        (caseworker.pk, f"evidence:file case={case.pk} rendition=download"),
     ]
-    assert [e.request_id for e in events] == [page["X-Request-ID"], image["X-Request-ID"]]
+    assert [e.request_id for e in events] == [image["X-Request-ID"], download["X-Request-ID"]]
+
+
+def test_a_blurred_preview_shown_to_staff_is_not_recorded_as_viewing_evidence(
+    client, case, survivor, caseworker, image_upload
+):
+    """The case page and the evidence page show the file blurred behind a content warning:
+    neither they nor the preview they load count as looking at it. Revealing does, in the
+    audit trail and in the file's own access log (its custody record in the bundle)."""
+    case_assign(case=case, to=caseworker, acting_user=caseworker)
+    evidence = evidence_add(case=case, upload=image_upload(), acting_user=survivor)
+    client.force_login(caseworker)
+    case_page = client.get(reverse("cases:detail", args=[case.reference]))
+    preview_url = reverse("evidence:file", args=[case.reference, evidence.pk, "preview"])
+    assert preview_url in case_page.content.decode()
+    evidence_page = client.get(reverse("evidence:detail", args=[case.reference, evidence.pk]))
+    preview = client.get(preview_url)
+    assert case_page.status_code == evidence_page.status_code == preview.status_code == 200
+    assert not _events(AuditKind.EVIDENCE_VIEWED)
+    assert not EvidenceAccess.objects.exists()
+
+    revealed = client.get(
+        reverse("evidence:file", args=[case.reference, evidence.pk, "thumbnail"])
+    )
+    assert revealed.status_code == 200
+    (event,) = _events(AuditKind.EVIDENCE_VIEWED)
+    assert event.target == f"evidence:file case={case.pk} rendition=thumbnail"
+    access = EvidenceAccess.objects.get()
+    assert (access.user, access.action) == (caseworker, AccessAction.REVEAL)
 
 
 def test_exports_are_recorded_but_not_the_password_form(client, case, survivor):

@@ -6,7 +6,7 @@ import time_machine
 from cases.models import Case
 from evidence.services import sighting_log
 from platforms.models import Platform
-from takedowns.models import LegalBasis, TakedownRequest
+from takedowns.models import AnonymousOutcome, LegalBasis, TakedownRequest
 from takedowns.selectors import bases_offered, percentile, platform_figures
 from takedowns.services import (
     takedown_confirm_decision,
@@ -242,3 +242,31 @@ def test_outcomes_she_recorded_count_in_the_figures_once_staff_confirm_them(
     (row,) = platform_figures()
     assert (row.sent, row.removed, row.rejected) == (2, 1, 1)
     assert row.median_hours == pytest.approx(5)
+
+
+def test_figures_count_the_requests_sent_within_the_range_erased_ones_included(case):
+    reddit = Platform.objects.get(slug="reddit")
+    inside = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)
+    for sent_at in (inside, dt.datetime(2026, 3, 20, tzinfo=dt.UTC)):  # the end is open
+        TakedownRequest.objects.create(
+            case=case,
+            platform=reddit,
+            status="removed",
+            sent_at=sent_at,
+            removed_at=sent_at + dt.timedelta(hours=4),
+        )
+    AnonymousOutcome.objects.create(
+        platform=reddit, legal_basis="take_it_down", status="rejected", sent_at=inside
+    )
+    AnonymousOutcome.objects.create(
+        platform=reddit,
+        legal_basis="take_it_down",
+        status="rejected",
+        sent_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC) - dt.timedelta(microseconds=1),
+    )
+    (row,) = platform_figures(
+        sent_since=dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
+        sent_before=dt.datetime(2026, 3, 20, tzinfo=dt.UTC),
+    )
+    assert (row.sent, row.removed, row.rejected) == (2, 1, 1)
+    assert [r.sent for r in platform_figures()] == [4]

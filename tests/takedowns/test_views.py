@@ -140,8 +140,108 @@ def test_figures_csv(client, case, supervisor):
             "median_hours": "12.0000",
             "p90_hours": "12.0000",
             "within_48h_share": "1.0000",
+            "sent_from": (timezone.now().date() - dt.timedelta(days=89)).isoformat(),
+            "sent_to": timezone.now().date().isoformat(),
         }
     ]
+
+
+class TestFiguresDateRange:
+    """Figures are of the requests sent between two dates, by default the last 90 days; the
+    table, the chart and the CSV apply the same range."""
+
+    @pytest.fixture
+    def sent_over_a_year(self, case):
+        reddit, tumblr = (Platform.objects.get(slug=s) for s in ("reddit", "tumblr"))
+        now = timezone.now()
+        for platform, days_ago, hours in ((reddit, 2, 12), (reddit, 40, 30), (tumblr, 200, 6)):
+            start = now - dt.timedelta(days=days_ago)
+            TakedownRequest.objects.create(
+                case=case,
+                platform=platform,
+                status="removed",
+                sent_at=start,
+                removed_at=start + dt.timedelta(hours=hours),
+            )
+        return now.date()
+
+    def _csv(self, client, params):
+        response = client.get(reverse("platforms:figures"), {**params, "format": "csv"})
+        assert response.status_code == 200
+        return list(csv.DictReader(io.StringIO(response.content.decode())))
+
+    def test_by_default_the_last_90_days_and_the_page_says_so(
+        self, client, supervisor, sent_over_a_year, django_assert_max_num_queries
+    ):
+        client.force_login(supervisor)
+        with django_assert_max_num_queries(4):
+            response = client.get(reverse("platforms:figures"))
+        page = response.content.decode()
+        start = sent_over_a_year - dt.timedelta(days=89)
+        assert f'value="{start.isoformat()}"' in page
+        assert f'value="{sent_over_a_year.isoformat()}"' in page
+        assert "(the last 90 days; choose other dates above)" in page
+        assert "Reddit" in page and "Tumblr" not in page  # sent 200 days ago
+        assert "21.0 h" in page  # the median of 12 h and 30 h, in the table and the chart
+        assert [(r["platform"], r["sent"]) for r in self._csv(client, {})] == [("Reddit", "2")]
+
+    def test_chosen_dates_apply_to_the_table_the_chart_and_the_csv(
+        self, client, supervisor, sent_over_a_year, django_assert_max_num_queries
+    ):
+        today = sent_over_a_year
+        params = {
+            "date_from": (today - dt.timedelta(days=365)).isoformat(),
+            "date_to": (today - dt.timedelta(days=30)).isoformat(),
+        }
+        client.force_login(supervisor)
+        with django_assert_max_num_queries(4):
+            response = client.get(reverse("platforms:figures"), params)
+        assert response.status_code == 200
+        page = response.content.decode()
+        table = page[page.index("<table") : page.index("</table>")]
+        chart = page[page.index("<svg") : page.index("</svg>")]
+        for part in (table, chart):
+            assert "Reddit" in part and "Tumblr" in part
+            assert "30.0 h" in part and "6.0 h" in part and "12.0 h" not in part
+        assert "the last 90 days" not in page
+        csv_link = (
+            f"?date_from={params['date_from']}&amp;date_to={params['date_to']}&amp;format=csv"
+        )
+        assert csv_link in page
+        rows = self._csv(client, params)
+        assert [(r["platform"], r["sent"], r["median_hours"]) for r in rows] == [
+            ("Reddit", "1", "30.0000"),
+            ("Tumblr", "1", "6.0000"),
+        ]
+        assert {(r["sent_from"], r["sent_to"]) for r in rows} == {
+            (params["date_from"], params["date_to"])
+        }
+
+    def test_one_end_is_enough(self, client, supervisor, sent_over_a_year):
+        client.force_login(supervisor)
+        since = (sent_over_a_year - dt.timedelta(days=10)).isoformat()
+        page = client.get(reverse("platforms:figures"), {"date_from": since}).content.decode()
+        assert "to now" in page and "Reddit" in page and "30.0 h" not in page
+
+    @pytest.mark.parametrize(
+        ("params", "message"),
+        [
+            ({"date_from": "2026-02-30"}, "From: Enter a date as year-month-day"),
+            ({"date_to": "last week"}, "To: Enter a date as year-month-day"),
+            ({"date_from": "2026-05-01", "date_to": "2026-04-01"}, "“To” must be on or after"),
+        ],
+    )
+    def test_bad_dates_are_said_not_replaced_by_the_default(
+        self, client, supervisor, sent_over_a_year, params, message
+    ):
+        client.force_login(supervisor)
+        for extra in ({}, {"format": "csv"}):
+            response = client.get(reverse("platforms:figures"), {**params, **extra})
+            assert response.status_code == 400
+            assert response["Content-Type"].startswith("text/html")
+            page = response.content.decode()
+            assert message in page and "No figures are shown" in page
+            assert "Reddit" not in page and "<svg" not in page
 
 
 def test_a_survivor_cannot_make_leakcase_email_an_address_of_her_choosing(
