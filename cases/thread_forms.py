@@ -21,7 +21,9 @@ class MessageForm(forms.Form):
         super().__init__(*args, **kwargs)
         if for_staff:
             self.fields["body"].label = "Reply to her"
-            self.fields["body"].help_text = "She reads this on her case page, from “Your caseworker”."
+            self.fields[
+                "body"
+            ].help_text = "She reads this on her case page, from “Your caseworker”."
         else:
             self.fields["body"].help_text = (
                 "Only your caseworker and their supervisors read it. We email you when they "

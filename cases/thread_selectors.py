@@ -44,9 +44,8 @@ def thread_for(user: User, case: Case) -> Thread:
         .select_related("author")
         .order_by("created_at", "pk")
     )
-    read_up_to = (
-        ThreadRead.objects.filter(case=case, user=user).values_list("read_up_to", flat=True).first()
-    )
+    marker = ThreadRead.objects.filter(case=case, user=user)
+    read_up_to = marker.values_list("read_up_to", flat=True).first()
     for_staff = user.is_support_staff
     messages = []
     for note in notes:

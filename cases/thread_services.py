@@ -28,7 +28,10 @@ def _clean_body(body: str) -> str:
         raise ValidationError({"body": "Write your message first."})
     if len(body) > MESSAGE_MAX_LENGTH:
         raise ValidationError(
-            {"body": f"Keep the message under {MESSAGE_MAX_LENGTH} characters (it has {len(body)})."}
+            {
+                "body": f"Keep the message under {MESSAGE_MAX_LENGTH} characters "
+                f"(it has {len(body)})."
+            }
         )
     return body
 

@@ -63,7 +63,7 @@ class ThingThatNeedsHer:
 
 
 def things_that_need_her(user: User) -> list[ThingThatNeedsHer]:
-    """"Things that need you" on her dashboard: the same counts, from the same selector, as
+    """ "Things that need you" on her dashboard: the same counts, from the same selector, as
     her weekly email's (digests.selectors.survivor_counts), so the two never disagree."""
     if user.is_support_staff:
         return []

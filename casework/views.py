@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from access.permissions import case_for_user, cases_visible_to, login_required, staff_required
 from accounts.selectors import email_is_verified
 from cases import services as case_services
+from cases import thread_services
 from cases.forms import (
     AssignForm,
     ConsentForm,
@@ -21,7 +22,6 @@ from cases.forms import (
     StatusForm,
     TriageForm,
 )
-from cases import thread_services
 from cases.models import CaseNote, NoteVisibility
 from cases.thread_forms import MessageChangeForm, MessageForm
 from cases.thread_selectors import with_unread_messages
