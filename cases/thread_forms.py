@@ -13,6 +13,7 @@ class MessageForm(forms.Form):
         label="Your message",
         max_length=MESSAGE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": "Write your message first."},
     )
     key = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
