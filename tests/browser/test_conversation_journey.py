@@ -90,22 +90,26 @@ def test_a_message_each_way_with_the_email_notice(
         for never in (REPLY, case.reference, "Fern", str(caseworker)):
             assert never not in body
 
-    # She follows it on her phone and reads the reply.
-    phone.goto(sign_in)
-    phone.goto(f"{live_server.url}/cases/")
+    # Later, she opens the link on her phone (its session long gone), signs in, and reads it.
+    phone.context.close()
+    phone = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
+    assert sign_in == f"{live_server.url}/accounts/login/"  # the page log_in opens
+    log_in(phone, survivor.email, PASSWORD)
     new_message = phone.get_by_role("link", name="New message")
     expect(new_message).to_be_visible()
     accessibility.check(phone, "her dashboard with a new message")
     new_message.click()
-    shot(phone, "conversation-phone-top")
     expect(
         phone.get_by_role("link", name="You have 1 new message from your caseworker")
-    ).to_be_visible()
+    ).to_be_attached()
     reply = phone.locator("#thread .message-new")
     expect(reply).to_contain_text(REPLY)
     expect(reply).to_contain_text("Your caseworker")
     expect(reply).not_to_contain_text(str(caseworker))
-    phone.locator("#thread-heading").scroll_into_view_if_needed()
+    # The link led to the thread, its heading in view below the sticky header.
+    expect(
+        phone.get_by_role("heading", name=re.compile("Messages with your caseworker"))
+    ).to_be_in_viewport()
     shot(phone, "conversation-phone")
     # Nothing on her phone runs wider than the screen.
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
