@@ -257,6 +257,18 @@ class UpdateNotice(models.Model):
     )
     enabled = models.BooleanField(default=True)
     last_sent_at = models.DateTimeField(null=True, blank=True)
+    # A message came within the hour after the last notice: one more is owed at this time,
+    # if she still has something unread then (cases.update_notices.update_notices_send_due).
+    due_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["due_at"],
+                name="update_notice_due",
+                condition=models.Q(due_at__isnull=False),
+            )
+        ]
 
     def __str__(self):
         return f"Update emails for {self.user_id}: {'on' if self.enabled else 'off'}"

@@ -111,5 +111,27 @@ def unread_messages(user: User) -> Coalesce:
     return Coalesce(Subquery(unread, output_field=IntegerField()), 0)
 
 
+def has_unread_messages(user: User) -> bool:
+    """Anything new to her on any case of hers (a survivor), or from a survivor on any case
+    assigned to her (staff): who the "You have an update" email is for."""
+    mine = Q(case__assigned_to=user) if user.is_support_staff else Q(case__survivor=user)
+    return (
+        CaseNote.objects.filter(
+            mine,
+            _from_the_other_side(user),
+            visibility=NoteVisibility.SHARED,
+            withdrawn_at__isnull=True,
+        )
+        .filter(
+            ~Exists(
+                ThreadRead.objects.filter(
+                    case=OuterRef("case"), user=user, read_up_to__gte=OuterRef("created_at")
+                )
+            )
+        )
+        .exists()
+    )
+
+
 def with_unread_messages(cases: QuerySet[Case], user: User) -> QuerySet[Case]:
     return cases.annotate(unread_messages=unread_messages(user))

@@ -2,6 +2,10 @@
 conversation. It says nothing else (no name, no case reference, no text of the message) and
 carries one link, to sign in. At most one an hour a person; each person can turn it off.
 
+A message that comes within the hour after a notice owes one more, at the end of that hour
+(`due_at`): a periodic run sends it then if she still has something unread, so a reply
+read an hour late is never left without an email, and one already read sends nothing.
+
 The hour is held by a conditional UPDATE of the person's `UpdateNotice.last_sent_at` in the
 transaction that wrote the message: two messages a second apart, even in two processes at
 once, move it only once (the second UPDATE waits for the first's row lock, then no longer
@@ -13,13 +17,14 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.selectors import email_is_verified
 from cases.models import UpdateNotice
+from cases.thread_selectors import has_unread_messages
 from leakcase.emails import make_message
 from outbox.models import EmailKind, OutgoingEmail
 from outbox.services import outgoing_send_after_commit, outgoing_write
@@ -62,13 +67,58 @@ def update_notice_send(*, to: User | None, now: dt.datetime | None = None) -> Ou
             .update(last_sent_at=now)
         )
         if not claimed:
+            # Held back by the hour: owe one at its end (unless one is owed already).
+            UpdateNotice.objects.filter(user=to, enabled=True, due_at__isnull=True).update(
+                due_at=F("last_sent_at") + NOTICE_INTERVAL
+            )
             return None
-        email = outgoing_write(
-            kind=EmailKind.UPDATE_NOTICE,
-            user=to,
-            message=make_message("update-notice", {"link": sign_in_link()}, to=to.email),
-            now=now,
-        )
-    # After the message's transaction commits; if sending fails, the periodic run retries.
+        return _notice_write(to, now)
+
+
+def _notice_write(to: User, now: dt.datetime) -> OutgoingEmail:
+    email = outgoing_write(
+        kind=EmailKind.UPDATE_NOTICE,
+        user=to,
+        message=make_message("update-notice", {"link": sign_in_link()}, to=to.email),
+        now=now,
+    )
+    # After the transaction commits; if sending fails, the outbox's periodic run retries.
     outgoing_send_after_commit(email=email)
     return email
+
+
+# Owed notices claimed per transaction by the periodic run.
+DUE_BATCH = 200
+
+
+def update_notices_send_due(*, now: dt.datetime | None = None) -> int:
+    """The notices held back by the hour whose hour is up: each goes if its person still has
+    an unread message (and wants them), and is cleared either way. Safe on two runs at once:
+    rows are claimed with SKIP LOCKED. Returns how many emails were written."""
+    now = now or timezone.now()
+    written = 0
+    while True:
+        with transaction.atomic():
+            owed = list(
+                UpdateNotice.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(due_at__lte=now)
+                .select_related("user")
+                .order_by("due_at")[:DUE_BATCH]
+            )
+            if not owed:
+                return written
+            for notice in owed:
+                user = notice.user
+                still_wanted = (
+                    notice.enabled
+                    and user.is_active
+                    and bool(user.email)
+                    and (user.is_support_staff or email_is_verified(user))
+                    and has_unread_messages(user)
+                )
+                notice.due_at = None
+                if still_wanted:
+                    notice.last_sent_at = now
+                    _notice_write(user, now)
+                    written += 1
+                notice.save(update_fields=["due_at", "last_sent_at"])
