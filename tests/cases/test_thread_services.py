@@ -2,6 +2,7 @@
 is told (cases.thread_services, with cases.update_notices)."""
 
 import datetime as dt
+import threading
 import uuid
 
 import pytest
@@ -232,3 +233,34 @@ def test_the_read_marker_only_moves_forward(case, survivor):
         minutes=5
     )
     assert ThreadRead.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_tabs_posting_at_once_make_one_email(survivor, caseworker):
+    """Her second tab posts while the first tab's transaction is still open: the second
+    waits on the first's row locks, then finds the hour taken, and owes one for later."""
+    from django.db import connection, transaction
+
+    from cases.models import UpdateNotice
+    from cases.services import case_open
+
+    case = case_open(survivor=survivor, pseudonym="Rose", acting_user=survivor)
+    case_assign(case=case, to=caseworker, acting_user=caseworker)
+    outcome = {}
+
+    def second_tab():
+        try:
+            outcome["note"] = message_post(case=case, body="Second tab", acting_user=survivor)
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        message_post(case=case, body="First tab", acting_user=survivor)
+        other = threading.Thread(target=second_tab)
+        other.start()
+        # Whether it is already waiting or has not started yet, it cannot pass our locks
+        # until we commit: either way it must see the hour taken.
+    other.join()
+    assert CaseNote.objects.filter(case=case).count() == 2
+    assert len(notices_to(caseworker)) == 1
+    assert UpdateNotice.objects.get(user=caseworker).due_at is not None
