@@ -19,6 +19,8 @@ class MessageForm(forms.Form):
 
     def __init__(self, *args, for_staff: bool = False, **kwargs):
         kwargs.setdefault("initial", {}).setdefault("key", uuid.uuid4())
+        # Its own ids: the case page also has the note form, whose field is `body` too.
+        kwargs.setdefault("auto_id", "message_%s")
         super().__init__(*args, **kwargs)
         if for_staff:
             self.fields["body"].label = "Reply to her"

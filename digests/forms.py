@@ -32,3 +32,8 @@ class UpdateNoticeForm(forms.Form):
         coerce=lambda value: value == "1",
         widget=forms.RadioSelect,
     )
+
+    def __init__(self, *args, **kwargs):
+        # Its own ids: the weekly email's form on the same page has an `enabled` too.
+        kwargs.setdefault("auto_id", "update_notice_%s")
+        super().__init__(*args, **kwargs)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from cases.models import CaseNote
+from cases.models import CaseNote, UpdateNotice
 from cases.services import case_assign, case_open
 from tests.conftest import PASSWORD
 
@@ -114,4 +114,15 @@ def test_a_message_each_way_with_the_email_notice(
     # Nothing on her phone runs wider than the screen.
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     accessibility.check(phone, "her case page with the reply")
+
+    # She can turn the notices off where her weekly email is set.
+    phone.get_by_role("link", name="Emails").click()
+    settings_region = phone.get_by_role("region", name="New message emails")
+    settings_region.get_by_role("radio", name="Never").check()
+    settings_region.get_by_role("button", name="Update message emails").click()
+    expect(phone.get_by_role("status")).to_contain_text(
+        "You will not get emails about new messages."
+    )
+    accessibility.check(phone, "her email settings")
+    assert UpdateNotice.objects.get(user=survivor).enabled is False
     assert accessibility.failures == [], "\n".join(accessibility.reports)

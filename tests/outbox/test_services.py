@@ -94,8 +94,9 @@ def test_every_kind_is_a_row_that_the_one_delivery_sends(
     survivor, caseworker, case, consent, mailoutbox, client, django_capture_on_commit_callbacks
 ):
     """A weekly status email (hers and a caseworker's), the daily overdue count, a notice, a
-    reminder, an invitation, a password reset and a new-message notice: each made by its own app's service, each
-    a row in the outbox, each sent by outgoing_deliver with its row's Message-ID."""
+    reminder, an invitation, a password reset and a new-message notice: each made by its own
+    app's service, each a row in the outbox, each sent by outgoing_deliver with its row's
+    Message-ID."""
     from cases.services import case_assign, case_open_for_caller, invitation_email_send
     from cases.thread_services import message_post
     from evidence.services import sightings_log_pasted
