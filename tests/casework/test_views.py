@@ -707,3 +707,17 @@ def test_a_dashboard_with_nothing_to_do_lists_nothing(survivor_client, case):
     assert (
         "Things that need you" not in survivor_client.get(reverse("cases:list")).content.decode()
     )
+
+
+def test_an_empty_correction_says_so_and_keeps_the_message(client, case, caseworker):
+    case_assign(case=case, to=caseworker, acting_user=caseworker)
+    note, _ = message_post(case=case, body="Original", acting_user=caseworker)
+    client.force_login(caseworker)
+    response = client.post(
+        reverse("cases:message_change", args=[case.reference]),
+        {"message": note.pk, "revision": 0, "action": "edit", "body": "   "},
+        follow=True,
+    )
+    assert "Nothing was changed. Write your message first." in response.content.decode()
+    note.refresh_from_db()
+    assert (note.body, note.revision, note.edited_at) == ("Original", 0, None)
