@@ -145,6 +145,11 @@ class EventKind(models.TextChoices):
     DECISION_CONFIRMED = "decision_confirmed", "Recorded reply confirmed"
     TAKEDOWN_EDITED = "takedown_edited", "Takedown draft edited"
     CROP_SEARCHED = "crop_searched", "Marked area searched for copies"
+    # The conversation (cases/thread.py). Events say that a message was sent, corrected or
+    # withdrawn and by whom, never what it said.
+    MESSAGE_SENT = "message_sent", "Message sent"
+    MESSAGE_EDITED = "message_edited", "Message corrected"
+    MESSAGE_WITHDRAWN = "message_withdrawn", "Message withdrawn"
 
 
 # Events that say something only staff may know (why a case is urgent, an internal note).
@@ -182,7 +187,11 @@ class NoteVisibility(models.TextChoices):
 
 
 class CaseNote(models.Model):
-    """A note on a case. Internal notes are for staff only, on every page and in every export."""
+    """A note on a case. Internal notes are for staff only, on every page and in every export.
+
+    The notes shared with her, and the messages she writes, are the case's conversation
+    (cases/thread.py): a shared note IS a message from staff, hers are shared notes with
+    `from_survivor` set. One table, so nothing is migrated and nothing can drift apart."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
     author = models.ForeignKey(
@@ -193,10 +202,73 @@ class CaseNote(models.Model):
         max_length=8, choices=NoteVisibility.choices, default=NoteVisibility.INTERNAL
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Written by her (the case's survivor), not by staff: always shared.
+    from_survivor = models.BooleanField(default=False)
+    # Corrections count up from 0; an edit names the revision it started from, so a second
+    # tab's older copy never overwrites a newer text (cases.thread.message_edit).
+    revision = models.PositiveIntegerField(default=0)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    # A withdrawn message keeps its place in the thread ("withdrawn") but not its text.
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # The hidden key of the form that posted it: the same POST arriving twice (a double tap,
+    # a restored tab) finds the message it already made instead of making a second.
+    idempotency_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["created_at"]
         indexes = [models.Index(fields=["case", "visibility", "created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(from_survivor=False) | models.Q(visibility="shared"),
+                name="survivor_messages_are_shared",
+            )
+        ]
 
     def __str__(self):
         return f"{self.get_visibility_display()} note on {self.case_id}"
+
+
+class ThreadRead(models.Model):
+    """How far one person has read one case's conversation: messages after `read_up_to`
+    from someone else are new to her. Moved only forward (cases.thread.thread_mark_read)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="thread_reads")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    read_up_to = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["case", "user"], name="one_read_marker_per_reader")
+        ]
+
+    def __str__(self):
+        return f"{self.user_id} read {self.case_id} up to {self.read_up_to}"
+
+
+class UpdateNotice(models.Model):
+    """Per person: whether she gets the neutral "You have an update" email when a message
+    waits for her, and when the last one went (at most one an hour: cases.thread)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="update_notice",
+    )
+    enabled = models.BooleanField(default=True)
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    # A message came within the hour after the last notice: one more is owed at this time,
+    # if she still has something unread then (cases.update_notices.update_notices_send_due).
+    due_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["due_at"],
+                name="update_notice_due",
+                condition=models.Q(due_at__isnull=False),
+            )
+        ]
+
+    def __str__(self):
+        return f"Update emails for {self.user_id}: {'on' if self.enabled else 'off'}"

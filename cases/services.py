@@ -22,6 +22,7 @@ from cases.models import (
     Priority,
     new_reference,
 )
+from cases.update_notices import update_notice_send
 from leakcase.emails import make_message
 from leakcase.locking import StateChanged, locked
 from outbox.models import EmailKind, OutgoingEmail
@@ -412,6 +413,9 @@ def note_add(*, case: Case, body: str, visibility: str, acting_user: User) -> Ca
             new_value={"visibility": visibility},
             internal=visibility == NoteVisibility.INTERNAL,
         )
+        if visibility == NoteVisibility.SHARED:
+            # A shared note is a message to her (cases.thread_services): she is told.
+            update_notice_send(to=case.survivor)
     return note
 
 

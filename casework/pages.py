@@ -17,7 +17,11 @@ from cases.forms import (
     StatusForm,
     TriageForm,
 )
+from cases.models import NoteVisibility
 from cases.selectors import notes_for
+from cases.thread_forms import MessageForm
+from cases.thread_selectors import thread_for
+from cases.thread_services import thread_mark_read
 from casework.selectors import case_next_due, case_timeline
 from digests.selectors import weekly_email_state
 from evidence.forms import EvidenceUploadForm, PasteSightingsForm, SightingForm
@@ -31,11 +35,19 @@ def render_case_page(request, case, *, status=200, **forms_and_results):
     sightings = list(case_sightings(case))
     takedowns = case_takedowns(case)
     _prepare_sighting_rows(case, sightings, takedowns)
+    thread = thread_for(user, case)
+    # Opening the page is reading the thread: what was new is marked new this once.
+    thread_mark_read(case=case, user=user, up_to=thread.newest_at)
     context = {
         "case": case,
         "sightings": sightings,
         "evidence_files": list(case_evidence(case)),
-        "notes": notes_for(user, case),
+        # Staff's internal notes; the shared ones are messages, in the thread.
+        "notes": [n for n in notes_for(user, case) if n.visibility == NoteVisibility.INTERNAL]
+        if user.is_support_staff
+        else [],
+        "thread": thread,
+        "message_form": MessageForm(for_staff=user.is_support_staff),
         "takedowns": takedowns,
         "reference_count": case.references.count(),
         "copy_groups": copy_groups(case),

@@ -36,6 +36,8 @@ from cases.models import (
     Priority,
 )
 from cases.selectors import OPEN_STATUSES
+from cases.thread_selectors import unread_messages
+from digests.selectors import survivor_counts
 from evidence.models import Sighting, SightingStatus
 from takedowns.models import WAITING_STATUSES, LegalBasis, TakedownRequest, TakedownStatus
 
@@ -52,6 +54,53 @@ def cases_for_dashboard(cases: QuerySet[Case]) -> QuerySet[Case]:
             "sightings", filter=Q(sightings__status=SightingStatus.REMOVED), distinct=True
         ),
     )
+
+
+@dataclass(frozen=True)
+class ThingThatNeedsHer:
+    count: int
+    text: str
+
+
+def things_that_need_her(user: User) -> list[ThingThatNeedsHer]:
+    """ "Things that need you" on her dashboard: the same counts, from the same selector, as
+    her weekly email's (digests.selectors.survivor_counts), so the two never disagree."""
+    if user.is_support_staff:
+        return []
+    counts = survivor_counts([user], now=timezone.now())[user.pk]
+    if not counts:
+        return []
+
+    def plural(n, one, many):
+        return one if n == 1 else many
+
+    things = [
+        ThingThatNeedsHer(
+            counts["drafts_to_send"],
+            plural(
+                counts["drafts_to_send"],
+                "takedown request you started and have not sent yet",
+                "takedown requests you started and have not sent yet",
+            ),
+        ),
+        ThingThatNeedsHer(
+            counts["counter_notices"],
+            plural(
+                counts["counter_notices"],
+                "counter-notice: a platform may put a removed image back unless you act",
+                "counter-notices: a platform may put removed images back unless you act",
+            ),
+        ),
+        ThingThatNeedsHer(
+            counts["copies_to_check"],
+            plural(
+                counts["copies_to_check"],
+                "possible copy of your images to check",
+                "possible copies of your images to check",
+            ),
+        ),
+    ]
+    return [thing for thing in things if thing.count]
 
 
 # --- the caseload ---------------------------------------------------------------------
@@ -129,6 +178,7 @@ def caseload_for(user: User, query: CaseloadQuery, *, cases: QuerySet[Case]) -> 
                 )
             )
         )
+    cases = cases.annotate(unread_messages=unread_messages(user))
     return cases.select_related("assigned_to").order_by(*_ordering(query.sort), "pk")
 
 

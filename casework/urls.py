@@ -13,6 +13,8 @@ case_urlpatterns = [
     path("cases/<str:reference>/assign/", views.case_assign, name="assign"),
     path("cases/<str:reference>/notes/", views.note_add, name="note_add"),
     path("cases/<str:reference>/consent/", views.case_consent, name="consent"),
+    path("cases/<str:reference>/messages/", views.message_post, name="message_post"),
+    path("cases/<str:reference>/messages/change/", views.message_change, name="message_change"),
     path(
         "cases/<str:reference>/notice-contact/", views.case_notice_contact, name="notice_contact"
     ),

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from access.permissions import case_for_user, cases_visible_to, login_required, staff_required
 from accounts.selectors import email_is_verified
 from cases import services as case_services
+from cases import thread_services
 from cases.forms import (
     AssignForm,
     ConsentForm,
@@ -21,6 +22,9 @@ from cases.forms import (
     StatusForm,
     TriageForm,
 )
+from cases.models import CaseNote, NoteVisibility
+from cases.thread_forms import MessageChangeForm, MessageForm
+from cases.thread_selectors import with_unread_messages
 from casework import selectors, services
 from casework.forms import CaseloadFilterForm
 from casework.pages import render_case_page
@@ -38,11 +42,17 @@ CASELOAD_PAGE_SIZE = 25
 def case_list(request):
     if request.user.is_support_staff:
         return redirect("cases:caseload")
-    cases = selectors.cases_for_dashboard(cases_visible_to(request.user))
+    cases = with_unread_messages(
+        selectors.cases_for_dashboard(cases_visible_to(request.user)), request.user
+    )
     return render(
         request,
         "cases/case_list.html",
-        {"cases": cases, "email_unverified": not email_is_verified(request.user)},
+        {
+            "cases": cases,
+            "email_unverified": not email_is_verified(request.user),
+            "things_that_need_you": selectors.things_that_need_her(request.user),
+        },
     )
 
 
@@ -291,3 +301,69 @@ def evidence_upload(request, reference):
             )
             return redirect("evidence:detail", reference=case.reference, evidence_id=evidence.pk)
     return render_case_page(request, case, status=400, upload_form=form)
+
+
+# --- the conversation (cases.thread_services) -------------------------------------------
+
+
+def _to_thread(case):
+    return redirect(f"{reverse('cases:detail', args=[case.reference])}#thread")
+
+
+@login_required
+@require_POST
+def message_post(request, reference):
+    """She writes to her caseworker, or staff to her. Ends in a redirect; the same form
+    posted twice (its hidden key) makes one message."""
+    case = case_for_user(request.user, reference)
+    form = MessageForm(request.POST, for_staff=request.user.is_support_staff)
+    if form.is_valid():
+        try:
+            thread_services.message_post(
+                case=case,
+                body=form.cleaned_data["body"],
+                acting_user=request.user,
+                key=form.cleaned_data["key"],
+            )
+        except ValidationError as error:
+            add_validation_errors(form, error)
+        else:
+            messages.success(request, "Your message is sent.")
+            return _to_thread(case)
+    return render_case_page(request, case, status=400, message_form=form)
+
+
+@login_required
+@require_POST
+def message_change(request, reference):
+    """Correct (action=edit) or withdraw (action=withdraw) one message of the thread."""
+    case = case_for_user(request.user, reference)
+    form = MessageChangeForm(request.POST)
+    action = request.POST.get("action")
+    if not form.is_valid() or action not in ("edit", "withdraw"):
+        messages.error(request, "Nothing was changed: that message could not be found.")
+        return _to_thread(case)
+    # Through its case, and only the conversation's: an internal note is not found here.
+    note = CaseNote.objects.filter(
+        pk=form.cleaned_data["message"], case=case, visibility=NoteVisibility.SHARED
+    ).first()
+    if note is None:
+        messages.error(request, "Nothing was changed: that message could not be found.")
+        return _to_thread(case)
+    try:
+        if action == "withdraw":
+            thread_services.message_withdraw(note=note, acting_user=request.user)
+            messages.success(request, "The message is withdrawn.")
+        else:
+            thread_services.message_edit(
+                note=note,
+                body=form.cleaned_data["body"],
+                revision=form.cleaned_data["revision"] or 0,
+                acting_user=request.user,
+            )
+            messages.success(request, "The message is corrected.")
+    except StateChanged as error:
+        messages.error(request, " ".join(error.messages))
+    except ValidationError as error:
+        messages.error(request, "Nothing was changed. " + " ".join(error.messages))
+    return _to_thread(case)

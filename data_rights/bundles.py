@@ -221,8 +221,15 @@ def survivor_export(user: User) -> Iterator[bytes]:
                 }
                 for s in case.sightings.select_related("platform")
             ],
+            # The conversation: staff's shared notes and her own messages (cases.thread_services).
             "notes_shared_with_you": [
-                {"at": n.created_at, "text": n.body}
+                {
+                    "at": n.created_at,
+                    "from": "you" if n.from_survivor else "your caseworker",
+                    "text": n.body,
+                    "edited_at": n.edited_at,
+                    "withdrawn_at": n.withdrawn_at,
+                }
                 for n in case.notes.filter(visibility=NoteVisibility.SHARED)
             ],
             "takedown_requests": [

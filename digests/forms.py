@@ -21,3 +21,19 @@ class WeeklyStatusForm(forms.Form):
         label="Also when nothing changed that week (a short note that we are still on it)",
         required=False,
     )
+
+
+class UpdateNoticeForm(forms.Form):
+    """The "You have an update" email for new messages (cases.update_notices), on or off."""
+
+    enabled = forms.TypedChoiceField(
+        label="Email when there is a new message",
+        choices=[("1", "Yes, at most once an hour"), ("0", "Never")],
+        coerce=lambda value: value == "1",
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, **kwargs):
+        # Its own ids: the weekly email's form on the same page has an `enabled` too.
+        kwargs.setdefault("auto_id", "update_notice_%s")
+        super().__init__(*args, **kwargs)

@@ -4,11 +4,12 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from access.permissions import case_for_user, login_required, staff_required
+from cases.update_notices import update_notice_set, update_notice_settings_for
 from digests import services
-from digests.forms import WeeklyStatusForm
+from digests.forms import UpdateNoticeForm, WeeklyStatusForm
 from digests.messages import digest_message, user_id_for_unsubscribe_token
 from digests.selectors import digest_counts, digest_kind_for
 from outbox.models import OutgoingEmail
@@ -48,8 +49,30 @@ def weekly_status_settings(request):
             "status": status,
             "survivor": request.user.is_survivor,
             "subject": settings.WEEKLY_STATUS_SUBJECT,
+            "update_notice_form": UpdateNoticeForm(
+                initial={
+                    "enabled": "1" if update_notice_settings_for(request.user).enabled else "0"
+                }
+            ),
         },
     )
+
+
+@login_required
+@require_POST
+def update_notice_settings(request):
+    """Her "You have an update" emails on or off; back to the settings page either way."""
+    form = UpdateNoticeForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Nothing was changed: choose yes or never.")
+        return redirect("digests:settings")
+    enabled = form.cleaned_data["enabled"]
+    update_notice_set(user=request.user, enabled=enabled)
+    if enabled:
+        messages.success(request, "Saved. We email you when there is a new message.")
+    else:
+        messages.success(request, "Saved. You will not get emails about new messages.")
+    return redirect("digests:settings")
 
 
 @csrf_exempt  # the signed token is the credential; mail clients POST here (RFC 8058)

@@ -27,6 +27,9 @@ app.conf.beat_schedule = {
     # retries (the first comes a minute after a failure), and emails whose writer stopped
     # before sending them at once. The interval bounds how late a retry goes.
     "outbox": {"task": "outbox.tasks.deliver_outgoing", "schedule": 60.0},
+    # Every 5 minutes: "You have an update" emails held back by the one-an-hour rule, for
+    # people who still have an unread message when their hour is up (cases/update_notices.py).
+    "update-notices": {"task": "cases.tasks.send_due_update_notices", "schedule": 5 * 60.0},
     # 07:00 UTC daily: each caseworker's overdue requests, as a count and a link, written
     # into the outbox and sent.
     "overdue-digests": {

@@ -26,6 +26,8 @@ class EmailKind(models.TextChoices):
     REMINDER = "reminder", "Reminder to a platform"
     INVITATION = "invitation", "Invitation to claim a case"
     ACCOUNT = "account", "Account email"
+    # "You have an update": a new message in a case's conversation (cases.thread).
+    UPDATE_NOTICE = "update_notice", "New message notice"
 
 
 # Someone is waiting for these and is told at once whether they went ("The email could not

@@ -144,10 +144,15 @@ def test_caseworker_takes_a_case_triages_and_writes_notes(page: Page, live_serve
     notes_form.get_by_role("button", name="Save note").click()
     expect(page.get_by_role("status")).to_contain_text("The note is saved.")
 
-    notes = page.get_by_role("region", name=re.compile(r"^Notes")).get_by_role("listitem")
-    expect(notes).to_have_count(2)
-    expect(notes.filter(has_text=INTERNAL_NOTE)).to_contain_text("Internal")
-    expect(notes.filter(has_text=SHARED_NOTE)).to_contain_text("Shared with survivor")
+    # The internal note stays among staff's notes; the shared one is a message to her, in
+    # the conversation (cases.thread_services).
+    notes = page.get_by_role("region", name=re.compile(r"^Internal notes"))
+    expect(notes.get_by_role("listitem")).to_have_count(1)
+    expect(notes).to_contain_text(INTERNAL_NOTE)
+    conversation = page.get_by_role("region", name=re.compile(r"^Conversation with her"))
+    expect(conversation.get_by_role("listitem")).to_have_count(1)
+    expect(conversation).to_contain_text(SHARED_NOTE)
+    expect(conversation).not_to_contain_text(INTERNAL_NOTE)
     timeline = page.get_by_role("region", name="Timeline")
     expect(timeline).to_contain_text("Priority changed")
 
@@ -167,7 +172,7 @@ def test_caseworker_takes_a_case_triages_and_writes_notes(page: Page, live_serve
     page.get_by_role("link", name=case.reference).click()
     expect(page).to_have_url(case_url(live_server, case))
     expect(page.get_by_role("heading", level=1)).to_have_text("Rose")
-    messages = page.get_by_role("region", name=re.compile(r"^Messages from your caseworker"))
+    messages = page.get_by_role("region", name=re.compile(r"^Messages with your caseworker"))
     expect(messages.get_by_role("listitem")).to_have_count(1)
     expect(messages).to_contain_text(SHARED_NOTE)
     expect(page.get_by_role("region", name="Case handling")).to_have_count(0)

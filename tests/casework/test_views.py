@@ -1,9 +1,12 @@
+import uuid
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from cases.models import Case, CaseNote
 from cases.services import case_assign, case_open, case_open_for_caller, note_add
+from cases.thread_services import message_post
 from evidence import vault
 from evidence.models import EvidenceFile, Sighting
 from evidence.services import evidence_add, sighting_log, sightings_log_pasted
@@ -24,8 +27,9 @@ def test_case_list_query_count_is_flat(client, survivor, django_assert_max_num_q
     for n in range(30):
         case_open(survivor=survivor, pseudonym=f"Case {n}", acting_user=survivor)
     client.force_login(survivor)
-    # Session, user, her cases with their counts, and whether her address is confirmed.
-    with django_assert_max_num_queries(4):
+    # Session, user, her cases with their counts and new messages, whether her address is
+    # confirmed, and "Things that need you": her weekly email's four grouped counts.
+    with django_assert_max_num_queries(8):
         assert client.get(reverse("cases:list")).status_code == 200
 
 
@@ -521,3 +525,199 @@ class TestCasePageQueries:
             response = survivor_client.get(_case_url(case))
         assert response.status_code == 200
         assert response.content.decode().count("https://x.com/a/status/") >= count
+
+
+# --- the conversation ---------------------------------------------------------------------
+
+
+def _post_message(client, case, body, key=None):
+    return client.post(
+        reverse("cases:message_post", args=[case.reference]),
+        {"body": body, "key": str(key or uuid.uuid4())},
+    )
+
+
+def test_she_writes_and_the_post_ends_in_a_redirect_to_the_thread(survivor_client, case, survivor):
+    response = _post_message(survivor_client, case, "Can you look at the new link?")
+    assert response.status_code == 302
+    assert response["Location"] == f"{_case_url(case)}#thread"
+    (note,) = CaseNote.objects.filter(case=case)
+    assert (note.body, note.from_survivor, note.author) == (
+        "Can you look at the new link?",
+        True,
+        survivor,
+    )
+    page = survivor_client.get(response["Location"]).content.decode()
+    assert "Your message is sent." in page
+    assert "Can you look at the new link?" in page
+
+
+def test_the_same_post_twice_makes_one_message(survivor_client, case):
+    key = uuid.uuid4()
+    first = _post_message(survivor_client, case, "Only once", key)
+    second = _post_message(survivor_client, case, "Only once", key)
+    assert (first.status_code, second.status_code) == (302, 302)
+    assert CaseNote.objects.filter(case=case).count() == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ("", "Write your message first."),
+        ("   ", "Write your message first."),
+        ("x" * 5001, "at most 5000 characters"),
+    ],
+)
+def test_a_bad_message_says_so_and_saves_nothing(survivor_client, case, body, problem):
+    response = _post_message(survivor_client, case, body)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Nothing was changed" in page
+    assert problem in page
+    assert not CaseNote.objects.exists()
+
+
+def test_another_survivors_case_is_not_found_for_writing_nor_changing(
+    client, case, survivor, other_survivor
+):
+    note, _ = message_post(case=case, body="Mine", acting_user=survivor)
+    client.force_login(other_survivor)
+    assert _post_message(client, case, "Hi").status_code == 404
+    response = client.post(
+        reverse("cases:message_change", args=[case.reference]),
+        {"message": note.pk, "action": "withdraw"},
+    )
+    assert response.status_code == 404
+    assert list(CaseNote.objects.values_list("body", flat=True)) == ["Mine"]
+
+
+def test_she_withdraws_her_message_but_cannot_reach_an_internal_note(
+    survivor_client, case, survivor, caseworker
+):
+    mine, _ = message_post(case=case, body="Please delete this", acting_user=survivor)
+    internal = note_add(case=case, body="Internal", visibility="internal", acting_user=caseworker)
+    url = reverse("cases:message_change", args=[case.reference])
+    response = survivor_client.post(url, {"message": internal.pk, "action": "withdraw"})
+    assert response.status_code == 302
+    page = survivor_client.get(_case_url(case)).content.decode()
+    assert "that message could not be found" in page
+    assert "Internal" not in page.split('id="thread"')[1].split("</section>")[0]
+
+    survivor_client.post(url, {"message": mine.pk, "action": "withdraw"})
+    mine.refresh_from_db()
+    internal.refresh_from_db()
+    assert (mine.body, mine.withdrawn_at is not None) == ("", True)
+    assert (internal.body, internal.withdrawn_at) == ("Internal", None)
+    page = survivor_client.get(_case_url(case)).content.decode()
+    assert "You withdrew this message" in page
+
+
+def test_a_correction_from_an_older_tab_is_refused_with_a_message(
+    client, case, caseworker, supervisor
+):
+    case_assign(case=case, to=caseworker, acting_user=caseworker)
+    note, _ = message_post(case=case, body="Original", acting_user=caseworker)
+    url = reverse("cases:message_change", args=[case.reference])
+    client.force_login(supervisor)
+    client.post(url, {"message": note.pk, "revision": 0, "action": "edit", "body": "Fixed"})
+    client.force_login(caseworker)
+    response = client.post(
+        url, {"message": note.pk, "revision": 0, "action": "edit", "body": "Stale"}
+    )
+    assert response.status_code == 302
+    note.refresh_from_db()
+    assert (note.body, note.revision) == ("Fixed", 1)
+    page = client.get(_case_url(case)).content.decode()
+    assert "nothing was overwritten" in page
+    assert "Edited" in page
+
+
+def test_her_case_page_shows_what_is_new_once_and_marks_it_read(
+    survivor_client, case, survivor, caseworker
+):
+    message_post(case=case, body="We sent the request", acting_user=caseworker)
+    assert (
+        'class="badge new-message">New message'
+        in survivor_client.get(reverse("cases:list")).content.decode()
+    )
+    first = survivor_client.get(_case_url(case)).content.decode()
+    assert "You have 1 new message from your caseworker" in first
+    second = survivor_client.get(_case_url(case)).content.decode()
+    assert "new message" not in second
+    assert "New message" not in survivor_client.get(reverse("cases:list")).content.decode()
+
+
+@pytest.mark.parametrize("count", [2, 60])
+def test_her_case_page_query_count_does_not_grow_with_messages(
+    survivor_client, case, survivor, caseworker, count, django_assert_max_num_queries
+):
+    for n in range(count):
+        message_post(case=case, body=f"message {n}", acting_user=survivor if n % 2 else caseworker)
+    # session, user, case, sightings, takedowns, evidence, the case's takedowns, reference
+    # count, copy groups, timeline; the thread (+authors), her read marker and moving it
+    with django_assert_max_num_queries(13):
+        response = survivor_client.get(_case_url(case))
+    assert response.content.decode().count('class="note-item message-') == count
+
+
+@pytest.mark.parametrize("count", [10, 200])
+def test_caseload_shows_unread_messages_without_a_query_per_case(
+    open_cases, client, survivor, caseworker, count, django_assert_max_num_queries
+):
+    cases = open_cases(survivor, count)
+    Case.objects.update(assigned_to=caseworker)
+    for case in cases[:3]:
+        message_post(case=case, body="Hello?", acting_user=survivor)
+        message_post(case=case, body="Anyone?", acting_user=survivor)
+    client.force_login(caseworker)
+    # the same queries as without messages: the unread count is a column of the page's query
+    with django_assert_max_num_queries(6):
+        response = client.get(reverse("cases:caseload"), {"tab": "mine", "sort": "-activity"})
+    assert response.content.decode().count("2 new messages") == 3
+    client.get(_case_url(cases[0]))
+    page = client.get(reverse("cases:caseload"), {"tab": "mine", "sort": "-activity"})
+    page = page.content.decode()
+    assert page.count("2 new messages") == 2
+
+
+def test_her_dashboard_lists_things_that_need_her_as_her_weekly_email_counts_them(
+    survivor_client, case, survivor, evidence
+):
+    from django.utils import timezone
+
+    from digests.selectors import survivor_counts
+    from evidence.demo_images import make_image
+    from evidence.models import EvidenceMatch
+    from evidence.services import reference_register
+
+    reference = reference_register(
+        case=case, data=make_image(seed=2), acting_user=survivor, label="r"
+    )
+    EvidenceMatch.objects.create(
+        evidence=evidence, reference=reference, phash_distance=0, dhash_distance=0
+    )
+    page = survivor_client.get(reverse("cases:list")).content.decode()
+    counts = survivor_counts([survivor], now=timezone.now())[survivor.pk]
+    assert counts["to_do"] == 1
+    assert "Things that need you" in page
+    assert "<strong>1</strong> possible copy of your images to check" in page
+
+
+def test_a_dashboard_with_nothing_to_do_lists_nothing(survivor_client, case):
+    assert (
+        "Things that need you" not in survivor_client.get(reverse("cases:list")).content.decode()
+    )
+
+
+def test_an_empty_correction_says_so_and_keeps_the_message(client, case, caseworker):
+    case_assign(case=case, to=caseworker, acting_user=caseworker)
+    note, _ = message_post(case=case, body="Original", acting_user=caseworker)
+    client.force_login(caseworker)
+    response = client.post(
+        reverse("cases:message_change", args=[case.reference]),
+        {"message": note.pk, "revision": 0, "action": "edit", "body": "   "},
+        follow=True,
+    )
+    assert "Nothing was changed. Write your message first." in response.content.decode()
+    note.refresh_from_db()
+    assert (note.body, note.revision, note.edited_at) == ("Original", 0, None)

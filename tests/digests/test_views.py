@@ -153,3 +153,33 @@ def test_opening_the_settings_page_without_saving_keeps_her_scheduled(client, su
     assert client.get(SETTINGS).status_code == 200
     status = WeeklyStatus.objects.get(user=survivor)
     assert status.enabled and status.next_digest_at is not None
+
+
+class TestUpdateNoticeSettings:
+    URL = reverse("digests:update_notice_settings")
+
+    @pytest.mark.parametrize("user_fixture", ["survivor", "caseworker"])
+    def test_each_person_turns_new_message_emails_off_and_on(self, client, request, user_fixture):
+        from cases.models import UpdateNotice
+
+        user = request.getfixturevalue(user_fixture)
+        client.force_login(user)
+        page = client.get(SETTINGS).content.decode()
+        assert "New message emails" in page
+        response = client.post(self.URL, {"enabled": "0"})
+        assert response.status_code == 302
+        assert response["Location"] == SETTINGS
+        assert UpdateNotice.objects.get(user=user).enabled is False
+        assert (
+            "You will not get emails about new messages." in client.get(SETTINGS).content.decode()
+        )
+        client.post(self.URL, {"enabled": "1"})
+        assert UpdateNotice.objects.get(user=user).enabled is True
+
+    def test_bad_input_says_so_and_changes_nothing(self, client, survivor):
+        from cases.models import UpdateNotice
+
+        client.force_login(survivor)
+        response = client.post(self.URL, {"enabled": "maybe"}, follow=True)
+        assert "Nothing was changed" in response.content.decode()
+        assert not UpdateNotice.objects.filter(user=survivor).exists()

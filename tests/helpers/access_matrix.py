@@ -66,6 +66,14 @@ MATRIX = {
     "cases:assign": ("POST", {"action": "release"}, STAFF_ON_CASE),
     "cases:note_add": ("POST", {"body": "n", "visibility": "internal"}, STAFF_ON_CASE),
     "cases:invitation": ("POST", {}, STAFF_ON_CASE),
+    # The conversation: she and the staff on her case write in it.
+    "cases:message_post": ("POST", {"body": "Hello"}, CASE_READERS),
+    # An internal note is not a message of the thread: found by nobody here, back to the case.
+    "cases:message_change": (
+        "POST",
+        lambda w: {"message": w.note.pk, "action": "withdraw"},
+        CASE_READERS,
+    ),
     # She decides on her case; staff record what she told them (a note says who and when).
     "cases:consent": ("POST", {"consent": "withdraw", "note": "By phone"}, CASE_READERS),
     "cases:notice_contact": (
@@ -118,6 +126,7 @@ MATRIX = {
     "platforms:edit": ("GET", {}, SUPERVISORS),
     "platforms:figures": ("GET", {}, SUPERVISORS),
     "digests:settings": ("GET", {}, SIGNED_IN),
+    "digests:update_notice_settings": ("POST", {"enabled": "0"}, SIGNED_IN),
     # The signed token is the key: a one-click unsubscribe works without logging in.
     "digests:unsubscribe": ("GET", {}, EVERYONE),
     "digests:preview": ("GET", {}, STAFF_ONLY),

@@ -94,9 +94,11 @@ def test_every_kind_is_a_row_that_the_one_delivery_sends(
     survivor, caseworker, case, consent, mailoutbox, client, django_capture_on_commit_callbacks
 ):
     """A weekly status email (hers and a caseworker's), the daily overdue count, a notice, a
-    reminder, an invitation and a password reset: each made by its own app's service, each
-    a row in the outbox, each sent by outgoing_deliver with its row's Message-ID."""
+    reminder, an invitation, a password reset and a new-message notice: each made by its own
+    app's service, each a row in the outbox, each sent by outgoing_deliver with its row's
+    Message-ID."""
     from cases.services import case_assign, case_open_for_caller, invitation_email_send
+    from cases.thread_services import message_post
     from evidence.services import sightings_log_pasted
     from takedowns.services import (
         overdue_digests_send,
@@ -132,6 +134,8 @@ def test_every_kind_is_a_row_that_the_one_delivery_sends(
     later = start + dt.timedelta(days=3)
     with time_machine.travel(later, tick=False):
         case_assign(case=case, to=caseworker, acting_user=caseworker)
+        with django_capture_on_commit_callbacks(execute=True):  # sent after its commit
+            message_post(case=case, body="We sent it.", acting_user=caseworker)
         request.refresh_from_db()
         takedown_send_reminder(takedown=request)
         overdue_digests_send(base_url="https://leakcase.example")
@@ -158,6 +162,7 @@ def test_every_kind_is_a_row_that_the_one_delivery_sends(
         EmailKind.OVERDUE_COUNT: caseworker.email,
         EmailKind.SURVIVOR_WEEKLY: survivor.email,
         EmailKind.STAFF_WEEKLY: caseworker.email,
+        EmailKind.UPDATE_NOTICE: survivor.email,
     }
 
 
