@@ -145,10 +145,11 @@ def test_figures_csv(client, case, supervisor):
 
 
 def test_a_survivor_cannot_make_leakcase_email_an_address_of_her_choosing(
-    client, case, survivor, caseworker, consent, mailoutbox
+    client, case, survivor, caseworker, consent, mailoutbox, settings
 ):
     """Before: any account drafted a request for a site of its choosing, typed any address
     and pressed send, and LeakCase emailed it. Now the address waits for a caseworker."""
+    settings.LEAKCASE_SURVIVOR_SELF_SERVICE = True
     (sighting,) = sightings_log_pasted(
         case=case, text="https://leak-site.example/p/1", acting_user=survivor
     ).saved
@@ -192,9 +193,8 @@ def test_a_survivor_cannot_make_leakcase_email_an_address_of_her_choosing(
     assert "The address is approved" in page
     assert "A caseworker must approve this address first" not in page
     client.force_login(survivor)
-    assert (
-        client.post(reverse("takedowns:send", args=[case.reference, draft.pk])).status_code == 302
-    )
+    send_url = reverse("takedowns:send", args=[case.reference, draft.pk])
+    assert client.post(send_url, {"confirm": "send"}).status_code == 302
     assert [m.to for m in mailoutbox] == [["victim@example.org"]]
 
 
@@ -326,7 +326,9 @@ def test_a_notice_the_mail_server_refuses_says_so_plainly_and_stays_a_draft(
     )
     smtp_server.answer = lambda n, envelope: "550 5.1.1 Mailbox unavailable"
     client.force_login(caseworker)
-    response = client.post(reverse("takedowns:send", args=[case.reference, draft.pk]))
+    response = client.post(
+        reverse("takedowns:send", args=[case.reference, draft.pk]), {"confirm": "send"}
+    )
     assert response.status_code == 400
     page = response.content.decode()
     assert "The email could not be sent (SMTPDataError: (550, " in page
