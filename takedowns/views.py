@@ -135,6 +135,7 @@ def _detail_context(takedown, **overrides):
             draft_form=DraftForm(instance=takedown, offered=offered),
             submitted_form=SubmittedForm(),
             due_hours=services.due_hours(takedown),
+            version=services.draft_version(takedown),
         )
     else:
         context.update(
