@@ -182,6 +182,24 @@ HER_ROUTE_CHOICES = {
 }
 
 
+ANSWERS_TO_US = "Leave it empty and the platform answers to us; we pass it on to you."
+HER_FIELD_ORDER = [
+    "legal_basis",
+    "recipient_name",
+    "recipient_email",
+    "signer_capacity",
+    "content_description",
+    "copyright_work",
+    "illegality_explanation",
+    "search_result_urls",
+    *HER_STATEMENT_LABELS,
+    "signer_name",
+    "contact_email",
+    "contact_phone",
+    "contact_address",
+]
+
+
 class HerDraftForm(DraftForm):
     """The same draft fields (and the same services) as the staff editor, asked of her in
     the first person, in short steps: which platform, "I am the person shown", what the
@@ -219,9 +237,10 @@ class HerDraftForm(DraftForm):
                 ("authorised", "I act for the person shown, with her permission"),
             ]
         if "contact_email" in self.fields:
-            self.fields[
-                "contact_email"
-            ].help_text = "Leave it empty and the platform answers to us; we pass it on to you."
+            self.fields["contact_email"].help_text = ANSWERS_TO_US
+        # Her steps in order: what kind of request, who is asking, what it is about, what
+        # she states, her signature; the optional contact details last.
+        self.order_fields(HER_FIELD_ORDER)
 
 
 class HerSightingsForm(SightingsChoiceForm):

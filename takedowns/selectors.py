@@ -392,7 +392,10 @@ def request_for_her(
             f"{takedown.complaint_deadline:%-d %b %Y}."
         )
     if next_check_at and status != TakedownStatus.DRAFT:
-        steps.append(f"We'll check the links again on {when(next_check_at)}.")
+        if next_check_at > now:
+            steps.append(f"We'll check the links again on {when(next_check_at)}.")
+        else:  # due now: the dispatcher hands it to a worker within the minute
+            steps.append("We're checking the links again now.")
 
     return HerRequest(
         status=STATUS_FOR_HER[status].format(who=who),

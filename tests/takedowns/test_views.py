@@ -402,6 +402,9 @@ def test_her_request_page_tells_her_in_her_words(
 ):
     dropbox = sightings[0]
     request = _sent_by_caseworker(case, caseworker, dropbox)
+    type(dropbox).objects.filter(pk=dropbox.pk).update(
+        next_check_at=timezone.now() + dt.timedelta(hours=6)
+    )
     dropbox.refresh_from_db()
     client.force_login(survivor)
     url = reverse("takedowns:detail", args=[case.reference, request.pk])
