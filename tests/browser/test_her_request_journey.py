@@ -124,7 +124,7 @@ def test_staff_confirm_the_recipient_and_she_reads_her_request_on_her_phone(
     expect(box).to_have_attribute("readonly", "")
     expect(box).to_contain_text(X_URL)
     copy.get_by_role("button", name="Copy the text").click()
-    expect(copy.get_by_role("status")).to_have_text("Copied.")
+    expect(copy.locator("[data-copy-status]")).to_have_text("Copied.")
     assert page.evaluate("navigator.clipboard.readText()") == box.input_value()
     accessibility.check(page, "draft with no email address (staff)")
 
