@@ -408,7 +408,8 @@ def test_her_request_page_tells_her_in_her_words(
     dropbox.refresh_from_db()
     client.force_login(survivor)
     url = reverse("takedowns:detail", args=[case.reference, request.pk])
-    with django_assert_max_num_queries(12):
+    # 6 measured: session, user, case, request, its links, its letters.
+    with django_assert_max_num_queries(8):
         response = client.get(url)
     assert response.status_code == 200
     page = response.content.decode()
@@ -700,3 +701,44 @@ def test_routes_are_named_in_words_on_the_platform_directory(client, caseworker)
     page = client.get(reverse("platforms:list")).content.decode()
     assert "TAKE IT DOWN Act (47 U.S.C. 223a)" in page
     assert "take_it_down" not in page and "platform_policy" not in page
+
+
+def test_her_pages_answer_in_a_bounded_number_of_queries(
+    client, case, survivor, caseworker, sightings, consent, settings,
+    django_assert_max_num_queries,
+):  # fmt: skip
+    """Her first step, her guided form, the send's confirmation and the refusal page."""
+    settings.LEAKCASE_SURVIVOR_SELF_SERVICE = True
+    client.force_login(survivor)
+    with django_assert_max_num_queries(10):
+        assert client.get(reverse("takedowns:draft", args=[case.reference])).status_code == 200
+    (draft,) = takedowns_draft(case=case, sightings=sightings[:1], acting_user=survivor)
+    takedown_update_draft(takedown=draft, acting_user=survivor, **COMPLETE)
+    args = [case.reference, draft.pk]
+    with django_assert_max_num_queries(14):
+        page = client.get(reverse("takedowns:detail", args=args))
+    assert "Step 2 of 3" in page.content.decode()
+    with django_assert_max_num_queries(14):
+        ask = client.post(reverse("takedowns:send", args=args))
+    assert "Send this notice to abuse@dropbox.com?" in ask.content.decode()
+    settings.LEAKCASE_SURVIVOR_SELF_SERVICE = False
+    with django_assert_max_num_queries(6):
+        assert client.get(reverse("takedowns:draft", args=[case.reference])).status_code == 403
+
+
+def test_her_guided_form_refuses_a_route_not_offered_and_changes_nothing(
+    client, case, survivor, sightings, settings
+):
+    settings.LEAKCASE_SURVIVOR_SELF_SERVICE = True
+    (draft,) = takedowns_draft(case=case, sightings=sightings[:1], acting_user=survivor)
+    before = TakedownRequest.objects.filter(pk=draft.pk).values().get()
+    client.force_login(survivor)
+    response = client.post(
+        reverse("takedowns:edit", args=[case.reference, draft.pk]),
+        {"legal_basis": "no-such-route", "signer_capacity": "self", "signer_name": "R"},
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Nothing was changed." in page and "Step 2 of 3" in page
+    assert 'name="signer_name"' in page and "Record a reply" not in page
+    assert TakedownRequest.objects.filter(pk=draft.pk).values().get() == before
