@@ -742,3 +742,17 @@ def test_her_guided_form_refuses_a_route_not_offered_and_changes_nothing(
     assert "Nothing was changed." in page and "Step 2 of 3" in page
     assert 'name="signer_name"' in page and "Record a reply" not in page
     assert TakedownRequest.objects.filter(pk=draft.pk).values().get() == before
+
+
+def test_her_case_page_offers_writing_requests_only_with_self_service_on(
+    client, case, survivor, sightings, settings
+):
+    client.force_login(survivor)
+    url = reverse("cases:detail", args=[case.reference])
+    start = reverse("takedowns:draft", args=[case.reference])
+    page = client.get(url).content.decode()
+    assert start not in page
+    assert "Your caseworker writes the requests to platforms" in page
+    settings.LEAKCASE_SURVIVOR_SELF_SERVICE = True
+    page = client.get(url).content.decode()
+    assert start in page and "Ask for my images to be taken down" in page
