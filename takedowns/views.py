@@ -256,7 +256,17 @@ def takedown_send(request, reference, takedown_id):
     refused = _may_change(request, takedown)
     if refused:
         return refused
-    if request.POST.get("confirm") != CONFIRM_SEND:
+    confirmed_to = request.POST.get("to")
+    if confirmed_to is not None and confirmed_to != takedown.recipient_address:
+        # Someone changed the address after she was asked: she confirms the new one.
+        messages.error(
+            request,
+            f"The recipient changed since you were asked: it is now "
+            f"{takedown.recipient_address or 'no address'}. Nothing was sent.",
+        )
+    elif request.POST.get("confirm") == CONFIRM_SEND:
+        confirmed_to = True
+    if confirmed_to is not True:
         # The first step: everything the send checks, then a page naming the recipient.
         # Only its confirmed POST sends.
         try:

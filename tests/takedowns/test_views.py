@@ -12,6 +12,7 @@ from takedowns import services
 from takedowns.models import Correspondence, TakedownRequest
 from takedowns.selectors import escalation_suggestions
 from takedowns.services import (
+    takedown_approve_recipient,
     takedown_mark_submitted,
     takedown_record_reply,
     takedown_update_draft,
@@ -756,3 +757,26 @@ def test_her_case_page_offers_writing_requests_only_with_self_service_on(
     settings.LEAKCASE_SURVIVOR_SELF_SERVICE = True
     page = client.get(url).content.decode()
     assert start in page and "Ask for my images to be taken down" in page
+
+
+def test_a_confirmation_given_for_another_recipient_sends_nothing(
+    client, case, caseworker, sightings, consent, mailoutbox
+):
+    """She was asked about one address; a colleague changed it meanwhile: she is asked again
+    about the new one, and nothing goes to either until she confirms it."""
+    (draft,) = takedowns_draft(case=case, sightings=sightings[:1], acting_user=caseworker)
+    takedown_update_draft(takedown=draft, acting_user=caseworker, **COMPLETE)
+    takedown_update_draft(
+        takedown=draft, acting_user=caseworker, recipient_email="legal@dropbox.com"
+    )
+    takedown_approve_recipient(takedown=draft, acting_user=caseworker)
+    client.force_login(caseworker)
+    send = reverse("takedowns:send", args=[case.reference, draft.pk])
+    response = client.post(send, {"confirm": "send", "to": "abuse@dropbox.com"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "The recipient changed since you were asked" in page
+    assert "Send this notice to legal@dropbox.com?" in page
+    assert mailoutbox == []
+    draft.refresh_from_db()
+    assert draft.status == "draft"
