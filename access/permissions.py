@@ -9,6 +9,7 @@ evidence file exists is nobody else's business (tests/test_access_matrix.py).
 
 import functools
 
+from django.conf import settings
 from django.contrib.auth import decorators
 from django.db.models import Q, QuerySet
 from django.http import Http404
@@ -123,3 +124,21 @@ def takedown_for_user(user: User, reference: str, takedown_id) -> TakedownReques
     return get_object_or_404(
         TakedownRequest.objects.select_related("platform", "case"), pk=takedown_id, case=case
     )
+
+
+# --- who writes takedown requests --------------------------------------------------------
+
+
+def may_write_requests(user: User) -> bool:
+    """Staff draft and send takedown requests; a survivor only where the service turns
+    self-service on (settings.LEAKCASE_SURVIVOR_SELF_SERVICE, off by default)."""
+    return user.is_support_staff or settings.LEAKCASE_SURVIVOR_SELF_SERVICE
+
+
+def may_change_draft(user: User, takedown: TakedownRequest) -> bool:
+    """Staff may change any draft of a case they may see; she may change only a draft she
+    started herself, and only with self-service on: a draft staff are working on is
+    read-only to her, so she can never overwrite it."""
+    if user.is_support_staff:
+        return True
+    return may_write_requests(user) and takedown.created_by_id == user.pk

@@ -397,6 +397,11 @@ SESSION_COOKIE_AGE = SESSION_ABSOLUTE_LIFETIME
 # shoulder. Page titles add only a neutral word or two ("Sign in", "Case").
 SITE_TITLE = env_str("SITE_TITLE", "Case updates")
 
+# Whether survivors may draft and send takedown requests themselves (a guided form in the
+# first person, takedowns.views). Off by default: her caseworker drafts and sends them, and
+# she follows each on her own request page.
+LEAKCASE_SURVIVOR_SELF_SERVICE = env_bool("LEAKCASE_SURVIVOR_SELF_SERVICE", False)
+
 # Where "Quick exit" goes: a neutral, ordinary-looking page.
 QUICK_EXIT_URL = env_str("QUICK_EXIT_URL", "https://www.bbc.co.uk/weather")
 

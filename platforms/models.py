@@ -52,6 +52,12 @@ class Platform(models.Model):
     def is_search_engine(self) -> bool:
         return self.kind == PlatformKind.SEARCH_ENGINE
 
+    @property
+    def routes_in_words(self) -> list[str]:
+        """The routes it answers to as people read them, never their codes."""
+        known = set(LegalBasis.values)
+        return [LegalBasis(value).label for value in self.legal_bases if value in known]
+
 
 class PlatformDomain(models.Model):
     """A registrable domain (or exact host) that belongs to a platform: x.com, twitter.com."""

@@ -157,3 +157,93 @@ class CounterNoticeForm(forms.Form):
 
 class EscalateForm(forms.Form):
     to = forms.CharField(label="Escalated to", max_length=200)
+
+
+# The send button's second step: only a POST carrying this sends (takedowns.views).
+CONFIRM_SEND = "send"
+
+# Her guided form says each thing in the first person.
+HER_STATEMENT_LABELS = {
+    "confirms_no_consent": "The images are intimate and were published without my consent",
+    "confirms_good_faith": "I state this in good faith",
+    "confirms_accuracy": "The information in this request is accurate and complete",
+    "confirms_perjury": (
+        "Under penalty of perjury, I own the copyright in the pictures or am authorised to "
+        "act for the person who does"
+    ),
+    "confirms_copyright_owner": "I own the copyright (for example, I took the picture)",
+    "confirms_not_paid": "I am not being paid for these images",
+}
+HER_ROUTE_CHOICES = {
+    LegalBasis.TAKE_IT_DOWN: "The US TAKE IT DOWN Act: the platform has 48 hours to remove them",
+    LegalBasis.DSA: "The EU Digital Services Act: the platform must decide, with its reasons",
+    LegalBasis.PLATFORM_POLICY: "The platform's own rules against sharing intimate images",
+    LegalBasis.DMCA: "Copyright (US DMCA): only if I own the pictures, e.g. I took them",
+}
+
+
+ANSWERS_TO_US = "Leave it empty and the platform answers to us; we pass it on to you."
+HER_FIELD_ORDER = [
+    "legal_basis",
+    "recipient_name",
+    "recipient_email",
+    "signer_capacity",
+    "content_description",
+    "copyright_work",
+    "illegality_explanation",
+    "search_result_urls",
+    *HER_STATEMENT_LABELS,
+    "signer_name",
+    "contact_email",
+    "contact_phone",
+    "contact_address",
+]
+
+
+class HerDraftForm(DraftForm):
+    """The same draft fields (and the same services) as the staff editor, asked of her in
+    the first person, in short steps: which platform, "I am the person shown", what the
+    images are, her signature."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        words = {
+            **HER_STATEMENT_LABELS,
+            "legal_basis": "What kind of request",
+            "signer_capacity": "Who is asking",
+            "signer_name": "My signature: my full name",
+            "contact_email": "Email for the platform's answer (optional)",
+            "contact_phone": "Phone (optional)",
+            "contact_address": "Postal address (optional)",
+            "content_description": "What the images show, briefly (no need for detail)",
+            "copyright_work": "Which pictures are mine (for example: photos I took of myself)",
+            "illegality_explanation": "Why these images are illegal to share",
+            "search_result_urls": "Search result addresses that lead to them, one per line",
+            "recipient_name": "Who hosts the site (if you know)",
+            "recipient_email": "The host's abuse email (if you know)",
+        }
+        for name, text in words.items():
+            if name in self.fields:
+                self.fields[name].label = text
+        if "legal_basis" in self.fields:
+            field = self.fields["legal_basis"]
+            field.widget = forms.RadioSelect()
+            field.choices = [(v, HER_ROUTE_CHOICES[v]) for v, _ in field.choices]
+        if "signer_capacity" in self.fields:
+            field = self.fields["signer_capacity"]
+            field.widget = forms.RadioSelect()
+            field.choices = [
+                ("self", "I am the person shown"),
+                ("authorised", "I act for the person shown, with her permission"),
+            ]
+        if "contact_email" in self.fields:
+            self.fields["contact_email"].help_text = ANSWERS_TO_US
+        # Her steps in order: what kind of request, who is asking, what it is about, what
+        # she states, her signature; the optional contact details last.
+        self.order_fields(HER_FIELD_ORDER)
+
+
+class HerSightingsForm(SightingsChoiceForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sightings"].label = "Which of my links should be taken down"

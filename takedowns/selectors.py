@@ -271,3 +271,162 @@ def platform_figures(
         )
         for name, sent, removed, rejected, within, hours in sorted(rows)
     ]
+
+
+# --- her request, in her words ---------------------------------------------------------
+
+# What each route asks for, said to her (the product gives no legal advice: it says which
+# route was taken and what it obliges the platform to do). {hours} is the request's clock.
+ROUTE_FOR_HER = {
+    LegalBasis.TAKE_IT_DOWN: (
+        "A removal request under the US TAKE IT DOWN Act, which gives the platform "
+        f"{TAKE_IT_DOWN_HOURS} hours to remove the images and known copies of them."
+    ),
+    LegalBasis.DMCA: (
+        "A copyright notice under the US DMCA, because you own the pictures (for example, "
+        "you took them). The platform must remove them quickly; the person who posted them "
+        "may object with a counter-notice."
+    ),
+    LegalBasis.DSA: (
+        "A notice of illegal content under the EU Digital Services Act. The platform must "
+        "confirm it received it and give a decision with its reasons; you may complain, free "
+        "of charge, for 6 months after that decision."
+    ),
+    LegalBasis.PLATFORM_POLICY: (
+        "A report under {platform}'s own rules against sharing intimate images without "
+        "consent. We usually hear back within {hours} hours."
+    ),
+}
+SEARCH_DELISTING_FOR_HER = (
+    "A request to {platform} to drop the links from its search results, so fewer people find "
+    "them. We usually hear back within {hours} hours."
+)
+# The status of a request, said to her. {who} is the platform.
+STATUS_FOR_HER = {
+    TakedownStatus.DRAFT: "Being prepared. Nothing has been sent yet.",
+    TakedownStatus.SENT: "Sent. {who} has not answered yet.",
+    TakedownStatus.ACKNOWLEDGED: "{who} confirmed it received the request.",
+    TakedownStatus.REMOVED: "{who} removed it.",
+    TakedownStatus.PARTIALLY_REMOVED: "{who} removed some of it, not all.",
+    TakedownStatus.REJECTED: "{who} refused to remove it.",
+    TakedownStatus.ESCALATED: "We have taken it further.",
+}
+
+
+def route_for_her(takedown: TakedownRequest, hours: int) -> str:
+    platform = takedown.recipient
+    if (
+        takedown.legal_basis == LegalBasis.PLATFORM_POLICY
+        and takedown.platform
+        and takedown.platform.is_search_engine
+    ):
+        return SEARCH_DELISTING_FOR_HER.format(platform=platform, hours=hours)
+    return ROUTE_FOR_HER[takedown.legal_basis].format(platform=platform, hours=hours)
+
+
+@dataclass(frozen=True)
+class HerRequest:
+    """What her request page says: each part a sentence or a list, worked out here so the
+    template only lays it out."""
+
+    status: str
+    route: str
+    sent: str  # when and how, or "" for a draft
+    links: list
+    replies: list  # the platform's messages (Correspondence rows, direction in)
+    next_steps: list[str]
+    suggestions: list[Suggestion]
+    next_check_at: dt.datetime | None
+
+
+def request_for_her(
+    takedown: TakedownRequest, *, hours: int, sightings: list, correspondence: list, now=None
+) -> HerRequest:
+    """Her request in her words. `hours` is its clock (takedowns.services.due_hours);
+    sightings and correspondence are the request's, already fetched."""
+    now = now or timezone.now()
+    who = takedown.recipient
+    status = takedown.status
+    checks = [s.next_check_at for s in sightings if s.next_check_at]
+    next_check_at = min(checks) if checks else None
+
+    def when(value):
+        local = timezone.localtime(value)
+        return f"{local.day} {local:%b %Y}, {local:%H:%M}"
+
+    sent = ""
+    if takedown.sent_at:
+        if takedown.channel == "email":
+            how = f"by email to {takedown.recipient_address}"
+        elif takedown.channel == "web_form":
+            how = f"through {who}'s own report form"
+        else:
+            how = "to " + who
+        ticket = f" (its reference: {takedown.ticket_number})" if takedown.ticket_number else ""
+        sent = f"Sent {when(takedown.sent_at)}, {how}{ticket}."
+
+    steps = []
+    if status == TakedownStatus.DRAFT:
+        steps.append(f"Once it is sent, {who} has {hours} hours to answer.")
+    elif status in WAITING_STATUSES and takedown.due_at:
+        if takedown.due_at >= now:
+            steps.append(f"{who}'s answer is due by {when(takedown.due_at)}.")
+            steps.append(
+                "If it has not answered by then, we send it a reminder and your caseworker "
+                "looks at the next step."
+            )
+        else:
+            steps.append(
+                f"{who}'s answer was due {when(takedown.due_at)} and is late. We send it a "
+                "reminder (at most one a day, three in all), and your caseworker looks at the "
+                "next step with you."
+            )
+    elif status == TakedownStatus.REMOVED:
+        steps.append(
+            "We keep checking that the links stay down. If one comes back, we reopen the "
+            "request and tell you."
+        )
+    elif status in (TakedownStatus.REJECTED, TakedownStatus.PARTIALLY_REMOVED):
+        steps.append("Your caseworker will talk the next step through with you.")
+    if takedown.restore_window_from:
+        steps.append(
+            "The person who posted them sent a counter-notice; the platform may put the "
+            f"material back between {takedown.restore_window_from:%-d %b %Y} and "
+            f"{takedown.restore_window_to:%-d %b %Y} unless a lawsuit is filed."
+        )
+    if takedown.complaint_deadline:
+        steps.append(
+            "You can complain about the decision, free of charge, until "
+            f"{takedown.complaint_deadline:%-d %b %Y}."
+        )
+    if next_check_at and status != TakedownStatus.DRAFT:
+        if next_check_at > now:
+            steps.append(f"We'll check the links again on {when(next_check_at)}.")
+        else:  # due now: the dispatcher hands it to a worker within the minute
+            steps.append("We're checking the links again now.")
+
+    return HerRequest(
+        status=STATUS_FOR_HER[status].format(who=who),
+        route=route_for_her(takedown, hours),
+        sent=sent,
+        links=sightings,
+        replies=[c for c in correspondence if c.direction == "in"],
+        next_steps=steps,
+        suggestions=escalation_suggestions(takedown, now),
+        next_check_at=next_check_at,
+    )
+
+
+def requests_by_sighting(case) -> dict:
+    """Every request of the case that covers each of its sightings, newest first: the draft
+    page marks links already asked about, so nobody notices a link twice by mistake."""
+    found: dict = {}
+    through = TakedownRequest.sightings.through
+    rows = (
+        through.objects.filter(takedownrequest__case=case)
+        .select_related("takedownrequest__platform")
+        .order_by("-takedownrequest__created_at")
+    )
+    for row in rows:
+        found.setdefault(row.sighting_id, []).append(row.takedownrequest)
+    return found

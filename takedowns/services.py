@@ -65,6 +65,10 @@ NO_CONSENT_HERS = (
     "Nothing can be sent yet: LeakCase writes to a platform for you only with your consent. "
     'Give it on your case page, under "Writing to platforms for you".'
 )
+NO_EMAIL_ADDRESS = (
+    "There is no email address for this platform; use its web form and record the ticket "
+    "number, or add the abuse address."
+)
 RECIPIENT_NOT_APPROVED = (
     "A caseworker must approve this address first: it is not in the platform directory."
 )
@@ -181,7 +185,26 @@ def takedowns_draft(
     return drafts
 
 
-def takedown_update_draft(*, takedown: TakedownRequest, acting_user: User, **fields):
+EDITED_MEANWHILE = (
+    "Someone else saved this draft while you were editing it. Nothing of yours was saved, "
+    "and nothing of theirs was undone: your changes are still in the form below. Check them "
+    "against the draft as it is now, then save again."
+)
+
+
+def draft_version(takedown: TakedownRequest) -> str:
+    """The draft as an editor's form saw it: a form carries it back, and a save over a
+    newer draft is refused (takedown_update_draft), so two editors at once never undo each
+    other's edits."""
+    return takedown.updated_at.isoformat() if takedown.updated_at else ""
+
+
+def takedown_update_draft(
+    *, takedown: TakedownRequest, acting_user: User, seen_version: str | None = None, **fields
+):
+    """Change a draft's fields. With seen_version (the draft_version the editor's form was
+    rendered from), refused with StateChanged (code "edited_meanwhile") when anyone saved the
+    draft since."""
     _require_draft(takedown)
     unknown = set(fields) - set(DRAFT_FIELDS)
     if unknown:
@@ -191,6 +214,8 @@ def takedown_update_draft(*, takedown: TakedownRequest, acting_user: User, **fie
         raise ValidationError({"legal_basis": "That route is not offered for this platform."})
     with transaction.atomic():
         _locked_as_seen(takedown)
+        if seen_version is not None and seen_version != draft_version(takedown):
+            raise StateChanged(EDITED_MEANWHILE, code="edited_meanwhile")
         if takedown.correspondence.filter(
             kind=CorrespondenceKind.NOTICE, status=DeliveryStatus.PENDING
         ).exists():
@@ -228,17 +253,8 @@ def takedown_send_email(*, takedown: TakedownRequest, acting_user: User) -> Take
     delivery); only a message the mail server accepted marks the request sent. LeakCase
     writes it, from its own address, whoever presses the button: her consent is needed even
     when she sends it herself, and reminders follow it for days."""
-    _require_draft(takedown)
-    _require_her_consent(takedown, acting_user)
-    notice = _sendable(takedown)
+    notice = takedown_check_email(takedown=takedown, acting_user=acting_user)
     to = takedown.recipient_address
-    if not to:
-        raise ValidationError(
-            "There is no email address for this platform; use its web form and record the "
-            "ticket number, or add the abuse address."
-        )
-    _require_her_contact_choice(notice)
-    _require_approved_recipient(takedown)
     text = notices.render(notice)
     subject = notices.subject(notice)
     try:
@@ -266,6 +282,19 @@ def takedown_send_email(*, takedown: TakedownRequest, acting_user: User) -> Take
     if letter.status != DeliveryStatus.SENT:
         raise StateChanged(ALREADY_BEING_SENT)  # another sender holds it (not seen in use)
     return takedown
+
+
+def takedown_check_email(*, takedown: TakedownRequest, acting_user: User) -> notices.Notice:
+    """Everything takedown_send_email checks before it writes anything, for the page that
+    asks "Send this notice to ...?": raises the same ValidationError the send would."""
+    _require_draft(takedown)
+    _require_her_consent(takedown, acting_user)
+    notice = _sendable(takedown)
+    if not takedown.recipient_address:
+        raise ValidationError(NO_EMAIL_ADDRESS, code="no_address")
+    _require_her_contact_choice(notice)
+    _require_approved_recipient(takedown)
+    return notice
 
 
 def takedown_mark_submitted(

@@ -11,6 +11,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from access.permissions import (
     case_for_user,
     login_required,
+    may_change_draft,
+    may_write_requests,
     staff_required,
     supervisor_required,
     takedown_for_user,
@@ -21,9 +23,12 @@ from leakcase.forms import DateRangeForm, add_validation_errors
 from leakcase.locking import StateChanged
 from takedowns import notices, selectors, services
 from takedowns.forms import (
+    CONFIRM_SEND,
     CounterNoticeForm,
     DraftForm,
     EscalateForm,
+    HerDraftForm,
+    HerSightingsForm,
     ReplyForm,
     SightingsChoiceForm,
     SubmittedForm,
@@ -36,12 +41,33 @@ from takedowns.models import LegalBasis, TakedownStatus
 def takedown_draft(request, reference):
     """Pick live sightings; they become one draft request per platform."""
     case = case_for_user(request.user, reference)
+    if not may_write_requests(request.user):
+        return _self_service_refused(request, case)
     live = list(
         case.sightings.filter(status=SightingStatus.LIVE)
         .select_related("platform")
         .order_by("host")
     )
-    form = SightingsChoiceForm(request.POST if request.method == "POST" else None, sightings=live)
+    requested = selectors.requests_by_sighting(case)
+    for sighting in live:
+        sighting.requests = requested.get(sighting.pk, [])
+    data = request.POST if request.method == "POST" else None
+    hers = not request.user.is_support_staff
+    if hers:
+        # Her links on a platform whose draft staff are preparing join no draft of hers:
+        # that draft is read-only to her (may_change_draft), so she picks among the others.
+        staff_drafting = {
+            (t.platform_id, t.host)
+            for t in case.takedowns.filter(status=TakedownStatus.DRAFT).exclude(
+                created_by=request.user
+            )
+        }
+        for sighting in live:
+            key = (sighting.platform_id, "" if sighting.platform_id else sighting.host)
+            sighting.staff_drafting = key in staff_drafting
+        form = HerSightingsForm(data, sightings=[s for s in live if not s.staff_drafting])
+    else:
+        form = SightingsChoiceForm(data, sightings=live)
     if request.method == "POST" and form.is_valid():
         chosen = [s for s in live if str(s.pk) in form.cleaned_data["sightings"]]
         try:
@@ -51,13 +77,43 @@ def takedown_draft(request, reference):
         except ValidationError as error:
             add_validation_errors(form, error)
         else:
+            if hers:
+                messages.success(
+                    request,
+                    f"{len(drafts)} request{'s' if len(drafts) != 1 else ''} started, one per "
+                    "platform. Next: the details for each.",
+                )
+                return _back(drafts[0])
             messages.success(request, f"{len(drafts)} draft request(s), one per platform.")
             return redirect(f"{reverse('cases:detail', args=[case.reference])}#takedowns")
     return render(
         request,
-        "takedowns/draft.html",
+        "takedowns/her_draft.html" if hers else "takedowns/draft.html",
         {"case": case, "form": form, "live": live},
         status=400 if form.errors else 200,
+    )
+
+
+def _self_service_refused(request, case, takedown=None, *, staff_draft=False):
+    """She asked to write a request where she may not: a page that says why and what happens
+    instead (403: she may see her case, just not do this)."""
+    return render(
+        request,
+        "takedowns/self_service_off.html",
+        {"case": case, "takedown": takedown, "staff_draft": staff_draft},
+        status=403,
+    )
+
+
+def _may_change(request, takedown):
+    """None when this user may change the draft, else the refusal page."""
+    if may_change_draft(request.user, takedown):
+        return None
+    return _self_service_refused(
+        request,
+        takedown.case,
+        takedown,
+        staff_draft=may_write_requests(request.user),
     )
 
 
@@ -82,6 +138,7 @@ def _detail_context(takedown, **overrides):
             draft_form=DraftForm(instance=takedown, offered=offered),
             submitted_form=SubmittedForm(),
             due_hours=services.due_hours(takedown),
+            version=services.draft_version(takedown),
         )
     else:
         context.update(
@@ -96,9 +153,48 @@ def _detail_context(takedown, **overrides):
 def _render_detail(request, takedown, status=200, **overrides):
     if status == 400:
         messages.error(request, "Nothing was changed. The form below says what needs fixing.")
+    if not request.user.is_support_staff:
+        return _render_her_request(request, takedown, status=status, **overrides)
     return render(
         request, "takedowns/detail.html", _detail_context(takedown, **overrides), status=status
     )
+
+
+def _render_her_request(request, takedown, status=200, **overrides):
+    """Her own page for a request: in her words, never the staff editor. Where self-service
+    is on and the draft is hers, the guided form in the first person."""
+    sightings = sorted(takedown.sightings.all(), key=lambda s: s.created_at)
+    correspondence = list(takedown.correspondence.all())
+    hours = services.due_hours(takedown)
+    is_draft = takedown.status == TakedownStatus.DRAFT
+    context = {
+        "case": takedown.case,
+        "takedown": takedown,
+        "her": selectors.request_for_her(
+            takedown, hours=hours, sightings=sightings, correspondence=correspondence
+        ),
+        "is_draft": is_draft,
+        "consent_given": takedown.case.consent_to_contact_platforms,
+        "started_by_staff": takedown.created_by_id != request.user.pk,
+        "needs_approval": is_draft and selectors.recipient_needs_approval(takedown),
+    }
+    if is_draft and may_change_draft(request.user, takedown):
+        offered = selectors.bases_offered(takedown.case, takedown.platform)
+        notice = selectors.notice_for(takedown)
+        context.update(
+            guided_form=HerDraftForm(instance=takedown, offered=offered),
+            version=services.draft_version(takedown),
+            missing=notices.lint(notice),
+            preview=notices.render(notice),
+            submitted_form=SubmittedForm(),
+            dmca_warning=notices.DMCA_WARNING if takedown.legal_basis == LegalBasis.DMCA else "",
+        )
+    elif is_draft:
+        context["preview"] = notices.render(selectors.notice_for(takedown))
+    else:
+        context["reply_form"] = ReplyForm()
+    context.update(overrides)
+    return render(request, "takedowns/her_request.html", context, status=status)
 
 
 def _back(takedown):
@@ -122,28 +218,75 @@ def takedown_detail(request, reference, takedown_id):
 @require_POST
 def takedown_edit(request, reference, takedown_id):
     takedown = takedown_for_user(request.user, reference, takedown_id)
+    refused = _may_change(request, takedown)
+    if refused:
+        return refused
     offered = selectors.bases_offered(takedown.case, takedown.platform)
-    form = DraftForm(request.POST, instance=takedown, offered=offered)
+    hers = not request.user.is_support_staff
+    form_class = HerDraftForm if hers else DraftForm
+    form = form_class(request.POST, instance=takedown, offered=offered)
+    form_name = "guided_form" if hers else "draft_form"
     if form.is_valid():
         try:
             services.takedown_update_draft(
-                takedown=takedown, acting_user=request.user, **form.cleaned_data
+                takedown=takedown,
+                acting_user=request.user,
+                # A form rendered by an older page carries no version: it saves as before.
+                seen_version=request.POST.get("version"),
+                **form.cleaned_data,
             )
         except StateChanged as error:
-            return _moved_on(request, takedown, error)
+            if error.code != "edited_meanwhile":
+                return _moved_on(request, takedown, error)
+            # Someone saved first: theirs stays, and hers is shown again, unsaved, for her
+            # to check against the draft as it is now (nothing of either is lost).
+            messages.error(request, " ".join(error.messages))
+            takedown.refresh_from_db()
+            return _render_detail(request, takedown, status=409, **{form_name: form})
         except ValidationError as error:
             add_validation_errors(form, error)
         else:
-            messages.success(request, "The draft is saved.")
+            messages.success(request, "Saved." if hers else "The draft is saved.")
             return _back(takedown)
     takedown.refresh_from_db()
-    return _render_detail(request, takedown, status=400, draft_form=form)
+    return _render_detail(request, takedown, status=400, **{form_name: form})
 
 
 @login_required
 @require_POST
 def takedown_send(request, reference, takedown_id):
     takedown = takedown_for_user(request.user, reference, takedown_id)
+    refused = _may_change(request, takedown)
+    if refused:
+        return refused
+    confirmed_to = request.POST.get("to")
+    if confirmed_to is not None and confirmed_to != takedown.recipient_address:
+        # Someone changed the address after she was asked: she confirms the new one.
+        messages.error(
+            request,
+            f"The recipient changed since you were asked: it is now "
+            f"{takedown.recipient_address or 'no address'}. Nothing was sent.",
+        )
+    elif request.POST.get("confirm") == CONFIRM_SEND:
+        confirmed_to = True
+    if confirmed_to is not True:
+        # The first step: everything the send checks, then a page naming the recipient.
+        # Only its confirmed POST sends.
+        try:
+            services.takedown_check_email(takedown=takedown, acting_user=request.user)
+        except ValidationError as error:
+            return _render_detail(request, takedown, status=400, send_errors=error.messages)
+        return render(
+            request,
+            "takedowns/confirm_send.html",
+            {
+                "case": takedown.case,
+                "takedown": takedown,
+                "to": takedown.recipient_address,
+                "confirm": CONFIRM_SEND,
+                "due_hours": services.due_hours(takedown),
+            },
+        )
     try:
         services.takedown_send_email(takedown=takedown, acting_user=request.user)
     except StateChanged as error:
@@ -162,6 +305,9 @@ def takedown_send(request, reference, takedown_id):
 @require_POST
 def takedown_submitted(request, reference, takedown_id):
     takedown = takedown_for_user(request.user, reference, takedown_id)
+    refused = _may_change(request, takedown)
+    if refused:
+        return refused
     form = SubmittedForm(request.POST)
     if form.is_valid():
         try:

@@ -16,6 +16,7 @@ from tests.helpers.access_matrix import (
     OK,
     PAGE,
     ROLES,
+    SELF_SERVICE_ON,
     World,
 )
 
@@ -32,13 +33,22 @@ def world(db):
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("name", list(MATRIX))
 def test_access(client, world, name, role):
-    method, data, expected_by_role = MATRIX[name]
+    _check(client, world, name, role, MATRIX[name][2][role])
+
+
+@pytest.mark.parametrize("name", list(SELF_SERVICE_ON))
+def test_access_of_the_owner_with_self_service_on(client, world, name, settings):
+    settings.LEAKCASE_SURVIVOR_SELF_SERVICE = True
+    _check(client, world, name, "owner", SELF_SERVICE_ON[name])
+
+
+def _check(client, world, name, role, expected):
+    method, data, _ = MATRIX[name]
     if role != "anonymous":
         client.force_login(world.users[role])
     url = world.url(name)
     payload = data(world) if callable(data) else data
     response = client.post(url, payload) if method == "POST" else client.get(url)
-    expected = expected_by_role[role]
     login_url = reverse("account_login")
     if expected == LOGIN:
         assert response.status_code == 302, (name, role, response.status_code)

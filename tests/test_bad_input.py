@@ -396,7 +396,7 @@ def _form_cases(world):
         "priority-unknown": ("caseworker", reverse("cases:triage", args=[ref]), {"priority": "x"}),
         "status-unknown": ("caseworker", reverse("cases:status", args=[ref]), {"status": "gone"}),
         "takedown-email-header-injection": (
-            "survivor",
+            "caseworker",
             reverse("takedowns:edit", args=[ref, draft]),
             {
                 "legal_basis": "platform_policy",

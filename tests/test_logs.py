@@ -173,11 +173,17 @@ def test_no_canary_reaches_the_logs(
     client.force_login(survivor)
     client.post(reverse("cases:consent", args=[ref]), {"consent": "give"})
     client.post(reverse("cases:notice_contact", args=[ref]), {"notice_contact": "own_email"})
+    # Staff send it (survivors write requests only where the service turns that on): the
+    # page asking to confirm the recipient, then the confirmed send, then a second one.
+    client.force_login(caseworker)
     with django_capture_on_commit_callbacks(execute=True):
         client.post(reverse("takedowns:send", args=[ref, draft.pk]))
-        client.post(reverse("takedowns:send", args=[ref, draft.pk]))  # again: refused
+        client.post(reverse("takedowns:send", args=[ref, draft.pk]), {"confirm": "send"})
+        # again: refused
+        client.post(reverse("takedowns:send", args=[ref, draft.pk]), {"confirm": "send"})
     draft.refresh_from_db()
     assert draft.status == "sent"
+    client.force_login(survivor)
 
     # Her data, then her erasure (one wrong password first).
     client.post(reverse("accounts:export"), {"password": PASSWORD})

@@ -394,6 +394,8 @@ def test_her_request_page_fits_a_phone(page: Page, live_server, journey, log_in)
     page.set_viewport_size(PHONE)
     log_in(page, journey.survivor.email, PASSWORD)
     page.goto(journey.url(live_server, f"takedowns/{draft.pk}/"))
+    # Her request page: the draft's text (which gives the reply address) opened to read.
+    page.get_by_text("Read the draft", exact=True).click()
     expect(page.get_by_text(f"replies+{draft.pk.hex}", exact=False).first).to_be_visible()
     scroll_width, inner_width = page.evaluate(
         "[document.documentElement.scrollWidth, window.innerWidth]"

@@ -216,8 +216,15 @@ def test_caseworker_drafts_fixes_and_sends_requests(
     expect(preview).to_contain_text(f"Email: replies+{tumblr_request.pk.hex}@")
     expect(preview).not_to_contain_text(desk.survivor.email)
 
-    # --- sent by email ---------------------------------------------------------------
+    # --- sent by email, once she has confirmed the recipient ---------------------------
     page.get_by_role("button", name=f"Send by email to {EMAIL_PLATFORM_ADDRESS}").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        f"Send this notice to {EMAIL_PLATFORM_ADDRESS}?"
+    )
+    assert mailoutbox == []
+    tumblr_request.refresh_from_db()
+    assert tumblr_request.status == TakedownStatus.DRAFT
+    page.get_by_role("button", name=f"Yes, send it to {EMAIL_PLATFORM_ADDRESS}").click()
     expect(page).to_have_url(takedown_url(live_server, tumblr_request))
     tumblr_request.refresh_from_db()
     assert tumblr_request.status == TakedownStatus.SENT
@@ -490,5 +497,6 @@ def test_nothing_goes_out_until_she_consents_on_her_case_page(
     log_in(page, desk.caseworker.email, PASSWORD)
     page.goto(takedown_url(live_server, tumblr))
     page.get_by_role("button", name=f"Send by email to {EMAIL_PLATFORM_ADDRESS}").click()
+    page.get_by_role("button", name=f"Yes, send it to {EMAIL_PLATFORM_ADDRESS}").click()
     expect(page.locator(".page-head .badge")).to_have_text("Sent")
     assert [m.to for m in mailoutbox] == [[EMAIL_PLATFORM_ADDRESS]]

@@ -47,6 +47,19 @@ SUPERVISORS = _by_role(404, 404, 404, 404, OK, LOGIN)
 
 SURVIVORS = _by_role(OK, OK, 404, 404, 404, LOGIN)
 
+# Drafting and sending requests: staff on the case; she is refused (403, a page saying why)
+# while the service's self-service setting is off.
+WRITERS = _by_role(403, 404, OK, 404, OK, LOGIN)
+
+# With LEAKCASE_SURVIVOR_SELF_SERVICE on, what the owner gets from those URLs (the world's
+# draft is hers: she started it).
+SELF_SERVICE_ON = {
+    "takedowns:draft": OK,
+    "takedowns:edit": OK,
+    "takedowns:send": OK,
+    "takedowns:submitted": OK,
+}
+
 # name -> (method, form data (a callable for fresh files), expected answer by role)
 MATRIX = {
     # Signed in, the front page sends each to her own start: cases or caseload.
@@ -104,15 +117,20 @@ MATRIX = {
     "accounts:session_end": ("POST", {"others": "1"}, SIGNED_IN),
     # A new link to confirm her login address: back to her dashboard for everyone signed in.
     "accounts:email_verification_send": ("POST", {}, SIGNED_IN),
-    "takedowns:draft": ("POST", lambda w: {"sightings": [str(w.sighting.pk)]}, CASE_READERS),
+    # Staff write requests; she follows them on her own request page (the same URL as the
+    # staff editor, which she never gets). Writing them herself is a service setting, off by
+    # default: then she gets a page saying her caseworker writes them (403), nothing changed.
+    # SELF_SERVICE_ON below is what she gets with it on.
+    "takedowns:draft": ("POST", lambda w: {"sightings": [str(w.sighting.pk)]}, WRITERS),
     "takedowns:detail": ("GET", {}, CASE_READERS),
     "takedowns:edit": (
         "POST",
         {"legal_basis": "platform_policy", "signer_name": "R", "signer_capacity": "self"},
-        CASE_READERS,
+        WRITERS,
     ),
-    "takedowns:send": ("POST", {}, CASE_READERS),
-    "takedowns:submitted": ("POST", {"ticket_number": "T-1"}, CASE_READERS),
+    # Sent only when confirmed: without "confirm", the page asking "Send this notice to ...?".
+    "takedowns:send": ("POST", {"confirm": "send"}, WRITERS),
+    "takedowns:submitted": ("POST", {"ticket_number": "T-1"}, WRITERS),
     # These act on a request already sent (a DMCA one, for the counter-notice).
     "takedowns:reply": ("POST", {"body": "Received.", "decision": "acknowledged"}, CASE_READERS),
     "takedowns:counter_notice": ("POST", {"received_on": "2026-11-02"}, CASE_READERS),

@@ -8,9 +8,16 @@ from django.utils import timezone
 
 from evidence.services import sightings_log_pasted
 from platforms.models import Platform
+from takedowns import services
 from takedowns.models import Correspondence, TakedownRequest
 from takedowns.selectors import escalation_suggestions
-from takedowns.services import takedown_mark_submitted, takedown_update_draft, takedowns_draft
+from takedowns.services import (
+    takedown_approve_recipient,
+    takedown_mark_submitted,
+    takedown_record_reply,
+    takedown_update_draft,
+    takedowns_draft,
+)
 
 
 @pytest.fixture
@@ -245,10 +252,11 @@ class TestFiguresDateRange:
 
 
 def test_a_survivor_cannot_make_leakcase_email_an_address_of_her_choosing(
-    client, case, survivor, caseworker, consent, mailoutbox
+    client, case, survivor, caseworker, consent, mailoutbox, settings
 ):
     """Before: any account drafted a request for a site of its choosing, typed any address
     and pressed send, and LeakCase emailed it. Now the address waits for a caseworker."""
+    settings.LEAKCASE_SURVIVOR_SELF_SERVICE = True
     (sighting,) = sightings_log_pasted(
         case=case, text="https://leak-site.example/p/1", acting_user=survivor
     ).saved
@@ -292,9 +300,8 @@ def test_a_survivor_cannot_make_leakcase_email_an_address_of_her_choosing(
     assert "The address is approved" in page
     assert "A caseworker must approve this address first" not in page
     client.force_login(survivor)
-    assert (
-        client.post(reverse("takedowns:send", args=[case.reference, draft.pk])).status_code == 302
-    )
+    send_url = reverse("takedowns:send", args=[case.reference, draft.pk])
+    assert client.post(send_url, {"confirm": "send"}).status_code == 302
     assert [m.to for m in mailoutbox] == [["victim@example.org"]]
 
 
@@ -426,7 +433,9 @@ def test_a_notice_the_mail_server_refuses_says_so_plainly_and_stays_a_draft(
     )
     smtp_server.answer = lambda n, envelope: "550 5.1.1 Mailbox unavailable"
     client.force_login(caseworker)
-    response = client.post(reverse("takedowns:send", args=[case.reference, draft.pk]))
+    response = client.post(
+        reverse("takedowns:send", args=[case.reference, draft.pk]), {"confirm": "send"}
+    )
     assert response.status_code == 400
     page = response.content.decode()
     assert "The email could not be sent (SMTPDataError: (550, " in page
@@ -448,3 +457,426 @@ def test_a_notice_the_mail_server_refuses_says_so_plainly_and_stays_a_draft(
     assert "sent again from its request" in again.content.decode()
     email.refresh_from_db()
     assert email.status == EmailStatus.FAILED  # not queued behind her back
+
+
+# --- her own request page -------------------------------------------------------------------
+
+COMPLETE = {
+    "signer_name": "Rose Example",
+    "contact_email": "rose@example.test",
+    "content_description": "Two intimate photos.",
+    "confirms_no_consent": True,
+    "confirms_good_faith": True,
+}
+# What only the staff editor and staff's forms say: never on her page.
+STAFF_ONLY_WORDS = (
+    'name="signer_name"',
+    "Save draft",
+    "Record a reply",
+    "Mark escalated",
+    "Record counter-notice",
+    "Template ",
+    "Approve ",
+    "Mark as submitted",
+    "Her consent to LeakCase",
+)
+
+
+def _sent_by_caseworker(case, caseworker, sighting, **fields):
+    (request,) = takedowns_draft(case=case, sightings=[sighting], acting_user=caseworker)
+    takedown_update_draft(
+        takedown=request,
+        acting_user=caseworker,
+        legal_basis="take_it_down",
+        **{**COMPLETE, **fields},
+    )
+    return takedown_mark_submitted(takedown=request, ticket_number="D-1", acting_user=caseworker)
+
+
+def _when(value):
+    local = timezone.localtime(value)
+    return f"{local.day} {local:%b %Y}, {local:%H:%M}"
+
+
+def test_her_request_page_tells_her_in_her_words(
+    client, case, survivor, caseworker, sightings, consent, django_assert_max_num_queries
+):
+    dropbox = sightings[0]
+    request = _sent_by_caseworker(case, caseworker, dropbox)
+    type(dropbox).objects.filter(pk=dropbox.pk).update(
+        next_check_at=timezone.now() + dt.timedelta(hours=6)
+    )
+    dropbox.refresh_from_db()
+    client.force_login(survivor)
+    url = reverse("takedowns:detail", args=[case.reference, request.pk])
+    # 6 measured: session, user, case, request, its links, its letters.
+    with django_assert_max_num_queries(8):
+        response = client.get(url)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "My request to Dropbox" in page
+    assert "Sent. Dropbox has not answered yet." in page
+    assert (
+        "A removal request under the US TAKE IT DOWN Act, which gives the platform 48 hours"
+        in page
+    )
+    assert dropbox.url in page
+    assert (
+        f"Sent {_when(request.sent_at)}, through Dropbox&#x27;s own report form "
+        "(its reference: D-1)." in page
+    )
+    assert f"Dropbox&#x27;s answer is due by {_when(request.due_at)}." in page
+    assert f"We&#x27;ll check the links again on {_when(dropbox.next_check_at)}." in page
+    assert "Exactly what was sent" in page
+    assert "Two intimate photos." in page  # the frozen notice text, to read
+    assert "Nothing yet. We will show its answer here as soon as it comes." in page
+    for words in STAFF_ONLY_WORDS:
+        assert words not in page, words
+
+    # Staff opening the same request get the editor's page, not hers.
+    client.force_login(caseworker)
+    staff_page = client.get(url).content.decode()
+    assert "Record a reply" in staff_page and "My request to" not in staff_page
+
+
+def test_her_page_says_what_the_platform_answered_and_the_next_step_after_a_refusal(
+    client, case, survivor, caseworker, sightings, consent
+):
+    request = _sent_by_caseworker(case, caseworker, sightings[0])
+    takedown_record_reply(
+        takedown=request,
+        body="We reviewed the content and it does not violate our policies.",
+        decision="rejected",
+        reasons="Not a violation.",
+        acting_user=caseworker,
+    )
+    client.force_login(survivor)
+    page = client.get(reverse("takedowns:detail", args=[case.reference, request.pk]))
+    text = page.content.decode()
+    assert "Dropbox refused to remove it." in text
+    assert "Dropbox gave these reasons: Not a violation." in text
+    assert "it does not violate our policies" in text
+    assert "A possible next step" in text and "Hosting provider" in text
+    assert "Your caseworker will talk the next step through with you." in text
+
+
+def test_another_survivors_request_is_not_found(
+    client, case, caseworker, other_survivor, sightings, consent
+):
+    request = _sent_by_caseworker(case, caseworker, sightings[0])
+    client.force_login(other_survivor)
+    assert (
+        client.get(reverse("takedowns:detail", args=[case.reference, request.pk])).status_code
+        == 404
+    )
+
+
+def test_her_draft_started_by_staff_is_for_reading_only(
+    client, case, survivor, caseworker, sightings, consent
+):
+    (draft,) = takedowns_draft(case=case, sightings=sightings[:1], acting_user=caseworker)
+    client.force_login(survivor)
+    page = client.get(
+        reverse("takedowns:detail", args=[case.reference, draft.pk])
+    ).content.decode()
+    assert "Being prepared. Nothing has been sent yet." in page
+    assert "Your caseworker is preparing this request." in page
+    assert "Once it is sent, Dropbox has 48 hours to answer." in page
+    assert 'name="signer_name"' not in page
+
+
+# --- self-service: a service setting, off by default -----------------------------------------
+
+
+def test_self_service_is_off_by_default(
+    client, case, survivor, caseworker, sightings, consent, mailoutbox
+):
+    from django.conf import settings as django_settings
+
+    assert django_settings.LEAKCASE_SURVIVOR_SELF_SERVICE is False
+    (draft,) = takedowns_draft(case=case, sightings=sightings[:1], acting_user=caseworker)
+    takedown_update_draft(takedown=draft, acting_user=caseworker, **COMPLETE)
+    before = TakedownRequest.objects.filter(pk=draft.pk).values().get()
+    client.force_login(survivor)
+    args = [case.reference, draft.pk]
+    pick = str(sightings[1].pk)
+    changed = {"legal_basis": "dsa", "signer_name": "X", "signer_capacity": "self"}
+    for response in (
+        client.get(reverse("takedowns:draft", args=[case.reference])),
+        client.post(reverse("takedowns:draft", args=[case.reference]), {"sightings": [pick]}),
+        client.post(reverse("takedowns:edit", args=args), changed),
+        client.post(reverse("takedowns:send", args=args), {"confirm": "send"}),
+        client.post(reverse("takedowns:submitted", args=args), {"ticket_number": "T"}),
+    ):  # fmt: skip
+        assert response.status_code == 403
+        text = response.content.decode()
+        assert "Your caseworker writes the requests" in text
+        assert "Nothing was changed." in text
+    assert TakedownRequest.objects.filter(pk=draft.pk).values().get() == before
+    assert TakedownRequest.objects.filter(case=case).count() == 1
+    assert mailoutbox == []
+    case_page = client.get(reverse("cases:detail", args=[case.reference])).content.decode()
+    assert reverse("takedowns:detail", args=args) in case_page
+
+
+def test_self_service_on_gives_her_a_guided_form_that_drives_the_same_services(
+    client, case, survivor, sightings, consent, mailoutbox, settings
+):
+    settings.LEAKCASE_SURVIVOR_SELF_SERVICE = True
+    client.force_login(survivor)
+    start = reverse("takedowns:draft", args=[case.reference])
+    page = client.get(start).content.decode()
+    assert "Which of my links should be taken down" in page
+    response = client.post(start, {"sightings": [str(sightings[0].pk)]})
+    draft = TakedownRequest.objects.get(case=case)
+    her_page = reverse("takedowns:detail", args=[case.reference, draft.pk])
+    assert response["Location"] == her_page
+    assert draft.created_by == survivor
+
+    page = client.get(her_page).content.decode()
+    assert "Step 2 of 3: my request to Dropbox" in page
+    assert "I am the person shown" in page and "My signature: my full name" in page
+    assert "The images are intimate and were published without my consent" in page
+    assert 'name="version"' in page
+    saved = client.post(
+        reverse("takedowns:edit", args=[case.reference, draft.pk]),
+        {
+            "legal_basis": "take_it_down",
+            "signer_capacity": "self",
+            "signer_name": "Rose Example",
+            "content_description": "Two photos of me.",
+            "confirms_no_consent": "on",
+            "confirms_good_faith": "on",
+            "version": services.draft_version(draft),
+        },
+    )
+    assert saved["Location"] == her_page
+    draft.refresh_from_db()
+    assert (draft.signer_name, draft.confirms_no_consent) == ("Rose Example", True)
+
+    send = reverse("takedowns:send", args=[case.reference, draft.pk])
+    ask = client.post(send)
+    assert ask.status_code == 200
+    assert "Send this notice to abuse@dropbox.com?" in ask.content.decode()
+    assert mailoutbox == []
+    assert client.post(send, {"confirm": "send"})["Location"] == her_page
+    assert [m.to for m in mailoutbox] == [["abuse@dropbox.com"]]
+    draft.refresh_from_db()
+    assert draft.status == "sent"
+
+
+def test_with_self_service_on_a_staff_draft_stays_read_only_to_her(
+    client, case, survivor, caseworker, sightings, consent, settings, mailoutbox
+):
+    settings.LEAKCASE_SURVIVOR_SELF_SERVICE = True
+    (draft,) = takedowns_draft(case=case, sightings=sightings[:1], acting_user=caseworker)
+    takedown_update_draft(takedown=draft, acting_user=caseworker, **COMPLETE)
+    before = TakedownRequest.objects.filter(pk=draft.pk).values().get()
+    client.force_login(survivor)
+    args = [case.reference, draft.pk]
+    page = client.get(reverse("takedowns:detail", args=args)).content.decode()
+    assert "Your caseworker is preparing this request." in page
+    assert 'name="signer_name"' not in page and "Step 2 of 3" not in page
+    changed = {"legal_basis": "dsa", "signer_name": "Me", "signer_capacity": "self"}
+    for response in (
+        client.post(reverse("takedowns:edit", args=args), changed),
+        client.post(reverse("takedowns:send", args=args), {"confirm": "send"}),
+        client.post(reverse("takedowns:submitted", args=args), {"ticket_number": "T"}),
+    ):  # fmt: skip
+        assert response.status_code == 403
+        assert "Your caseworker is preparing this request" in response.content.decode()
+    assert TakedownRequest.objects.filter(pk=draft.pk).values().get() == before
+    assert mailoutbox == []
+    # Her link on that platform joins no draft of hers: it is shown as being requested.
+    start = client.get(reverse("takedowns:draft", args=[case.reference])).content.decode()
+    assert "your caseworker is preparing a request to Dropbox" in start
+    assert f'value="{sightings[0].pk}"' not in start
+
+
+def test_two_editors_at_once_never_undo_each_others_edits(
+    client, case, caseworker, other_caseworker, supervisor, sightings
+):
+    (draft,) = takedowns_draft(case=case, sightings=sightings[:1], acting_user=caseworker)
+    edit = reverse("takedowns:edit", args=[case.reference, draft.pk])
+    seen = services.draft_version(draft)  # both opened the draft now
+    client.force_login(supervisor)
+    first = client.post(
+        edit,
+        {"legal_basis": draft.legal_basis, "signer_capacity": "self", "signer_name": "Rose A",
+         "content_description": "Theirs", "version": seen},
+    )  # fmt: skip
+    assert first.status_code == 302
+    client.force_login(caseworker)
+    second = client.post(
+        edit,
+        {"legal_basis": draft.legal_basis, "signer_capacity": "self", "signer_name": "Rose B",
+         "content_description": "Mine, typed meanwhile", "version": seen},
+    )  # fmt: skip
+    assert second.status_code == 409
+    page = second.content.decode()
+    assert "Someone else saved this draft while you were editing it." in page
+    assert "Mine, typed meanwhile" in page  # her input is still in the form
+    draft.refresh_from_db()
+    assert (draft.signer_name, draft.content_description) == ("Rose A", "Theirs")
+    # Saved again from the draft as it is now, hers goes in.
+    again = client.post(
+        edit,
+        {"legal_basis": draft.legal_basis, "signer_capacity": "self", "signer_name": "Rose B",
+         "content_description": "Mine, typed meanwhile",
+         "version": services.draft_version(draft)},
+    )  # fmt: skip
+    assert again.status_code == 302
+    draft.refresh_from_db()
+    assert draft.signer_name == "Rose B"
+
+
+# --- staff pages that tell the truth ----------------------------------------------------------
+
+
+def test_the_draft_page_marks_links_that_already_have_a_request(
+    client, case, caseworker, sightings, consent
+):
+    dropbox, x, unknown = sightings
+    sent = _sent_by_caseworker(case, caseworker, dropbox)
+    (draft,) = takedowns_draft(case=case, sightings=[x], acting_user=caseworker)
+    client.force_login(caseworker)
+    page = client.get(reverse("takedowns:draft", args=[case.reference])).content.decode()
+    marked = page.split("Links that already have a request")[1]
+    assert dropbox.url in marked and x.url in marked and unknown.url not in marked
+    assert reverse("takedowns:detail", args=[case.reference, sent.pk]) in marked
+    assert reverse("takedowns:detail", args=[case.reference, draft.pk]) in marked
+    assert 'request to Dropbox</a> <span class="badge takedown-sent">Sent</span>' in marked
+    assert 'request to X (Twitter)</a> <span class="badge takedown-draft">Draft</span>' in marked
+
+
+def test_no_email_button_without_an_address_and_the_text_to_paste_instead(
+    client, case, caseworker, sightings, consent
+):
+    (draft,) = takedowns_draft(case=case, sightings=sightings[1:2], acting_user=caseworker)
+    assert draft.platform.abuse_email == ""
+    client.force_login(caseworker)
+    page = client.get(
+        reverse("takedowns:detail", args=[case.reference, draft.pk])
+    ).content.decode()
+    assert "Send by email" not in page
+    assert "No email address is known for X (Twitter), so it cannot be sent by email" in page
+    assert "Use its web form" in page
+    assert draft.platform.report_form_url and draft.platform.report_form_url in page
+    textarea = page.split('<textarea id="copy-text"')[1].split("</textarea>")[0]
+    assert "readonly" in textarea and sightings[1].url in textarea
+    assert "copy-text.js" in page
+
+    # A site outside the directory: look up the host's abuse contact.
+    (unknown,) = takedowns_draft(case=case, sightings=sightings[2:], acting_user=caseworker)
+    page = client.get(
+        reverse("takedowns:detail", args=[case.reference, unknown.pk])
+    ).content.decode()
+    assert "Send by email" not in page
+    assert "Look up the host's abuse contact" in page
+
+
+def test_sending_asks_first_and_names_the_recipient(
+    client, case, caseworker, sightings, consent, mailoutbox
+):
+    (draft,) = takedowns_draft(case=case, sightings=sightings[:1], acting_user=caseworker)
+    takedown_update_draft(takedown=draft, acting_user=caseworker, **COMPLETE)
+    client.force_login(caseworker)
+    send = reverse("takedowns:send", args=[case.reference, draft.pk])
+    ask = client.post(send)
+    assert ask.status_code == 200
+    page = ask.content.decode()
+    assert "Send this notice to abuse@dropbox.com?" in page
+    assert "Yes, send it to abuse@dropbox.com" in page
+    assert 'name="confirm" value="send"' in page
+    assert mailoutbox == []
+    assert not Correspondence.objects.exists()
+    draft.refresh_from_db()
+    assert draft.status == "draft"
+    done = client.post(send, {"confirm": "send"})
+    assert done["Location"] == reverse("takedowns:detail", args=[case.reference, draft.pk])
+    assert [m.to for m in mailoutbox] == [["abuse@dropbox.com"]]
+
+
+def test_routes_are_named_in_words_on_the_platform_directory(client, caseworker):
+    client.force_login(caseworker)
+    page = client.get(reverse("platforms:list")).content.decode()
+    assert "TAKE IT DOWN Act (47 U.S.C. 223a)" in page
+    assert "take_it_down" not in page and "platform_policy" not in page
+
+
+def test_her_pages_answer_in_a_bounded_number_of_queries(
+    client, case, survivor, caseworker, sightings, consent, settings,
+    django_assert_max_num_queries,
+):  # fmt: skip
+    """Her first step, her guided form, the send's confirmation and the refusal page."""
+    settings.LEAKCASE_SURVIVOR_SELF_SERVICE = True
+    client.force_login(survivor)
+    with django_assert_max_num_queries(10):
+        assert client.get(reverse("takedowns:draft", args=[case.reference])).status_code == 200
+    (draft,) = takedowns_draft(case=case, sightings=sightings[:1], acting_user=survivor)
+    takedown_update_draft(takedown=draft, acting_user=survivor, **COMPLETE)
+    args = [case.reference, draft.pk]
+    with django_assert_max_num_queries(14):
+        page = client.get(reverse("takedowns:detail", args=args))
+    assert "Step 2 of 3" in page.content.decode()
+    with django_assert_max_num_queries(14):
+        ask = client.post(reverse("takedowns:send", args=args))
+    assert "Send this notice to abuse@dropbox.com?" in ask.content.decode()
+    settings.LEAKCASE_SURVIVOR_SELF_SERVICE = False
+    with django_assert_max_num_queries(6):
+        assert client.get(reverse("takedowns:draft", args=[case.reference])).status_code == 403
+
+
+def test_her_guided_form_refuses_a_route_not_offered_and_changes_nothing(
+    client, case, survivor, sightings, settings
+):
+    settings.LEAKCASE_SURVIVOR_SELF_SERVICE = True
+    (draft,) = takedowns_draft(case=case, sightings=sightings[:1], acting_user=survivor)
+    before = TakedownRequest.objects.filter(pk=draft.pk).values().get()
+    client.force_login(survivor)
+    response = client.post(
+        reverse("takedowns:edit", args=[case.reference, draft.pk]),
+        {"legal_basis": "no-such-route", "signer_capacity": "self", "signer_name": "R"},
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Nothing was changed." in page and "Step 2 of 3" in page
+    assert 'name="signer_name"' in page and "Record a reply" not in page
+    assert TakedownRequest.objects.filter(pk=draft.pk).values().get() == before
+
+
+def test_her_case_page_offers_writing_requests_only_with_self_service_on(
+    client, case, survivor, sightings, settings
+):
+    client.force_login(survivor)
+    url = reverse("cases:detail", args=[case.reference])
+    start = reverse("takedowns:draft", args=[case.reference])
+    page = client.get(url).content.decode()
+    assert start not in page
+    assert "Your caseworker writes the requests to platforms" in page
+    settings.LEAKCASE_SURVIVOR_SELF_SERVICE = True
+    page = client.get(url).content.decode()
+    assert start in page and "Ask for my images to be taken down" in page
+
+
+def test_a_confirmation_given_for_another_recipient_sends_nothing(
+    client, case, caseworker, sightings, consent, mailoutbox
+):
+    """She was asked about one address; a colleague changed it meanwhile: she is asked again
+    about the new one, and nothing goes to either until she confirms it."""
+    (draft,) = takedowns_draft(case=case, sightings=sightings[:1], acting_user=caseworker)
+    takedown_update_draft(takedown=draft, acting_user=caseworker, **COMPLETE)
+    takedown_update_draft(
+        takedown=draft, acting_user=caseworker, recipient_email="legal@dropbox.com"
+    )
+    takedown_approve_recipient(takedown=draft, acting_user=caseworker)
+    client.force_login(caseworker)
+    send = reverse("takedowns:send", args=[case.reference, draft.pk])
+    response = client.post(send, {"confirm": "send", "to": "abuse@dropbox.com"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "The recipient changed since you were asked" in page
+    assert "Send this notice to legal@dropbox.com?" in page
+    assert mailoutbox == []
+    draft.refresh_from_db()
+    assert draft.status == "draft"
