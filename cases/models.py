@@ -145,6 +145,8 @@ class EventKind(models.TextChoices):
     DECISION_CONFIRMED = "decision_confirmed", "Recorded reply confirmed"
     TAKEDOWN_EDITED = "takedown_edited", "Takedown draft edited"
     CROP_SEARCHED = "crop_searched", "Marked area searched for copies"
+    SIGHTING_CORRECTED = "sighting_corrected", "Link corrected"
+    SIGHTING_WITHDRAWN = "sighting_withdrawn", "Link removed from her list"
 
 
 # Events that say something only staff may know (why a case is urgent, an internal note).
