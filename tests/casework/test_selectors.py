@@ -238,7 +238,7 @@ def test_caseload_default_order_reads_cases_rank_by_rank_through_its_indexes(que
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "caseload_priority_rank" in plan
     assert "caseload_takedown_waiting_due" in plan
-    assert "caseload_sighting_live_action_due" in plan
+    assert "caseload_sighting_up_action_due" in plan
 
 
 @pytest.mark.parametrize("zone", ["UTC", "Europe/London", "America/St_Johns", "Asia/Kolkata"])

@@ -88,7 +88,7 @@ def test_one_draft_per_platform_and_one_per_unknown_host(case, caseworker, three
 def test_only_live_sightings_of_this_case(case, caseworker, three_platforms, other_survivor):
     Sighting.objects.filter(pk=three_platforms[0].pk).update(status="removed")
     three_platforms[0].refresh_from_db()
-    with pytest.raises(ValidationError, match="Only live sightings"):
+    with pytest.raises(ValidationError, match="Only links that are up, or up as far as we know"):
         takedowns_draft(case=case, sightings=three_platforms[:1], acting_user=caseworker)
     from cases.services import case_open
 
