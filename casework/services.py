@@ -73,15 +73,15 @@ def sighting_status_set(
                 case.status == CaseStatus.ACTIVE
                 and not Sighting.objects.still_up().filter(case=case).exists()
             ):
+                # What follows from the link's status is the service's move, as after a
+                # recheck: she may not move her case herself.
                 case_services.case_change_status(
-                    case=case, to=CaseStatus.MONITORING, acting_user=acting_user
+                    case=case, to=CaseStatus.MONITORING, acting_user=None
                 )
         elif status == SightingStatus.LIVE and previous == SightingStatus.REMOVED:
             takedowns_reopen_for_reappeared(sighting=sighting, now=now)
             if case.status in (CaseStatus.MONITORING, CaseStatus.RESOLVED):
-                case_services.case_change_status(
-                    case=case, to=CaseStatus.ACTIVE, acting_user=acting_user
-                )
+                case_services.case_change_status(case=case, to=CaseStatus.ACTIVE, acting_user=None)
     return sighting
 
 
