@@ -146,7 +146,7 @@ class EventKind(models.TextChoices):
     TAKEDOWN_EDITED = "takedown_edited", "Takedown draft edited"
     CROP_SEARCHED = "crop_searched", "Marked area searched for copies"
     SIGHTING_CORRECTED = "sighting_corrected", "Link corrected"
-    SIGHTING_WITHDRAWN = "sighting_withdrawn", "Link removed from her list"
+    SIGHTING_WITHDRAWN = "sighting_withdrawn", "Link removed from the list"
 
 
 # Events that say something only staff may know (why a case is urgent, an internal note).

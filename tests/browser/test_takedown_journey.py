@@ -149,7 +149,7 @@ def test_caseworker_drafts_fixes_and_sends_requests(
     # --- three drafts, one per platform ----------------------------------------------
     requests.get_by_role("link", name="Draft takedown requests").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Draft takedown requests")
-    live = page.get_by_role("group", name=label("Live sightings to include"))
+    live = page.get_by_role("group", name=label("Links to include"))
     urls = list(case.sightings.values_list("url", flat=True))
     assert len(urls) == 4
     for url in urls:
