@@ -167,6 +167,7 @@ def test_a_link_on_a_site_that_blocks_robots_is_taken_down_end_to_end(
         "In a request to"
     )
     accessibility.check(her, "her link page")
+    shot(her, "blocked-link-page-phone")
     her.get_by_role("button", name="I checked: still up").click()
     expect(her.get_by_role("status")).to_contain_text("The link stays up on your case")
     assert check_now(address).status == "live"  # her word stands against the 403
