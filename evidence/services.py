@@ -479,8 +479,12 @@ def sighting_status_declare(
     if sighting.withdrawn_at is not None:
         raise StateChanged("This link was removed from the list meanwhile. Nothing was saved.")
     previous = sighting.status
+    source = StatusSource.STAFF if by_staff else StatusSource.SURVIVOR
+    if (previous, sighting.status_source, reason) == (status, source, ""):
+        # Said already, in the same words (a second tap, a second tab): nothing new.
+        return previous, sighting
     sighting.status = status
-    sighting.status_source = StatusSource.STAFF if by_staff else StatusSource.SURVIVOR
+    sighting.status_source = source
     if status == SightingStatus.REMOVED:
         # A person looked and it was gone: a verified removal, as a 404 would be, so a later
         # check that finds it up again reopens its requests (reappeared).

@@ -150,3 +150,11 @@ def test_the_link_page_query_count_is_flat(
     with django_assert_max_num_queries(6):
         response = survivor_client.get(_url("sighting_detail", link))
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("seen", ["maybe", ""])
+def test_her_answer_other_than_up_or_gone_is_refused_not_a_500(survivor_client, link, seen):
+    response = survivor_client.post(_url("sighting_status", link), {"seen": seen})
+    assert response.status_code == 400
+    assert "Nothing was changed" in response.content.decode()
+    assert Sighting.objects.get(pk=link.pk).status == "live"

@@ -7,6 +7,7 @@ from cases.services import case_assign
 from casework.services import case_triage, sighting_correct, sighting_status_set, sighting_withdraw
 from evidence.models import Sighting
 from evidence.services import sighting_log
+from leakcase.locking import StateChanged
 from takedowns.services import takedowns_draft
 from tests.helpers.takedowns import sent_request
 
@@ -176,3 +177,23 @@ def test_an_address_sent_to_a_platform_cannot_change(worked, survivor):
     )
     sighting.refresh_from_db()
     assert (sighting.url, sighting.note) == ("https://blocks.example/t/1", "Top of the thread")
+
+
+def test_her_its_gone_twice_is_one_event(worked, survivor):
+    sighting, _request = worked
+    for _tap in range(2):
+        sighting_status_set(
+            sighting=Sighting.objects.get(pk=sighting.pk), status="removed", acting_user=survivor
+        )
+    assert sighting.case.events.filter(kind="sighting_status").count() == 1
+
+
+def test_a_correction_from_a_tab_opened_before_she_removed_the_link_is_refused(case, survivor):
+    sighting = sighting_log(case=case, url="https://x.com/1", acting_user=survivor)
+    stale = Sighting.objects.select_related("case").get(pk=sighting.pk)
+    sighting_withdraw(sighting=sighting, acting_user=survivor)
+    with pytest.raises(StateChanged, match="removed from the list meanwhile"):
+        sighting_correct(
+            sighting=stale, acting_user=survivor, url="x.com/2", note="", first_seen_on=None
+        )
+    assert Sighting.objects.get(pk=sighting.pk).url == "https://x.com/1"
