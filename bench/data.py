@@ -177,17 +177,20 @@ def build(sizes: dict, *, log=print) -> dict:
                     platforms[platform_index].pk,
                     "",
                     status,
-                    created + dt.timedelta(hours=24) if status == "live" else None,
+                    # Up as far as we know ("unknown") is due like live.
+                    created + dt.timedelta(hours=24) if status != "removed" else None,
                     None,
                     None,
                     created if status == "removed" else None,
                     created,
+                    "check",
+                    "",
                 )
             sighting_ids.append(ids)
 
     columns = ["id", "case_id", "url", "host", "platform_id", "note", "status"]
     columns += ["action_due_at", "last_checked_at", "next_check_at", "removed_verified_at"]
-    columns += ["created_at"]
+    columns += ["created_at", "status_source", "last_check_outcome"]
     copy_rows(Sighting, columns, sighting_rows(), drop_indexes=True)
     timings["sightings_s"] = time.perf_counter() - started
 

@@ -150,6 +150,8 @@ class EventKind(models.TextChoices):
     MESSAGE_SENT = "message_sent", "Message sent"
     MESSAGE_EDITED = "message_edited", "Message corrected"
     MESSAGE_WITHDRAWN = "message_withdrawn", "Message withdrawn"
+    SIGHTING_CORRECTED = "sighting_corrected", "Link corrected"
+    SIGHTING_WITHDRAWN = "sighting_withdrawn", "Link removed from the list"
 
 
 # Events that say something only staff may know (why a case is urgent, an internal note).

@@ -26,6 +26,7 @@ from casework.selectors import case_next_due, case_timeline
 from digests.selectors import weekly_email_state
 from evidence.forms import EvidenceUploadForm, PasteSightingsForm, SightingForm
 from evidence.selectors import case_evidence, case_sightings, copy_groups
+from evidence.status_words import status_words
 from takedowns.selectors import case_takedowns
 
 
@@ -33,8 +34,11 @@ def render_case_page(request, case, *, status=200, **forms_and_results):
     """The case page, with any bound forms or results a POST view hands back."""
     user = request.user
     sightings = list(case_sightings(case))
+    if not user.is_support_staff:
+        # Links she removed from her list are kept, for staff only (casework.link_views).
+        sightings = [s for s in sightings if s.withdrawn_at is None]
     takedowns = case_takedowns(case)
-    _prepare_sighting_rows(case, sightings, takedowns)
+    _prepare_sighting_rows(case, sightings, takedowns, for_staff=user.is_support_staff)
     thread = thread_for(user, case)
     # Opening the page is reading the thread: what was new is marked new this once.
     thread_mark_read(case=case, user=user, up_to=thread.newest_at)
@@ -96,8 +100,9 @@ def render_case_page(request, case, *, status=200, **forms_and_results):
 _ANY_ID = "00000000-0000-0000-0000-000000000000"
 
 
-def _prepare_sighting_rows(case, sightings, takedowns) -> None:
-    """Each sighting gets `detail_url` and `takedown`: its newest request, taken from the
+def _prepare_sighting_rows(case, sightings, takedowns, *, for_staff: bool) -> None:
+    """Each sighting gets `detail_url`, `words` (its status in plain words, for this reader)
+    and `takedown`: its newest request, taken from the
     case's takedown list (whose sightings are already fetched, so the request's plain words
     cost no query per row). URLs are reversed once and filled in per row."""
     sighting_url = reverse("evidence:sighting_detail", args=[case.reference, _ANY_ID])
@@ -111,6 +116,7 @@ def _prepare_sighting_rows(case, sightings, takedowns) -> None:
     for sighting in sightings:
         sighting.detail_url = sighting_url.replace(_ANY_ID, str(sighting.pk))
         sighting.takedown = newest.get(sighting.pk)
+        sighting.words = status_words(sighting, for_staff=for_staff)
 
 
 class _DirectSelect(forms.Select):

@@ -38,7 +38,8 @@ from cases.models import (
 from cases.selectors import OPEN_STATUSES
 from cases.thread_selectors import unread_messages
 from digests.selectors import survivor_counts
-from evidence.models import Sighting, SightingStatus
+from evidence.models import Sighting, SightingStatus, StatusSource, still_up_q
+from evidence.status_words import label_for
 from takedowns.models import WAITING_STATUSES, LegalBasis, TakedownRequest, TakedownStatus
 
 
@@ -46,10 +47,10 @@ def cases_for_dashboard(cases: QuerySet[Case]) -> QuerySet[Case]:
     """Her dashboard's rows: the cases she may see (access.permissions.cases_visible_to)
     with their counts of links."""
     return cases.annotate(
-        sighting_count=Count("sightings", distinct=True),
-        live_count=Count(
-            "sightings", filter=Q(sightings__status=SightingStatus.LIVE), distinct=True
+        sighting_count=Count(
+            "sightings", filter=Q(sightings__withdrawn_at__isnull=True), distinct=True
         ),
+        live_count=Count("sightings", filter=still_up_q("sightings__"), distinct=True),
         removed_count=Count(
             "sightings", filter=Q(sightings__status=SightingStatus.REMOVED), distinct=True
         ),
@@ -192,10 +193,10 @@ def _ordering(sort: str):
 
 
 def _with_caseload_columns(cases: QuerySet[Case]) -> QuerySet[Case]:
-    def sighting_count(status):
+    def sighting_count(links):
         return Coalesce(
             Subquery(
-                Sighting.objects.filter(case=OuterRef("pk"), status=status)
+                links.filter(case=OuterRef("pk"))
                 .values("case")
                 .annotate(n=Count("pk"))
                 .values("n"),
@@ -215,17 +216,18 @@ def _with_caseload_columns(cases: QuerySet[Case]) -> QuerySet[Case]:
         output_field=DateTimeField(),
     )
     action_due = Subquery(
-        Sighting.objects.filter(
-            case=OuterRef("pk"), status=SightingStatus.LIVE, action_due_at__isnull=False
-        )
+        Sighting.objects.still_up()
+        .filter(case=OuterRef("pk"), action_due_at__isnull=False)
         .order_by("action_due_at")
         .values("action_due_at")[:1],
         output_field=DateTimeField(),
     )
     far = Value(_FAR_FUTURE, output_field=DateTimeField())
     return cases.annotate(
-        live_count=sighting_count(SightingStatus.LIVE),
-        removed_count=sighting_count(SightingStatus.REMOVED),
+        live_count=sighting_count(Sighting.objects.still_up()),
+        removed_count=sighting_count(
+            Sighting.objects.in_workflow().filter(status=SightingStatus.REMOVED)
+        ),
         next_due_at=NullIf(Least(Coalesce(takedown_due, far), Coalesce(action_due, far)), far),
         priority_rank=models.Case(
             When(priority=Priority.URGENT, then=0),
@@ -257,6 +259,7 @@ class TimelineEntry:
     by: str = ""  # who did it, as the reader should see it
     when_iso: str = ""  # the event's local time as the template's date:"c" writes it
     when_text: str = ""  # ... and as date:"j M Y, H:i" does
+    advice: str = ""  # what she should do about it, if anything (her timeline only)
 
 
 def case_timeline(case: Case, user: User, *, limit: int = 200) -> list[TimelineEntry]:
@@ -282,6 +285,7 @@ def case_timeline(case: Case, user: User, *, limit: int = 200) -> list[TimelineE
             _describe(event, for_staff, staff_names),
             _done_by(event, user, for_staff),
             *timeline_time(event.created_at),
+            advice="" if for_staff else _advice(event, user),
         )
         for event in events
     ]
@@ -299,18 +303,75 @@ def timeline_time(moment: dt.datetime) -> tuple[str, str]:
     )
 
 
+# Events about one link: who did it is said in her words.
+_LINK_EVENTS = (
+    EventKind.SIGHTING_STATUS,
+    EventKind.SIGHTING_CORRECTED,
+    EventKind.SIGHTING_WITHDRAWN,
+)
+
+
 def _done_by(event: CaseEvent, user: User, for_staff: bool) -> str:
     if event.actor_id is None:
-        return "the service"
+        return "our automatic check" if event.kind == EventKind.SIGHTING_STATUS else "the service"
     if event.actor_id == user.pk:
         return "you"
-    return str(event.actor) if for_staff else event.actor.get_role_display().lower()
+    if for_staff:
+        return str(event.actor)
+    if event.kind in _LINK_EVENTS and event.actor.is_support_staff:
+        return "your caseworker"
+    return event.actor.get_role_display().lower()
+
+
+def _link_status_change(event: CaseEvent) -> str:
+    """ "forum.example/t/123…: Up, as far as we know → Removed", with the person's reason."""
+    new, old = event.new_value or {}, event.old_value or {}
+    text = f"{new.get('link') or 'A link'}: "
+    text += f"{label_for(old.get('status', ''))} → {label_for(new.get('status', ''))}"
+    reason = new.get("reason")
+    if reason:
+        text += f" (“{reason}”)"
+    return text
+
+
+def _advice(event: CaseEvent, user: User) -> str:
+    """What she should do after a change to one of her links, if anything."""
+    if event.kind != EventKind.SIGHTING_STATUS or event.actor_id == user.pk:
+        return ""
+    new, old = event.new_value or {}, event.old_value or {}
+    status = new.get("status")
+    if status == SightingStatus.REMOVED:
+        return "Nothing to do. If you can still see it, tell us on the link's page."
+    if old.get("status") == SightingStatus.REMOVED:
+        return (
+            "It is back online. Nothing to do: your caseworker is told and the request is "
+            "followed up. A screenshot of it helps."
+        )
+    if status != SightingStatus.LIVE:
+        return (
+            "Nothing to do. If you look and it is gone, or still there, you can tell us "
+            "on the link's page."
+        )
+    if new.get("source") == StatusSource.STAFF:
+        return "Nothing to do."
+    return ""
 
 
 def _describe(event: CaseEvent, for_staff: bool, staff_names: dict) -> str:
     new, old = event.new_value or {}, event.old_value or {}
     if event.kind == EventKind.SIGHTING_LOGGED:
         return new.get("url", "")
+    if event.kind == EventKind.SIGHTING_STATUS:
+        return _link_status_change(event)
+    if event.kind == EventKind.SIGHTING_CORRECTED:
+        if old.get("link") != new.get("link"):
+            return f"{old.get('link')} → {new.get('link')}"
+        changed = {"note": "where", "first_seen_on": "when first seen"}
+        names = [changed[name] for name in new.get("changed", []) if name in changed]
+        return f"{new.get('link')}: {', '.join(names)} corrected"
+    if event.kind == EventKind.SIGHTING_WITHDRAWN:
+        kept = " (kept with its evidence)" if for_staff else ""
+        return f"{new.get('link')}{kept}"
     if event.kind == EventKind.STATUS_CHANGED:
         return f"{CaseStatus(old['status']).label} → {CaseStatus(new['status']).label}"
     if event.kind == EventKind.ASSIGNED:

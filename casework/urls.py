@@ -1,6 +1,6 @@
 from django.urls import path
 
-from casework import views
+from casework import link_views, views
 
 # Added to the namespace "cases" (leakcase/urls.py), after cases' own patterns so that
 # cases/new/ is never read as a case reference: the same names and paths as before.
@@ -27,4 +27,19 @@ evidence_urlpatterns = [
     path("sightings/add/", views.sighting_add, name="sighting_add"),
     path("sightings/paste/", views.sightings_paste, name="sightings_paste"),
     path("evidence/upload/", views.evidence_upload, name="upload"),
+    # A link's page and what people say about it (casework.link_views).
+    path("sightings/<uuid:sighting_id>/", link_views.sighting_detail, name="sighting_detail"),
+    path(
+        "sightings/<uuid:sighting_id>/status/", link_views.sighting_status, name="sighting_status"
+    ),
+    path(
+        "sightings/<uuid:sighting_id>/correct/",
+        link_views.sighting_correct,
+        name="sighting_correct",
+    ),
+    path(
+        "sightings/<uuid:sighting_id>/remove/",
+        link_views.sighting_withdraw,
+        name="sighting_withdraw",
+    ),
 ]

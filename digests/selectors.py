@@ -14,7 +14,7 @@ from accounts.models import Role, User
 from cases.models import Case
 from cases.selectors import OPEN_STATUSES
 from digests.models import WeeklyStatus
-from evidence.models import EvidenceMatch, Sighting, SightingStatus
+from evidence.models import EvidenceMatch, Sighting, SightingStatus, still_up_q
 from outbox.models import EmailKind, OutgoingEmail
 from takedowns.models import WAITING_STATUSES, TakedownRequest, TakedownStatus
 
@@ -61,7 +61,7 @@ def survivor_counts(users: list[User], *, now: dt.datetime) -> dict[int, dict | 
     ids = [u.pk for u in users]
     open_cases = Q(case__status__in=OPEN_STATUSES)
     sightings = _counts_by(
-        Sighting.objects.filter(open_cases, case__survivor__in=ids),
+        Sighting.objects.in_workflow().filter(open_cases, case__survivor__in=ids),
         "case__survivor",
         links_reported=Count("pk"),
         new_this_week=Count("pk", filter=Q(created_at__gte=week_start)),
@@ -70,7 +70,7 @@ def survivor_counts(users: list[User], *, now: dt.datetime) -> dict[int, dict | 
             filter=Q(status=SightingStatus.REMOVED, removed_verified_at__gte=week_start),
         ),
         removed_in_all=Count("pk", filter=Q(status=SightingStatus.REMOVED)),
-        still_live=Count("pk", filter=Q(status=SightingStatus.LIVE)),
+        still_live=Count("pk", filter=still_up_q()),
     )
     takedowns = _counts_by(
         TakedownRequest.objects.filter(open_cases, case__survivor__in=ids),

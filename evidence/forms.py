@@ -93,3 +93,59 @@ class CropForm(forms.Form):
     top = forms.IntegerField(label="Top edge", min_value=0)
     right = forms.IntegerField(label="Right edge", min_value=1)
     bottom = forms.IntegerField(label="Bottom edge", min_value=1)
+
+
+class SightingStatusForm(forms.Form):
+    """Staff set a link's status from what they saw or were told, always with a reason."""
+
+    status = forms.ChoiceField(
+        label="What is at this link now",
+        choices=[
+            ("live", "Up: I checked, it is still online"),
+            ("removed", "Removed: I checked, it is gone"),
+        ],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.CharField(
+        label="Why (she sees this in her timeline)",
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="What you saw, or who told you: e.g. “Opened it in a private window: "
+        "the post is gone.”",
+    )
+
+
+class SightingReportForm(forms.Form):
+    """She says what she sees at one of her links."""
+
+    seen = forms.ChoiceField(choices=[("up", "I checked: still up"), ("gone", "It's gone")])
+    words = forms.CharField(
+        label="Anything to add (optional)",
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class SightingCorrectForm(SightingForm):
+    """Her correction of a link she logged: the address, where (the note) and when."""
+
+    def __init__(self, *args, sighting=None, address_locked=False, **kwargs):
+        if sighting is not None and not args and "initial" not in kwargs:
+            kwargs["initial"] = {
+                "url": sighting.url,
+                "note": sighting.note,
+                "first_seen_on": sighting.first_seen_on,
+            }
+        super().__init__(*args, **kwargs)
+        self.fields["url"].label = "Address (URL)"
+        self.fields["note"].label = "Where on the page, or anything that helps (optional)"
+        self.fields["note"].help_text = ""
+        if address_locked:
+            # Already sent to the platform: the address stays as sent (see the page).
+            self.fields["url"].disabled = True
+            self.fields[
+                "url"
+            ].help_text = (
+                "This address was sent to the platform in a request, so it cannot change here."
+            )

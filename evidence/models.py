@@ -15,6 +15,42 @@ class SightingStatus(models.TextChoices):
     UNKNOWN = "unknown", "Unknown"
 
 
+# The one definition of "up, as far as we know" (DESIGN.md, "The life of a case", 5): the
+# crawler never takes a link out of the workflow. A site that blocks robots, times out, sits
+# behind a login or is blocked in our region leaves the link "unreachable" or "unknown", and
+# it counts as up for drafting, due times and every count until a person or a verified check
+# (removed, soft-removed) says otherwise. Every read that asks "is it still up?" uses
+# Sighting.objects.still_up() or still_up_q(), never status == LIVE.
+STILL_UP_STATUSES = (SightingStatus.LIVE, SightingStatus.UNREACHABLE, SightingStatus.UNKNOWN)
+
+
+class StatusSource(models.TextChoices):
+    """Whose word the link's status is. A person's word stands against checks that merely
+    fail to reach the site (monitoring.services); only a conclusive check replaces it."""
+
+    CHECK = "check", "Our automatic check"
+    STAFF = "staff", "A caseworker"
+    SURVIVOR = "survivor", "The survivor"
+
+
+def still_up_q(prefix: str = "") -> models.Q:
+    """The still-up filter for a Count or an Exists across a relation, e.g.
+    still_up_q("sightings__")."""
+    return models.Q(
+        **{f"{prefix}status__in": STILL_UP_STATUSES, f"{prefix}withdrawn_at__isnull": True}
+    )
+
+
+class SightingQuerySet(models.QuerySet):
+    def in_workflow(self):
+        """Every link but those she removed from her list (kept, with their evidence)."""
+        return self.filter(withdrawn_at__isnull=True)
+
+    def still_up(self):
+        """Up, or up as far as we know: what a takedown may cover, what is due and counted."""
+        return self.filter(still_up_q())
+
+
 class Sighting(models.Model):
     """One address where the content was seen. Normalised, so a link is logged once a case."""
 
@@ -41,6 +77,22 @@ class Sighting(models.Model):
     last_checked_at = models.DateTimeField(null=True, blank=True)
     next_check_at = models.DateTimeField(null=True, blank=True)
     removed_verified_at = models.DateTimeField(null=True, blank=True)
+    status_source = models.CharField(
+        max_length=8, choices=StatusSource.choices, default=StatusSource.CHECK
+    )
+    # What the last recheck saw (monitoring.models.Outcome), kept apart from the status: a
+    # person's word can stand while the crawler keeps failing to reach the site.
+    last_check_outcome = models.CharField(max_length=16, blank=True)
+    # She removed it from her list: kept with its evidence and any request that named it,
+    # hidden from her lists, never drafted or rechecked again. Staff see it marked.
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     logged_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -50,6 +102,8 @@ class Sighting(models.Model):
     )
     # Not auto_now_add: the service sets it with the same instant as action_due_at.
     created_at = models.DateTimeField(default=timezone.now)
+
+    objects = SightingQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at"]
@@ -61,7 +115,9 @@ class Sighting(models.Model):
             models.Index(
                 fields=["action_due_at"],
                 name="sighting_action_due",
-                condition=models.Q(status="live", action_due_at__isnull=False),
+                condition=models.Q(
+                    status__in=["live", "unreachable", "unknown"], action_due_at__isnull=False
+                ),
             ),
             models.Index(
                 fields=["next_check_at"],

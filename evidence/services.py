@@ -34,9 +34,11 @@ from evidence.models import (
     ReferenceHash,
     Sighting,
     SightingStatus,
+    StatusSource,
     to_signed64,
 )
-from evidence.sighting_urls import InvalidSightingUrl, normalise_url
+from evidence.sighting_urls import InvalidSightingUrl, link_label, normalise_url
+from leakcase.locking import StateChanged, locked
 from platforms.selectors import platforms_for_hosts
 
 # Smaller than this, a crop holds too little of a picture for its hash to mean anything.
@@ -75,7 +77,15 @@ def sighting_log(
         normalised = normalise_url(url)
     except InvalidSightingUrl as exc:
         raise ValidationError({"url": str(exc)}) from exc
-    if case.sightings.filter(url=normalised).exists():
+    existing = case.sightings.filter(url=normalised).first()
+    if existing is not None and existing.withdrawn_at is not None:
+        raise ValidationError(
+            {
+                "url": "You removed this address from your list earlier. It is kept with its "
+                "evidence; ask your caseworker to put it back on your list."
+            }
+        )
+    if existing is not None:
         raise ValidationError({"url": "This address is already logged on this case."})
     result = _save_sightings(
         case=case,
@@ -184,9 +194,7 @@ def sightings_tighten_action_windows(*, case: Case) -> list[Sighting]:
     """After a triage raised the case's priority, bring its live links' action due dates
     forward to the tighter window. Only ever earlier: lowering a priority does not push back
     a promise already made. Runs inside the triage's transaction (casework.services)."""
-    pending = Sighting.objects.filter(
-        case=case, status=SightingStatus.LIVE, action_due_at__isnull=False
-    )
+    pending = Sighting.objects.still_up().filter(case=case, action_due_at__isnull=False)
     changed = []
     for sighting in pending:
         due = action_due_at(case.priority, sighting.created_at)
@@ -440,3 +448,174 @@ def _match_values(match: EvidenceMatch) -> dict:
         "phash_distance": match.phash_distance,
         "dhash_distance": match.dhash_distance,
     }
+
+
+# --- a person's word on a link, and her own corrections ------------------------------------
+
+# What a person may say a link is: up (she looked) or removed (she looked). "Up, as far as we
+# know" is what a check that could not see leaves; nobody declares it.
+DECLARABLE_STATUSES = (SightingStatus.LIVE, SightingStatus.REMOVED)
+MAX_STATUS_REASON = 500
+
+
+def sighting_status_declare(
+    *, sighting: Sighting, status: str, acting_user: User, reason: str = "", now=None
+) -> tuple[str, Sighting]:
+    """A person says what she sees at the link: up or removed. Her word stands against checks
+    that cannot see the page (monitoring.services.INCONCLUSIVE_OUTCOMES) until a conclusive
+    check or another person says otherwise. Staff give a reason; the survivor's words are
+    optional. Call inside the transaction of casework.services.sighting_status_set, which
+    also moves requests and the case; returns (old status, sighting)."""
+    if status not in DECLARABLE_STATUSES:
+        raise ValidationError({"status": "Choose up or removed."})
+    reason = reason.strip()
+    by_staff = acting_user.is_support_staff
+    if by_staff and not reason:
+        raise ValidationError({"reason": "Say why: what you saw, or who told you."})
+    if len(reason) > MAX_STATUS_REASON:
+        raise ValidationError({"reason": f"At most {MAX_STATUS_REASON} characters."})
+    now = now or timezone.now()
+    locked(sighting)
+    if sighting.withdrawn_at is not None:
+        raise StateChanged("This link was removed from the list meanwhile. Nothing was saved.")
+    previous = sighting.status
+    source = StatusSource.STAFF if by_staff else StatusSource.SURVIVOR
+    if (previous, sighting.status_source, reason) == (status, source, ""):
+        # Said already, in the same words (a second tap, a second tab): nothing new.
+        return previous, sighting
+    sighting.status = status
+    sighting.status_source = source
+    if status == SightingStatus.REMOVED:
+        # A person looked and it was gone: a verified removal, as a 404 would be, so a later
+        # check that finds it up again reopens its requests (reappeared).
+        sighting.removed_verified_at = sighting.removed_verified_at or now
+        sighting.action_due_at = None
+        # Look again soon: her "it's gone" is confirmed or corrected by the next check.
+        sighting.next_check_at = now
+    else:
+        sighting.removed_verified_at = None
+        sighting.next_check_at = sighting.next_check_at or now
+    sighting.save(
+        update_fields=[
+            "status",
+            "status_source",
+            "removed_verified_at",
+            "action_due_at",
+            "next_check_at",
+        ]
+    )
+    event_record(
+        case=sighting.case,
+        actor=acting_user,
+        kind=EventKind.SIGHTING_STATUS,
+        target=sighting,
+        old_value={"status": previous},
+        new_value={
+            "status": status,
+            "source": sighting.status_source,
+            "reason": reason,
+            "link": link_label(sighting.url),
+        },
+    )
+    return previous, sighting
+
+
+def sighting_correct(
+    *,
+    sighting: Sighting,
+    acting_user: User,
+    url: str,
+    note: str = "",
+    first_seen_on: dt.date | None = None,
+    in_sent_request: bool = False,
+) -> Sighting:
+    """She corrects a link she logged: its address (normalised again), where (the note) and
+    when she first saw it. A new address is a new page to check: it is checked at once and is
+    up until that check says otherwise. An address already in a sent request cannot change
+    (`in_sent_request`, from takedowns: the platform was given that address, and the
+    evidence and the request must keep naming what was sent)."""
+    try:
+        normalised = normalise_url(url)
+    except InvalidSightingUrl as exc:
+        raise ValidationError({"url": str(exc)}) from exc
+    changes_url = normalised != sighting.url
+    if changes_url and in_sent_request:
+        raise ValidationError(
+            {
+                "url": "This address was already sent to the platform in a request, so it "
+                "cannot change. Log the right address as a new link instead."
+            }
+        )
+    if (
+        changes_url
+        and sighting.case.sightings.filter(url=normalised).exclude(pk=sighting.pk).exists()
+    ):
+        raise ValidationError({"url": "Another of your links already has this address."})
+    note = note.strip()
+    old = {"link": link_label(sighting.url)}
+    new = {"link": link_label(normalised)}
+    changed = []
+    try:
+        with transaction.atomic():
+            locked(sighting.case)  # the lock order: the case, then its rows
+            locked(sighting)
+            if sighting.withdrawn_at is not None:
+                raise StateChanged("This link was removed from the list meanwhile.")
+            if changes_url:
+                host = urlsplit(normalised).hostname
+                sighting.url = normalised
+                sighting.host = host
+                sighting.platform = platforms_for_hosts({host}).get(host)
+                sighting.status = SightingStatus.LIVE
+                sighting.status_source = StatusSource.CHECK
+                sighting.last_check_outcome = ""
+                sighting.removed_verified_at = None
+                sighting.next_check_at = timezone.now()
+                changed += ["url", "host", "platform", "status", "status_source"]
+                changed += ["last_check_outcome", "removed_verified_at", "next_check_at"]
+            if note != sighting.note:
+                sighting.note = note
+                changed.append("note")
+            if first_seen_on != sighting.first_seen_on:
+                sighting.first_seen_on = first_seen_on
+                changed.append("first_seen_on")
+            if not changed:
+                return sighting
+            sighting.save(update_fields=changed)
+            event_record(
+                case=sighting.case,
+                actor=acting_user,
+                kind=EventKind.SIGHTING_CORRECTED,
+                target=sighting,
+                old_value=old,
+                new_value={**new, "changed": [c for c in changed if c in _CORRECTABLE]},
+            )
+    except IntegrityError as exc:
+        raise ValidationError({"url": "Another of your links already has this address."}) from exc
+    return sighting
+
+
+_CORRECTABLE = ("url", "note", "first_seen_on")
+
+
+def sighting_withdraw(*, sighting: Sighting, acting_user: User) -> Sighting:
+    """She removes a link from her list. Nothing is deleted: the row, its evidence and any
+    request that named it stay (a sent notice is a record of what was sent); it is no longer
+    shown to her, drafted, counted or rechecked. Call inside casework.services'
+    sighting_withdraw, which also takes it out of draft requests."""
+    locked(sighting)
+    if sighting.withdrawn_at is not None:
+        return sighting
+    sighting.withdrawn_at = timezone.now()
+    sighting.withdrawn_by = acting_user
+    sighting.next_check_at = None
+    sighting.action_due_at = None
+    sighting.save(update_fields=["withdrawn_at", "withdrawn_by", "next_check_at", "action_due_at"])
+    event_record(
+        case=sighting.case,
+        actor=acting_user,
+        kind=EventKind.SIGHTING_WITHDRAWN,
+        target=sighting,
+        new_value={"link": link_label(sighting.url)},
+    )
+    return sighting

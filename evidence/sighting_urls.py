@@ -138,3 +138,18 @@ def _refuse_internal(ip) -> None:
 def _is_tracking(key: str) -> bool:
     name = key.lower()
     return name in TRACKING_PARAMS or name.startswith(TRACKING_PREFIXES)
+
+
+# A link named in the timeline: enough of it to tell her links apart, not the whole address
+# (the timeline goes into bundles and is read over shoulders).
+LINK_LABEL_PATH_CHARS = 24
+
+
+def link_label(url: str) -> str:
+    """Host and a short path: "forum.example/t/12345…"."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").removeprefix("www.")
+    path = parts.path.rstrip("/")
+    if len(path) > LINK_LABEL_PATH_CHARS:
+        path = path[:LINK_LABEL_PATH_CHARS] + "…"
+    return host + path

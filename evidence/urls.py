@@ -6,7 +6,6 @@ from evidence import views
 # case. leakcase/urls.py adds the case page's own forms (sighting_add, sightings_paste,
 # upload: casework) and the case's evidence bundle (data_rights) to it.
 urlpatterns = [
-    path("sightings/<uuid:sighting_id>/", views.sighting_detail, name="sighting_detail"),
     path("evidence/<uuid:evidence_id>/", views.evidence_detail, name="detail"),
     path(
         "evidence/<uuid:evidence_id>/matches/<uuid:match_id>/confirm/",

@@ -12,7 +12,6 @@ from access.permissions import (
     login_required,
     match_for_user,
     reference_for_user,
-    sighting_for_user,
 )
 from evidence import selectors, services, vault
 from evidence.forms import (
@@ -21,21 +20,6 @@ from evidence.forms import (
 )
 from evidence.models import AccessAction
 from leakcase.forms import add_validation_errors
-
-
-@login_required
-@require_GET
-def sighting_detail(request, reference, sighting_id):
-    sighting = sighting_for_user(request.user, reference, sighting_id)
-    return render(
-        request,
-        "evidence/sighting_detail.html",
-        {
-            "case": sighting.case,
-            "sighting": sighting,
-            "evidence_files": list(sighting.evidence_files.all()),
-        },
-    )
 
 
 @login_required

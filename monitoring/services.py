@@ -16,8 +16,9 @@ from django.utils import timezone
 
 from cases.models import Case, CaseStatus, EventKind
 from cases.services import case_change_status, event_build, events_record
-from evidence.models import EvidenceKind, EvidenceOrigin, Sighting, SightingStatus
+from evidence.models import EvidenceKind, EvidenceOrigin, Sighting, SightingStatus, StatusSource
 from evidence.services import evidence_add
+from evidence.sighting_urls import link_label
 from leakcase.locking import locked
 from monitoring import recheck
 from monitoring.models import Outcome, UrlCheck
@@ -49,6 +50,12 @@ SIGHTING_STATUS_FOR = {
     Outcome.GEO_BLOCKED: SightingStatus.UNKNOWN,
     Outcome.BLOCKED: SightingStatus.UNKNOWN,
 }
+# Checks that could not see the page: they say nothing about whether her image is up. They
+# never replace a person's word ("I checked: still up", "removed") nor a verified removal;
+# the link stays where it was, up as far as we know (evidence.models.STILL_UP_STATUSES).
+INCONCLUSIVE_OUTCOMES = frozenset(
+    {Outcome.UNREACHABLE, Outcome.LOGIN_WALLED, Outcome.GEO_BLOCKED, Outcome.BLOCKED}
+)
 
 
 def sighting_recheck(*, sighting: Sighting, fetch=None, now=None) -> UrlCheck:
@@ -75,7 +82,9 @@ def sighting_checks_record(*, checks: list[tuple[Sighting, "recheck.Verdict"]], 
         outcomes = []
         for sighting, verdict in checks:
             outcome = verdict.outcome
-            if outcome == Outcome.UNREACHABLE:
+            # DESIGN.md: unreachable for days counts as removed at last; but not against a
+            # person who has looked since and said it is up (her word is newer evidence).
+            if outcome == Outcome.UNREACHABLE and sighting.status_source == StatusSource.CHECK:
                 first_failure = _unreachable_since(sighting, now)
                 if now - first_failure >= recheck.UNREACHABLE_GRACE:
                     outcome = Outcome.REMOVED  # gone for days: counted as removed at last
@@ -103,14 +112,22 @@ def sighting_checks_record(*, checks: list[tuple[Sighting, "recheck.Verdict"]], 
         events: dict = {}
         for (sighting, _verdict), outcome in zip(checks, outcomes, strict=True):
             previous = sighting.status
-            sighting.status = SIGHTING_STATUS_FOR[outcome]
+            stands = sighting.status_source != StatusSource.CHECK or (
+                previous == SightingStatus.REMOVED
+            )
+            if not (outcome in INCONCLUSIVE_OUTCOMES and stands):
+                sighting.status = SIGHTING_STATUS_FOR[outcome]
+                sighting.status_source = StatusSource.CHECK
+            sighting.last_check_outcome = outcome
             sighting.last_checked_at = now
             if sighting.status == SightingStatus.REMOVED and sighting.removed_verified_at is None:
                 sighting.removed_verified_at = now
             if outcome == Outcome.REAPPEARED:
                 sighting.removed_verified_at = None
-            sighting.next_check_at = now + _next_interval(
-                sighting, outcome, now, due.get(sighting.pk)
+            sighting.next_check_at = (
+                None  # removed from her list meanwhile: not checked again
+                if sighting.withdrawn_at is not None
+                else now + _next_interval(sighting, outcome, now, due.get(sighting.pk))
             )
             if sighting.status != previous:
                 case_events = events.setdefault(sighting.case_id, (sighting.case, []))[1]
@@ -121,12 +138,23 @@ def sighting_checks_record(*, checks: list[tuple[Sighting, "recheck.Verdict"]], 
                         kind=EventKind.SIGHTING_STATUS,
                         target=sighting,
                         old_value={"status": previous},
-                        new_value={"status": sighting.status, "outcome": outcome},
+                        new_value={
+                            "status": sighting.status,
+                            "outcome": outcome,
+                            "link": link_label(sighting.url),
+                        },
                     )
                 )
         Sighting.objects.bulk_update(
             [sighting for sighting, _ in checks],
-            ["status", "last_checked_at", "removed_verified_at", "next_check_at"],
+            [
+                "status",
+                "status_source",
+                "last_check_outcome",
+                "last_checked_at",
+                "removed_verified_at",
+                "next_check_at",
+            ],
         )
         for case, case_events in events.values():
             events_record(case, case_events)
@@ -148,7 +176,15 @@ def sighting_checks_record(*, checks: list[tuple[Sighting, "recheck.Verdict"]], 
 
 _LIVE_OUTCOMES = (Outcome.LIVE, Outcome.REAPPEARED)
 # What a recheck reads and writes on a sighting.
-_RECHECK_STATE = ("status", "last_checked_at", "removed_verified_at", "next_check_at")
+_RECHECK_STATE = (
+    "status",
+    "status_source",
+    "last_check_outcome",
+    "last_checked_at",
+    "removed_verified_at",
+    "next_check_at",
+    "withdrawn_at",
+)
 
 
 def _lock_recheck_state(sightings: list[Sighting]) -> None:
@@ -241,7 +277,7 @@ def _cases_done_to_monitoring(removed: list[Sighting]) -> None:
     cases = {s.case_id: s.case for s in removed if s.case.status == CaseStatus.ACTIVE}
     if not cases:
         return
-    still_up = Sighting.objects.filter(case=OuterRef("pk")).exclude(status=SightingStatus.REMOVED)
+    still_up = Sighting.objects.still_up().filter(case=OuterRef("pk"))
     done = Case.objects.filter(pk__in=cases).exclude(Exists(still_up)).values_list("pk", flat=True)
     for pk in done:
         case_change_status(case=cases[pk], to=CaseStatus.MONITORING, acting_user=None)

@@ -103,12 +103,16 @@ class DraftForm(forms.ModelForm):
 
 class SightingsChoiceForm(forms.Form):
     sightings = forms.MultipleChoiceField(
-        label="Live sightings to include", widget=forms.CheckboxSelectMultiple
+        label="Links to include", widget=forms.CheckboxSelectMultiple
     )
 
     def __init__(self, *args, sightings=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["sightings"].choices = [(str(s.pk), s.url) for s in sightings]
+        # A link our check could not reach is offered too, and says so.
+        self.fields["sightings"].choices = [
+            (str(s.pk), s.url if s.status == "live" else f"{s.url} (up, as far as we know)")
+            for s in sightings
+        ]
 
 
 class SubmittedForm(forms.Form):

@@ -430,3 +430,14 @@ def requests_by_sighting(case) -> dict:
     for row in rows:
         found.setdefault(row.sighting_id, []).append(row.takedownrequest)
     return found
+
+
+def sighting_in_sent_request(sighting) -> bool:
+    """Was this link's address given to a platform (a request past its draft)? Then the
+    address stays as sent: the request and its evidence must name what the platform got."""
+    return sighting.takedowns.exclude(status=TakedownStatus.DRAFT).exists()
+
+
+def requests_naming(sighting) -> list[TakedownRequest]:
+    """The requests that name this link, newest first, for its page."""
+    return list(sighting.takedowns.select_related("platform").order_by("-created_at"))

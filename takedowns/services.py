@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.models import User
 from cases.models import Case, EventKind, NoticeContact
 from cases.services import change_record, event_record
-from evidence.models import Sighting, SightingStatus
+from evidence.models import STILL_UP_STATUSES, Sighting
 from leakcase.emails import make_message
 from leakcase.locking import StateChanged, locked
 from outbox.models import PROBLEM_STATUSES, EmailKind, EmailStatus, OutgoingEmail
@@ -143,10 +143,15 @@ def takedowns_draft(
     chosen = [s for s in sightings if s.case_id == case.pk]
     if not chosen:
         raise ValidationError({"sightings": "Choose at least one sighting of this case."})
-    not_live = [s.url for s in chosen if s.status != SightingStatus.LIVE]
+    not_live = [
+        s.url for s in chosen if s.status not in STILL_UP_STATUSES or s.withdrawn_at is not None
+    ]
     if not_live:
         raise ValidationError(
-            {"sightings": "Only live sightings can be put in a request: " + ", ".join(not_live)}
+            {
+                "sightings": "Only links that are up, or up as far as we know, can be put in "
+                "a request: " + ", ".join(not_live)
+            }
         )
     groups: dict[tuple, list[Sighting]] = defaultdict(list)
     for sighting in chosen:
@@ -770,9 +775,13 @@ def _require_within_sending_limit(user: User) -> None:
 # then the sightings (leakcase/locking.py); they lock the requests they change.
 
 
-def takedowns_close_for_removed_sightings(*, sightings: list[Sighting], now) -> None:
-    """Requests waiting on these removed sightings close (removed, verified by the recheck)
-    when all their links are removed."""
+def takedowns_close_for_removed_sightings(
+    *, sightings: list[Sighting], now, verified_by: str = "recheck"
+) -> None:
+    """Requests waiting on these removed sightings close (removed, verified by the recheck,
+    or by a person: `verified_by` "staff" or "survivor") when all their links are removed.
+    A removal only she saw counts in the platform figures once staff confirm it, like an
+    outcome she records herself."""
     waiting = TakedownRequest.objects.filter(
         sightings__in=sightings, status__in=WAITING_STATUSES
     ).values("pk")
@@ -785,19 +794,20 @@ def takedowns_close_for_removed_sightings(*, sightings: list[Sighting], now) -> 
         .order_by("pk")
     )
     for request in requests:
-        if request.sightings.exclude(status=SightingStatus.REMOVED).exists():
+        if request.sightings.still_up().exists():
             continue
         old = request.status
         request.status = TakedownStatus.REMOVED
         request.removed_at = request.removed_at or now
+        request.decision_by_survivor = verified_by == "survivor"
         change_record(
             request,
-            ["status", "removed_at"],
+            ["status", "removed_at", "decision_by_survivor"],
             case=request.case,
             kind=EventKind.TAKEDOWN_REPLY,
             acting_user=None,
             old_value={"status": old},
-            new_value={"status": TakedownStatus.REMOVED, "verified_by": "recheck"},
+            new_value={"status": TakedownStatus.REMOVED, "verified_by": verified_by},
         )
 
 
@@ -820,6 +830,24 @@ def takedowns_reopen_for_reappeared(*, sighting: Sighting, now) -> None:
             acting_user=None,
             old_value={"status": TakedownStatus.REMOVED},
             new_value={"status": TakedownStatus.SENT, "reason": "reappeared"},
+        )
+
+
+def takedowns_drop_withdrawn_sighting(*, sighting: Sighting, acting_user: User) -> None:
+    """She removed a link from her list: drafts stop naming it (a sent request keeps it, as
+    the record of what the platform was sent). Inside casework.services.sighting_withdraw's
+    transaction, which locked the case."""
+    drafts = sighting.takedowns.select_for_update(no_key=True, of=("self",)).filter(
+        status=TakedownStatus.DRAFT
+    )
+    for draft in drafts.order_by("pk"):
+        draft.sightings.remove(sighting)
+        event_record(
+            case=draft.case,
+            actor=acting_user,
+            kind=EventKind.TAKEDOWN_EDITED,
+            target=draft,
+            new_value={"changed": ["sightings"]},
         )
 
 

@@ -17,7 +17,7 @@ from access.permissions import (
     supervisor_required,
     takedown_for_user,
 )
-from evidence.models import SightingStatus
+from evidence.models import Sighting
 from leakcase.csv_export import csv_writer
 from leakcase.forms import DateRangeForm, add_validation_errors
 from leakcase.locking import StateChanged
@@ -39,14 +39,12 @@ from takedowns.models import LegalBasis, TakedownStatus
 @login_required
 @require_http_methods(["GET", "POST"])
 def takedown_draft(request, reference):
-    """Pick live sightings; they become one draft request per platform."""
+    """Pick links that are up (or up as far as we know); one draft request per platform."""
     case = case_for_user(request.user, reference)
     if not may_write_requests(request.user):
         return _self_service_refused(request, case)
     live = list(
-        case.sightings.filter(status=SightingStatus.LIVE)
-        .select_related("platform")
-        .order_by("host")
+        Sighting.objects.still_up().filter(case=case).select_related("platform").order_by("host")
     )
     requested = selectors.requests_by_sighting(case)
     for sighting in live:

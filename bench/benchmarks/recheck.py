@@ -61,12 +61,15 @@ def _make_sightings(base: str, count: int) -> tuple[list, list]:
         ),
     )
     ids = [uuid.uuid4() for _ in range(count)]
+    columns = ["id", "case_id", "url", "host", "note", "status", "created_at"]
+    columns += ["status_source", "last_check_outcome"]
     copy_rows(
         Sighting,
-        ["id", "case_id", "url", "host", "note", "status", "created_at"],
+        columns,
         (
-            (pk, cases[n // SIGHTINGS_PER_CASE].pk, f"{base}/s/{n}", "127.0.0.1", "", "live", now)
+            (pk, case_pk, f"{base}/s/{n}", "127.0.0.1", "", "live", now, "check", "")
             for n, pk in enumerate(ids)
+            for case_pk in [cases[n // SIGHTINGS_PER_CASE].pk]
         ),
     )
     return ids, [c.pk for c in cases]
@@ -75,7 +78,12 @@ def _make_sightings(base: str, count: int) -> tuple[list, list]:
 def _reset(case_ids):
     UrlCheck.objects.filter(sighting__case__in=case_ids).delete()
     Sighting.objects.filter(case__in=case_ids).update(
-        status="live", last_checked_at=None, next_check_at=None, removed_verified_at=None
+        status="live",
+        status_source="check",
+        last_check_outcome="",
+        last_checked_at=None,
+        next_check_at=None,
+        removed_verified_at=None,
     )
     Case.objects.filter(pk__in=case_ids).update(status=CaseStatus.ACTIVE)
 

@@ -75,6 +75,11 @@ def plain_when(value: dt.datetime) -> str:
     return date_format(timezone.localtime(value), "j M, H:i")
 
 
+def sent_on(takedown: TakedownRequest) -> str:
+    """As her case page says when a request went: "3 Dec"."""
+    return date_format(timezone.localtime(takedown.sent_at), "j M")
+
+
 def lint_items(page: Page):
     return page.get_by_role("region", name=LINT_HEADING).get_by_role("listitem")
 
@@ -149,7 +154,7 @@ def test_caseworker_drafts_fixes_and_sends_requests(
     # --- three drafts, one per platform ----------------------------------------------
     requests.get_by_role("link", name="Draft takedown requests").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Draft takedown requests")
-    live = page.get_by_role("group", name=label("Live sightings to include"))
+    live = page.get_by_role("group", name=label("Links to include"))
     urls = list(case.sightings.values_list("url", flat=True))
     assert len(urls) == 4
     for url in urls:
@@ -323,9 +328,13 @@ def test_caseworker_drafts_fixes_and_sends_requests(
     )
     for url in tumblr_urls:
         row = tumblr_table.get_by_role("row").filter(has_text=url)
-        expect(row.locator('[data-label="Takedown request"]')).to_have_text(tumblr_words)
+        cell = row.locator('[data-label="Takedown request"]')
+        expect(cell).to_contain_text(f"In a request to Tumblr, sent {sent_on(tumblr_request)}")
+        expect(cell).to_contain_text(tumblr_words)
     x_row = page.get_by_role("table", name=re.compile(r"^X \(Twitter\)")).get_by_role("row")
-    expect(x_row.filter(has_text=X_URL).locator('[data-label="Takedown request"]')).to_have_text(
+    expect(
+        x_row.filter(has_text=X_URL).locator('[data-label="Takedown request"]')
+    ).to_contain_text(
         f"Request to X (Twitter) sent; the answer is due by {plain_when(x_request.due_at)}."
     )
     reddit_row = page.get_by_role("table", name=re.compile(r"^Reddit")).get_by_role("row")

@@ -238,7 +238,7 @@ def test_caseload_default_order_reads_cases_rank_by_rank_through_its_indexes(que
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "caseload_priority_rank" in plan
     assert "caseload_takedown_waiting_due" in plan
-    assert "caseload_sighting_live_action_due" in plan
+    assert "caseload_sighting_up_action_due" in plan
 
 
 @pytest.mark.parametrize("zone", ["UTC", "Europe/London", "America/St_Johns", "Asia/Kolkata"])
@@ -261,3 +261,62 @@ def test_timeline_times_are_written_as_the_date_filter_writes_them(zone):
         for moment in moments:
             expected = template.render(Context({"moment": moment})).split("|")
             assert list(timeline_time(moment)) == expected
+
+
+# --- up, as far as we know ---------------------------------------------------------------
+
+
+def test_a_link_our_check_cannot_reach_counts_as_up_and_goes_overdue(cases, survivor, caseworker):
+    """A blocked or unreachable link is up as far as we know: in the caseload's live count,
+    in next due, and overdue past its action window; a link she removed is in none."""
+    case = cases["assigned"]
+    blocked = sighting_log(case=case, url="https://blocks.example/1", acting_user=survivor)
+    withdrawn = sighting_log(case=case, url="https://x.com/gone", acting_user=survivor)
+    Sighting.objects.filter(pk=blocked.pk).update(status=SightingStatus.UNREACHABLE)
+    Sighting.objects.filter(pk=withdrawn.pk).update(withdrawn_at=timezone.now())
+    (row,) = caseload_for(caseworker, CaseloadQuery(tab="mine"))
+    assert (row.live_count, row.removed_count, row.next_due_at) == (1, 0, blocked.action_due_at)
+    with time_machine.travel(blocked.action_due_at + dt.timedelta(minutes=1)):
+        assert _refs(caseworker, tab="overdue") == [case.reference]
+    dashboard = cases_for_dashboard(cases_visible_to(case.survivor)).get(pk=case.pk)
+    assert (dashboard.sighting_count, dashboard.live_count) == (1, 1)
+
+
+def test_the_timeline_says_which_link_old_and_new_and_who_in_her_words(case, survivor, caseworker):
+    from casework.services import sighting_status_set
+    from monitoring.models import Outcome
+    from monitoring.recheck import Verdict
+    from monitoring.services import sighting_checks_record
+
+    sighting = sighting_log(
+        case=case, url="https://www.blocks.example/threads/12345", acting_user=survivor
+    )
+    sighting_checks_record(
+        checks=[
+            (
+                Sighting.objects.select_related("case").get(pk=sighting.pk),
+                Verdict(outcome=Outcome.UNREACHABLE),
+            )
+        ]
+    )
+    sighting_status_set(
+        sighting=Sighting.objects.get(pk=sighting.pk),
+        status="removed",
+        acting_user=caseworker,
+        reason="The forum deleted the thread.",
+    )
+    staff_set, checked = case_timeline(case, survivor)[:2]
+    assert staff_set.text == (
+        "blocks.example/threads/12345: Up, as far as we know → Removed "
+        "(“The forum deleted the thread.”)"
+    )
+    assert staff_set.by == "your caseworker"
+    assert (
+        staff_set.advice == "Nothing to do. If you can still see it, tell us on the link's page."
+    )
+    assert checked.text == "blocks.example/threads/12345: Up → Up, as far as we know"
+    assert checked.by == "our automatic check"
+    assert checked.advice.startswith("Nothing to do. If you look and it is gone")
+    assert case_timeline(case, caseworker)[0].by == "you"
+    assert case_timeline(case, caseworker)[1].by == "our automatic check"
+    assert case_timeline(case, caseworker)[0].advice == ""

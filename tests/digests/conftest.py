@@ -41,7 +41,7 @@ class Week:
         "new_this_week": 2,
         "removed_this_week": 1,
         "removed_in_all": 2,
-        "still_live": 3,
+        "still_live": 4,  # three live and one unreachable: up, as far as we know
         "requests_waiting": 2,
         "requests_sent_this_week": 1,
         "replies_this_week": 1,

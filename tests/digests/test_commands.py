@@ -34,7 +34,7 @@ def test_dry_run_prints_who_and_the_counts_and_sends_nothing(due_week, mailoutbo
     assert lines[-1] == "3 digest(s) would go out."
     assert (
         "survivor@example.test (survivor): 6 links, 1 removed this week, 2 removed in all, "
-        "3 still up, 2 waiting on platforms, 3 for her to do"
+        "4 still up, 2 waiting on platforms, 3 for her to do"
     ) in lines
     assert "other@example.test (survivor): skipped, no open case" in lines
     assert any(line.startswith("caseworker@example.test (caseworker): 0 cases") for line in lines)

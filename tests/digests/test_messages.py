@@ -33,7 +33,7 @@ def test_her_digest_says_the_counts_and_nothing_of_hers(week, survivor, settings
         assert re.search(r"Links reported\D+6\b", body)
         assert re.search(r"Removed this week\D+1\b", body)
         assert re.search(r"Removed in all\D+2\b", body)
-        assert re.search(r"Still up\D+3\b", body)
+        assert re.search(r"Still up\D+4\b", body)
         assert re.search(r"Requests waiting on a reply\D+2\b", body)
         assert re.search(r"3\s+things need you", body)
     for body in (text, html):

@@ -98,3 +98,20 @@ def test_counts_for_a_mixed_batch_use_each_persons_role(survivor, caseworker, we
     counts = digest_counts([survivor, caseworker], now=NOW)
     assert "links_reported" in counts[survivor.pk]
     assert "cases_assigned" in counts[caseworker.pk]
+
+
+def test_still_up_counts_links_our_check_cannot_reach_but_not_links_she_removed(case, survivor):
+    """Her weekly "Still up": a blocked or unreachable link is up as far as we know."""
+    from django.utils import timezone
+
+    from evidence.services import sightings_log_pasted
+
+    saved = sightings_log_pasted(
+        case=case, text="x.com/1\nx.com/2\nx.com/3\nx.com/4", acting_user=survivor
+    ).saved
+    statuses = ["unreachable", "unknown", "removed", "live"]
+    for sighting, status in zip(saved, statuses, strict=True):
+        Sighting.objects.filter(pk=sighting.pk).update(status=status)
+    Sighting.objects.filter(pk=saved[3].pk).update(withdrawn_at=timezone.now())
+    counts = survivor_counts([survivor], now=timezone.now())[survivor.pk]
+    assert (counts["still_live"], counts["links_reported"]) == (2, 3)

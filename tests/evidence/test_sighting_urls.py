@@ -82,3 +82,11 @@ def test_refuses_an_address_that_only_grows_too_long_once_encoded():
     raw = "https://example.com/" + "é" * 1000  # 1,020 characters, 6,000+ once encoded
     with pytest.raises(InvalidSightingUrl, match="once encoded"):
         normalise_url(raw)
+
+
+def test_a_link_is_named_by_host_and_a_short_path():
+    from evidence.sighting_urls import link_label
+
+    assert link_label("https://www.reddit.com/r/x/comments/abc/") == "reddit.com/r/x/comments/abc"
+    assert link_label("https://x.com/" + "a" * 40) == "x.com/" + "a" * 23 + "…"
+    assert link_label("http://127.0.0.1:8000/post/1") == "127.0.0.1/post/1"

@@ -102,6 +102,14 @@ MATRIX = {
         _by_role(PAGE, 404, PAGE, 404, PAGE, LOGIN),
     ),
     "evidence:sighting_detail": ("GET", {}, CASE_READERS),
+    # Her "I checked: still up" (seen) and a caseworker's status with a reason, one payload.
+    "evidence:sighting_status": (
+        "POST",
+        {"seen": "up", "status": "live", "reason": "Seen in a private window."},
+        CASE_READERS,
+    ),
+    "evidence:sighting_correct": ("POST", {"url": "https://x.com/corrected"}, CASE_READERS),
+    "evidence:sighting_withdraw": ("POST", {}, CASE_READERS),
     "evidence:upload": ("POST", lambda w: {"image": image()}, CASE_READERS),
     "evidence:detail": ("GET", {}, CASE_READERS),
     "evidence:file": ("GET", {}, CASE_READERS),

@@ -278,3 +278,105 @@ def test_a_batch_ends_before_its_sightings_lease_does():
 
     assert recheck_sightings.soft_time_limit < recheck_sightings.time_limit
     assert recheck_sightings.time_limit < RECHECK_LEASE.total_seconds()
+
+
+class TestAPersonsWordStandsAgainstChecksThatCannotSee:
+    """DESIGN.md, "The life of a case", 5: unreachable, walled and blocked links stay up as
+    far as we know; a person's word is undone only by a check that can see the page."""
+
+    @pytest.fixture
+    def watched(self, case, survivor, caseworker):
+        from cases.services import case_assign
+
+        case_assign(case=case, to=caseworker, acting_user=caseworker)  # active
+        sighting = sighting_log(
+            case=case, url="https://blocks-robots.example/p/1", acting_user=survivor
+        )
+        return sighting
+
+    @staticmethod
+    def _check(sighting, outcome, now=None):
+        sighting = Sighting.objects.select_related("case").get(pk=sighting.pk)
+        sighting_checks_record(checks=[(sighting, Verdict(outcome=outcome))], now=now)
+        sighting.refresh_from_db()
+        return sighting
+
+    @pytest.mark.parametrize(
+        "outcome",
+        [Outcome.UNREACHABLE, Outcome.LOGIN_WALLED, Outcome.GEO_BLOCKED, Outcome.BLOCKED],
+    )
+    def test_her_still_up_survives_a_check_that_cannot_reach_the_site(
+        self, watched, survivor, outcome
+    ):
+        from casework.services import sighting_status_set
+
+        sighting_status_set(sighting=watched, status="live", acting_user=survivor)
+        after = self._check(watched, outcome)
+        assert (after.status, after.status_source, after.last_check_outcome) == (
+            "live",
+            "survivor",
+            outcome,
+        )
+        assert Sighting.objects.still_up().filter(pk=watched.pk).exists()
+
+    def test_days_unreachable_do_not_turn_a_persons_still_up_into_removed(
+        self, watched, caseworker
+    ):
+        from casework.services import sighting_status_set
+
+        sighting_status_set(
+            sighting=watched, status="live", acting_user=caseworker, reason="Seen it myself."
+        )
+        start = timezone.now()
+        for day in range(5):
+            after = self._check(watched, Outcome.UNREACHABLE, now=start + dt.timedelta(days=day))
+        assert (after.status, after.status_source, after.removed_verified_at) == (
+            "live",
+            "staff",
+            None,
+        )
+
+    def test_without_a_persons_word_a_blocked_link_is_up_as_far_as_we_know(self, watched):
+        after = self._check(watched, Outcome.LOGIN_WALLED)
+        assert (after.status, after.status_source) == ("unknown", "check")
+        assert Sighting.objects.still_up().filter(pk=watched.pk).exists()
+        event = watched.case.events.filter(kind="sighting_status").get()
+        assert event.new_value["link"] == "blocks-robots.example/p/1"
+
+    def test_a_verified_removal_replaces_her_still_up(self, watched, survivor):
+        from casework.services import sighting_status_set
+
+        sighting_status_set(sighting=watched, status="live", acting_user=survivor)
+        after = self._check(watched, Outcome.REMOVED)
+        assert (after.status, after.status_source) == ("removed", "check")
+        assert after.removed_verified_at is not None
+
+    def test_a_check_that_cannot_see_leaves_a_removed_link_removed(self, watched):
+        self._check(watched, Outcome.REMOVED)
+        after = self._check(watched, Outcome.UNREACHABLE)
+        assert (after.status, after.last_check_outcome) == ("removed", "unreachable")
+        assert not Sighting.objects.still_up().filter(pk=watched.pk).exists()
+
+    def test_a_reappearance_reopens_what_staff_marked_removed(self, watched, caseworker):
+        from casework.services import sighting_status_set
+
+        request = sent_request(watched.case, watched, caseworker)
+        sighting_status_set(
+            sighting=watched, status="removed", acting_user=caseworker, reason="Gone."
+        )
+        request.refresh_from_db()
+        assert request.status == "removed"
+        self._check(watched, Outcome.UNREACHABLE)  # a person's word stands
+        assert Sighting.objects.get(pk=watched.pk).status == "removed"
+        after = self._check(watched, Outcome.LIVE)
+        request.refresh_from_db()
+        assert (after.status, after.last_check_outcome) == ("live", "reappeared")
+        assert request.status == "sent"
+
+    def test_a_withdrawn_link_checked_meanwhile_is_not_checked_again(self, watched, survivor):
+        from casework.services import sighting_withdraw
+
+        read_before = Sighting.objects.select_related("case").get(pk=watched.pk)
+        sighting_withdraw(sighting=watched, acting_user=survivor)
+        sighting_checks_record(checks=[(read_before, Verdict(outcome=Outcome.LIVE))])
+        assert Sighting.objects.get(pk=watched.pk).next_check_at is None

@@ -85,10 +85,26 @@ def test_one_draft_per_platform_and_one_per_unknown_host(case, caseworker, three
     assert TakedownRequest.objects.count() == 4
 
 
+@pytest.mark.parametrize("status", ["unreachable", "unknown"])
+def test_a_link_our_check_cannot_reach_can_be_drafted(case, caseworker, three_platforms, status):
+    """Up, as far as we know: a site that blocks robots or times out is still asked."""
+    Sighting.objects.filter(pk=three_platforms[0].pk).update(status=status)
+    three_platforms[0].refresh_from_db()
+    (draft,) = takedowns_draft(case=case, sightings=three_platforms[:1], acting_user=caseworker)
+    assert list(draft.sightings.all()) == [three_platforms[0]]
+
+
+def test_a_link_she_removed_from_her_list_cannot_be_drafted(case, caseworker, three_platforms):
+    Sighting.objects.filter(pk=three_platforms[0].pk).update(withdrawn_at=timezone.now())
+    three_platforms[0].refresh_from_db()
+    with pytest.raises(ValidationError, match="Only links that are up"):
+        takedowns_draft(case=case, sightings=three_platforms[:1], acting_user=caseworker)
+
+
 def test_only_live_sightings_of_this_case(case, caseworker, three_platforms, other_survivor):
     Sighting.objects.filter(pk=three_platforms[0].pk).update(status="removed")
     three_platforms[0].refresh_from_db()
-    with pytest.raises(ValidationError, match="Only live sightings"):
+    with pytest.raises(ValidationError, match="Only links that are up, or up as far as we know"):
         takedowns_draft(case=case, sightings=three_platforms[:1], acting_user=caseworker)
     from cases.services import case_open
 
