@@ -3,3 +3,9 @@ from django.conf import settings
 
 def site(request):
     return {"QUICK_EXIT_URL": settings.QUICK_EXIT_URL, "SITE_TITLE": settings.SITE_TITLE}
+
+
+def support(request):
+    """The deployment's support contacts, for templates/_support.html (the footer of every
+    survivor page, and pages after a distressing step)."""
+    return {"SUPPORT_CONTACTS": settings.SUPPORT_CONTACTS}

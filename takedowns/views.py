@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET
 
 from access.permissions import (
     case_for_user,
@@ -14,7 +14,7 @@ from access.permissions import (
 )
 from evidence.models import SightingStatus
 from leakcase.csv_export import csv_writer
-from leakcase.forms import add_validation_errors
+from leakcase.forms import add_validation_errors, post_only, sent_once
 from leakcase.locking import StateChanged
 from takedowns import notices, selectors, services
 from takedowns.forms import (
@@ -29,7 +29,7 @@ from takedowns.models import LegalBasis, TakedownStatus
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@sent_once
 def takedown_draft(request, reference):
     """Pick live sightings; they become one draft request per platform."""
     case = case_for_user(request.user, reference)
@@ -116,7 +116,7 @@ def takedown_detail(request, reference, takedown_id):
 
 
 @login_required
-@require_POST
+@post_only("takedowns:detail", back_kwargs=("reference", "takedown_id"))
 def takedown_edit(request, reference, takedown_id):
     takedown = takedown_for_user(request.user, reference, takedown_id)
     offered = selectors.bases_offered(takedown.case, takedown.platform)
@@ -138,7 +138,7 @@ def takedown_edit(request, reference, takedown_id):
 
 
 @login_required
-@require_POST
+@post_only("takedowns:detail", back_kwargs=("reference", "takedown_id"))
 def takedown_send(request, reference, takedown_id):
     takedown = takedown_for_user(request.user, reference, takedown_id)
     try:
@@ -156,7 +156,7 @@ def takedown_send(request, reference, takedown_id):
 
 
 @login_required
-@require_POST
+@post_only("takedowns:detail", back_kwargs=("reference", "takedown_id"))
 def takedown_submitted(request, reference, takedown_id):
     takedown = takedown_for_user(request.user, reference, takedown_id)
     form = SubmittedForm(request.POST)
@@ -184,7 +184,7 @@ def _takedown_form_view(form_class, service, context_name, done):
     back to the request, or show the form with its errors and change nothing."""
 
     @login_required
-    @require_POST
+    @post_only("takedowns:detail", back_kwargs=("reference", "takedown_id"))
     def view(request, reference, takedown_id):
         takedown = takedown_for_user(request.user, reference, takedown_id)
         form = form_class(request.POST)
@@ -208,7 +208,7 @@ def _staff_action(service, done):
     """A staff-only button on a request: 404 to anyone else; a refusal is said at the top."""
 
     @staff_required
-    @require_POST
+    @post_only("takedowns:detail", back_kwargs=("reference", "takedown_id"))
     def view(request, reference, takedown_id):
         takedown = takedown_for_user(request.user, reference, takedown_id)
         try:
