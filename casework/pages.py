@@ -4,8 +4,8 @@ needs fixing. Not a views module: every view that shows the case page is in case
 
 from django import forms
 from django.contrib import messages
-from django.forms.utils import flatatt
 from django.core.paginator import Paginator
+from django.forms.utils import flatatt
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join

@@ -404,12 +404,8 @@ def _refuse_same_file(case: Case, sha256: str, kind: str) -> None:
     )
     if earlier is not None:
         day = date_format(timezone.localtime(earlier), "j M")
-        raise ValidationError(
-            {
-                "image": f"You already added this file on {day}. It is kept once; nothing new was saved."
-            },
-            code="same_file",
-        )
+        message = f"You already added this file on {day}. Nothing new was saved."
+        raise ValidationError({"image": message}, code="same_file")
 
 
 def _sha256(data: bytes) -> str:
