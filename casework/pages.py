@@ -65,8 +65,11 @@ def render_case_page(request, case, *, status=200, **forms_and_results):
         "timeline": timeline_page.object_list,
         # After a distressing step (a link back after removal, a request refused): someone
         # to talk to, at the top of the page.
-        "offer_support": any(t.status == TakedownStatus.REJECTED for t in takedowns)
-        or case_link_reappeared(case),
+        "offer_support": not user.is_support_staff
+        and (
+            any(t.status == TakedownStatus.REJECTED for t in takedowns)
+            or case_link_reappeared(case)
+        ),
         "paste_result": request.session.pop(_paste_key(case), None)
         if request.method == "GET"
         else None,

@@ -74,14 +74,11 @@ MATRIX = {
         CASE_READERS,
     ),
     "evidence:sighting_add": ("POST", {"url": "https://x.com/new"}, CASE_READERS),
-    # The pasted list's results (saved, duplicates, bad lines) are a page of their own.
-    "evidence:sightings_paste": (
-        "POST",
-        {"urls": "https://x.com/p1"},
-        _by_role(PAGE, 404, PAGE, 404, PAGE, LOGIN),
-    ),
+    # The pasted list's results (saved, duplicates, bad lines) are shown on the case page.
+    "evidence:sightings_paste": ("POST", {"urls": "https://x.com/p1"}, CASE_READERS),
     "evidence:sighting_detail": ("GET", {}, CASE_READERS),
-    "evidence:upload": ("POST", lambda w: {"image": image()}, CASE_READERS),
+    # Not the world's own screenshot (image(1)): the same file twice is refused.
+    "evidence:upload": ("POST", lambda w: {"image": image(2)}, CASE_READERS),
     "evidence:detail": ("GET", {}, CASE_READERS),
     "evidence:file": ("GET", {}, CASE_READERS),
     "evidence:references": ("GET", {}, CASE_READERS),
