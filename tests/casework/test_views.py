@@ -2,9 +2,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from casework.pages import CASE_PAGE_SIZE
 from cases.models import Case, CaseNote
 from cases.services import case_assign, case_open, case_open_for_caller, note_add
+from casework.pages import CASE_PAGE_SIZE
 from evidence import vault
 from evidence.models import EvidenceFile, Sighting
 from evidence.services import evidence_add, sighting_log, sightings_log_pasted
@@ -402,7 +402,7 @@ class TestPasteSightings:
         assert response.status_code == 302
         assert response["Location"] == f"{_case_url(case)}#paste-result"
         body = survivor_client.get(response["Location"]).content.decode()
-        assert "3 links saved, 2 lines not saved" in body
+        assert "3 sightings saved, 2 lines not saved" in body
         assert "<strong>Line 2</strong>" in body
         assert "<strong>Line 4</strong>" in body
         assert "Same address as line 1." in body
