@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -6,6 +8,7 @@ from cases.models import Case, CaseNote
 from cases.services import case_assign, case_open, case_open_for_caller, note_add
 from casework.pages import CASE_PAGE_SIZE
 from evidence import vault
+from evidence.demo_images import make_image
 from evidence.models import EvidenceFile, Sighting
 from evidence.services import evidence_add, sighting_log, sightings_log_pasted
 from takedowns.services import takedowns_draft
@@ -422,6 +425,16 @@ class TestUploadEvidence:
             reverse("evidence:upload", args=[case.reference]),
             {"image": SimpleUploadedFile(name, data), "sighting": ""},
         )
+
+    def test_the_same_file_twice_is_refused_on_the_form(self, survivor_client, case):
+        data = make_image(seed=43)
+        assert self._upload(survivor_client, case, data).status_code == 302
+        again = self._upload(survivor_client, case, data, name="copy.jpg")
+        assert again.status_code == 400
+        body = again.content.decode()
+        assert "There is a problem" in body
+        assert re.search(r'<a href="#id_image">You already added this file on \d+ \w{3}\.', body)
+        assert EvidenceFile.objects.filter(case=case).count() == 1
 
     def test_upload_goes_to_the_blurred_evidence_page(self, survivor_client, case, image_upload):
         response = survivor_client.post(
