@@ -15,7 +15,7 @@ from evidence.demo_images import make_image
 from evidence.services import evidence_add, sightings_log_pasted
 from takedowns.models import TakedownRequest
 
-DASH = "\N{EN DASH}"  # as the pager writes ranges: "Links 1–25 of 60"
+DASH = "\N{EN DASH}"  # the pager writes ranges with it, as typeset text does
 LINKS = 60  # three pages of links, and more than 25 events in the timeline
 FILES = CASE_PAGE_SIZE + 2  # two pages of evidence
 
