@@ -154,11 +154,12 @@
       if (words) words.textContent = percent + "%";
     });
     request.addEventListener("load", function () {
-      var page = new DOMParser().parseFromString(request.responseText, "text/html");
-      document.replaceChild(document.adoptNode(page.documentElement), document.documentElement);
+      // The address first, so that the new page's relative addresses resolve against it.
       if (request.responseURL && request.responseURL !== window.location.href) {
         window.history.pushState(null, "", request.responseURL);
       }
+      var page = new DOMParser().parseFromString(request.responseText, "text/html");
+      document.replaceChild(document.adoptNode(page.documentElement), document.documentElement);
       start();
     });
     request.addEventListener("error", function () {
