@@ -297,3 +297,20 @@ def test_a_form_with_errors_starts_with_a_summary_linking_each_field(survivor_cl
     assert re.search(r'<textarea[^>]*aria-describedby="id_urls_error"[^>]*id="id_urls"', body)
     assert 'id="id_urls_error"' in body
     assert Sighting.objects.filter(case=case).count() == 0
+
+
+def test_her_email_settings_sent_twice_are_saved_once(survivor_client, survivor):
+    from digests.models import WeeklyStatus
+
+    url = reverse("digests:settings")
+    token = new_form_token()
+    data = {"enabled": "0", "weekday": "0", "hour": "9", "time_zone": "UTC"}
+    first = survivor_client.post(url, {**data, FORM_TOKEN_FIELD: token})
+    assert first.status_code == 302
+    assert WeeklyStatus.objects.get(user=survivor).enabled is False
+    # Turned on again elsewhere (another tab, a new form): the old sending must not undo it.
+    WeeklyStatus.objects.filter(user=survivor).update(enabled=True)
+    second = survivor_client.post(url, {**data, FORM_TOKEN_FIELD: token})
+    assert second.status_code == 302 and second["Location"] == first["Location"]
+    assert ALREADY_SENT in _messages(second)
+    assert WeeklyStatus.objects.get(user=survivor).enabled is True
