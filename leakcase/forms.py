@@ -63,7 +63,8 @@ def _sent_once(view, back):
     (cache.add is Redis SET NX), so a second POST with it, even at the same moment in
     another process, does not repeat the action: it goes to where the first one went (or to
     the form's page while the first is still being handled), with ALREADY_SENT.
-    A POST that changed nothing (an error page, 4xx) or raised frees its token again."""
+    A POST answered otherwise than by a redirect (an error page that changed nothing, a
+    download) or that raised frees its token again."""
 
     @functools.wraps(view)
     def checked(request, *args, **kwargs):
@@ -83,10 +84,11 @@ def _sent_once(view, back):
         except BaseException:
             cache.delete(key)
             raise
-        if response.status_code >= 400:
-            cache.delete(key)
-        elif isinstance(response, HttpResponseRedirect):
+        if isinstance(response, HttpResponseRedirect):
             cache.set(key, response["Location"], timeout=FORM_TOKEN_SECONDS)
+        else:
+            # An error page changed nothing; a download (her data) may be asked for again.
+            cache.delete(key)
         return response
 
     return checked

@@ -314,3 +314,17 @@ def test_her_email_settings_sent_twice_are_saved_once(survivor_client, survivor)
     assert second.status_code == 302 and second["Location"] == first["Location"]
     assert ALREADY_SENT in _messages(second)
     assert WeeklyStatus.objects.get(user=survivor).enabled is True
+
+
+def test_a_download_may_be_asked_for_again_with_the_same_form(survivor_client, case):
+    """Her data comes back as a download, not a redirect: the page stays, and the same form
+    may be sent again for another copy."""
+    from tests.conftest import PASSWORD
+
+    url = reverse("accounts:export")
+    token = new_form_token()
+    for _ in range(2):
+        response = survivor_client.post(url, {"password": PASSWORD, FORM_TOKEN_FIELD: token})
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/zip"
+        assert ALREADY_SENT not in _messages(response)

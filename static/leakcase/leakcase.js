@@ -187,6 +187,8 @@
       sendWithProgress(form);
       return;
     }
+    // A download leaves her on this page: nothing to hold the button for.
+    if (form.hasAttribute("data-download")) return;
     holdButtons(form, event.submitter);
   });
 
