@@ -7,8 +7,9 @@ from tests.conftest import PASSWORD, give_totp
 
 # ok: the page (200) for a GET; for a POST, the redirect back that follows a change (302).
 # elsewhere: a GET sent on to another page of ours (302, not to the login page), as staff
-# opening a survivor's page are. page: a POST answered with a page (200), as a pasted list's
-# results are. One answer each, so a form error (200) can never pass for a change made.
+# opening a survivor's page are. page: a POST answered with a page (200); none today, as
+# every form POST ends in a redirect (a pasted list's results too). One answer each, so a
+# form error can never pass for a change made.
 OK, ELSEWHERE, PAGE, LOGIN = "ok", "elsewhere", "page", "login"
 
 ROLES = (
