@@ -3,15 +3,16 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from access.permissions import login_required
 from accounts import selectors, services
 from accounts.models import UserSession
+from leakcase.forms import post_only
 
 
 @login_required
-@require_POST
+@post_only("home", back_kwargs=())
 def email_verification_send(request):
     """The dashboard's "Send the link again": a new confirmation link to her login address."""
     # When it is sent, allauth's message says where (account/messages/email_confirmation_sent.txt).
@@ -43,7 +44,7 @@ def security(request):
 
 
 @login_required
-@require_POST
+@post_only("accounts:security", back_kwargs=())
 def session_end(request):
     """End one of her other sessions ("session": its id), or all of them ("others")."""
     if request.POST.get("others"):

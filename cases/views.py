@@ -3,7 +3,6 @@ import logging
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_http_methods, require_POST
 
 from access.permissions import case_for_user, cases_visible_to, login_required, staff_required
 from cases import services
@@ -12,6 +11,7 @@ from cases.forms import (
     CaseOpenForCallerForm,
     CaseOpenForm,
 )
+from leakcase.forms import post_only, sent_once
 from outbox.models import EmailStatus
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ def home(request):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@sent_once
 def case_open(request):
     if request.user.is_support_staff:
         return redirect("cases:open_for_caller")
@@ -46,7 +46,7 @@ def case_open(request):
 
 
 @staff_required
-@require_POST
+@post_only("cases:caseload", back_kwargs=())
 def caseload_assign(request):
     """Take (or, for supervisors, give) several cases from the unassigned queue at once."""
     references = request.POST.getlist("case")
@@ -79,7 +79,7 @@ def caseload_assign(request):
 
 
 @staff_required
-@require_http_methods(["GET", "POST"])
+@sent_once
 def case_open_for_caller(request):
     form = CaseOpenForCallerForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -98,7 +98,7 @@ def case_open_for_caller(request):
 
 
 @staff_required
-@require_POST
+@post_only("cases:detail")
 def invitation_issue(request, reference):
     case = case_for_user(request.user, reference)
     if case.survivor_id is not None:
@@ -125,7 +125,7 @@ def _send_invitation(request, case):
 # --- the survivor claims a case opened for her ------------------------------------------
 
 
-@require_http_methods(["GET", "POST"])
+@sent_once
 def invitation_claim(request, token):
     try:
         case = services.invitation_case(token)

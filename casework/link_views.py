@@ -9,14 +9,14 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from access.permissions import login_required, sighting_for_user
 from casework import services
 from evidence.forms import SightingCorrectForm, SightingReportForm, SightingStatusForm
 from evidence.models import SightingStatus
 from evidence.status_words import status_words
-from leakcase.forms import add_validation_errors
+from leakcase.forms import add_validation_errors, post_only
 from leakcase.locking import StateChanged
 from monitoring.models import Outcome
 from takedowns.selectors import requests_naming
@@ -73,7 +73,7 @@ def sighting_detail(request, reference, sighting_id):
 
 
 @login_required
-@require_POST
+@post_only("evidence:sighting_detail", back_kwargs=("reference", "sighting_id"))
 def sighting_status(request, reference, sighting_id):
     """Staff: up or removed, with a reason. Her: "I checked: still up" or "It's gone"."""
     sighting = _sighting(request, reference, sighting_id)
@@ -117,7 +117,7 @@ def _status_done(by_staff: bool, status: str) -> str:
 
 
 @login_required
-@require_POST
+@post_only("evidence:sighting_detail", back_kwargs=("reference", "sighting_id"))
 def sighting_correct(request, reference, sighting_id):
     sighting = _sighting(request, reference, sighting_id)
     requests = requests_naming(sighting)
@@ -144,7 +144,7 @@ def sighting_correct(request, reference, sighting_id):
 
 
 @login_required
-@require_POST
+@post_only("cases:detail")
 def sighting_withdraw(request, reference, sighting_id):
     sighting = _sighting(request, reference, sighting_id)
     services.sighting_withdraw(sighting=sighting, acting_user=request.user)

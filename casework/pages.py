@@ -4,6 +4,7 @@ needs fixing. Not a views module: every view that shows the case page is in case
 
 from django import forms
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.forms.utils import flatatt
 from django.shortcuts import render
 from django.urls import reverse
@@ -22,12 +23,25 @@ from cases.selectors import notes_for
 from cases.thread_forms import MessageForm
 from cases.thread_selectors import thread_for
 from cases.thread_services import thread_mark_read
-from casework.selectors import case_next_due, case_timeline
+from casework.selectors import (
+    case_events_for,
+    case_link_reappeared,
+    case_next_due,
+    timeline_entries,
+)
 from digests.selectors import weekly_email_state
 from evidence.forms import EvidenceUploadForm, PasteSightingsForm, SightingForm
 from evidence.selectors import case_evidence, case_sightings, copy_groups
 from evidence.status_words import status_words
+from takedowns.models import TakedownStatus
 from takedowns.selectors import case_takedowns
+
+# A long case pages its lists: a phone shows 25 links, files or events at a time, each list
+# with its own page parameter so paging one keeps the others where they were.
+CASE_PAGE_SIZE = 25
+PAGE_PARAMS = {"links": "links_page", "evidence": "evidence_page", "timeline": "timeline_page"}
+# A pasted list's result, kept in her session across the redirect after the POST.
+PASTE_RESULT_SESSION_KEY = "paste_result"
 
 
 def render_case_page(request, case, *, status=200, **forms_and_results):
@@ -42,10 +56,18 @@ def render_case_page(request, case, *, status=200, **forms_and_results):
     thread = thread_for(user, case)
     # Opening the page is reading the thread: what was new is marked new this once.
     thread_mark_read(case=case, user=user, up_to=thread.newest_at)
+    # Links are all read anyway (the upload form offers each): paged in memory. Files and
+    # events are paged in the database (a count and one page).
+    links_page = _page(request, "links", sightings)
+    evidence_page = _page(request, "evidence", case_evidence(case))
+    timeline_page = _page(request, "timeline", case_events_for(case, user))
+    timeline_page.object_list = timeline_entries(list(timeline_page.object_list), user)
     context = {
         "case": case,
         "sightings": sightings,
-        "evidence_files": list(case_evidence(case)),
+        "links_page": links_page,
+        "evidence_page": evidence_page,
+        "evidence_files": evidence_page.object_list,
         # Staff's internal notes; the shared ones are messages, in the thread.
         "notes": [n for n in notes_for(user, case) if n.visibility == NoteVisibility.INTERNAL]
         if user.is_support_staff
@@ -55,7 +77,18 @@ def render_case_page(request, case, *, status=200, **forms_and_results):
         "takedowns": takedowns,
         "reference_count": case.references.count(),
         "copy_groups": copy_groups(case),
-        "timeline": case_timeline(case, user),
+        "timeline_page": timeline_page,
+        "timeline": timeline_page.object_list,
+        # After a distressing step (a link back after removal, a request refused): someone
+        # to talk to, at the top of the page.
+        "offer_support": not user.is_support_staff
+        and (
+            any(t.status == TakedownStatus.REJECTED for t in takedowns)
+            or case_link_reappeared(case)
+        ),
+        "paste_result": request.session.pop(_paste_key(case), None)
+        if request.method == "GET"
+        else None,
         "sighting_form": SightingForm(),
         "paste_form": PasteSightingsForm(),
         "upload_form": EvidenceUploadForm(sightings=sightings),
@@ -93,6 +126,39 @@ def render_case_page(request, case, *, status=200, **forms_and_results):
         # The form with the problem may be far down the page: say so at the top.
         messages.error(request, "Nothing was changed. The form below says what needs fixing.")
     return render(request, "cases/case_detail.html", context, status=status)
+
+
+def keep_paste_result(request, case, result) -> None:
+    """A pasted list's result (how many saved, each line not saved and why) for the case
+    page her browser is sent to next: the POST ends in a redirect like every other."""
+    request.session[_paste_key(case)] = {
+        "saved": len(result.saved),
+        "problems": [
+            {"line": problem.line, "text": problem.text, "reason": problem.reason}
+            for problem in result.problems
+        ],
+    }
+
+
+def _paste_key(case) -> str:
+    return f"{PASTE_RESULT_SESSION_KEY}:{case.reference}"
+
+
+def _page(request, section, items):
+    """One page of a section's list, with links to its neighbours that keep the other
+    sections' pages and land on the section (#links, #evidence, #timeline)."""
+    param = PAGE_PARAMS[section]
+    page = Paginator(items, CASE_PAGE_SIZE).get_page(request.GET.get(param))
+    if page.paginator.num_pages > 1:
+
+        def link(number):
+            query = request.GET.copy()
+            query[param] = number
+            return f"?{query.urlencode()}#{section}"
+
+        page.previous_url = link(page.previous_page_number()) if page.has_previous() else ""
+        page.next_url = link(page.next_page_number()) if page.has_next() else ""
+    return page
 
 
 # A case can hold hundreds of sightings, each a row on its page (the pages benchmark has

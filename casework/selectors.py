@@ -265,11 +265,20 @@ class TimelineEntry:
 def case_timeline(case: Case, user: User, *, limit: int = 200) -> list[TimelineEntry]:
     """The case's story, newest first, in words fit for the reader: a survivor does not see
     internal events (triage reasons, internal notes) nor staff names."""
+    return timeline_entries(list(case_events_for(case, user)[:limit]), user)
+
+
+def case_events_for(case: Case, user: User):
+    """The events of the case this reader may see, newest first (a query, to page)."""
     events = case.events.select_related("actor")
-    for_staff = user.is_support_staff
-    if not for_staff:
+    if not user.is_support_staff:
         events = events.filter(internal=False)
-    events = list(events[:limit])
+    return events
+
+
+def timeline_entries(events: list, user: User) -> list[TimelineEntry]:
+    """These events (one page of case_events_for) in the reader's words."""
+    for_staff = user.is_support_staff
     staff_names = {}
     if for_staff:
         ids = {
@@ -429,3 +438,18 @@ def _draft_changes(old: dict, new: dict) -> str:
     if names:
         parts.append("changed: " + ", ".join(names))
     return "; ".join(parts)
+
+
+# How long after a link came back the case page keeps offering someone to talk to.
+REAPPEARED_SUPPORT_DAYS = 14
+
+
+def case_link_reappeared(case: Case) -> bool:
+    """Did a link of hers come back after its removal, lately? One query; the case page
+    then offers the support contacts prominently."""
+    since = timezone.now() - dt.timedelta(days=REAPPEARED_SUPPORT_DAYS)
+    return case.events.filter(
+        kind=EventKind.SIGHTING_STATUS,
+        new_value__outcome="reappeared",
+        created_at__gte=since,
+    ).exists()

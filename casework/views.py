@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from access.permissions import case_for_user, cases_visible_to, login_required, staff_required
 from accounts.selectors import email_is_verified
@@ -27,11 +27,11 @@ from cases.thread_forms import MessageChangeForm, MessageForm
 from cases.thread_selectors import with_unread_messages
 from casework import selectors, services
 from casework.forms import CaseloadFilterForm
-from casework.pages import render_case_page
+from casework.pages import keep_paste_result, render_case_page
 from evidence import selectors as evidence_selectors
 from evidence import services as evidence_services
 from evidence.forms import EvidenceUploadForm, PasteSightingsForm, SightingForm
-from leakcase.forms import add_validation_errors
+from leakcase.forms import add_validation_errors, post_only
 from leakcase.locking import StateChanged
 
 CASELOAD_PAGE_SIZE = 25
@@ -107,7 +107,7 @@ def _moved_on(request, case, error: StateChanged):
 
 
 @staff_required
-@require_POST
+@post_only("cases:detail")
 def case_triage(request, reference):
     case = case_for_user(request.user, reference)
     form = TriageForm(request.POST)
@@ -122,7 +122,7 @@ def case_triage(request, reference):
 
 
 @staff_required
-@require_POST
+@post_only("cases:detail")
 def case_status(request, reference):
     case = case_for_user(request.user, reference)
     form = StatusForm(request.POST)
@@ -142,7 +142,7 @@ def case_status(request, reference):
 
 
 @staff_required
-@require_POST
+@post_only("cases:detail")
 def case_assign(request, reference):
     """action=take (to me), release (back to the queue), or a supervisor's assigned_to."""
     case = case_for_user(request.user, reference)
@@ -171,7 +171,7 @@ def case_assign(request, reference):
 
 
 @staff_required
-@require_POST
+@post_only("cases:detail")
 def note_add(request, reference):
     case = case_for_user(request.user, reference)
     form = NoteForm(request.POST)
@@ -183,7 +183,7 @@ def note_add(request, reference):
 
 
 @login_required
-@require_POST
+@post_only("cases:detail")
 def case_consent(request, reference):
     """She gives or withdraws her consent; staff record what she told them."""
     case = case_for_user(request.user, reference)
@@ -216,7 +216,7 @@ def _consent_done(user, case, given: bool) -> str:
 
 
 @login_required
-@require_POST
+@post_only("cases:detail")
 def case_notice_contact(request, reference):
     case = case_for_user(request.user, reference)
     form = NoticeContactForm(request.POST, case=case, for_staff=request.user.is_support_staff)
@@ -240,7 +240,7 @@ def case_notice_contact(request, reference):
 
 
 @login_required
-@require_POST
+@post_only("cases:detail")
 def sighting_add(request, reference):
     case = case_for_user(request.user, reference)
     form = SightingForm(request.POST)
@@ -258,7 +258,7 @@ def sighting_add(request, reference):
 
 
 @login_required
-@require_POST
+@post_only("cases:detail")
 def sightings_paste(request, reference):
     case = case_for_user(request.user, reference)
     form = PasteSightingsForm(request.POST)
@@ -270,15 +270,19 @@ def sightings_paste(request, reference):
         except ValidationError as error:
             add_validation_errors(form, error)
         else:
-            # Rendered, not redirected: the problems by line are the point of the answer.
-            return render_case_page(
-                request, case, paste_result=result, paste_form=PasteSightingsForm()
-            )
+            if result.saved:
+                # The problems by line are the point of the answer: kept for the case page
+                # the redirect shows, at its top (#paste-result).
+                keep_paste_result(request, case, result)
+                return redirect(f"{reverse('cases:detail', args=[case.reference])}#paste-result")
+            # Nothing saved: every line is an error, listed in the form's error summary.
+            for problem in result.problems:
+                form.add_error("urls", f"Line {problem.line}: {problem.text} — {problem.reason}")
     return render_case_page(request, case, status=400, paste_form=form)
 
 
 @login_required
-@require_POST
+@post_only("cases:detail")
 def evidence_upload(request, reference):
     case = case_for_user(request.user, reference)
     sightings = list(evidence_selectors.case_sightings(case))
@@ -311,7 +315,7 @@ def _to_thread(case):
 
 
 @login_required
-@require_POST
+@post_only("cases:detail")
 def message_post(request, reference):
     """She writes to her caseworker, or staff to her. Ends in a redirect; the same form
     posted twice (its hidden key) makes one message."""
@@ -334,7 +338,7 @@ def message_post(request, reference):
 
 
 @login_required
-@require_POST
+@post_only("cases:detail")
 def message_change(request, reference):
     """Correct (action=edit) or withdraw (action=withdraw) one message of the thread."""
     case = case_for_user(request.user, reference)

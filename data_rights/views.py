@@ -9,15 +9,16 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET
 
 from access.permissions import case_for_user, login_required, survivor_required
 from data_rights import bundles, services
 from data_rights.forms import EraseForm, PasswordConfirmForm
+from leakcase.forms import sent_once
 
 
 @survivor_required
-@require_http_methods(["GET", "POST"])
+@sent_once
 def data_export(request):
     """Download everything of hers, after typing her password again."""
     form = PasswordConfirmForm(request.POST if request.method == "POST" else None)
@@ -40,7 +41,7 @@ def data_export(request):
 
 
 @survivor_required
-@require_http_methods(["GET", "POST"])
+@sent_once
 def account_erase(request):
     form = EraseForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():

@@ -4,7 +4,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET
 
 from access.permissions import case_for_user, login_required, staff_required
 from cases.update_notices import update_notice_set, update_notice_settings_for
@@ -12,6 +12,7 @@ from digests import services
 from digests.forms import UpdateNoticeForm, WeeklyStatusForm
 from digests.messages import digest_message, user_id_for_unsubscribe_token
 from digests.selectors import digest_counts, digest_kind_for
+from leakcase.forms import post_only, sent_once
 from outbox.models import OutgoingEmail
 
 # The HTML preview is an email, with the inline styles mail clients need and nothing else:
@@ -23,7 +24,7 @@ EMAIL_PREVIEW_CSP = (
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@sent_once
 def weekly_status_settings(request):
     status = services.weekly_status_for(request.user)
     initial = {
@@ -59,7 +60,7 @@ def weekly_status_settings(request):
 
 
 @login_required
-@require_POST
+@post_only("digests:settings", back_kwargs=())
 def update_notice_settings(request):
     """Her "You have an update" emails on or off; back to the settings page either way."""
     form = UpdateNoticeForm(request.POST)
@@ -76,7 +77,7 @@ def update_notice_settings(request):
 
 
 @csrf_exempt  # the signed token is the credential; mail clients POST here (RFC 8058)
-@require_http_methods(["GET", "POST"])
+@sent_once
 def unsubscribe(request, unsubscribe_token):
     user_id = user_id_for_unsubscribe_token(unsubscribe_token)
     if user_id is None:

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from accounts.models import User
 from cases.models import Case, EventKind, action_due_at
@@ -224,8 +225,14 @@ def evidence_add(
         raise ValidationError({"image": too_big_message(upload.size, max_bytes)})
     if sighting is not None and sighting.case_id != case.pk:
         raise ValidationError({"sighting": "That sighting belongs to another case."})
+    data = upload.read()
+    # The same file twice (a double tap, or the same screenshot chosen again) is caught by
+    # its bytes before any work is done, and again under the case's lock below.
+    sha256 = _sha256(data)
+    if origin == EvidenceOrigin.UPLOAD:
+        _refuse_same_file(case, sha256, kind)
     try:
-        image = process_upload(upload.read(), max_bytes=max_bytes)
+        image = process_upload(data, max_bytes=max_bytes)
     except ImageRejected as exc:
         raise ValidationError({"image": str(exc)}) from exc
 
@@ -257,6 +264,10 @@ def evidence_add(
     )
     try:
         with transaction.atomic():
+            if origin == EvidenceOrigin.UPLOAD:
+                # Two uploads of one file at the same moment: one waits for the other here.
+                Case.objects.select_for_update().filter(pk=case.pk).first()
+                _refuse_same_file(case, sha256, kind)
             evidence.save()
             event_record(
                 case=case,
@@ -387,6 +398,22 @@ def reference_delete(*, reference: ReferenceHash, acting_user: User) -> None:
 
 def evidence_access_record(*, evidence: EvidenceFile, user: User, action: AccessAction) -> None:
     EvidenceAccess.objects.create(evidence=evidence, user=user, action=action)
+
+
+def _refuse_same_file(case: Case, sha256: str, kind: str) -> None:
+    """ValidationError naming the day she added these very bytes to this case before."""
+    earlier = (
+        EvidenceFile.objects.filter(
+            case=case, sha256=sha256, kind=kind, origin=EvidenceOrigin.UPLOAD
+        )
+        .order_by("created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if earlier is not None:
+        day = date_format(timezone.localtime(earlier), "j M")
+        message = f"You already added this file on {day}. Nothing new was saved."
+        raise ValidationError({"image": message}, code="same_file")
 
 
 def _sha256(data: bytes) -> str:

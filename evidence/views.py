@@ -3,7 +3,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET
 
 from access.permissions import (
     case_for_user,
@@ -19,7 +19,7 @@ from evidence.forms import (
     ReferenceForm,
 )
 from evidence.models import AccessAction
-from leakcase.forms import add_validation_errors
+from leakcase.forms import add_validation_errors, post_only, sent_once
 
 
 @login_required
@@ -88,7 +88,7 @@ def evidence_file(request, reference, evidence_id, rendition):
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@sent_once
 def references(request, reference):
     """Her reference images: the hashes kept, and a form to add one. Like every upload, the
     image is read in memory only (evidence.upload_handlers): a hash-only image never
@@ -118,7 +118,7 @@ def references(request, reference):
 
 
 @login_required
-@require_POST
+@post_only("evidence:references")
 def reference_delete(request, reference, reference_id):
     ref = reference_for_user(request.user, reference, reference_id)
     services.reference_delete(reference=ref, acting_user=request.user)
@@ -127,7 +127,7 @@ def reference_delete(request, reference, reference_id):
 
 
 @login_required
-@require_POST
+@post_only("evidence:detail", back_kwargs=("reference", "evidence_id"))
 def match_confirm(request, reference, evidence_id, match_id):
     match = match_for_user(request.user, reference, evidence_id, match_id)
     services.evidence_match_confirm(match=match, acting_user=request.user)
@@ -136,7 +136,7 @@ def match_confirm(request, reference, evidence_id, match_id):
 
 
 @login_required
-@require_POST
+@post_only("evidence:detail", back_kwargs=("reference", "evidence_id"))
 def evidence_crop(request, reference, evidence_id):
     evidence = evidence_for_user(request.user, reference, evidence_id)
     form = CropForm(request.POST)

@@ -8,3 +8,9 @@ def site(request):
         # Whether survivors write takedown requests themselves (pages offer it or not).
         "SURVIVOR_SELF_SERVICE": settings.LEAKCASE_SURVIVOR_SELF_SERVICE,
     }
+
+
+def support(request):
+    """The deployment's support contacts, for templates/_support.html (the footer of every
+    survivor page, and pages after a distressing step)."""
+    return {"SUPPORT_CONTACTS": settings.SUPPORT_CONTACTS}

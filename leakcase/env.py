@@ -51,3 +51,30 @@ def parse_master_keys(raw: str) -> dict[str, bytes]:
             raise ValueError("each master key is 'id:base64-of-32-bytes'")
         keys[key_id] = key
     return keys
+
+
+def parse_support_contacts(raw: str) -> list[dict[str, str]]:
+    """ "Name | phone or https://url | hours; Name 2 | ... | ..." -> [{name, phone or url,
+    hours}]. Hours may be left out. The deployment's own helpline and emotional-support
+    contacts: nothing is made up when none are set (the footer then says so plainly)."""
+    contacts = []
+    for entry in (part.strip() for part in raw.split(";")):
+        if not entry:
+            continue
+        fields = [field.strip() for field in entry.split("|")]
+        if len(fields) not in (2, 3) or not fields[0] or not fields[1]:
+            raise ValueError(
+                f"each support contact is 'name | phone or https://address | hours', not {entry!r}"
+            )
+        name, reach, hours = (*fields, "")[:3]
+        contact = {"name": name, "hours": hours, "phone": "", "url": "", "tel": ""}
+        if reach.startswith(("https://", "http://")):
+            contact["url"] = reach
+        else:
+            dial = "".join(ch for ch in reach if ch.isdigit() or ch == "+")
+            if len(dial) < 3 or any(not (ch.isdigit() or ch in "+ -().") for ch in reach):
+                raise ValueError(f"{reach!r} is neither a phone number nor an http(s) address")
+            contact["phone"] = reach
+            contact["tel"] = dial
+        contacts.append(contact)
+    return contacts

@@ -1,7 +1,35 @@
-import datetime as dt
+"""What every form of ours shares: service errors shown on the form, a one-time token per
+rendered form so a double tap (or a restored tab sending it again) never does a thing twice,
+and POST-only views that answer a GET by going back to their page instead of a 405.
 
-from django import forms
+A new form: render it through templates/_form.html or templates/_form_fields.html (both
+carry the token; a hand-written form adds `{% form_token %}`), and decorate its view with
+`post_only("app:page")` (POST-only views) or `sent_once` (views that show and take a form).
+"""
+
+import datetime as dt
+import functools
+import re
+import secrets
+
+from django import forms, template
+from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.html import format_html
+
+FORM_TOKEN_FIELD = "form_token"  # noqa: S105 (a field name, not a secret)
+# Long enough that a form left open overnight on her phone still counts as the same form.
+FORM_TOKEN_SECONDS = 7 * 24 * 3600
+ALREADY_SENT = "That was already sent."
+_TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+# Marks a token whose first POST is still being worked on (no result to go back to yet).
+_IN_PROGRESS = "in-progress"
+
+register = template.Library()  # a template builtin (settings.TEMPLATES): no {% load %}
 
 
 def add_validation_errors(form, error: ValidationError) -> None:
@@ -10,8 +38,111 @@ def add_validation_errors(form, error: ValidationError) -> None:
     if not hasattr(error, "error_dict"):
         form.add_error(None, error.messages)
         return
-    for field, messages in error.message_dict.items():
-        form.add_error(field if field in form.fields else None, messages)
+    for field, messages_ in error.message_dict.items():
+        form.add_error(field if field in form.fields else None, messages_)
+
+
+def new_form_token() -> str:
+    return secrets.token_urlsafe(18)
+
+
+@register.simple_tag
+def form_token() -> str:
+    """A hidden field with a fresh random token: one per rendered form, so a form shown
+    again with its errors carries a new one."""
+    return format_html(
+        '<input type="hidden" name="{}" value="{}">', FORM_TOKEN_FIELD, new_form_token()
+    )
+
+
+def _token_key(request, token: str) -> str:
+    return f"form-sent:{request.user.pk or 'anonymous'}:{token}"
+
+
+def _sent_once(view, back):
+    """The first POST carrying a token is handled; the token is claimed atomically
+    (cache.add is Redis SET NX), so a second POST with it, even at the same moment in
+    another process, does not repeat the action: it goes to where the first one went (or to
+    the form's page while the first is still being handled), with ALREADY_SENT.
+    A POST answered otherwise than by a redirect (an error page that changed nothing, a
+    download) or that raised frees its token again."""
+
+    @functools.wraps(view)
+    def checked(request, *args, **kwargs):
+        token = request.POST.get(FORM_TOKEN_FIELD, "") if request.method == "POST" else ""
+        if not _TOKEN_SHAPE.match(token):
+            # Forms without a token (a test client, an API caller) are handled as before.
+            return view(request, *args, **kwargs)
+        key = _token_key(request, token)
+        if not cache.add(key, _IN_PROGRESS, timeout=FORM_TOKEN_SECONDS):
+            went_to = cache.get(key)
+            messages.info(request, ALREADY_SENT)
+            if went_to and went_to != _IN_PROGRESS:
+                return HttpResponseRedirect(went_to)
+            return redirect(back(request, kwargs))
+        try:
+            response = view(request, *args, **kwargs)
+        except BaseException:
+            cache.delete(key)
+            raise
+        if isinstance(response, HttpResponseRedirect):
+            cache.set(key, response["Location"], timeout=FORM_TOKEN_SECONDS)
+        else:
+            # An error page changed nothing; a download (her data) may be asked for again.
+            cache.delete(key)
+        return response
+
+    return checked
+
+
+def _back_to(name, back_kwargs):
+    def back(request, kwargs):
+        if callable(name):
+            return name(request, **kwargs)
+        return reverse(name, kwargs={k: kwargs[k] for k in back_kwargs if k in kwargs})
+
+    return back
+
+
+def post_only(back, *, back_kwargs=("reference",)):
+    """For a view that only takes a form (in place of require_POST). A GET, which is what a
+    phone sends when it restores a tab that had posted here, goes to the page the form is
+    on (`back`: a URL name, reversed with the view's `back_kwargs`, or a function of the
+    request and the view's kwargs returning a URL) instead of a 405 page. POSTs are
+    sent_once."""
+    find_back = _back_to(back, back_kwargs)
+
+    def decorator(view):
+        once = _sent_once(view, find_back)
+
+        @functools.wraps(view)
+        def checked(request, *args, **kwargs):
+            if request.method == "POST":
+                return once(request, *args, **kwargs)
+            if request.method in ("GET", "HEAD"):
+                return redirect(find_back(request, kwargs))
+            return HttpResponseNotAllowed(["POST"])
+
+        return checked
+
+    return decorator
+
+
+def sent_once(view):
+    """For a view that shows a form on GET and takes it on POST (in place of
+    require_http_methods(["GET", "POST"])): POSTs are handled once per form token; a second
+    one goes where the first went, or back to this page."""
+    once = _sent_once(view, lambda request, kwargs: request.get_full_path())
+
+    @functools.wraps(view)
+    def checked(request, *args, **kwargs):
+        if request.method in ("GET", "HEAD"):
+            return view(request, *args, **kwargs)
+        if request.method == "POST":
+            return once(request, *args, **kwargs)
+        return HttpResponseNotAllowed(["GET", "POST"])
+
+    return checked
 
 
 DATE_INVALID = "Enter a date as year-month-day, for example 2026-03-01."

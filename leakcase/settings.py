@@ -14,7 +14,14 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from leakcase.env import env_bool, env_int, env_list, env_str, parse_master_keys
+from leakcase.env import (
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    parse_master_keys,
+    parse_support_contacts,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("LEAKCASE_VAR_DIR", str(BASE_DIR / "var")))
@@ -109,7 +116,10 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "leakcase.context_processors.site",
+                "leakcase.context_processors.support",
             ],
+            # {% form_token %}: the one-time token of every form (leakcase/forms.py).
+            "builtins": ["leakcase.forms"],
         },
     },
 ]
@@ -404,6 +414,15 @@ LEAKCASE_SURVIVOR_SELF_SERVICE = env_bool("LEAKCASE_SURVIVOR_SELF_SERVICE", Fals
 
 # Where "Quick exit" goes: a neutral, ordinary-looking page.
 QUICK_EXIT_URL = env_str("QUICK_EXIT_URL", "https://www.bbc.co.uk/weather")
+
+# The deployment's helpline and emotional-support contacts, in every survivor page's footer
+# and after a distressing step (templates/_support.html): "name | phone or https://address |
+# hours", entries separated by ";". None by default: the footer then gives a generic line,
+# never a made-up number.
+try:
+    SUPPORT_CONTACTS = parse_support_contacts(env_str("LEAKCASE_SUPPORT_CONTACTS"))
+except ValueError as exc:
+    raise ImproperlyConfigured(f"LEAKCASE_SUPPORT_CONTACTS: {exc}") from exc
 
 # Every line carries the request id (leakcase.middleware.request_id). leakcase.logs.redact is
 # a belt on the handler and on the loggers that write request paths themselves: our code

@@ -2,9 +2,10 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from access.permissions import supervisor_required
+from leakcase.forms import post_only
 from outbox import selectors, services
 from outbox.forms import NEEDS_A_LOOK, OutboxFilterForm
 from outbox.models import PROBLEM_STATUSES, OutgoingEmail
@@ -49,7 +50,7 @@ def outbox(request):
 
 
 @supervisor_required
-@require_POST
+@post_only("outbox:outbox", back_kwargs=())
 def outbox_send_again(request, email_id):
     email = get_object_or_404(OutgoingEmail, pk=email_id, status__in=PROBLEM_STATUSES)
     if email.sent_again_by_its_owner:

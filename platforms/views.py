@@ -1,10 +1,10 @@
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET
 
 from access.permissions import staff_required, supervisor_required
-from leakcase.forms import add_validation_errors
+from leakcase.forms import add_validation_errors, sent_once
 from platforms import services
 from platforms.forms import PlatformForm
 from platforms.models import Platform
@@ -18,7 +18,7 @@ def platform_list(request):
 
 
 @supervisor_required
-@require_http_methods(["GET", "POST"])
+@sent_once
 def platform_edit(request, slug=None):
     platform = get_object_or_404(Platform, slug=slug) if slug else Platform()
     form = PlatformForm(request.POST if request.method == "POST" else None, instance=platform)

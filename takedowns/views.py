@@ -6,7 +6,7 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET
 
 from access.permissions import (
     case_for_user,
@@ -19,7 +19,7 @@ from access.permissions import (
 )
 from evidence.models import Sighting
 from leakcase.csv_export import csv_writer
-from leakcase.forms import DateRangeForm, add_validation_errors
+from leakcase.forms import DateRangeForm, add_validation_errors, post_only, sent_once
 from leakcase.locking import StateChanged
 from takedowns import notices, selectors, services
 from takedowns.forms import (
@@ -37,7 +37,7 @@ from takedowns.models import LegalBasis, TakedownStatus
 
 
 @login_required
-@require_http_methods(["GET", "POST"])
+@sent_once
 def takedown_draft(request, reference):
     """Pick links that are up (or up as far as we know); one draft request per platform."""
     case = case_for_user(request.user, reference)
@@ -213,7 +213,7 @@ def takedown_detail(request, reference, takedown_id):
 
 
 @login_required
-@require_POST
+@post_only("takedowns:detail", back_kwargs=("reference", "takedown_id"))
 def takedown_edit(request, reference, takedown_id):
     takedown = takedown_for_user(request.user, reference, takedown_id)
     refused = _may_change(request, takedown)
@@ -251,7 +251,7 @@ def takedown_edit(request, reference, takedown_id):
 
 
 @login_required
-@require_POST
+@post_only("takedowns:detail", back_kwargs=("reference", "takedown_id"))
 def takedown_send(request, reference, takedown_id):
     takedown = takedown_for_user(request.user, reference, takedown_id)
     refused = _may_change(request, takedown)
@@ -300,7 +300,7 @@ def takedown_send(request, reference, takedown_id):
 
 
 @login_required
-@require_POST
+@post_only("takedowns:detail", back_kwargs=("reference", "takedown_id"))
 def takedown_submitted(request, reference, takedown_id):
     takedown = takedown_for_user(request.user, reference, takedown_id)
     refused = _may_change(request, takedown)
@@ -331,7 +331,7 @@ def _takedown_form_view(form_class, service, context_name, done):
     back to the request, or show the form with its errors and change nothing."""
 
     @login_required
-    @require_POST
+    @post_only("takedowns:detail", back_kwargs=("reference", "takedown_id"))
     def view(request, reference, takedown_id):
         takedown = takedown_for_user(request.user, reference, takedown_id)
         form = form_class(request.POST)
@@ -355,7 +355,7 @@ def _staff_action(service, done):
     """A staff-only button on a request: 404 to anyone else; a refusal is said at the top."""
 
     @staff_required
-    @require_POST
+    @post_only("takedowns:detail", back_kwargs=("reference", "takedown_id"))
     def view(request, reference, takedown_id):
         takedown = takedown_for_user(request.user, reference, takedown_id)
         try:

@@ -358,7 +358,7 @@ def test_a_pasted_list_of_bad_addresses_stores_nothing_and_names_each_line(as_su
     response = as_survivor.post(
         reverse("evidence:sightings_paste", args=[case.reference]), {"urls": text}
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert _snapshot() == before
     body = response.content.decode()
     for line in (1, 2, 3, 4):

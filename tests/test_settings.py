@@ -150,3 +150,37 @@ def test_the_demo_runs_on_the_published_keys_with_debug_on(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["debug"] is True
+
+
+def test_support_contacts_are_read_from_the_environment(tmp_path):
+    from leakcase.env import parse_support_contacts
+
+    contacts = parse_support_contacts(
+        "Our helpline | +44 (0)20 7946 0000 | Mon-Fri 10:00-16:00; Talk online | https://example.org/chat"
+    )
+    assert contacts == [
+        {
+            "name": "Our helpline",
+            "phone": "+44 (0)20 7946 0000",
+            "tel": "+4402079460000",
+            "url": "",
+            "hours": "Mon-Fri 10:00-16:00",
+        },
+        {
+            "name": "Talk online",
+            "phone": "",
+            "tel": "",
+            "url": "https://example.org/chat",
+            "hours": "",
+        },
+    ]
+    assert parse_support_contacts("") == []
+
+
+def test_a_malformed_support_contact_is_named(tmp_path):
+    result = _settings_with(
+        {"DEBUG": "true", "LEAKCASE_SUPPORT_CONTACTS": "Helpline | call us maybe"}, tmp_path
+    )
+    assert result.returncode != 0
+    assert "LEAKCASE_SUPPORT_CONTACTS" in result.stderr
+    assert "'call us maybe' is neither a phone number nor an http(s) address" in result.stderr

@@ -172,7 +172,12 @@ def test_she_cannot_end_someone_elses_session_or_her_current_one(client, survivo
 def test_ending_sessions_needs_a_post_with_a_csrf_token(survivor):
     client = Client(enforce_csrf_checks=True)
     client.force_login(survivor)
-    assert client.get(reverse("accounts:session_end")).status_code == 405
+    # A GET (a phone restoring a tab) ends nothing: back to the page the button is on.
+    sessions = UserSession.objects.filter(user=survivor).count()
+    response = client.get(reverse("accounts:session_end"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:security")
+    assert UserSession.objects.filter(user=survivor).count() == sessions
     assert client.post(reverse("accounts:session_end"), {"others": "1"}).status_code == 403
 
 

@@ -47,7 +47,9 @@ def test_a_new_caseworker_enrols_before_anything_else_and_then_logs_in_with_a_co
     accessibility.check(page, "login code")
     page.get_by_label(re.compile(r"^Code:?$")).fill("000000")
     page.get_by_role("button", name="Continue").click()
-    expect(page.get_by_text("Incorrect code")).to_be_visible()
+    # In the error summary at the top of the form, linked to the field.
+    summary = page.get_by_role("alert", name="There is a problem")
+    expect(summary.get_by_role("link", name="Incorrect code.")).to_be_visible()
     page.get_by_label(re.compile(r"^Code:?$")).fill(totp_code(secret))
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("button", name="Log out")).to_be_visible()

@@ -310,7 +310,8 @@ def test_pages_have_no_accessibility_violations(
     check("case page")
     page.get_by_label("Paste addresses, one per line").fill(PASTED)
     page.get_by_role("button", name="Log all").click()
-    expect(page.get_by_role("status", name="0 sightings saved, 5 lines not saved")).to_be_visible()
+    # Nothing saved: every line is an error in the form's error summary.
+    expect(page.get_by_role("alert", name="There is a problem")).to_be_visible()
     check("case page after a paste with problems")
     page.goto(journey.url(live_server, f"evidence/{journey.evidence.pk}/"))
     check("evidence page")

@@ -1,8 +1,10 @@
+import datetime as dt
 import hashlib
 import io
 
 import numpy as np
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -238,6 +240,37 @@ class TestEvidenceAdd:
         with pytest.raises(ValidationError, match="limit is"):
             evidence_add(case=case, upload=image_upload(), acting_user=survivor)
         assert not EvidenceFile.objects.exists()
+
+
+class TestTheSameFileTwice:
+    """The same bytes added to a case again are refused with the day of the first time;
+    nothing new is stored (no row, no event, no file)."""
+
+    def test_is_refused_with_the_day_it_was_first_added(self, case, survivor, tmp_path):
+        data = make_image(seed=41)
+        with time_machine.travel(dt.datetime(2026, 12, 3, 10, 0, tzinfo=dt.UTC), tick=False):
+            first = evidence_add(
+                case=case, upload=SimpleUploadedFile("a.jpg", data), acting_user=survivor
+            )
+        events = CaseEvent.objects.filter(case=case).count()
+        stored = sorted(p for p in (tmp_path / "evidence").rglob("*") if p.is_file())
+        with pytest.raises(ValidationError) as refused:
+            evidence_add(
+                case=case, upload=SimpleUploadedFile("again.jpg", data), acting_user=survivor
+            )
+        assert refused.value.message_dict == {
+            "image": ["You already added this file on 3 Dec. Nothing new was saved."]
+        }
+        assert list(EvidenceFile.objects.filter(case=case)) == [first]
+        assert CaseEvent.objects.filter(case=case).count() == events
+        assert sorted(p for p in (tmp_path / "evidence").rglob("*") if p.is_file()) == stored
+
+    def test_another_case_may_hold_the_same_file(self, case, survivor):
+        data = make_image(seed=42)
+        other = case_open(survivor=survivor, pseudonym="Other", acting_user=survivor)
+        evidence_add(case=case, upload=SimpleUploadedFile("a.jpg", data), acting_user=survivor)
+        evidence_add(case=other, upload=SimpleUploadedFile("a.jpg", data), acting_user=survivor)
+        assert EvidenceFile.objects.filter(sha256=hashlib.sha256(data).hexdigest()).count() == 2
 
 
 class TestEvidenceMatchCrop:

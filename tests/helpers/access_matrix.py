@@ -7,8 +7,9 @@ from tests.conftest import PASSWORD, give_totp
 
 # ok: the page (200) for a GET; for a POST, the redirect back that follows a change (302).
 # elsewhere: a GET sent on to another page of ours (302, not to the login page), as staff
-# opening a survivor's page are. page: a POST answered with a page (200), as a pasted list's
-# results are. One answer each, so a form error (200) can never pass for a change made.
+# opening a survivor's page are. page: a POST answered with a page (200); none today, as
+# every form POST ends in a redirect (a pasted list's results too). One answer each, so a
+# form error can never pass for a change made.
 OK, ELSEWHERE, PAGE, LOGIN = "ok", "elsewhere", "page", "login"
 
 ROLES = (
@@ -95,12 +96,8 @@ MATRIX = {
         CASE_READERS,
     ),
     "evidence:sighting_add": ("POST", {"url": "https://x.com/new"}, CASE_READERS),
-    # The pasted list's results (saved, duplicates, bad lines) are a page of their own.
-    "evidence:sightings_paste": (
-        "POST",
-        {"urls": "https://x.com/p1"},
-        _by_role(PAGE, 404, PAGE, 404, PAGE, LOGIN),
-    ),
+    # The pasted list's results (saved, duplicates, bad lines) are shown on the case page.
+    "evidence:sightings_paste": ("POST", {"urls": "https://x.com/p1"}, CASE_READERS),
     "evidence:sighting_detail": ("GET", {}, CASE_READERS),
     # Her "I checked: still up" (seen) and a caseworker's status with a reason, one payload.
     "evidence:sighting_status": (
@@ -110,7 +107,8 @@ MATRIX = {
     ),
     "evidence:sighting_correct": ("POST", {"url": "https://x.com/corrected"}, CASE_READERS),
     "evidence:sighting_withdraw": ("POST", {}, CASE_READERS),
-    "evidence:upload": ("POST", lambda w: {"image": image()}, CASE_READERS),
+    # Not the world's own screenshot (image(1)): the same file twice is refused.
+    "evidence:upload": ("POST", lambda w: {"image": image(2)}, CASE_READERS),
     "evidence:detail": ("GET", {}, CASE_READERS),
     "evidence:file": ("GET", {}, CASE_READERS),
     "evidence:references": ("GET", {}, CASE_READERS),
