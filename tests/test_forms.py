@@ -4,6 +4,7 @@ says so at its top (the error summary of templates/_form_fields.html)."""
 
 import re
 import threading
+import uuid
 
 import pytest
 from django.contrib.messages import get_messages
@@ -11,7 +12,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from cases.models import Case, CaseEvent
+from cases.models import Case, CaseEvent, CaseNote
 from cases.services import case_open_for_caller, invitation_issue
 from evidence.models import EvidenceFile, ReferenceHash, Sighting
 from leakcase.forms import ALREADY_SENT, FORM_TOKEN_FIELD, new_form_token
@@ -124,6 +125,36 @@ def _staff_assign(w):
     )
 
 
+def _message(w):
+    # A new idempotency key each time (a new rendering would have one): only the token stops
+    # the second.
+    return (
+        "survivor",
+        reverse("cases:message_post", args=[w.case.reference]),
+        lambda n: {"body": f"Is there news? {n}", "key": str(uuid.uuid4())},
+        CaseNote.objects.count,
+    )
+
+
+def _her_word_on_a_link(w):
+    # "It's gone" and then "still up" would be two events without the token.
+    return (
+        "survivor",
+        reverse("evidence:sighting_status", args=[w.case.reference, w.sighting.id]),
+        lambda n: {"seen": "gone" if n == 1 else "up", "words": ""},
+        CaseEvent.objects.count,
+    )
+
+
+def _correct_a_link(w):
+    return (
+        "survivor",
+        reverse("evidence:sighting_correct", args=[w.case.reference, w.sighting.id]),
+        lambda n: {"url": f"https://x.com/corrected/{n}", "note": "", "first_seen_on": ""},
+        CaseEvent.objects.count,
+    )
+
+
 HER_FORMS = {
     "open a case": _open_a_case,
     "log a sighting": _log_a_sighting,
@@ -135,6 +166,9 @@ HER_FORMS = {
     "claim a case": _claim,
     "staff note": _staff_note,
     "staff assignment": _staff_assign,
+    "message to her caseworker": _message,
+    "her word on a link": _her_word_on_a_link,
+    "correct a link": _correct_a_link,
 }
 
 
@@ -146,6 +180,7 @@ REPEATABLE = {
     "upload evidence",
     "images to find",
     "staff note",
+    "message to her caseworker",
 }
 
 
