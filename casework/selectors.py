@@ -25,7 +25,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
 
-from accounts.models import User
+from accounts.models import Role, User
 from cases.models import (
     Case,
     CaseEvent,
@@ -312,14 +312,6 @@ def timeline_time(moment: dt.datetime) -> tuple[str, str]:
     )
 
 
-# Events about one link: who did it is said in her words.
-_LINK_EVENTS = (
-    EventKind.SIGHTING_STATUS,
-    EventKind.SIGHTING_CORRECTED,
-    EventKind.SIGHTING_WITHDRAWN,
-)
-
-
 def _done_by(event: CaseEvent, user: User, for_staff: bool) -> str:
     if event.actor_id is None:
         return "our automatic check" if event.kind == EventKind.SIGHTING_STATUS else "the service"
@@ -327,8 +319,11 @@ def _done_by(event: CaseEvent, user: User, for_staff: bool) -> str:
         return "you"
     if for_staff:
         return str(event.actor)
-    if event.kind in _LINK_EVENTS and event.actor.is_support_staff:
+    # Her timeline names staff by what they are to her, never by name or job title.
+    if event.actor.role == Role.CASEWORKER:
         return "your caseworker"
+    if event.actor.is_support_staff:
+        return "a supervisor"
     return event.actor.get_role_display().lower()
 
 
@@ -405,7 +400,8 @@ def _describe(event: CaseEvent, for_staff: bool, staff_names: dict) -> str:
             parts.append(f"country: {new.get('jurisdiction') or 'not said'}")
         return " ".join(parts)
     if event.kind == EventKind.NOTE_ADDED:
-        return NoteVisibility(new["visibility"]).label
+        # She sees only shared notes, which are messages to her (in Messages on this page).
+        return NoteVisibility(new["visibility"]).label if for_staff else "A message for you"
     if event.kind in (EventKind.CONSENT_GIVEN, EventKind.CONSENT_WITHDRAWN):
         return new.get("note", "")
     if event.kind == EventKind.NOTICE_CONTACT:

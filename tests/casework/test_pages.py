@@ -56,9 +56,19 @@ def test_the_case_page_has_a_nav_of_its_sections(survivor_client, case):
         ("links", "Links"),
         ("takedowns", "Requests"),
         ("evidence", "Evidence"),
-        ("notes", "Messages"),
+        ("thread", "Messages"),
         ("timeline", "Timeline"),
     ]
+    for anchor, _ in targets:
+        assert re.search(rf'<section [^>]*id="{anchor}"', body), anchor
+
+
+def test_staff_also_jump_to_the_internal_notes(client, case, caseworker):
+    client.force_login(caseworker)
+    body = client.get(reverse("cases:detail", args=[case.reference])).content.decode()
+    nav = re.search(r'<nav class="section-nav"[^>]*>(.*?)</nav>', body, re.S).group(1)
+    targets = re.findall(r'<a href="#([\w-]+)">([^<]+)</a>', nav)
+    assert targets[3:5] == [("thread", "Messages"), ("notes", "Internal notes")]
     for anchor, _ in targets:
         assert re.search(rf'<section [^>]*id="{anchor}"', body), anchor
 

@@ -173,6 +173,9 @@ def test_survivor_timeline_hides_internal_events_and_staff_names(case, survivor,
     assert hers[1].text == "New → Active"
     assert hers[2].text == "A caseworker is on your case."
     assert all("Casey" not in e.text and "minor" not in e.text for e in hers)
+    # Who did it, in her words: what they are to her, never a name or a job title.
+    assert [e.by for e in hers] == ["your caseworker"] * 3 + ["you"]
+    assert hers[0].text == "A message for you"
     staff = case_timeline(case, caseworker)
     assert [e.event.kind for e in staff] == [
         "note_added",
@@ -184,6 +187,12 @@ def test_survivor_timeline_hides_internal_events_and_staff_names(case, survivor,
     ]
     assert staff[2].text == "Normal → Urgent (a minor is involved)"
     assert staff[4].text == "to Casey"
+
+
+def test_her_timeline_names_a_supervisor_as_a_supervisor(case, survivor, supervisor):
+    note_add(case=case, body="hello", visibility="shared", acting_user=supervisor)
+    assert case_timeline(case, survivor)[0].by == "a supervisor"
+    assert case_timeline(case, supervisor)[0].by == "you"
 
 
 def test_the_timeline_says_what_a_draft_edit_and_a_marked_area_changed(case, survivor, caseworker):

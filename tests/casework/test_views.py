@@ -676,8 +676,9 @@ def test_her_case_page_query_count_does_not_grow_with_messages(
     for n in range(count):
         message_post(case=case, body=f"message {n}", acting_user=survivor if n % 2 else caseworker)
     # session, user, case, sightings, takedowns, evidence, the case's takedowns, reference
-    # count, copy groups, timeline; the thread (+authors), her read marker and moving it
-    with django_assert_max_num_queries(13):
+    # count, copy groups, timeline and its count (a page of it), the evidence count, whether a
+    # link came back; the thread (+authors), her read marker and moving it
+    with django_assert_max_num_queries(14):
         response = survivor_client.get(_case_url(case))
     assert response.content.decode().count('class="note-item message-') == count
 
