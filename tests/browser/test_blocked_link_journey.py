@@ -223,7 +223,11 @@ def test_she_corrects_one_link_and_removes_another_on_her_phone(
     # A duplicate of another of her links is refused, plainly.
     address.fill("imgur.com/gallery/abc")
     correcting.get_by_role("button", name="Save the correction").click()
-    expect(her.get_by_text("Another of your links already has this address.")).to_be_visible()
+    # In the error summary at the top, focused, and by the field.
+    summary = her.get_by_role("alert", name="There is a problem")
+    expect(summary).to_contain_text("Another of your links already has this address.")
+    expect(summary).to_be_focused()
+    expect(her.locator("#id_url_error")).to_contain_text("Another of your links already")
     accessibility.check(her, "the link page with an error, hers")
     correcting = her.get_by_role("region", name="Correct this link")
     correcting.get_by_label(label("Address (URL)")).fill("X.com/someone/status/1?utm_source=x")
