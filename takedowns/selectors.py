@@ -11,6 +11,7 @@ from takedowns.models import (
     TAKE_IT_DOWN_HOURS,
     WAITING_STATUSES,
     AnonymousOutcome,
+    Channel,
     LegalBasis,
     TakedownRequest,
     TakedownStatus,
@@ -369,17 +370,26 @@ def request_for_her(
     if status == TakedownStatus.DRAFT:
         steps.append(f"Once it is sent, {who} has {hours} hours to answer.")
     elif status in WAITING_STATUSES and takedown.due_at:
+        # Reminders go by email only (takedowns_due_a_reminder): a request sent through a
+        # web form is followed up by her caseworker, and her page must not promise otherwise.
+        by_email = takedown.channel == Channel.EMAIL
         if takedown.due_at >= now:
             steps.append(f"{who}'s answer is due by {when(takedown.due_at)}.")
             steps.append(
                 "If it has not answered by then, we send it a reminder and your caseworker "
                 "looks at the next step."
+                if by_email
+                else "If it has not answered by then, your caseworker follows it up and looks "
+                "at the next step."
             )
         else:
             steps.append(
                 f"{who}'s answer was due {when(takedown.due_at)} and is late. We send it a "
                 "reminder (at most one a day, three in all), and your caseworker looks at the "
                 "next step with you."
+                if by_email
+                else f"{who}'s answer was due {when(takedown.due_at)} and is late. Your "
+                "caseworker follows it up and looks at the next step with you."
             )
     elif status == TakedownStatus.REMOVED:
         steps.append(

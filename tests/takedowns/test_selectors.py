@@ -270,3 +270,32 @@ def test_figures_count_the_requests_sent_within_the_range_erased_ones_included(c
     )
     assert (row.sent, row.removed, row.rejected) == (2, 1, 1)
     assert [r.sent for r in platform_figures()] == [4]
+
+
+@pytest.mark.parametrize(
+    ("channel", "promised"),
+    [
+        ("email", "we send it a reminder"),
+        ("web_form", "your caseworker follows it up"),
+    ],
+)
+def test_her_next_steps_promise_a_reminder_only_where_one_is_sent(
+    case, caseworker, channel, promised
+):
+    """Reminders go by email only (takedowns_due_a_reminder): a request sent through a web
+    form must not tell her one will go."""
+    from takedowns.selectors import request_for_her
+    from tests.helpers.takedowns import sent_request
+
+    sighting = sighting_log(case=case, url="https://x.com/a/status/1", acting_user=case.survivor)
+    request = sent_request(case, sighting, caseworker)
+    request.channel = channel
+    for now in (request.due_at - dt.timedelta(hours=1), request.due_at + dt.timedelta(hours=1)):
+        steps = " ".join(
+            request_for_her(
+                request, hours=48, sightings=[sighting], correspondence=[], now=now
+            ).next_steps
+        )
+        assert promised in steps.lower()
+        other = {"email": "follows it up", "web_form": "reminder"}[channel]
+        assert other not in steps.lower()

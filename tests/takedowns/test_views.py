@@ -526,6 +526,9 @@ def test_her_request_page_tells_her_in_her_words(
         "(its reference: D-1)." in page
     )
     assert f"Dropbox&#x27;s answer is due by {_when(request.due_at)}." in page
+    # Sent through its web form: reminders go by email only, so none is promised.
+    assert "your caseworker follows it up" in page
+    assert "we send it a reminder" not in page
     assert f"We&#x27;ll check the links again on {_when(dropbox.next_check_at)}." in page
     assert "Exactly what was sent" in page
     assert "Two intimate photos." in page  # the frozen notice text, to read
