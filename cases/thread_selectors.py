@@ -36,6 +36,16 @@ def _from_the_other_side(user: User) -> Q:
     return Q(from_survivor=True) if user.is_support_staff else Q(from_survivor=False)
 
 
+def _not_yet_read_by(user: User) -> Exists:
+    """Messages written after `user`'s read marker on their case (all of them when she has
+    none): the one rule of "new" that the per-case count and the any-case check share."""
+    return ~Exists(
+        ThreadRead.objects.filter(
+            case=OuterRef("case"), user=user, read_up_to__gte=OuterRef("created_at")
+        )
+    )
+
+
 def thread_for(user: User, case: Case) -> Thread:
     """The conversation, oldest first, for her (she sees "You" and "Your caseworker") or for
     staff (who see names). Two queries: the messages with their authors, and her marker."""
@@ -97,13 +107,7 @@ def unread_messages(user: User) -> Coalesce:
             visibility=NoteVisibility.SHARED,
             withdrawn_at__isnull=True,
         )
-        .filter(
-            ~Exists(
-                ThreadRead.objects.filter(
-                    case=OuterRef("case"), user=user, read_up_to__gte=OuterRef("created_at")
-                )
-            )
-        )
+        .filter(_not_yet_read_by(user))
         .values("case")
         .annotate(n=Count("pk"))
         .values("n")
@@ -122,13 +126,7 @@ def has_unread_messages(user: User) -> bool:
             visibility=NoteVisibility.SHARED,
             withdrawn_at__isnull=True,
         )
-        .filter(
-            ~Exists(
-                ThreadRead.objects.filter(
-                    case=OuterRef("case"), user=user, read_up_to__gte=OuterRef("created_at")
-                )
-            )
-        )
+        .filter(_not_yet_read_by(user))
         .exists()
     )
 

@@ -40,6 +40,21 @@ def _is_hers(case: Case, user: User) -> bool:
     return user.pk is not None and user.pk == case.survivor_id
 
 
+def _record_message_event(
+    note: CaseNote, acting_user: User, kind: EventKind, new_value: dict
+) -> None:
+    """A message sent, corrected or withdrawn is part of the conversation, so its event is on
+    her timeline too (internal=False), whoever acted."""
+    event_record(
+        case=note.case,
+        actor=acting_user,
+        kind=kind,
+        target=note,
+        new_value=new_value,
+        internal=False,
+    )
+
+
 def message_post(
     *, case: Case, body: str, acting_user: User, key: uuid.UUID | None = None
 ) -> tuple[CaseNote, bool]:
@@ -63,13 +78,8 @@ def message_post(
                 from_survivor=from_survivor,
                 idempotency_key=key,
             )
-            event_record(
-                case=case,
-                actor=acting_user,
-                kind=EventKind.MESSAGE_SENT,
-                target=note,
-                new_value={"from_survivor": from_survivor},
-                internal=False,
+            _record_message_event(
+                note, acting_user, EventKind.MESSAGE_SENT, {"from_survivor": from_survivor}
             )
             message_notify(case=case, message=note)
     except IntegrityError:
@@ -129,13 +139,8 @@ def message_edit(*, note: CaseNote, body: str, revision: int, acting_user: User)
                 "It is shown as it is now; nothing was overwritten."
             )
         note.refresh_from_db()
-        event_record(
-            case=note.case,
-            actor=acting_user,
-            kind=EventKind.MESSAGE_EDITED,
-            target=note,
-            new_value={"revision": note.revision},
-            internal=False,
+        _record_message_event(
+            note, acting_user, EventKind.MESSAGE_EDITED, {"revision": note.revision}
         )
     return note
 
@@ -151,13 +156,11 @@ def message_withdraw(*, note: CaseNote, acting_user: User) -> CaseNote:
         )
         note.refresh_from_db()
         if changed:
-            event_record(
-                case=note.case,
-                actor=acting_user,
-                kind=EventKind.MESSAGE_WITHDRAWN,
-                target=note,
-                new_value={"from_survivor": note.from_survivor},
-                internal=False,
+            _record_message_event(
+                note,
+                acting_user,
+                EventKind.MESSAGE_WITHDRAWN,
+                {"from_survivor": note.from_survivor},
             )
     return note
 

@@ -67,6 +67,19 @@ def sighting_recheck(*, sighting: Sighting, fetch=None, now=None) -> UrlCheck:
     return sighting_checks_record(checks=[(sighting, verdict)], now=now)[0]
 
 
+# What a recheck writes on a sighting; what it reads under lock before deciding is that and
+# whether the link was withdrawn since (_lock_recheck_state), so the two lists cannot drift.
+_RECHECK_WRITES = (
+    "status",
+    "status_source",
+    "last_check_outcome",
+    "last_checked_at",
+    "removed_verified_at",
+    "next_check_at",
+)
+_RECHECK_STATE = (*_RECHECK_WRITES, "withdrawn_at")
+
+
 def sighting_checks_record(*, checks: list[tuple[Sighting, "recheck.Verdict"]], now=None):
     """Write what rechecks found: per sighting a UrlCheck row, its new status and next check
     time and an event when the status changed; requests whose links are all verified
@@ -145,17 +158,7 @@ def sighting_checks_record(*, checks: list[tuple[Sighting, "recheck.Verdict"]], 
                         },
                     )
                 )
-        Sighting.objects.bulk_update(
-            [sighting for sighting, _ in checks],
-            [
-                "status",
-                "status_source",
-                "last_check_outcome",
-                "last_checked_at",
-                "removed_verified_at",
-                "next_check_at",
-            ],
-        )
+        Sighting.objects.bulk_update([sighting for sighting, _ in checks], _RECHECK_WRITES)
         for case, case_events in events.values():
             events_record(case, case_events)
         # What a verified removal or a reappearance means for the requests covering the
@@ -175,16 +178,6 @@ def sighting_checks_record(*, checks: list[tuple[Sighting, "recheck.Verdict"]], 
 
 
 _LIVE_OUTCOMES = (Outcome.LIVE, Outcome.REAPPEARED)
-# What a recheck reads and writes on a sighting.
-_RECHECK_STATE = (
-    "status",
-    "status_source",
-    "last_check_outcome",
-    "last_checked_at",
-    "removed_verified_at",
-    "next_check_at",
-    "withdrawn_at",
-)
 
 
 def _lock_recheck_state(sightings: list[Sighting]) -> None:
