@@ -39,7 +39,12 @@ from takedowns.selectors import case_takedowns
 # A long case pages its lists: a phone shows 25 links, files or events at a time, each list
 # with its own page parameter so paging one keeps the others where they were.
 CASE_PAGE_SIZE = 25
-PAGE_PARAMS = {"links": "links_page", "evidence": "evidence_page", "timeline": "timeline_page"}
+PAGE_PARAMS = {
+    "links": "links_page",
+    "evidence": "evidence_page",
+    "timeline": "timeline_page",
+    "thread": "messages_page",
+}
 # A pasted list's result, kept in her session across the redirect after the POST.
 PASTE_RESULT_SESSION_KEY = "paste_result"
 
@@ -56,6 +61,7 @@ def render_case_page(request, case, *, status=200, **forms_and_results):
     thread = thread_for(user, case)
     # Opening the page is reading the thread: what was new is marked new this once.
     thread_mark_read(case=case, user=user, up_to=thread.newest_at)
+    thread_page = _page(request, "thread", thread.messages, newest_last=True)
     # Links are all read anyway (the upload form offers each): paged in memory. Files and
     # events are paged in the database (a count and one page).
     links_page = _page(request, "links", sightings)
@@ -73,6 +79,7 @@ def render_case_page(request, case, *, status=200, **forms_and_results):
         if user.is_support_staff
         else [],
         "thread": thread,
+        "thread_page": thread_page,
         "message_form": MessageForm(for_staff=user.is_support_staff),
         "takedowns": takedowns,
         "reference_count": case.references.count(),
@@ -144,11 +151,15 @@ def _paste_key(case) -> str:
     return f"{PASTE_RESULT_SESSION_KEY}:{case.reference}"
 
 
-def _page(request, section, items):
+def _page(request, section, items, *, newest_last=False):
     """One page of a section's list, with links to its neighbours that keep the other
-    sections' pages and land on the section (#links, #evidence, #timeline)."""
+    sections' pages and land on the section (#links, #evidence, #timeline, #thread).
+    newest_last: the list is oldest first (the conversation) and opens on its last page,
+    where the newest messages are."""
     param = PAGE_PARAMS[section]
-    page = Paginator(items, CASE_PAGE_SIZE).get_page(request.GET.get(param))
+    paginator = Paginator(items, CASE_PAGE_SIZE)
+    asked = request.GET.get(param)
+    page = paginator.get_page(paginator.num_pages if newest_last and not asked else asked)
     if page.paginator.num_pages > 1:
 
         def link(number):

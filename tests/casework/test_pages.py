@@ -164,3 +164,25 @@ def test_staff_are_not_offered_it(client, case, caseworker):
     client.force_login(caseworker)
     body = client.get(reverse("cases:detail", args=[case.reference])).content.decode()
     assert SUPPORT_HEADING not in body
+
+
+def test_the_conversation_opens_on_its_newest_messages_and_pages_back(
+    survivor_client, case, survivor, caseworker
+):
+    from cases.thread_services import message_post
+
+    total = CASE_PAGE_SIZE + 5
+    for n in range(total):
+        message_post(case=case, body=f"message {n:02d}", acting_user=survivor)
+    url = reverse("cases:detail", args=[case.reference])
+
+    def shown(body):
+        thread = body.split('id="thread"')[1].split("</section>")[0]
+        return re.findall(r"message (\d\d)", thread)
+
+    newest = survivor_client.get(url).content.decode()
+    assert shown(newest) == [f"{n:02d}" for n in range(CASE_PAGE_SIZE, total)]
+    assert 'href="?messages_page=1#thread" rel="prev">Previous messages' in newest
+    earlier = survivor_client.get(url, {"messages_page": 1}).content.decode()
+    assert shown(earlier) == [f"{n:02d}" for n in range(CASE_PAGE_SIZE)]
+    assert "Next messages" in earlier
