@@ -69,7 +69,13 @@ SECRETS = {
     "POSTGRES_PASSWORD": "a-password-chosen-for-this-test",
 }
 # Variables the file reads that would change what it says; the tests set them or leave them out.
-COMPOSE_VARIABLES = {*SECRETS, "LEAKCASE_DEMO_DATA", "DEBUG"}
+COMPOSE_VARIABLES = {
+    *SECRETS,
+    "LEAKCASE_DEMO_DATA",
+    "DEBUG",
+    "LEAKCASE_SUPPORT_CONTACTS",
+    "LEAKCASE_SURVIVOR_SELF_SERVICE",
+}
 
 
 def _docker_compose(*args, **env):
@@ -116,6 +122,9 @@ def test_the_stack_runs_on_the_given_secrets_without_demo_data():
         assert f":{SECRETS['POSTGRES_PASSWORD']}@" in env["DATABASE_URL"], name
         # Demo users (published password and login key) only when asked for.
         assert env["LEAKCASE_DEMO_DATA"] == "false", name
+        # No support contacts made up; survivors do not write requests unless asked for.
+        assert env["LEAKCASE_SUPPORT_CONTACTS"] == "", name
+        assert env["LEAKCASE_SURVIVOR_SELF_SERVICE"] == "false", name
     postgres = _environment(resolved["services"]["postgres"])
     assert postgres["POSTGRES_PASSWORD"] == SECRETS["POSTGRES_PASSWORD"]
 
@@ -135,3 +144,13 @@ def test_no_published_or_test_key_is_in_the_deployment_files():
     ]
     found = [(name, key) for name, text in texts.items() for key in published if key in text]
     assert found == []
+
+
+def test_the_helplines_support_contacts_reach_every_app_service():
+    contacts = "Our helpline | +44 20 7946 0000 | Mon-Fri 10:00-16:00"
+    resolved = yaml.safe_load(
+        _docker_compose("config", **SECRETS, LEAKCASE_SUPPORT_CONTACTS=contacts).stdout
+    )
+    for name in APP_SERVICES:
+        env = _environment(resolved["services"][name])
+        assert env["LEAKCASE_SUPPORT_CONTACTS"] == contacts, name

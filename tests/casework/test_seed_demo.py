@@ -34,7 +34,9 @@ def test_seed_demo_creates_users_and_a_case_and_prints_the_logins(db, debug):
     case = Case.objects.get(survivor__email="survivor@demo.leakcase.test")
     assert case.reference in text
     assert case.assigned_to.role == Role.CASEWORKER
-    assert case.notes.count() == 2
+    # A conversation under way: the caseworker's message, her answer; and an internal note.
+    assert case.notes.count() == 3
+    assert case.notes.filter(from_survivor=True).count() == 1
     assert case.takedowns.count() == 4  # X, Reddit, Imgur and the unknown locker
     assert case.takedowns.get(status="sent").ticket_number == "DEMO-0001"
     # She consented, so the demo can send for her; the timeline says when and by whom.

@@ -19,6 +19,7 @@ from cases.services import (
     case_set_consent,
     note_add,
 )
+from cases.thread_services import message_post
 from evidence.demo_images import make_image, screenshot_of
 from evidence.models import Sighting
 from evidence.services import evidence_add, sightings_log_pasted
@@ -118,6 +119,12 @@ class Command(BaseCommand):
             body="We have your links and are preparing the requests to each site.",
             visibility=NoteVisibility.SHARED,
             acting_user=caseworker,
+        )
+        # Her answer: the caseworker's caseload shows it as a new message from her.
+        message_post(
+            case=case,
+            body="Thank you. Will you tell me when the first one is down?",
+            acting_user=users[Role.SURVIVOR],
         )
         note_add(
             case=case,
