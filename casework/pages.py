@@ -2,6 +2,8 @@
 POST view (casework.views) shows again with its bound form when the input
 needs fixing. Not a views module: every view that shows the case page is in casework.views."""
 
+from collections import Counter
+
 from django import forms
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -58,6 +60,10 @@ def render_case_page(request, case, *, status=200, **forms_and_results):
         sightings = [s for s in sightings if s.withdrawn_at is None]
     takedowns = case_takedowns(case)
     _prepare_sighting_rows(case, sightings, takedowns, for_staff=user.is_support_staff)
+    # A page of links shows part of a platform's group: its caption counts the whole group.
+    per_platform = Counter(s.platform_id for s in sightings)
+    for sighting in sightings:
+        sighting.platform_link_count = per_platform[sighting.platform_id]
     thread = thread_for(user, case)
     # Opening the page is reading the thread: what was new is marked new this once.
     thread_mark_read(case=case, user=user, up_to=thread.newest_at)

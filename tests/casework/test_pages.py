@@ -97,6 +97,9 @@ def test_long_lists_page_each_on_its_own_at_the_same_number_of_queries(
     last_links = pages[("links_page",)]
     assert len(_links_on(last_links)) == LINKS - 2 * CASE_PAGE_SIZE
     assert f"Links 51{DASH}60 of 60" in last_links
+    # The platform's caption counts its whole group, not the rows on this page.
+    assert '<span class="count">(10 of 60)</span>' in last_links
+    assert '<span class="count">(25 of 60)</span>' in first
     # Paging the links keeps the other lists where they were.
     assert 'href="?links_page=2#links"' in last_links and f"Files 1{DASH}25 of 27" in last_links
 
