@@ -88,6 +88,23 @@ def target_without_case(target: str) -> str:
     return re.sub(r"(?:^| )case=(?:\d+|none)(?= |$)", "", target).strip()
 
 
+# What the audit middleware's targets (a URL name and an evidence rendition) were, in words.
+TARGETS_IN_WORDS = {
+    "evidence:file rendition=thumbnail": "an evidence file's thumbnail, revealed",
+    "evidence:file rendition=image": "an evidence file, revealed",
+    "evidence:file rendition=download": "an evidence file, downloaded",
+    "evidence:bundle": "the case's evidence bundle",
+    "accounts:export": "her own data (export)",
+}
+
+
+def target_in_words(target: str) -> str:
+    """The event's target without its case (the case has its own column), in words where
+    the target is one of the pages the middleware records; anything else as it is."""
+    bare = target_without_case(target)
+    return TARGETS_IN_WORDS.get(bare, bare)
+
+
 # --- the values of row changes, in words -----------------------------------------------
 
 
@@ -186,7 +203,7 @@ def _event_row(event: AuditEvent, references, roles) -> TrailRow:
         role=str(roles.get(event.actor_role, event.actor_role)),
         case_reference=reference,
         case_note=note,
-        about=target_without_case(event.target),
+        about=target_in_words(event.target),
         details=", ".join(f"{key}: {value}" for key, value in event.detail.items()),
         request_id=event.request_id,
     )

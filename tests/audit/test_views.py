@@ -267,7 +267,7 @@ def test_the_csv_holds_the_filtered_rows_and_no_formulas(
             '\'=HYPERLINK("http://evil.example") <caseworker@example.test>',
             "Caseworker",
             case.reference,
-            "evidence:file rendition=image",
+            "an evidence file, revealed",
             "",
             "",
         ],
@@ -282,3 +282,22 @@ def test_anyone_else_gets_a_404_which_is_itself_recorded(client, request, who):
     assert client.get(reverse(TRAIL), {"format": "csv"}).status_code == 404
     event = AuditEvent.objects.filter(kind=AuditKind.ACCESS_DENIED).first()
     assert event.actor_id == user.pk and event.target == "audit:trail"
+
+
+def test_what_an_event_was_about_is_said_in_words(client, case, caseworker, supervisor):
+    for rendition in ("thumbnail", "image", "download"):
+        _event(
+            AuditKind.EVIDENCE_VIEWED,
+            caseworker,
+            f"evidence:file case={case.pk} rendition={rendition}",
+            _at(2),
+        )
+    client.force_login(supervisor)
+    page = client.get(reverse(TRAIL), {"case": case.reference}).content.decode()
+    for words in (
+        "an evidence file&#x27;s thumbnail, revealed",
+        "an evidence file, revealed",
+        "an evidence file, downloaded",
+    ):
+        assert f'<td data-label="About">{words}</td>' in page
+    assert "rendition=" not in page
