@@ -114,7 +114,7 @@ def test_a_supervisor_reads_the_outbox_filters_activity_and_downloads_it(
     expect(events.get_by_role("link", name=rose.reference)).to_have_attribute(
         "href", f"/cases/{rose.reference}/"
     )
-    expect(events).to_contain_text("rendition=image")
+    expect(events).to_contain_text("an evidence file, revealed")
     expect(page.get_by_text(iris.reference)).to_have_count(0)
     accessibility.check(page, "activity, filtered")
     shot(page, "supervisor-activity")
@@ -124,7 +124,7 @@ def test_a_supervisor_reads_the_outbox_filters_activity_and_downloads_it(
     rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
     events_in_csv = [row for row in rows if row["record"] == "event"]
     assert [(r["what"], r["case"], r["about"]) for r in events_in_csv] == [
-        ("Staff viewed evidence", rose.reference, "evidence:file rendition=image")
+        ("Staff viewed evidence", rose.reference, "an evidence file, revealed")
     ]
     assert {row["case"] for row in rows} == {rose.reference}
 
