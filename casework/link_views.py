@@ -19,7 +19,7 @@ from evidence.status_words import status_words
 from leakcase.forms import add_validation_errors, post_only
 from leakcase.locking import StateChanged
 from monitoring.models import Outcome
-from takedowns.selectors import requests_naming
+from takedowns.selectors import any_sent, requests_naming
 
 NOTHING_CHANGED = "Nothing was changed. The form below says what needs fixing."
 
@@ -39,7 +39,7 @@ def render_sighting_page(request, sighting, *, status=200, **forms):
         takedown.detail_url = reverse(
             "takedowns:detail", args=[sighting.case.reference, takedown.pk]
         )
-    in_sent_request = any(r.status != "draft" for r in requests)
+    in_sent_request = any_sent(requests)
     context = {
         "case": sighting.case,
         "sighting": sighting,
@@ -124,7 +124,7 @@ def sighting_correct(request, reference, sighting_id):
     form = SightingCorrectForm(
         request.POST,
         sighting=sighting,
-        address_locked=any(r.status != "draft" for r in requests),
+        address_locked=any_sent(requests),
         initial={"url": sighting.url},
     )
     if form.is_valid():

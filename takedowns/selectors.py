@@ -448,6 +448,11 @@ def sighting_in_sent_request(sighting) -> bool:
     return sighting.takedowns.exclude(status=TakedownStatus.DRAFT).exists()
 
 
+def any_sent(requests: list[TakedownRequest]) -> bool:
+    """sighting_in_sent_request's rule on requests already read (a link's page has them)."""
+    return any(request.status != TakedownStatus.DRAFT for request in requests)
+
+
 def requests_naming(sighting) -> list[TakedownRequest]:
     """The requests that name this link, newest first, for its page."""
     return list(sighting.takedowns.select_related("platform").order_by("-created_at"))
