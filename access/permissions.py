@@ -8,6 +8,7 @@ evidence file exists is nobody else's business (tests/test_access_matrix.py).
 """
 
 import functools
+import hmac
 
 from django.conf import settings
 from django.contrib.auth import decorators
@@ -142,3 +143,18 @@ def may_change_draft(user: User, takedown: TakedownRequest) -> bool:
     if user.is_support_staff:
         return True
     return may_write_requests(user) and takedown.created_by_id == user.pk
+
+
+# --- machines ------------------------------------------------------------------------------
+
+
+def may_scrape_metrics(request) -> bool:
+    """/metrics: Prometheus, holding settings.METRICS_TOKEN as a bearer token (it cannot sign
+    in with a second factor), or a supervisor signed in, who sees the service's figures
+    anyway. Without a token set, only the supervisor. Compared in constant time."""
+    token = settings.METRICS_TOKEN
+    scheme, _, offered = request.headers.get("Authorization", "").partition(" ")
+    if token and scheme.lower() == "bearer" and offered:
+        return hmac.compare_digest(offered.strip().encode(), token.encode())
+    user = request.user
+    return user.is_authenticated and user.is_active and user.role in SUPERVISOR_ROLES

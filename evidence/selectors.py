@@ -1,9 +1,11 @@
 """Reads for sightings and evidence. Each one by its id is access.permissions' to fetch
 (sighting_for_user, evidence_for_user, ...: always through a case the user may see)."""
 
+import datetime as dt
 from dataclasses import dataclass
 
-from django.db.models import F, QuerySet
+from django.db import connection
+from django.db.models import Count, F, Min, QuerySet
 
 from accounts.models import User
 from cases.models import Case
@@ -74,3 +76,45 @@ def copy_groups(case: Case) -> list[CopyGroup]:
         if sighting is not None and sighting.url not in group.urls:
             group.urls.append(sighting.url)
     return [group for group in groups.values() if group.urls]
+
+
+# --- for machines: /healthz and /metrics (counts and times, never whose or what) ----------
+
+
+@dataclass(frozen=True)
+class DueChecks:
+    count: int
+    oldest: dt.datetime | None  # when the longest-waiting one fell due
+
+
+def due_checks(*, now: dt.datetime) -> DueChecks:
+    """How many rechecks are due and since when: how far the workers are behind. One query,
+    on the partial index of next_check_at."""
+    figures = Sighting.objects.filter(next_check_at__lte=now).aggregate(
+        count=Count("pk"), oldest=Min("next_check_at")
+    )
+    return DueChecks(**figures)
+
+
+@dataclass(frozen=True)
+class ReferenceHashFigures:
+    rows: int
+    newest_at: dt.datetime | None  # when the newest reference hash was added
+    added: int  # the generation counter (evidence/migrations/0008_reference_hash_generation.py)
+    removed: int
+
+
+# One statement, one snapshot: the rows and the counter the in-process index compares with.
+_REFERENCE_HASH_FIGURES_SQL = """
+SELECT count(*), max(created_at),
+       (SELECT added FROM evidence_referencehash_generation WHERE id = 1),
+       (SELECT removed FROM evidence_referencehash_generation WHERE id = 1)
+FROM evidence_referencehash
+"""
+
+
+def reference_hash_figures() -> ReferenceHashFigures:
+    with connection.cursor() as cursor:
+        cursor.execute(_REFERENCE_HASH_FIGURES_SQL)
+        rows, newest_at, added, removed = cursor.fetchone()
+    return ReferenceHashFigures(rows, newest_at, added or 0, removed or 0)

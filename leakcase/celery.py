@@ -1,6 +1,7 @@
+import logging.config
 import os
 
-from celery import Celery
+from celery import Celery, signals
 from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leakcase.settings")
@@ -8,6 +9,21 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leakcase.settings")
 app = Celery("leakcase")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@signals.setup_logging.connect
+def use_the_projects_logging(loglevel=None, **kwargs):
+    """Workers log through settings.LOGGING, as the web processes do. Without a receiver
+    here, Celery empties the root logger's handlers and puts its own in their place: its
+    format, no request id, and no RedactingFormatter, so a traceback that quotes an address
+    or an email would reach the worker's log as it is (and LOG_FORMAT=json would not apply).
+    The worker's (or beat's) -l option still sets the level."""
+    from django.conf import settings
+
+    logging.config.dictConfig(settings.LOGGING)
+    if loglevel:
+        logging.getLogger().setLevel(loglevel)
+
 
 # Every periodic schedule lives here, each with when and why. The dispatchers read due work
 # from the database (next_check_at, due_at), so a lost message delays work, never loses it.

@@ -7,6 +7,8 @@ logs "Not Found: <path>" and some of our paths carry a one-time token.
 """
 
 import contextvars
+import datetime as dt
+import json
 import logging
 import re
 
@@ -81,3 +83,28 @@ class RedactingFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record))
+
+
+class JsonFormatter(RedactingFormatter):
+    """LOG_FORMAT=json: one JSON object a line, for a log collector. Each field is redacted
+    before encoding (an escaped quote or slash must not hide an address from the patterns),
+    the exception text too. Fifteen lines of our own rather than python-json-logger: the
+    redaction of every field is the point, and json.dumps does the escaping."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(
+                timespec="milliseconds"
+            ),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": redact(record.getMessage()),
+            "request_id": getattr(record, "request_id", None) or "-",
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exception"] = redact(record.exc_text)
+        if record.stack_info:
+            entry["stack"] = redact(self.formatStack(record.stack_info))
+        return json.dumps(entry, ensure_ascii=False)

@@ -427,6 +427,11 @@ except ValueError as exc:
 # Every line carries the request id (leakcase.middleware.request_id). leakcase.logs.redact is
 # a belt on the handler and on the loggers that write request paths themselves: our code
 # does not log survivors' addresses, emails, hashes, notes or tokens (tests/test_logs.py).
+# LOG_FORMAT=json: one JSON object a line (time, level, logger, message, request_id,
+# exception) for a log collector; redacted the same way as the plain lines.
+LOG_FORMAT = env_str("LOG_FORMAT", "plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT is 'plain' or 'json', not {LOG_FORMAT!r}")
 _REDACTED_LOGGERS = ("django.request", "django.server", "django.security.csrf", "celery", "axes")
 LOGGING = {
     "version": 1,
@@ -441,12 +446,13 @@ LOGGING = {
             "()": "leakcase.logs.RedactingFormatter",
             "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
         },
+        "json": {"()": "leakcase.logs.JsonFormatter"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "filters": ["request_id", "redact"],
-            "formatter": "plain",
+            "formatter": LOG_FORMAT,
         }
     },
     "loggers": {
@@ -455,3 +461,9 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# /metrics (leakcase/metrics.py): Prometheus sends this as a bearer token. Unset, only a
+# signed-in supervisor may read it. Long and random: it is the scraper's only credential.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 32 characters (or unset)")

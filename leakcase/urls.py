@@ -8,6 +8,7 @@ from casework import urls as casework_urls
 from data_rights import urls as data_rights_urls
 from evidence.urls import urlpatterns as evidence_urlpatterns
 from leakcase.health import healthz
+from leakcase.metrics import metrics
 from platforms.urls import urlpatterns as platform_urlpatterns
 from takedowns.urls import case_urlpatterns, figures_urlpatterns
 
@@ -42,4 +43,6 @@ urlpatterns = [
     path("activity/", include("audit.urls")),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    # Prometheus's scrape: a bearer token (METRICS_TOKEN) or a supervisor (leakcase/metrics.py).
+    path("metrics", metrics, name="metrics"),
 ]

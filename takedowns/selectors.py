@@ -456,3 +456,9 @@ def any_sent(requests: list[TakedownRequest]) -> bool:
 def requests_naming(sighting) -> list[TakedownRequest]:
     """The requests that name this link, newest first, for its page."""
     return list(sighting.takedowns.select_related("platform").order_by("-created_at"))
+
+
+def requests_overdue_count(*, now: dt.datetime) -> int:
+    """How many sent requests are waiting past their due time (the caseload's overdue flag,
+    the daily overdue email): one count, for /metrics."""
+    return TakedownRequest.objects.filter(status__in=WAITING_STATUSES, due_at__lt=now).count()

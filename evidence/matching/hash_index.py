@@ -305,3 +305,14 @@ def current_index(using: str = "default") -> HashIndex | None:
     if current_snapshot(using) is None:
         return None
     return _indexes.get(_keys[connections[using].connection])
+
+
+def loaded_index(using: str = "default") -> HashIndex | None:
+    """This process's index of database `using` as it stands, without asking the database
+    (/metrics reports its size); None when no lookup here has loaded one yet."""
+    settings = connections[using].settings_dict
+    server = (settings["HOST"], settings["PORT"], settings["NAME"])
+    with _indexes_lock:
+        # Most recently used last: a database restored under the same name has a new key.
+        found = [index for key, index in _indexes.items() if key[:3] == server]
+    return found[-1] if found else None

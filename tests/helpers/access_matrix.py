@@ -67,6 +67,9 @@ MATRIX = {
     "home": ("GET", {}, _by_role(*(ELSEWHERE,) * 5, OK)),
     # Health for load balancers: counts only, open to all (503 when behind is still an answer).
     "healthz": ("GET", {}, _by_role(*(OK,) * 6)),
+    # Prometheus's figures: its bearer token (tests/test_metrics.py) or a supervisor; anyone
+    # else, signed in or not, the 404 of a page that does not exist (a scraper cannot log in).
+    "metrics": ("GET", {}, _by_role(404, 404, 404, 404, OK, 404)),
     "cases:list": ("GET", {}, SURVIVOR_PAGES),
     "cases:open": ("GET", {}, SURVIVOR_PAGES),
     "cases:open_for_caller": ("GET", {}, STAFF_ONLY),
