@@ -8,8 +8,14 @@ and sent, wrong and refused requests are made on the way (Django logs the path o
 and finally she downloads her data and erases her account. Every logger is captured at DEBUG.
 """
 
+import datetime as dt
+import json
 import logging
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.core import mail
@@ -20,11 +26,12 @@ from audit.models import AuditEvent
 from cases.models import Case
 from cases.services import case_assign, invitation_issue
 from evidence.models import EvidenceFile, ReferenceHash, Sighting
-from leakcase.logs import RedactFilter, redact
+from leakcase.logs import JsonFormatter, RedactFilter, redact
 from takedowns.services import takedown_update_draft, takedowns_draft
 from tests.case_world import image
 from tests.conftest import PASSWORD
 
+ROOT = Path(__file__).resolve().parent.parent
 CANARY_EMAIL = "canary.rose.7f3a@example.test"
 CANARY_CALLER = "canary.caller.7f3a@example.test"
 CANARY_URL = "https://canary-site.example/CANARYURL7f3a/photo"
@@ -235,3 +242,54 @@ def test_the_filter_formats_once_and_keeps_one_line():
     record = logging.LogRecord("x", logging.INFO, __file__, 1, "a %s\nb", ("c@d.example",), None)
     RedactFilter().filter(record)
     assert record.getMessage() == "a [redacted]\\nb"
+
+
+JSON_PROBE = """
+import logging, django
+django.setup()
+from leakcase.logs import request_id_var
+request_id_var.set("req-7f3a")
+log = logging.getLogger("leakcase.canary")
+log.warning("sent to %s about %s", EMAIL, URL)
+try:
+    raise RuntimeError(f"SMTP refused {EMAIL} for {URL}")
+except RuntimeError:
+    log.exception("delivery to %s failed", EMAIL)
+"""
+
+
+def test_json_logs_one_object_a_line_redacted_exception_included():
+    """LOG_FORMAT=json, as a process started with it logs: one JSON object a line, and the
+    canaries blanked in the message and in the traceback alike."""
+    env = {**os.environ, "LOG_FORMAT": "json", "DJANGO_SETTINGS_MODULE": "leakcase.settings_test"}
+    code = f"EMAIL, URL = {CANARY_EMAIL!r}, {CANARY_URL!r}\n" + JSON_PROBE
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stderr.splitlines()]
+    ours = [line for line in lines if line["logger"] == "leakcase.canary"]
+    assert len(ours) == 2
+    sent, failed = ours
+    assert sent["level"] == "WARNING"
+    assert sent["message"] == "sent to [redacted] about [redacted]"
+    assert sent["request_id"] == "req-7f3a"
+    assert dt.datetime.fromisoformat(sent["time"]).tzinfo == dt.UTC
+    assert "exception" not in sent
+    assert failed["level"] == "ERROR"
+    assert failed["message"] == "delivery to [redacted] failed"
+    assert failed["exception"].startswith("Traceback (most recent call last):")
+    assert failed["exception"].endswith("RuntimeError: SMTP refused [redacted] for [redacted]")
+    for canary in (CANARY_EMAIL, CANARY_URL, "CANARYURL7f3a", "canary-site"):
+        assert canary not in result.stderr, canary
+
+
+def test_the_json_formatter_redacts_on_its_own_and_keeps_one_line():
+    """Without RedactFilter in front of it (a handler someone adds), the formatter still
+    blanks the message, and a line break in it stays inside the one JSON object."""
+    record = logging.LogRecord(
+        "x", logging.INFO, __file__, 1, "to %s\nsee %s", (CANARY_EMAIL, CANARY_URL), None
+    )
+    line = JsonFormatter().format(record)
+    assert "\n" not in line
+    assert json.loads(line)["message"] == "to [redacted]\nsee [redacted]"

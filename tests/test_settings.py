@@ -184,3 +184,17 @@ def test_a_malformed_support_contact_is_named(tmp_path):
     assert result.returncode != 0
     assert "LEAKCASE_SUPPORT_CONTACTS" in result.stderr
     assert "'call us maybe' is neither a phone number nor an http(s) address" in result.stderr
+
+
+def test_an_unknown_log_format_is_named(tmp_path):
+    result = _settings_with({"DEBUG": "true", "LOG_FORMAT": "xml"}, tmp_path)
+    assert result.returncode != 0
+    assert "LOG_FORMAT is 'plain' or 'json', not 'xml'" in result.stderr
+
+
+def test_a_short_metrics_token_is_refused(tmp_path):
+    result = _settings_with({"DEBUG": "true", "METRICS_TOKEN": "guessable"}, tmp_path)
+    assert result.returncode != 0
+    assert "METRICS_TOKEN must be at least 32 characters" in result.stderr
+    result = _settings_with({"DEBUG": "true", "METRICS_TOKEN": "x" * 32}, tmp_path)
+    assert result.returncode == 0, result.stderr
