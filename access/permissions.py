@@ -151,7 +151,8 @@ def may_change_draft(user: User, takedown: TakedownRequest) -> bool:
 def may_scrape_metrics(request) -> bool:
     """/metrics: Prometheus, holding settings.METRICS_TOKEN as a bearer token (it cannot sign
     in with a second factor), or a supervisor signed in, who sees the service's figures
-    anyway. Without a token set, only the supervisor. Compared in constant time."""
+    anyway. Without a token set, only the supervisor. Compared in constant time; a bearer
+    token offered decides alone, so a wrong one is refused whatever session comes with it."""
     token = settings.METRICS_TOKEN
     scheme, _, offered = request.headers.get("Authorization", "").partition(" ")
     if token and scheme.lower() == "bearer" and offered:

@@ -11,6 +11,7 @@ type) and gives tests its parser; hand-written text would have to get all of tha
 """
 
 import dataclasses
+import functools
 import json
 import sqlite3
 from collections import Counter
@@ -65,8 +66,10 @@ def _task_name(payload: bytes | str, known: frozenset) -> str:
     return name if name in known else OTHER
 
 
+@functools.cache
 def _registered_tasks() -> frozenset:
-    # The web process imports only the tasks its views send: import every app's tasks module.
+    # The web process imports only the tasks its views send: import every app's tasks module,
+    # once (tasks are registered at import; they do not change while the process runs).
     celery_app.loader.import_default_modules()
     return frozenset(celery_app.tasks)
 
