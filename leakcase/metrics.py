@@ -13,6 +13,7 @@ type) and gives tests its parser; hand-written text would have to get all of tha
 import dataclasses
 import functools
 import json
+import os
 import sqlite3
 from collections import Counter
 
@@ -75,18 +76,18 @@ def _registered_tasks() -> frozenset:
 
 
 def _redis_queue(url: str, known: frozenset) -> QueueReading:
-    client = redis.Redis.from_url(url, socket_timeout=2)
-    with client.pipeline(transaction=False) as pipe:
-        for key in REDIS_QUEUE_KEYS:
-            pipe.llen(key)
-        lengths = pipe.execute()
     by_task: Counter = Counter()
-    room = QUEUE_SCAN_LIMIT
-    for key, length in zip(REDIS_QUEUE_KEYS, lengths, strict=True):
-        if length and room > 0:
-            payloads = client.lrange(key, 0, room - 1)
-            by_task.update(_task_name(payload, known) for payload in payloads)
-            room -= len(payloads)
+    with redis.Redis.from_url(url, socket_timeout=2) as client:
+        with client.pipeline(transaction=False) as pipe:
+            for key in REDIS_QUEUE_KEYS:
+                pipe.llen(key)
+            lengths = pipe.execute()
+        room = QUEUE_SCAN_LIMIT
+        for key, length in zip(REDIS_QUEUE_KEYS, lengths, strict=True):
+            if length and room > 0:
+                payloads = client.lrange(key, 0, room - 1)
+                by_task.update(_task_name(payload, known) for payload in payloads)
+                room -= len(payloads)
     total = sum(lengths)
     return QueueReading(total, by_task, total > QUEUE_SCAN_LIMIT)
 
@@ -94,10 +95,9 @@ def _redis_queue(url: str, known: frozenset) -> QueueReading:
 def _sqlite_queue(path: str, known: frozenset) -> QueueReading:
     """kombu's SQLAlchemy transport on an SQLite file (no REDIS_URL): visible messages are
     the waiting ones; a delivered message stays in the table with visible = 0."""
-    try:
-        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2)
-    except sqlite3.OperationalError:
+    if not os.path.exists(path):
         return QueueReading(0, Counter(), False)  # no file yet: nothing was ever sent
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2)
     waiting = (
         "FROM kombu_message m JOIN kombu_queue q ON q.id = m.queue_id "
         "WHERE q.name = ? AND m.visible"

@@ -287,6 +287,16 @@ def test_the_file_broker_without_redis(client, db, token, settings, tmp_path):
     assert sum(found["leakcase_queue_messages_by_task"].values()) == 2
 
 
+def test_a_file_broker_that_cannot_be_read_is_said_so(client, db, token, settings, tmp_path):
+    settings.REDIS_URL = ""
+    broken = tmp_path / "broker.sqlite3"
+    broken.write_bytes(b"not a database, and long enough to be read as one" * 4)
+    settings.CELERY_BROKER_URL = f"sqla+sqlite:///{broken}"
+    found = figures(scrape(client))
+    assert value(found, "leakcase_broker_up") == 0
+    assert "leakcase_queue_messages" not in found
+
+
 # --- nobody's data -------------------------------------------------------------------------
 
 CANARY_EMAIL = "canary.metrics.9d1e@example.test"
