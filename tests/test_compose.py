@@ -8,13 +8,18 @@ import base64
 import os
 import re
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 import yaml
 from django.conf import settings
+
+from leakcase.celery import app
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -173,6 +178,69 @@ def test_every_service_has_a_healthcheck(tmp_path):
         check = service.get("healthcheck", {})
         assert not check.get("disable"), name
         assert check.get("test") and check["test"][0] in {"CMD", "CMD-SHELL"}, name
+
+
+def _shell(command: str, env: dict, timeout: int = 60) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["sh", "-c", command],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("name", ["worker", "beat"])
+def test_the_celery_health_checks_answer_for_a_live_process_and_not_for_a_stopped_one(
+    tmp_path, name
+):
+    """The service's own command and health check, as compose runs them in the container
+    (its hostname in $HOSTNAME, celery on PATH), against this machine's Redis: healthy while
+    the process runs, unhealthy once it has stopped."""
+    service = _resolved(tmp_path)["services"][name]
+    kind, check = service["healthcheck"]["test"]
+    assert kind == "CMD-SHELL"
+    env = {
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "HOME": str(tmp_path),
+        # The container's hostname is what celery names its node after.
+        "HOSTNAME": socket.gethostname(),
+        "DJANGO_SETTINGS_MODULE": "leakcase.settings_test",
+        "DATABASE_URL": os.environ.get(
+            "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/leakcase"
+        ),
+        "REDIS_URL": settings.REDIS_URL,
+        "LEAKCASE_VAR_DIR": str(tmp_path / "var"),
+    }
+    process = subprocess.Popen(
+        [*service["command"]],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    node = f"{'celery' if name == 'worker' else 'celerybeat'}@{socket.gethostname()}"
+    try:
+        # Started: it answers a quick ping of our own (the check waits 10 s for silence).
+        deadline = time.monotonic() + 60
+        while not app.control.ping(destination=[node], timeout=0.5):
+            assert process.poll() is None, f"{name} stopped while starting"
+            assert time.monotonic() < deadline, f"{name} did not answer as {node}"
+
+        result = _shell(check.replace("$$", "$"), env)
+
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "pong" in result.stdout
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
+    stopped = _shell(check.replace("$$", "$"), env)
+
+    assert stopped.returncode != 0
 
 
 def test_every_stateful_service_keeps_its_data_in_a_named_volume(tmp_path):
