@@ -7,6 +7,7 @@ resolves its variables). These tests never touch the database.
 import base64
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -23,6 +24,7 @@ from leakcase.celery import app
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE_FILE = ROOT / "docker-compose.yml"
+README = ROOT / "README.md"
 
 SERVICES = {"postgres", "redis", "objectstore", "mail", "web", "worker", "beat"}
 APP_SERVICES = ("web", "worker", "beat")
@@ -65,7 +67,7 @@ def _variables_the_file_reads():
     return interpolated | passed_through | {"DEBUG"}
 
 
-def _docker_compose(*args, tmp_path, **env):
+def _docker_compose(*args, tmp_path, env_file=None, **env):
     # bin/test installs docker-compose (ensure_docker_compose), so a missing binary is a
     # failure, not a skip.
     docker_compose = shutil.which("docker-compose")
@@ -73,10 +75,11 @@ def _docker_compose(*args, tmp_path, **env):
     # The test settings put their own keys in this process's environment, and a checkout may
     # hold a deployment's .env: neither reaches the file.
     clean = {k: v for k, v in os.environ.items() if k not in _variables_the_file_reads()}
-    no_env_file = tmp_path / "empty.env"
-    no_env_file.write_text("")
+    if env_file is None:
+        env_file = tmp_path / "empty.env"
+        env_file.write_text("")
     return subprocess.run(
-        [docker_compose, "--env-file", str(no_env_file), "-f", str(COMPOSE_FILE), *args],
+        [docker_compose, "--env-file", str(env_file), "-f", str(COMPOSE_FILE), *args],
         cwd=ROOT,
         env={**clean, **env},
         capture_output=True,
@@ -180,10 +183,10 @@ def test_every_service_has_a_healthcheck(tmp_path):
         assert check.get("test") and check["test"][0] in {"CMD", "CMD-SHELL"}, name
 
 
-def _shell(command: str, env: dict, timeout: int = 60) -> subprocess.CompletedProcess:
+def _shell(command: str, env: dict, timeout: int = 60, cwd=ROOT) -> subprocess.CompletedProcess:
     return subprocess.run(
         ["sh", "-c", command],
-        cwd=ROOT,
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
@@ -299,22 +302,32 @@ def test_a_real_smtp_server_and_the_proxy_settings_reach_the_app(tmp_path):
     assert unset["TRUSTED_PROXY_COUNT"] is None
 
 
-# What README, "TLS at a reverse proxy", has a deployment set in .env.
-BEHIND_THE_PROXY = {
-    "SITE_URL": "https://cases.example.org",
-    "ALLOWED_HOSTS": "cases.example.org",
-    "CSRF_TRUSTED_ORIGINS": "https://cases.example.org",
-    "BEHIND_TLS_PROXY": "true",
-    "SECURE_SSL_REDIRECT": "true",
-    "SECURE_COOKIES": "true",
-    "TRUSTED_PROXY_COUNT": "1",
-}
+def _readme_blocks():
+    """Every fenced code block in README.md, as (language, text)."""
+    return re.findall(r"^```(\w*)\n(.*?)^```$", README.read_text(), flags=re.MULTILINE | re.DOTALL)
 
 
-def test_the_app_environment_behind_the_proxy_passes_the_deploy_check(tmp_path):
-    """The web service's environment, as compose resolves it from the README's settings,
-    loads the real settings and passes `manage.py check --deploy` with no warning."""
-    env = _environment(_resolved(tmp_path, **BEHIND_THE_PROXY)["services"]["web"])
+def _readme_block(containing: str) -> str:
+    (block,) = [text for _language, text in _readme_blocks() if containing in text]
+    return block
+
+
+def test_the_readme_secrets_and_proxy_settings_pass_compose_and_the_deploy_check(tmp_path):
+    """Deployment's own blocks, run as written: the secrets block writes .env, the proxy's
+    settings are added to it; docker-compose accepts it, and the web service's environment,
+    as compose resolves it, loads the real settings and passes `manage.py check --deploy`."""
+    made = _shell(
+        _readme_block("cat > .env <<EOF"), {"PATH": os.environ.get("PATH", "")}, cwd=tmp_path
+    )
+    assert made.returncode == 0, made.stderr
+    env_file = tmp_path / ".env"
+    assert oct(env_file.stat().st_mode & 0o777) == "0o600"
+    env_file.write_text(env_file.read_text() + _readme_block("BEHIND_TLS_PROXY=true"))
+
+    result = _docker_compose("config", tmp_path=tmp_path, env_file=env_file)
+    assert result.returncode == 0, result.stderr
+    env = _environment(yaml.safe_load(result.stdout)["services"]["web"])
+    assert env["SITE_URL"] == "https://cases.example.org"
     env = {name: value for name, value in env.items() if value is not None}
     # This machine's database and a folder of the test's own stand in for the containers'.
     env["DATABASE_URL"] = os.environ.get(
@@ -322,7 +335,7 @@ def test_the_app_environment_behind_the_proxy_passes_the_deploy_check(tmp_path):
     )
     env["LEAKCASE_VAR_DIR"] = str(tmp_path / "var")
 
-    result = subprocess.run(
+    check = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
         env={"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), **env},
@@ -332,8 +345,52 @@ def test_the_app_environment_behind_the_proxy_passes_the_deploy_check(tmp_path):
         check=False,
     )
 
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert "no issues" in result.stdout
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "no issues" in check.stdout
+
+
+def test_every_docker_compose_command_in_the_readme_names_real_services_and_options(tmp_path):
+    """No engine here to run them, so each `docker-compose ...` line of README's code blocks
+    is held to what can be checked: its subcommand's own --help lists every option it uses,
+    and the services it names are in the file."""
+    services = set(_compose()["services"])
+    lines = [
+        line.strip()
+        for language, text in _readme_blocks()
+        if language in {"sh", ""}
+        for line in text.splitlines()
+        if line.strip().startswith("docker-compose ")
+    ]
+    assert len(lines) >= 10, lines
+    helps = {}
+    for line in lines:
+        words = shlex.split(line)[1:]
+        subcommand, arguments = words[0], words[1:]
+        if subcommand not in helps:
+            shown = _docker_compose(subcommand, "--help", tmp_path=tmp_path, **SECRETS)
+            assert shown.returncode == 0, (line, shown.stderr)
+            helps[subcommand] = shown.stdout
+        named = []
+        while arguments:
+            word = arguments.pop(0)
+            if word.startswith("-"):
+                option = word.split("=", 1)[0]
+                assert re.search(rf"(^|[\s,]){re.escape(option)}\b", helps[subcommand]), (
+                    line,
+                    option,
+                )
+                if option in {"-v", "--volume", "--scale", "-e", "-U", "--user"}:
+                    value = arguments.pop(0)
+                    if option == "--scale":
+                        named.append(value.split("=", 1)[0])
+            else:
+                # exec and run take one service, then its command.
+                named.append(word)
+                if subcommand in {"exec", "run"}:
+                    break
+        assert set(named) <= services, (line, named)
+        if subcommand in {"exec", "run"}:
+            assert named, line
 
 
 def test_no_published_or_test_key_is_in_the_deployment_files():
