@@ -47,7 +47,7 @@ def s3_endpoint():
         process.wait(timeout=10)
 
 
-def _s3_storage(settings, endpoint: str, bucket: str) -> None:
+def _s3_storage(settings, endpoint: str, bucket: str, region: str | None = None) -> None:
     """Evidence in `bucket` at `endpoint`, as settings make it from EVIDENCE_S3_*."""
     settings.EVIDENCE_S3_BUCKET = bucket
     settings.STORAGES = {
@@ -57,6 +57,7 @@ def _s3_storage(settings, endpoint: str, bucket: str) -> None:
             "OPTIONS": {
                 "bucket_name": bucket,
                 "endpoint_url": endpoint,
+                "region_name": region,
                 "access_key": ACCESS_KEY,
                 "secret_key": SECRET_KEY,
                 "default_acl": "private",
@@ -92,6 +93,16 @@ def test_makes_the_missing_bucket(settings, s3_endpoint):
 
     names = [bucket["Name"] for bucket in _client(s3_endpoint).list_buckets()["Buckets"]]
     assert "evidence-new" in names
+
+
+def test_makes_it_in_the_configured_region(settings, s3_endpoint):
+    # Outside us-east-1, S3 refuses a bucket whose region is not named again.
+    _s3_storage(settings, s3_endpoint, "evidence-in-london", region="eu-west-2")
+
+    assert _run() == "The evidence bucket evidence-in-london was created."
+
+    where = _client(s3_endpoint).get_bucket_location(Bucket="evidence-in-london")
+    assert where["LocationConstraint"] == "eu-west-2"
 
 
 def test_leaves_an_existing_bucket_and_its_files_as_they_are(settings, s3_endpoint):
