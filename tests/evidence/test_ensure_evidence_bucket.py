@@ -1,4 +1,4 @@
-"""evidence/management/commands: ensure_evidence_bucket, against a real S3 API (moto's server,
+"""manage.py ensure_evidence_bucket, against a real S3 API (moto's server,
 started by the test on 127.0.0.1), through the same django-storages backend settings build."""
 
 import socket
