@@ -1,6 +1,7 @@
 # LeakCase image: one image for the web process (gunicorn), the Celery worker and beat.
 # docker-compose.yml runs all three from it; the default command is the web process.
-FROM python:3.11-slim
+# Debian trixie named, not implied: it decides the major version of PostgreSQL's client below.
+FROM python:3.11-slim-trixie
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -10,24 +11,33 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     EVIDENCE_ROOT=/data/evidence
 
 # A fixed, unprivileged user. The code stays owned by root (read-only to the app); only
-# var/ (collected static files), evidence and beat's schedule are writable.
+# var/ (collected static files, beat's schedule) and the local evidence folder (used only
+# without EVIDENCE_S3_BUCKET) are writable.
 RUN groupadd --system --gid 10001 leakcase \
  && useradd --system --uid 10001 --gid leakcase --home-dir /app --no-create-home \
         --shell /usr/sbin/nologin leakcase
 
 WORKDIR /app
 
+# pg_dump and pg_restore for bin/backup and bin/restore, which need them no older than the
+# server: the same major version as docker-compose.yml's postgres image (tests/test_dockerfile.py
+# holds the two together).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends postgresql-client-17 \
+ && rm -rf /var/lib/apt/lists/*
+
 # Dependencies first, so a code change does not reinstall them. Installing the project only
-# pulls in its dependencies (pyproject.toml has `packages = []`), pinned by constraints.txt.
+# pulls in its dependencies (pyproject.toml has `packages = []`), pinned by constraints.txt;
+# the s3 extra is the evidence store's backend (docker-compose.yml keeps evidence in S3).
 COPY pyproject.toml constraints.txt ./
-RUN pip install -c constraints.txt . \
+RUN pip install -c constraints.txt ".[s3]" \
  && rm -rf build ./*.egg-info
 
 COPY . .
 
-# Named volumes mounted on these directories start with this ownership.
-RUN mkdir -p /app/var /data/evidence /data/beat \
- && chown leakcase:leakcase /app/var /data/evidence /data/beat \
+# Writable by the app's user; a volume mounted on /data/evidence starts with this ownership.
+RUN mkdir -p /app/var /data/evidence \
+ && chown leakcase:leakcase /app/var /data/evidence \
  && chmod 0700 /data/evidence
 
 USER leakcase
