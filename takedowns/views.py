@@ -1,4 +1,5 @@
 import datetime as dt
+import functools
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -103,16 +104,26 @@ def _self_service_refused(request, case, takedown=None, *, staff_draft=False):
     )
 
 
-def _may_change(request, takedown):
-    """None when this user may change the draft, else the refusal page."""
-    if may_change_draft(request.user, takedown):
-        return None
-    return _self_service_refused(
-        request,
-        takedown.case,
-        takedown,
-        staff_draft=may_write_requests(request.user),
-    )
+def _changes_a_draft(view):
+    """For a POST that changes a draft request (edit, send, mark submitted): the request,
+    fetched through her case (404 to whoever may not see it), or the refusal page to whoever
+    may see it but not change it. The view is called with the request's takedown."""
+
+    @login_required
+    @post_only("takedowns:detail", back_kwargs=("reference", "takedown_id"))
+    @functools.wraps(view)
+    def checked(request, reference, takedown_id):
+        takedown = takedown_for_user(request.user, reference, takedown_id)
+        if not may_change_draft(request.user, takedown):
+            return _self_service_refused(
+                request,
+                takedown.case,
+                takedown,
+                staff_draft=may_write_requests(request.user),
+            )
+        return view(request, takedown)
+
+    return checked
 
 
 def _detail_context(takedown, **overrides):
@@ -212,13 +223,8 @@ def takedown_detail(request, reference, takedown_id):
     return _render_detail(request, takedown)
 
 
-@login_required
-@post_only("takedowns:detail", back_kwargs=("reference", "takedown_id"))
-def takedown_edit(request, reference, takedown_id):
-    takedown = takedown_for_user(request.user, reference, takedown_id)
-    refused = _may_change(request, takedown)
-    if refused:
-        return refused
+@_changes_a_draft
+def takedown_edit(request, takedown):
     offered = selectors.bases_offered(takedown.case, takedown.platform)
     hers = not request.user.is_support_staff
     form_class = HerDraftForm if hers else DraftForm
@@ -250,13 +256,8 @@ def takedown_edit(request, reference, takedown_id):
     return _render_detail(request, takedown, status=400, **{form_name: form})
 
 
-@login_required
-@post_only("takedowns:detail", back_kwargs=("reference", "takedown_id"))
-def takedown_send(request, reference, takedown_id):
-    takedown = takedown_for_user(request.user, reference, takedown_id)
-    refused = _may_change(request, takedown)
-    if refused:
-        return refused
+@_changes_a_draft
+def takedown_send(request, takedown):
     confirmed_to = request.POST.get("to")
     if confirmed_to is not None and confirmed_to != takedown.recipient_address:
         # Someone changed the address after she was asked: she confirms the new one.
@@ -299,13 +300,8 @@ def takedown_send(request, reference, takedown_id):
     return _back(takedown)
 
 
-@login_required
-@post_only("takedowns:detail", back_kwargs=("reference", "takedown_id"))
-def takedown_submitted(request, reference, takedown_id):
-    takedown = takedown_for_user(request.user, reference, takedown_id)
-    refused = _may_change(request, takedown)
-    if refused:
-        return refused
+@_changes_a_draft
+def takedown_submitted(request, takedown):
     form = SubmittedForm(request.POST)
     if form.is_valid():
         try:
