@@ -286,40 +286,45 @@ def takedown_send(request, takedown):
                 "due_hours": services.due_hours(takedown),
             },
         )
-    try:
+
+    def send():
         services.takedown_send_email(takedown=takedown, acting_user=request.user)
-    except StateChanged as error:
-        return _moved_on(request, takedown, error)
-    except ValidationError as error:
-        return _render_detail(request, takedown, status=400, send_errors=error.messages)
-    messages.success(
-        request,
-        f"Sent to {takedown.recipient_address}. The answer is due by "
-        f"{takedown.due_at:%d %b %Y, %H:%M} UTC.",
-    )
-    return _back(takedown)
+        return f"Sent to {takedown.recipient_address}."
+
+    return _draft_leaves(request, takedown, send)
 
 
 @_changes_a_draft
 def takedown_submitted(request, takedown):
     form = SubmittedForm(request.POST)
-    if form.is_valid():
-        try:
-            services.takedown_mark_submitted(
-                takedown=takedown,
-                ticket_number=form.cleaned_data["ticket_number"],
-                acting_user=request.user,
-            )
-        except StateChanged as error:
-            return _moved_on(request, takedown, error)
-        except ValidationError as error:
-            return _render_detail(request, takedown, status=400, send_errors=error.messages)
-        messages.success(
-            request,
-            f"Recorded as submitted. The answer is due by {takedown.due_at:%d %b %Y, %H:%M} UTC.",
+    if not form.is_valid():
+        return _render_detail(request, takedown, status=400, submitted_form=form)
+
+    def mark_submitted():
+        services.takedown_mark_submitted(
+            takedown=takedown,
+            ticket_number=form.cleaned_data["ticket_number"],
+            acting_user=request.user,
         )
-        return _back(takedown)
-    return _render_detail(request, takedown, status=400, submitted_form=form)
+        return "Recorded as submitted."
+
+    return _draft_leaves(request, takedown, mark_submitted)
+
+
+def _draft_leaves(request, takedown, send):
+    """The draft goes to the platform, by our email or by her submitting the platform's
+    form: `send` calls the service and returns what was done. Either way the same checks
+    refuse it (said above the send button), and the platform's clock starts."""
+    try:
+        done = send()
+    except StateChanged as error:
+        return _moved_on(request, takedown, error)
+    except ValidationError as error:
+        return _render_detail(request, takedown, status=400, send_errors=error.messages)
+    messages.success(
+        request, f"{done} The answer is due by {takedown.due_at:%d %b %Y, %H:%M} UTC."
+    )
+    return _back(takedown)
 
 
 def _takedown_form_view(form_class, service, context_name, done):
