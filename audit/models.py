@@ -36,12 +36,21 @@ class AuditKind(models.TextChoices):
     WEEKLY_EMAIL_RESENT = "weekly_email_resent", "Email sent again by staff"
 
 
-def _append_only():
-    return pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+class AppendOnly(models.Model):
+    """What both audit tables are: rows that are only ever added (UPDATE and DELETE raise in
+    PostgreSQL), read newest first."""
 
-
-class AuditEvent(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-created_at", "-id"]
+        triggers = [
+            pgtrigger.Protect(name="append_only", operation=pgtrigger.Update | pgtrigger.Delete)
+        ]
+
+
+class AuditEvent(AppendOnly):
     kind = models.CharField(max_length=20, choices=AuditKind.choices)
     # No foreign-key constraint: erasing a user must not touch (or be blocked by) the rows
     # that say what she did. The id stays; the person behind it is gone.
@@ -59,28 +68,19 @@ class AuditEvent(models.Model):
     target = models.CharField(max_length=120, blank=True)
     detail = models.JSONField(default=dict, blank=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        triggers = [_append_only()]
-
     def __str__(self):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.kind} {self.actor_id or '-'}"
 
 
-class AuditChange(models.Model):
+class AuditChange(AppendOnly):
     """Written by the database only (audit_row_change() in migration 0002)."""
 
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
     table_name = models.CharField(max_length=63)
     row_id = models.CharField(max_length=64)
     changed_columns = models.JSONField(default=list)
     # {"column": [old, new]} for the columns the trigger may show; others are named only.
     shown_values = models.JSONField(default=dict)
     transaction_id = models.BigIntegerField(null=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        triggers = [_append_only()]
 
     def __str__(self):
         return f"{self.table_name} {self.row_id}"

@@ -24,12 +24,6 @@ class CaseOpenForm(forms.Form):
     )
     jurisdiction = jurisdiction_field()
 
-    def clean_pseudonym(self):
-        value = self.cleaned_data["pseudonym"].strip()
-        if not value:
-            raise forms.ValidationError("Please give the case a name.")
-        return value
-
 
 class UrgencyFields(forms.Form):
     involves_minor = forms.BooleanField(label="A minor is involved", required=False)

@@ -33,12 +33,6 @@ class MessageForm(forms.Form):
                 "answer (a short email that says only that there is an update)."
             )
 
-    def clean_body(self):
-        body = self.cleaned_data["body"].strip()
-        if not body:
-            raise forms.ValidationError("Write your message first.")
-        return body
-
 
 class MessageChangeForm(forms.Form):
     """Correct (with a body) or withdraw (without) one message, named by its id through the

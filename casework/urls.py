@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from casework import link_views, views
 
@@ -7,16 +7,21 @@ from casework import link_views, views
 case_urlpatterns = [
     path("cases/", views.case_list, name="list"),
     path("caseload/", views.caseload, name="caseload"),
-    path("cases/<str:reference>/", views.case_detail, name="detail"),
-    path("cases/<str:reference>/triage/", views.case_triage, name="triage"),
-    path("cases/<str:reference>/status/", views.case_status, name="status"),
-    path("cases/<str:reference>/assign/", views.case_assign, name="assign"),
-    path("cases/<str:reference>/notes/", views.note_add, name="note_add"),
-    path("cases/<str:reference>/consent/", views.case_consent, name="consent"),
-    path("cases/<str:reference>/messages/", views.message_post, name="message_post"),
-    path("cases/<str:reference>/messages/change/", views.message_change, name="message_change"),
     path(
-        "cases/<str:reference>/notice-contact/", views.case_notice_contact, name="notice_contact"
+        "cases/<str:reference>/",
+        include(
+            [
+                path("", views.case_detail, name="detail"),
+                path("triage/", views.case_triage, name="triage"),
+                path("status/", views.case_status, name="status"),
+                path("assign/", views.case_assign, name="assign"),
+                path("notes/", views.note_add, name="note_add"),
+                path("consent/", views.case_consent, name="consent"),
+                path("messages/", views.message_post, name="message_post"),
+                path("messages/change/", views.message_change, name="message_change"),
+                path("notice-contact/", views.case_notice_contact, name="notice_contact"),
+            ]
+        ),
     ),
 ]
 
@@ -28,18 +33,15 @@ evidence_urlpatterns = [
     path("sightings/paste/", views.sightings_paste, name="sightings_paste"),
     path("evidence/upload/", views.evidence_upload, name="upload"),
     # A link's page and what people say about it (casework.link_views).
-    path("sightings/<uuid:sighting_id>/", link_views.sighting_detail, name="sighting_detail"),
     path(
-        "sightings/<uuid:sighting_id>/status/", link_views.sighting_status, name="sighting_status"
-    ),
-    path(
-        "sightings/<uuid:sighting_id>/correct/",
-        link_views.sighting_correct,
-        name="sighting_correct",
-    ),
-    path(
-        "sightings/<uuid:sighting_id>/remove/",
-        link_views.sighting_withdraw,
-        name="sighting_withdraw",
+        "sightings/<uuid:sighting_id>/",
+        include(
+            [
+                path("", link_views.sighting_detail, name="sighting_detail"),
+                path("status/", link_views.sighting_status, name="sighting_status"),
+                path("correct/", link_views.sighting_correct, name="sighting_correct"),
+                path("remove/", link_views.sighting_withdraw, name="sighting_withdraw"),
+            ]
+        ),
     ),
 ]

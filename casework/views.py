@@ -106,39 +106,50 @@ def _moved_on(request, case, error: StateChanged):
     return redirect("cases:detail", reference=case.reference)
 
 
+def _case_form_post(request, case, form, form_name, act, *, at=""):
+    """What a form on the case page does with its POST. A valid form's cleaned data goes to
+    `act`, which calls the service and returns what to tell her; she goes back to the case
+    page (at the anchor `at`) with it. A case that moved on meanwhile (StateChanged) sends
+    her back to it as it is now; bad input, or a service's ValidationError, shows the page
+    again with the form, as `form_name`, and its errors (400), nothing changed."""
+    if form.is_valid():
+        try:
+            done = act(form.cleaned_data)
+        except StateChanged as error:
+            return _moved_on(request, case, error)
+        except ValidationError as error:
+            add_validation_errors(form, error)
+        else:
+            messages.success(request, done)
+            return redirect(reverse("cases:detail", args=[case.reference]) + at)
+    return render_case_page(request, case, status=400, **{form_name: form})
+
+
 @staff_required
 @post_only("cases:detail")
 def case_triage(request, reference):
     case = case_for_user(request.user, reference)
-    form = TriageForm(request.POST)
-    if form.is_valid():
-        try:
-            services.case_triage(case=case, acting_user=request.user, **form.cleaned_data)
-        except StateChanged as error:
-            return _moved_on(request, case, error)
-        messages.success(request, f"Priority is {case.get_priority_display().lower()}.")
-        return redirect("cases:detail", reference=case.reference)
-    return render_case_page(request, case, status=400, triage_form=form)
+
+    def triage(data):
+        # The priority it has now: a minor, threats or extortion make any case urgent.
+        triaged = services.case_triage(case=case, acting_user=request.user, **data)
+        return f"Priority is {triaged.get_priority_display().lower()}."
+
+    return _case_form_post(request, case, TriageForm(request.POST), "triage_form", triage)
 
 
 @staff_required
 @post_only("cases:detail")
 def case_status(request, reference):
     case = case_for_user(request.user, reference)
-    form = StatusForm(request.POST)
-    if form.is_valid():
-        try:
-            case_services.case_change_status(
-                case=case, to=form.cleaned_data["status"], acting_user=request.user
-            )
-        except StateChanged as error:
-            return _moved_on(request, case, error)
-        except ValidationError as error:
-            add_validation_errors(form, error)
-        else:
-            messages.success(request, f"The case is now {case.get_status_display().lower()}.")
-            return redirect("cases:detail", reference=case.reference)
-    return render_case_page(request, case, status=400, status_form=form)
+
+    def change_status(data):
+        moved = case_services.case_change_status(
+            case=case, to=data["status"], acting_user=request.user
+        )
+        return f"The case is now {moved.get_status_display().lower()}."
+
+    return _case_form_post(request, case, StatusForm(request.POST), "status_form", change_status)
 
 
 @staff_required
@@ -174,12 +185,14 @@ def case_assign(request, reference):
 @post_only("cases:detail")
 def note_add(request, reference):
     case = case_for_user(request.user, reference)
-    form = NoteForm(request.POST)
-    if form.is_valid():
-        case_services.note_add(case=case, acting_user=request.user, **form.cleaned_data)
-        messages.success(request, "The note is saved.")
-        return redirect(f"{reverse('cases:detail', args=[case.reference])}#notes")
-    return render_case_page(request, case, status=400, note_form=form)
+
+    def add_note(data):
+        case_services.note_add(case=case, acting_user=request.user, **data)
+        return "The note is saved."
+
+    return _case_form_post(
+        request, case, NoteForm(request.POST), "note_form", add_note, at="#notes"
+    )
 
 
 @login_required
@@ -188,21 +201,15 @@ def case_consent(request, reference):
     """She gives or withdraws her consent; staff record what she told them."""
     case = case_for_user(request.user, reference)
     form = ConsentForm(request.POST, for_staff=request.user.is_support_staff)
-    if form.is_valid():
-        given = form.cleaned_data["consent"] == "give"
-        try:
-            case_services.case_set_consent(
-                case=case,
-                given=given,
-                acting_user=request.user,
-                note=form.cleaned_data.get("note", ""),
-            )
-        except ValidationError as error:
-            add_validation_errors(form, error)
-        else:
-            messages.success(request, _consent_done(request.user, case, given))
-            return redirect(f"{reverse('cases:detail', args=[case.reference])}#consent")
-    return render_case_page(request, case, status=400, consent_form=form)
+
+    def set_consent(data):
+        given = data["consent"] == "give"
+        case_services.case_set_consent(
+            case=case, given=given, acting_user=request.user, note=data.get("note", "")
+        )
+        return _consent_done(request.user, case, given)
+
+    return _case_form_post(request, case, form, "consent_form", set_consent, at="#consent")
 
 
 def _consent_done(user, case, given: bool) -> str:
@@ -220,20 +227,19 @@ def _consent_done(user, case, given: bool) -> str:
 def case_notice_contact(request, reference):
     case = case_for_user(request.user, reference)
     form = NoticeContactForm(request.POST, case=case, for_staff=request.user.is_support_staff)
-    if form.is_valid():
-        try:
-            case_services.case_set_notice_contact(
-                case=case,
-                notice_contact=form.cleaned_data["notice_contact"],
-                acting_user=request.user,
-                note=form.cleaned_data.get("note", ""),
-            )
-        except ValidationError as error:
-            add_validation_errors(form, error)
-        else:
-            messages.success(request, "The contact address for notices is saved.")
-            return redirect(f"{reverse('cases:detail', args=[case.reference])}#consent")
-    return render_case_page(request, case, status=400, notice_contact_form=form)
+
+    def set_notice_contact(data):
+        case_services.case_set_notice_contact(
+            case=case,
+            notice_contact=data["notice_contact"],
+            acting_user=request.user,
+            note=data.get("note", ""),
+        )
+        return "The contact address for notices is saved."
+
+    return _case_form_post(
+        request, case, form, "notice_contact_form", set_notice_contact, at="#consent"
+    )
 
 
 # --- the case page's evidence forms (evidence:...) ---------------------------------------
@@ -243,18 +249,14 @@ def case_notice_contact(request, reference):
 @post_only("cases:detail")
 def sighting_add(request, reference):
     case = case_for_user(request.user, reference)
-    form = SightingForm(request.POST)
-    if form.is_valid():
-        try:
-            evidence_services.sighting_log(
-                case=case, acting_user=request.user, **form.cleaned_data
-            )
-        except ValidationError as error:
-            add_validation_errors(form, error)
-        else:
-            messages.success(request, "The sighting is logged.")
-            return redirect("cases:detail", reference=case.reference)
-    return render_case_page(request, case, status=400, sighting_form=form)
+
+    def log_sighting(data):
+        evidence_services.sighting_log(case=case, acting_user=request.user, **data)
+        return "The sighting is logged."
+
+    return _case_form_post(
+        request, case, SightingForm(request.POST), "sighting_form", log_sighting
+    )
 
 
 @login_required
@@ -321,20 +323,14 @@ def message_post(request, reference):
     posted twice (its hidden key) makes one message."""
     case = case_for_user(request.user, reference)
     form = MessageForm(request.POST, for_staff=request.user.is_support_staff)
-    if form.is_valid():
-        try:
-            thread_services.message_post(
-                case=case,
-                body=form.cleaned_data["body"],
-                acting_user=request.user,
-                key=form.cleaned_data["key"],
-            )
-        except ValidationError as error:
-            add_validation_errors(form, error)
-        else:
-            messages.success(request, "Your message is sent.")
-            return _to_thread(case)
-    return render_case_page(request, case, status=400, message_form=form)
+
+    def post_message(data):
+        thread_services.message_post(
+            case=case, body=data["body"], acting_user=request.user, key=data["key"]
+        )
+        return "Your message is sent."
+
+    return _case_form_post(request, case, form, "message_form", post_message, at="#thread")
 
 
 @login_required

@@ -3,13 +3,18 @@ from django import forms
 from digests.models import HOURS, WEEKDAYS, time_zone_choices
 
 
-class WeeklyStatusForm(forms.Form):
-    enabled = forms.TypedChoiceField(
-        label="Weekly status email",
-        choices=[("1", "Send me one a week"), ("0", "Never")],
+def on_or_never(label: str, *, on: str) -> forms.TypedChoiceField:
+    """An email switched on or off by two radio buttons, `on` or "Never", read as a bool."""
+    return forms.TypedChoiceField(
+        label=label,
+        choices=[("1", on), ("0", "Never")],
         coerce=lambda value: value == "1",
         widget=forms.RadioSelect,
     )
+
+
+class WeeklyStatusForm(forms.Form):
+    enabled = on_or_never("Weekly status email", on="Send me one a week")
     weekday = forms.TypedChoiceField(label="Day of the week", choices=WEEKDAYS, coerce=int)
     hour = forms.TypedChoiceField(label="Time of day", choices=HOURS, coerce=int)
     time_zone = forms.ChoiceField(
@@ -26,12 +31,7 @@ class WeeklyStatusForm(forms.Form):
 class UpdateNoticeForm(forms.Form):
     """The "You have an update" email for new messages (cases.update_notices), on or off."""
 
-    enabled = forms.TypedChoiceField(
-        label="Email when there is a new message",
-        choices=[("1", "Yes, at most once an hour"), ("0", "Never")],
-        coerce=lambda value: value == "1",
-        widget=forms.RadioSelect,
-    )
+    enabled = on_or_never("Email when there is a new message", on="Yes, at most once an hour")
 
     def __init__(self, *args, **kwargs):
         # Its own ids: the weekly email's form on the same page has an `enabled` too.

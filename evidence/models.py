@@ -86,20 +86,8 @@ class Sighting(models.Model):
     # She removed it from her list: kept with its evidence and any request that named it,
     # hidden from her lists, never drafted or rechecked again. Staff see it marked.
     withdrawn_at = models.DateTimeField(null=True, blank=True)
-    withdrawn_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    logged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
+    withdrawn_by = user_on_record()
+    logged_by = user_on_record()
     # Not auto_now_add: the service sets it with the same instant as action_due_at.
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -64,6 +64,15 @@ class PasteResult:
     problems: list[PasteProblem] = field(default_factory=list)
 
 
+def _normalise_or_refuse(url: str) -> str:
+    """The address normalised (sighting_urls), or a ValidationError on the form's url field
+    saying what is wrong with it."""
+    try:
+        return normalise_url(url)
+    except InvalidSightingUrl as exc:
+        raise ValidationError({"url": str(exc)}) from exc
+
+
 def sighting_log(
     *,
     case: Case,
@@ -74,10 +83,7 @@ def sighting_log(
 ) -> Sighting:
     """Log one address. Raises ValidationError (field "url") when it is invalid or already
     logged on this case; nothing is saved then."""
-    try:
-        normalised = normalise_url(url)
-    except InvalidSightingUrl as exc:
-        raise ValidationError({"url": str(exc)}) from exc
+    normalised = _normalise_or_refuse(url)
     existing = case.sightings.filter(url=normalised).first()
     if existing is not None and existing.withdrawn_at is not None:
         raise ValidationError(
@@ -561,10 +567,7 @@ def sighting_correct(
     up until that check says otherwise. An address already in a sent request cannot change
     (`in_sent_request`, from takedowns: the platform was given that address, and the
     evidence and the request must keep naming what was sent)."""
-    try:
-        normalised = normalise_url(url)
-    except InvalidSightingUrl as exc:
-        raise ValidationError({"url": str(exc)}) from exc
+    normalised = _normalise_or_refuse(url)
     changes_url = normalised != sighting.url
     if changes_url and in_sent_request:
         raise ValidationError(

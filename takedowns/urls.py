@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from takedowns import views
 
@@ -6,24 +6,27 @@ from takedowns import views
 # reached through its case.
 case_urlpatterns = [
     path("draft/", views.takedown_draft, name="draft"),
-    path("<uuid:takedown_id>/", views.takedown_detail, name="detail"),
-    path("<uuid:takedown_id>/edit/", views.takedown_edit, name="edit"),
-    path("<uuid:takedown_id>/send/", views.takedown_send, name="send"),
-    path("<uuid:takedown_id>/submitted/", views.takedown_submitted, name="submitted"),
-    path("<uuid:takedown_id>/reply/", views.takedown_reply, name="reply"),
     path(
-        "<uuid:takedown_id>/counter-notice/", views.takedown_counter_notice, name="counter_notice"
-    ),
-    path("<uuid:takedown_id>/escalate/", views.takedown_escalate, name="escalate"),
-    path(
-        "<uuid:takedown_id>/approve-recipient/",
-        views.takedown_approve_recipient,
-        name="approve_recipient",
-    ),
-    path(
-        "<uuid:takedown_id>/confirm-decision/",
-        views.takedown_confirm_decision,
-        name="confirm_decision",
+        "<uuid:takedown_id>/",
+        include(
+            [
+                path("", views.takedown_detail, name="detail"),
+                path("edit/", views.takedown_edit, name="edit"),
+                path("send/", views.takedown_send, name="send"),
+                path("submitted/", views.takedown_submitted, name="submitted"),
+                path("reply/", views.takedown_reply, name="reply"),
+                path("counter-notice/", views.takedown_counter_notice, name="counter_notice"),
+                path("escalate/", views.takedown_escalate, name="escalate"),
+                path(
+                    "approve-recipient/",
+                    views.takedown_approve_recipient,
+                    name="approve_recipient",
+                ),
+                path(
+                    "confirm-decision/", views.takedown_confirm_decision, name="confirm_decision"
+                ),
+            ]
+        ),
     ),
 ]
 

@@ -1,4 +1,5 @@
 import datetime as dt
+import functools
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -103,16 +104,26 @@ def _self_service_refused(request, case, takedown=None, *, staff_draft=False):
     )
 
 
-def _may_change(request, takedown):
-    """None when this user may change the draft, else the refusal page."""
-    if may_change_draft(request.user, takedown):
-        return None
-    return _self_service_refused(
-        request,
-        takedown.case,
-        takedown,
-        staff_draft=may_write_requests(request.user),
-    )
+def _changes_a_draft(view):
+    """For a POST that changes a draft request (edit, send, mark submitted): the request,
+    fetched through her case (404 to whoever may not see it), or the refusal page to whoever
+    may see it but not change it. The view is called with the request's takedown."""
+
+    @login_required
+    @post_only("takedowns:detail", back_kwargs=("reference", "takedown_id"))
+    @functools.wraps(view)
+    def checked(request, reference, takedown_id):
+        takedown = takedown_for_user(request.user, reference, takedown_id)
+        if not may_change_draft(request.user, takedown):
+            return _self_service_refused(
+                request,
+                takedown.case,
+                takedown,
+                staff_draft=may_write_requests(request.user),
+            )
+        return view(request, takedown)
+
+    return checked
 
 
 def _detail_context(takedown, **overrides):
@@ -212,13 +223,8 @@ def takedown_detail(request, reference, takedown_id):
     return _render_detail(request, takedown)
 
 
-@login_required
-@post_only("takedowns:detail", back_kwargs=("reference", "takedown_id"))
-def takedown_edit(request, reference, takedown_id):
-    takedown = takedown_for_user(request.user, reference, takedown_id)
-    refused = _may_change(request, takedown)
-    if refused:
-        return refused
+@_changes_a_draft
+def takedown_edit(request, takedown):
     offered = selectors.bases_offered(takedown.case, takedown.platform)
     hers = not request.user.is_support_staff
     form_class = HerDraftForm if hers else DraftForm
@@ -250,13 +256,8 @@ def takedown_edit(request, reference, takedown_id):
     return _render_detail(request, takedown, status=400, **{form_name: form})
 
 
-@login_required
-@post_only("takedowns:detail", back_kwargs=("reference", "takedown_id"))
-def takedown_send(request, reference, takedown_id):
-    takedown = takedown_for_user(request.user, reference, takedown_id)
-    refused = _may_change(request, takedown)
-    if refused:
-        return refused
+@_changes_a_draft
+def takedown_send(request, takedown):
     confirmed_to = request.POST.get("to")
     if confirmed_to is not None and confirmed_to != takedown.recipient_address:
         # Someone changed the address after she was asked: she confirms the new one.
@@ -285,45 +286,45 @@ def takedown_send(request, reference, takedown_id):
                 "due_hours": services.due_hours(takedown),
             },
         )
-    try:
+
+    def send():
         services.takedown_send_email(takedown=takedown, acting_user=request.user)
+        return f"Sent to {takedown.recipient_address}."
+
+    return _draft_leaves(request, takedown, send)
+
+
+@_changes_a_draft
+def takedown_submitted(request, takedown):
+    form = SubmittedForm(request.POST)
+    if not form.is_valid():
+        return _render_detail(request, takedown, status=400, submitted_form=form)
+
+    def mark_submitted():
+        services.takedown_mark_submitted(
+            takedown=takedown,
+            ticket_number=form.cleaned_data["ticket_number"],
+            acting_user=request.user,
+        )
+        return "Recorded as submitted."
+
+    return _draft_leaves(request, takedown, mark_submitted)
+
+
+def _draft_leaves(request, takedown, send):
+    """The draft goes to the platform, by our email or by her submitting the platform's
+    form: `send` calls the service and returns what was done. Either way the same checks
+    refuse it (said above the send button), and the platform's clock starts."""
+    try:
+        done = send()
     except StateChanged as error:
         return _moved_on(request, takedown, error)
     except ValidationError as error:
         return _render_detail(request, takedown, status=400, send_errors=error.messages)
     messages.success(
-        request,
-        f"Sent to {takedown.recipient_address}. The answer is due by "
-        f"{takedown.due_at:%d %b %Y, %H:%M} UTC.",
+        request, f"{done} The answer is due by {takedown.due_at:%d %b %Y, %H:%M} UTC."
     )
     return _back(takedown)
-
-
-@login_required
-@post_only("takedowns:detail", back_kwargs=("reference", "takedown_id"))
-def takedown_submitted(request, reference, takedown_id):
-    takedown = takedown_for_user(request.user, reference, takedown_id)
-    refused = _may_change(request, takedown)
-    if refused:
-        return refused
-    form = SubmittedForm(request.POST)
-    if form.is_valid():
-        try:
-            services.takedown_mark_submitted(
-                takedown=takedown,
-                ticket_number=form.cleaned_data["ticket_number"],
-                acting_user=request.user,
-            )
-        except StateChanged as error:
-            return _moved_on(request, takedown, error)
-        except ValidationError as error:
-            return _render_detail(request, takedown, status=400, send_errors=error.messages)
-        messages.success(
-            request,
-            f"Recorded as submitted. The answer is due by {takedown.due_at:%d %b %Y, %H:%M} UTC.",
-        )
-        return _back(takedown)
-    return _render_detail(request, takedown, status=400, submitted_form=form)
 
 
 def _takedown_form_view(form_class, service, context_name, done):
