@@ -21,6 +21,8 @@ class CaseOpenForm(forms.Form):
         max_length=80,
         help_text="Any name you like. It does not need to be your real name.",
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        # Said in her words, not Django's "This field is required."
+        error_messages={"required": "Please give the case a name. Any name will do."},
     )
     jurisdiction = jurisdiction_field()
 

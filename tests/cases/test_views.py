@@ -29,6 +29,13 @@ def test_a_case_needs_a_sensible_name(client, survivor, pseudonym):
     assert not Case.objects.exists()
 
 
+@pytest.mark.parametrize("pseudonym", ["", "   "])
+def test_a_case_without_a_name_is_asked_for_one_in_her_words(client, survivor, pseudonym):
+    client.force_login(survivor)
+    response = client.post(reverse("cases:open"), {"pseudonym": pseudonym})
+    assert "Please give the case a name. Any name will do." in response.content.decode()
+
+
 def test_staff_are_sent_to_open_a_case_for_a_caller(client, caseworker):
     client.force_login(caseworker)
     assert client.get(reverse("cases:open"))["Location"] == reverse("cases:open_for_caller")
