@@ -125,10 +125,10 @@ class OneBeatScheduler(PersistentScheduler):
 
     def _connect(self) -> psycopg.Connection:
         params = connections["default"].get_connection_params()
-        params["options"] = " ".join(filter(None, [params.get("options"), KEEPALIVE]))
-        return psycopg.connect(
-            **params,
-            autocommit=True,
+        # Ours over whatever DATABASES' OPTIONS say: the timings are what makes the handover
+        # safe (see the module's docstring).
+        params.update(
+            options=" ".join(filter(None, [params.get("options"), KEEPALIVE])),
             # Named, so an operator sees in pg_stat_activity (and the other beat logs) which
             # host schedules.
             application_name=f"leakcase beat {socket.gethostname()} pid {os.getpid()}"[:63],
@@ -138,7 +138,9 @@ class OneBeatScheduler(PersistentScheduler):
             keepalives_idle=10,
             keepalives_interval=5,
             keepalives_count=3,
+            autocommit=True,
         )
+        return psycopg.connect(**params)
 
     def _holder(self) -> str | None:
         """The application name of the session holding the lock, where this role may see

@@ -29,6 +29,12 @@ from tests.helpers.workers import start_beat, start_worker, stop, wait_for
 SCHEDULES = "this beat holds the scheduling lock and schedules"
 STANDS_BY = "another beat is scheduling; standing by"
 DISPATCH = "Sending due task dispatch-rechecks"
+KEEPALIVE_SETTINGS = {
+    "tcp_keepalives_idle": "10",
+    "tcp_keepalives_interval": "5",
+    "tcp_keepalives_count": "3",
+    "idle_session_timeout": "0",
+}
 
 
 def _scheduler(tmp_path, name) -> OneBeatScheduler:
@@ -51,6 +57,13 @@ def test_one_scheduler_holds_the_lock_the_other_stands_by_until_it_closes(tmp_pa
         assert len(standing_by) == 1  # said once, not on every tick
         # It names who schedules: the holder's session, as pg_stat_activity shows it.
         assert re.search(r"\(leakcase beat \S+ pid \d+\)$", standing_by[0])
+        # The server drops the holder's session, and the lock, within half a minute of its
+        # host going silent, and never for idling between ticks.
+        shown = {
+            name: first._lock_connection.execute(f"SHOW {name}").fetchone()[0]
+            for name in KEEPALIVE_SETTINGS
+        }
+        assert shown == KEEPALIVE_SETTINGS
         first.close()  # a beat shutting down ends its session, and the lock with it
         assert second.holds_lock()
     finally:
