@@ -4,6 +4,8 @@ import os
 from celery import Celery, signals
 from celery.schedules import crontab
 
+from leakcase.env import env_int
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leakcase.settings")
 
 app = Celery("leakcase")
@@ -25,27 +27,33 @@ def use_the_projects_logging(loglevel=None, **kwargs):
         logging.getLogger().setLevel(loglevel)
 
 
+# A minute of the schedule below, in seconds. Only the test that starts real beats
+# (tests/test_beat.py) changes it, to 1, so the whole schedule runs sixty times faster there.
+MINUTE = env_int("LEAKCASE_BEAT_MINUTE_SECONDS", 60)
+
 # Every periodic schedule lives here, each with when and why. The dispatchers read due work
 # from the database (next_check_at, due_at), so a lost message delays work, never loses it.
+# One beat sends them however many are started (leakcase/beat.py), and every task claims
+# its rows, so one sent twice (two beats, a takeover, a retry) still does each item once.
 app.conf.beat_schedule = {
     # Every minute: hand out the sightings whose next_check_at has come (monitoring/tasks.py).
     # Cheap when nothing is due; the interval bounds how late a check can start.
-    "dispatch-rechecks": {"task": "monitoring.tasks.dispatch_rechecks", "schedule": 60.0},
+    "dispatch-rechecks": {"task": "monitoring.tasks.dispatch_rechecks", "schedule": 1.0 * MINUTE},
     # Every 15 minutes: remind platforms that are past due (at most one a day, three in all,
     # takedowns/services.py), after settling letters whose email the outbox sent or gave up
     # on since. Often enough that a reminder goes soon after a deadline.
-    "send-reminders": {"task": "takedowns.tasks.send_reminders", "schedule": 15 * 60.0},
+    "send-reminders": {"task": "takedowns.tasks.send_reminders", "schedule": 15.0 * MINUTE},
     # Every 5 minutes: weekly status emails whose hour has come, in each person's own time
     # zone (digests/services.py), claimed into the outbox and sent. Slots are on the hour,
     # so a digest goes out by :05.
-    "weekly-status": {"task": "digests.tasks.send_weekly_status", "schedule": 5 * 60.0},
+    "weekly-status": {"task": "digests.tasks.send_weekly_status", "schedule": 5.0 * MINUTE},
     # Every minute: every due email in the outbox, whatever its kind (outbox/services.py):
     # retries (the first comes a minute after a failure), and emails whose writer stopped
     # before sending them at once. The interval bounds how late a retry goes.
-    "outbox": {"task": "outbox.tasks.deliver_outgoing", "schedule": 60.0},
+    "outbox": {"task": "outbox.tasks.deliver_outgoing", "schedule": 1.0 * MINUTE},
     # Every 5 minutes: "You have an update" emails held back by the one-an-hour rule, for
     # people who still have an unread message when their hour is up (cases/update_notices.py).
-    "update-notices": {"task": "cases.tasks.send_due_update_notices", "schedule": 5 * 60.0},
+    "update-notices": {"task": "cases.tasks.send_due_update_notices", "schedule": 5.0 * MINUTE},
     # 07:00 UTC daily: each caseworker's overdue requests, as a count and a link, written
     # into the outbox and sent.
     "overdue-digests": {

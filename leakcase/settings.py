@@ -328,6 +328,9 @@ CELERY_TASK_SOFT_TIME_LIMIT = 60
 CELERY_TASK_TIME_LIMIT = 90
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Several beats may be started (one per host): one schedules, the others stand by and take
+# over when it stops (leakcase/beat.py).
+CELERY_BEAT_SCHEDULER = "leakcase.beat:OneBeatScheduler"
 CELERY_TIMEZONE = "UTC"
 
 # --- Second factor, lockouts and sessions (issue 8; accounts/) ---------------------------

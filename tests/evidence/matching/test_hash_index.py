@@ -1,7 +1,10 @@
 """The in-process hash index (evidence/matching/hash_index.py) and the SQL path it falls back
 to: both exactly what a full scan finds, and the index never stale, whoever wrote the rows."""
 
+import json
 import random
+import subprocess
+import sys
 import uuid
 
 import psycopg
@@ -266,3 +269,78 @@ def test_the_sql_fallback_is_used_when_the_index_is_off(case, settings, monkeypa
         monkeypatch.setattr(hash_index, name, lambda *a, **k: pytest.fail("index used"))
     ReferenceHash.objects.bulk_create([_row(case, 77, 88)])
     assert len(references_matching(ImageHashes(77, 88), ReferenceHash.objects.all())) == 1
+
+
+class _LookupProcess:
+    """tests/helpers/hash_lookups.py in a subprocess: another process's index, asked over a
+    pipe."""
+
+    def __init__(self):
+        from tests.helpers.workers import ROOT, test_database_env
+
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.helpers.hash_lookups"],
+            cwd=ROOT,
+            env=test_database_env(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert json.loads(self.process.stdout.readline()) == {"ready": True}
+
+    def lookup(self, hashes: ImageHashes) -> tuple[set[str], int]:
+        self.process.stdin.write(json.dumps({"phash": hashes.phash, "dhash": hashes.dhash}))
+        self.process.stdin.write("\n")
+        self.process.stdin.flush()
+        answer = json.loads(self.process.stdout.readline())
+        return set(answer["found"]), answer["held"]
+
+    def close(self):
+        self.process.stdin.close()
+        self.process.wait(timeout=15)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_another_process_holding_the_index_sees_every_change_made_in_this_one(survivor):
+    """Process A (a subprocess) has loaded the index; process B (this one) adds and deletes
+    references through the services and changes a hash in place; A's next lookup is exact
+    each time: the counter its triggers keep is read by every lookup, whoever wrote."""
+    from evidence.demo_images import make_image
+    from evidence.matching.hashing import hashes_of_bytes
+    from evidence.services import reference_delete, reference_register
+
+    case = case_open(survivor=survivor, pseudonym="R", acting_user=survivor)
+    rng = random.Random(24)
+    ReferenceHash.objects.bulk_create(
+        [_row(case, _phash_like(rng), rng.getrandbits(64)) for _ in range(300)]
+    )
+    first_image, second_image = make_image(seed=301), make_image(seed=302)
+    first_hashes, second_hashes = hashes_of_bytes(first_image), hashes_of_bytes(second_image)
+    assert not is_possible_copy(first_hashes, second_hashes)  # two different pictures
+    first = reference_register(case=case, data=first_image, acting_user=survivor)
+
+    other = _LookupProcess()
+    try:
+        found, held = other.lookup(first_hashes)
+        assert found == {str(first.pk)}
+        assert held >= 301  # A holds the whole table (the 300, hers, earlier tests' rows)
+
+        second = reference_register(case=case, data=second_image, acting_user=survivor)
+        assert other.lookup(second_hashes) == ({str(second.pk)}, held + 1)  # the new row only
+
+        reference_delete(reference=first, acting_user=survivor)
+        found, held = other.lookup(first_hashes)
+        assert found == set()
+        assert held == ReferenceHash.objects.count()  # loaded again, without the deleted row
+
+        # The second reference's hash changed in place (an admin, a re-hash): found under
+        # its new value, no longer under its old one.
+        ReferenceHash.objects.filter(pk=second.pk).update(
+            phash=to_signed64(first_hashes.phash),
+            dhash=to_signed64(first_hashes.dhash),
+            **{f"p{i}": c for i, c in enumerate(chunks16(first_hashes.phash))},
+        )
+        assert other.lookup(first_hashes)[0] == {str(second.pk)}
+        assert other.lookup(second_hashes)[0] == set()
+    finally:
+        other.close()

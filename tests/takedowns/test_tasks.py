@@ -1,0 +1,60 @@
+"""The takedown beat tasks when two beats, or a beat and a retry, run them at once."""
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from cases.services import case_assign, case_open
+from evidence.services import sighting_log
+from outbox.models import EmailKind, OutgoingEmail
+from takedowns.models import TakedownRequest
+from takedowns.tasks import send_overdue_digests
+from tests.helpers.takedowns import sent_request
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _overdue_case(survivor, caseworker):
+    case = case_open(survivor=survivor, pseudonym="R", acting_user=survivor)
+    case_assign(case=case, to=caseworker, acting_user=caseworker)
+    sighting = sighting_log(
+        case=case, url="https://www.dropbox.com/s/a/1.jpg", acting_user=survivor
+    )
+    request = sent_request(case, sighting, caseworker)
+    TakedownRequest.objects.filter(pk=request.pk).update(
+        due_at=timezone.now() - dt.timedelta(days=1)
+    )
+
+
+def test_two_overdue_digest_runs_at_once_send_each_caseworker_one_email(
+    survivor, other_survivor, caseworker, other_caseworker, smtp_server
+):
+    """07:00 on two beats (or one beat and a retried task): each run writes the day's email
+    per caseworker, and the unique (person, kind, day) row lets only one of them stand; the
+    other run skips that person. Whichever way the two interleave, one email each."""
+    _overdue_case(survivor, caseworker)
+    _overdue_case(other_survivor, other_caseworker)
+    start = threading.Barrier(2)
+    sent = []
+
+    def beat():
+        try:
+            start.wait()
+            sent.append(send_overdue_digests())
+        finally:
+            connection.close()  # this thread's own connection
+
+    runs = [threading.Thread(target=beat) for _ in range(2)]
+    for run in runs:
+        run.start()
+    for run in runs:
+        run.join()
+    assert sum(sent) == 2
+    assert sorted(smtp_server.recipients()) == sorted([caseworker.email, other_caseworker.email])
+    assert OutgoingEmail.objects.filter(kind=EmailKind.OVERDUE_COUNT).count() == 2
+    # And a run later the same day sends nothing more.
+    assert send_overdue_digests() == 0
+    assert len(smtp_server.messages) == 2
