@@ -28,6 +28,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
 MANIFEST = "manifest.json"
@@ -49,8 +50,24 @@ class BackupError(Exception):
 
 
 def backup(target: Path, *, out: Callable[[str], None] = print) -> dict:
-    """Write the database and every evidence object into target (new or empty). Returns the
-    manifest written."""
+    """Write the database and every evidence object into target (new or empty), readable by
+    its owner only. Returns the manifest written."""
+    with _owner_only():
+        return _backup(Path(target), out)
+
+
+@contextmanager
+def _owner_only():
+    """What a backup writes (pg_dump's file included) is its owner's alone: the dump holds
+    every row (emails, notes, addresses), the objects are sealed but still hers."""
+    previous = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def _backup(target: Path, out: Callable[[str], None]) -> dict:
     from django.core.files.storage import storages
     from django.db import connection
     from django.db.migrations.recorder import MigrationRecorder
@@ -58,10 +75,10 @@ def backup(target: Path, *, out: Callable[[str], None] = print) -> dict:
 
     from evidence.models import EvidenceFile
 
-    target = Path(target)
     if target.exists() and any(target.iterdir()):
         raise BackupError(f"{target} is not empty: back up into a new or empty folder.")
     target.mkdir(mode=0o700, parents=True, exist_ok=True)
+    target.chmod(0o700)  # one made beforehand too
     database = connection.settings_dict
     storage = storages["default"]
     started = timezone.now()
@@ -140,6 +157,13 @@ def restore(source: Path, *, out: Callable[[str], None] = print) -> dict:
         raise BackupError(
             f"The backup in {source} is damaged; nothing was restored.\n  " + "\n  ".join(problems)
         )
+    newer_code, unknown = _migrations_against_code(manifest)
+    if unknown:
+        raise BackupError(
+            f"The backup has {len(unknown)} migration(s) this code does not know (the first: "
+            f"{unknown[0]}): it was made by a newer LeakCase. Restore it with that version or "
+            "a later one. Nothing was restored."
+        )
     database = connection.settings_dict
     storage = storages["default"]
     tables = _tables_in(connection)
@@ -183,13 +207,32 @@ def restore(source: Path, *, out: Callable[[str], None] = print) -> dict:
         f"Evidence storage: {len(manifest['objects'])} object(s) restored and read back, "
         "every sum as in the backup."
     )
+    if newer_code:
+        out(
+            f"This code has {len(newer_code)} migration(s) the backup lacks: run "
+            "`manage.py migrate` before starting the app."
+        )
+    else:
+        out("Migrations: the backup's are this code's.")
     out(
-        "Files open only with the master keys "
+        "Files open only with the master key(s) "
         + ", ".join(manifest["master_key_ids"] or ["(none used)"])
-        + " in LEAKCASE_MASTER_KEYS. Then run `manage.py migrate` if this code is newer "
-        "than the backup."
+        + " in LEAKCASE_MASTER_KEYS."
     )
     return manifest
+
+
+def _migrations_against_code(manifest: dict) -> tuple[list[str], list[str]]:
+    """(migrations this code has and the backup lacks, migrations the backup has that this
+    code does not know)."""
+    from django.db.migrations.loader import MigrationLoader
+
+    known = {
+        f"{app}.{name}"
+        for app, name in MigrationLoader(None, ignore_no_migrations=True).disk_migrations
+    }
+    backed = set(manifest["migrations"])
+    return sorted(known - backed), sorted(backed - known)
 
 
 def verify(source: Path, manifest: dict) -> list[str]:

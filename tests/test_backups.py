@@ -7,6 +7,7 @@ committed."""
 import base64
 import json
 import os
+import re
 import subprocess
 import sys
 import uuid
@@ -15,7 +16,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from django.conf import settings
 from django.db import connection
 from psycopg import sql
 
@@ -52,11 +52,12 @@ def _database_url(name: str) -> str:
     return "postgres://{USER}@{HOST}:{PORT}/".format(**parts) + name
 
 
-def _deployment(database: str, bucket) -> dict:
-    """The environment of a deployment on this database and bucket, production settings."""
+def _deployment(database: str, storage) -> dict:
+    """The environment of a deployment on this database and evidence storage (a bucket, or
+    a folder), with production settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("EVIDENCE_")}
     env.update(
-        bucket.env,
+        storage.env if hasattr(storage, "env") else {"EVIDENCE_ROOT": str(storage)},
         DATABASE_URL=_database_url(database),
         DJANGO_SETTINGS_MODULE="leakcase.settings",
         ALLOWED_HOSTS="testserver",
@@ -132,11 +133,27 @@ def _uploads():
     ]
 
 
-def test_a_case_on_s3_is_backed_up_and_restored_into_a_new_database_and_bucket(
-    s3_evidence, s3_server, platform_directory, case, survivor, tmp_path
+def _stored(storage) -> dict[str, bytes]:
+    """Every object in a bucket or a folder, by its storage name."""
+    if hasattr(storage, "names"):
+        return {name: storage.get(name) for name in storage.names()}
+    return {
+        path.relative_to(storage).as_posix(): path.read_bytes()
+        for path in Path(storage).rglob("*")
+        if path.is_file()
+    }
+
+
+@pytest.mark.parametrize("where", ["s3", "local"])
+def test_a_case_is_backed_up_and_restored_into_a_new_database_and_storage(
+    where, request, s3_server, platform_directory, case, survivor, settings, tmp_path
 ):
+    if where == "s3":
+        source = request.getfixturevalue("s3_evidence")
+    else:
+        source = Path(settings.STORAGES["default"]["OPTIONS"]["location"])
     files = _her_case_with_evidence(case, survivor)
-    here = _deployment(connection.settings_dict["NAME"], s3_evidence)
+    here = _deployment(connection.settings_dict["NAME"], source)
     target = tmp_path / "backup"
 
     made = _run("backup", target, here)
@@ -150,28 +167,41 @@ def test_a_case_on_s3_is_backed_up_and_restored_into_a_new_database_and_bucket(
         "evidence_rows": 2,
         "named_by_rows_but_missing": 0,
     }
-    assert {e["name"] for e in manifest["objects"]} == set(s3_evidence.names())
+    originals = _stored(source)
+    assert {e["name"] for e in manifest["objects"]} == set(originals)
     assert manifest["master_key_ids"] == [crypto.current_key_id()]
     assert "evidence.0001_initial" in manifest["migrations"]
-    assert manifest["storage"] == f"S3 bucket {s3_evidence.name}"
+    assert manifest["storage"] == (
+        f"S3 bucket {source.name}" if where == "s3" else f"folder {source}"
+    )
     # Sealed objects and a dump: no master key, raw or in base64, anywhere in the backup.
-    written = [p.read_bytes() for p in target.rglob("*") if p.is_file()]
+    written = [p for p in target.rglob("*") if p.is_file()]
+    blobs = [p.read_bytes() for p in written]
     for key in settings.EVIDENCE_MASTER_KEYS.values():
-        assert not any(key in blob or base64.b64encode(key) in blob for blob in written)
+        assert not any(key in blob or base64.b64encode(key) in blob for blob in blobs)
     for entry in manifest["objects"]:
         copy = (target / "objects" / entry["name"]).read_bytes()
         assert copy.startswith(crypto.MAGIC)
-        assert copy == s3_evidence.get(entry["name"])
+        assert copy == originals[entry["name"]]
+    # The dump holds every row of hers: the backup is its owner's alone.
+    assert {p.stat().st_mode & 0o777 for p in written} == {0o600}
+    folders = [target, *(p for p in target.rglob("*") if p.is_dir())]
+    assert {p.stat().st_mode & 0o777 for p in folders} == {0o700}
 
     with _new_database() as database:
-        bucket = new_bucket(s3_server)
-        there = _deployment(database, bucket)
+        fresh = new_bucket(s3_server) if where == "s3" else tmp_path / "restored-evidence"
+        there = _deployment(database, fresh)
 
         restored = _run("restore", target, there)
 
         assert restored.returncode == 0, restored.stderr
-        assert "6 object(s) restored and read back" in restored.stdout
-        assert set(bucket.names()) == set(s3_evidence.names())
+        assert restored.stdout.splitlines()[1:] == [
+            "Evidence storage: 6 object(s) restored and read back, every sum as in the backup.",
+            "Migrations: the backup's are this code's.",
+            f"Files open only with the master key(s) {crypto.current_key_id()} in "
+            "LEAKCASE_MASTER_KEYS.",
+        ]
+        assert _stored(fresh) == originals
         # Through the app on the restored deployment: she downloads the same bytes.
         read = subprocess.run(
             [sys.executable, "-c", READ_BACK, survivor.email],
@@ -186,12 +216,34 @@ def test_a_case_on_s3_is_backed_up_and_restored_into_a_new_database_and_bucket(
         assert json.loads(read.stdout) == {str(e.pk): [200, e.stored_sha256] for e in files}
 
         # A second restore finds the database full and touches nothing.
-        again = _run("restore", target, _deployment(database, new_bucket(s3_server)))
+        again = _run("restore", target, _deployment(database, tmp_path / "elsewhere"))
         assert again.returncode == 1
-        assert (
-            f"The database {database} is not empty" in again.stderr
-            and "Nothing was restored." in again.stderr
+        assert re.fullmatch(
+            rf"restore: The database {database} is not empty \(\d+ table\(s\)\): restore "
+            r"only into a new, empty database\. Nothing was restored\.",
+            again.stderr.strip(),
         )
+        assert not (tmp_path / "elsewhere").exists()
+
+
+def test_a_backup_made_by_newer_code_is_refused_before_anything_is_restored(
+    platform_directory, case, survivor, tmp_path
+):
+    _her_case_with_evidence(case, survivor)
+    target = tmp_path / "backup"
+    backups.backup(target, out=lambda line: None)
+    manifest = json.loads((target / "manifest.json").read_text())
+    manifest["migrations"].append("evidence.9999_from_a_later_version")
+    (target / "manifest.json").write_text(json.dumps(manifest))
+
+    with pytest.raises(backups.BackupError) as refused:
+        backups.restore(target, out=lambda line: None)
+
+    assert str(refused.value) == (
+        "The backup has 1 migration(s) this code does not know (the first: "
+        "evidence.9999_from_a_later_version): it was made by a newer LeakCase. Restore it "
+        "with that version or a later one. Nothing was restored."
+    )
 
 
 def test_a_damaged_backup_is_refused_by_name_and_nothing_is_restored(
