@@ -243,3 +243,29 @@ def test_a_file_missing_from_storage_is_named_in_the_bundle_and_the_rest_still_c
     assert list(downloads.values_list("evidence_id", flat=True)) == [kept.pk]
     (line,) = [r for r in caplog.records if r.name == "data_rights.bundles"]
     assert line.getMessage() == f"Evidence file {lost.pk} (file) is missing from storage."
+
+
+def test_on_s3_her_export_names_a_missing_file_in_its_case_folder_and_holds_the_rest(
+    s3_evidence, client, survivor, two_survivors
+):
+    (case, evidence, _reference), _theirs = two_survivors
+    kept = evidence_add(
+        case=case,
+        upload=SimpleUploadedFile("IMG_kept.jpg", make_image(seed=90)),
+        acting_user=survivor,
+    )
+    s3_evidence.delete(evidence.file.name)
+
+    archive = _export(client, survivor)
+
+    folder = f"cases/{case.reference}"
+    names = archive.namelist()
+    assert f"{folder}/evidence/{kept.pk}.jpg" in names
+    assert f"{folder}/evidence/{evidence.pk}.jpg" not in names
+    note = archive.read(f"{folder}/evidence/MISSING-FILES.txt").decode()
+    assert f"{evidence.pk}  sha256 as uploaded {evidence.sha256}" in note
+    records = {e["id"]: e for e in json.loads(archive.read(f"{folder}/case.json"))["evidence"]}
+    assert records[str(evidence.pk)]["path"] is None
+    assert records[str(evidence.pk)]["missing_from_storage"] is True
+    # Its name on her phone is still hers: it is sealed in the row, not in the object.
+    assert records[str(evidence.pk)]["name_as_uploaded"] == "IMG_Rose.jpg"
