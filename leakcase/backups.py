@@ -360,9 +360,9 @@ def _version(tool: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    usage = "usage: bin/backup DIR  |  bin/restore DIR"
     if len(argv) != 2 or argv[0] not in {"backup", "restore"}:
-        print(usage, file=sys.stderr)
+        tool = argv[0] if argv and argv[0] in {"backup", "restore"} else "backup|restore"
+        print(f"usage: bin/{tool} DIR", file=sys.stderr)
         return 2
     import django
 
