@@ -17,6 +17,7 @@ to pin and review, for no gain here.
 
 import hashlib
 import json
+import logging
 import zipfile
 from collections.abc import Iterable, Iterator
 
@@ -30,6 +31,8 @@ from digests.models import WeeklyStatus
 from digests.selectors import WEEKLY_KINDS
 from evidence import vault
 from evidence.models import AccessAction, EvidenceAccess, EvidenceFile
+
+log = logging.getLogger(__name__)
 
 # Evidence images are JPEG, PNG or WebP, compressed already: deflating them costs CPU for a
 # gain of about nothing, so they are stored as they are; the JSON and HTML are deflated.
@@ -102,7 +105,7 @@ def _extension(evidence: EvidenceFile) -> str:
     return {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}[evidence.content_type]
 
 
-def _evidence_record(evidence: EvidenceFile, path: str, *, with_name: bool = False) -> dict:
+def _evidence_record(evidence: EvidenceFile, path: str | None, *, with_name: bool = False) -> dict:
     """with_name: her own export carries the upload's name (sealed at rest); the bundle for
     police or lawyers does not: the sums prove the file, the name can name people."""
     name = {"name_as_uploaded": vault.original_name(evidence)} if with_name else {}
@@ -132,6 +135,38 @@ def _evidence_record(evidence: EvidenceFile, path: str, *, with_name: bool = Fal
     }
 
 
+def _evidence_entries(
+    evidence_files, folder: str, entries: list[Entry], *, with_name: bool = False
+) -> list[dict]:
+    """Each file's record, and its entry in the ZIP when storage holds it. A file whose object
+    is missing (deleted from the bucket, lost with a disk) does not stop the rest: a
+    caseworker still gets every other file now. Its record says it is missing
+    ("path": null), the manifest page names it, and MISSING-FILES.txt in the ZIP says so
+    and what to do, so nobody reads the bundle as complete."""
+    records, missing = [], []
+    for evidence in evidence_files:
+        if vault.is_stored(evidence):
+            path = f"{folder}/{evidence.pk}.{_extension(evidence)}"
+            entries.append((path, vault.stream(evidence), _STORED))
+            records.append(_evidence_record(evidence, path, with_name=with_name))
+        else:
+            log.error("%s", vault.EvidenceMissing(evidence, "file"))  # ids only
+            record = _evidence_record(evidence, None, with_name=with_name)
+            records.append({**record, "missing_from_storage": True})
+            missing.append(record)
+    if missing:
+        lines = [
+            f"{len(missing)} evidence file(s) of this case are missing from storage and are "
+            "NOT in this ZIP. " + vault.MISSING_MESSAGE,
+            "Each is listed in the records (evidence.json) with the SHA-256 it had when it "
+            "was uploaded, so a copy found later can be shown to be the same file.",
+            "",
+            *(f"{r['id']}  sha256 as uploaded {r['sha256_as_uploaded']}" for r in missing),
+        ]
+        entries.append((f"{folder}/MISSING-FILES.txt", ["\n".join(lines).encode()], _DEFLATED))
+    return records
+
+
 def _case_evidence(case: Case):
     return case.evidence_files.select_related("sighting", "uploaded_by").prefetch_related(
         "accesses__user"
@@ -143,15 +178,12 @@ def case_bundle(case: Case, user: User) -> Iterator[bytes]:
     case timeline, with a printable manifest page. The records and the access log are
     written now; the ZIP as the answer is read."""
     entries: list[Entry] = []
-    records = []
-    for evidence in _case_evidence(case):
-        path = f"evidence/{evidence.pk}.{_extension(evidence)}"
-        entries.append((path, vault.stream(evidence), _STORED))
-        records.append(_evidence_record(evidence, path))
+    records = _evidence_entries(_case_evidence(case), "evidence", entries)
     # Writing the bundle is itself an access to every file in it.
     EvidenceAccess.objects.bulk_create(
         EvidenceAccess(evidence_id=r["id"], user=user, action=AccessAction.DOWNLOAD)
         for r in records
+        if r["path"]
     )
     timeline = [
         {
@@ -199,11 +231,9 @@ def survivor_export(user: User) -> Iterator[bytes]:
     entries: list[Entry] = [("account.json", [_json(_account_record(user))], _DEFLATED)]
     for case in Case.objects.filter(survivor=user).order_by("created_at"):
         folder = f"cases/{case.reference}"
-        evidence_records = []
-        for evidence in _case_evidence(case):
-            path = f"{folder}/evidence/{evidence.pk}.{_extension(evidence)}"
-            entries.append((path, vault.stream(evidence), _STORED))
-            evidence_records.append(_evidence_record(evidence, path, with_name=True))
+        evidence_records = _evidence_entries(
+            _case_evidence(case), f"{folder}/evidence", entries, with_name=True
+        )
         data = {
             "reference": case.reference,
             "name": case.pseudonym,

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import hashlib
+import logging
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
@@ -41,6 +42,8 @@ from evidence.models import (
 from evidence.sighting_urls import InvalidSightingUrl, link_label, normalise_url
 from leakcase.locking import StateChanged, locked
 from platforms.selectors import platforms_for_hosts
+
+log = logging.getLogger(__name__)
 
 # Smaller than this, a crop holds too little of a picture for its hash to mean anything.
 MIN_CROP_PIXELS = 32
@@ -439,7 +442,11 @@ def evidence_match_crop(
         )
     if right - left < MIN_CROP_PIXELS or bottom - top < MIN_CROP_PIXELS:
         raise ValidationError(f"Mark an area at least {MIN_CROP_PIXELS} pixels on each side.")
-    image = open_for_hashing(vault.read(evidence))
+    try:
+        image = open_for_hashing(vault.read(evidence))
+    except vault.EvidenceMissing as missing:
+        log.error("%s", missing)  # ids only: which row, which rendition
+        raise ValidationError(vault.MISSING_MESSAGE) from None
     # A large JPEG is decoded at reduced size: scale the box to the decoded picture.
     scale = image.width / evidence.width
     scaled = tuple(round(v * scale) for v in box)

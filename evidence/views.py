@@ -1,3 +1,5 @@
+import logging
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -20,6 +22,8 @@ from evidence.forms import (
 )
 from evidence.models import AccessAction
 from leakcase.forms import add_validation_errors, post_only, sent_once
+
+log = logging.getLogger(__name__)
 
 
 @login_required
@@ -69,13 +73,25 @@ def evidence_file(request, reference, evidence_id, rendition):
     evidence = evidence_for_user(request.user, reference, evidence_id)
     field_name, action, disposition = _RENDITIONS[rendition]
     stored = getattr(evidence, field_name)
+    try:
+        plaintext = vault.read(evidence, field_name)
+    except vault.EvidenceMissing as missing:
+        # Not a 500: the row is fine, its object is gone, and only an administrator can
+        # bring it back (from a backup). Nothing was shown, so no access is recorded.
+        log.error("%s", missing)  # ids only: which row, which rendition
+        return render(
+            request,
+            "evidence/file_missing.html",
+            {"case": evidence.case, "evidence": evidence, "message": vault.MISSING_MESSAGE},
+            status=410,
+        )
     if action is not None:
         services.evidence_access_record(evidence=evidence, user=request.user, action=action)
     content_type = evidence.content_type if field_name == "file" else "image/jpeg"
     extension = stored.name.removesuffix(".sealed").rsplit(".", 1)[-1]
     # Neutral, like the bundle's: no case reference, nothing that says what it shows.
     filename = f"image-{evidence.created_at:%Y-%m-%d}-{str(evidence.pk)[:8]}.{extension}"
-    response = HttpResponse(vault.read(evidence, field_name), content_type=content_type)
+    response = HttpResponse(plaintext, content_type=content_type)
     response["Content-Disposition"] = content_disposition_header(
         disposition == "attachment", filename
     )

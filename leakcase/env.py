@@ -2,6 +2,7 @@
 
 import base64
 import os
+from collections.abc import Mapping
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -78,3 +79,29 @@ def parse_support_contacts(raw: str) -> list[dict[str, str]]:
             contact["tel"] = dial
         contacts.append(contact)
     return contacts
+
+
+def evidence_storage(environ: Mapping[str, str], *, default_root: str) -> dict:
+    """Django's STORAGES["default"] for evidence, from these variables: S3-compatible object
+    storage when EVIDENCE_S3_BUCKET is set, else a folder (EVIDENCE_ROOT or default_root).
+    Settings call it with os.environ; tests call it with a bucket on their own S3 server, so
+    what they exercise is this dict, not a copy of it."""
+    bucket = environ.get("EVIDENCE_S3_BUCKET", "")
+    if not bucket:
+        return {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": environ.get("EVIDENCE_ROOT", "") or default_root},
+        }
+    return {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": environ.get("EVIDENCE_S3_ENDPOINT_URL", "") or None,
+            "region_name": environ.get("EVIDENCE_S3_REGION", "") or None,
+            "access_key": environ.get("EVIDENCE_S3_ACCESS_KEY", "") or None,
+            "secret_key": environ.get("EVIDENCE_S3_SECRET_KEY", "") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }

@@ -8,6 +8,7 @@ kombu's SQLAlchemy transport on a file in var/ and the cache is a file cache the
 
 import base64
 import ipaddress
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from leakcase.env import (
     env_int,
     env_list,
     env_str,
+    evidence_storage,
     parse_master_keys,
     parse_support_contacts,
 )
@@ -203,25 +205,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # (evidence/vault/crypto.py), so a bucket holds ciphertext only. Local disk by default;
 # S3-compatible object storage when EVIDENCE_S3_BUCKET is set (`pip install .[s3]`).
 EVIDENCE_S3_BUCKET = env_str("EVIDENCE_S3_BUCKET")
-if EVIDENCE_S3_BUCKET:
-    _evidence_storage = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": EVIDENCE_S3_BUCKET,
-            "endpoint_url": env_str("EVIDENCE_S3_ENDPOINT_URL") or None,
-            "region_name": env_str("EVIDENCE_S3_REGION") or None,
-            "access_key": env_str("EVIDENCE_S3_ACCESS_KEY") or None,
-            "secret_key": env_str("EVIDENCE_S3_SECRET_KEY") or None,
-            "default_acl": "private",
-            "querystring_auth": True,
-            "file_overwrite": False,
-        },
-    }
-else:
-    _evidence_storage = {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {"location": str(Path(env_str("EVIDENCE_ROOT", str(VAR_DIR / "evidence"))))},
-    }
+_evidence_storage = evidence_storage(os.environ, default_root=str(VAR_DIR / "evidence"))
 STORAGES = {
     "default": _evidence_storage,
     "staticfiles": {

@@ -340,3 +340,40 @@ def survivor_client(client, survivor):
 @pytest.fixture
 def evidence(case, survivor, image_upload):
     return evidence_add(case=case, upload=image_upload(), acting_user=survivor)
+
+
+# --- a real S3 API on 127.0.0.1 (moto's server mode), for evidence in object storage ------
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """One moto_server for the session, on a free port; buckets keep tests apart."""
+    from tests.helpers.s3 import AWS_ENV, MotoServer
+
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in AWS_ENV.items():
+            patch.setenv(name, value)
+        server = MotoServer(free_port())
+        server.start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+@pytest.fixture
+def s3_evidence(s3_server, settings, tmp_path):
+    """Evidence storage is a fresh bucket on the test's S3 server, configured by the function
+    settings.py uses (leakcase.env.evidence_storage). Returns the bucket (a boto3 client on
+    it, and what it holds)."""
+    from django.core.files.storage import storages
+
+    from leakcase.env import evidence_storage
+    from tests.helpers.s3 import new_bucket, only_to
+
+    bucket = new_bucket(s3_server)
+    configured = evidence_storage(bucket.env, default_root=str(tmp_path / "not-used"))
+    assert configured["OPTIONS"]["endpoint_url"] == s3_server.endpoint
+    settings.STORAGES = {**settings.STORAGES, "default": configured}
+    only_to(storages["default"].connection.meta.client, s3_server.endpoint)
+    return bucket

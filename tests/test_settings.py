@@ -24,6 +24,7 @@ print(json.dumps({
     "hosts": settings.ALLOWED_HOSTS,
     "storage": settings.STORAGES["default"]["BACKEND"],
     "bucket": settings.STORAGES["default"].get("OPTIONS", {}).get("bucket_name"),
+    "evidence_storage": settings.STORAGES["default"],
 }))
 """
 
@@ -106,6 +107,41 @@ def test_evidence_goes_to_s3_compatible_storage_by_setting(tmp_path):
     )
     local = json.loads(_settings_with({"DEBUG": "true"}, tmp_path).stdout)
     assert local["storage"] == "django.core.files.storage.FileSystemStorage"
+
+
+def test_every_s3_variable_reaches_the_storage_the_tests_run_against(tmp_path):
+    """settings.py and the tests' S3 fixture (tests/conftest.py: s3_evidence) build the
+    storage with one function, leakcase.env.evidence_storage: this is its production call."""
+    result = _settings_with(
+        {
+            "DEBUG": "true",
+            "EVIDENCE_S3_BUCKET": "leakcase-evidence",
+            "EVIDENCE_S3_ENDPOINT_URL": "https://s3.example.test",
+            "EVIDENCE_S3_REGION": "eu-central-1",
+            "EVIDENCE_S3_ACCESS_KEY": "access",
+            "EVIDENCE_S3_SECRET_KEY": "secret",
+        },
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["evidence_storage"] == {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": "leakcase-evidence",
+            "endpoint_url": "https://s3.example.test",
+            "region_name": "eu-central-1",
+            "access_key": "access",
+            "secret_key": "secret",
+            "default_acl": "private",  # never public-read, whatever the bucket's default
+            "querystring_auth": True,  # no unsigned URL to an object
+            "file_overwrite": False,  # a new file never replaces another's object
+        },
+    }
+    local = _settings_with({"DEBUG": "true", "EVIDENCE_ROOT": str(tmp_path / "ev")}, tmp_path)
+    assert json.loads(local.stdout)["evidence_storage"] == {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": str(tmp_path / "ev")},
+    }
 
 
 # What docker-compose.yml shipped as defaults, the Dockerfile's old build-time key, and the

@@ -15,6 +15,17 @@ NAME = "name"
 # Storage is read in pieces of this size by stream(): large enough that the cost per piece
 # is nothing beside AES-GCM's, small beside the 200 MB an export of 2 GB may use (issue 13).
 STREAM_PIECE_BYTES = 1024 * 1024
+# What the people who asked for a file see when its row is here and its object is not
+# (deleted from the bucket by hand, a restore without it, a disk lost): nothing they can fix.
+MISSING_MESSAGE = "This file is missing from storage. Please tell an administrator."
+
+
+class EvidenceMissing(Exception):
+    """The row is here but its object is not in storage (S3 or the folder alike)."""
+
+    def __init__(self, evidence: EvidenceFile, rendition: str):
+        super().__init__(f"Evidence file {evidence.pk} ({rendition}) is missing from storage.")
+        self.evidence, self.rendition = evidence, rendition
 
 
 def _context(evidence: EvidenceFile, rendition: str = "") -> str:
@@ -37,9 +48,13 @@ def store(
 
 
 def read(evidence: EvidenceFile, rendition: str = "file") -> bytes:
+    """The plaintext of one rendition. Raises EvidenceMissing when storage has no object."""
     stored = getattr(evidence, rendition)
-    with stored.storage.open(stored.name, "rb") as handle:
-        blob = handle.read()
+    try:
+        with stored.storage.open(stored.name, "rb") as handle:
+            blob = handle.read()
+    except FileNotFoundError:
+        raise EvidenceMissing(evidence, rendition) from None
     return crypto.open_sealed(blob, _data_key(evidence), context=_context(evidence, rendition))
 
 
@@ -50,17 +65,31 @@ def stream(evidence: EvidenceFile, rendition: str = "file") -> Iterator[bytes]:
     GCM authenticates a file only at its end, so the file is read twice: the first pass
     checks the tag over all of it and hands out nothing, the second hands out the pieces. A
     file changed in storage between the two passes still fails at the end of the second,
-    with EvidenceKeyError, and the answer being sent is cut short rather than completed."""
-    stored = getattr(evidence, rendition)
+    with EvidenceKeyError, and the answer being sent is cut short rather than completed.
+    An object not in storage raises EvidenceMissing."""
     data_key = _data_key(evidence)
     context = _context(evidence, rendition)
-    for _unchecked in crypto.open_sealed_pieces(_pieces(stored), data_key, context=context):
+    for _unchecked in crypto.open_sealed_pieces(
+        _pieces(evidence, rendition), data_key, context=context
+    ):
         pass
-    yield from crypto.open_sealed_pieces(_pieces(stored), data_key, context=context)
+    yield from crypto.open_sealed_pieces(_pieces(evidence, rendition), data_key, context=context)
 
 
-def _pieces(stored) -> Iterator[bytes]:
-    with stored.storage.open(stored.name, "rb") as handle:
+def is_stored(evidence: EvidenceFile, rendition: str = "file") -> bool:
+    """Whether storage holds the object (one HEAD request on S3): a bundle asks before it
+    starts, so a missing file is named in it rather than cutting it short."""
+    stored = getattr(evidence, rendition)
+    return bool(stored.name) and stored.storage.exists(stored.name)
+
+
+def _pieces(evidence: EvidenceFile, rendition: str) -> Iterator[bytes]:
+    stored = getattr(evidence, rendition)
+    try:
+        handle = stored.storage.open(stored.name, "rb")
+    except FileNotFoundError:
+        raise EvidenceMissing(evidence, rendition) from None
+    with handle:
         while piece := handle.read(STREAM_PIECE_BYTES):
             yield piece
 

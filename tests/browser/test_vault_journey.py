@@ -1,20 +1,24 @@
 """The vault's pages in a real browser: images to find, possible copies, data rights."""
 
+import os
 import re
 import zipfile
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from playwright.sync_api import Page, expect
 
 from accounts.models import Role, User
-from cases.services import case_open
+from cases.services import case_assign, case_open
 from evidence.demo_images import make_image, screenshot_of
 from evidence.models import ReferenceHash
 from evidence.services import evidence_add
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+SHOTS_DIR = os.environ.get("LEAKCASE_SHOTS_DIR")  # e.g. /tmp/leakcase-shots, never committed
 
 
 def test_a_survivor_hashes_an_image_finds_it_in_a_screenshot_and_sees_her_data_pages(
@@ -136,5 +140,46 @@ def test_a_revealed_image_can_be_blurred_again_on_a_phone(
     reveal.click()
     expect(page.get_by_role("img", name="The screenshot, revealed")).to_be_visible()
     expect(blur_again).to_be_visible()
+
+    assert accessibility.failures == [], "\n".join(accessibility.reports)
+
+
+def test_a_file_missing_from_storage_says_so_to_her_and_to_her_caseworker(
+    browser, live_server, log_in, accessibility, survivor, caseworker
+):
+    """The object behind a row is gone (a hand in the bucket, a lost disk): whoever asks for
+    it gets a page that says what happened and what to do, never a server error."""
+    case = case_open(survivor=survivor, pseudonym="Fern", acting_user=survivor)
+    case_assign(case=case, to=caseworker, acting_user=caseworker)
+    evidence = evidence_add(
+        case=case,
+        upload=SimpleUploadedFile("shot.jpg", make_image(seed=9)),
+        acting_user=survivor,
+    )
+    default_storage.delete(evidence.file.name)
+    detail = f"{live_server.url}/cases/{case.reference}/evidence/{evidence.pk}/"
+
+    for who, viewport, name in (
+        (survivor, PHONE, "her, on a phone"),
+        (caseworker, {"width": 1280, "height": 900}, "her caseworker, at a desk"),
+    ):
+        page = browser.new_context(viewport=viewport).new_page()
+        log_in(page, who.email, PASSWORD)
+        page.goto(detail)
+        page.get_by_role("link", name="Download").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("This file is missing")
+        expect(page.get_by_role("alert")).to_have_text(
+            "This file is missing from storage. Please tell an administrator."
+        )
+        # She has no administrator to tell: the page says who to tell instead.
+        expect(page.get_by_text("You can tell your caseworker in a message")).to_have_count(
+            1 if who == survivor else 0
+        )
+        accessibility.check(page, f"a missing file, {name}")
+        if SHOTS_DIR:
+            page.screenshot(path=f"{SHOTS_DIR}/missing-file-{who.role}.png", full_page=True)
+        page.get_by_role("link", name="Back to this file's page").click()
+        expect(page).to_have_url(detail)
+        page.context.close()
 
     assert accessibility.failures == [], "\n".join(accessibility.reports)

@@ -5,10 +5,13 @@ memory and their sums hold."""
 import hashlib
 import io
 import json
+import logging
+import os
 import tracemalloc
 import zipfile
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -160,3 +163,109 @@ def test_export_holds_everything_of_hers_and_nothing_else(client, survivor, two_
         their_evidence.sha256,
     ):
         assert foreign.encode() not in everything
+
+
+def _bundle(client, case):
+    response = client.get(reverse("evidence:bundle", args=[case.reference]))
+    assert response.status_code == 200
+    return zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+
+
+def test_on_s3_the_bundle_carries_the_files_read_from_the_bucket(
+    s3_evidence, client, case, survivor
+):
+    files = [
+        evidence_add(
+            case=case,
+            upload=SimpleUploadedFile(f"s{seed}.jpg", make_image(seed=seed)),
+            acting_user=survivor,
+        )
+        for seed in (31, 32)
+    ]
+    assert len(s3_evidence.names()) == 6
+    client.force_login(survivor)
+
+    archive = _bundle(client, case)
+
+    for evidence in files:
+        data = archive.read(f"evidence/{evidence.pk}.jpg")
+        assert hashlib.sha256(data).hexdigest() == evidence.stored_sha256
+    assert "evidence/MISSING-FILES.txt" not in archive.namelist()
+
+
+@pytest.mark.parametrize("where", ["s3", "local"])
+def test_a_file_missing_from_storage_is_named_in_the_bundle_and_the_rest_still_come(
+    where, request, client, case, survivor, caplog
+):
+    """A caseworker taking a bundle to the police gets every file that is there now, and the
+    bundle says in three places that one is not, so nobody reads it as complete."""
+    bucket = request.getfixturevalue("s3_evidence") if where == "s3" else None
+    kept, lost = (
+        evidence_add(
+            case=case,
+            upload=SimpleUploadedFile(f"s{seed}.jpg", make_image(seed=seed)),
+            acting_user=survivor,
+        )
+        for seed in (41, 42)
+    )
+    if bucket is not None:
+        bucket.delete(lost.file.name)
+    else:
+        os.remove(default_storage.path(lost.file.name))
+    client.force_login(survivor)
+    caplog.set_level(logging.INFO)
+
+    archive = _bundle(client, case)
+
+    assert sorted(archive.namelist()) == sorted(
+        [
+            f"evidence/{kept.pk}.jpg",
+            "evidence/MISSING-FILES.txt",
+            "evidence.json",
+            "timeline.json",
+            "manifest.html",
+            "manifest.json",
+        ]
+    )
+    kept_bytes = archive.read(f"evidence/{kept.pk}.jpg")
+    assert hashlib.sha256(kept_bytes).hexdigest() == kept.stored_sha256
+    note = archive.read("evidence/MISSING-FILES.txt").decode()
+    assert note.startswith("1 evidence file(s) of this case are missing from storage and are ")
+    assert "Please tell an administrator." in note
+    assert f"{lost.pk}  sha256 as uploaded {lost.sha256}" in note
+    records = {r["id"]: r for r in json.loads(archive.read("evidence.json"))}
+    assert records[str(lost.pk)]["path"] is None
+    assert records[str(lost.pk)]["missing_from_storage"] is True
+    assert "missing_from_storage" not in records[str(kept.pk)]
+    assert "Missing from storage: not in this bundle" in archive.read("manifest.html").decode()
+    # Only the file handed out counts as downloaded.
+    downloads = EvidenceAccess.objects.filter(action="download")
+    assert list(downloads.values_list("evidence_id", flat=True)) == [kept.pk]
+    (line,) = [r for r in caplog.records if r.name == "data_rights.bundles"]
+    assert line.getMessage() == f"Evidence file {lost.pk} (file) is missing from storage."
+
+
+def test_on_s3_her_export_names_a_missing_file_in_its_case_folder_and_holds_the_rest(
+    s3_evidence, client, survivor, two_survivors
+):
+    (case, evidence, _reference), _theirs = two_survivors
+    kept = evidence_add(
+        case=case,
+        upload=SimpleUploadedFile("IMG_kept.jpg", make_image(seed=90)),
+        acting_user=survivor,
+    )
+    s3_evidence.delete(evidence.file.name)
+
+    archive = _export(client, survivor)
+
+    folder = f"cases/{case.reference}"
+    names = archive.namelist()
+    assert f"{folder}/evidence/{kept.pk}.jpg" in names
+    assert f"{folder}/evidence/{evidence.pk}.jpg" not in names
+    note = archive.read(f"{folder}/evidence/MISSING-FILES.txt").decode()
+    assert f"{evidence.pk}  sha256 as uploaded {evidence.sha256}" in note
+    records = {e["id"]: e for e in json.loads(archive.read(f"{folder}/case.json"))["evidence"]}
+    assert records[str(evidence.pk)]["path"] is None
+    assert records[str(evidence.pk)]["missing_from_storage"] is True
+    # Its name on her phone is still hers: it is sealed in the row, not in the object.
+    assert records[str(evidence.pk)]["name_as_uploaded"] == "IMG_Rose.jpg"

@@ -7,6 +7,7 @@ import pytest
 from django.apps import apps
 from django.core import serializers
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.urls import reverse
 
 from accounts.models import User
@@ -165,3 +166,40 @@ def test_erasure_takes_the_emails_that_held_her_out_of_the_outbox(
     (left,) = OutgoingEmail.objects.all()
     assert (left.kind, left.status) == (EmailKind.NOTICE, "sent")
     assert left.pk == theirs.correspondence.get().email_id
+
+
+def test_on_s3_erasure_deletes_her_objects_from_the_bucket_and_only_hers(
+    s3_evidence, survivor, two_survivors, django_capture_on_commit_callbacks
+):
+    (_case, evidence, _ref), (_their_case, their_evidence, _) = two_survivors
+    hers, theirs = f"evidence/{evidence.pk}/", f"evidence/{their_evidence.pk}/"
+    assert len(s3_evidence.names(hers)) == 3  # the file, its thumbnail and its preview
+
+    with django_capture_on_commit_callbacks(execute=True):
+        account_erase(user=survivor, password=PASSWORD)
+
+    assert s3_evidence.names(hers) == []
+    assert len(s3_evidence.names(theirs)) == 3
+
+
+def test_on_s3_an_erasure_rolled_back_keeps_her_objects_and_rows(
+    s3_evidence, survivor, two_survivors, django_capture_on_commit_callbacks
+):
+    (case, evidence, _ref), _theirs = two_survivors
+    before = s3_evidence.names(f"evidence/{evidence.pk}/")
+    her_id = survivor.pk
+
+    # The erasure ran, then the transaction around it failed: nothing may be gone.
+    with (
+        django_capture_on_commit_callbacks(execute=True) as deletions,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        account_erase(user=survivor, password=PASSWORD)
+        raise RuntimeError("what came after the erasure failed")
+
+    assert deletions == []
+    assert s3_evidence.names(f"evidence/{evidence.pk}/") == before
+    assert len(before) == 3
+    assert User.objects.filter(pk=her_id).exists()
+    assert case.evidence_files.filter(pk=evidence.pk).exists()

@@ -23,6 +23,7 @@ from evidence.services import (
     sighting_log,
     sightings_log_pasted,
 )
+from evidence.vault import crypto
 from tests import images
 
 
@@ -337,3 +338,34 @@ class TestEvidenceMatchCrop:
             evidence_match_crop(evidence=other, box=(0, 0, 400, 300), acting_user=survivor) == []
         )
         assert not CaseEvent.objects.filter(kind=EventKind.CROP_SEARCHED).exists()
+
+
+def test_on_s3_an_upload_lands_as_ciphertext_under_a_name_that_says_nothing_of_her(
+    s3_evidence, case, survivor
+):
+    plain = make_image(seed=21)
+    evidence = evidence_add(
+        case=case,
+        upload=SimpleUploadedFile("IMG_Rose_with_Jake.jpg", plain, content_type="image/jpeg"),
+        acting_user=survivor,
+    )
+
+    names = {evidence.file.name, evidence.thumbnail.name, evidence.preview.name}
+    assert set(s3_evidence.names()) == names
+    clean = vault.read(evidence)  # the stripped image, as the app reads it back
+    assert hashlib.sha256(clean).hexdigest() == evidence.stored_sha256
+    for key in names:
+        # A listing of the bucket says nothing: a random id and the rendition.
+        assert key.startswith(f"evidence/{evidence.pk}/")
+        for hers in (case.reference, "Rose", "Jake", "IMG", survivor.email, evidence.sha256):
+            assert hers.lower() not in key.lower()
+        blob = s3_evidence.get(key)
+        assert blob.startswith(crypto.MAGIC)
+        assert not blob[len(crypto.MAGIC) :].startswith((b"\xff\xd8\xff", b"\x89PNG"))
+        # Not the upload, not the stripped image: no run of their bytes is in the object.
+        for plaintext in (plain, clean):
+            assert plaintext[100:164] not in blob
+        # Private: the bucket's owner only, no grant to anyone else.
+        grants = s3_evidence.client.get_object_acl(Bucket=s3_evidence.name, Key=key)["Grants"]
+        assert [g["Permission"] for g in grants] == ["FULL_CONTROL"]
+        assert grants[0]["Grantee"]["Type"] == "CanonicalUser"

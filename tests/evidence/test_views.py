@@ -1,12 +1,17 @@
+import hashlib
 import logging
+import os
 
 import pytest
+from django.core.files.storage import default_storage
 from django.test import Client
 from django.urls import reverse
 
 from cases.services import case_assign
 from evidence import vault
+from evidence.demo_images import make_image
 from evidence.models import AccessAction, EvidenceAccess, EvidenceFile
+from evidence.services import evidence_add, reference_register
 from tests.conftest import tables_holding
 
 
@@ -102,3 +107,78 @@ def test_a_downloaded_image_has_a_neutral_name(survivor_client, case, evidence):
     assert response["Content-Disposition"] == f'attachment; filename="{expected}"'
     for telling in (case.reference, case.pseudonym, "leak", "intimate", "evidence"):
         assert telling.lower() not in response["Content-Disposition"].lower()
+
+
+def test_on_s3_she_is_shown_the_decrypted_image_and_it_is_logged(
+    s3_evidence, survivor_client, case, survivor, image_upload
+):
+    evidence = evidence_add(case=case, upload=image_upload(), acting_user=survivor)
+    assert evidence.file.name in s3_evidence.names()
+
+    response = survivor_client.get(
+        reverse("evidence:file", args=[case.reference, evidence.pk, "image"])
+    )
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "image/jpeg"
+    # The bytes that were sealed at upload (their sum kept then), not the sealed object.
+    assert hashlib.sha256(response.content).hexdigest() == evidence.stored_sha256
+    assert response.content != s3_evidence.get(evidence.file.name)
+    assert EvidenceAccess.objects.filter(evidence=evidence, action=AccessAction.REVEAL).exists()
+
+
+def _remove_object(where, bucket, name):
+    """Take the object behind a row away, as a hand in the bucket or a lost disk would."""
+    if where == "s3":
+        bucket.delete(name)
+        assert name not in bucket.names()
+    else:
+        os.remove(default_storage.path(name))
+
+
+@pytest.mark.parametrize("where", ["s3", "local"])
+@pytest.mark.parametrize("rendition", ["image", "download"])
+def test_a_file_missing_from_storage_is_a_clear_410_and_a_log_line_with_ids_only(
+    where, rendition, request, survivor_client, case, survivor, image_upload, caplog
+):
+    bucket = request.getfixturevalue("s3_evidence") if where == "s3" else None
+    evidence = evidence_add(case=case, upload=image_upload(), acting_user=survivor)
+    _remove_object(where, bucket, evidence.file.name)
+    caplog.set_level(logging.INFO)
+
+    response = survivor_client.get(
+        reverse("evidence:file", args=[case.reference, evidence.pk, rendition])
+    )
+
+    assert response.status_code == 410
+    assert response["Content-Type"].startswith("text/html")
+    page = response.content.decode()
+    assert "This file is missing from storage. Please tell an administrator." in page
+    # Nothing was shown, so nothing is recorded as shown.
+    assert not EvidenceAccess.objects.filter(evidence=evidence).exists()
+    (line,) = [r for r in caplog.records if r.name == "evidence.views"]
+    assert line.levelno == logging.ERROR
+    assert line.getMessage() == f"Evidence file {evidence.pk} (file) is missing from storage."
+
+
+@pytest.mark.parametrize("where", ["s3", "local"])
+def test_looking_in_an_area_of_a_missing_file_says_so_and_changes_nothing(
+    where, request, survivor_client, case, survivor, image_upload
+):
+    bucket = request.getfixturevalue("s3_evidence") if where == "s3" else None
+    # Looking in an area is offered when she has a reference image to look for.
+    reference_register(case=case, data=make_image(seed=71), acting_user=survivor)
+    evidence = evidence_add(case=case, upload=image_upload(), acting_user=survivor)
+    _remove_object(where, bucket, evidence.file.name)
+    events = case.events.count()
+
+    response = survivor_client.post(
+        reverse("evidence:crop", args=[case.reference, evidence.pk]),
+        {"left": 0, "top": 0, "right": 100, "bottom": 100},
+    )
+
+    assert response.status_code == 400
+    assert "This file is missing from storage. Please tell an administrator." in (
+        response.content.decode()
+    )
+    assert case.events.count() == events
