@@ -1,83 +1,35 @@
-"""manage.py ensure_evidence_bucket, against a real S3 API (moto's server,
-started by the test on 127.0.0.1), through the same django-storages backend settings build."""
+"""manage.py ensure_evidence_bucket, against the test session's real S3 API (moto's server on
+127.0.0.1, tests/helpers/s3.py), through the storage settings.py builds from EVIDENCE_S3_*
+(leakcase.env.evidence_storage)."""
 
-import socket
-import subprocess
-import sys
-import time
+import uuid
 from io import StringIO
-from pathlib import Path
 
-import boto3
 import pytest
-from botocore.config import Config
 from django.core.management import CommandError, call_command
 
+from leakcase.env import evidence_storage
 from tests.conftest import free_port
-
-ACCESS_KEY, SECRET_KEY = "test-access-key", "test-secret-key"
-
-
-def _wait_for_port(port: int, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "moto_server stopped while starting"
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"moto_server did not listen on port {port}")
+from tests.helpers.s3 import AWS_ENV, new_bucket, only_to
 
 
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    port = free_port()
-    moto_server = Path(sys.executable).parent / "moto_server"
-    process = subprocess.Popen(
-        [str(moto_server), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        _wait_for_port(port, process)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def _s3_storage(settings, endpoint: str, bucket: str, region: str | None = None) -> None:
-    """Evidence in `bucket` at `endpoint`, as settings make it from EVIDENCE_S3_*."""
+def _storage_for(settings, tmp_path, bucket: str, endpoint: str, region: str | None = None):
+    """Evidence in `bucket` at `endpoint`, as a deployment's variables would set it."""
+    environ = {
+        "EVIDENCE_S3_BUCKET": bucket,
+        "EVIDENCE_S3_ENDPOINT_URL": endpoint,
+        "EVIDENCE_S3_REGION": region or AWS_ENV["AWS_DEFAULT_REGION"],
+        "EVIDENCE_S3_ACCESS_KEY": AWS_ENV["AWS_ACCESS_KEY_ID"],
+        "EVIDENCE_S3_SECRET_KEY": AWS_ENV["AWS_SECRET_ACCESS_KEY"],
+    }
     settings.EVIDENCE_S3_BUCKET = bucket
     settings.STORAGES = {
         **settings.STORAGES,
-        "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
-            "OPTIONS": {
-                "bucket_name": bucket,
-                "endpoint_url": endpoint,
-                "region_name": region,
-                "access_key": ACCESS_KEY,
-                "secret_key": SECRET_KEY,
-                "default_acl": "private",
-                "querystring_auth": True,
-                "file_overwrite": False,
-                # One attempt: a store that is down fails the command at once.
-                "client_config": Config(retries={"max_attempts": 1}, connect_timeout=2),
-            },
-        },
+        "default": evidence_storage(environ, default_root=str(tmp_path / "not-used")),
     }
+    from django.core.files.storage import storages
 
-
-def _client(endpoint: str):
-    return boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        aws_access_key_id=ACCESS_KEY,
-        aws_secret_access_key=SECRET_KEY,
-        region_name="us-east-1",
-    )
+    only_to(storages["default"].connection.meta.client, endpoint)
 
 
 def _run() -> str:
@@ -86,60 +38,67 @@ def _run() -> str:
     return out.getvalue().strip()
 
 
-def test_makes_the_missing_bucket(settings, s3_endpoint):
-    _s3_storage(settings, s3_endpoint, "evidence-new")
-
-    assert _run() == "The evidence bucket evidence-new was created."
-
-    names = [bucket["Name"] for bucket in _client(s3_endpoint).list_buckets()["Buckets"]]
-    assert "evidence-new" in names
+def _unused_name() -> str:
+    return f"evidence-{uuid.uuid4().hex[:16]}"
 
 
-def test_makes_it_in_the_configured_region(settings, s3_endpoint):
+def _bucket_names(client) -> list[str]:
+    return [bucket["Name"] for bucket in client.list_buckets()["Buckets"]]
+
+
+def test_makes_the_missing_bucket(settings, tmp_path, s3_server):
+    name = _unused_name()
+    _storage_for(settings, tmp_path, name, s3_server.endpoint)
+
+    assert _run() == f"The evidence bucket {name} was created."
+    assert name in _bucket_names(new_bucket(s3_server).client)
+
+
+def test_makes_it_in_the_configured_region(settings, tmp_path, s3_server):
     # Outside us-east-1, S3 refuses a bucket whose region is not named again.
-    _s3_storage(settings, s3_endpoint, "evidence-in-london", region="eu-west-2")
+    name = _unused_name()
+    _storage_for(settings, tmp_path, name, s3_server.endpoint, region="eu-west-2")
 
-    assert _run() == "The evidence bucket evidence-in-london was created."
+    assert _run() == f"The evidence bucket {name} was created."
 
-    where = _client(s3_endpoint).get_bucket_location(Bucket="evidence-in-london")
+    where = new_bucket(s3_server).client.get_bucket_location(Bucket=name)
     assert where["LocationConstraint"] == "eu-west-2"
 
 
-def test_leaves_an_existing_bucket_and_its_files_as_they_are(settings, s3_endpoint):
-    client = _client(s3_endpoint)
-    client.create_bucket(Bucket="evidence-kept")
-    client.put_object(Bucket="evidence-kept", Key="sealed/file", Body=b"ciphertext")
-    _s3_storage(settings, s3_endpoint, "evidence-kept")
+def test_leaves_an_existing_bucket_and_its_files_as_they_are(settings, tmp_path, s3_server):
+    bucket = new_bucket(s3_server)
+    bucket.put("sealed/file", b"ciphertext")
+    _storage_for(settings, tmp_path, bucket.name, s3_server.endpoint)
 
-    assert _run() == "The evidence bucket evidence-kept is there."
-
-    kept = client.get_object(Bucket="evidence-kept", Key="sealed/file")["Body"].read()
-    assert kept == b"ciphertext"
+    assert _run() == f"The evidence bucket {bucket.name} is there."
+    assert bucket.get("sealed/file") == b"ciphertext"
 
 
-def test_a_second_run_finds_the_bucket_the_first_made(settings, s3_endpoint):
-    _s3_storage(settings, s3_endpoint, "evidence-twice")
+def test_a_second_run_finds_the_bucket_the_first_made(settings, tmp_path, s3_server):
+    name = _unused_name()
+    _storage_for(settings, tmp_path, name, s3_server.endpoint)
 
     first, second = _run(), _run()
 
-    assert first == "The evidence bucket evidence-twice was created."
-    assert second == "The evidence bucket evidence-twice is there."
+    assert first == f"The evidence bucket {name} was created."
+    assert second == f"The evidence bucket {name} is there."
 
 
-def test_a_store_that_does_not_answer_stops_it_with_a_clear_message(settings):
+def test_a_store_that_does_not_answer_stops_it_with_a_clear_message(settings, tmp_path):
     # A port nothing listens on: taken from the system and closed again.
-    _s3_storage(settings, f"http://127.0.0.1:{free_port()}", "evidence")
+    _storage_for(settings, tmp_path, "evidence", f"http://127.0.0.1:{free_port()}")
 
     with pytest.raises(CommandError, match="The object store cannot be reached"):
         _run()
 
 
-def test_local_disk_needs_no_bucket(settings, s3_endpoint):
+def test_local_disk_needs_no_bucket(settings, s3_server):
     settings.EVIDENCE_S3_BUCKET = ""
-    before = _client(s3_endpoint).list_buckets()["Buckets"]
+    client = new_bucket(s3_server).client
+    before = _bucket_names(client)
 
     assert _run() == (
         "Evidence is stored on local disk (EVIDENCE_S3_BUCKET is unset): "
         "there is no bucket to create."
     )
-    assert _client(s3_endpoint).list_buckets()["Buckets"] == before
+    assert _bucket_names(client) == before
