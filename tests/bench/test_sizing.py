@@ -50,11 +50,15 @@ def test_quick_sizing_prints_each_tier_from_measured_figures(tmp_path):
     assert [t["tier"] for t in sizing["tiers"]] == [name for name, *_ in TIERS]
     assert sizing["assumptions"] == ASSUMPTIONS
 
-    # Measured: the sample's 3 cases of 20 links each, every table's bytes from PostgreSQL.
+    # Measured: the sample's 3 cases of 20 links each, made through the services.
     assert sizing["rows_per_case"]["evidence_sighting"] == 20
     assert sizing["rows_per_case"]["cases_case"] == 1
-    assert all(row["bytes_per_row"] > 0 for row in sizing["per_row"].values())
-    assert sizing["per_row"]["evidence_urlcheck"]["rows_measured"] == 2_000
+    # At volume: url checks COPYed into the sizing database, reference hashes in the big one.
+    checks = sizing["per_row"]["evidence_urlcheck"]
+    hashes = sizing["per_row"]["evidence_referencehash"]
+    assert (checks["rows_measured"], checks["where"]) == (2_000, "sizing database")
+    assert (hashes["rows_measured"], hashes["where"]) == (20_000, "big database")
+    assert checks["bytes_per_row"] > 0 and hashes["bytes_per_row"] > 0
     # Who gets Monday's email, as the digests' claim decided it: her open case, not turned
     # off (1 of the 3 survivors), and both members of staff.
     mail = sizing["mail"]
