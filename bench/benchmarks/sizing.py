@@ -277,7 +277,7 @@ def _per_row(volume: dict, stages: list[dict], sample_cases: int) -> tuple[dict,
         second_rows, second_bytes = added(after_cases, halfway, table)
         if big["rows"] >= VOLUME_ROWS:
             rows, size, where = big["rows"], big["bytes"], "big database"
-        elif late_rows > 0:
+        elif late_rows > max(second_rows, 0):
             rows, size, where = late_rows, late_bytes, "sizing database"
         elif second_rows > 0:
             rows, size, where = second_rows, second_bytes, "sample, second half"
