@@ -258,8 +258,9 @@ def _per_row(volume: dict, stages: list[dict], sample_cases: int) -> tuple[dict,
     """Bytes per row of each table the sample wrote to, and its rows per case. `stages`:
     table sizes before the sample, halfway, after its cases, after the weekly emails and
     url checks. Where measured, in this order: the big generated database (at least
-    VOLUME_ROWS rows); the sizing database's url checks and weekly emails (what they
-    added); what the sample's second half added."""
+    VOLUME_ROWS rows); what the url checks and weekly emails added to the sizing database,
+    where they added more rows than the sample's second half did; else what that half
+    added."""
     before, halfway, after_cases, after = stages
     empty = {"rows": 0, "bytes": 0}
     per_row, rows_per_case = {}, {}
@@ -843,6 +844,7 @@ def report(measured: dict, tiers: list[dict], *, sample_cases: int) -> str:
         for t, n in rows_per_case.items()
         if t != "evidence_urlcheck"
     )
+    lines.append("")  # a paragraph after a markdown table must not read as one of its rows
     lines.append(
         f"'big database': bench/data.py's generated rows ({VOLUME_ROWS:,} or more); 'sizing "
         "database': the url checks COPYed and the weekly emails written there; 'sample, second "
@@ -904,6 +906,7 @@ def report(measured: dict, tiers: list[dict], *, sample_cases: int) -> str:
             f" | {t['evidence_storage_gb_a_year']:,.1f} GB | {t['mail_per_monday']:,} "
             f"({t['mail_survivors']:,} survivors, {t['mail_staff']:,} staff) |"
         )
+    lines.append("")
     lines.append(
         "Rechecks a day per tier: "
         + "; ".join(
