@@ -33,6 +33,7 @@ or `--index-synthetic N` is the measuring process for the hash index.
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import math
 import os
@@ -129,7 +130,9 @@ def run(ctx: Context) -> Result:
             )
             env = _env(database)
             web = _web_process(env, staff, cases)
-            ctx.log(f"  sizing: web process {web['vm_rss_mb']:.0f} MB after {web['requests']}")
+            ctx.log(
+                f"  sizing: web process {web['vm_rss_mb']:.0f} MB after {web['requests']} pages"
+            )
             worker = _worker_process(env, sizes["sizing_recheck_urls"])
             ctx.log(
                 f"  sizing: worker idle {worker['idle_mb']:.0f} MB, after "
@@ -631,54 +634,58 @@ def _worker_process(env: dict, urls: int) -> dict:
     recheck_sightings tasks of RECHECK_CHUNK ids (as the dispatcher sends them) over `urls`
     sightings at the local slow server; how many a second, and RSS after."""
     from bench.benchmarks.recheck import _make_sightings, _start_server
+
+    slow, base = _start_server()
+    try:
+        ids, _ = _make_sightings(base, urls)
+        command = ["celery", "-A", "leakcase", "worker", "--concurrency=2", "--loglevel=INFO"]
+        command += ["--without-heartbeat", "--without-gossip", "--without-mingle"]
+        worker = subprocess.Popen(
+            [sys.executable, "-m", *command, "-n", f"sizing{os.getpid()}@%h"],
+            cwd=ROOT,
+            env={**env, "LEAKCASE_FETCH_ALLOW_NETWORKS": "127.0.0.1/32"},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            return _recheck_in(worker, ids)
+        finally:
+            worker.terminate()
+            worker.wait(timeout=60)
+    finally:
+        slow.terminate()
+        slow.wait()
+
+
+def _recheck_in(worker: subprocess.Popen, ids: list) -> dict:
     from monitoring.models import UrlCheck
     from monitoring.services import RECHECK_CHUNK
     from monitoring.tasks import recheck_sightings
 
-    slow, base = _start_server()
-    ids, _ = _make_sightings(base, urls)
-    command = ["celery", "-A", "leakcase", "worker", "--concurrency=2", "--loglevel=INFO"]
-    command += ["--without-heartbeat", "--without-gossip", "--without-mingle"]
-    worker = subprocess.Popen(
-        [sys.executable, "-m", *command, "-n", f"sizing{os.getpid()}@%h"],
-        cwd=ROOT,
-        env={**env, "LEAKCASE_FETCH_ALLOW_NETWORKS": "127.0.0.1/32"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    ready = threading.Event()
+    ready, last_lines = threading.Event(), collections.deque(maxlen=30)
 
-    def watch():
+    def watch():  # read all of its log, so the pipe never fills
         for line in worker.stderr:
+            last_lines.append(line)
             if " ready." in line:
                 ready.set()
 
     threading.Thread(target=watch, daemon=True).start()
-    try:
-        if not ready.wait(120):
-            raise RuntimeError("sizing: the Celery worker did not start within 120 s")
-        time.sleep(2)
-        children = _children(worker.pid)
-        idle = [_status(p) for p in (worker.pid, *children)]
-        started = time.perf_counter()
-        for start in range(0, len(ids), RECHECK_CHUNK):
-            recheck_sightings.apply_async(
-                args=[[str(i) for i in ids[start : start + RECHECK_CHUNK]]]
-            )
-        _wait_for(
-            lambda: UrlCheck.objects.filter(sighting__in=ids).count() >= len(ids),
-            timeout=600,
-            what=f"{len(ids)} rechecks",
-        )
-        elapsed = time.perf_counter() - started
-        children = _children(worker.pid)
-        after = [_status(p) for p in (worker.pid, *children)]
-    finally:
-        worker.terminate()
-        worker.wait(timeout=60)
-        slow.terminate()
-        slow.wait()
+    if not ready.wait(120):
+        raise RuntimeError(f"sizing: no Celery worker within 120 s: {''.join(last_lines)}")
+    time.sleep(2)
+    idle = [_status(p) for p in (worker.pid, *_children(worker.pid))]
+    started = time.perf_counter()
+    for start in range(0, len(ids), RECHECK_CHUNK):
+        recheck_sightings.apply_async(args=[[str(i) for i in ids[start : start + RECHECK_CHUNK]]])
+    _wait_for(
+        lambda: UrlCheck.objects.filter(sighting__in=ids).count() >= len(ids),
+        timeout=600,
+        what=f"{len(ids)} rechecks",
+    )
+    elapsed = time.perf_counter() - started
+    after = [_status(p) for p in (worker.pid, *_children(worker.pid))]
     return {
         "concurrency": 2,
         "chunk": RECHECK_CHUNK,
@@ -717,7 +724,9 @@ def _index_process(env: dict, args: list[str]) -> dict:
 def tiers_from(measured: dict) -> list[dict]:
     """Each tier's processes, memory, database, storage and Monday mail: linear in the
     measured figures, with ASSUMPTIONS where nothing was measured."""
+    from leakcase.celery import app
     from monitoring.services import DISPATCH_BATCH, RECHECK_LIVE, RECHECK_REMOVED_MAX
+    from outbox.models import OutgoingEmail
 
     a = ASSUMPTIONS
     per_row, rows_per_case = measured["per_row"], measured["rows_per_case"]
@@ -726,8 +735,6 @@ def tiers_from(measured: dict) -> list[dict]:
     hash_bytes = per_row["evidence_referencehash"]["bytes_per_row"]
     hashes_per_case = rows_per_case.get("evidence_referencehash", 0)
     check_bytes = per_row["evidence_urlcheck"]["bytes_per_row"]
-    from outbox.models import OutgoingEmail
-
     outbox = per_row.get(OutgoingEmail._meta.db_table, {"bytes_per_row": 0})
     outbox_bytes = outbox["bytes_per_row"]
     index_mb_for = _index_line(measured["index_from_database"], measured["index_synthetic"])
@@ -741,7 +748,9 @@ def tiers_from(measured: dict) -> list[dict]:
         a["still_up_share"] * day / RECHECK_LIVE.total_seconds()
         + (1 - a["still_up_share"]) * day / RECHECK_REMOVED_MAX.total_seconds()
     )
-    dispatch_per_day = DISPATCH_BATCH * 24 * 60  # one dispatch a minute (leakcase/celery.py)
+    # dispatch_rechecks hands out at most DISPATCH_BATCH each time beat runs it.
+    every = app.conf.beat_schedule["dispatch-rechecks"]["schedule"]
+    dispatch_per_day = round(DISPATCH_BATCH * day / every)
 
     out = []
     for name, cases, sightings, hashes in TIERS:
@@ -896,7 +905,7 @@ def report(measured: dict, tiers: list[dict], *, sample_cases: int) -> str:
         "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- | ---: | ---: |",
     ]
     for t in tiers:
-        flag = " (over the dispatcher's 200/min)" if t["over_dispatcher_limit"] else ""
+        flag = " (over what the dispatcher hands out)" if t["over_dispatcher_limit"] else ""
         lines.append(
             f"| {t['tier']} | {t['cases_a_year']:,} | {t['sightings']:,} | "
             f"{t['reference_hashes']:,} | {t['web_processes']} | {t['worker_processes']} (2)"
