@@ -84,7 +84,7 @@ def build(sizes: dict, *, log=print) -> dict:
     from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
     from accounts.models import Role, User
-    from cases.models import Case, CaseEvent, CaseStatus, EventKind, Priority
+    from cases.models import Case, CaseEvent, CaseStatus, EventKind, Priority, new_reference
     from evidence.models import ReferenceHash, Sighting
     from platforms.models import Platform, PlatformDomain
     from takedowns.models import TakedownRequest, TakedownStatus
@@ -133,9 +133,15 @@ def build(sizes: dict, *, log=print) -> dict:
     statuses = [CaseStatus.NEW, CaseStatus.ACTIVE, CaseStatus.ACTIVE, CaseStatus.MONITORING]
     statuses += [CaseStatus.RESOLVED, CaseStatus.CLOSED]
     priorities = [Priority.NORMAL] * 7 + [Priority.HIGH] * 2 + [Priority.URGENT]
+    # Drawn distinct first: 10,000 random references (30^6 possible) share one about one run
+    # in 14, and that failed the whole bulk_create (and the run).
+    references: set[str] = set()
+    while len(references) < len(survivors):
+        references.add(new_reference())
     cases = Case.objects.bulk_create(
         (
             Case(
+                reference=reference,
                 survivor=survivor,
                 contact_email=survivor.email,
                 pseudonym=f"Person {i}",
@@ -147,7 +153,7 @@ def build(sizes: dict, *, log=print) -> dict:
                 else (None if rng.random() < 0.2 else rng.choice(caseworkers)),
                 last_activity_at=now - dt.timedelta(hours=rng.randrange(24 * 90)),
             )
-            for i, survivor in enumerate(survivors)
+            for i, (survivor, reference) in enumerate(zip(survivors, references, strict=True))
         ),
         batch_size=5000,
     )

@@ -28,6 +28,10 @@ SIZES = {
         "page_repeats": 30,
         "export_evidence_mb": 2048,
         "export_baseline_mb": 200,
+        "sizing_sample_cases": 150,
+        "sizing_url_checks": 200_000,
+        "sizing_recheck_urls": 2_000,
+        "sizing_synthetic_hashes": 10_000_000,
     },
     "quick": {
         "reference_hashes": 20_000,
@@ -44,6 +48,10 @@ SIZES = {
         "page_repeats": 5,
         "export_evidence_mb": 50,
         "export_baseline_mb": 50,
+        "sizing_sample_cases": 3,
+        "sizing_url_checks": 2_000,
+        "sizing_recheck_urls": 100,
+        "sizing_synthetic_hashes": 100_000,
     },
 }
 

@@ -2,7 +2,7 @@
 To add one, write bench/benchmarks/<name>.py with its run() and add it here
 (bench/README.md says what run() gets and returns)."""
 
-from bench.benchmarks import digests, export_memory, hash_lookup, ingest, pages, recheck
+from bench.benchmarks import digests, export_memory, hash_lookup, ingest, pages, recheck, sizing
 
 BENCHMARKS = {
     "hash_lookup": hash_lookup.run,
@@ -12,4 +12,8 @@ BENCHMARKS = {
     "export_memory": export_memory.run,
     # Last: it writes weekly schedules and emails for every survivor of the big database.
     "digests": digests.run,
+    # Sizing for the README (issue 16): a database and processes of its own; about a minute
+    # even at quick sizes, so `--quick` runs it only when named (`--only sizing`).
+    "sizing": sizing.run,
 }
+NOT_IN_QUICK = {"sizing"}

@@ -74,9 +74,9 @@ def main(argv=None) -> int:
 
     from bench import data
     from bench.harness import SIZES, Context, on_database, table
-    from bench.registry import BENCHMARKS
+    from bench.registry import BENCHMARKS, NOT_IN_QUICK
 
-    names = args.only or list(BENCHMARKS)
+    names = args.only or [n for n in BENCHMARKS if not (args.quick and n in NOT_IN_QUICK)]
     unknown = set(names) - set(BENCHMARKS)
     if unknown:
         parser.error(f"no benchmark called {', '.join(sorted(unknown))}")
