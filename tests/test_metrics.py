@@ -225,16 +225,20 @@ def test_the_figures_are_the_seeded_state(client, token, seeded, django_assert_n
 
 def test_the_loaded_index_and_whether_it_is_current(client, token, case, survivor, broker_queue):
     reference_register(case=case, data=make_image(seed=1), acting_user=survivor)
-    assert len(hash_index.current_index()) == 1  # a lookup in this process loads it
+    # A lookup in this process loads it. What it holds may include rows of earlier tests'
+    # rolled-back transactions (harmless: the SQL fetch finds none, hash_index.py), so the
+    # figure is compared with the index itself, not with this test's one row.
+    loaded = len(hash_index.current_index())
+    assert loaded >= 1
     found = figures(scrape(client))
-    assert value(found, "leakcase_hash_index_loaded_rows") == 1
+    assert value(found, "leakcase_hash_index_loaded_rows") == loaded
     assert value(found, "leakcase_hash_index_loaded_bytes") > 0
     assert value(found, "leakcase_hash_index_loaded_current") == 1
 
     reference_register(case=case, data=make_image(seed=2), acting_user=survivor)
     found = figures(scrape(client))
     assert value(found, "leakcase_reference_hashes") == 2
-    assert value(found, "leakcase_hash_index_loaded_rows") == 1
+    assert value(found, "leakcase_hash_index_loaded_rows") == loaded
     assert value(found, "leakcase_hash_index_loaded_current") == 0  # until its next lookup
 
 
