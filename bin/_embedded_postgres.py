@@ -72,4 +72,7 @@ if __name__ == "__main__":
             sys.exit(__doc__)
     except subprocess.CalledProcessError as exc:
         log = data_dir / "log"
-        sys.exit(f"PostgreSQL ({command}) failed: {exc}. Its log: {log}")
+        sys.exit(
+            f"PostgreSQL ({command}) failed: {exc}. Its log: {log}. "
+            f"To start afresh with new demo data, delete {data_dir}."
+        )
