@@ -84,6 +84,7 @@ def test_with_no_server_reachable_the_demo_runs_its_own_postgresql_and_she_logs_
 
 def test_ctrl_c_stops_web_worker_beat_and_postgresql(runs):
     first = runs["first"]
+    assert first["worker_ready"]
     started = "\n".join(first["started"])
     assert "manage.py runserver" in started
     assert "celery -A leakcase worker" in started

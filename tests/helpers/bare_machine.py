@@ -181,8 +181,10 @@ def run_and_stop(demo, port, var_dir, stop_with, wait_for_beat, report):
     if not report["web_up"]:
         return []
     report["login"] = log_in(f"http://127.0.0.1:{port}")
+    # Ready, its pool processes started: all of them are counted below.
+    worker_log = var_dir / "log" / "worker.log"
+    report["worker_ready"] = wait_until(lambda: " ready." in worker_log.read_text(), 60, demo)
     if wait_for_beat:
-        worker_log = var_dir / "log" / "worker.log"
         report["beat_task_done"] = wait_until(
             lambda: BEAT_TASK_DONE.search(worker_log.read_text()), 90, demo
         )
