@@ -13,6 +13,7 @@ optionally waits until the worker has run a task beat sent, then stops bin/demo 
 reports every process it had started that is still running.
 """
 
+import contextlib
 import http.cookiejar
 import json
 import os
@@ -158,7 +159,7 @@ def main(var_dir, stop_with, wait_for_beat):
         start_new_session=True,
     )
     try:
-        started_here += run_and_stop(demo, port, var_dir, stop_with, wait_for_beat, report)
+        run_and_stop(demo, port, var_dir, stop_with, wait_for_beat, report, started_here)
     except Exception:
         report["error"] = traceback.format_exc()
     finally:
@@ -167,19 +168,22 @@ def main(var_dir, stop_with, wait_for_beat):
             os.killpg(demo.pid, signal.SIGKILL)
         for leftover in still_running(started_here):
             os.kill(leftover["pid"], signal.SIGKILL)
+        if (var_dir / "postgres" / "postmaster.pid").exists():
+            embedded = [sys.executable, "bin/_embedded_postgres.py", "stop", var_dir / "postgres"]
+            subprocess.run(embedded, cwd=ROOT, check=False)
         output.close()
     report["seconds"] = round(time.monotonic() - started, 1)
     report["output"] = (var_dir.parent / f"demo-{stop_with}.out").read_text()
     print(json.dumps(report))
 
 
-def run_and_stop(demo, port, var_dir, stop_with, wait_for_beat, report):
-    """Fills the report; returns the processes bin/demo started, to be sure they end."""
-    started = time.monotonic()
+def run_and_stop(demo, port, var_dir, stop_with, wait_for_beat, report, started_here):
+    """Fills the report, and started_here with the processes bin/demo started."""
+    begun = time.monotonic()
     report["web_up"] = wait_until(lambda: listening(port), 240, demo)
-    report["seconds_to_web"] = round(time.monotonic() - started, 1)
+    report["seconds_to_web"] = round(time.monotonic() - begun, 1)
     if not report["web_up"]:
-        return []
+        return
     report["login"] = log_in(f"http://127.0.0.1:{port}")
     # Ready, its pool processes started: all of them are counted below.
     worker_log = var_dir / "log" / "worker.log"
@@ -188,19 +192,30 @@ def run_and_stop(demo, port, var_dir, stop_with, wait_for_beat, report):
         report["beat_task_done"] = wait_until(
             lambda: BEAT_TASK_DONE.search(worker_log.read_text()), 90, demo
         )
-    started_here = [child.pid for child in psutil.Process(demo.pid).children(recursive=True)]
+    started = processes_started(demo.pid, var_dir)
+    started_here += started
+    report["started"] = list(started.values())
     postmaster = var_dir / "postgres" / "postmaster.pid"
-    server = int(postmaster.read_text().split()[0])
-    started_here += [server, *(child.pid for child in psutil.Process(server).children())]
-    report["started"] = [" ".join(psutil.Process(pid).cmdline()) for pid in started_here]
     if stop_with == "ctrl-c":
         os.killpg(demo.pid, signal.SIGINT)  # what a terminal does on Ctrl-C
     else:
         demo.send_signal(signal.SIGTERM)
     report["exit_code"] = demo.wait(timeout=60)
-    report["still_running"] = still_running(started_here)
+    report["still_running"] = still_running(started)
     report["postmaster_pid_left"] = postmaster.exists()
-    return started_here
+
+
+def processes_started(demo_pid, var_dir):
+    """bin/demo's children and theirs, and the PostgreSQL server with its own: {pid: command}."""
+    processes = psutil.Process(demo_pid).children(recursive=True)
+    server = psutil.Process(int((var_dir / "postgres" / "postmaster.pid").read_text().split()[0]))
+    processes += [server, *server.children()]
+    started = {}
+    for process in processes:
+        # A short-lived one (an autovacuum worker, a session that closed) may be gone already.
+        with contextlib.suppress(psutil.NoSuchProcess):
+            started[process.pid] = " ".join(process.cmdline())
+    return started
 
 
 if __name__ == "__main__":
