@@ -170,7 +170,7 @@ def main(var_dir, stop_with, wait_for_beat):
             os.kill(leftover["pid"], signal.SIGKILL)
         if (var_dir / "postgres" / "postmaster.pid").exists():
             embedded = [sys.executable, "bin/_embedded_postgres.py", "stop", var_dir / "postgres"]
-            subprocess.run(embedded, cwd=ROOT, check=False)
+            subprocess.run(embedded, cwd=ROOT, check=False, stdout=sys.stderr)
         output.close()
     report["seconds"] = round(time.monotonic() - started, 1)
     report["output"] = (var_dir.parent / f"demo-{stop_with}.out").read_text()
