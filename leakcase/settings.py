@@ -2,8 +2,9 @@
 
 LeakCase runs on PostgreSQL only: the audit trail is kept by database triggers and due work
 is claimed with SELECT ... FOR UPDATE SKIP LOCKED. Without DATABASE_URL it uses the local
-server's `leakcase` database (bin/demo uses `leakcase_demo`). Without REDIS_URL Celery uses
-kombu's SQLAlchemy transport on a file in var/ and the cache is a file cache there.
+server's `leakcase` database (bin/demo, without it, runs a server of its own in var/postgres).
+Without REDIS_URL Celery uses kombu's SQLAlchemy transport on a file in var/ and the cache is
+a file cache there.
 """
 
 import base64
