@@ -13,6 +13,7 @@ type) and gives tests its parser; hand-written text would have to get all of tha
 import dataclasses
 import functools
 import json
+import os
 import sqlite3
 from collections import Counter
 
@@ -29,24 +30,21 @@ from prometheus_client.exposition import choose_encoder
 from access.permissions import may_scrape_metrics
 from evidence.matching.hash_index import loaded_index
 from evidence.selectors import due_checks, reference_hash_figures
-from leakcase.broker import (
-    QUEUE,
-    REDIS_QUEUE_KEYS,
-    SQLA_SQLITE_PREFIX,
-    SQLITE_WAITING,
-    redis_lengths,
-    sqlite_open,
-    sqlite_waiting,
-)
 from leakcase.celery import app as celery_app
 from outbox.models import EmailKind, EmailStatus
 from outbox.selectors import outbox_counts
 from takedowns.selectors import requests_overdue_count
 
+# Every task goes to Celery's default queue (no routes are set).
+QUEUE = "celery"
 # Waiting messages read to count them by task, at most: a queue a million deep costs one
 # LLEN, and this many messages (about 1 kB each) are read and parsed. Past it the counts by
 # task cover the first QUEUE_SCAN_LIMIT only, and leakcase_queue_scan_capped says so.
 QUEUE_SCAN_LIMIT = 5_000
+# kombu's Redis transport keeps messages sent with a priority under "<queue>\x06\x16<step>"
+# for the steps 3, 6 and 9 (priority 0, our only one, under the queue's own name).
+REDIS_QUEUE_KEYS = (QUEUE, *(f"{QUEUE}\x06\x16{step}" for step in (3, 6, 9)))
+SQLA_SQLITE_PREFIX = "sqla+sqlite:///"
 OTHER = "other"
 # Sent emails are history, not backlog.
 OUTBOX_BACKLOG_STATUSES = [status for status in EmailStatus.values if status != EmailStatus.SENT]
@@ -80,7 +78,10 @@ def _registered_tasks() -> frozenset:
 def _redis_queue(url: str, known: frozenset) -> QueueReading:
     by_task: Counter = Counter()
     with redis.Redis.from_url(url, socket_timeout=2) as client:
-        lengths = redis_lengths(client)
+        with client.pipeline(transaction=False) as pipe:
+            for key in REDIS_QUEUE_KEYS:
+                pipe.llen(key)
+            lengths = pipe.execute()
         room = QUEUE_SCAN_LIMIT
         for key, length in zip(REDIS_QUEUE_KEYS, lengths, strict=True):
             if length and room > 0:
@@ -92,14 +93,19 @@ def _redis_queue(url: str, known: frozenset) -> QueueReading:
 
 
 def _sqlite_queue(path: str, known: frozenset) -> QueueReading:
-    """kombu's SQLAlchemy transport on an SQLite file (no REDIS_URL): leakcase.broker."""
-    db = sqlite_open(path)
-    if db is None:
+    """kombu's SQLAlchemy transport on an SQLite file (no REDIS_URL): visible messages are
+    the waiting ones; a delivered message stays in the table with visible = 0."""
+    if not os.path.exists(path):
         return QueueReading(0, Counter(), False)  # no file yet: nothing was ever sent
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=2)
+    waiting = (
+        "FROM kombu_message m JOIN kombu_queue q ON q.id = m.queue_id "
+        "WHERE q.name = ? AND m.visible"
+    )
     try:
-        total = sqlite_waiting(db)
+        (total,) = db.execute(f"SELECT count(*) {waiting}", (QUEUE,)).fetchone()
         rows = db.execute(
-            f"SELECT m.payload {SQLITE_WAITING} ORDER BY m.id LIMIT ?",
+            f"SELECT m.payload {waiting} ORDER BY m.id LIMIT ?",
             (QUEUE, QUEUE_SCAN_LIMIT),
         ).fetchall()
     except sqlite3.OperationalError as exc:

@@ -287,10 +287,11 @@ def _cases_done_to_monitoring(removed: list[Sighting]) -> None:
 # dispatchers never hand out the same sighting, and a lost message or a killed worker only
 # delays a check: the lease runs out and the sighting is claimed again.
 #
-# One run claims round after round until nothing more is due, or the broker already holds
-# enough work for the workers (backpressure), or the run has taken most of its minute. So
-# how many checks a day it hands out follows the workers, not a constant; what bounds it per
-# site is the site's pace (Platform.checks_per_minute, kept in SitePace across runs).
+# One run claims round after round until nothing more is due, or the workers already have
+# enough handed out and not yet checked (backpressure), or the run has taken most of its
+# minute. So how many checks a day it hands out follows the workers, not a constant; what
+# bounds it per site is the site's pace (Platform.checks_per_minute, kept in SitePace
+# across runs).
 
 # Sightings claimed in one round: one short transaction each, so leases commit and batches go
 # out while the run goes on.
@@ -303,12 +304,13 @@ PER_HOST_AT_ONCE = 4
 # Longer than a recheck can take (fetch total time limit plus page images), so a sighting
 # being checked is not handed out again; short enough that a lost one is retried soon.
 RECHECK_LEASE = dt.timedelta(minutes=10)
-# Backpressure: stop handing out while the broker holds this many sightings or more, waiting
-# for a worker. The workers' own pace sets it: what they checked in the last QUEUE_WINDOW
-# (more workers check more, so more may wait), never less than QUEUE_TARGET_MIN (a start, or
-# workers that were idle because nothing was due). Two minutes of their work waiting is
-# checked long before the lease (RECHECK_LEASE) runs out, so waiting never makes a sighting
-# handed out twice; and a stalled worker pool stops the handing out within a round or two.
+# Backpressure: stop handing out while this many sightings or more are handed out and not
+# yet checked (in_flight: waiting in the broker or being checked). The workers' own pace
+# sets it: what they checked in the last QUEUE_WINDOW (more workers check more, so more may
+# wait), never less than QUEUE_TARGET_MIN (a start, or workers that were idle because
+# nothing was due). Two minutes of their work waiting is checked long before the lease
+# (RECHECK_LEASE) runs out, so waiting does not make a sighting handed out twice; and a
+# stalled worker pool stops the handing out within a round.
 QUEUE_WINDOW = dt.timedelta(minutes=2)
 QUEUE_TARGET_MIN = 1_000
 # A run stops claiming after this long: the next beat's run takes over (beat sends one a
@@ -320,18 +322,11 @@ DISPATCH_MAX_SECONDS = 50
 PACE_WINDOW = dt.timedelta(seconds=55)
 
 
-def rechecks_dispatch(
-    *,
-    send: Callable[[list[str]], object],
-    waiting: Callable[[], int | None] | None = None,
-    now=None,
-) -> int:
+def rechecks_dispatch(*, send: Callable[[list[str]], object], now=None) -> int:
     """Claim and lease the sightings whose check is due, at most each site's pace a minute,
     and hand each batch of ids to `send` (the recheck_sightings task's delay) once its claim
-    has committed; round after round while `waiting()` (sightings handed out that no worker
-    has taken yet) is under the target (queue_target). `waiting` None, or one that returns
-    None (the broker cannot be read): one round only, as the dispatcher did before it had
-    backpressure. Returns how many were handed out."""
+    has committed; round after round while fewer than queue_target are handed out and not
+    yet checked (in_flight). Returns how many were handed out."""
     now = now or timezone.now()
     started = time.monotonic()
     target = queue_target(now)
@@ -339,14 +334,24 @@ def rechecks_dispatch(
     full: set[str] = set()  # sites whose pace this minute is used up
     handed_out = 0
     while time.monotonic() - started < DISPATCH_MAX_SECONDS:
-        in_queue = waiting() if waiting is not None else None
-        if in_queue is not None and in_queue >= target:
-            break  # the workers have enough waiting: the next run looks again
+        if in_flight(now) >= target:
+            break  # the workers have enough to do: the next run looks again
         claimed = _claim_round(send=send, now=now, pace=pace, full=full)
         handed_out += claimed
-        if not claimed or in_queue is None:
+        if not claimed:
             break  # nothing more is due (or only on sites that had their minute)
     return handed_out
+
+
+def in_flight(now) -> int:
+    """Sightings handed out and not yet checked: their lease is running. A lease is the only
+    next_check_at between now and now + RECHECK_LEASE: a check schedules the next one at
+    least RECHECK_NEAR_DUE less the jitter ahead, and everything else sets it to now or none
+    (a link logged, her word, withdrawn). One range of the next_check_at index, whatever the
+    broker; a lost message stops counting when its lease runs out."""
+    return Sighting.objects.filter(
+        next_check_at__gt=now, next_check_at__lte=now + RECHECK_LEASE
+    ).count()
 
 
 def queue_target(now) -> int:

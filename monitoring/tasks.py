@@ -10,14 +10,8 @@ import logging
 from celery import shared_task
 
 from evidence.models import Sighting
-from leakcase.broker import queue_length
 from monitoring.recheck_batch import recheck_many
-from monitoring.services import (
-    RECHECK_CHUNK,
-    rechecks_dispatch,
-    sighting_recheck,
-    url_checks_prune,
-)
+from monitoring.services import rechecks_dispatch, sighting_recheck, url_checks_prune
 
 log = logging.getLogger(__name__)
 
@@ -59,22 +53,13 @@ def recheck_sightings(sighting_ids: list[str]) -> dict:
 
 @shared_task
 def dispatch_rechecks() -> int:
-    return rechecks_dispatch(send=recheck_sightings.delay, waiting=sightings_waiting)
+    return rechecks_dispatch(send=recheck_sightings.delay)
 
 
 @shared_task
 def prune_url_checks() -> dict:
     """Daily: the link-check history the retention rule does not keep (services)."""
     return url_checks_prune()
-
-
-def sightings_waiting() -> int | None:
-    """Sightings handed out that no worker has taken yet, at most: every message waiting in
-    the broker counted as a full batch (most are; emails and the odd other task count as
-    one too, which only makes the dispatcher stop a little sooner). None when the broker
-    cannot be read."""
-    messages = queue_length()
-    return None if messages is None else messages * RECHECK_CHUNK
 
 
 # --- the names these tasks had before they moved here from evidence/tasks.py --------------

@@ -409,10 +409,18 @@ def _due_on(case, survivor, urls, *, at):
 
 class TestDispatchFollowsTheWorkers:
     """One run hands out all that is due, round after round, while the workers keep up; a
-    site gets its pace a minute (Platform.checks_per_minute) whatever the number of runs; a
-    full queue stops the handing out until the workers have taken from it."""
+    site gets its pace a minute (Platform.checks_per_minute) whatever the number of runs; too
+    much handed out and not yet checked stops the handing out until the workers catch up."""
 
     NOW = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
+
+    @staticmethod
+    def _checked(ids, now):
+        """What a worker does with a batch: each sighting checked, and its next check set."""
+        sightings = Sighting.objects.select_related("case").filter(pk__in=ids)
+        sighting_checks_record(
+            checks=[(s, Verdict(outcome=Outcome.LIVE)) for s in sightings], now=now
+        )
 
     def test_more_than_a_claim_goes_out_in_one_run_when_the_workers_keep_up(
         self, case, survivor, django_capture_on_commit_callbacks
@@ -425,15 +433,10 @@ class TestDispatchFollowsTheWorkers:
         )
         assert {s.platform_id for s in Sighting.objects.filter(case=case)} == {big.pk}
         assert len(due) > 2 * CLAIM_BATCH
-        sent, rounds = [], []
+        sent = []
         with django_capture_on_commit_callbacks(execute=True):
-            # The workers keep up: nothing of what was handed out is still waiting.
-            handed_out = rechecks_dispatch(
-                send=sent.append, waiting=lambda: rounds.append(1) or 0, now=self.NOW
-            )
-        assert handed_out == 450
+            assert rechecks_dispatch(send=sent.append, now=self.NOW) == 450
         assert sorted(pk for ids in sent for pk in ids) == sorted(str(s.pk) for s in due)
-        assert len(rounds) == 4  # three claims of at most CLAIM_BATCH, then nothing is due
         assert all(len(ids) <= RECHECK_CHUNK for ids in sent)
         assert set(Sighting.objects.values_list("next_check_at", flat=True)) == {
             self.NOW + RECHECK_LEASE
@@ -449,7 +452,7 @@ class TestDispatchFollowsTheWorkers:
         def run(now):
             sent = []
             with django_capture_on_commit_callbacks(execute=True):
-                rechecks_dispatch(send=sent.append, waiting=lambda: 0, now=now)
+                rechecks_dispatch(send=sent.append, now=now)
             hosts = dict(Sighting.objects.values_list("pk", "host"))
             return Counter(hosts[uuid.UUID(pk)] for ids in sent for pk in ids)
 
@@ -465,7 +468,7 @@ class TestDispatchFollowsTheWorkers:
         assert run(self.NOW + dt.timedelta(minutes=3)) == {"slow.example": 10}
 
     @pytest.mark.django_db(transaction=True)  # each round's batches go out as it commits
-    def test_a_full_queue_stops_the_handing_out_until_the_workers_take_from_it(
+    def test_too_much_in_flight_stops_the_handing_out_until_the_workers_catch_up(
         self, case, survivor, monkeypatch
     ):
         from monitoring import services
@@ -475,29 +478,35 @@ class TestDispatchFollowsTheWorkers:
         _due_on(case, survivor, [f"https://big.example/p/{n}" for n in range(600)], at=self.NOW)
         broker: list[list[str]] = []  # the batches no worker has taken yet
 
-        def run(now):
-            return rechecks_dispatch(
-                send=broker.append, waiting=lambda: sum(map(len, broker)), now=now
-            )
+        # Two claims of 200: after the second, 400 are out and not checked, over 250.
+        assert rechecks_dispatch(send=broker.append, now=self.NOW) == 400
+        assert services.in_flight(self.NOW) == 400
+        # No worker took any: the next minute's run hands out nothing.
+        a_minute_on = self.NOW + dt.timedelta(minutes=1)
+        assert rechecks_dispatch(send=broker.append, now=a_minute_on) == 0
+        # The workers check them all; the next run hands out the rest.
+        for ids in broker:
+            self._checked(ids, a_minute_on)
+        assert services.in_flight(a_minute_on) == 0
+        assert rechecks_dispatch(send=broker.append, now=self.NOW + dt.timedelta(minutes=2)) == 200
+        assert sum(map(len, broker)) == 600
 
-        # Two claims of 200: after the second, 400 wait, more than the 250 allowed.
-        assert run(self.NOW) == 400
-        # Nobody took any: the next minute's run hands out nothing.
-        assert run(self.NOW + dt.timedelta(minutes=1)) == 0
-        assert sum(map(len, broker)) == 400
-        broker.clear()  # the workers took them all
-        assert run(self.NOW + dt.timedelta(minutes=2)) == 200
-        assert not Sighting.objects.filter(next_check_at__lte=self.NOW + dt.timedelta(minutes=2))
+    def test_only_a_lease_counts_as_in_flight(self, case, survivor):
+        """A check schedules the next one further ahead than a lease lasts, with its jitter,
+        so what in_flight counts is exactly what was handed out and not checked yet."""
+        from monitoring.services import RECHECK_JITTER, RECHECK_NEAR_DUE, in_flight
 
-    def test_a_broker_that_cannot_be_read_gets_one_claim_a_run(
-        self, case, survivor, django_capture_on_commit_callbacks
-    ):
-        _platform("big.example", 1_000)
-        _due_on(case, survivor, [f"https://big.example/p/{n}" for n in range(300)], at=self.NOW)
-        with django_capture_on_commit_callbacks(execute=True):
-            assert rechecks_dispatch(send=list, waiting=lambda: None, now=self.NOW) == 200
+        assert RECHECK_NEAR_DUE * (1 - RECHECK_JITTER) > RECHECK_LEASE
+        leased, checked, _still_due = _due_on(
+            case, survivor, [f"https://a.example/{n}" for n in range(3)], at=self.NOW
+        )
+        Sighting.objects.filter(pk=leased.pk).update(next_check_at=self.NOW + RECHECK_LEASE)
+        self._checked([checked.pk], self.NOW)
+        assert in_flight(self.NOW) == 1
+        # The lease runs out (a lost message): no longer in flight, due again.
+        assert in_flight(self.NOW + RECHECK_LEASE) == 0
 
-    def test_the_workers_pace_sets_how_much_may_wait(self, case, survivor):
+    def test_the_workers_pace_sets_how_much_may_be_in_flight(self, case, survivor):
         from monitoring.services import QUEUE_TARGET_MIN, QUEUE_WINDOW, queue_target
 
         sighting = sighting_log(case=case, url="https://a.example/1", acting_user=survivor)
