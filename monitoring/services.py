@@ -337,9 +337,9 @@ def rechecks_dispatch(*, send: Callable[[list[str]], object], now=None) -> int:
         if in_flight(now) >= target:
             break  # the workers have enough to do: the next run looks again
         claimed = _claim_round(send=send, now=now, pace=pace, full=full)
-        handed_out += claimed
-        if not claimed:
+        if claimed is None:
             break  # nothing more is due (or only on sites that had their minute)
+        handed_out += claimed
     return handed_out
 
 
@@ -366,7 +366,10 @@ def _site(platform_id, host: str) -> str:
     return f"platform:{platform_id}" if platform_id is not None else f"host:{host}"
 
 
-def _claim_round(*, send, now, pace: dict, full: set[str]) -> int:
+def _claim_round(*, send, now, pace: dict, full: set[str]) -> int | None:
+    """One claim: how many were handed out, or None when nothing due is left but on sites in
+    `full`. A claim may hand out none when every candidate's site had its minute: those
+    sites join `full`, so the next claim reaches the links behind them."""
     with transaction.atomic():
         candidates = Sighting.objects.select_for_update(skip_locked=True).filter(
             next_check_at__lte=now
@@ -385,7 +388,7 @@ def _claim_round(*, send, now, pace: dict, full: set[str]) -> int:
             ]
         )
         if not rows:
-            return 0
+            return None
         sites = {_site(platform, host): platform for _, host, platform in rows}
         left = _pace_left(now, sites, pace)
         due = []
@@ -402,7 +405,7 @@ def _claim_round(*, send, now, pace: dict, full: set[str]) -> int:
             next_check_at=now + RECHECK_LEASE
         )
         # Sent once the claim has committed (when this round ends, run from a task), so a
-        # worker finds the lease in place, and `waiting` counts them before the next round.
+        # worker finds the lease in place, and in_flight counts them before the next round.
         for chunk in _chunks([(pk, host) for pk, host, _ in due]):
             transaction.on_commit(lambda ids=chunk: send(ids))
     return len(due)

@@ -467,6 +467,25 @@ class TestDispatchFollowsTheWorkers:
         assert run(self.NOW + dt.timedelta(minutes=2)) == {"slow.example": 30}
         assert run(self.NOW + dt.timedelta(minutes=3)) == {"slow.example": 10}
 
+    def test_links_behind_a_site_that_had_its_minute_still_go_out(
+        self, case, survivor, django_capture_on_commit_callbacks
+    ):
+        from monitoring.services import CLAIM_BATCH
+
+        _platform("slow.example", 30)
+        urls = [f"https://slow.example/{n}" for n in range(CLAIM_BATCH * 2 + 50)]
+        _due_on(case, survivor, urls, at=self.NOW)
+        with django_capture_on_commit_callbacks(execute=True):
+            assert rechecks_dispatch(send=list, now=self.NOW) == 30
+        # Logged since, due later than all of slow.example's: the oldest due links, a whole
+        # claim's worth, are all on a site that had its minute.
+        other = sighting_log(case=case, url="https://other.example/1", acting_user=survivor)
+        Sighting.objects.filter(pk=other.pk).update(next_check_at=self.NOW)
+        sent = []
+        with django_capture_on_commit_callbacks(execute=True):
+            assert rechecks_dispatch(send=sent.append, now=self.NOW + dt.timedelta(seconds=5))
+        assert sent == [[str(other.pk)]]
+
     @pytest.mark.django_db(transaction=True)  # each round's batches go out as it commits
     def test_too_much_in_flight_stops_the_handing_out_until_the_workers_catch_up(
         self, case, survivor, monkeypatch
