@@ -46,6 +46,7 @@ class Platform(models.Model):
     # (monitoring.services.rechecks_dispatch). Big platforms serve billions of requests a day
     # and hold most of the links, so they are set higher (migration platforms/0002).
     checks_per_minute = models.PositiveIntegerField(
+        "Link checks a minute",
         default=DEFAULT_CHECKS_PER_MINUTE,
         validators=[MinValueValidator(1)],  # 0 would stop checking its links altogether
         help_text="How many of our link checks a minute this site gets, at most.",

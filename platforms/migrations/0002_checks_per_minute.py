@@ -14,6 +14,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='platform',
             name='checks_per_minute',
-            field=models.PositiveIntegerField(default=20, help_text='How many of our link checks a minute this site gets, at most.', validators=[django.core.validators.MinValueValidator(1)]),
+            field=models.PositiveIntegerField(default=20, help_text='How many of our link checks a minute this site gets, at most.', validators=[django.core.validators.MinValueValidator(1)], verbose_name='Link checks a minute'),
         ),
     ]
