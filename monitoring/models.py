@@ -46,7 +46,7 @@ class SitePace(models.Model):
     dispatchers at once included (monitoring.services.rechecks_dispatch locks the row)."""
 
     # "platform:<id>" for a site in the platform directory (its domains share one pace),
-    # "host:<host>" for one that is not.
+    # "host:<digest of the host>" for one that is not (monitoring.services._site).
     site = models.CharField(max_length=270, unique=True)
     minute_started_at = models.DateTimeField()
     handed_out = models.PositiveIntegerField(default=0)

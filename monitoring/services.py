@@ -332,11 +332,12 @@ def rechecks_dispatch(*, send: Callable[[list[str]], object], now=None) -> int:
     target = queue_target(now)
     pace = dict(Platform.objects.values_list("pk", "checks_per_minute"))
     full: set[str] = set()  # sites whose pace this minute is used up
+    hosts: dict[str, str] = {}  # host -> its site, for hosts no platform claims
     handed_out = 0
     while time.monotonic() - started < DISPATCH_MAX_SECONDS:
         if in_flight(now) >= target:
             break  # the workers have enough to do: the next run looks again
-        claimed = _claim_round(send=send, now=now, pace=pace, full=full)
+        claimed = _claim_round(send=send, now=now, pace=pace, full=full, hosts=hosts)
         if claimed is None:
             break  # nothing more is due (or only on sites that had their minute)
         handed_out += claimed
@@ -362,11 +363,15 @@ def queue_target(now) -> int:
 
 
 def _site(platform_id, host: str) -> str:
-    """What a pace is kept for: a platform (all its domains), or a host it does not know."""
-    return f"platform:{platform_id}" if platform_id is not None else f"host:{host}"
+    """What a pace is kept for: a platform (all its domains), or a host it does not know,
+    by a digest of its name: a host can name her (rose-leaks.example), and SitePace rows
+    outlive her erasure."""
+    if platform_id is not None:
+        return f"platform:{platform_id}"
+    return f"host:{hashlib.sha256(host.encode()).hexdigest()[:40]}"
 
 
-def _claim_round(*, send, now, pace: dict, full: set[str]) -> int | None:
+def _claim_round(*, send, now, pace: dict, full: set[str], hosts: dict) -> int | None:
     """One claim: how many were handed out, or None when nothing due is left but on sites in
     `full`. A claim may hand out none when every candidate's site had its minute: those
     sites join `full`, so the next claim reaches the links behind them."""
@@ -377,7 +382,7 @@ def _claim_round(*, send, now, pace: dict, full: set[str]) -> int | None:
         # Sites that had their minute are left out of the query, so a case with thousands of
         # links on one slow site does not hide the links of the others behind them.
         platforms_full = [int(s.split(":", 1)[1]) for s in full if s.startswith("platform:")]
-        hosts_full = [s.split(":", 1)[1] for s in full if s.startswith("host:")]
+        hosts_full = [host for host, site in hosts.items() if site in full]
         if platforms_full:
             candidates = candidates.exclude(platform_id__in=platforms_full)
         if hosts_full:
@@ -390,6 +395,7 @@ def _claim_round(*, send, now, pace: dict, full: set[str]) -> int | None:
         if not rows:
             return None
         sites = {_site(platform, host): platform for _, host, platform in rows}
+        hosts.update((host, _site(None, host)) for _, host, platform in rows if platform is None)
         left = _pace_left(now, sites, pace)
         due = []
         for pk, host, platform in rows:
@@ -504,10 +510,14 @@ def url_checks_prune(*, now=None, batch: int = PRUNE_BATCH) -> dict:
             deleted += cursor.rowcount
         batches += 1
         after = ids[-1]
+    # The dispatch's memory of each site's minute (SitePace) is only read for the minute it
+    # is in: rows of sites not handed a check for a day go, so hosts seen once do not pile up.
+    paces, _ = SitePace.objects.filter(minute_started_at__lt=now - dt.timedelta(days=1)).delete()
     counts = {
         "deleted": deleted,
         "batches": batches,
         "kept_days": CHECKS_KEPT_FOR.days,
+        "site_paces_cleared": paces,
     }
     # Once, at the end, with the counts: one row a day, not one per batch. Each batch's
     # deletes stand on their own (the rule is the same for every run), so a run stopped

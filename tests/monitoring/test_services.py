@@ -8,7 +8,7 @@ from django.utils import timezone
 from cases.models import Case
 from evidence.models import Sighting
 from evidence.services import sighting_log, sightings_log_pasted
-from monitoring.models import Outcome, UrlCheck
+from monitoring.models import Outcome, SitePace, UrlCheck
 from monitoring.recheck import Verdict
 from monitoring.services import (
     PER_HOST_AT_ONCE,
@@ -466,6 +466,9 @@ class TestDispatchFollowsTheWorkers:
         }
         assert run(self.NOW + dt.timedelta(minutes=2)) == {"slow.example": 30}
         assert run(self.NOW + dt.timedelta(minutes=3)) == {"slow.example": 10}
+        # A host can name her, and the paces outlive her erasure: kept by a digest.
+        assert SitePace.objects.count() == 2
+        assert not SitePace.objects.filter(site__contains="nobody").exists()
 
     def test_links_behind_a_site_that_had_its_minute_still_go_out(
         self, case, survivor, django_capture_on_commit_callbacks
@@ -599,6 +602,8 @@ class TestUrlChecksPrune:
         from monitoring.services import url_checks_prune
 
         watched, quiet, young = histories
+        for days, site in [(2, "host:old"), (0, "host:busy")]:
+            SitePace.objects.create(site=site, minute_started_at=self.NOW - dt.timedelta(days))
         counts = url_checks_prune(now=self.NOW)
         # 90 first, 60 down, 40 back; 29, 10, 1 young. 80, 70 and 50, 35 said it again.
         assert self._kept(watched) == [1, 10, 29, 40, 60, 90]
@@ -606,6 +611,9 @@ class TestUrlChecksPrune:
         assert self._kept(quiet) == [60, 90, 100]
         assert self._kept(young) == [5, 10, 20]
         assert counts["deleted"] == 6
+        # The dispatch's memory of sites not handed a check for a day goes too.
+        assert list(SitePace.objects.values_list("site", flat=True)) == ["host:busy"]
+        assert counts["site_paces_cleared"] == 1
         event = AuditEvent.objects.get(kind=AuditKind.CHECKS_PRUNED)
         assert event.detail == counts
         assert "example" not in str(event.detail) + event.target  # counts, never links
