@@ -34,6 +34,8 @@ class AuditKind(models.TextChoices):
     WEEKLY_EMAIL_SET = "weekly_email_set", "Weekly email settings changed"
     # Any kind of email since the outbox holds them all; the stored value is kept.
     WEEKLY_EMAIL_RESENT = "weekly_email_resent", "Email sent again by staff"
+    # The daily prune of link-check history (monitoring.services.url_checks_prune): counts.
+    CHECKS_PRUNED = "checks_pruned", "Old link checks pruned"
 
 
 class AppendOnly(models.Model):

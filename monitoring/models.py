@@ -38,3 +38,18 @@ class UrlCheck(models.Model):
 
     def __str__(self):
         return f"{self.sighting_id} {self.outcome}"
+
+
+class SitePace(models.Model):
+    """How many rechecks of one site the dispatchers handed out in its current minute: the
+    memory that keeps a site's rate (Platform.checks_per_minute) across dispatch runs, two
+    dispatchers at once included (monitoring.services.rechecks_dispatch locks the row)."""
+
+    # "platform:<id>" for a site in the platform directory (its domains share one pace),
+    # "host:<digest of the host>" for one that is not (monitoring.services._site).
+    site = models.CharField(max_length=270, unique=True)
+    minute_started_at = models.DateTimeField()
+    handed_out = models.PositiveIntegerField(default=0)
+
+    def __str__(self):
+        return f"{self.site} {self.handed_out}"

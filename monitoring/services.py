@@ -5,15 +5,18 @@ import contextlib
 import datetime as dt
 import hashlib
 import random
+import time
 from collections import Counter
 from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
-from django.db.models import Exists, OuterRef
+from django.db import connection, transaction
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
+from audit.models import AuditKind
+from audit.services import audit_record
 from cases.models import Case, CaseStatus, EventKind
 from cases.services import case_change_status, event_build, events_record
 from evidence.models import EvidenceKind, EvidenceOrigin, Sighting, SightingStatus, StatusSource
@@ -21,7 +24,8 @@ from evidence.services import evidence_add
 from evidence.sighting_urls import link_label
 from leakcase.locking import locked
 from monitoring import recheck
-from monitoring.models import Outcome, UrlCheck
+from monitoring.models import Outcome, SitePace, UrlCheck
+from platforms.models import DEFAULT_CHECKS_PER_MINUTE, Platform
 from takedowns.selectors import waiting_due_by_sighting
 from takedowns.services import (
     takedowns_close_for_removed_sightings,
@@ -282,9 +286,16 @@ def _cases_done_to_monitoring(removed: list[Sighting]) -> None:
 # next_check_at a little into the future and hands them out in small batches, so two
 # dispatchers never hand out the same sighting, and a lost message or a killed worker only
 # delays a check: the lease runs out and the sighting is claimed again.
+#
+# One run claims round after round until nothing more is due, or the workers already have
+# enough handed out and not yet checked (backpressure), or the run has taken most of its
+# minute. So how many checks a day it hands out follows the workers, not a constant; what
+# bounds it per site is the site's pace (Platform.checks_per_minute, kept in SitePace
+# across runs).
 
-DISPATCH_BATCH = 200
-PER_HOST = 20
+# Sightings claimed in one round: one short transaction each, so leases commit and batches go
+# out while the run goes on.
+CLAIM_BATCH = 200
 # Sightings per recheck_sightings task: checked side by side in one worker process
 # (monitoring.recheck_batch, hundreds a second where one at a time manages a few), and no
 # more than PER_HOST_AT_ONCE of one site in a task, so a site never gets a burst from us.
@@ -293,34 +304,136 @@ PER_HOST_AT_ONCE = 4
 # Longer than a recheck can take (fetch total time limit plus page images), so a sighting
 # being checked is not handed out again; short enough that a lost one is retried soon.
 RECHECK_LEASE = dt.timedelta(minutes=10)
+# Backpressure: stop handing out while this many sightings or more are handed out and not
+# yet checked (in_flight: waiting in the broker or being checked). The workers' own pace
+# sets it: what they checked in the last QUEUE_WINDOW (more workers check more, so more may
+# wait), never less than QUEUE_TARGET_MIN (a start, or workers that were idle because
+# nothing was due). Two minutes of their work waiting is checked long before the lease
+# (RECHECK_LEASE) runs out, so waiting does not make a sighting handed out twice; and a
+# stalled worker pool stops the handing out within a round.
+QUEUE_WINDOW = dt.timedelta(minutes=2)
+QUEUE_TARGET_MIN = 1_000
+# A run stops claiming after this long: the next beat's run takes over (beat sends one a
+# minute; two at once are safe, SKIP LOCKED and the SitePace rows keep them apart).
+DISPATCH_MAX_SECONDS = 50
+# A site's pace is counted in minutes, each beginning at the first hand-out after the last
+# one ended. Beat runs the dispatch once a minute, give or take its tick; a window a little
+# shorter than that means a run a few seconds early still finds the site's minute over.
+PACE_WINDOW = dt.timedelta(seconds=55)
 
 
 def rechecks_dispatch(*, send: Callable[[list[str]], object], now=None) -> int:
-    """Claim and lease the sightings whose check is due (at most DISPATCH_BATCH, PER_HOST of
-    a site) and hand each batch of ids to `send` (the recheck_sightings task's delay) once
-    the claim has committed. Returns how many were handed out."""
+    """Claim and lease the sightings whose check is due, at most each site's pace a minute,
+    and hand each batch of ids to `send` (the recheck_sightings task's delay) once its claim
+    has committed; round after round while fewer than queue_target are handed out and not
+    yet checked (in_flight). Returns how many were handed out."""
     now = now or timezone.now()
+    started = time.monotonic()
+    target = queue_target(now)
+    pace = dict(Platform.objects.values_list("pk", "checks_per_minute"))
+    full: set[str] = set()  # sites whose pace this minute is used up
+    hosts: dict[str, str] = {}  # host -> its site, for hosts no platform claims
+    handed_out = 0
+    while time.monotonic() - started < DISPATCH_MAX_SECONDS:
+        if in_flight(now) >= target:
+            break  # the workers have enough to do: the next run looks again
+        claimed = _claim_round(send=send, now=now, pace=pace, full=full, hosts=hosts)
+        if claimed is None:
+            break  # nothing more is due (or only on sites that had their minute)
+        handed_out += claimed
+    return handed_out
+
+
+def in_flight(now) -> int:
+    """Sightings handed out and not yet checked: their lease is running. A lease is the only
+    next_check_at between now and now + RECHECK_LEASE: a check schedules the next one at
+    least RECHECK_NEAR_DUE less the jitter ahead, and everything else sets it to now or none
+    (a link logged, her word, withdrawn). One range of the next_check_at index, whatever the
+    broker; a lost message stops counting when its lease runs out."""
+    return Sighting.objects.filter(
+        next_check_at__gt=now, next_check_at__lte=now + RECHECK_LEASE
+    ).count()
+
+
+def queue_target(now) -> int:
+    """How many sightings may wait in the broker: the workers' checks of the last
+    QUEUE_WINDOW, at least QUEUE_TARGET_MIN (see QUEUE_WINDOW)."""
+    recent = UrlCheck.objects.filter(checked_at__gt=now - QUEUE_WINDOW).count()
+    return max(QUEUE_TARGET_MIN, recent)
+
+
+def _site(platform_id, host: str) -> str:
+    """What a pace is kept for: a platform (all its domains), or a host it does not know,
+    by a digest of its name: a host can name her (rose-leaks.example), and SitePace rows
+    outlive her erasure."""
+    if platform_id is not None:
+        return f"platform:{platform_id}"
+    return f"host:{hashlib.sha256(host.encode()).hexdigest()[:40]}"
+
+
+def _claim_round(*, send, now, pace: dict, full: set[str], hosts: dict) -> int | None:
+    """One claim: how many were handed out, or None when nothing due is left but on sites in
+    `full`. A claim may hand out none when every candidate's site had its minute: those
+    sites join `full`, so the next claim reaches the links behind them."""
     with transaction.atomic():
-        candidates = (
-            Sighting.objects.select_for_update(skip_locked=True)
-            .filter(next_check_at__lte=now)
-            .order_by("next_check_at")
-            .values_list("pk", "host")[: DISPATCH_BATCH * 2]
+        candidates = Sighting.objects.select_for_update(skip_locked=True).filter(
+            next_check_at__lte=now
         )
-        # No host gets more than PER_HOST of a batch: a case with 300 links on one site
-        # must not hammer it; the rest wait for the next minute.
-        per_host: dict[str, int] = {}
+        # Sites that had their minute are left out of the query, so a case with thousands of
+        # links on one slow site does not hide the links of the others behind them.
+        platforms_full = [int(s.split(":", 1)[1]) for s in full if s.startswith("platform:")]
+        hosts_full = [host for host, site in hosts.items() if site in full]
+        if platforms_full:
+            candidates = candidates.exclude(platform_id__in=platforms_full)
+        if hosts_full:
+            candidates = candidates.exclude(platform__isnull=True, host__in=hosts_full)
+        rows = list(
+            candidates.order_by("next_check_at").values_list("pk", "host", "platform_id")[
+                : CLAIM_BATCH * 2
+            ]
+        )
+        if not rows:
+            return None
+        sites = {_site(platform, host): platform for _, host, platform in rows}
+        hosts.update((host, _site(None, host)) for _, host, platform in rows if platform is None)
+        left = _pace_left(now, sites, pace)
         due = []
-        for pk, host in candidates:
-            if per_host.get(host, 0) < PER_HOST and len(due) < DISPATCH_BATCH:
-                per_host[host] = per_host.get(host, 0) + 1
-                due.append((pk, host))
-        Sighting.objects.filter(pk__in=[pk for pk, _ in due]).update(
+        for pk, host, platform in rows:
+            site = _site(platform, host)
+            if left[site] > 0 and len(due) < CLAIM_BATCH:
+                left[site] -= 1
+                due.append((pk, host, site))
+        used = Counter(site for _, _, site in due)
+        for site, count in used.items():
+            SitePace.objects.filter(site=site).update(handed_out=F("handed_out") + count)
+        full.update(site for site, n in left.items() if n <= 0)
+        Sighting.objects.filter(pk__in=[pk for pk, _, _ in due]).update(
             next_check_at=now + RECHECK_LEASE
         )
-    for chunk in _chunks(due):
-        transaction.on_commit(lambda ids=chunk: send(ids))
+        # Sent once the claim has committed (when this round ends, run from a task), so a
+        # worker finds the lease in place, and in_flight counts them before the next round.
+        for chunk in _chunks([(pk, host) for pk, host, _ in due]):
+            transaction.on_commit(lambda ids=chunk: send(ids))
     return len(due)
+
+
+def _pace_left(now, sites: dict[str, int | None], pace: dict) -> Counter:
+    """Checks each site may still be handed this minute, its SitePace row locked until the
+    round commits, so a second dispatcher waits for it and counts what this one handed out.
+    Rows are locked in key order (leakcase/locking.py), so two dispatchers queue instead of
+    deadlocking. A row's minute starts at the first hand-out after the last one ended."""
+    SitePace.objects.bulk_create(
+        [SitePace(site=site, minute_started_at=now) for site in sites], ignore_conflicts=True
+    )
+    left = Counter()
+    for row in SitePace.objects.select_for_update().filter(site__in=sites).order_by("site"):
+        if row.minute_started_at <= now - PACE_WINDOW:
+            row.minute_started_at, row.handed_out = now, 0
+            row.save(update_fields=["minute_started_at", "handed_out"])
+        platform = sites[row.site]
+        rate = pace.get(platform, DEFAULT_CHECKS_PER_MINUTE)
+        left[row.site] = max(0, rate - row.handed_out)
+    return left
 
 
 def _chunks(due: list[tuple]) -> list[list[str]]:
@@ -336,3 +449,78 @@ def _chunks(due: list[tuple]) -> list[list[str]]:
         ids.append(str(pk))
         hosts[host] += 1
     return [ids for ids, _ in chunks]
+
+
+# --- how long the history of checks is kept --------------------------------------------------
+# One UrlCheck a recheck, for as long as a link is watched, would be almost all of the
+# database (bench/benchmarks/sizing.py: 84 GB a year for a national service). What a check's
+# history is for: showing when a link was up, when it went down and when it came back (to
+# her, to a caseworker, to a platform disputing a removal or a time to removal), and the
+# details of recent checks (HTTP status, bytes, hash distance, errors) while a request is
+# being worked. Nothing in the code reads more: the only reader of old rows is
+# _unreachable_since, which needs the first check of the current run of unreachable ones
+# and the last one before it that reached the site, and the rule below keeps its answer the
+# same (the run's first check is a change of outcome; the last reaching check before it, if
+# pruned, has an earlier one of the same outcome kept, with nothing unreachable between).
+#
+# The rule, per sighting, by checked_at (then id): a check is KEPT when it is
+# - the first check of the sighting (where its record begins), or
+# - a change: its outcome differs from the check before it (up, down, back, unreachable), or
+# - the last check (what the sighting's last_checked_at and last_check_outcome say), or
+# - younger than CHECKS_KEPT_FOR;
+# every other check (older, and saying the same as the check before it) is deleted.
+# Deleting such a check changes nothing the rule says of the others (the check after it now
+# follows one with the same outcome), so the prune is safe to run twice, or two at once.
+CHECKS_KEPT_FOR = dt.timedelta(days=30)
+# Sightings whose history one transaction prunes: a short delete, so the table is never held
+# up for long (each batch is a few thousand rows at most).
+PRUNE_BATCH = 500
+
+_PRUNE_SQL = """
+DELETE FROM evidence_urlcheck WHERE id IN (
+    SELECT id FROM (
+        SELECT id, checked_at, outcome,
+               LAG(outcome) OVER history AS outcome_before,
+               LEAD(id) OVER history AS later_check
+          FROM evidence_urlcheck
+         WHERE sighting_id = ANY(%s)
+        WINDOW history AS (PARTITION BY sighting_id ORDER BY checked_at, id)
+    ) AS checks
+     WHERE checked_at < %s AND outcome = outcome_before AND later_check IS NOT NULL
+)
+"""
+
+
+def url_checks_prune(*, now=None, batch: int = PRUNE_BATCH) -> dict:
+    """Delete the checks the rule above does not keep, a batch of sightings per transaction,
+    and record the counts (never which links) in the audit trail. Returns the counts."""
+    now = now or timezone.now()
+    cutoff = now - CHECKS_KEPT_FOR
+    deleted = batches = 0
+    after = None
+    while True:
+        sightings = Sighting.objects.order_by("pk")
+        if after is not None:
+            sightings = sightings.filter(pk__gt=after)
+        ids = list(sightings.values_list("pk", flat=True)[:batch])
+        if not ids:
+            break
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(_PRUNE_SQL, [ids, cutoff])
+            deleted += cursor.rowcount
+        batches += 1
+        after = ids[-1]
+    # The dispatch's memory of each site's minute (SitePace) is only read for the minute it
+    # is in: rows of sites not handed a check for a day go, so hosts seen once do not pile up.
+    paces, _ = SitePace.objects.filter(minute_started_at__lt=now - dt.timedelta(days=1)).delete()
+    counts = {
+        "deleted": deleted,
+        "batches": batches,
+        "kept_days": CHECKS_KEPT_FOR.days,
+        "site_paces_cleared": paces,
+    }
+    # Once, at the end, with the counts: one row a day, not one per batch. Each batch's
+    # deletes stand on their own (the rule is the same for every run), so a run stopped
+    # half-way is finished by the next one, which records it.
+    audit_record(kind=AuditKind.CHECKS_PRUNED, target="url checks", detail=counts)
+    return counts

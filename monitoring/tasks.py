@@ -11,7 +11,7 @@ from celery import shared_task
 
 from evidence.models import Sighting
 from monitoring.recheck_batch import recheck_many
-from monitoring.services import rechecks_dispatch, sighting_recheck
+from monitoring.services import rechecks_dispatch, sighting_recheck, url_checks_prune
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,12 @@ def recheck_sightings(sighting_ids: list[str]) -> dict:
 @shared_task
 def dispatch_rechecks() -> int:
     return rechecks_dispatch(send=recheck_sightings.delay)
+
+
+@shared_task
+def prune_url_checks() -> dict:
+    """Daily: the link-check history the retention rule does not keep (services)."""
+    return url_checks_prune()
 
 
 # --- the names these tasks had before they moved here from evidence/tasks.py --------------

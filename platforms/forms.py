@@ -28,6 +28,7 @@ class PlatformForm(forms.ModelForm):
             "abuse_email",
             "legal_bases",
             "expected_response_hours",
+            "checks_per_minute",
             "source",
             "notes",
         ]

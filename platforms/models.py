@@ -1,3 +1,4 @@
+from django.core.validators import MinValueValidator
 from django.db import models
 
 
@@ -23,6 +24,12 @@ class PlatformKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
+# Rechecks a minute a site gets from us when the directory says nothing else: links on a
+# site we do not know (no platform), and platforms nobody has set a pace for. Twenty a minute
+# was the old dispatcher's limit per site and is gentle on a small forum's server.
+DEFAULT_CHECKS_PER_MINUTE = 20
+
+
 class Platform(models.Model):
     """A site that hosts or indexes content, and where its takedown requests go. Contact
     channels are filled only from a source, which is kept in `source`."""
@@ -35,6 +42,15 @@ class Platform(models.Model):
     # Which routes it answers to; a list of LegalBasis values (JSON so SQLite runs it too).
     legal_bases = models.JSONField(default=list, blank=True)
     expected_response_hours = models.PositiveIntegerField(default=48)
+    # Politeness: at most this many of our rechecks a minute across all its domains
+    # (monitoring.services.rechecks_dispatch). Big platforms serve billions of requests a day
+    # and hold most of the links, so they are set higher (migration platforms/0002).
+    checks_per_minute = models.PositiveIntegerField(
+        "Link checks a minute",
+        default=DEFAULT_CHECKS_PER_MINUTE,
+        validators=[MinValueValidator(1)],  # 0 would stop checking its links altogether
+        help_text="How many of our link checks a minute this site gets, at most.",
+    )
     source = models.TextField(blank=True, help_text="Where the contact channels come from.")
     notes = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

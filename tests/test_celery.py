@@ -14,6 +14,7 @@ def test_every_scheduled_task_is_one_a_worker_knows():
     scheduled = {entry["task"] for entry in app.conf.beat_schedule.values()}
     assert scheduled <= set(app.tasks)
     assert "monitoring.tasks.dispatch_rechecks" in scheduled
+    assert "monitoring.tasks.prune_url_checks" in scheduled  # daily, or checks pile up
 
 
 def test_a_worker_logs_through_the_projects_formatter(tmp_path):

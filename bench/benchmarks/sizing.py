@@ -24,6 +24,13 @@ Measured, on PostgreSQL and in real processes:
   memory without the database (10M in full mode: their nbytes and the RSS they add).
 - Rechecks per second of that Celery worker: recheck_sightings tasks of RECHECK_CHUNK, as
   the dispatcher sends them, against the local slow server (100 ms a URL).
+- Sightings per second the dispatcher itself hands out (claim, lease, site paces, batches):
+  one run of rechecks_dispatch over every sighting of the sizing database, all due, with
+  the sites' paces and the backpressure target lifted.
+- Url checks are modelled under the retention rule (monitoring.services.url_checks_prune):
+  every check of the last CHECKS_KEPT_FOR, plus the first, the changes and the last of each
+  sighting (an ASSUMED number of those), so they grow with the sightings watched, not with
+  the days.
 
 Everything per tier is a LINEAR EXTRAPOLATION from the rows measured, with the ASSUMPTIONS
 below printed beside the figures. `python -m bench.benchmarks.sizing --index-from-database`
@@ -76,6 +83,9 @@ ASSUMPTIONS = {
     "open_case_requests_per_s_at_peak": 0.002,  # each open case, her pages
     "headroom": 3,  # capacity over the average or peak load computed
     "screenshot_mb": 1.5,  # a real phone screenshot as uploaded (the demo images are small)
+    # Checks older than 30 days kept per sighting: the first, the changes of outcome (down,
+    # back, a spell unreachable, walled) and the last.
+    "old_checks_kept_per_sighting": 4,
 }
 TIERS = [
     # name, cases a year, sightings a year (None: SHAPE's per case), reference hashes
@@ -139,6 +149,11 @@ def run(ctx: Context) -> Result:
                 f"{worker['rechecked']} rechecks {worker['after_mb']:.0f} MB, "
                 f"{worker['per_s']:.0f}/s"
             )
+            dispatch = _dispatch()
+            ctx.log(
+                f"  sizing: dispatch handed out {dispatch['handed_out']:,} of "
+                f"{dispatch['due']:,} due in one run, {dispatch['per_s']:,.0f}/s"
+            )
         settings = connection.settings_dict
         index_db = _index_process(
             {**env, "DATABASE_URL": _url(settings, ctx.database)}, ["--index-from-database"]
@@ -157,6 +172,7 @@ def run(ctx: Context) -> Result:
         "url_checks_copied": checks,
         "web": web,
         "worker": worker,
+        "dispatch": dispatch,
         "index_from_database": {**index_db, "big_database_rows": big_hashes},
         "index_synthetic": index_synthetic,
     }
@@ -658,6 +674,45 @@ def _worker_process(env: dict, urls: int) -> dict:
         slow.wait()
 
 
+def _dispatch() -> dict:
+    """One run of rechecks_dispatch over every sighting here, all due, the sites' paces and
+    the backpressure target lifted (the batches are counted, not sent): how many sightings a
+    second the dispatcher itself claims, leases and hands out."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from evidence.models import Sighting
+    from monitoring import services
+    from platforms.models import Platform
+
+    now = timezone.now()
+    paces = sorted(set(Platform.objects.values_list("checks_per_minute", flat=True)))
+    due = Sighting.objects.update(next_check_at=now - dt.timedelta(minutes=1))
+    Platform.objects.update(checks_per_minute=10**9)
+    tasks, lifted = [], {"DEFAULT_CHECKS_PER_MINUTE": 10**9, "QUEUE_TARGET_MIN": 10**9}
+    # Hosts no platform claims (here 127.0.0.1) at no pace, and workers that keep up with any
+    # amount in flight: what is measured is the dispatcher's own work.
+    kept = {name: getattr(services, name) for name in lifted}
+    for name, value in lifted.items():
+        setattr(services, name, value)
+    try:
+        started = time.perf_counter()
+        handed_out = services.rechecks_dispatch(send=tasks.append, now=now)
+        elapsed = time.perf_counter() - started
+    finally:
+        for name, value in kept.items():
+            setattr(services, name, value)
+    return {
+        "due": due,
+        "handed_out": handed_out,
+        "tasks": len(tasks),
+        "seconds": round(elapsed, 2),
+        "per_s": handed_out / elapsed,
+        "directory_paces": paces,
+    }
+
+
 def _recheck_in(worker: subprocess.Popen, ids: list) -> dict:
     from monitoring.models import UrlCheck
     from monitoring.services import RECHECK_CHUNK
@@ -725,8 +780,14 @@ def tiers_from(measured: dict) -> list[dict]:
     """Each tier's processes, memory, database, storage and Monday mail: linear in the
     measured figures, with ASSUMPTIONS where nothing was measured."""
     from leakcase.celery import app
-    from monitoring.services import DISPATCH_BATCH, RECHECK_LIVE, RECHECK_REMOVED_MAX
+    from monitoring.services import (
+        CHECKS_KEPT_FOR,
+        DISPATCH_MAX_SECONDS,
+        RECHECK_LIVE,
+        RECHECK_REMOVED_MAX,
+    )
     from outbox.models import OutgoingEmail
+    from platforms.models import DEFAULT_CHECKS_PER_MINUTE
 
     a = ASSUMPTIONS
     per_row, rows_per_case = measured["per_row"], measured["rows_per_case"]
@@ -748,9 +809,18 @@ def tiers_from(measured: dict) -> list[dict]:
         a["still_up_share"] * day / RECHECK_LIVE.total_seconds()
         + (1 - a["still_up_share"]) * day / RECHECK_REMOVED_MAX.total_seconds()
     )
-    # dispatch_rechecks hands out at most DISPATCH_BATCH each time beat runs it.
+    # No constant limit any more: a dispatch run claims for up to DISPATCH_MAX_SECONDS each
+    # time beat runs it, at the rate measured; each site at its pace a minute.
     every = app.conf.beat_schedule["dispatch-rechecks"]["schedule"]
-    dispatch_per_day = round(DISPATCH_BATCH * day / every)
+    dispatch_per_day = round(measured["dispatch"]["per_s"] * DISPATCH_MAX_SECONDS * day / every)
+    # The directory's highest pace, as the migrations set it (platforms/0003).
+    big_site_per_day = max(measured["dispatch"]["directory_paces"]) * 24 * 60
+    other_site_per_day = DEFAULT_CHECKS_PER_MINUTE * 24 * 60
+    # Rows each sighting keeps: its checks of the last CHECKS_KEPT_FOR, and the older ones
+    # the rule keeps (first, changes, last).
+    checks_kept_per_sighting = (
+        checks_per_sighting_day * CHECKS_KEPT_FOR.days + a["old_checks_kept_per_sighting"]
+    )
 
     out = []
     for name, cases, sightings, hashes in TIERS:
@@ -774,7 +844,7 @@ def tiers_from(measured: dict) -> list[dict]:
         # Each prefork child may match a fetched copy against every reference (evidence_add).
         worker_mb = worker["after_mb"] + 2 * index_mb
         database = cases * case_bytes + extra_hashes * hash_bytes
-        url_checks_year = checks_day * 365 * check_bytes
+        url_checks = sightings * checks_kept_per_sighting * check_bytes
         outbox_year = monday * 52 * outbox_bytes
         out.append(
             {
@@ -790,18 +860,22 @@ def tiers_from(measured: dict) -> list[dict]:
                 "worker_concurrency": 2,
                 "rechecks_per_day": round(checks_day),
                 "rechecks_per_s": round(checks_s, 2),
-                "dispatcher_limit_per_day": dispatch_per_day,
+                "dispatcher_per_day": dispatch_per_day,
                 "over_dispatcher_limit": checks_day > dispatch_per_day,
+                "big_platform_per_day": big_site_per_day,
+                "other_site_per_day": other_site_per_day,
+                # The share of the links being rechecked one big platform may hold before
+                # its pace, not the workers, is what holds its checks back.
+                "big_platform_share_max": round(min(1.0, big_site_per_day / checks_day), 3),
+                "url_checks_kept": round(sightings * checks_kept_per_sighting),
                 "hash_index_mb": round(index_mb, 1),
                 "web_process_mb": round(web_mb),
                 "worker_process_mb": round(worker_mb),
                 "memory_total_mb": round(web_processes * web_mb + workers * worker_mb),
                 "database_cases_gb": round(database / GB, 2),
-                "database_url_checks_gb_a_year": round(url_checks_year / GB, 2),
+                "database_url_checks_gb": round(url_checks / GB, 2),
                 "database_outbox_gb_a_year": round(outbox_year / GB, 3),
-                "database_gb_after_a_year": round(
-                    (database + url_checks_year + outbox_year) / GB, 2
-                ),
+                "database_gb_after_a_year": round((database + url_checks + outbox_year) / GB, 2),
                 "evidence_storage_gb_a_year": round(
                     cases * screenshots_per_case * screenshot / GB, 1
                 ),
@@ -828,6 +902,7 @@ def _mbs(values) -> str:
 
 def report(measured: dict, tiers: list[dict], *, sample_cases: int) -> str:
     from evidence.matching.hash_index import UNSORTED_MAX
+    from monitoring.services import CHECKS_KEPT_FOR, DISPATCH_MAX_SECONDS
 
     per_row, rows_per_case = measured["per_row"], measured["rows_per_case"]
     lines = [
@@ -911,7 +986,7 @@ def report(measured: dict, tiers: list[dict], *, sample_cases: int) -> str:
             f"{t['reference_hashes']:,} | {t['web_processes']} | {t['worker_processes']} (2)"
             f"{flag} | web {t['web_process_mb']:,} MB, worker {t['worker_process_mb']:,} MB; "
             f"{t['memory_total_mb']:,} MB | {t['database_gb_after_a_year']:,.2f} GB (cases "
-            f"{t['database_cases_gb']:,.2f}, url checks {t['database_url_checks_gb_a_year']:,.2f})"
+            f"{t['database_cases_gb']:,.2f}, url checks {t['database_url_checks_gb']:,.2f})"
             f" | {t['evidence_storage_gb_a_year']:,.1f} GB | {t['mail_per_monday']:,} "
             f"({t['mail_survivors']:,} survivors, {t['mail_staff']:,} staff) |"
         )
@@ -921,7 +996,16 @@ def report(measured: dict, tiers: list[dict], *, sample_cases: int) -> str:
         + "; ".join(
             f"{t['tier']} {t['rechecks_per_day']:,} ({t['rechecks_per_s']}/s)" for t in tiers
         )
-        + f"; the dispatcher hands out at most {tiers[0]['dispatcher_limit_per_day']:,} a day."
+        + f"; one dispatcher hands out up to {tiers[0]['dispatcher_per_day']:,} a day (measured "
+        f"{measured['dispatch']['per_s']:,.0f}/s for {DISPATCH_MAX_SECONDS} s a minute), a big "
+        f"platform {tiers[0]['big_platform_per_day']:,} a day and any other site "
+        f"{tiers[0]['other_site_per_day']:,} (their pace)."
+    )
+    lines.append(
+        "Url checks kept (the first, the changes and the last of each sighting, and all of the "
+        f"last {CHECKS_KEPT_FOR.days} days): "
+        + "; ".join(f"{t['tier']} {t['url_checks_kept']:,}" for t in tiers)
+        + "."
     )
     return "\n".join(lines)
 

@@ -77,3 +77,13 @@ def test_quick_sizing_prints_each_tier_from_measured_figures(tmp_path):
     assert national["mail_survivors"] == 50 * small["mail_survivors"]
     assert national["database_cases_gb"] > small["database_cases_gb"]
     assert network["hash_index_mb"] > national["hash_index_mb"]
+    # The dispatcher, run once over every sighting made (the sample's 60 and the worker's
+    # 100), all due: it hands them all out in one run, in batches of RECHECK_CHUNK at most.
+    dispatch = sizing["dispatch"]
+    assert dispatch["due"] == 160 and dispatch["handed_out"] == 160
+    assert dispatch["tasks"] >= 160 / 25 and dispatch["per_s"] > 0
+    # Url checks under the retention rule: 30 days of checks a sighting (20% of them up,
+    # every 6 h; the rest weekly) and the older ones the rule keeps.
+    per_sighting = (0.2 * 4 + 0.8 / 7) * 30 + ASSUMPTIONS["old_checks_kept_per_sighting"]
+    assert national["url_checks_kept"] == round(1_000_000 * per_sighting)
+    assert national["big_platform_per_day"] == 300 * 24 * 60

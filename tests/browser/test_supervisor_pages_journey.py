@@ -143,3 +143,31 @@ def test_a_supervisor_reads_the_outbox_filters_activity_and_downloads_it(
     shot(page, "supervisor-figures")
 
     assert accessibility.failures == [], "\n\n".join(accessibility.reports)
+
+
+def test_a_supervisor_raises_a_big_platforms_pace_of_link_checks(
+    page: Page, live_server, supervisor, platform_directory, log_in, accessibility
+):
+    """Most links sit on a few big platforms: their pace (monitoring.services's dispatch)
+    is the directory's to set."""
+    # What migration platforms/0003 sets (tests/platforms/test_migrations.py); the fixture
+    # puts the directory back without it after a transactional test emptied the tables.
+    Platform.objects.filter(slug="reddit").update(checks_per_minute=300)
+    page.set_viewport_size(DESKTOP)
+    log_in(page, supervisor.email, PASSWORD)
+    page.goto(f"{live_server.url}/platforms/")
+    page.get_by_role("link", name="Reddit", exact=True).click()
+    pace = page.get_by_label(label("Link checks a minute"))
+    expect(pace).to_have_value("300")
+    expect(page.get_by_text("How many of our link checks a minute this site gets")).to_be_visible()
+    accessibility.check(page, "platform edit")
+    shot(page, "supervisor-platform-pace")
+    pace.fill("0")
+    page.get_by_role("button", name="Save").click()
+    expect(pace).to_have_attribute("aria-invalid", "true")
+    accessibility.check(page, "platform edit refused")
+    pace.fill("600")
+    page.get_by_role("button", name="Save").click()
+    expect(page).to_have_url(re.compile(r"/platforms/$"))
+    assert Platform.objects.get(slug="reddit").checks_per_minute == 600
+    assert accessibility.failures == [], "\n\n".join(accessibility.reports)

@@ -58,3 +58,23 @@ def test_the_move_keeps_rows_tables_and_links_both_ways(case, survivor, platform
     finally:
         migrate_to()
         ContentType.objects.clear_cache()
+
+
+@pytest.mark.django_db(transaction=True)  # migrations run outside a test's transaction
+def test_big_platforms_get_a_higher_pace_and_a_pace_staff_set_stays(platform_directory):
+    """platforms/0003: the big platforms 300 checks a minute, mid-sized ones 60, the rest
+    the default; a pace staff changed already is theirs."""
+    from platforms.models import DEFAULT_CHECKS_PER_MINUTE
+
+    try:
+        migrate_to([("platforms", "0002_checks_per_minute")])
+        Platform.objects.update(checks_per_minute=DEFAULT_CHECKS_PER_MINUTE)
+        Platform.objects.filter(slug="reddit").update(checks_per_minute=45)
+        Platform.objects.create(name="Small forum", slug="small-forum")
+    finally:
+        migrate_to()
+    pace = dict(Platform.objects.values_list("slug", "checks_per_minute"))
+    assert (pace["x-twitter"], pace["pornhub"], pace["imgur"]) == (300, 300, 300)
+    assert (pace["motherless"], pace["erome"]) == (60, 60)
+    assert pace["reddit"] == 45  # staff's
+    assert pace["small-forum"] == DEFAULT_CHECKS_PER_MINUTE

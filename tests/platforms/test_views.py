@@ -13,6 +13,7 @@ def test_supervisors_edit_the_directory_and_a_channel_needs_its_source(client, s
         "abuse_email": "",
         "legal_bases": ["platform_policy", "dsa"],
         "expected_response_hours": 24,
+        "checks_per_minute": 120,
         "source": "",
         "notes": "",
         "domains_text": "exampletube.example\nEXAMPLETUBE-CDN.example",
@@ -23,10 +24,14 @@ def test_supervisors_edit_the_directory_and_a_channel_needs_its_source(client, s
     response = client.post(url, {**data, "source": "https://exampletube.example/terms"})
     assert response.status_code == 302
     platform = Platform.objects.get(slug="example-tube")
+    assert platform.checks_per_minute == 120  # a big site may take more of our checks
     assert sorted(platform.domains.values_list("domain", flat=True)) == [
         "exampletube-cdn.example",
         "exampletube.example",
     ]
+    # No checks at all would leave her links there unwatched.
+    stopped = client.post(url, {**data, "name": "Quiet", "source": "s", "checks_per_minute": 0})
+    assert stopped.status_code == 400 and not Platform.objects.filter(name="Quiet").exists()
     taken = client.post(url, {**data, "name": "Copycat", "source": "s", "domains_text": "x.com"})
     assert taken.status_code == 400
     assert "Already in the directory under: x.com (X (Twitter))" in taken.content.decode()
