@@ -57,7 +57,7 @@ def test_the_same_values_again_record_nothing_and_a_withdrawal_updates_the_one_r
     withdrawn = _record(case, caseworker, withdrawn_on=DAY + dt.timedelta(days=2))
     assert ProgrammeCase.objects.get(case=case) == withdrawn
     assert (withdrawn.withdrawn_on, withdrawn.recorded_by) == (dt.date(2026, 11, 5), caseworker)
-    first, second = _events(case)
+    _first, second = _events(case)
     assert second.actor == caseworker
     assert second.old_value == {
         "programme": "stopncii",
