@@ -134,9 +134,9 @@ def test_staff_case_page_query_count_is_flat(
     for n in range(3):
         note_add(case=case, body=f"note {n}", visibility="internal", acting_user=supervisor)
     client.force_login(supervisor)
-    # survivor's 12 + next due, staff for the assign form, staff names in the timeline, and
-    # her weekly email's schedule and last send
-    with django_assert_max_num_queries(17):
+    # survivor's 13 + next due, staff for the assign form, staff names in the timeline, her
+    # weekly email's schedule and last send, and the references for the exchange file's counts
+    with django_assert_max_num_queries(19):
         assert client.get(reverse("cases:detail", args=[case.reference])).status_code == 200
 
 
@@ -220,7 +220,7 @@ def test_case_page_rows_of_removed_requests_cost_no_query_each(
     # Over CASE_PAGE_SIZE links the list pages: every page costs the same queries.
     bodies = []
     for number in range(1, (count - 1) // CASE_PAGE_SIZE + 2):
-        with django_assert_max_num_queries(17):
+        with django_assert_max_num_queries(19):
             response = client.get(
                 reverse("cases:detail", args=[case.reference]), {"links_page": number}
             )
@@ -677,8 +677,9 @@ def test_her_case_page_query_count_does_not_grow_with_messages(
         message_post(case=case, body=f"message {n}", acting_user=survivor if n % 2 else caseworker)
     # session, user, case, sightings, takedowns, evidence, the case's takedowns, reference
     # count, copy groups, timeline and its count (a page of it), the evidence count, whether a
-    # link came back; the thread (+authors), her read marker and moving it
-    with django_assert_max_num_queries(14):
+    # link came back; the thread (+authors), her read marker and moving it; her programme
+    # cases (StopNCII.org, Take It Down)
+    with django_assert_max_num_queries(15):
         response = survivor_client.get(_case_url(case))
     # It opens on the conversation's last page: the newest messages, 25 at most.
     shown = response.content.decode().count('class="note-item message-')
