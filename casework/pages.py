@@ -99,6 +99,7 @@ def render_case_page(request, case, *, status=200, **forms_and_results):
     timeline_page = _page(request, "timeline", case_events_for(case, user))
     timeline_page.object_list = timeline_entries(list(timeline_page.object_list), user)
     fits = Programme.TAKE_IT_DOWN if case.involves_minor else Programme.STOPNCII
+    programme_cases = list(case.programme_cases.all())
     context = {
         "case": case,
         "sightings": sightings,
@@ -147,9 +148,9 @@ def render_case_page(request, case, *, status=200, **forms_and_results):
         "programme_form_heading": "Record her programme case number"
         if user.is_support_staff
         else "Note your programme case number",
-        "programme_cases": list(case.programme_cases.all()),
+        "programme_cases": programme_cases,
         "programme_form": ProgrammeCaseForm(
-            initial={"programme": fits}, for_staff=user.is_support_staff
+            initial=_programme_initial(programme_cases, fits), for_staff=user.is_support_staff
         ),
         "hash_sharing_form": ConsentForm(
             initial={"consent": "withdraw" if case.consent_to_share_hashes else "give"},
@@ -197,6 +198,20 @@ def _programme_choices(fits, *, for_staff: bool) -> list[tuple[str, str, str, st
         )
         for programme in ordered
     ]
+
+
+def _programme_initial(programme_cases, fits) -> dict:
+    """The form starts from the record already made (to add a withdrawal date without typing
+    the rest again), or from the programme that fits her case."""
+    if not programme_cases:
+        return {"programme": fits}
+    record = next((r for r in programme_cases if r.programme == fits), programme_cases[0])
+    return {
+        "programme": record.programme,
+        "case_number": record.case_number,
+        "registered_on": record.registered_on,
+        "withdrawn_on": record.withdrawn_on,
+    }
 
 
 def keep_paste_result(request, case, result) -> None:

@@ -768,6 +768,9 @@ def test_she_notes_her_programme_case_number_and_sees_it_on_her_page(client, cas
         page,
     )
     assert "Hash programme case recorded" in page  # the timeline, without the number's event
+    # The form starts from her record: adding a withdrawal date is one field.
+    assert re.search(r'name="case_number" value="TID-55821"', page)
+    assert re.search(r'name="registered_on" value="2026-11-03"', page)
 
     # A withdrawal dated before the case was made: the page again, with the reason.
     refused = client.post(url, {**data, "withdrawn_on": "2026-11-01"})
