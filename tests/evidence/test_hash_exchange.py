@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from audit.models import AuditEvent, AuditKind
 from cases.models import CaseEvent, EventKind
 from cases.services import case_set_hash_sharing
+from casework.selectors import case_timeline
 from evidence.demo_images import make_image
 from evidence.hash_exchange import exchange_file, hashes_export
 from evidence.models import ReferenceHash
@@ -116,6 +117,12 @@ def test_the_export_is_on_her_timeline_and_in_the_audit_trail_with_counts_only(
     counts = {"pdq": 2, "md5": 0, "pdq_unknown_quality": 0, "pdq_low_quality": 0}
     (event,) = CaseEvent.objects.filter(case=case, kind=EventKind.HASHES_EXPORTED)
     assert (event.actor, event.new_value, event.internal) == (caseworker, counts, False)
+    # She sees it on her timeline, in counts.
+    (entry,) = [e for e in case_timeline(case, survivor) if e.event == event]
+    assert (entry.event.get_kind_display(), entry.text) == (
+        "Image fingerprints exported for hash sharing",
+        "2 PDQ, 0 MD5",
+    )
     (audit,) = AuditEvent.objects.filter(kind=AuditKind.EXPORT)
     assert (audit.actor_id, audit.target, audit.detail) == (
         caseworker.pk,
