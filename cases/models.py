@@ -82,6 +82,10 @@ class Case(models.Model):
     # Her recorded consent that LeakCase may write to platforms for her (DESIGN.md, "The life
     # of a case", step 3). Changed only by cases.services.case_set_consent, with its event.
     consent_to_contact_platforms = models.BooleanField(default=False)
+    # Her recorded consent that staff may give the fingerprints (hashes) of her images to
+    # find to platforms and hash-sharing programmes (evidence.hash_exchange): a separate
+    # question from writing to platforms. Changed only by cases.services.case_set_hash_sharing.
+    consent_to_share_hashes = models.BooleanField(default=False)
     notice_contact = models.CharField(
         max_length=10, choices=NoticeContact.choices, default=NoticeContact.SERVICE
     )
@@ -152,6 +156,15 @@ class EventKind(models.TextChoices):
     MESSAGE_WITHDRAWN = "message_withdrawn", "Message withdrawn"
     SIGHTING_CORRECTED = "sighting_corrected", "Link corrected"
     SIGHTING_WITHDRAWN = "sighting_withdrawn", "Link removed from the list"
+    # The industry's hash programmes (cases.programme_services, evidence.hash_exchange).
+    # Events never carry a programme's case number, nor any hash: only what changed.
+    PROGRAMME_RECORDED = "programme_recorded", "Hash programme case recorded"
+    HASH_SHARING_GIVEN = "hash_sharing_given", "Consent to share image fingerprints given"
+    HASH_SHARING_WITHDRAWN = (
+        "hash_sharing_withdrawn",
+        "Consent to share image fingerprints withdrawn",
+    )
+    HASHES_EXPORTED = "hashes_exported", "Image fingerprints exported for hash sharing"
 
 
 # Events that say something only staff may know (why a case is urgent, an internal note).
@@ -228,6 +241,43 @@ class CaseNote(models.Model):
 
     def __str__(self):
         return f"{self.get_visibility_display()} note on {self.case_id}"
+
+
+class Programme(models.TextChoices):
+    """The industry's hash programmes: she makes the fingerprints of her images on her own
+    device, and participating platforms block uploads that match. StopNCII.org (SWGfL, the
+    Revenge Porn Helpline's charity) is for adults' images; NCMEC's Take It Down for images
+    taken when she was under 18, even if she is an adult now. Each gives her a case number
+    and a PIN; we keep the case number only (cases.programme_services)."""
+
+    STOPNCII = "stopncii", "StopNCII.org"
+    TAKE_IT_DOWN = "take_it_down", "Take It Down (NCMEC)"
+
+
+class ProgrammeCase(models.Model):
+    """Her case with one hash programme: its case number (never its PIN), when she made it,
+    and when she withdrew it, if she did. One row per case and programme, kept up to date."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="programme_cases")
+    programme = models.CharField(max_length=16, choices=Programme.choices)
+    case_number = models.CharField(max_length=40)
+    registered_on = models.DateField()
+    withdrawn_on = models.DateField(null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["programme"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "programme"], name="one_record_per_case_and_programme"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_programme_display()} case of {self.case_id}"
 
 
 class ThreadRead(models.Model):

@@ -446,6 +446,29 @@ def case_set_consent(*, case: Case, given: bool, acting_user: User, note: str = 
     return case
 
 
+def case_set_hash_sharing(*, case: Case, given: bool, acting_user: User, note: str = "") -> Case:
+    """Record that she gives, or withdraws, her consent for staff to share the fingerprints
+    (hashes) of her images to find with platforms and hash-sharing programmes. A separate
+    question from writing to platforms: without it nothing is exported
+    (evidence.hash_exchange). Who may decide is as for that consent (_consent_note)."""
+    note = _consent_note(case, acting_user, note, widens=given)
+    with transaction.atomic():
+        locked(case)
+        if case.consent_to_share_hashes == given:
+            return case
+        case.consent_to_share_hashes = given
+        change_record(
+            case,
+            ["consent_to_share_hashes"],
+            case=case,
+            kind=EventKind.HASH_SHARING_GIVEN if given else EventKind.HASH_SHARING_WITHDRAWN,
+            acting_user=acting_user,
+            old_value={"consent": not given},
+            new_value={"consent": given, "note": note},
+        )
+    return case
+
+
 def case_set_notice_contact(
     *, case: Case, notice_contact: str, acting_user: User, note: str = ""
 ) -> Case:

@@ -20,7 +20,8 @@ from cases.forms import (
     StatusForm,
     TriageForm,
 )
-from cases.models import NoteVisibility
+from cases.models import NoteVisibility, Programme
+from cases.programme_forms import ProgrammeCaseForm
 from cases.selectors import notes_for
 from cases.thread_forms import MessageForm
 from cases.thread_selectors import thread_for
@@ -33,6 +34,7 @@ from casework.selectors import (
 )
 from digests.selectors import weekly_email_state
 from evidence.forms import EvidenceUploadForm, PasteSightingsForm, SightingForm
+from evidence.hash_exchange import PDQ_MIN_QUALITY, exchange_file
 from evidence.selectors import case_evidence, case_sightings, copy_groups
 from evidence.status_words import status_words
 from takedowns.models import TakedownStatus
@@ -47,6 +49,28 @@ PAGE_PARAMS = {
     "timeline": "timeline_page",
     "thread": "messages_page",
 }
+# The industry's hash programmes, in the words each reader gets: (what it is for her, for
+# staff, its site). Facts from the programmes' own pages: StopNCII.org is for images of
+# adults and sends under-18 images to Take It Down, which takes images taken under 18 even
+# when she is an adult now.
+PROGRAMME_WORDS = {
+    Programme.STOPNCII: (
+        "For intimate images taken when you were 18 or over. Run by SWGfL, the UK charity "
+        "behind the Revenge Porn Helpline.",
+        "For intimate images of adults (taken at 18 or over). Run by SWGfL, the charity "
+        "behind the Revenge Porn Helpline.",
+        "https://stopncii.org/",
+    ),
+    Programme.TAKE_IT_DOWN: (
+        "For nude, partly nude or sexual images taken when you were under 18, even if you "
+        "are an adult now. Run by NCMEC, the US National Center for Missing & Exploited "
+        "Children. You do not have to give your name.",
+        "For images taken when she was under 18, even if she is an adult now. Run by NCMEC "
+        "(US); it can be used anonymously.",
+        "https://takeitdown.ncmec.org/",
+    ),
+}
+
 # A pasted list's result, kept in her session across the redirect after the POST.
 PASTE_RESULT_SESSION_KEY = "paste_result"
 
@@ -74,6 +98,8 @@ def render_case_page(request, case, *, status=200, **forms_and_results):
     evidence_page = _page(request, "evidence", case_evidence(case))
     timeline_page = _page(request, "timeline", case_events_for(case, user))
     timeline_page.object_list = timeline_entries(list(timeline_page.object_list), user)
+    fits = Programme.TAKE_IT_DOWN if case.involves_minor else Programme.STOPNCII
+    programme_cases = list(case.programme_cases.all())
     context = {
         "case": case,
         "sightings": sightings,
@@ -114,6 +140,22 @@ def render_case_page(request, case, *, status=200, **forms_and_results):
             case=case,
             for_staff=user.is_support_staff,
         ),
+        # The industry's hash programmes: the one that fits her case first (images from
+        # when she was under 18: Take It Down), what she recorded, and her consent to
+        # sharing the fingerprints LeakCase holds.
+        "programme_fits": fits,
+        "programme_choices": _programme_choices(fits, for_staff=user.is_support_staff),
+        "programme_form_heading": "Record her programme case number"
+        if user.is_support_staff
+        else "Note your programme case number",
+        "programme_cases": programme_cases,
+        "programme_form": ProgrammeCaseForm(
+            initial=_programme_initial(programme_cases, fits), for_staff=user.is_support_staff
+        ),
+        "hash_sharing_form": ConsentForm(
+            initial={"consent": "withdraw" if case.consent_to_share_hashes else "give"},
+            for_staff=user.is_support_staff,
+        ),
     }
     if user.is_support_staff:
         context.update(
@@ -132,6 +174,9 @@ def render_case_page(request, case, *, status=200, **forms_and_results):
             if user.is_supervisor
             else None,
             note_form=NoteForm(),
+            # What the exchange file would hold now (evidence.hash_exchange): counts only.
+            hash_export_preview=exchange_file(case.references.all()),
+            pdq_min_quality=PDQ_MIN_QUALITY,
         )
     context.update(forms_and_results)
     _write_options_directly(context["upload_form"].fields["sighting"])
@@ -139,6 +184,34 @@ def render_case_page(request, case, *, status=200, **forms_and_results):
         # The form with the problem may be far down the page: say so at the top.
         messages.error(request, "Nothing was changed. The form below says what needs fixing.")
     return render(request, "cases/case_detail.html", context, status=status)
+
+
+def _programme_choices(fits, *, for_staff: bool) -> list[tuple[str, str, str, str]]:
+    """(key, name, what it is for, its site) per programme, the one that fits first."""
+    ordered = sorted(Programme, key=lambda programme: programme != fits)
+    return [
+        (
+            programme.value,
+            programme.label,
+            PROGRAMME_WORDS[programme][1 if for_staff else 0],
+            PROGRAMME_WORDS[programme][2],
+        )
+        for programme in ordered
+    ]
+
+
+def _programme_initial(programme_cases, fits) -> dict:
+    """The form starts from the record already made (to add a withdrawal date without typing
+    the rest again), or from the programme that fits her case."""
+    if not programme_cases:
+        return {"programme": fits}
+    record = next((r for r in programme_cases if r.programme == fits), programme_cases[0])
+    return {
+        "programme": record.programme,
+        "case_number": record.case_number,
+        "registered_on": record.registered_on,
+        "withdrawn_on": record.withdrawn_on,
+    }
 
 
 def keep_paste_result(request, case, result) -> None:

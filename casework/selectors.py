@@ -34,6 +34,7 @@ from cases.models import (
     NoteVisibility,
     NoticeContact,
     Priority,
+    Programme,
 )
 from cases.selectors import OPEN_STATUSES
 from cases.thread_selectors import unread_messages
@@ -402,8 +403,17 @@ def _describe(event: CaseEvent, for_staff: bool, staff_names: dict) -> str:
     if event.kind == EventKind.NOTE_ADDED:
         # She sees only shared notes, which are messages to her (in Messages on this page).
         return NoteVisibility(new["visibility"]).label if for_staff else "A message for you"
-    if event.kind in (EventKind.CONSENT_GIVEN, EventKind.CONSENT_WITHDRAWN):
+    if event.kind in (
+        EventKind.CONSENT_GIVEN,
+        EventKind.CONSENT_WITHDRAWN,
+        EventKind.HASH_SHARING_GIVEN,
+        EventKind.HASH_SHARING_WITHDRAWN,
+    ):
         return new.get("note", "")
+    if event.kind == EventKind.PROGRAMME_RECORDED:
+        return _programme_change(new)
+    if event.kind == EventKind.HASHES_EXPORTED:
+        return f"{new.get('pdq', 0)} PDQ, {new.get('md5', 0)} MD5"
     if event.kind == EventKind.NOTICE_CONTACT:
         text = NoticeContact(new["notice_contact"]).label
         return f"{text}: {new['note']}" if new.get("note") else text
@@ -417,6 +427,21 @@ def _describe(event: CaseEvent, for_staff: bool, staff_names: dict) -> str:
         found = len(new.get("matches", []))
         return f"{found} possible cop{'y' if found == 1 else 'ies'} found"
     return ""
+
+
+def _programme_change(new: dict) -> str:
+    """ "StopNCII.org: made 3 Nov 2026, withdrawn 5 Nov 2026". Never the case number."""
+    text = f"{Programme(new['programme']).label}: made {_day(new['registered_on'])}"
+    if new.get("withdrawn_on"):
+        text += f", withdrawn {_day(new['withdrawn_on'])}"
+    if new.get("case_number_changed"):
+        text += " (case number saved)"
+    return text
+
+
+def _day(iso: str) -> str:
+    day = dt.date.fromisoformat(iso)
+    return f"{day.day} {MONTHS_3[day.month].title()} {day.year}"
 
 
 def _draft_changes(old: dict, new: dict) -> str:

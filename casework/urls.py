@@ -20,6 +20,8 @@ case_urlpatterns = [
                 path("messages/", views.message_post, name="message_post"),
                 path("messages/change/", views.message_change, name="message_change"),
                 path("notice-contact/", views.case_notice_contact, name="notice_contact"),
+                path("programmes/", views.programme_case_record, name="programme_record"),
+                path("hash-sharing/", views.case_hash_sharing, name="hash_sharing"),
             ]
         ),
     ),

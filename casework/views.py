@@ -12,8 +12,8 @@ from django.views.decorators.http import require_GET
 
 from access.permissions import case_for_user, cases_visible_to, login_required, staff_required
 from accounts.selectors import email_is_verified
+from cases import programme_services, thread_services
 from cases import services as case_services
-from cases import thread_services
 from cases.forms import (
     AssignForm,
     ConsentForm,
@@ -23,6 +23,7 @@ from cases.forms import (
     TriageForm,
 )
 from cases.models import CaseNote, NoteVisibility
+from cases.programme_forms import ProgrammeCaseForm
 from cases.thread_forms import MessageChangeForm, MessageForm
 from cases.thread_selectors import with_unread_messages
 from casework import selectors, services
@@ -239,6 +240,49 @@ def case_notice_contact(request, reference):
 
     return _case_form_post(
         request, case, form, "notice_contact_form", set_notice_contact, at="#consent"
+    )
+
+
+# --- the industry's hash programmes (cases.programme_services) --------------------------
+
+
+@login_required
+@post_only("cases:detail")
+def programme_case_record(request, reference):
+    """Her case number with StopNCII.org or Take It Down, recorded by her or by staff."""
+    case = case_for_user(request.user, reference)
+    form = ProgrammeCaseForm(request.POST, for_staff=request.user.is_support_staff)
+
+    def record(data):
+        saved = programme_services.programme_case_record(
+            case=case, acting_user=request.user, **data
+        )
+        return f"The {saved.get_programme_display()} case is saved."
+
+    return _case_form_post(request, case, form, "programme_form", record, at="#programmes")
+
+
+@login_required
+@post_only("cases:detail")
+def case_hash_sharing(request, reference):
+    """She gives or withdraws her consent to sharing her images' fingerprints; staff record
+    what she told them (as for consent to write to platforms)."""
+    case = case_for_user(request.user, reference)
+    form = ConsentForm(request.POST, for_staff=request.user.is_support_staff)
+
+    def set_hash_sharing(data):
+        given = data["consent"] == "give"
+        case_services.case_set_hash_sharing(
+            case=case, given=given, acting_user=request.user, note=data.get("note", "")
+        )
+        if request.user.pk == case.survivor_id:
+            if given:
+                return "Thank you. Your caseworker may now share the fingerprints."
+            return "Your consent is withdrawn. The fingerprints are not shared from now on."
+        return "Her consent is recorded." if given else "Her withdrawal is recorded."
+
+    return _case_form_post(
+        request, case, form, "hash_sharing_form", set_hash_sharing, at="#programmes"
     )
 
 

@@ -277,6 +277,18 @@ def survivor_export(user: User) -> Iterator[bytes]:
                 {"label": r.label, "phash": r.phash_hex, "dhash": r.dhash_hex, "pdq": r.pdq}
                 for r in case.references.all()
             ],
+            # The industry's hash programmes (cases.programme_services): what she or staff
+            # recorded, and her consent to sharing the fingerprints.
+            "consent_to_share_fingerprints": case.consent_to_share_hashes,
+            "programme_cases": [
+                {
+                    "programme": p.get_programme_display(),
+                    "case_number": p.case_number,
+                    "made_on": p.registered_on,
+                    "withdrawn_on": p.withdrawn_on,
+                }
+                for p in case.programme_cases.all()
+            ],
             "evidence": evidence_records,
             "timeline": [
                 {"at": e.event.created_at, "what": e.event.get_kind_display(), "detail": e.text}

@@ -14,6 +14,7 @@ urlpatterns = [
     ),
     path("evidence/<uuid:evidence_id>/crop/", views.evidence_crop, name="crop"),
     path("references/", views.references, name="references"),
+    path("references/exchange-file/", views.hash_export, name="hash_export"),
     path(
         "references/<uuid:reference_id>/delete/", views.reference_delete, name="reference_delete"
     ),

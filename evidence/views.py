@@ -4,6 +4,8 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET
 
@@ -14,8 +16,9 @@ from access.permissions import (
     login_required,
     match_for_user,
     reference_for_user,
+    staff_required,
 )
-from evidence import selectors, services, vault
+from evidence import hash_exchange, selectors, services, vault
 from evidence.forms import (
     CropForm,
     ReferenceForm,
@@ -172,3 +175,24 @@ def evidence_crop(request, reference, evidence_id):
             return redirect("evidence:detail", reference=reference, evidence_id=evidence.pk)
     messages.error(request, "Nothing was changed. The form below says what needs fixing.")
     return _evidence_page(request, evidence, form, status=400)
+
+
+@staff_required
+@post_only("cases:detail")
+def hash_export(request, reference):
+    """The case's hashes in the hash-exchange format (evidence.hash_exchange), as a file to
+    hand to a platform or a programme. Without her consent, or with nothing to put in it,
+    back to the case page with the reason, nothing recorded."""
+    case = case_for_user(request.user, reference)
+    try:
+        export = hash_exchange.hashes_export(case=case, acting_user=request.user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(reverse("cases:detail", args=[case.reference]) + "#programmes")
+    # Neutral, like the evidence bundle's: no case reference in a file that travels.
+    filename = f"hashes-{timezone.localdate():%Y-%m-%d}.txt"
+    response = HttpResponse(export.text, content_type="text/plain; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    response["Cache-Control"] = "no-store, private"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -94,6 +94,30 @@ def _notice_contact(w):
     )
 
 
+def _programme_case_number(w):
+    # A different number each time: without the token, each would be a correction.
+    return (
+        "survivor",
+        reverse("cases:programme_record", args=[w.case.reference]),
+        lambda n: {
+            "programme": "stopncii",
+            "case_number": f"SN-{n}000",
+            "registered_on": "2026-11-03",
+        },
+        CaseEvent.objects.count,
+    )
+
+
+def _hash_sharing(w):
+    # Given, then withdrawn: without the token the second would undo the first.
+    return (
+        "survivor",
+        reverse("cases:hash_sharing", args=[w.case.reference]),
+        lambda n: {"consent": "give" if n == 1 else "withdraw"},
+        CaseEvent.objects.count,
+    )
+
+
 def _claim(w):
     caller_case = case_open_for_caller(
         pseudonym="Fern", contact_email="fern@example.test", acting_user=w.users["caseworker"]
@@ -163,6 +187,8 @@ HER_FORMS = {
     "images to find": _images_to_find,
     "consent": _consent,
     "contact address for notices": _notice_contact,
+    "programme case number": _programme_case_number,
+    "consent to share fingerprints": _hash_sharing,
     "claim a case": _claim,
     "staff note": _staff_note,
     "staff assignment": _staff_assign,
@@ -179,6 +205,7 @@ REPEATABLE = {
     "paste many",
     "upload evidence",
     "images to find",
+    "programme case number",
     "staff note",
     "message to her caseworker",
 }

@@ -10,6 +10,7 @@ from cases.services import (
     case_open,
     case_open_for_caller,
     case_set_consent,
+    case_set_hash_sharing,
     case_set_notice_contact,
 )
 from casework.selectors import case_timeline
@@ -151,3 +152,54 @@ def test_notices_give_the_services_address_unless_she_chooses_her_own(case, surv
     )
     case.refresh_from_db()
     assert case.notice_contact == "service"
+
+
+# --- her consent to sharing her images' fingerprints ---------------------------------------
+
+
+def test_consent_to_share_hashes_is_its_own_question_with_its_own_events(case, survivor):
+    case_set_consent(case=case, given=True, acting_user=survivor)
+    case.refresh_from_db()
+    assert not case.consent_to_share_hashes  # writing to platforms is not sharing hashes
+    case_set_hash_sharing(case=case, given=True, acting_user=survivor)
+    case_set_hash_sharing(case=case, given=True, acting_user=survivor)  # again: nothing new
+    case.refresh_from_db()
+    assert case.consent_to_share_hashes
+    (given,) = _events(case, EventKind.HASH_SHARING_GIVEN)
+    assert (given.actor, given.old_value, given.new_value) == (
+        survivor,
+        {"consent": False},
+        {"consent": True, "note": ""},
+    )
+    case_set_hash_sharing(case=case, given=False, acting_user=survivor)
+    case.refresh_from_db()
+    assert not case.consent_to_share_hashes
+    assert case.consent_to_contact_platforms
+    (withdrawn,) = _events(case, EventKind.HASH_SHARING_WITHDRAWN)
+    assert withdrawn.actor == survivor
+
+
+def test_staff_record_hash_sharing_consent_only_for_a_helpline_case_and_withdrawal_anywhere(
+    case, caseworker, other_survivor, survivor
+):
+    caller = case_open_for_caller(
+        pseudonym="Caller", contact_email="c@example.test", acting_user=caseworker
+    )
+    with pytest.raises(ValidationError, match="Say who told you and when"):
+        case_set_hash_sharing(case=caller, given=True, acting_user=caseworker)
+    note = "Said yes to sharing hashes on the call of 3 Nov, 14:10."
+    case_set_hash_sharing(case=caller, given=True, acting_user=caseworker, note=note)
+    caller.refresh_from_db()
+    assert caller.consent_to_share_hashes
+    (event,) = _events(caller, EventKind.HASH_SHARING_GIVEN)
+    assert event.new_value == {"consent": True, "note": note}
+
+    with pytest.raises(ValidationError, match="she gives this herself"):
+        case_set_hash_sharing(case=case, given=True, acting_user=caseworker, note=note)
+    with pytest.raises(PermissionDenied):
+        case_set_hash_sharing(case=case, given=True, acting_user=other_survivor)
+    case_set_hash_sharing(case=case, given=True, acting_user=survivor)
+    # She may ask on the phone to stop: staff record a withdrawal on any case.
+    case_set_hash_sharing(case=case, given=False, acting_user=caseworker, note="Call, 4 Nov")
+    case.refresh_from_db()
+    assert not case.consent_to_share_hashes

@@ -55,6 +55,7 @@ def test_the_case_page_has_a_nav_of_its_sections(survivor_client, case):
     assert targets == [
         ("links", "Links"),
         ("takedowns", "Requests"),
+        ("programmes", "Programmes"),
         ("evidence", "Evidence"),
         ("thread", "Messages"),
         ("timeline", "Timeline"),
@@ -68,7 +69,7 @@ def test_staff_also_jump_to_the_internal_notes(client, case, caseworker):
     body = client.get(reverse("cases:detail", args=[case.reference])).content.decode()
     nav = re.search(r'<nav class="section-nav"[^>]*>(.*?)</nav>', body, re.S).group(1)
     targets = re.findall(r'<a href="#([\w-]+)">([^<]+)</a>', nav)
-    assert targets[3:5] == [("thread", "Messages"), ("notes", "Internal notes")]
+    assert targets[4:6] == [("thread", "Messages"), ("notes", "Internal notes")]
     for anchor, _ in targets:
         assert re.search(rf'<section [^>]*id="{anchor}"', body), anchor
 
@@ -189,3 +190,48 @@ def test_the_conversation_opens_on_its_newest_messages_and_pages_back(
     earlier = survivor_client.get(url, {"messages_page": 1}).content.decode()
     assert shown(earlier) == [f"{n:02d}" for n in range(CASE_PAGE_SIZE)]
     assert "Next messages" in earlier
+
+
+# --- the industry's hash programmes ---------------------------------------------------------
+
+
+def _programmes_section(client, case) -> str:
+    body = client.get(reverse("cases:detail", args=[case.reference])).content.decode()
+    return re.search(r'<section [^>]*id="programmes".*?</section>', body, re.S).group(0)
+
+
+def _programme_headings(section) -> list[str]:
+    return [
+        re.sub(r"<[^>]+>|\s+", " ", heading).split()[0]
+        for heading in re.findall(r'<li class="programme[^"]*">\s*<h3>(.*?)</h3>', section, re.S)
+    ]
+
+
+def test_an_adult_s_case_offers_stopncii_first_and_says_she_never_gives_her_pin(
+    survivor_client, case
+):
+    section = _programmes_section(survivor_client, case)
+    assert _programme_headings(section) == ["StopNCII.org", "Take"]
+    assert re.search(r'class="programme fits">\s*<h3>StopNCII.org <span class="badge">', section)
+    assert "only the fingerprint is sent: the images stay on your device" in section
+    assert "LeakCase never needs your PIN" in section
+    assert "Case number (not the PIN)" in section
+    # Plain links to their own sites, without telling them the address of her case page.
+    links = re.findall(r'<a href="(https://[^"]+)" rel="noreferrer">', section)
+    assert links == ["https://stopncii.org/", "https://takeitdown.ncmec.org/"]
+    assert "<script" not in section
+    assert "I agree: share the fingerprints" in section
+    assert "None recorded." in section
+
+
+def test_a_case_of_images_from_under_18_offers_take_it_down_first(client, case, caseworker):
+    case.involves_minor = True
+    case.save(update_fields=["involves_minor"])
+    client.force_login(caseworker)
+    section = _programmes_section(client, case)
+    assert _programme_headings(section) == ["Take", "StopNCII.org"]
+    assert "Fits this case: <strong>Take It Down (NCMEC)</strong>" in section
+    assert "never the PIN" in section
+    # Staff see what the exchange file would hold, and the button to download it.
+    assert "would hold 0 PDQ hashes and 0 MD5 hashes" in section
+    assert "Download the hashes (.txt)" in section

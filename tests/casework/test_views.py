@@ -134,9 +134,9 @@ def test_staff_case_page_query_count_is_flat(
     for n in range(3):
         note_add(case=case, body=f"note {n}", visibility="internal", acting_user=supervisor)
     client.force_login(supervisor)
-    # survivor's 12 + next due, staff for the assign form, staff names in the timeline, and
-    # her weekly email's schedule and last send
-    with django_assert_max_num_queries(17):
+    # survivor's 13 + next due, staff for the assign form, staff names in the timeline, her
+    # weekly email's schedule and last send, and the references for the exchange file's counts
+    with django_assert_max_num_queries(19):
         assert client.get(reverse("cases:detail", args=[case.reference])).status_code == 200
 
 
@@ -220,7 +220,7 @@ def test_case_page_rows_of_removed_requests_cost_no_query_each(
     # Over CASE_PAGE_SIZE links the list pages: every page costs the same queries.
     bodies = []
     for number in range(1, (count - 1) // CASE_PAGE_SIZE + 2):
-        with django_assert_max_num_queries(17):
+        with django_assert_max_num_queries(19):
             response = client.get(
                 reverse("cases:detail", args=[case.reference]), {"links_page": number}
             )
@@ -677,8 +677,9 @@ def test_her_case_page_query_count_does_not_grow_with_messages(
         message_post(case=case, body=f"message {n}", acting_user=survivor if n % 2 else caseworker)
     # session, user, case, sightings, takedowns, evidence, the case's takedowns, reference
     # count, copy groups, timeline and its count (a page of it), the evidence count, whether a
-    # link came back; the thread (+authors), her read marker and moving it
-    with django_assert_max_num_queries(14):
+    # link came back; the thread (+authors), her read marker and moving it; her programme
+    # cases (StopNCII.org, Take It Down)
+    with django_assert_max_num_queries(15):
         response = survivor_client.get(_case_url(case))
     # It opens on the conversation's last page: the newest messages, 25 at most.
     shown = response.content.decode().count('class="note-item message-')
@@ -746,3 +747,64 @@ def test_an_empty_correction_says_so_and_keeps_the_message(client, case, casewor
     assert "Nothing was changed. Write your message first." in response.content.decode()
     note.refresh_from_db()
     assert (note.body, note.revision, note.edited_at) == ("Original", 0, None)
+
+
+# --- the industry's hash programmes ------------------------------------------------------
+
+
+def test_she_notes_her_programme_case_number_and_sees_it_on_her_page(client, case, survivor):
+    client.force_login(survivor)
+    detail = reverse("cases:detail", args=[case.reference])
+    url = reverse("cases:programme_record", args=[case.reference])
+    data = {"programme": "take_it_down", "case_number": "TID-55821", "registered_on": "2026-11-03"}
+    response = client.post(url, data)
+    assert response["Location"] == f"{detail}#programmes"
+    page = client.get(detail).content.decode()
+    assert "The Take It Down (NCMEC) case is saved." in page
+    assert re.search(
+        r"<strong>Take It Down \(NCMEC\)</strong>: case number "
+        r'<span class="reference">TID-55821</span>, made <time[^>]*>3 Nov 2026</time>; '
+        r"not withdrawn",
+        page,
+    )
+    assert "Hash programme case recorded" in page  # the timeline, without the number's event
+    # The form starts from her record: adding a withdrawal date is one field.
+    assert re.search(r'name="case_number" value="TID-55821"', page)
+    assert re.search(r'name="registered_on" value="2026-11-03"', page)
+
+    # A withdrawal dated before the case was made: the page again, with the reason.
+    refused = client.post(url, {**data, "withdrawn_on": "2026-11-01"})
+    assert refused.status_code == 400
+    assert "The withdrawal is before the date the case was made." in refused.content.decode()
+    client.post(url, {**data, "withdrawn_on": "2026-11-05"})
+    assert re.search(
+        r"; withdrawn <time[^>]*>5 Nov 2026</time>", client.get(detail).content.decode()
+    )
+
+
+def test_staff_record_a_case_number_for_her(client, case, caseworker):
+    case_assign(case=case, to=caseworker, acting_user=caseworker)
+    client.force_login(caseworker)
+    url = reverse("cases:programme_record", args=[case.reference])
+    blank = client.post(url, {"programme": "stopncii", "case_number": "", "registered_on": ""})
+    assert blank.status_code == 400
+    assert not case.programme_cases.exists()
+    data = {"programme": "stopncii", "case_number": "SN 4410", "registered_on": "2026-11-03"}
+    assert client.post(url, data).status_code == 302
+    assert case.programme_cases.get().recorded_by == caseworker
+
+
+def test_she_gives_and_withdraws_her_consent_to_share_fingerprints(client, case, survivor):
+    client.force_login(survivor)
+    detail = reverse("cases:detail", args=[case.reference])
+    url = reverse("cases:hash_sharing", args=[case.reference])
+    assert client.post(url, {"consent": "give"})["Location"] == f"{detail}#programmes"
+    case.refresh_from_db()
+    assert case.consent_to_share_hashes and not case.consent_to_contact_platforms
+    page = client.get(detail).content.decode()
+    assert "Thank you. Your caseworker may now share the fingerprints." in page
+    assert "Withdraw my consent to share fingerprints" in page
+    client.post(url, {"consent": "withdraw"})
+    case.refresh_from_db()
+    assert not case.consent_to_share_hashes
+    assert "Consent to share image fingerprints withdrawn" in client.get(detail).content.decode()

@@ -2,6 +2,7 @@
 anyone else's; a case's bundle carries files, custody and timeline; both stream in bounded
 memory and their sums hold."""
 
+import datetime as dt
 import hashlib
 import io
 import json
@@ -17,6 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from bench.data import sealed_noise_evidence
+from cases.programme_services import programme_case_record
 from digests.models import WeeklyStatus
 from digests.services import digests_claim_due, weekly_status_update
 from evidence import vault
@@ -125,6 +127,14 @@ def _export(client, user):
 
 def test_export_holds_everything_of_hers_and_nothing_else(client, survivor, two_survivors):
     (case, evidence, reference), (their_case, their_evidence, _) = two_survivors
+    programme_case_record(
+        case=case,
+        programme="stopncii",
+        case_number="SN-Rose-1",
+        registered_on=dt.date(2026, 11, 3),
+        withdrawn_on=None,
+        acting_user=survivor,
+    )
     weekly_status_update(
         user=survivor, enabled=True, weekday=0, hour=9, time_zone="Europe/Dublin", quiet_weeks=True
     )
@@ -140,6 +150,15 @@ def test_export_holds_everything_of_hers_and_nothing_else(client, survivor, two_
     }
     assert [n["text"] for n in data["notes_shared_with_you"]] == ["SHARED-Rose"]
     assert data["reference_hashes"][0]["phash"] == reference.phash_hex
+    assert data["consent_to_share_fingerprints"] is False
+    assert data["programme_cases"] == [
+        {
+            "programme": "StopNCII.org",
+            "case_number": "SN-Rose-1",
+            "made_on": "2026-11-03",
+            "withdrawn_on": None,
+        }
+    ]
     account = json.loads(archive.read("account.json"))
     assert account["email"] == survivor.email
     assert account["weekly_email"]["time_zone"] == "Europe/Dublin"

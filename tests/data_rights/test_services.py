@@ -1,6 +1,7 @@
 """Erasure leaves no file, row or hash of hers anywhere, only anonymous outcomes for platform
 figures and that an erasure happened."""
 
+import datetime as dt
 import os
 
 import pytest
@@ -11,6 +12,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from accounts.models import User
+from cases.programme_services import programme_case_record
 from cases.services import (
     case_open,
     case_set_consent,
@@ -34,7 +36,16 @@ def test_erasure_leaves_no_file_row_or_hash_of_hers(
     client, survivor, two_survivors, settings, django_capture_on_commit_callbacks
 ):
     (case, evidence, reference), (their_case, their_evidence, _) = two_survivors
+    programme_case_record(
+        case=case,
+        programme="take_it_down",
+        case_number="TID-Rose-7",
+        registered_on=dt.date(2026, 11, 3),
+        withdrawn_on=None,
+        acting_user=survivor,
+    )
     traces = [
+        "TID-Rose-7",
         survivor.email,
         case.reference,
         "https://x.com/rose/1",

@@ -7,10 +7,12 @@ from django.core.files.storage import default_storage
 from django.test import Client
 from django.urls import reverse
 
-from cases.services import case_assign
+from audit.models import AuditEvent, AuditKind
+from cases.models import EventKind
+from cases.services import case_assign, case_set_hash_sharing
 from evidence import vault
 from evidence.demo_images import make_image
-from evidence.models import AccessAction, EvidenceAccess, EvidenceFile
+from evidence.models import AccessAction, EvidenceAccess, EvidenceFile, ReferenceHash
 from evidence.services import evidence_add, reference_register
 from tests.conftest import tables_holding
 
@@ -182,3 +184,39 @@ def test_looking_in_an_area_of_a_missing_file_says_so_and_changes_nothing(
         response.content.decode()
     )
     assert case.events.count() == events
+
+
+# --- the exchange file (evidence.hash_exchange) --------------------------------------------
+
+
+def test_without_her_consent_the_exchange_file_is_refused_with_the_reason(
+    client, case, caseworker
+):
+
+    case_assign(case=case, to=caseworker, acting_user=caseworker)
+    client.force_login(caseworker)
+    response = client.post(reverse("evidence:hash_export", args=[case.reference]))
+    detail = reverse("cases:detail", args=[case.reference])
+    assert response["Location"] == f"{detail}#programmes"
+    page = client.get(detail).content.decode()
+    assert "Nothing was exported: she has not consented" in page
+    assert not case.events.filter(kind=EventKind.HASHES_EXPORTED).exists()
+
+
+def test_staff_download_the_exchange_file_with_her_consent(
+    client, case, survivor, caseworker, monkeypatch
+):
+    # The PDQ quality the reference will carry once it is stored (see
+    # tests/evidence/test_hash_exchange.py, quality_known).
+    monkeypatch.setattr(ReferenceHash, "pdq_quality", 90, raising=False)
+    reference = reference_register(case=case, data=make_image(seed=41), acting_user=survivor)
+    case_set_hash_sharing(case=case, given=True, acting_user=survivor)
+    case_assign(case=case, to=caseworker, acting_user=caseworker)
+    client.force_login(caseworker)
+    response = client.post(reverse("evidence:hash_export", args=[case.reference]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="hashes-')
+    assert case.reference not in response["Content-Disposition"]
+    assert response.content.decode() == f"pdq {reference.pdq}\n"
+    assert AuditEvent.objects.filter(kind=AuditKind.EXPORT, actor_id=caseworker.pk).count() == 1

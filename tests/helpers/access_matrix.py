@@ -98,6 +98,15 @@ MATRIX = {
         {"notice_contact": "service", "note": "By phone"},
         CASE_READERS,
     ),
+    # Her case with StopNCII.org or Take It Down: she notes her own, staff record it for her.
+    "cases:programme_record": (
+        "POST",
+        {"programme": "stopncii", "case_number": "SN-1234", "registered_on": "2026-11-03"},
+        CASE_READERS,
+    ),
+    "cases:hash_sharing": ("POST", {"consent": "withdraw", "note": "By phone"}, CASE_READERS),
+    # The exchange file is staff's to hand on (without her consent: back to the case page).
+    "evidence:hash_export": ("POST", {}, STAFF_ON_CASE),
     "evidence:sighting_add": ("POST", {"url": "https://x.com/new"}, CASE_READERS),
     # The pasted list's results (saved, duplicates, bad lines) are shown on the case page.
     "evidence:sightings_paste": ("POST", {"urls": "https://x.com/p1"}, CASE_READERS),
