@@ -28,6 +28,7 @@ C++ uses float32, so a coefficient next to the median may fall the other way: me
 agreement with pdqhash is in tests/evidence/matching/test_pdq.py and docs/hash-calibration.md.
 """
 
+import functools
 import math
 
 import numpy as np
@@ -80,6 +81,7 @@ def luma_of(rgb: np.ndarray) -> np.ndarray:
     return r + g + b
 
 
+@functools.lru_cache(maxsize=64)
 def sample_weights(length: int) -> np.ndarray:
     """(64, length): row c holds how much each input pixel adds to decimated output c after
     the Jarosz passes along an axis of `length` pixels (two box filters, then decimation).
@@ -87,15 +89,22 @@ def sample_weights(length: int) -> np.ndarray:
     Box filters are linear, so the two passes along an axis and the decimation are one matrix;
     only the 64 rows that decimation keeps are built. Output j of a pass averages inputs
     [low[j], high[j]) (`_box_bounds`), so output c of the second pass gives each input k the
-    sum of 1 / count[j] over the j in its own window whose windows hold k, over its count.
+    sum of 1 / count[j] over the j in its own window whose windows hold k, over its count:
+    built as steps (+ at low[j], - at high[j]) summed along the row. Cached: sides repeat.
     """
     low, high = _box_bounds(length, window_size(length))
     counts = high - low
-    weights = np.zeros((SIDE, length))
-    for row, centre in enumerate(_centres(length)):
-        for j in range(low[centre], high[centre]):
-            weights[row, low[j] : high[j]] += 1.0 / counts[j]
-        weights[row] /= counts[centre]
+    centres = _centres(length)
+    span = int(counts[centres].max())
+    windows = low[centres][:, None] + np.arange(span)[None, :]  # the j of each output
+    inside = windows < high[centres][:, None]
+    rows = np.broadcast_to(np.arange(SIDE)[:, None], windows.shape)[inside]
+    js = windows[inside]
+    steps = np.zeros((SIDE, length + 1))
+    np.add.at(steps, (rows, low[js]), 1.0 / counts[js])
+    np.add.at(steps, (rows, high[js]), -1.0 / counts[js])
+    weights = np.cumsum(steps, axis=1)[:, :length] / counts[centres][:, None]
+    weights.flags.writeable = False
     return weights
 
 
