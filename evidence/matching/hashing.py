@@ -63,7 +63,9 @@ PHASH_THRESHOLD = 10
 # 300 re-encoded, resized and 5%-cropped copies (all corner crops) and keeps a margin: no
 # unrelated pair passes even at pHash <= 12 AND dHash <= 14.
 DHASH_THRESHOLD = 12
-# PDQ's usual match threshold (of 256 bits), ThreatExchange's and Meta's default.
+# PDQ's usual match threshold (of 256 bits), ThreatExchange's and Meta's default. Not part of
+# `is_possible_copy`: docs/hash-calibration.md measured PDQ as a third vote (2 of 3) and it
+# found no copy that pHash and dHash together miss.
 PDQ_THRESHOLD = 31
 
 MASK64 = (1 << 64) - 1
