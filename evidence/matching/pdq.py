@@ -7,7 +7,7 @@ Platforms, Inc. and affiliates), step by step:
 1. luma = 0.299 R + 0.587 G + 0.114 B (its own coefficients, not ITU-R 601-2's integer ones);
 2. the Jarosz filter: a box filter along each row, then along each column, twice over (a tent
    filter), with windows of ceil(side / 128) pixels; the C++ keeps a running sum whose window
-   is cut short at the edges, which `_box` reproduces with a cumulative sum;
+   is cut short at the edges, which `_box_bounds` reproduces;
 3. decimation to 64x64 by taking the pixel at the centre of each of 64 x 64 cells;
 4. the DCT rows 1..16 (not 0: the overall brightness says nothing) along both axes of the
    64x64, giving 16x16 coefficients;
@@ -21,11 +21,14 @@ The hash is the integer whose bit k is bit k above, so its 64 hex digits are the
 the C++ (Hash256::format), pdqhash and ThreatExchange print.
 
 Box filters are linear and separable, so the order of the four passes does not change the
-result (the C++ interleaves rows and columns): the second pass along rows is computed only at
-the 64 columns that decimation keeps, and the column passes only on those columns, which
-makes a 12 MP photo cost one full-size pass instead of four. Sums are in float64 where the
-C++ uses float32, so a coefficient next to the median may fall the other way: measured
-agreement with pdqhash is in tests/evidence/matching/test_pdq.py and docs/hash-calibration.md.
+result (the C++ interleaves rows and columns), and the two passes along rows followed by the
+decimation are one (64 x width) matrix, those along columns one (64 x height) matrix
+(`sample_weights`): the 64x64 is two matrix products, and a 12 MP photo is read once.
+Sums are in float64 where the C++ uses float32, so a coefficient next to the median could
+fall the other way; measured against pdqhash on the 200 images of tests/helpers/
+hash_corpus.py (tests/evidence/matching/test_pdq.py): all 200 hashes identical, all 200
+qualities equal. static/leakcase/hashing/pdq.js is the same port for the browser
+(tests/browser/test_pdq_js.py).
 """
 
 import functools
@@ -36,7 +39,7 @@ import numpy as np
 # Meta's own constants (pdqhashing.cpp).
 LUMA_COEFFICIENTS = np.array([0.299, 0.587, 0.114])
 MIN_HASHABLE_SIDE = 5  # smaller pictures hash as all zeros with quality 0, as in the C++
-JAROSZ_PASSES = 2  # sample_weights builds exactly two
+JAROSZ_PASSES = 2  # per axis: sample_weights builds exactly two
 SIDE = 64  # the decimated picture
 DCT_SIDE = 16  # the coefficients kept along each axis
 
