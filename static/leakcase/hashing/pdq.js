@@ -113,12 +113,13 @@ function downsampled(rgba, width, height) {
 // the C++ computes them.
 function qualityOf(small) {
   const f = Math.fround;
+  const percent = (u, v) => Math.abs(Math.trunc(f(f(f(f(u) - f(v)) * 100) / 255)));
   let sum = 0;
   for (let i = 0; i < SIDE; i++) {
     for (let j = 0; j < SIDE; j++) {
-      const u = f(small[i * SIDE + j]);
-      if (i + 1 < SIDE) sum += Math.abs(Math.trunc(f(f(f(u - f(small[(i + 1) * SIDE + j])) * 100) / 255)));
-      if (j + 1 < SIDE) sum += Math.abs(Math.trunc(f(f(f(u - f(small[i * SIDE + j + 1])) * 100) / 255)));
+      const u = small[i * SIDE + j];
+      if (i + 1 < SIDE) sum += percent(u, small[(i + 1) * SIDE + j]);
+      if (j + 1 < SIDE) sum += percent(u, small[i * SIDE + j + 1]);
     }
   }
   return Math.min(100, Math.floor(sum / 90));
