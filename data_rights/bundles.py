@@ -124,6 +124,8 @@ def _evidence_record(evidence: EvidenceFile, path: str | None, *, with_name: boo
         "height": evidence.height,
         "phash": evidence.phash,
         "dhash": evidence.dhash,
+        "pdq": evidence.pdq,
+        "pdq_quality": evidence.pdq_quality,
         "accesses": [
             {
                 "at": access.created_at.isoformat(),
@@ -274,7 +276,13 @@ def survivor_export(user: User) -> Iterator[bytes]:
                 for t in case.takedowns.select_related("platform")
             ],
             "reference_hashes": [
-                {"label": r.label, "phash": r.phash_hex, "dhash": r.dhash_hex, "pdq": r.pdq}
+                {
+                    "label": r.label,
+                    "phash": r.phash_hex,
+                    "dhash": r.dhash_hex,
+                    "pdq": r.pdq,
+                    "pdq_quality": r.pdq_quality,
+                }
                 for r in case.references.all()
             ],
             # The industry's hash programmes (cases.programme_services): what she or staff

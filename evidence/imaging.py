@@ -105,6 +105,9 @@ class ProcessedImage:
     # True when clean_bytes are the upload's own pixel data with the metadata cut out; False
     # when they were re-encoded from the pixels.
     lossless: bool = False
+    # PDQ (64 hex digits) and its quality, of the same picture as phash and dhash.
+    pdq: str = ""
+    pdq_quality: int | None = None
     # The upright RGB picture the hashes were computed from (a JPEG at reduced size), for
     # looking for reference images in it without decoding again. None for a re-encoded JPEG.
     picture: Image.Image | None = field(default=None, repr=False, compare=False)
@@ -128,8 +131,7 @@ def process_upload(data: bytes, *, max_bytes: int) -> ProcessedImage:
         # As evidence.matching.hashing.open_for_hashing decodes the upload (the stripped bytes have
         # the same pixel data and no EXIF to turn it by), so the hashes are the same.
         picture = decoded if decoded.mode == "RGB" else as_rgb(decoded)
-        # No PDQ: nothing stored or matched for evidence uses it (8 ms of 13 here).
-        hashes = hashes_of(picture, pdq=False)
+        hashes = hashes_of(picture)
     else:
         full = _load_checked(header)  # the first frame of an animation
         # Turn phone photos the right way up before the orientation tag is dropped. (HEIC:
@@ -141,14 +143,14 @@ def process_upload(data: bytes, *, max_bytes: int) -> ProcessedImage:
             # Hashed from the reduced-size decode every JPEG gets (open_for_hashing).
             picture = None
             try:
-                hashes = hashes_of_bytes(data, pdq=False)
+                hashes = hashes_of_bytes(data)
             except ValueError as exc:
                 raise ImageRejected(DAMAGED) from exc
         else:
             # open_for_hashing would decode it in full again to this same upright picture:
             # 1.2 s more for a 12 MP HEIC (bench/reencode_stored_copy.py --heic).
             picture = as_rgb(full)
-            hashes = hashes_of(picture, pdq=False)
+            hashes = hashes_of(picture)
     thumbnail = _thumbnail(full)
     return ProcessedImage(
         original_sha256=hashlib.sha256(data).hexdigest(),
@@ -159,6 +161,8 @@ def process_upload(data: bytes, *, max_bytes: int) -> ProcessedImage:
         # The same hashing as reference images (a reduced-size decode), so they compare.
         phash=hashes.phash_hex,
         dhash=hashes.dhash_hex,
+        pdq=hashes.pdq_hex or "",
+        pdq_quality=hashes.pdq_quality,
         clean_bytes=clean_bytes,
         clean_extension=EXTENSIONS[content_type],
         thumbnail_bytes=_jpeg_bytes(thumbnail, quality=85),

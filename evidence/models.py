@@ -156,6 +156,10 @@ class EvidenceFile(models.Model):
     height = models.PositiveIntegerField()
     phash = models.CharField(max_length=16)
     dhash = models.CharField(max_length=16)
+    # PDQ (64 hex digits) and its quality, 0-100 (evidence/matching/pdq.py); blank and None
+    # on files stored before PDQ was computed for evidence.
+    pdq = models.CharField(max_length=64, blank=True)
+    pdq_quality = models.PositiveSmallIntegerField(null=True, blank=True)
     file = models.FileField(upload_to=_evidence_path, max_length=200)
     thumbnail = models.FileField(upload_to=_evidence_path, max_length=200)
     preview = models.FileField(upload_to=_evidence_path, max_length=200)
@@ -220,6 +224,7 @@ class ReferenceHash(models.Model):
     phash = models.BigIntegerField()
     dhash = models.BigIntegerField()
     pdq = models.CharField(max_length=64, blank=True)
+    pdq_quality = models.PositiveSmallIntegerField(null=True, blank=True)  # with pdq, 0-100
     p0 = models.IntegerField(db_index=True)
     p1 = models.IntegerField(db_index=True)
     p2 = models.IntegerField(db_index=True)

@@ -259,6 +259,8 @@ def evidence_add(
         height=image.height,
         phash=image.phash,
         dhash=image.dhash,
+        pdq=image.pdq,
+        pdq_quality=image.pdq_quality,
         captured_at=timezone.now(),
         uploaded_by=acting_user,
     )
@@ -366,6 +368,7 @@ def reference_register(
             phash=to_signed64(hashes.phash),
             dhash=to_signed64(hashes.dhash),
             pdq=hashes.pdq_hex or "",
+            pdq_quality=hashes.pdq_quality,
             p0=chunks[0],
             p1=chunks[1],
             p2=chunks[2],

@@ -6,14 +6,13 @@ and pHash distances are even) and dHash (brightness steps in a 9x8 copy).
 Both survive re-encoding and resizing, and small crops; neither survives being shown inside a
 screenshot, whose page chrome changes the whole picture (see evidence/matching/regions.py).
 
-PDQ (Meta's 256-bit hash, also used by StopNCII's hash sharing) is added when the optional
-`pdqhash` package is installed (`pip install .[pdq]`; the dev extra has it). PyPI has only its
-C++ source, so it needs a compiler: the dev machines and CI have one, the python:3.11-slim
-Docker image does not, so it is not a required dependency and `ImageHashes.pdq` may be None.
-It is not part of `is_possible_copy`: docs/hash-calibration.md measured it as good as pHash on
-re-encoded and resized copies and far worse on every crop. It is computed on a copy at most
-PDQ_MAX_SIDE px, which costs about 13 ms per photo (80 ms on the 1500x1000 draft decode) and
-moves the hash 4-8 of 256 bits from the full-size one.
+PDQ (Meta's 256-bit hash, also used by StopNCII's hash sharing and ThreatExchange) comes with
+its quality score (0-100; Meta's guidance: below 50 too featureless to match on) from
+evidence/matching/pdq.py, a numpy port of Meta's reference implementation, so it installs
+everywhere (the pdqhash package is C++ source on PyPI and needs a compiler; it stays in the
+dev extra only as the test's oracle). Every reference and evidence file gets one. It is
+computed on the picture as decoded for hashing (a JPEG at reduced size, below), the same
+pixels as pHash and dHash; see docs/hash-calibration.md for what it adds to matching.
 
 Decoding. A phone photo is 12 MP or more, and decoding all of it only to shrink it to 32x32
 wastes most of the time. For JPEG, `open_for_hashing` asks Pillow for a reduced-size DCT
@@ -47,11 +46,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from evidence.image_open import decode, open_image, reading
-
-try:  # Optional: PyPI has C++ source only, so installing it needs a compiler.
-    import pdqhash
-except ImportError:  # pragma: no cover - depends on the environment
-    pdqhash = None
+from evidence.matching.pdq import pdq_of_image
 
 # Reduced-size JPEG decode: Pillow picks the largest scale (1/2, 1/4, 1/8) that keeps both
 # sides at least this big. pHash looks at 32x32 and dHash at 9x8, so 512 is ample.
@@ -68,10 +63,10 @@ PHASH_THRESHOLD = 10
 # 300 re-encoded, resized and 5%-cropped copies (all corner crops) and keeps a margin: no
 # unrelated pair passes even at pHash <= 12 AND dHash <= 14.
 DHASH_THRESHOLD = 12
-# PDQ's usual match threshold (of 256 bits): docs/hash-calibration.md reports PDQ at it for
-# comparison; not part of `is_possible_copy`.
+# PDQ's usual match threshold (of 256 bits), ThreatExchange's and Meta's default. Not part of
+# `is_possible_copy`: docs/hash-calibration.md measured PDQ as a third vote (2 of 3) and it
+# found no copy that pHash and dHash together miss.
 PDQ_THRESHOLD = 31
-PDQ_MAX_SIDE = 512
 
 MASK64 = (1 << 64) - 1
 MAX_NEIGHBOUR_RADIUS = 2
@@ -81,7 +76,8 @@ MAX_NEIGHBOUR_RADIUS = 2
 class ImageHashes:
     phash: int  # 64-bit unsigned
     dhash: int  # 64-bit unsigned
-    pdq: int | None = None  # 256-bit unsigned; None when pdqhash is not installed
+    pdq: int | None = None  # 256-bit unsigned; None when not computed (hashes_of(pdq=False))
+    pdq_quality: int | None = None  # 0..100, with pdq
 
     @property
     def phash_hex(self) -> str:
@@ -96,11 +92,18 @@ class ImageHashes:
         return None if self.pdq is None else f"{self.pdq:064x}"
 
     @classmethod
-    def from_hex(cls, phash_hex: str, dhash_hex: str, pdq_hex: str | None = None) -> "ImageHashes":
+    def from_hex(
+        cls,
+        phash_hex: str,
+        dhash_hex: str,
+        pdq_hex: str | None = None,
+        pdq_quality: int | None = None,
+    ) -> "ImageHashes":
         return cls(
             phash=_parse_hex(phash_hex, 16),
             dhash=_parse_hex(dhash_hex, 16),
             pdq=None if pdq_hex is None else _parse_hex(pdq_hex, 64),
+            pdq_quality=pdq_quality,
         )
 
 
@@ -140,10 +143,12 @@ def as_rgb(image: Image.Image) -> Image.Image:
 
 def hashes_of(image: Image.Image, *, pdq: bool = True) -> ImageHashes:
     """pdq=False leaves PDQ out (None) where only `is_possible_copy` will look at them."""
+    pdq_value, quality = pdq_of_image(image) if pdq else (None, None)
     return ImageHashes(
         phash=phash_of(image),
         dhash=dhash_of(image),
-        pdq=_pdq_of(image) if pdq else None,
+        pdq=pdq_value,
+        pdq_quality=quality,
     )
 
 
@@ -161,19 +166,6 @@ def hashes_of_bytes(data: bytes, *, pdq: bool = True) -> ImageHashes:
 
 def _hash_to_int(value: imagehash.ImageHash) -> int:
     return int(str(value), 16)
-
-
-def _pdq_of(image: Image.Image) -> int | None:
-    if pdqhash is None:
-        return None
-    # PDQ box-filters down to 64x64 itself; handing it at most 512 px, as Meta's own photo
-    # hasher does, makes it several times faster (about 80 ms on 1500x1000 otherwise).
-    if max(image.size) > PDQ_MAX_SIDE:
-        scale = PDQ_MAX_SIDE / max(image.size)
-        size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-        image = image.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0)
-    bits, _quality = pdqhash.compute(np.asarray(image.convert("RGB")))
-    return int("".join("1" if bit else "0" for bit in bits), 2)
 
 
 def hamming(a: int, b: int) -> int:

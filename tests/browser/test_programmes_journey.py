@@ -13,7 +13,6 @@ from playwright.sync_api import Page, expect
 from cases.models import ProgrammeCase
 from cases.services import case_assign, case_open
 from evidence.demo_images import make_image
-from evidence.models import ReferenceHash
 from evidence.services import reference_register
 from tests.conftest import PASSWORD
 
@@ -32,11 +31,8 @@ def shot(page: Page, name: str, locator=None) -> None:
 
 
 def test_she_notes_her_programme_case_and_her_caseworker_exports_the_hashes(
-    browser, live_server, log_in, accessibility, network, monkeypatch, survivor, caseworker
+    browser, live_server, log_in, accessibility, network, survivor, caseworker
 ):
-    # The PDQ quality the reference will carry once it is stored (the server-side PDQ work
-    # adds ReferenceHash.pdq_quality); the live server runs in this process.
-    monkeypatch.setattr(ReferenceHash, "pdq_quality", 90, raising=False)
     case = case_open(survivor=survivor, pseudonym="Fern", acting_user=survivor)
     case_assign(case=case, to=caseworker, acting_user=caseworker)
     reference = reference_register(case=case, data=make_image(seed=51), acting_user=survivor)

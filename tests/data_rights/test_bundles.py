@@ -159,6 +159,16 @@ def test_export_holds_everything_of_hers_and_nothing_else(client, survivor, two_
             "withdrawn_on": None,
         }
     ]
+    # PDQ with its quality, for her images to find and her evidence (evidence/matching/pdq.py).
+    assert (data["reference_hashes"][0]["pdq"], data["reference_hashes"][0]["pdq_quality"]) == (
+        reference.pdq,
+        reference.pdq_quality,
+    )
+    assert len(reference.pdq) == 64
+    evidence.refresh_from_db()
+    assert [(e["pdq"], e["pdq_quality"]) for e in data["evidence"]] == [
+        (evidence.pdq, evidence.pdq_quality)
+    ]
     account = json.loads(archive.read("account.json"))
     assert account["email"] == survivor.email
     assert account["weekly_email"]["time_zone"] == "Europe/Dublin"

@@ -32,8 +32,8 @@ def read_back(text: str) -> list[tuple[str, str]]:
 
 
 def _reference(pdq="", quality=None, md5=None):
-    """A reference as the fields are read: `pdq_quality` and `md5` are set only when given
-    (they are not stored in this tree yet: evidence.hash_exchange reads them where present)."""
+    """A reference as the fields are read; `md5` is set only when given (evidence.hash_exchange
+    reads it where a reference has one)."""
     reference = ReferenceHash(phash=0, dhash=0, pdq=pdq, p0=0, p1=0, p2=0, p3=0)
     if quality is not None:
         reference.pdq_quality = quality
@@ -68,15 +68,15 @@ def test_nothing_to_share_is_an_empty_file():
 def her_references(case, survivor):
     return [
         reference_register(case=case, data=make_image(seed=seed), acting_user=survivor)
-        for seed in (31, 32)
+        # Pictures detailed enough for a PDQ quality of 50 or more (quality_known checks it).
+        for seed in (41, 51)
     ]
 
 
 @pytest.fixture
-def quality_known(monkeypatch):
-    """The PDQ quality every reference would carry once it is stored (ReferenceHash gains
-    `pdq_quality` with the server-side PDQ work): a stand-in until then, removed after."""
-    monkeypatch.setattr(ReferenceHash, "pdq_quality", 80, raising=False)
+def quality_known(her_references):
+    """Her references as registered now: PDQ with its quality, good enough to share."""
+    assert all(r.pdq_quality >= 50 for r in her_references)
 
 
 def _nothing_recorded(case):
@@ -102,6 +102,8 @@ def test_only_staff_export(case, survivor, her_references, quality_known):
 def test_a_file_with_nothing_in_it_is_refused_with_the_reason(
     case, survivor, caseworker, her_references
 ):
+    # Registered before LeakCase kept a PDQ's quality: nothing in them may be shared.
+    ReferenceHash.objects.filter(case=case).update(pdq_quality=None)
     case_set_hash_sharing(case=case, given=True, acting_user=survivor)
     with pytest.raises(ValidationError, match="2 PDQ hashes were made before LeakCase kept"):
         hashes_export(case=case, acting_user=caseworker)

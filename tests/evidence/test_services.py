@@ -14,6 +14,7 @@ from cases.models import CaseEvent, EventKind
 from cases.services import case_open
 from evidence import vault
 from evidence.demo_images import make_image
+from evidence.matching.hashing import hashes_of_bytes
 from evidence.models import EvidenceFile, EvidenceMatch, Sighting
 from evidence.services import (
     MAX_PASTED_LINES,
@@ -241,6 +242,35 @@ class TestEvidenceAdd:
         with pytest.raises(ValidationError, match="limit is"):
             evidence_add(case=case, upload=image_upload(), acting_user=survivor)
         assert not EvidenceFile.objects.exists()
+
+
+class TestPdq:
+    """PDQ, with its quality, for every evidence file and every image to find: the same
+    picture's PDQ on both sides (evidence/matching/pdq.py)."""
+
+    def test_evidence_and_reference_of_one_photo_carry_the_same_pdq_and_quality(
+        self, case, survivor
+    ):
+        photo = make_image(seed=83, size=(900, 600))
+        evidence = evidence_add(
+            case=case, upload=SimpleUploadedFile("p.jpg", photo), acting_user=survivor
+        )
+        reference = reference_register(case=case, data=photo, acting_user=survivor)
+        evidence.refresh_from_db()
+        reference.refresh_from_db()
+        expected = hashes_of_bytes(photo)
+        assert evidence.pdq == reference.pdq == expected.pdq_hex
+        assert evidence.pdq_quality == reference.pdq_quality == expected.pdq_quality
+        assert len(evidence.pdq) == 64 and 0 < evidence.pdq_quality <= 100
+
+    def test_a_png_screenshot_gets_its_pdq_from_the_picture_decoded_once(self, case, survivor):
+        out = io.BytesIO()
+        Image.open(io.BytesIO(make_image(seed=84, size=(500, 700)))).save(out, format="PNG")
+        evidence = evidence_add(
+            case=case, upload=SimpleUploadedFile("s.png", out.getvalue()), acting_user=survivor
+        )
+        evidence.refresh_from_db()
+        assert evidence.pdq == hashes_of_bytes(out.getvalue()).pdq_hex
 
 
 class TestTheSameFileTwice:

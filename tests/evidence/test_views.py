@@ -12,7 +12,7 @@ from cases.models import EventKind
 from cases.services import case_assign, case_set_hash_sharing
 from evidence import vault
 from evidence.demo_images import make_image
-from evidence.models import AccessAction, EvidenceAccess, EvidenceFile, ReferenceHash
+from evidence.models import AccessAction, EvidenceAccess, EvidenceFile
 from evidence.services import evidence_add, reference_register
 from tests.conftest import tables_holding
 
@@ -203,12 +203,7 @@ def test_without_her_consent_the_exchange_file_is_refused_with_the_reason(
     assert not case.events.filter(kind=EventKind.HASHES_EXPORTED).exists()
 
 
-def test_staff_download_the_exchange_file_with_her_consent(
-    client, case, survivor, caseworker, monkeypatch
-):
-    # The PDQ quality the reference will carry once it is stored (see
-    # tests/evidence/test_hash_exchange.py, quality_known).
-    monkeypatch.setattr(ReferenceHash, "pdq_quality", 90, raising=False)
+def test_staff_download_the_exchange_file_with_her_consent(client, case, survivor, caseworker):
     reference = reference_register(case=case, data=make_image(seed=41), acting_user=survivor)
     case_set_hash_sharing(case=case, given=True, acting_user=survivor)
     case_assign(case=case, to=caseworker, acting_user=caseworker)

@@ -56,7 +56,9 @@ def test_hex_round_trip():
 
 def test_hex_round_trip_of_real_hashes():
     hashes = hashes_of_bytes(make_image(seed=3))
-    again = ImageHashes.from_hex(hashes.phash_hex, hashes.dhash_hex, hashes.pdq_hex)
+    again = ImageHashes.from_hex(
+        hashes.phash_hex, hashes.dhash_hex, hashes.pdq_hex, hashes.pdq_quality
+    )
     assert again == hashes
 
 
@@ -80,13 +82,17 @@ def test_hashes_are_the_imagehash_hashes_as_64_bit_ints():
     assert 0 <= hashes.dhash < 2**64
 
 
-@pytest.mark.skipif(hashing.pdqhash is None, reason="pdqhash is not installed")
-def test_pdq_is_256_bits_and_survives_reencoding():
+def test_pdq_is_256_bits_with_its_quality_and_survives_reencoding():
     image = decoded(make_image(seed=6, size=(1200, 900)))
     hashes, again = hashes_of(image), hashes_of_bytes(jpeg(image, quality=70))
-    assert hashes.pdq is not None
     assert len(hashes.pdq_hex) == 64
+    assert 50 <= hashes.pdq_quality <= 100  # a detailed picture: a PDQ worth matching on
     assert hamming(hashes.pdq, again.pdq) <= hashing.PDQ_THRESHOLD
+
+
+def test_pdq_left_out_on_request():
+    hashes = hashes_of(decoded(make_image(seed=6)), pdq=False)
+    assert (hashes.pdq, hashes.pdq_quality, hashes.pdq_hex) == (None, None, None)
 
 
 # --- Decoding ---------------------------------------------------------------------------
