@@ -220,6 +220,10 @@ class ReferenceHash(models.Model):
     phash = models.BigIntegerField()
     dhash = models.BigIntegerField()
     pdq = models.CharField(max_length=64, blank=True)
+    # Of the file's bytes, as the hash-sharing programmes exchange them (issue 17): computed
+    # on her device with the perceptual hashes, or by the server when she sent the picture.
+    md5 = models.CharField(max_length=32, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
     p0 = models.IntegerField(db_index=True)
     p1 = models.IntegerField(db_index=True)
     p2 = models.IntegerField(db_index=True)

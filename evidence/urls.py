@@ -15,6 +15,11 @@ urlpatterns = [
     path("evidence/<uuid:evidence_id>/crop/", views.evidence_crop, name="crop"),
     path("references/", views.references, name="references"),
     path(
+        "references/fingerprints/",
+        views.reference_fingerprints,
+        name="reference_fingerprints",
+    ),
+    path(
         "references/<uuid:reference_id>/delete/", views.reference_delete, name="reference_delete"
     ),
     path(

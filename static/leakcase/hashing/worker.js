@@ -1,0 +1,67 @@
+// The Web Worker that fingerprints a picture on her device (issue 17), so the page stays
+// responsive while a 12 MP photo is decoded and hashed. It receives {file, maxPixels} and
+// answers {stage} messages while it works, then {result} or {error: reason}.
+//
+// Decoding: createImageBitmap with imageOrientation "from-image" turns the picture upright
+// as its EXIF orientation says, as the server's ImageOps.exif_transpose does; the pixels
+// then come from an OffscreenCanvas. Nothing here sends anything anywhere.
+
+import { fingerprints } from "./hashes.js";
+
+// PDQ comes from pdq.js (issue 17 part 3) when it is there: a function taking RGBA pixels,
+// width and height and returning {hash, quality}. Until then PDQ is left empty.
+async function pdqFunction() {
+  try {
+    const module = await import("./pdq.js");
+    return module.pdq || module.pdqHash || module.default || null;
+  } catch {
+    return null;
+  }
+}
+
+async function decode(file) {
+  try {
+    return await createImageBitmap(file, { imageOrientation: "from-image" });
+  } catch {
+    return null;
+  }
+}
+
+async function fingerprint(file, maxPixels) {
+  postMessage({ stage: "reading" });
+  const bytes = new Uint8Array(await file.arrayBuffer());
+  postMessage({ stage: "decoding" });
+  const bitmap = await decode(file);
+  if (bitmap === null) return { error: "unreadable" };
+  const { width, height } = bitmap;
+  if (width * height > maxPixels) {
+    bitmap.close();
+    return { error: "too-many-pixels" };
+  }
+  const canvas = new OffscreenCanvas(width, height);
+  const context = canvas.getContext("2d", { willReadFrequently: true });
+  context.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  const rgba = context.getImageData(0, 0, width, height).data;
+  postMessage({ stage: "fingerprints" });
+  const result = await fingerprints(bytes, rgba, width, height);
+  const pdq = await pdqFunction();
+  if (pdq) {
+    const { hash, quality } = pdq(rgba, width, height);
+    result.pdq = hash;
+    result.pdq_quality = quality;
+  }
+  result.width = width;
+  result.height = height;
+  return { result };
+}
+
+self.addEventListener("message", async (event) => {
+  const { file, maxPixels } = event.data;
+  try {
+    postMessage(await fingerprint(file, maxPixels));
+  } catch (error) {
+    // Out of memory on a huge picture, mostly. The reason is for the page, never logged.
+    postMessage({ error: "failed", detail: String(error && error.message) });
+  }
+});
