@@ -2,11 +2,13 @@
 // responsive while a 12 MP photo is decoded and hashed. It receives {file, maxPixels} and
 // answers {stage} messages while it works, then {result} or {error: reason}.
 //
-// Decoding: createImageBitmap with imageOrientation "from-image" turns the picture upright
-// as its EXIF orientation says, as the server's ImageOps.exif_transpose does; the pixels
-// then come from an OffscreenCanvas. Nothing here sends anything anywhere.
+// Decoding: createImageBitmap with imageOrientation "from-image", the pixels from an
+// OffscreenCanvas; the picture upright as its EXIF orientation says, as the server's
+// ImageOps.exif_transpose makes it (orientation.js: where the browser does not turn a format,
+// the worker does). Nothing here sends anything anywhere.
 
 import { fingerprints } from "./hashes.js";
+import { browserTurns, fileOrientation, turned } from "./orientation.js";
 
 // PDQ comes from pdq.js (issue 17 part 3) when it is there: a function taking RGBA pixels,
 // width and height and returning {hash, quality}. Until then PDQ is left empty.
@@ -42,17 +44,21 @@ async function fingerprint(file, maxPixels) {
   const context = canvas.getContext("2d", { willReadFrequently: true });
   context.drawImage(bitmap, 0, 0);
   bitmap.close();
-  const rgba = context.getImageData(0, 0, width, height).data;
+  let picture = { rgba: context.getImageData(0, 0, width, height).data, width, height };
+  const { format, orientation } = fileOrientation(bytes);
+  if (format && orientation !== 1 && !(await browserTurns(format))) {
+    picture = turned(picture.rgba, width, height, orientation);
+  }
   postMessage({ stage: "fingerprints" });
-  const result = await fingerprints(bytes, rgba, width, height);
+  const result = await fingerprints(bytes, picture.rgba, picture.width, picture.height);
   const pdq = await pdqFunction();
   if (pdq) {
-    const { hash, quality } = pdq(rgba, width, height);
+    const { hash, quality } = pdq(picture.rgba, picture.width, picture.height);
     result.pdq = hash;
     result.pdq_quality = quality;
   }
-  result.width = width;
-  result.height = height;
+  result.width = picture.width;
+  result.height = picture.height;
   return { result };
 }
 
