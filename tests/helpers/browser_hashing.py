@@ -8,15 +8,23 @@ are served to the page by Playwright itself (page.route), so no byte goes over a
 the page's origin (and so its Content-Security-Policy) is the one under test.
 """
 
+import contextlib
+import functools
 import hashlib
+import os
+import threading
 from collections import defaultdict
 from dataclasses import dataclass
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 from evidence.image_open import MAX_PIXELS
 from evidence.matching.hashing import hamming, hashes_of_bytes
 from tests.helpers.hash_corpus import CorpusImage
 
 FILES_PATH = "/__hash-corpus__/"
+STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 
 # For each name: fetch the file, hand it to one worker, collect its answer. One worker for
 # all (it answers one message at a time); `timings` has the milliseconds from the Blob to the
@@ -152,3 +160,34 @@ def agreement_table(rows: list[Agreement]) -> str:
             f"{max(m.dhash_bits for m in members)} | {same} of {count} |"
         )
     return "\n".join(lines)
+
+
+class _QuietStaticFiles(SimpleHTTPRequestHandler):
+    def log_message(self, format, *args):
+        pass
+
+
+@contextlib.contextmanager
+def hashing_page():
+    """(page, origin, worker_url): headless Chromium on a page of a server of static/ that
+    this starts on 127.0.0.1 (a free port), for bench/, which runs without Django's live
+    server. The worker and its modules are the files the site serves."""
+    from playwright.sync_api import sync_playwright
+
+    handler = functools.partial(_QuietStaticFiles, directory=str(STATIC_DIR))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    origin = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"]
+            )
+            page = browser.new_page()
+            page.goto(f"{origin}/leakcase/hashing/")
+            yield page, origin, f"{origin}/leakcase/hashing/worker.js"
+            browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
