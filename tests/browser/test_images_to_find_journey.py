@@ -131,6 +131,11 @@ def test_only_the_fingerprints_leave_her_phone(
     accessibility.check(page, "images to find, not a picture, on her phone")
     shot(page, "images-to-find-phone-not-a-picture")
     assert ReferenceHash.objects.filter(case=case).count() == 1
+    # Sending it instead is her choice; the server then reads it, and says what it found.
+    problem.get_by_role("button", name="Send the picture once instead").click()
+    summary = page.get_by_role("alert", name="There is a problem")
+    expect(summary).to_contain_text("This file is not an image we can read.")
+    assert ReferenceHash.objects.filter(case=case).count() == 1
 
     # Her caseworker, at a desk, sees the same page and what was kept.
     context.clear_cookies()

@@ -79,7 +79,7 @@ function setUp(form) {
 
   function sendPicture() {
     input.name = fieldName;
-    form.requestSubmit(form.querySelector("button[type=submit]"));
+    form.requestSubmit();
   }
 
   function showProblem(reason) {
