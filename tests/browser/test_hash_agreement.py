@@ -4,6 +4,9 @@ Web Worker, in real Chromium) agree with the server's on the generated corpus of
 MD5 and SHA-256 identical for all. The table of the same comparison is docs/hash-agreement.md
 (bench/hash_agreement.py writes it)."""
 
+import base64
+import hashlib
+
 import pytest
 from playwright.sync_api import Page
 
@@ -45,3 +48,33 @@ def test_the_browser_and_the_server_agree_on_the_generated_corpus(page: Page, li
         )
         != (row.image.width, row.image.height)
     ] == []
+
+
+def test_the_plain_javascript_sha256_agrees_where_crypto_subtle_is_missing(
+    page: Page, live_server
+):
+    """Browsers offer crypto.subtle only in a secure context (https, or http on 127.0.0.1 or
+    localhost); elsewhere hashes.js computes SHA-256 itself. Its lengths around the 64-byte
+    block edges and a whole photo, against hashlib."""
+    photo = corpus(3, seed=5)[0].data
+    messages = [bytes(range(256)) * 4, photo] + [bytes([7]) * n for n in (0, 55, 56, 64, 119)]
+    page.goto(f"{live_server.url}/accounts/login/")
+
+    digests = page.evaluate(
+        """async ([url, messages]) => {
+          const hashes = await import(url);
+          return messages.map((m) => {
+            const bytes = Uint8Array.from(atob(m), (c) => c.charCodeAt(0));
+            return [hashes.sha256HexPlain(bytes), hashes.md5Hex(bytes)];
+          });
+        }""",
+        [
+            f"{live_server.url}/static/leakcase/hashing/hashes.js",
+            [base64.b64encode(m).decode() for m in messages],
+        ],
+    )
+
+    assert digests == [
+        [hashlib.sha256(m).hexdigest(), hashlib.md5(m, usedforsecurity=False).hexdigest()]
+        for m in messages
+    ]
