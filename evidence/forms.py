@@ -75,15 +75,29 @@ class EvidenceUploadForm(forms.Form):
 class ReferenceForm(forms.Form):
     image = UploadField(
         label="Image you want found",
-        help_text="Hashed in memory. Unless you tick the box below, the image itself is not "
-        "kept anywhere, only its fingerprints (hashes).",
+        help_text=f"A {ACCEPTED_NAMES} picture.",
         widget=forms.ClearableFileInput(attrs={"accept": ACCEPT_ATTRIBUTE}),
     )
     label = forms.CharField(label="A label for it (optional)", max_length=80, required=False)
     keep_copy = forms.BooleanField(
         label="Also keep an encrypted copy of the image (helps staff confirm matches)",
+        help_text="This sends the picture itself to us, and we keep it encrypted.",
         required=False,
     )
+
+
+class ReferenceFingerprintsForm(forms.Form):
+    """What her device sends instead of the picture (static/leakcase/hashing/): filled in by
+    the script, never typed. Shapes are checked by services.reference_register_fingerprints,
+    so every wrong value gets the same plain message."""
+
+    phash = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
+    dhash = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
+    md5 = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
+    sha256 = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
+    pdq = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
+    pdq_quality = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    label = forms.CharField(required=False, max_length=80, widget=forms.HiddenInput)
 
 
 class CropForm(forms.Form):

@@ -225,6 +225,12 @@ class ReferenceHash(models.Model):
     dhash = models.BigIntegerField()
     pdq = models.CharField(max_length=64, blank=True)
     pdq_quality = models.PositiveSmallIntegerField(null=True, blank=True)  # with pdq, 0-100
+    # Of the file's bytes, as the hash-sharing programmes exchange them (issue 17): computed
+    # on her device with the perceptual hashes, or by the server when she sent the picture.
+    # A database default too: rows written by raw SQL or COPY (tests, bench/data.py) and
+    # those from before issue 17 have none.
+    md5 = models.CharField(max_length=32, blank=True, default="", db_default="")
+    sha256 = models.CharField(max_length=64, blank=True, default="", db_default="")
     p0 = models.IntegerField(db_index=True)
     p1 = models.IntegerField(db_index=True)
     p2 = models.IntegerField(db_index=True)

@@ -25,7 +25,13 @@ from evidence.imaging import (
     too_big_message,
 )
 from evidence.matching import matches_in_image, matches_in_picture, references_matching
-from evidence.matching.hashing import chunks16, hashes_of, hashes_of_bytes, open_for_hashing
+from evidence.matching.hashing import (
+    ImageHashes,
+    chunks16,
+    hashes_of,
+    hashes_of_bytes,
+    open_for_hashing,
+)
 from evidence.models import (
     AccessAction,
     EvidenceAccess,
@@ -352,6 +358,88 @@ def reference_register(
         hashes = hashes_of_bytes(data)
     except (ImageRejected, ValueError) as exc:
         raise ValidationError({"image": str(exc)}) from exc
+    return _reference_create(
+        case=case,
+        hashes=hashes,
+        md5=hashlib.md5(data, usedforsecurity=False).hexdigest(),
+        sha256=_sha256(data),
+        label=label,
+        data=data if keep_copy else None,
+        acting_user=acting_user,
+    )
+
+
+@dataclass(frozen=True)
+class Fingerprints:
+    """What her device sends for an image to find, instead of the image (issue 17): hex
+    strings as static/leakcase/hashing/hashes.js writes them."""
+
+    phash: str  # 16 hex digits
+    dhash: str  # 16 hex digits
+    md5: str  # 32 hex digits
+    sha256: str  # 64 hex digits
+    pdq: str = ""  # 64 hex digits, or empty where her browser did not compute it
+    pdq_quality: int | None = None  # 0-100, with pdq
+
+
+_HEX_DIGITS = {"phash": 16, "dhash": 16, "md5": 32, "sha256": 64, "pdq": 64}
+_FINGERPRINT_NAMES = {"phash": "pHash", "dhash": "dHash", "md5": "MD5", "sha256": "SHA-256"}
+
+
+def reference_register_fingerprints(
+    *, case: Case, fingerprints: Fingerprints, acting_user: User, label: str = ""
+) -> ReferenceHash:
+    """An image to find from the fingerprints her device computed: the picture never reached
+    us. Each value is checked for its shape (hex digits of the right length, not all zero:
+    a blank or broken computation, never a real picture's); nothing is saved otherwise."""
+    errors = {}
+    values = {}
+    for name, digits in _HEX_DIGITS.items():
+        value = getattr(fingerprints, name).strip().lower()
+        values[name] = value
+        if name == "pdq" and not value:
+            continue
+        title = _FINGERPRINT_NAMES.get(name, "PDQ")
+        if len(value) != digits or not all(c in "0123456789abcdef" for c in value):
+            errors[name] = f"The {title} must be {digits} hexadecimal digits (0-9, a-f)."
+        elif int(value, 16) == 0:
+            errors[name] = f"The {title} is all zeros: it was not computed from a picture."
+    quality = fingerprints.pdq_quality
+    if values["pdq"] and (quality is None or not 0 <= quality <= 100):
+        errors["pdq_quality"] = "The PDQ quality must be a whole number from 0 to 100."
+    if errors:
+        raise ValidationError(errors)
+    hashes = ImageHashes.from_hex(
+        values["phash"],
+        values["dhash"],
+        values["pdq"] or None,
+        quality if values["pdq"] else None,
+    )
+    return _reference_create(
+        case=case,
+        hashes=hashes,
+        md5=values["md5"],
+        sha256=values["sha256"],
+        label=label,
+        data=None,
+        acting_user=acting_user,
+        computed_on_device=True,
+    )
+
+
+def _reference_create(
+    *,
+    case: Case,
+    hashes: ImageHashes,
+    md5: str,
+    sha256: str,
+    label: str,
+    data: bytes | None,
+    acting_user: User,
+    computed_on_device: bool = False,
+) -> ReferenceHash:
+    """data: the picture's bytes when she chose to keep an encrypted copy, else None."""
+    keep_copy = data is not None
     chunks = chunks16(hashes.phash)
     with transaction.atomic():
         kept = None
@@ -369,6 +457,8 @@ def reference_register(
             dhash=to_signed64(hashes.dhash),
             pdq=hashes.pdq_hex or "",
             pdq_quality=hashes.pdq_quality,
+            md5=md5,
+            sha256=sha256,
             p0=chunks[0],
             p1=chunks[1],
             p2=chunks[2],
@@ -385,6 +475,7 @@ def reference_register(
                 "phash": hashes.phash_hex,
                 "dhash": hashes.dhash_hex,
                 "kept_copy": keep_copy,
+                "computed_on_device": computed_on_device,
             },
         )
     return reference

@@ -16,6 +16,11 @@ urlpatterns = [
     path("references/", views.references, name="references"),
     path("references/exchange-file/", views.hash_export, name="hash_export"),
     path(
+        "references/fingerprints/",
+        views.reference_fingerprints,
+        name="reference_fingerprints",
+    ),
+    path(
         "references/<uuid:reference_id>/delete/", views.reference_delete, name="reference_delete"
     ),
     path(

@@ -1,5 +1,6 @@
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -21,8 +22,10 @@ from access.permissions import (
 from evidence import hash_exchange, selectors, services, vault
 from evidence.forms import (
     CropForm,
+    ReferenceFingerprintsForm,
     ReferenceForm,
 )
+from evidence.image_open import MAX_PIXELS
 from evidence.models import AccessAction
 from leakcase.forms import add_validation_errors, post_only, sent_once
 
@@ -128,11 +131,58 @@ def references(request, reference):
         else:
             messages.success(request, "The image is hashed. Only its fingerprints are kept.")
             return redirect("evidence:references", reference=case.reference)
+    return _references_page(request, case, form, ReferenceFingerprintsForm())
+
+
+@login_required
+@post_only("evidence:references")
+def reference_fingerprints(request, reference):
+    """An image to find, from the fingerprints her device computed (the page's script,
+    static/leakcase/hashing/): only these values arrive, never the picture."""
+    case = case_for_user(request.user, reference)
+    form = ReferenceFingerprintsForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.reference_register_fingerprints(
+                case=case,
+                fingerprints=services.Fingerprints(
+                    phash=data["phash"],
+                    dhash=data["dhash"],
+                    md5=data["md5"],
+                    sha256=data["sha256"],
+                    pdq=data["pdq"],
+                    pdq_quality=data["pdq_quality"],
+                ),
+                label=data["label"],
+                acting_user=request.user,
+            )
+        except ValidationError as error:
+            # Hidden fields: the messages go at the top, not under fields she cannot see.
+            form.add_error(None, error.messages)
+        else:
+            messages.success(
+                request, "The fingerprints are saved. The picture stayed on your device."
+            )
+            return redirect("evidence:references", reference=case.reference)
+    else:
+        form.add_error(None, "The fingerprints sent were not readable. Please try again.")
+    return _references_page(request, case, ReferenceForm(), form)
+
+
+def _references_page(request, case, form, fingerprints_form):
     return render(
         request,
         "evidence/references.html",
-        {"case": case, "form": form, "references": list(case.references.all())},
-        status=400 if form.errors else 200,
+        {
+            "case": case,
+            "form": form,
+            "fingerprints_form": fingerprints_form,
+            "max_pixels": MAX_PIXELS,
+            "max_bytes": settings.EVIDENCE_MAX_UPLOAD_BYTES,
+            "references": list(case.references.all()),
+        },
+        status=400 if form.errors or fingerprints_form.errors else 200,
     )
 
 

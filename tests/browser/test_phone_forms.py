@@ -209,7 +209,7 @@ def test_a_double_tap_on_each_form_of_hers_makes_one_row(
     find.write_bytes(make_image(seed=6))
     page.goto(f"{case_url}references/")
     page.get_by_label(label("Image you want found")).set_input_files(str(find))
-    _double_tap(page, page.get_by_role("button", name="Hash this image"))
+    _double_tap(page, page.get_by_role("button", name="Add its fingerprints"))
     expect(page.get_by_role("status")).to_be_visible()
     assert ReferenceHash.objects.filter(case=case).count() == 1
     accessibility.check(page, "images to find")

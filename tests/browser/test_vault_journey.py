@@ -39,7 +39,7 @@ def test_a_survivor_hashes_an_image_finds_it_in_a_screenshot_and_sees_her_data_p
         {"name": "me.jpg", "mimeType": "image/jpeg", "buffer": original}
     )
     page.get_by_label(re.compile(r"^A label for it")).fill("beach")
-    page.get_by_role("button", name="Hash this image").click()
+    page.get_by_role("button", name="Add its fingerprints").click()
     table = page.get_by_role("table", name="What is kept for each image")
     # Sent with a progress bar (no page load to wait for): the answer is the table.
     expect(table).to_contain_text("No, hashes only")

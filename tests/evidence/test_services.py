@@ -15,12 +15,14 @@ from cases.services import case_open
 from evidence import vault
 from evidence.demo_images import make_image
 from evidence.matching.hashing import hashes_of_bytes
-from evidence.models import EvidenceFile, EvidenceMatch, Sighting
+from evidence.models import EvidenceFile, EvidenceMatch, ReferenceHash, Sighting
 from evidence.services import (
     MAX_PASTED_LINES,
+    Fingerprints,
     evidence_add,
     evidence_match_crop,
     reference_register,
+    reference_register_fingerprints,
     sighting_log,
     sightings_log_pasted,
 )
@@ -399,3 +401,102 @@ def test_on_s3_an_upload_lands_as_ciphertext_under_a_name_that_says_nothing_of_h
         grants = s3_evidence.client.get_object_acl(Bucket=s3_evidence.name, Key=key)["Grants"]
         assert [g["Permission"] for g in grants] == ["FULL_CONTROL"]
         assert grants[0]["Grantee"]["Type"] == "CanonicalUser"
+
+
+def _fingerprints_of(data: bytes, **changes) -> Fingerprints:
+    """The fingerprints her device would send for these bytes (the server's definition)."""
+    hashes = hashes_of_bytes(data, pdq=False)
+    values = {
+        "phash": hashes.phash_hex,
+        "dhash": hashes.dhash_hex,
+        "md5": hashlib.md5(data, usedforsecurity=False).hexdigest(),
+        "sha256": hashlib.sha256(data).hexdigest(),
+    }
+    values.update(changes)
+    return Fingerprints(**values)
+
+
+class TestReferenceFromFingerprints:
+    def test_the_fingerprints_make_a_reference_that_finds_copies(self, case, survivor):
+        photo = make_image(seed=81, size=(640, 480))
+        sent = _fingerprints_of(photo)
+
+        reference = reference_register_fingerprints(
+            case=case, fingerprints=sent, label=" beach ", acting_user=survivor
+        )
+
+        reference.refresh_from_db()
+        assert (reference.phash_hex, reference.dhash_hex) == (sent.phash, sent.dhash)
+        assert (reference.md5, reference.sha256) == (sent.md5, sent.sha256)
+        assert (reference.label, reference.kept_copy, reference.pdq) == ("beach", None, "")
+        event = CaseEvent.objects.get(case=case, kind=EventKind.REFERENCE_ADDED)
+        assert event.new_value["computed_on_device"] is True
+        assert EvidenceFile.objects.count() == 0
+        copy = images.encoded(Image.open(io.BytesIO(photo)), "JPEG", quality=70)
+        evidence_add(case=case, upload=SimpleUploadedFile("copy.jpg", copy), acting_user=survivor)
+        assert EvidenceMatch.objects.get().reference == reference
+
+    def test_upper_case_hex_and_a_pdq_with_its_quality_are_taken(self, case, survivor):
+        sent = _fingerprints_of(make_image(seed=82), md5="AB" * 16, pdq="0f" * 32, pdq_quality=87)
+
+        reference = reference_register_fingerprints(
+            case=case, fingerprints=sent, acting_user=survivor
+        )
+
+        assert (reference.md5, reference.pdq) == ("ab" * 16, "0f" * 32)
+
+    @pytest.mark.parametrize(
+        ("change", "field", "message"),
+        [
+            ({"phash": "abc"}, "phash", "The pHash must be 16 hexadecimal digits (0-9, a-f)."),
+            ({"dhash": "zz" * 8}, "dhash", "The dHash must be 16 hexadecimal digits (0-9, a-f)."),
+            (
+                {"phash": "0" * 16},
+                "phash",
+                "The pHash is all zeros: it was not computed from a picture.",
+            ),
+            ({"md5": ""}, "md5", "The MD5 must be 32 hexadecimal digits (0-9, a-f)."),
+            (
+                {"sha256": "1" * 63},
+                "sha256",
+                "The SHA-256 must be 64 hexadecimal digits (0-9, a-f).",
+            ),
+            (
+                {"pdq": "1" * 60, "pdq_quality": 50},
+                "pdq",
+                "The PDQ must be 64 hexadecimal digits (0-9, a-f).",
+            ),
+            (
+                {"pdq": "1" * 64},
+                "pdq_quality",
+                "The PDQ quality must be a whole number from 0 to 100.",
+            ),
+            (
+                {"pdq": "1" * 64, "pdq_quality": 101},
+                "pdq_quality",
+                "The PDQ quality must be a whole number from 0 to 100.",
+            ),
+        ],
+    )
+    def test_a_bad_value_is_refused_plainly_and_nothing_is_saved(
+        self, case, survivor, change, field, message
+    ):
+        sent = _fingerprints_of(make_image(seed=83), **change)
+        events = case.events.count()
+
+        with pytest.raises(ValidationError) as refused:
+            reference_register_fingerprints(case=case, fingerprints=sent, acting_user=survivor)
+
+        assert refused.value.message_dict == {field: [message]}
+        assert ReferenceHash.objects.count() == 0
+        assert case.events.count() == events
+
+    def test_an_uploaded_reference_has_the_md5_and_sha256_of_its_bytes(self, case, survivor):
+        photo = make_image(seed=84)
+
+        reference = reference_register(case=case, data=photo, acting_user=survivor)
+
+        assert reference.md5 == hashlib.md5(photo, usedforsecurity=False).hexdigest()
+        assert reference.sha256 == hashlib.sha256(photo).hexdigest()
+        event = CaseEvent.objects.get(case=case, kind=EventKind.REFERENCE_ADDED)
+        assert event.new_value["computed_on_device"] is False

@@ -12,7 +12,8 @@ from cases.models import EventKind
 from cases.services import case_assign, case_set_hash_sharing
 from evidence import vault
 from evidence.demo_images import make_image
-from evidence.models import AccessAction, EvidenceAccess, EvidenceFile
+from evidence.matching.hashing import hashes_of_bytes
+from evidence.models import AccessAction, EvidenceAccess, EvidenceFile, ReferenceHash
 from evidence.services import evidence_add, reference_register
 from tests.conftest import tables_holding
 
@@ -213,5 +214,89 @@ def test_staff_download_the_exchange_file_with_her_consent(client, case, survivo
     assert response["Content-Type"] == "text/plain; charset=utf-8"
     assert response["Content-Disposition"].startswith('attachment; filename="hashes-')
     assert case.reference not in response["Content-Disposition"]
-    assert response.content.decode() == f"pdq {reference.pdq}\n"
+    assert response.content.decode() == f"pdq {reference.pdq}\nmd5 {reference.md5}\n"
     assert AuditEvent.objects.filter(kind=AuditKind.EXPORT, actor_id=caseworker.pk).count() == 1
+
+
+def test_fingerprints_alone_add_an_image_to_find(survivor_client, case):
+    photo = make_image(seed=91)
+    hashes = hashes_of_bytes(photo, pdq=False)
+    sent = {
+        "phash": hashes.phash_hex,
+        "dhash": hashes.dhash_hex,
+        "md5": hashlib.md5(photo, usedforsecurity=False).hexdigest(),
+        "sha256": hashlib.sha256(photo).hexdigest(),
+        "pdq": "",
+        "pdq_quality": "",
+        "label": "garden",
+    }
+
+    response = survivor_client.post(
+        reverse("evidence:reference_fingerprints", args=[case.reference]), sent, follow=True
+    )
+
+    assert response.redirect_chain == [
+        (reverse("evidence:references", args=[case.reference]), 302)
+    ]
+    assert "The fingerprints are saved. The picture stayed on your device." in (
+        response.content.decode()
+    )
+    reference = ReferenceHash.objects.get(case=case)
+    assert (reference.label, reference.phash_hex, reference.md5) == (
+        "garden",
+        hashes.phash_hex,
+        sent["md5"],
+    )
+
+
+def test_bad_fingerprints_are_refused_plainly_and_change_nothing(survivor_client, case):
+    events = case.events.count()
+
+    response = survivor_client.post(
+        reverse("evidence:reference_fingerprints", args=[case.reference]),
+        {"phash": "12", "dhash": "0" * 16, "md5": "a" * 32, "sha256": "b" * 64},
+    )
+
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "The pHash must be 16 hexadecimal digits (0-9, a-f)." in page
+    assert "The dHash is all zeros: it was not computed from a picture." in page
+    assert "Nothing was saved." in page
+    assert ReferenceHash.objects.count() == 0
+    assert case.events.count() == events
+
+
+def test_a_quality_that_is_not_a_number_is_refused_plainly(survivor_client, case):
+    response = survivor_client.post(
+        reverse("evidence:reference_fingerprints", args=[case.reference]),
+        {"phash": "1" * 16, "dhash": "2" * 16, "pdq_quality": "high"},
+    )
+
+    assert response.status_code == 400
+    assert "The fingerprints sent were not readable. Please try again." in (
+        response.content.decode()
+    )
+    assert ReferenceHash.objects.count() == 0
+
+
+def test_fingerprints_cannot_be_added_to_someone_elses_case(client, other_survivor, case):
+    client.force_login(other_survivor)
+
+    response = client.post(
+        reverse("evidence:reference_fingerprints", args=[case.reference]),
+        {"phash": "1" * 16, "dhash": "2" * 16, "md5": "3" * 32, "sha256": "4" * 64},
+    )
+
+    assert response.status_code == 404
+    assert ReferenceHash.objects.count() == 0
+
+
+def test_the_page_says_what_leaves_her_device_before_she_chooses(survivor_client, case):
+    page = survivor_client.get(reverse("evidence:references", args=[case.reference]))
+
+    text = page.content.decode()
+    assert "What leaves your device" in text
+    assert "The picture itself stays on your device." in text
+    # Without the script, the page says the picture is sent once.
+    assert "adding an image sends the picture to us once" in text
+    assert text.index("What leaves your device") < text.index('type="file"')

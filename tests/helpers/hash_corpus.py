@@ -64,11 +64,18 @@ def corpus(count: int = 200, *, seed: int = 0) -> list[CorpusImage]:
             upright = upright.convert("L")
         elif mode < 0.14 and fmt == "PNG":
             upright = upright.quantize(colors=64)  # a palette PNG, as screenshot tools make
-        data = _encode(upright, fmt, orientation, rng)
+        quality = {"JPEG": (75, 85, 92), "WEBP": (75, 90)}.get(fmt)
+        data = _encode(upright, fmt, orientation, quality=rng.choice(quality) if quality else None)
         suffix = f"-o{orientation}" if orientation else ""
         name = f"{index:03d}-{kind}-{fmt.lower()}-{size[0]}x{size[1]}{suffix}"
         images.append(CorpusImage(name, kind, fmt, data, size[0], size[1], orientation))
     return images
+
+
+def large_photo(seed: int = 0) -> CorpusImage:
+    """One 12 MP JPEG photo as in the corpus (4000 x 3000, quality 92), for the benchmark."""
+    data = _encode(_photo(TWELVE_MP, seed), "JPEG", None, quality=92)
+    return CorpusImage(f"large-{seed}", "photo", "JPEG", data, *TWELVE_MP, None)
 
 
 def _size(rng: random.Random, kind: str) -> tuple[int, int]:
@@ -161,19 +168,17 @@ def _screenshot(size: tuple[int, int], seed: int) -> Image.Image:
     return image
 
 
-def _encode(upright: Image.Image, fmt: str, orientation: int | None, rng: random.Random) -> bytes:
+def _encode(
+    upright: Image.Image, fmt: str, orientation: int | None, *, quality: int | None
+) -> bytes:
     image = upright if orientation is None else upright.transpose(STORED_TRANSPOSE[orientation])
     options: dict = {}
     if orientation is not None:
         exif = Image.Exif()
         exif[ExifTags.Base.Orientation] = orientation
         options["exif"] = exif
-    if fmt == "JPEG":
-        options["quality"] = rng.choice((75, 85, 92))
-        if image.mode == "P":
-            image = image.convert("RGB")
-    elif fmt == "WEBP":
-        options["quality"] = rng.choice((75, 90))
+    if fmt in ("JPEG", "WEBP"):
+        options["quality"] = quality
         if image.mode == "P":
             image = image.convert("RGB")
     else:
