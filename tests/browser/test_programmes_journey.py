@@ -73,7 +73,7 @@ def test_she_notes_her_programme_case_and_her_caseworker_exports_the_hashes(
     staff = desk.locator("#programmes")
     expect(staff).to_contain_text("Fits this case: StopNCII.org")
     expect(staff.locator(".programme-cases")).to_contain_text("case number SN-90412")
-    expect(staff).to_contain_text("would hold 1 PDQ hash and 0 MD5 hashes")
+    expect(staff).to_contain_text("would hold 1 PDQ hash and 1 MD5 hash")
     accessibility.check(desk, "case file: programmes")
     form = staff.get_by_role("form", name="Record her programme case number")
     form.get_by_label("StopNCII.org").check()
@@ -89,6 +89,6 @@ def test_she_notes_her_programme_case_and_her_caseworker_exports_the_hashes(
         desk.get_by_role("button", name="Download the hashes (.txt)").click()
     download = download_info.value
     assert re.fullmatch(r"hashes-\d{4}-\d{2}-\d{2}\.txt", download.suggested_filename)
-    assert Path(download.path()).read_text() == f"pdq {reference.pdq}\n"
+    assert Path(download.path()).read_text() == f"pdq {reference.pdq}\nmd5 {reference.md5}\n"
     assert network.blocked == []
     assert accessibility.failures == [], "\n".join(accessibility.reports)

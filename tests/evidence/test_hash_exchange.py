@@ -103,7 +103,7 @@ def test_a_file_with_nothing_in_it_is_refused_with_the_reason(
     case, survivor, caseworker, her_references
 ):
     # Registered before LeakCase kept a PDQ's quality: nothing in them may be shared.
-    ReferenceHash.objects.filter(case=case).update(pdq_quality=None)
+    ReferenceHash.objects.filter(case=case).update(pdq_quality=None, md5="")
     case_set_hash_sharing(case=case, given=True, acting_user=survivor)
     with pytest.raises(ValidationError, match="2 PDQ hashes were made before LeakCase kept"):
         hashes_export(case=case, acting_user=caseworker)
@@ -115,15 +115,17 @@ def test_the_export_is_on_her_timeline_and_in_the_audit_trail_with_counts_only(
 ):
     case_set_hash_sharing(case=case, given=True, acting_user=survivor)
     export = hashes_export(case=case, acting_user=caseworker)
-    assert read_back(export.text) == [("pdq", r.pdq) for r in her_references]
-    counts = {"pdq": 2, "md5": 0, "pdq_unknown_quality": 0, "pdq_low_quality": 0}
+    assert read_back(export.text) == [
+        signal for r in her_references for signal in (("pdq", r.pdq), ("md5", r.md5))
+    ]
+    counts = {"pdq": 2, "md5": 2, "pdq_unknown_quality": 0, "pdq_low_quality": 0}
     (event,) = CaseEvent.objects.filter(case=case, kind=EventKind.HASHES_EXPORTED)
     assert (event.actor, event.new_value, event.internal) == (caseworker, counts, False)
     # She sees it on her timeline, in counts.
     (entry,) = [e for e in case_timeline(case, survivor) if e.event == event]
     assert (entry.event.get_kind_display(), entry.text) == (
         "Image fingerprints exported for hash sharing",
-        "2 PDQ, 0 MD5",
+        "2 PDQ, 2 MD5",
     )
     (audit,) = AuditEvent.objects.filter(kind=AuditKind.EXPORT)
     assert (audit.actor_id, audit.target, audit.detail) == (
@@ -132,7 +134,7 @@ def test_the_export_is_on_her_timeline_and_in_the_audit_trail_with_counts_only(
         counts,
     )
     recorded = str(event.new_value) + audit.target + str(audit.detail)
-    assert not any(r.pdq[:16] in recorded for r in her_references)
+    assert not any(r.pdq[:16] in recorded or r.md5[:16] in recorded for r in her_references)
     assert case.reference not in recorded
 
     # Withdrawn: nothing more goes out.
