@@ -32,6 +32,7 @@ import math
 
 import numpy as np
 from PIL import Image
+from scipy import ndimage
 
 NEAREST = Image.Resampling.NEAREST
 
@@ -49,25 +50,26 @@ MAX_DEPTH = 4
 # 2% of the screenshot is an icon or an avatar. (A photo shown as one of nine thumbnails in a
 # tall phone screenshot still covers about 3%.)
 MIN_SIDE = 64
-MIN_AREA_FRACTION = 0.02
+MIN_AREA_FRACTION = 0.01
 # Boxes overlapping an earlier candidate this much (intersection over union) are dropped.
 # Kept high: a box that also holds a header bar 9% of its height is a different candidate.
 DUPLICATE_IOU = 0.97
+# Longer side of the copy the page's colours and the blocks of other content are found on:
+# finer than WORK_SIZE, so that a 4 px gap between two thumbnails survives the shrinking.
+BLOCK_WORK_SIZE = 1400
+# A colour (to 5 bits a channel) covering at least this share of the screenshot is the page's.
+UI_COLOUR_SHARE = 0.01
+# Regions tried per picture (the whole included).
+MAX_REGIONS = 40
 
 
-def candidate_regions(image: Image.Image, max_regions: int = 8) -> list[Box]:
+def candidate_regions(image: Image.Image, max_regions: int = MAX_REGIONS) -> list[Box]:
     """Boxes likely to hold a photo, best first; the whole image is always the last one."""
     width, height = image.size
     whole = (0, 0, width, height)
     if max_regions <= 1:
         return [whole]
-    factor = max(1, math.ceil(max(width, height) / WORK_SIZE))
-    # Nearest neighbour, not an average: a gutter at least `factor` px wide keeps a whole
-    # column of samples, where averaging would blur a 6 px gap between thumbnails away.
-    # Shrunk first, converted after: an RGBA screenshot is converted at 1/factor^2 the cost.
-    small = image.resize((max(1, width // factor), max(1, height // factor)), NEAREST)
-    if small.mode != "RGB":
-        small = small.convert("RGB")
+    small = _shrunk(image, WORK_SIZE)
     pixels = np.asarray(small, dtype=np.int16)
     scale_x, scale_y = width / small.width, height / small.height
 
@@ -76,20 +78,35 @@ def candidate_regions(image: Image.Image, max_regions: int = 8) -> list[Box]:
     limits = (MIN_SIDE / max(scale_x, scale_y), min_area / (scale_x * scale_y))
     found: list[Box] = []
     _cut(pixels, (0, 0, pixels.shape[1], pixels.shape[0]), 0, limits, found)
+    # Blocks of content that is not the page's own colours, each cut again as above: a photo
+    # among bars, sidebars and ads that leave no gutter across the whole page.
+    # Their boxes are kept as found, on the finer copy: a box 6 px too big around a photo
+    # 340 px wide moves its pHash by 12 bits.
+    blocks = _blocks(image, limits_px=(MIN_SIDE, min_area))
+    for left, top, right, bottom in blocks:
+        block = (
+            int(left / scale_x),
+            int(top / scale_y),
+            max(int(left / scale_x) + 1, math.ceil(right / scale_x)),
+            max(int(top / scale_y) + 1, math.ceil(bottom / scale_y)),
+        )
+        _cut(pixels, block, MAX_DEPTH - 1, limits, found)
 
     scored = []
-    for left, top, right, bottom in found:
-        box = (
-            round(left * scale_x),
-            round(top * scale_y),
-            round(right * scale_x),
-            round(bottom * scale_y),
-        )
+    in_image = [
+        (round(left * scale_x), round(top * scale_y), round(right * scale_x), round(bottom * scale_y))
+        for left, top, right, bottom in found
+    ]
+    # A block's edges are finer than a cut's: of two near duplicates, the block is kept.
+    for finer, box in [*((1.2, b) for b in blocks), *((1.0, b) for b in in_image)]:
+        left, top = int(box[0] / scale_x), int(box[1] / scale_y)
+        right = max(left + 1, math.ceil(box[2] / scale_x))
+        bottom = max(top + 1, math.ceil(box[3] / scale_y))
         box_width, box_height = box[2] - box[0], box[3] - box[1]
         if box_width < MIN_SIDE or box_height < MIN_SIDE or box_width * box_height < min_area:
             continue
         variety = 1.0 - _dominant_fraction(pixels[top:bottom, left:right])
-        scored.append((box_width * box_height * variety, box))
+        scored.append((finer * box_width * box_height * variety, box))
     scored.sort(key=lambda item: item[0], reverse=True)
 
     chosen: list[Box] = []
@@ -99,6 +116,64 @@ def candidate_regions(image: Image.Image, max_regions: int = 8) -> list[Box]:
         if all(_iou(box, other) < DUPLICATE_IOU for other in [*chosen, whole]):
             chosen.append(box)
     return [*chosen, whole]
+
+
+def _shrunk(image: Image.Image, longest: int) -> Image.Image:
+    """A copy with its longer side at most `longest` px, by nearest neighbour, as RGB.
+
+    Nearest neighbour, not an average: a gutter at least `factor` px wide keeps a whole
+    column of samples, where averaging would blur a 6 px gap between thumbnails away.
+    Shrunk first, converted after: an RGBA screenshot is converted at 1/factor^2 the cost."""
+    width, height = image.size
+    factor = max(1, math.ceil(max(width, height) / longest))
+    small = image.resize((max(1, width // factor), max(1, height // factor)), NEAREST)
+    return small if small.mode == "RGB" else small.convert("RGB")
+
+
+def _blocks(image: Image.Image, limits_px: tuple[float, float]) -> list[Box]:
+    """Bounding boxes (in the image's pixels) of connected areas not in the page's colours.
+
+    A page is drawn in a few flat colours (backgrounds, bars, cards, bubbles) that each cover
+    a good share of it; a photo is made of many colours, none covering much. Pixels within
+    one step (8 levels a channel) of a colour covering UI_COLOUR_SHARE of the screenshot are
+    the page's; the rest fall into connected areas: each letter of text is one (too small to
+    count), and a photo is one, whatever the page around it looks like, as long as some
+    page colour separates it from its neighbours (a bubble's padding, a gap between
+    thumbnails, the page's background between it and the text)."""
+    small = _shrunk(image, BLOCK_WORK_SIZE)
+    scale_x, scale_y = image.width / small.width, image.height / small.height
+    keys = _colour_keys(np.asarray(small, dtype=np.int16))
+    counts = np.bincount(keys.ravel(), minlength=1 << 15)
+    page = (counts >= UI_COLOUR_SHARE * keys.size).reshape(32, 32, 32)
+    # JPEG noise moves a flat colour across a 5-bit step: the neighbouring steps count too.
+    page = ndimage.binary_dilation(page, structure=np.ones((3, 3, 3), dtype=bool))
+    content = ~page.ravel()[keys]
+    labels, count = ndimage.label(content)
+    # A photo's own large flat areas (a wall, the sky) may be a page colour too and cut it
+    # into pieces; the pieces' bounding boxes overlap, so areas whose boxes overlap are
+    # joined (their boxes filled and labelled again) until nothing more joins. Thumbnails
+    # apart by a gap, and text beside a photo, stay apart.
+    for _ in range(4):
+        filled = np.zeros_like(content)
+        for rows, cols in ndimage.find_objects(labels):
+            filled[rows, cols] = True
+        labels, joined = ndimage.label(filled)
+        if joined == count:
+            break
+        count = joined
+    min_side, min_area = limits_px
+    boxes = []
+    for rows, cols in ndimage.find_objects(labels):
+        box = (
+            round(cols.start * scale_x),
+            round(rows.start * scale_y),
+            round(cols.stop * scale_x),
+            round(rows.stop * scale_y),
+        )
+        box_width, box_height = box[2] - box[0], box[3] - box[1]
+        if box_width >= min_side and box_height >= min_side and box_width * box_height >= min_area:
+            boxes.append(box)
+    return boxes
 
 
 def _cut(
