@@ -94,7 +94,12 @@ def candidate_regions(image: Image.Image, max_regions: int = MAX_REGIONS) -> lis
 
     scored = []
     in_image = [
-        (round(left * scale_x), round(top * scale_y), round(right * scale_x), round(bottom * scale_y))
+        (
+            round(left * scale_x),
+            round(top * scale_y),
+            round(right * scale_x),
+            round(bottom * scale_y),
+        )
         for left, top, right, bottom in found
     ]
     # A block's edges are finer than a cut's: of two near duplicates, the block is kept.

@@ -151,19 +151,25 @@ def _desktop(photo: Image.Image, rng: random.Random):
         x += tab_width + 2
     draw.rectangle([0, 40, width, 86], fill=tab_colour)
     draw.rounded_rectangle([110, 46, width - 140, 72], 13, fill=chrome)
-    draw.text((130, 50), f"https://www.{rng.choice(WORDS)}{rng.choice(WORDS)}.example/p/"
-              f"{rng.randrange(10**6)}", fill=chrome_text, font=font(14))
+    draw.text(
+        (130, 50),
+        f"https://www.{rng.choice(WORDS)}{rng.choice(WORDS)}.example/p/{rng.randrange(10**6)}",
+        fill=chrome_text,
+        font=font(14),
+    )
     for i in range(3):
         draw.ellipse([14 + i * 30, 52, 30 + i * 30, 68], outline=chrome_text, width=2)
     draw.line([0, 86, width, 86], fill=(200, 200, 200), width=1)
     # The site: header, sidebar, article with the photo, ads.
     top = 87
     draw.rectangle([0, top, width, top + 56], fill=accent)
-    draw.text((24, top + 14), rng.choice(WORDS).upper() + "HUB", fill=(255, 255, 255),
-              font=font(24))
+    draw.text(
+        (24, top + 14), rng.choice(WORDS).upper() + "HUB", fill=(255, 255, 255), font=font(24)
+    )
     for i in range(4):
-        draw.text((width // 2 + i * 90, top + 20), rng.choice(WORDS), fill=(255, 255, 255),
-                  font=font(15))
+        draw.text(
+            (width // 2 + i * 90, top + 20), rng.choice(WORDS), fill=(255, 255, 255), font=font(15)
+        )
     sidebar = rng.randint(180, 260)
     draw.rectangle([0, top + 56, sidebar, height], fill=surface)
     y = top + 80
@@ -192,11 +198,13 @@ def _desktop(photo: Image.Image, rng: random.Random):
         draw.rectangle([width - ads, y, width - 16, y + card_height], fill=surface)
         picture_height = card_height - 90
         shot.paste(_other_picture(rng, (ads - 32, picture_height)), (width - ads + 8, y + 8))
-        draw.text((width - ads + 8, y + picture_height + 16), _sentence(rng, 4), fill=text,
-                  font=font(15))
+        draw.text(
+            (width - ads + 8, y + picture_height + 16), _sentence(rng, 4), fill=text, font=font(15)
+        )
         draw.rounded_rectangle(
             [width - ads + 8, y + card_height - 40, width - ads + 110, y + card_height - 10],
-            6, fill=accent,
+            6,
+            fill=accent,
         )
         y += card_height + 20
     return shot, box, cropped
@@ -233,8 +241,19 @@ def _phone(photo: Image.Image, rng: random.Random):
         _avatar(shot, rng, margin + 24, y + 20, 80)
         draw.text((margin + 124, y + 26), rng.choice(NAMES), fill=text, font=font(30))
         draw.text((margin + 124, y + 64), f"{rng.randint(2, 59)} min", fill=muted, font=font(24))
-        y = _text(draw, rng, margin + 24, y + 124, width - 2 * margin - 48, rng.randint(1, 3),
-                  text, size=30) + 12
+        y = (
+            _text(
+                draw,
+                rng,
+                margin + 24,
+                y + 124,
+                width - 2 * margin - 48,
+                rng.randint(1, 3),
+                text,
+                size=30,
+            )
+            + 12
+        )
         room = width - 2 * margin
         if card == target:
             inset = rng.choice([0, 0, 24])
@@ -258,8 +277,11 @@ def _phone(photo: Image.Image, rng: random.Random):
             shot.paste(_other_picture(rng, (room, picture_height)), (margin, y))
             y += picture_height
         for i in range(4):
-            draw.ellipse([margin + 30 + i * 110, y + 24, margin + 80 + i * 110, y + 74],
-                         outline=muted, width=4)
+            draw.ellipse(
+                [margin + 30 + i * 110, y + 24, margin + 80 + i * 110, y + 74],
+                outline=muted,
+                width=4,
+            )
         y += 100
         y = _text(draw, rng, margin + 24, y, width - 2 * margin - 48, 1, muted, size=26) + 40
         card += 1
@@ -321,11 +343,14 @@ def _gallery(photo: Image.Image, rng: random.Random):
             box = (left, upper, left + shown.width, upper + shown.height)
         else:
             ratio = rng.uniform(0.6, 1.0) if fit else 1.0
-            size = (cell, round(cell * ratio)) if rng.random() < 0.5 else (round(cell * ratio), cell)
+            size = (
+                (cell, round(cell * ratio)) if rng.random() < 0.5 else (round(cell * ratio), cell)
+            )
             if fit:
                 draw.rectangle([x, y, x + cell - 1, y + cell - 1], fill=surface)
-            shot.paste(_other_picture(rng, size), (x + (cell - size[0]) // 2,
-                                                   y + (cell - size[1]) // 2))
+            shot.paste(
+                _other_picture(rng, size), (x + (cell - size[0]) // 2, y + (cell - size[1]) // 2)
+            )
     return shot, box, cropped
 
 
@@ -336,7 +361,9 @@ def _chat(photo: Image.Image, rng: random.Random):
     width = rng.choice([750, 1080, 1170])
     height = round(width * 2.16)
     page_bg, surface, text, muted, accent = rng.choice(THEMES)
-    mine = tuple(min(255, round(0.35 * a + 0.65 * b)) for a, b in zip(accent, page_bg, strict=True))
+    mine = tuple(
+        min(255, round(0.35 * a + 0.65 * b)) for a, b in zip(accent, page_bg, strict=True)
+    )
     shot = Image.new("RGB", (width, height), page_bg)
     draw = ImageDraw.Draw(shot)
     _status_bar(draw, width, surface, text)
@@ -372,18 +399,27 @@ def _chat(photo: Image.Image, rng: random.Random):
             shot.paste(shown, (left + pad, y + pad), _rounded(shown, 22))
             box = (left + pad, y + pad, left + pad + shown.width, y + pad + shown.height)
             if caption:
-                draw.text((left + pad + 12, y + pad + shown.height + 12), _sentence(rng, 4),
-                          fill=text, font=font(30))
-            draw.text((left + shown.width - 70, y + bubble_height - 34), "21:07", fill=muted,
-                      font=font(20))
+                draw.text(
+                    (left + pad + 12, y + pad + shown.height + 12),
+                    _sentence(rng, 4),
+                    fill=text,
+                    font=font(30),
+                )
+            draw.text(
+                (left + shown.width - 70, y + bubble_height - 34),
+                "21:07",
+                fill=muted,
+                font=font(20),
+            )
             y += bubble_height + 24
         else:
             lines = rng.randint(1, 3)
             bubble_width = rng.randint(width // 3, max_width)
             bubble_height = lines * 44 + 36
             left = width - 30 - bubble_width if outgoing else 30
-            draw.rounded_rectangle([left, y, left + bubble_width, y + bubble_height], 28,
-                                   fill=colour)
+            draw.rounded_rectangle(
+                [left, y, left + bubble_width, y + bubble_height], 28, fill=colour
+            )
             _text(draw, rng, left + 24, y + 18, bubble_width - 48, lines, text, size=30)
             y += bubble_height + 24
         index += 1
