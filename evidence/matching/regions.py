@@ -57,8 +57,20 @@ DUPLICATE_IOU = 0.97
 # Longer side of the copy the page's colours and the blocks of other content are found on:
 # finer than WORK_SIZE, so that a 4 px gap between two thumbnails survives the shrinking.
 BLOCK_WORK_SIZE = 1400
-# A colour (to 5 bits a channel) covering at least this share of the screenshot is the page's.
+# A colour covering at least this share of the screenshot is the page's.
 UI_COLOUR_SHARE = 0.01
+# At most this many page colours; a pixel within PAGE_TOLERANCE of one is the page's.
+PAGE_COLOURS = 24
+PAGE_TOLERANCE = 8
+BLOCK_GUTTER_NOISE = 0.1
+# Two blocks this close (a share of the longer side) and lined up may be one photo crossed by
+# a band of a page colour: their union is a candidate too.
+JOIN_GAP = 0.01
+# An edge line of a block with at least this share of page colour is trimmed off.
+TRIM_PAGE_SHARE = 0.5
+# ... or with at least this share of one colour; at most this share of a side is trimmed.
+TRIM_FLAT_SHARE = 0.9
+TRIM_SHARE = 0.02
 # Regions tried per picture (the whole included).
 MAX_REGIONS = 40
 
@@ -82,15 +94,7 @@ def candidate_regions(image: Image.Image, max_regions: int = MAX_REGIONS) -> lis
     # among bars, sidebars and ads that leave no gutter across the whole page.
     # Their boxes are kept as found, on the finer copy: a box 6 px too big around a photo
     # 340 px wide moves its pHash by 12 bits.
-    blocks = _blocks(image, limits_px=(MIN_SIDE, min_area))
-    for left, top, right, bottom in blocks:
-        block = (
-            int(left / scale_x),
-            int(top / scale_y),
-            max(int(left / scale_x) + 1, math.ceil(right / scale_x)),
-            max(int(top / scale_y) + 1, math.ceil(bottom / scale_y)),
-        )
-        _cut(pixels, block, MAX_DEPTH - 1, limits, found)
+    blocks, pairs = _blocks(image, limits_px=(MIN_SIDE, min_area))
 
     scored = []
     in_image = [
@@ -103,7 +107,14 @@ def candidate_regions(image: Image.Image, max_regions: int = MAX_REGIONS) -> lis
         for left, top, right, bottom in found
     ]
     # A block's edges are finer than a cut's: of two near duplicates, the block is kept.
-    for finer, box in [*((1.2, b) for b in blocks), *((1.0, b) for b in in_image)]:
+    # Pairs of blocks that may be one photo come after single photos (a gallery's
+    # thumbnails make many such pairs).
+    weighted = [
+        *((1.2, b) for b in blocks),
+        *((1.0, b) for b in in_image),
+        *((0.2, b) for b in pairs),
+    ]
+    for finer, box in weighted:
         left, top = int(box[0] / scale_x), int(box[1] / scale_y)
         right = max(left + 1, math.ceil(box[2] / scale_x))
         bottom = max(top + 1, math.ceil(box[3] / scale_y))
@@ -135,8 +146,9 @@ def _shrunk(image: Image.Image, longest: int) -> Image.Image:
     return small if small.mode == "RGB" else small.convert("RGB")
 
 
-def _blocks(image: Image.Image, limits_px: tuple[float, float]) -> list[Box]:
-    """Bounding boxes (in the image's pixels) of connected areas not in the page's colours.
+def _blocks(image: Image.Image, limits_px: tuple[float, float]) -> tuple[list[Box], list[Box]]:
+    """Boxes (in the image's pixels) of connected areas not in the page's colours: the areas
+    themselves, and pairs of them that are probably one photo cut in two (ranked lower).
 
     A page is drawn in a few flat colours (backgrounds, bars, cards, bubbles) that each cover
     a good share of it; a photo is made of many colours, none covering much. Pixels within
@@ -144,15 +156,14 @@ def _blocks(image: Image.Image, limits_px: tuple[float, float]) -> list[Box]:
     the page's; the rest fall into connected areas: each letter of text is one (too small to
     count), and a photo is one, whatever the page around it looks like, as long as some
     page colour separates it from its neighbours (a bubble's padding, a gap between
-    thumbnails, the page's background between it and the text)."""
+    thumbnails, the page's background between it and the text). Areas that touch (thumbnails
+    whose gap JPEG blurred away) are cut along their own gutters as candidate_regions cuts the
+    page; each box's edges are then trimmed of page-coloured lines at full size."""
     small = _shrunk(image, BLOCK_WORK_SIZE)
     scale_x, scale_y = image.width / small.width, image.height / small.height
-    keys = _colour_keys(np.asarray(small, dtype=np.int16))
-    counts = np.bincount(keys.ravel(), minlength=1 << 15)
-    page = (counts >= UI_COLOUR_SHARE * keys.size).reshape(32, 32, 32)
-    # JPEG noise moves a flat colour across a 5-bit step: the neighbouring steps count too.
-    page = ndimage.binary_dilation(page, structure=np.ones((3, 3, 3), dtype=bool))
-    content = ~page.ravel()[keys]
+    fine = np.asarray(small, dtype=np.int16)
+    page = _page_table(_page_colours(fine))
+    content = ~page[_colour_keys(fine)]
     labels, count = ndimage.label(content)
     # A photo's own large flat areas (a wall, the sky) may be a page colour too and cut it
     # into pieces; the pieces' bounding boxes overlap, so areas whose boxes overlap are
@@ -167,18 +178,125 @@ def _blocks(image: Image.Image, limits_px: tuple[float, float]) -> list[Box]:
             break
         count = joined
     min_side, min_area = limits_px
-    boxes = []
-    for rows, cols in ndimage.find_objects(labels):
-        box = (
-            round(cols.start * scale_x),
-            round(rows.start * scale_y),
-            round(cols.stop * scale_x),
-            round(rows.stop * scale_y),
-        )
-        box_width, box_height = box[2] - box[0], box[3] - box[1]
-        if box_width >= min_side and box_height >= min_side and box_width * box_height >= min_area:
-            boxes.append(box)
-    return boxes
+    limits = (min_side / max(scale_x, scale_y), min_area / (scale_x * scale_y))
+    areas = [
+        (cols.start, rows.start, cols.stop, rows.stop)
+        for rows, cols in ndimage.find_objects(labels)
+        # Pieces down to a quarter of a candidate's size may be half of a photo.
+        if cols.stop - cols.start >= limits[0] / 2
+        and rows.stop - rows.start >= limits[0] / 2
+        and (cols.stop - cols.start) * (rows.stop - rows.start) >= limits[1] / 4
+    ]
+    found: list[Box] = []
+    for area in areas:
+        found.append(area)
+        # Looser gutters than on the whole page: inside a block, a line that is almost all
+        # the block's background is a gap JPEG has smudged, not part of a photo.
+        _cut(fine, area, MAX_DEPTH - 1, limits, found, noise=BLOCK_GUTTER_NOISE)
+    gap = JOIN_GAP * max(fine.shape[:2])
+    pairs = [
+        (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+        for i, a in enumerate(areas)
+        for b in areas[i + 1 :]
+        if _one_photo_cut_in_two(a, b, gap)
+    ]
+
+    def in_image(boxes):
+        refined = []
+        for left, top, right, bottom in boxes:
+            box = _trimmed(
+                image,
+                page,
+                (
+                    max(0, math.floor((left - 1) * scale_x)),
+                    max(0, math.floor((top - 1) * scale_y)),
+                    min(image.width, math.ceil((right + 1) * scale_x)),
+                    min(image.height, math.ceil((bottom + 1) * scale_y)),
+                ),
+            )
+            box_width, box_height = box[2] - box[0], box[3] - box[1]
+            if (
+                box_width >= min_side
+                and box_height >= min_side
+                and box_width * box_height >= min_area
+            ):
+                refined.append(box)
+        return refined
+
+    return in_image(found), in_image(pairs)
+
+
+def _page_colours(pixels: np.ndarray) -> np.ndarray:
+    """The exact colours (at most PAGE_COLOURS) that each cover UI_COLOUR_SHARE of the picture.
+
+    Exact, not rounded: a page's flat colours repeat exactly (or nearly, after JPEG), while a
+    photo's smooth gradient (a sky, a wall) spreads over many close values, none covering
+    much, where a colour rounded to 5 bits would cover a band of it."""
+    sample = pixels[::2, ::2].reshape(-1, 3).astype(np.int32)
+    keys = (sample[:, 0] << 16) | (sample[:, 1] << 8) | sample[:, 2]
+    values, counts = np.unique(keys, return_counts=True)
+    order = np.argsort(counts)[::-1][:PAGE_COLOURS]
+    chosen = values[order][counts[order] >= UI_COLOUR_SHARE * keys.size]
+    return np.stack([chosen >> 16, (chosen >> 8) & 255, chosen & 255], axis=1).astype(np.int16)
+
+
+def _page_table(colours: np.ndarray) -> np.ndarray:
+    """For each colour rounded to 5 bits a channel (_colour_keys), whether it is within about
+    PAGE_TOLERANCE of a page colour: one table look-up a pixel instead of one test a colour."""
+    table = np.zeros((32, 32, 32), dtype=bool)
+    for colour in colours.astype(np.int32):
+        low = np.clip(colour - PAGE_TOLERANCE, 0, 255) >> 3
+        high = np.clip(colour + PAGE_TOLERANCE, 0, 255) >> 3
+        table[low[0] : high[0] + 1, low[1] : high[1] + 1, low[2] : high[2] + 1] = True
+    return table.ravel()
+
+
+def _one_photo_cut_in_two(a: Box, b: Box, gap: float) -> bool:
+    """Two areas one above the other (or side by side), close, and lined up on one side at
+    least: what is left of a photo crossed by a flat band of a page colour."""
+    for start, end in ((0, 2), (1, 3)):  # side by side: x; one above the other: y
+        across = 1 - start  # the other axis
+        first, second = (a, b) if a[start] <= b[start] else (b, a)
+        distance = second[start] - first[end]
+        if not 0 <= distance <= gap:
+            continue
+        lo, hi = across, across + 2
+        overlap = min(a[hi], b[hi]) - max(a[lo], b[lo])
+        narrower = min(a[hi] - a[lo], b[hi] - b[lo])
+        lined_up = abs(a[lo] - b[lo]) <= 2 or abs(a[hi] - b[hi]) <= 2
+        if overlap >= 0.5 * narrower and lined_up:
+            return True
+    return False
+
+
+def _trimmed(image: Image.Image, page: np.ndarray, box: Box) -> Box:
+    """The box with the edge lines that are mostly page colour, or one colour (a bubble's
+    padding, a border), taken off, at full size; at most TRIM_SHARE of a side each edge, so
+    that a photo whose own edge is flat loses little (a 2% crop moves a hash by a few bits)."""
+    pixels = np.asarray(image.crop(box).convert("RGB"), dtype=np.int16)
+    keys = _colour_keys(pixels)
+    paper = page[keys]
+    height, width = keys.shape
+    pad = math.ceil(max(image.width, image.height) / BLOCK_WORK_SIZE) + 1
+    most_rows, most_cols = pad + int(TRIM_SHARE * height), pad + int(TRIM_SHARE * width)
+
+    def flat(rows, cols) -> bool:
+        if paper[rows, cols].mean() >= TRIM_PAGE_SHARE:
+            return True
+        line = keys[rows, cols]
+        return np.bincount(line).max() >= TRIM_FLAT_SHARE * line.size
+
+    top, bottom, left, right = 0, height, 0, width
+    whole = slice(None)
+    while top < min(most_rows, bottom - 1) and flat(top, whole):
+        top += 1
+    while height - bottom < most_rows and bottom - 1 > top and flat(bottom - 1, whole):
+        bottom -= 1
+    while left < min(most_cols, right - 1) and flat(slice(top, bottom), left):
+        left += 1
+    while width - right < most_cols and right - 1 > left and flat(slice(top, bottom), right - 1):
+        right -= 1
+    return (box[0] + left, box[1] + top, box[0] + right, box[1] + bottom)
 
 
 def _cut(
@@ -188,6 +306,7 @@ def _cut(
     limits: tuple[float, float],
     out: list[Box],
     outer: np.ndarray | None = None,
+    noise: float = GUTTER_NOISE,
 ) -> None:
     """Cut `box` along gutters of its own background and of the block it was cut from.
 
@@ -203,24 +322,26 @@ def _cut(
         backgrounds.append(outer)
     for background in backgrounds:
         content = (np.abs(block - background) > BACKGROUND_TOLERANCE).any(axis=2)
-        for cell_box in _cells(content, box, limits):
+        for cell_box in _cells(content, box, limits, noise):
             if cell_box in out:
                 continue
             out.append(cell_box)
             if depth < MAX_DEPTH:
-                _cut(pixels, cell_box, depth + 1, limits, out, background)
+                _cut(pixels, cell_box, depth + 1, limits, out, background, noise)
 
 
-def _cells(content: np.ndarray, box: Box, limits: tuple[float, float]) -> list[Box]:
+def _cells(
+    content: np.ndarray, box: Box, limits: tuple[float, float], noise: float = GUTTER_NOISE
+) -> list[Box]:
     """Boxes of content between rows, then columns, with no content; trimmed; big enough."""
     min_side, min_area = limits
     left, top = box[0], box[1]
     cells = []
-    for row_start, row_end in _runs(content.mean(axis=1) > GUTTER_NOISE):
+    for row_start, row_end in _runs(content.mean(axis=1) > noise):
         if row_end - row_start < min_side:
             continue
         band = content[row_start:row_end]
-        for col_start, col_end in _runs(band.mean(axis=0) > GUTTER_NOISE):
+        for col_start, col_end in _runs(band.mean(axis=0) > noise):
             if col_end - col_start < min_side:
                 continue
             rows = np.flatnonzero(band[:, col_start:col_end].any(axis=1))
