@@ -63,6 +63,8 @@ UI_COLOUR_SHARE = 0.01
 PAGE_COLOURS = 24
 PAGE_TOLERANCE = 8
 BLOCK_GUTTER_NOISE = 0.1
+# A box from the page's cuts overlapping a block this much is the same thing, less precise.
+SAME_AS_BLOCK = 0.8
 # Two blocks this close (a share of the longer side) and lined up may be one photo crossed by
 # a band of a page colour: their union is a candidate too.
 JOIN_GAP = 0.01
@@ -72,7 +74,7 @@ TRIM_PAGE_SHARE = 0.5
 TRIM_FLAT_SHARE = 0.9
 TRIM_SHARE = 0.02
 # Regions tried per picture (the whole included).
-MAX_REGIONS = 40
+MAX_REGIONS = 48
 
 
 def candidate_regions(image: Image.Image, max_regions: int = MAX_REGIONS) -> list[Box]:
@@ -106,7 +108,9 @@ def candidate_regions(image: Image.Image, max_regions: int = MAX_REGIONS) -> lis
         )
         for left, top, right, bottom in found
     ]
-    # A block's edges are finer than a cut's: of two near duplicates, the block is kept.
+    # A block's edges are finer than a cut's: a cut near one (the same thumbnail, a few px
+    # off) is dropped, so that a gallery's thumbnails each take one place, not two.
+    in_image = [b for b in in_image if all(_iou(b, block) < SAME_AS_BLOCK for block in blocks)]
     # Pairs of blocks that may be one photo come after single photos (a gallery's
     # thumbnails make many such pairs).
     weighted = [
@@ -162,7 +166,11 @@ def _blocks(image: Image.Image, limits_px: tuple[float, float]) -> tuple[list[Bo
     small = _shrunk(image, BLOCK_WORK_SIZE)
     scale_x, scale_y = image.width / small.width, image.height / small.height
     fine = np.asarray(small, dtype=np.int16)
-    page = _page_table(_page_colours(fine))
+    colours = _page_colours(fine)
+    page = _page_table(colours)
+    # The page's own background (its most common colour) is tried as well as each block's
+    # ring colour: between thumbnails on cards of their own, the gaps are the page's.
+    paper = colours[0] if len(colours) else None
     content = ~page[_colour_keys(fine)]
     labels, count = ndimage.label(content)
     # A photo's own large flat areas (a wall, the sky) may be a page colour too and cut it
@@ -192,7 +200,7 @@ def _blocks(image: Image.Image, limits_px: tuple[float, float]) -> tuple[list[Bo
         found.append(area)
         # Looser gutters than on the whole page: inside a block, a line that is almost all
         # the block's background is a gap JPEG has smudged, not part of a photo.
-        _cut(fine, area, MAX_DEPTH - 1, limits, found, noise=BLOCK_GUTTER_NOISE)
+        _cut(fine, area, MAX_DEPTH - 1, limits, found, paper, BLOCK_GUTTER_NOISE)
     gap = JOIN_GAP * max(fine.shape[:2])
     pairs = [
         (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
@@ -280,11 +288,20 @@ def _trimmed(image: Image.Image, page: np.ndarray, box: Box) -> Box:
     pad = math.ceil(max(image.width, image.height) / BLOCK_WORK_SIZE) + 1
     most_rows, most_cols = pad + int(TRIM_SHARE * height), pad + int(TRIM_SHARE * width)
 
+    def mode(line: np.ndarray) -> tuple[int, float]:
+        counts = np.bincount(line)
+        return int(counts.argmax()), counts.max() / line.size
+
+    # The colour around the block (its box was widened by a pixel of the shrunken copy): a
+    # line all of that colour is padding (a bubble's, a card's), not the photo, even when
+    # it is not one of the page's colours. A photo's own flat edge (a wall) is another colour.
+    outside = {mode(keys[0])[0], mode(keys[-1])[0], mode(keys[:, 0])[0], mode(keys[:, -1])[0]}
+
     def flat(rows, cols) -> bool:
         if paper[rows, cols].mean() >= TRIM_PAGE_SHARE:
             return True
-        line = keys[rows, cols]
-        return np.bincount(line).max() >= TRIM_FLAT_SHARE * line.size
+        colour, share = mode(keys[rows, cols])
+        return share >= TRIM_FLAT_SHARE and colour in outside
 
     top, bottom, left, right = 0, height, 0, width
     whole = slice(None)

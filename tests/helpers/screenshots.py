@@ -265,7 +265,9 @@ def _phone(photo: Image.Image, rng: random.Random):
             shown_width = max(round(photo.width * 0.2), min(shown_width, photo.width))
             shown, cropped = _prepared(photo, rng, shown_width)
             if shown.height > nav - y - 20:  # fully on screen: shown smaller
-                room_height = max(48, nav - y - 20)
+                room_height = nav - y - 20
+                if room_height < 0.6 * shown.height:  # too little room left: another feed
+                    return _phone(photo, random.Random(rng.random()))
                 shown_width = max(48, round(shown.width * room_height / shown.height))
                 shown = shown.resize((shown_width, room_height), LANCZOS)
             left = margin + inset + (room - 2 * inset - shown.width) // 2
@@ -322,6 +324,9 @@ def _gallery(photo: Image.Image, rng: random.Random):
     gap = rng.choice([2, 4, 8, 12, 16])
     fit = rng.random() < 0.5  # fitted in a square cell; else justified rows (Flickr-like)
     cell = (width - gap * (columns + 1)) // columns
+    while columns > 3 and cell < 0.2 * photo.width:  # the photo at 20% of its size at least
+        columns -= 1
+        cell = (width - gap * (columns + 1)) // columns
     rows = (height - top) // (cell + gap) + 1
     cells = [(r, c) for r in range(rows) for c in range(columns)]
     # The photo's cell: fully on screen.
