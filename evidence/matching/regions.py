@@ -41,7 +41,7 @@ Box = tuple[int, int, int, int]  # left, top, right, bottom, in pixels of the im
 # Longer side of the shrunken copy the cuts are made on.
 WORK_SIZE = 480
 # A pixel is background when every channel is within this of the block's background colour.
-BACKGROUND_TOLERANCE = 12
+BACKGROUND_TOLERANCE = 20
 # A row or column is a gutter when at most this fraction of it is not background.
 GUTTER_NOISE = 0.01
 # How deep the cuts go: page -> band -> cell -> cell inside a cell ...
@@ -62,7 +62,7 @@ UI_COLOUR_SHARE = 0.01
 # At most this many page colours; a pixel within PAGE_TOLERANCE of one is the page's.
 PAGE_COLOURS = 24
 PAGE_TOLERANCE = 8
-BLOCK_GUTTER_NOISE = 0.1
+BLOCK_GUTTER_NOISE = 0.2
 # A box from the page's cuts overlapping a block this much is the same thing, less precise.
 SAME_AS_BLOCK = 0.8
 # Two blocks this close (a share of the longer side) and lined up may be one photo crossed by

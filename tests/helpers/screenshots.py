@@ -33,13 +33,106 @@ LANCZOS = Image.Resampling.LANCZOS
 
 Box = tuple[int, int, int, int]
 
-WORDS = (
-    "the a of and to in is it you that he was for on are with as his they be at one have "
-    "this from or had by hot word but what some we can out other were all there when up use "
-    "your how said an each she which do their time if will way about many then them write "
-    "would like so these her long make thing see him two has look more day could go come did "
-    "number sound no most people my over know water than call first who may down side been now"
-).split()
+WORDS = [
+    "the",
+    "a",
+    "of",
+    "and",
+    "to",
+    "in",
+    "is",
+    "it",
+    "you",
+    "that",
+    "he",
+    "was",
+    "for",
+    "on",
+    "are",
+    "with",
+    "as",
+    "his",
+    "they",
+    "be",
+    "at",
+    "one",
+    "have",
+    "this",
+    "from",
+    "or",
+    "had",
+    "by",
+    "hot",
+    "word",
+    "but",
+    "what",
+    "some",
+    "we",
+    "can",
+    "out",
+    "other",
+    "were",
+    "all",
+    "there",
+    "when",
+    "up",
+    "use",
+    "your",
+    "how",
+    "said",
+    "an",
+    "each",
+    "she",
+    "which",
+    "do",
+    "their",
+    "time",
+    "if",
+    "will",
+    "way",
+    "about",
+    "many",
+    "then",
+    "them",
+    "write",
+    "would",
+    "like",
+    "so",
+    "these",
+    "her",
+    "long",
+    "make",
+    "thing",
+    "see",
+    "him",
+    "two",
+    "has",
+    "look",
+    "more",
+    "day",
+    "could",
+    "go",
+    "come",
+    "did",
+    "number",
+    "sound",
+    "no",
+    "most",
+    "people",
+    "my",
+    "over",
+    "know",
+    "water",
+    "than",
+    "call",
+    "first",
+    "who",
+    "may",
+    "down",
+    "side",
+    "been",
+    "now",
+]
 NAMES = ["Sam Lee", "Alex Kim", "Jo Park", "Robin Ng", "Chris Doe", "Pat Moss", "Kai Berg"]
 THEMES = [  # page background, surface (cards, bubbles), text, muted text, accent
     ((255, 255, 255), (246, 247, 249), (20, 20, 24), (110, 115, 125), (29, 155, 240)),
@@ -310,7 +403,7 @@ def _gallery(photo: Image.Image, rng: random.Random):
     else:
         width, height = rng.choice([(1280, 800), (1440, 900), (1920, 1080)])
         top = 150
-    page_bg, surface, text, muted, accent = rng.choice(THEMES)
+    page_bg, surface, text, muted, _accent = rng.choice(THEMES)
     shot = Image.new("RGB", (width, height), page_bg)
     draw = ImageDraw.Draw(shot)
     if on_phone:
