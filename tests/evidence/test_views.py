@@ -182,3 +182,33 @@ def test_looking_in_an_area_of_a_missing_file_says_so_and_changes_nothing(
         response.content.decode()
     )
     assert case.events.count() == events
+
+
+def test_the_area_is_marked_by_dragging_with_the_typed_edges_kept_for_no_script(
+    survivor_client, case, survivor, image_upload
+):
+    """The drag surface (hidden until crop-drag.js shows it) on the blurred preview, and the
+    four boxes in a disclosure that is open as sent, so that without script they are there."""
+    reference_register(case=case, data=make_image(seed=72), acting_user=survivor)
+    evidence = evidence_add(case=case, upload=image_upload(), acting_user=survivor)
+
+    page = survivor_client.get(
+        reverse("evidence:detail", args=[case.reference, evidence.pk])
+    ).content.decode()
+
+    form = page[
+        page.index(
+            '<form method="post" action="'
+            + reverse("evidence:crop", args=[case.reference, evidence.pk])
+        ) :
+    ]
+    form = form[: form.index("</form>")]
+    assert f'data-width="{evidence.width}" data-height="{evidence.height}"' in form
+    assert "data-crop-surface hidden" in form
+    preview = reverse("evidence:file", args=[case.reference, evidence.pk, "preview"])
+    assert f'src="{preview}"' in form  # the blurred rendition, never the image itself
+    assert '<details class="crop-typed" data-crop-typed open>' in form
+    assert "<summary>Type the edges instead</summary>" in form
+    for name in ("left", "top", "right", "bottom"):
+        assert f'name="{name}"' in form
+    assert "leakcase/crop-drag.js" in page
