@@ -1,7 +1,8 @@
 """Calibrate LeakCase's perceptual-hash thresholds on generated images.
 
     .venv/bin/python bench/calibrate_hashes.py [--images 50] [--unrelated 10000]
-        [--screenshots 20] [--draft-images 50] [--no-write]
+        [--screenshots 20] [--draft-images 50] [--screenshot-kinds 50]
+        [--kinds-references 250] [--kinds-only] [--no-write]
 
 Every image is made by code (gradients, circles, polygons, noise): no photos, no downloads.
 Measures, for the hashes and the rule in evidence/matching/hashing.py:
@@ -12,7 +13,10 @@ Measures, for the hashes and the rule in evidence/matching/hashing.py:
 3. false matches: every one of U unrelated images against the N references (U x N pairs);
 4. screenshot recall: each base image inside several generated page layouts, matched through
    evidence.matching.regions.candidate_regions;
-5. the reduced-size JPEG decode in open_for_hashing: its speed-up and how much it moves pHash.
+5. the reduced-size JPEG decode in open_for_hashing: its speed-up and how much it moves pHash;
+6. recall in screenshots as people take them (tests/helpers/screenshots.py: desktop browser
+   windows, phone apps, galleries, chats), per kind, and false matches of their regions
+   against every other reference (--kinds-only: this alone, its section of the doc rewritten).
 
 Prints the report and writes it to docs/hash-calibration.md (unless --no-write).
 """
@@ -778,7 +782,8 @@ def report_screenshot_kinds(measured: dict, photos: int, extra: int) -> list[str
         "window (tabs, address bar, site header, sidebar, article text, ads), a phone app "
         "(status bar, header, feed cards, bottom bar), a gallery of 3-6 columns of other "
         "thumbnails on a phone or a desktop, a chat (bubbles, the photo in a rounded bubble "
-        "with a caption). The photo is shown at 20-100% of its size, half the time cut by up "
+        "with a caption). The photo is shown at 20-100% of its size (down to 16% as a "
+        "thumbnail in 3 columns on a 750 px phone), half the time cut by up "
         "to 2% on some edges; the screenshot is PNG or JPEG q60-95. Found: a region from "
         f"`candidate_regions` (at most {regions.MAX_REGIONS}, the whole picture last), "
         "hashed, passes `is_possible_copy`.",
@@ -813,7 +818,19 @@ def report_screenshot_kinds(measured: dict, photos: int, extra: int) -> list[str
         body,
     )
     pairs = sum(r["pairs"] for r in rows)
+    missed = [r for r in rows if not r["found"]]
     lines += [
+        "",
+        "- not found: "
+        + (
+            "; ".join(
+                f"{r['kind']} (shown at {100 * r['scale']:.0f}%, {r['encoding']})" for r in missed
+            )
+            or "none"
+        )
+        + ". In galleries saved as JPEG, the gaps between thumbnails are smudged (and halved by"
+        " the reduced-size decode), so a thumbnail may stay in one box with its neighbours; on"
+        " pages, a photo crossed from edge to edge by a band of a page colour falls in two.",
         "",
         f"- false matches: **{sum(r['false'] for r in rows)}** regions passing against a "
         f"reference that is not in the screenshot, of {pairs:,} region x reference pairs "
@@ -881,7 +898,9 @@ def main(argv=None) -> int:
         "",
         "Written by `.venv/bin/python bench/calibrate_hashes.py "
         f"--images {args.images} --unrelated {args.unrelated} "
-        f"--screenshots {args.screenshots} --draft-images {args.draft_images}`: run it again "
+        f"--screenshots {args.screenshots} --draft-images {args.draft_images} "
+        f"--screenshot-kinds {args.screenshot_kinds} --kinds-references "
+        f"{args.kinds_references}`: run it again "
         "after changing evidence/matching/hashing.py or evidence/matching/regions.py. "
         "Every image is generated "
         "(gradients, circles, polygons, noise): half of the base images come from "

@@ -5,7 +5,8 @@ and the tests of evidence/matching/regions.py. The photo is given by the caller 
 images only, never of real people); everything around it is drawn here: real text (Pillow's
 built-in font), bars, tabs, cards, avatars, buttons, other generated pictures, rounded bubbles.
 
-Each screenshot shows the photo at 20-100% of its own size (as much as the layout allows),
+Each screenshot shows the photo at 20-100% of its own size (as much as the layout allows; a
+thumbnail in 3 columns on a 750 px phone may be down to 16% of a 1500 px photo),
 sometimes slightly cropped (up to 2% off some of its edges, as `object-fit: cover` does), and
 is saved as PNG or as JPEG of quality 60-95. `Screenshot.box` says where the photo is.
 
@@ -417,7 +418,7 @@ def _gallery(photo: Image.Image, rng: random.Random):
     gap = rng.choice([2, 4, 8, 12, 16])
     fit = rng.random() < 0.5  # fitted in a square cell; else justified rows (Flickr-like)
     cell = (width - gap * (columns + 1)) // columns
-    while columns > 3 and cell < 0.2 * photo.width:  # the photo at 20% of its size at least
+    while columns > 3 and cell < 0.2 * max(photo.size):  # the photo at 20% of its size at least
         columns -= 1
         cell = (width - gap * (columns + 1)) // columns
     rows = (height - top) // (cell + gap) + 1
