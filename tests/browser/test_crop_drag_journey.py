@@ -1,6 +1,7 @@
 """Marking the photo inside a screenshot by dragging on the blurred picture: on a phone
-(390 x 844, a finger) and on a desktop (a mouse). The screenshot is one where no region is
-found by itself (the photo touches another picture, with no gap), so only her mark finds it.
+(390 x 844, a finger) and, for her caseworker, on a desktop (a mouse). The screenshot is one
+where no region is found by itself (the photo touches another picture, with no gap), so only
+the mark finds it.
 """
 
 import io
@@ -11,8 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 from playwright.sync_api import Page, expect
 
-from accounts.models import Role, User
-from cases.services import case_open
+from cases.services import case_assign, case_open
 from evidence.demo_images import make_image
 from evidence.models import EvidenceMatch
 from evidence.services import evidence_add, reference_register
@@ -66,12 +66,12 @@ def _drag(page: Page, *, touch: bool) -> None:
 
 @pytest.mark.parametrize("screen", ["phone", "desktop"])
 def test_she_drags_over_the_photo_and_it_is_found(
-    browser, live_server, log_in, accessibility, screen
+    browser, live_server, log_in, accessibility, screen, survivor, caseworker
 ):
-    survivor = User.objects.create_user(
-        email=f"crop-{screen}@example.test", password=PASSWORD, role=Role.SURVIVOR
-    )
+    """She on her phone, with a finger; her caseworker at a desk, with a mouse."""
     case = case_open(survivor=survivor, pseudonym="Fern", acting_user=survivor)
+    case_assign(case=case, to=caseworker, acting_user=caseworker)
+    who = survivor if screen == "phone" else caseworker
     photo = make_image(seed=505, size=(640, 480))
     reference_register(case=case, data=photo, label="beach", acting_user=survivor)
     evidence = evidence_add(
@@ -84,7 +84,7 @@ def test_she_drags_over_the_photo_and_it_is_found(
     else:
         context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
-    log_in(page, survivor.email, PASSWORD)
+    log_in(page, who.email, PASSWORD)
     page.goto(f"{live_server.url}/cases/{case.reference}/evidence/{evidence.pk}/")
     form = page.locator("form[data-crop-form]")
     expect(form.locator("[data-crop-frame]")).to_be_visible()
