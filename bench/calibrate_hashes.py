@@ -1,7 +1,8 @@
 """Calibrate LeakCase's perceptual-hash thresholds on generated images.
 
     .venv/bin/python bench/calibrate_hashes.py [--images 50] [--unrelated 10000]
-        [--screenshots 20] [--draft-images 50] [--no-write]
+        [--screenshots 20] [--draft-images 50] [--screenshot-kinds 50]
+        [--kinds-references 250] [--kinds-only] [--no-write]
 
 Every image is made by code (gradients, circles, polygons, noise): no photos, no downloads.
 Measures, for the hashes and the rule in evidence/matching/hashing.py:
@@ -12,7 +13,10 @@ Measures, for the hashes and the rule in evidence/matching/hashing.py:
 3. false matches: every one of U unrelated images against the N references (U x N pairs);
 4. screenshot recall: each base image inside several generated page layouts, matched through
    evidence.matching.regions.candidate_regions;
-5. the reduced-size JPEG decode in open_for_hashing: its speed-up and how much it moves pHash.
+5. the reduced-size JPEG decode in open_for_hashing: its speed-up and how much it moves pHash;
+6. recall in screenshots as people take them (tests/helpers/screenshots.py: desktop browser
+   windows, phone apps, galleries, chats), per kind, and false matches of their regions
+   against every other reference (--kinds-only: this alone, its section of the doc rewritten).
 
 Prints the report and writes it to docs/hash-calibration.md (unless --no-write).
 """
@@ -418,7 +422,7 @@ def measure_screenshots(bases, references, count: int) -> list[dict]:
             started = time.perf_counter()
             boxes = regions.candidate_regions(image)
             seconds = time.perf_counter() - started
-            more_boxes = regions.candidate_regions(image, max_regions=16)
+            more_boxes = regions.candidate_regions(image, max_regions=8)
             hashed = {box: hashing.hashes_of(image.crop(box)) for box in {*boxes, *more_boxes}}
             whole = hashed[(0, 0, image.width, image.height)]
             # A region of this screenshot passing against a *different* reference is false.
@@ -738,7 +742,8 @@ def report_screenshots(rows: list[dict], images: int, speed: list[float]) -> lis
         f"The first {len(rows) // len(layouts)} base images, each shown in generated pages "
         "(header bars, text as rows of word-shaped bars, icons, other generated thumbnails "
         "around), saved as PNG unless stated; the picture is resized to fit. Found: some box "
-        "from `regions.candidate_regions` (at most 8, the whole image last), cropped from the "
+        f"from `regions.candidate_regions` (at most {regions.MAX_REGIONS}, the whole image last), "
+        "cropped from the "
         "decoded screenshot and hashed, passes `is_possible_copy` against the reference.",
         "",
     ]
@@ -766,8 +771,8 @@ def report_screenshots(rows: list[dict], images: int, speed: list[float]) -> lis
     out += table(
         [
             "layout",
-            "found (8 regions)",
-            "found (max_regions=16)",
+            f"found ({regions.MAX_REGIONS} regions, the default)",
+            "found (max_regions=8)",
             "found by the whole screenshot",
             "whole-screenshot pHash distance (median)",
         ],
@@ -830,6 +835,143 @@ def report_draft(rows: list[dict]) -> list[str]:
     return out
 
 
+# --- Screenshots of pages, apps, galleries and chats (tests/helpers/screenshots.py) -------
+
+KINDS_HEADING = "## Screenshots of pages, apps, galleries and chats"
+
+
+def measure_screenshot_kinds(photos: int, extra_references: int) -> dict:
+    """Each of `photos` generated photos shown in one screenshot of every kind; found when a
+    region from candidate_regions (the default number) passes is_possible_copy against it.
+    False: a region passing against any *other* reference (the other photos and
+    `extra_references` unrelated images)."""
+    from tests.helpers.screenshots import KINDS, photo, screenshot
+
+    refs = [hashing.hashes_of_bytes(photo(seed)) for seed in range(photos)]
+    refs += [hashing.hashes_of(unrelated_image(i)) for i in range(extra_references)]
+    phash_refs, dhash_refs = as_array(r.phash for r in refs), as_array(r.dhash for r in refs)
+    rows = []
+    for seed in range(photos):
+        picture = Image.open(io.BytesIO(photo(seed)))
+        for kind in KINDS:
+            shot = screenshot(picture, kind, seed=seed)
+            image = hashing.open_for_hashing(shot.data)
+            started = time.perf_counter()
+            boxes = regions.candidate_regions(image)
+            seconds = time.perf_counter() - started
+            hashed = [hashing.hashes_of(image.crop(box), pdq=False) for box in boxes]
+            passing = passes(
+                popcount_matrix(as_array(h.phash for h in hashed), phash_refs),
+                popcount_matrix(as_array(h.dhash for h in hashed), dhash_refs),
+                hashing.PHASH_THRESHOLD,
+                hashing.DHASH_THRESHOLD,
+            )
+            found = bool(passing[:, seed].any())
+            passing[:, seed] = False
+            rows.append(
+                {
+                    "kind": kind,
+                    "found": found,
+                    "scale": shot.scale,
+                    "encoding": shot.encoding.split()[0],
+                    "boxes": len(boxes),
+                    "seconds": seconds,
+                    "false": int(passing.sum()),
+                    "pairs": passing.size - len(boxes),
+                }
+            )
+    return {"rows": rows, "references": len(refs)}
+
+
+def report_screenshot_kinds(measured: dict, photos: int, extra: int) -> list[str]:
+    rows = measured["rows"]
+    lines = [
+        KINDS_HEADING,
+        "",
+        f"{photos} generated photos (tests/helpers/screenshots.py `photo`), each shown in one "
+        "screenshot of every kind drawn by tests/helpers/screenshots.py: a desktop browser "
+        "window (tabs, address bar, site header, sidebar, article text, ads), a phone app "
+        "(status bar, header, feed cards, bottom bar), a gallery of 3-6 columns of other "
+        "thumbnails on a phone or a desktop, a chat (bubbles, the photo in a rounded bubble "
+        "with a caption). The photo is shown at 20-100% of its size (down to 16% as a "
+        "thumbnail in 3 columns on a 750 px phone), half the time cut by up "
+        "to 2% on some edges; the screenshot is PNG or JPEG q60-95. Found: a region from "
+        f"`candidate_regions` (at most {regions.MAX_REGIONS}, the whole picture last), "
+        "hashed, passes `is_possible_copy`.",
+        "",
+    ]
+    body = []
+    kinds = sorted({r["kind"] for r in rows}, key=[r["kind"] for r in rows].index)
+    for kind in [*kinds, None]:
+        mine = [r for r in rows if kind is None or r["kind"] == kind]
+        small = [r for r in mine if r["scale"] < 0.4]
+        jpeg = [r for r in mine if r["encoding"] == "JPEG"]
+        body.append(
+            [
+                f"**all {len(mine)}**" if kind is None else kind,
+                percent(sum(r["found"] for r in mine), len(mine)),
+                percent(sum(r["found"] for r in small), len(small)),
+                percent(sum(r["found"] for r in jpeg), len(jpeg)),
+                f"{np.median([r['boxes'] for r in mine]):g} / {max(r['boxes'] for r in mine)}",
+                f"{1000 * np.median([r['seconds'] for r in mine]):.0f} / "
+                f"{1000 * max(r['seconds'] for r in mine):.0f}",
+            ]
+        )
+    lines += table(
+        [
+            "kind",
+            "found",
+            "found, shown under 40%",
+            "found, saved as JPEG",
+            "regions (median / max)",
+            "candidate_regions ms (median / max)",
+        ],
+        body,
+    )
+    pairs = sum(r["pairs"] for r in rows)
+    missed = [r for r in rows if not r["found"]]
+    lines += [
+        "",
+        "- not found: "
+        + (
+            "; ".join(
+                f"{r['kind']} (shown at {100 * r['scale']:.0f}%, {r['encoding']})" for r in missed
+            )
+            or "none"
+        )
+        + ". In galleries saved as JPEG, the gaps between thumbnails are smudged (and halved by"
+        " the reduced-size decode), so a thumbnail may stay in one box with its neighbours; on"
+        " pages, a photo crossed from edge to edge by a band of a page colour falls in two.",
+        "",
+        f"- false matches: **{sum(r['false'] for r in rows)}** regions passing against a "
+        f"reference that is not in the screenshot, of {pairs:,} region x reference pairs "
+        f"({measured['references']} references: the {photos} photos and {extra} unrelated "
+        "images)",
+    ]
+    return lines
+
+
+def kinds_main(photos: int, extra: int, write: bool) -> list[str]:
+    measured = measure_screenshot_kinds(photos, extra)
+    lines = report_screenshot_kinds(measured, photos, extra)
+    command = (
+        f"Written by `.venv/bin/python bench/calibrate_hashes.py --screenshot-kinds {photos} "
+        f"--kinds-references {extra} --kinds-only`."
+    )
+    lines.insert(2, command + " ")
+    if write:
+        text = DOC.read_text()
+        section = "\n".join(lines) + "\n"
+        if KINDS_HEADING in text:
+            before, after = text.split(KINDS_HEADING, 1)
+            rest = after.split("\n## ", 1)
+            text = before + section + ("\n## " + rest[1] if len(rest) > 1 else "")
+        else:
+            text = text.rstrip("\n") + "\n\n" + section
+        DOC.write_text(text)
+    return lines
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--images", type=int, default=50)
@@ -837,8 +979,19 @@ def main(argv=None) -> int:
     parser.add_argument("--screenshots", type=int, default=20, help="0 to skip")
     parser.add_argument("--draft-images", type=int, default=50, help="0 to skip")
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument(
+        "--screenshot-kinds", type=int, default=50, help="photos x 4 screenshot kinds"
+    )
+    parser.add_argument("--kinds-references", type=int, default=250)
+    parser.add_argument(
+        "--kinds-only", action="store_true", help="only the screenshot kinds, its section"
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
+    if args.kinds_only:
+        lines = kinds_main(args.screenshot_kinds, args.kinds_references, not args.no_write)
+        print("\n".join(lines))
+        return 0
 
     def step(message: str) -> None:
         print(f"[{time.perf_counter() - started:4.0f} s] {message}", file=sys.stderr)
@@ -856,7 +1009,9 @@ def main(argv=None) -> int:
         "",
         "Written by `.venv/bin/python bench/calibrate_hashes.py "
         f"--images {args.images} --unrelated {args.unrelated} "
-        f"--screenshots {args.screenshots} --draft-images {args.draft_images}`: run it again "
+        f"--screenshots {args.screenshots} --draft-images {args.draft_images} "
+        f"--screenshot-kinds {args.screenshot_kinds} --kinds-references "
+        f"{args.kinds_references}`: run it again "
         "after changing evidence/matching/hashing.py or evidence/matching/regions.py. "
         "Every image is generated "
         "(gradients, circles, polygons, noise): half of the base images come from "
@@ -882,6 +1037,13 @@ def main(argv=None) -> int:
         shots = measure_screenshots(bases, references, args.screenshots)
         speed = measure_region_speed(bases)
         out += [*report_screenshots(shots, args.images, speed), ""]
+    if args.screenshot_kinds:
+        step(f"{args.screenshot_kinds} photos in 4 kinds of screenshot")
+        kinds = measure_screenshot_kinds(args.screenshot_kinds, args.kinds_references)
+        out += [
+            *report_screenshot_kinds(kinds, args.screenshot_kinds, args.kinds_references),
+            "",
+        ]
     if args.draft_images:
         step(f"draft decode of {args.draft_images} 3000x2000 JPEGs")
         out += [*report_draft(measure_draft(args.draft_images)), ""]

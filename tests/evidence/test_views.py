@@ -300,3 +300,33 @@ def test_the_page_says_what_leaves_her_device_before_she_chooses(survivor_client
     # Without the script, the page says the picture is sent once.
     assert "adding an image sends the picture to us once" in text
     assert text.index("What leaves your device") < text.index('type="file"')
+
+
+def test_the_area_is_marked_by_dragging_with_the_typed_edges_kept_for_no_script(
+    survivor_client, case, survivor, image_upload
+):
+    """The drag surface (hidden until crop-drag.js shows it) on the blurred preview, and the
+    four boxes in a disclosure that is open as sent, so that without script they are there."""
+    reference_register(case=case, data=make_image(seed=72), acting_user=survivor)
+    evidence = evidence_add(case=case, upload=image_upload(), acting_user=survivor)
+
+    page = survivor_client.get(
+        reverse("evidence:detail", args=[case.reference, evidence.pk])
+    ).content.decode()
+
+    form = page[
+        page.index(
+            '<form method="post" action="'
+            + reverse("evidence:crop", args=[case.reference, evidence.pk])
+        ) :
+    ]
+    form = form[: form.index("</form>")]
+    assert f'data-width="{evidence.width}" data-height="{evidence.height}"' in form
+    assert "data-crop-surface hidden" in form
+    preview = reverse("evidence:file", args=[case.reference, evidence.pk, "preview"])
+    assert f'src="{preview}"' in form  # the blurred rendition, never the image itself
+    assert '<details class="crop-typed" data-crop-typed open>' in form
+    assert "<summary>Type the edges instead</summary>" in form
+    for name in ("left", "top", "right", "bottom"):
+        assert f'name="{name}"' in form
+    assert "leakcase/crop-drag.js" in page
