@@ -217,7 +217,7 @@ def test_an_adult_s_case_offers_stopncii_first_and_says_she_never_gives_her_pin(
     assert "LeakCase never needs your PIN" in section
     assert "Case number (not the PIN)" in section
     # Plain links to their own sites, without telling them the address of her case page.
-    links = re.findall(r'<a href="(https://[^"]+)" rel="noreferrer">', section)
+    links = re.findall(r'<a href="(https://[^"]+)" rel="noreferrer noopener">', section)
     assert links == ["https://stopncii.org/", "https://takeitdown.ncmec.org/"]
     assert "<script" not in section
     assert "I agree: share the fingerprints" in section

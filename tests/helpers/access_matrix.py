@@ -125,6 +125,12 @@ MATRIX = {
     "evidence:file": ("GET", {}, CASE_READERS),
     "evidence:references": ("GET", {}, CASE_READERS),
     "evidence:reference_delete": ("POST", {}, CASE_READERS),
+    # Only the fingerprints her device computed arrive (static/leakcase/hashing/).
+    "evidence:reference_fingerprints": (
+        "POST",
+        {"phash": "1" * 16, "dhash": "2" * 16, "md5": "a" * 32, "sha256": "b" * 64},
+        CASE_READERS,
+    ),
     "evidence:match_confirm": ("POST", {}, CASE_READERS),
     "evidence:bundle": ("GET", {}, CASE_READERS),
     "evidence:crop": ("POST", {"left": 0, "top": 0, "right": 100, "bottom": 100}, CASE_READERS),
