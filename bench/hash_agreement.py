@@ -82,21 +82,21 @@ tests/browser/test_hash_agreement.py asserts it in CI; this table is written by
 
 Images whose pHash or dHash differ at all: {len(off)}
 {differing}
-PDQ: {pdq_same} of {len(rows)} images bit for bit the reference's, median {pdq_median:g} bits
-apart, the most {pdq_worst}; its quality the same for {quality_same}, at most
+PDQ: {pdq_same} of {len(rows)} images bit for bit the reference's, median {pdq_median:g}
+bits apart, the most {pdq_worst}; its quality the same for {quality_same}, at most
 {quality_most} apart. pdq.js is a port of the C++'s arithmetic (tests/browser/test_pdq_js.py
-also gives it Pillow's own pixels, to test the algorithm apart from the decoder); Chromium's
-full-size decode, given to it here, is what the browser adds, and on this corpus it moves no
-bit. The reference's quality is 100 for nearly all of these busy pictures, so its column
-tells less than the others.
+also gives it Pillow's own pixels, to test the algorithm apart from the decoder); what the
+browser adds is Chromium's full-size decode, and on this corpus it moves no bit. The
+reference's quality is 100 for nearly all of these busy pictures, so that column tells less
+than the others.
 
-Why they agree bit for bit where they do: the script reproduces Pillow's arithmetic, not
-only its idea: the 16-bit fixed-point luma of convert("L"), Lanczos coefficients in 22-bit
-fixed point with the 8-bit rounding between the two passes, and Pillow 13's choice of pass
-order (vertically first when the height shrinks by more than twice as many pixels as the
-width); then scipy's unnormalised DCT-II and numpy's median. Decoding is where the two
-could part: the server decodes JPEGs at reduced size (Image.draft) while the browser
-decodes them whole, and Chromium leaves WebPs' EXIF orientation unapplied
+Why pHash and dHash agree bit for bit where they do: the script reproduces Pillow's
+arithmetic, not only its idea: the 16-bit fixed-point luma of convert("L"), Lanczos
+coefficients in 22-bit fixed point with the 8-bit rounding between the two passes, and
+Pillow 13's choice of pass order (vertically first when the height shrinks by more than
+twice as many pixels as the width); then scipy's unnormalised DCT-II and numpy's median.
+Decoding is where the two could part: the server decodes JPEGs at reduced size (Image.draft)
+while the browser decodes them whole, and Chromium leaves WebPs' EXIF orientation unapplied
 (static/leakcase/hashing/orientation.js turns them as the server does).
 
 What is not covered: transparent pixels (the browser's canvas premultiplies alpha, so a fully
@@ -104,9 +104,9 @@ transparent pixel reads as black where Pillow keeps its colour), HEIC (Chromium 
 it: the page offers to send the picture once instead), animated GIFs (first frame on both
 sides, not measured here), and flat pictures, whose DCT coefficients tie at the median.
 
-In the browser, from the file to the fingerprints: median {median_ms:.0f} ms
-an image; the 12 MP photos {large_ms} (one run each, not a
-benchmark: bench/benchmarks/browser_hashing.py times it). Making the corpus took {made:.0f} s.
+In the browser, from the file to the fingerprints (all five, PDQ included): median
+{median_ms:.0f} ms an image; the 12 MP photos {large_ms} (one run each, not a benchmark:
+bench/benchmarks/browser_hashing.py times it). Making the corpus took {made:.0f} s.
 """
     OUT.write_text(text)
     print(text)
