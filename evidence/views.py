@@ -60,6 +60,17 @@ def _evidence_page(request, evidence, crop_form, *, status=200):
     )
 
 
+# What an <img> of a file missing from storage shows: grey, with the words, no script.
+MISSING_PICTURE = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="320" height="200" viewBox="0 0 320 200" '
+    'role="img"><title>File missing from storage</title>'
+    '<rect width="320" height="200" fill="#d9dce1"/>'
+    '<text x="160" y="95" font-family="sans-serif" font-size="18" text-anchor="middle" '
+    'fill="#1f2328">File missing from storage</text>'
+    '<text x="160" y="122" font-family="sans-serif" font-size="13" text-anchor="middle" '
+    'fill="#1f2328">Open the file\'s page for what to do</text></svg>'
+)
+
 # What each serving view streams: (file field, access to log, inline or attachment).
 _RENDITIONS = {
     "preview": ("preview", None, "inline"),
@@ -85,6 +96,13 @@ def evidence_file(request, reference, evidence_id, rendition):
         # Not a 500: the row is fine, its object is gone, and only an administrator can
         # bring it back (from a backup). Nothing was shown, so no access is recorded.
         log.error("%s", missing)  # ids only: which row, which rendition
+        if disposition == "inline":
+            # Our pages show these renditions in an <img>: a picture that says it is missing
+            # reads better on the case page than a broken-image icon; the file's own page
+            # and a download say it in words.
+            response = HttpResponse(MISSING_PICTURE, content_type="image/svg+xml", status=410)
+            response["Cache-Control"] = "no-store, private"
+            return response
         return render(
             request,
             "evidence/file_missing.html",

@@ -157,6 +157,7 @@ def test_a_file_missing_from_storage_says_so_to_her_and_to_her_caseworker(
         acting_user=survivor,
     )
     default_storage.delete(evidence.file.name)
+    default_storage.delete(evidence.preview.name)
     detail = f"{live_server.url}/cases/{case.reference}/evidence/{evidence.pk}/"
 
     for who, viewport, name in (
@@ -165,6 +166,13 @@ def test_a_file_missing_from_storage_says_so_to_her_and_to_her_caseworker(
     ):
         page = browser.new_context(viewport=viewport).new_page()
         log_in(page, who.email, PASSWORD)
+        # On the case page the card's picture says it is missing (an SVG drawn by the
+        # browser: a width), not a broken image (no width).
+        page.goto(f"{live_server.url}/cases/{case.reference}/")
+        card = page.locator(f'img[src$="/evidence/{evidence.pk}/preview/"]')
+        card.scroll_into_view_if_needed()
+        page.wait_for_function("img => img.complete", arg=card.element_handle())
+        assert card.evaluate("img => img.naturalWidth") == 320
         page.goto(detail)
         page.get_by_role("link", name="Download").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("This file is missing")

@@ -140,7 +140,7 @@ def _remove_object(where, bucket, name):
 
 
 @pytest.mark.parametrize("where", ["s3", "local"])
-@pytest.mark.parametrize("rendition", ["image", "download"])
+@pytest.mark.parametrize("rendition", ["download"])
 def test_a_file_missing_from_storage_is_a_clear_410_and_a_log_line_with_ids_only(
     where, rendition, request, survivor_client, case, survivor, image_upload, caplog
 ):
@@ -162,6 +162,32 @@ def test_a_file_missing_from_storage_is_a_clear_410_and_a_log_line_with_ids_only
     (line,) = [r for r in caplog.records if r.name == "evidence.views"]
     assert line.levelno == logging.ERROR
     assert line.getMessage() == f"Evidence file {evidence.pk} (file) is missing from storage."
+
+
+@pytest.mark.parametrize("where", ["s3", "local"])
+@pytest.mark.parametrize(
+    ("rendition", "field"), [("preview", "preview"), ("thumbnail", "thumbnail"), ("image", "file")]
+)
+def test_a_picture_missing_from_storage_shows_as_a_picture_that_says_so(
+    where, rendition, field, request, survivor_client, case, survivor, image_upload, caplog
+):
+    """The case page and the file's page show these in an <img>: a 410 picture with the
+    words, not an HTML page the browser would draw as a broken image."""
+    bucket = request.getfixturevalue("s3_evidence") if where == "s3" else None
+    evidence = evidence_add(case=case, upload=image_upload(), acting_user=survivor)
+    _remove_object(where, bucket, getattr(evidence, field).name)
+    caplog.set_level(logging.INFO)
+
+    response = survivor_client.get(
+        reverse("evidence:file", args=[case.reference, evidence.pk, rendition])
+    )
+
+    assert response.status_code == 410
+    assert response["Content-Type"] == "image/svg+xml"
+    assert "File missing from storage" in response.content.decode()
+    assert not EvidenceAccess.objects.filter(evidence=evidence).exists()
+    (line,) = [r for r in caplog.records if r.name == "evidence.views"]
+    assert line.getMessage() == f"Evidence file {evidence.pk} ({field}) is missing from storage."
 
 
 @pytest.mark.parametrize("where", ["s3", "local"])
