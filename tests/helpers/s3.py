@@ -43,8 +43,11 @@ class MotoServer:
         self.process = subprocess.Popen(
             [str(moto_server), "-H", "127.0.0.1", "-p", str(self.port)],
             env={**os.environ, **AWS_ENV},
+            # Never a pipe nobody reads: moto logs every request to stderr, and once a pipe's
+            # buffer (64 kB) is full the server blocks mid-request and every client times
+            # out (seen in CI after a few hundred requests).
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
         )
         deadline = time.monotonic() + 30
         while True:
