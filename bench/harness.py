@@ -7,6 +7,7 @@ the figure and the naive baseline in the same run with `ctx.time_ms` or its own 
 from __future__ import annotations
 
 import contextlib
+import socket
 import statistics
 import time
 from dataclasses import dataclass, field
@@ -133,6 +134,13 @@ class Context:
             fn()
             times.append((time.perf_counter() - start) * 1000)
         return times
+
+
+def free_port() -> int:
+    """A port nothing listens on, for a server a benchmark starts on 127.0.0.1."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def median(values) -> float:

@@ -24,21 +24,13 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.models import Role, User
-from bench.harness import Context, Result
+from bench.harness import Context, Result, free_port
 from digests.models import WeeklyStatus
 from digests.services import CLAIM_BATCH, digests_claim_due
 from outbox.models import EmailStatus, OutgoingEmail
 from outbox.services import SENDERS, outgoing_deliver_side_by_side
 
 GOAL_S = 60  # for 10,000 survivors
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _make_due(user_ids, now):
@@ -93,7 +85,7 @@ def _stop_sink(sink: subprocess.Popen) -> int:
 
 
 def run(ctx: Context) -> Result:
-    port = _free_port()
+    port = free_port()
     sink = _start_sink(port)
     old = {
         name: getattr(settings, name)

@@ -44,7 +44,6 @@ import collections
 import json
 import math
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -53,7 +52,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench.harness import Context, Result, median, on_database
+from bench.harness import Context, Result, free_port, median, on_database
 
 ROOT = Path(__file__).resolve().parents[2]
 MB = 1024 * 1024
@@ -553,12 +552,6 @@ def _children(pid: int) -> list[int]:
     return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _wait_for(predicate, *, timeout: float, what: str):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -588,7 +581,7 @@ def _web_process(env: dict, staff: dict, cases) -> dict:
         (session(caseworker), reverse("cases:caseload")),
         (session(caseworker), reverse("cases:detail", args=[cases[-1].reference])),
     ]
-    port = _free_port()
+    port = free_port()
     command = ["gunicorn", "leakcase.wsgi:application", "--workers", "1"]
     command += ["--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
     with tempfile.TemporaryFile(mode="w+") as log:
