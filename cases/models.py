@@ -165,6 +165,9 @@ class EventKind(models.TextChoices):
         "Consent to share image fingerprints withdrawn",
     )
     HASHES_EXPORTED = "hashes_exported", "Image fingerprints exported for hash sharing"
+    # Search results, tracked apart from removal (delisting.services): what was seen in an
+    # engine's results and what was asked of it. Never the address or the search words.
+    SEARCH_LISTING = "search_listing", "Search result status recorded"
 
 
 # Events that say something only staff may know (why a case is urgent, an internal note).

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 
 from access.permissions import login_required, sighting_for_user
 from casework import services
+from delisting.selectors import listings_for
 from evidence.forms import SightingCorrectForm, SightingReportForm, SightingStatusForm
 from evidence.models import SightingStatus
 from evidence.status_words import status_words
@@ -53,6 +54,7 @@ def render_sighting_page(request, sighting, *, status=200, **forms):
         "status_form": SightingStatusForm() if user.is_support_staff else None,
         "report_form": None if user.is_support_staff else SightingReportForm(),
         "correct_form": SightingCorrectForm(sighting=sighting, address_locked=in_sent_request),
+        "search_listings": listings_for(sighting, for_staff=user.is_support_staff),
     }
     context.update(forms)
     if status == 400:

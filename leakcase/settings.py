@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "platforms",
     "evidence",
     "takedowns",
+    "delisting",  # search results tracked apart from removal
     "monitoring",
     "digests",
     "casework",  # what composes every app: the case page, the caseload, demo data

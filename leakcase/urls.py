@@ -6,6 +6,7 @@ from cases import views as case_views
 from cases.urls import urlpatterns as case_file_urlpatterns
 from casework import urls as casework_urls
 from data_rights import urls as data_rights_urls
+from delisting.urls import urlpatterns as delisting_urlpatterns
 from evidence.urls import urlpatterns as evidence_urlpatterns
 from leakcase.health import healthz
 from leakcase.metrics import metrics
@@ -35,6 +36,11 @@ urlpatterns = [
         ),
     ),
     path("cases/<str:reference>/takedowns/", include((case_urlpatterns, "takedowns"))),
+    # A link in search results, tracked apart from removal (delisting/).
+    path(
+        "cases/<str:reference>/sightings/<uuid:sighting_id>/search/<str:engine>/",
+        include((delisting_urlpatterns, "delisting")),
+    ),
     # The platform directory (platforms/) and how each platform answers, which counts
     # takedown requests and so lives in takedowns: one namespace, the same paths as before.
     path("platforms/", include((platform_urlpatterns + figures_urlpatterns, "platforms"))),

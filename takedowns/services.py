@@ -136,10 +136,18 @@ DRAFT_FIELDS_KEPT_IN_EVENTS = frozenset(
 
 
 def takedowns_draft(
-    *, case: Case, sightings: list[Sighting], acting_user: User
+    *,
+    case: Case,
+    sightings: list[Sighting],
+    acting_user: User,
+    search_engine: Platform | None = None,
 ) -> list[TakedownRequest]:
     """One draft per platform for the chosen live sightings (sites with no directory entry
-    are grouped by host). A sighting already in a draft for its platform joins that one."""
+    are grouped by host). A sighting already in a draft for its platform joins that one.
+    With search_engine, one draft to that engine for all of them: a delisting request
+    (delisting.services), which asks the engine to drop the results, not the site."""
+    if search_engine is not None and not search_engine.is_search_engine:
+        raise ValidationError(f"{search_engine.name} is not a search engine.")
     chosen = [s for s in sightings if s.case_id == case.pk]
     if not chosen:
         raise ValidationError({"sightings": "Choose at least one sighting of this case."})
@@ -155,7 +163,10 @@ def takedowns_draft(
         )
     groups: dict[tuple, list[Sighting]] = defaultdict(list)
     for sighting in chosen:
-        key = (sighting.platform_id, "" if sighting.platform_id else sighting.host)
+        if search_engine is not None:
+            key = (search_engine.pk, "")
+        else:
+            key = (sighting.platform_id, "" if sighting.platform_id else sighting.host)
         groups[key].append(sighting)
 
     drafts = []

@@ -22,7 +22,7 @@ from evidence.models import Sighting
 from leakcase.csv_export import csv_writer
 from leakcase.forms import DateRangeForm, add_validation_errors, post_only, sent_once
 from leakcase.locking import StateChanged
-from takedowns import notices, selectors, services
+from takedowns import notices, search_forms, selectors, services
 from takedowns.forms import (
     CONFIRM_SEND,
     CounterNoticeForm,
@@ -139,6 +139,11 @@ def _detail_context(takedown, **overrides):
         "dmca_warning": notices.DMCA_WARNING if takedown.legal_basis == LegalBasis.DMCA else "",
         "needs_approval": selectors.recipient_needs_approval(takedown),
         "consent_given": takedown.case.consent_to_contact_platforms,
+        # A search engine's own form, field by field (takedowns.search_forms).
+        "search_form_fields": search_forms.form_fields(notice),
+        "search_form_source": search_forms.FORM_SOURCES.get(
+            takedown.platform.slug if takedown.platform else "", ""
+        ),
     }
     if takedown.status == TakedownStatus.DRAFT:
         context.update(

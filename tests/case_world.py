@@ -152,6 +152,7 @@ class CaseWorld:
             "token": self.token,
             "unsubscribe_token": unsubscribe_token(self.case.survivor_id),
             "email_id": self.failed_email.pk,
+            "engine": "google",
         }
         if strict:
             return {key: values[key] for key in params}

@@ -119,6 +119,12 @@ MATRIX = {
     ),
     "evidence:sighting_correct": ("POST", {"url": "https://x.com/corrected"}, CASE_READERS),
     "evidence:sighting_withdraw": ("POST", {}, CASE_READERS),
+    # A link in search results: she or staff say what the engine shows; the requests to the
+    # engines and what they did are staff's.
+    "delisting:record": ("POST", {"listed": "yes"}, CASE_READERS),
+    "delisting:draft": ("POST", {}, STAFF_ON_CASE),
+    "delisting:done": ("POST", {}, STAFF_ON_CASE),
+    "delisting:outdated": ("POST", {}, STAFF_ON_CASE),
     # Not the world's own screenshot (image(1)): the same file twice is refused.
     "evidence:upload": ("POST", lambda w: {"image": image(2)}, CASE_READERS),
     "evidence:detail": ("GET", {}, CASE_READERS),

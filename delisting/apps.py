@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class DelistingConfig(AppConfig):
+    name = "delisting"
+    verbose_name = "Search delisting"
