@@ -3,7 +3,7 @@ SEARCH_LISTING) in the same transaction; the event names the engine and the step
 address."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,18 +21,12 @@ from takedowns.services import takedowns_draft
 
 def _listing(sighting: Sighting, engine: str) -> SearchListing:
     """The row for this link and engine, made on first use, locked for the caller's
-    transaction after its case (leakcase.locking's order). Two first uses at once: the
-    second finds the first's row."""
+    transaction. The case is locked first (leakcase.locking's order): two first uses at
+    once queue there, and the second finds the first's row."""
     if engine not in SearchEngine.values:
         raise ValidationError(_("Choose Google or Bing."))
     locked(sighting.case)
-    listing = SearchListing.objects.filter(sighting=sighting, engine=engine).first()
-    if listing is None:
-        try:
-            with transaction.atomic():
-                listing = SearchListing.objects.create(sighting=sighting, engine=engine)
-        except IntegrityError:
-            listing = SearchListing.objects.get(sighting=sighting, engine=engine)
+    listing, _created = SearchListing.objects.get_or_create(sighting=sighting, engine=engine)
     return locked(listing)
 
 

@@ -181,7 +181,7 @@ def takedowns_draft(
                     case=case,
                     platform=platform,
                     host=host,
-                    legal_basis=bases_offered(case, platform)[0],
+                    legal_basis=_first_basis(case, platform, delisting=search_engine is not None),
                     # No contact email here: the notice gives the one her case says
                     # (selectors.default_notice_contact) unless someone types another.
                     created_by=acting_user,
@@ -199,6 +199,15 @@ def takedowns_draft(
             draft.sightings.add(*members)
             drafts.append(draft)
     return drafts
+
+
+def _first_basis(case: Case, platform: Platform | None, *, delisting: bool) -> str:
+    """The route a new draft starts on: the first offered; for a delisting request the
+    engine's own NCII policy form, which is what Google and Bing answer for search results."""
+    offered = bases_offered(case, platform)
+    if delisting and LegalBasis.PLATFORM_POLICY in offered:
+        return LegalBasis.PLATFORM_POLICY
+    return offered[0]
 
 
 EDITED_MEANWHILE = (
