@@ -61,7 +61,8 @@ def form_fields(notice: Notice) -> list[FormField]:
     slug = request.platform.slug if request.platform else ""
     if slug not in FORM_SOURCES:
         return []
-    country = dict(COUNTRY_CHOICES).get(request.case.jurisdiction, "") if request.case else ""
+    jurisdiction = request.case.jurisdiction
+    country = dict(COUNTRY_CHOICES).get(jurisdiction, "") if jurisdiction else ""
     urls = "\n".join(notice.urls)
     results = _lines(request.search_result_urls)
     screenshot = (

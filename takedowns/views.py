@@ -141,9 +141,6 @@ def _detail_context(takedown, **overrides):
         "consent_given": takedown.case.consent_to_contact_platforms,
         # A search engine's own form, field by field (takedowns.search_forms).
         "search_form_fields": search_forms.form_fields(notice),
-        "search_form_source": search_forms.FORM_SOURCES.get(
-            takedown.platform.slug if takedown.platform else "", ""
-        ),
     }
     if takedown.status == TakedownStatus.DRAFT:
         context.update(

@@ -53,6 +53,13 @@ def test_bings_form_has_its_own_fields(sighting, caseworker):
     assert labels[0] == "Your name" and "Bing search result URL(s)" in labels
 
 
+def test_no_country_is_an_empty_answer_not_a_made_up_one(case, survivor, caseworker):
+    sighting = sighting_log(case=case, url="https://pics.example/b", acting_user=survivor)
+    draft = delisting_draft(sighting=sighting, engine="google", acting_user=caseworker)
+    answers = {f.label: f.answer for f in form_fields(notice_for(draft))}
+    assert answers["Country of residence"] == ""
+
+
 def test_a_request_to_a_site_has_no_form_fields(sighting, caseworker):
     (draft,) = takedowns_draft(case=sighting.case, sightings=[sighting], acting_user=caseworker)
     assert form_fields(notice_for(draft)) == []
