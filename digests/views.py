@@ -3,6 +3,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
@@ -38,9 +39,9 @@ def weekly_status_settings(request):
     if request.method == "POST" and form.is_valid():
         status = services.weekly_status_update(user=request.user, **form.cleaned_data)
         if status.enabled:
-            messages.success(request, "Saved. Your next weekly email is shown below.")
+            messages.success(request, gettext("Saved. Your next weekly email is shown below."))
         else:
-            messages.success(request, "Saved. You will not get weekly emails.")
+            messages.success(request, gettext("Saved. You will not get weekly emails."))
         return redirect("digests:settings")
     return render(
         request,
@@ -65,14 +66,14 @@ def update_notice_settings(request):
     """Her "You have an update" emails on or off; back to the settings page either way."""
     form = UpdateNoticeForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Nothing was changed: choose yes or never.")
+        messages.error(request, gettext("Nothing was changed: choose yes or never."))
         return redirect("digests:settings")
     enabled = form.cleaned_data["enabled"]
     update_notice_set(user=request.user, enabled=enabled)
     if enabled:
-        messages.success(request, "Saved. We email you when there is a new message.")
+        messages.success(request, gettext("Saved. We email you when there is a new message."))
     else:
-        messages.success(request, "Saved. You will not get emails about new messages.")
+        messages.success(request, gettext("Saved. You will not get emails about new messages."))
     return redirect("digests:settings")
 
 
