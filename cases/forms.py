@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
-from cases.countries import CHOICES as COUNTRY_CHOICES
+from cases.countries import choices as country_choices
 from cases.models import CaseStatus, NoteVisibility, NoticeContact, Priority
 from cases.services import CONSENT_NOTE_MAX
 
@@ -10,7 +10,7 @@ from cases.services import CONSENT_NOTE_MAX
 def jurisdiction_field():
     return forms.ChoiceField(
         label=_("Country she lives in"),
-        choices=COUNTRY_CHOICES,
+        choices=country_choices,
         required=False,
         help_text=_("Decides which legal routes are offered for takedown requests."),
     )

@@ -26,6 +26,15 @@ const PROBLEMS = {
   "no-file": "Choose a picture first.",
 };
 
+// The words come from the page, in her language (templates/evidence/references.html):
+// data-words-reading, data-words-too-many-pixels, ...; the English here is the fallback.
+function capitalised(name) {
+  return name
+    .split("-")
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join("");
+}
+
 function canHashHere() {
   return (
     typeof Worker === "function" &&
@@ -84,7 +93,9 @@ function setUp(form) {
 
   function showProblem(reason) {
     progress.hidden = true;
-    problemText.textContent = PROBLEMS[reason] || PROBLEMS.failed;
+    const known = reason in PROBLEMS ? reason : "failed";
+    problemText.textContent =
+      form.dataset[`words${capitalised(known)}`] || PROBLEMS[known];
     // Only where sending it is what she may want: an unreadable picture, not a huge one.
     sendInstead.hidden = !(reason === "unreadable" || reason === "failed");
     problem.hidden = false;
@@ -122,7 +133,7 @@ function setUp(form) {
       (name) => {
         const [value, words] = STAGES[name];
         bar.value = value;
-        stage.textContent = words;
+        stage.textContent = form.dataset[`words${capitalised(name)}`] || words;
       },
     );
     form.removeAttribute("data-hashing");
@@ -136,7 +147,7 @@ function setUp(form) {
       field.value = values[name] === undefined ? "" : String(values[name]);
     }
     fingerprintsForm.querySelector("[name=label]").value = label ? label.value : "";
-    stage.textContent = "Sending the fingerprints…";
+    stage.textContent = form.dataset.wordsSending || "Sending the fingerprints…";
     fingerprintsForm.requestSubmit();
   });
 }
