@@ -25,7 +25,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
 from django.utils.html import format_html
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from accounts.models import Role, User
 from cases.models import (
@@ -488,15 +488,38 @@ def _draft_changes(old: dict, new: dict) -> str:
     parts = []
     if "legal_basis" in old and "legal_basis" in new:
         before, after = LegalBasis(old["legal_basis"]).label, LegalBasis(new["legal_basis"]).label
-        parts.append(f"route: {before} → {after}")
+        parts.append(gettext("route: %(before)s → %(after)s") % {"before": before, "after": after})
     names = [
-        str(TakedownRequest._meta.get_field(name).verbose_name)
+        str(_DRAFT_FIELD_WORDS.get(name) or TakedownRequest._meta.get_field(name).verbose_name)
         for name in new.get("changed", [])
         if name != "legal_basis"
     ]
     if names:
-        parts.append("changed: " + ", ".join(names))
+        # Translators: %(fields)s is a list such as "contact email, contact phone".
+        parts.append(gettext("changed: %(fields)s") % {"fields": ", ".join(names)})
     return "; ".join(parts)
+
+
+# A draft's fields as the timeline names them (the same words as the model's).
+_DRAFT_FIELD_WORDS = {
+    "recipient_name": gettext_lazy("recipient name"),
+    "recipient_email": gettext_lazy("recipient email"),
+    "signer_name": gettext_lazy("signature (full name)"),
+    "signer_capacity": gettext_lazy("signer capacity"),
+    "contact_email": gettext_lazy("contact email"),
+    "contact_phone": gettext_lazy("contact phone"),
+    "contact_address": gettext_lazy("contact address"),
+    "content_description": gettext_lazy("description of the images"),
+    "copyright_work": gettext_lazy("the copyrighted work"),
+    "illegality_explanation": gettext_lazy("why the content is illegal"),
+    "search_result_urls": gettext_lazy("search result addresses"),
+    "confirms_no_consent": gettext_lazy("confirms no consent"),
+    "confirms_good_faith": gettext_lazy("confirms good faith"),
+    "confirms_accuracy": gettext_lazy("confirms accuracy"),
+    "confirms_perjury": gettext_lazy("confirms perjury"),
+    "confirms_copyright_owner": gettext_lazy("confirms copyright owner"),
+    "confirms_not_paid": gettext_lazy("confirms not paid"),
+}
 
 
 # How long after a link came back the case page keeps offering someone to talk to.
