@@ -8,15 +8,11 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
-from django.utils.translation import gettext, gettext_noop
 
 from leakcase.emails import make_message
 from outbox.models import EmailKind, OutgoingEmail
 
 UNSUBSCRIBE_SALT = "digests.unsubscribe"
-# settings.WEEKLY_STATUS_SUBJECT's default, in the catalogs: a deployment that keeps it gets
-# the subject in her language; one that sets its own gets exactly what it set.
-DEFAULT_WEEKLY_SUBJECT = gettext_noop("Your weekly update")
 TEMPLATES = {
     EmailKind.SURVIVOR_WEEKLY: "weekly-survivor",
     EmailKind.STAFF_WEEKLY: "weekly-staff",
@@ -36,13 +32,6 @@ def user_id_for_unsubscribe_token(token: str) -> int | None:
     return value if isinstance(value, int) else None
 
 
-def weekly_subject() -> str:
-    """The weekly email's subject, plain-looking (settings.WEEKLY_STATUS_SUBJECT)."""
-    if settings.WEEKLY_STATUS_SUBJECT == DEFAULT_WEEKLY_SUBJECT:
-        return gettext(DEFAULT_WEEKLY_SUBJECT)
-    return settings.WEEKLY_STATUS_SUBJECT
-
-
 def _absolute(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
@@ -53,7 +42,7 @@ def digest_context(email: OutgoingEmail) -> dict:
         "counts": email.counts,
         "service": email.counts.get("service"),
         "quiet_week": email.counts.get("quiet_week", False),
-        "subject": weekly_subject(),
+        "subject": settings.WEEKLY_STATUS_SUBJECT,
         "link": _absolute(reverse("cases:caseload") if is_staff else "/"),
         "settings_link": _absolute(reverse("digests:settings")),
         "unsubscribe_link": _absolute(

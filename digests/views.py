@@ -1,8 +1,8 @@
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
@@ -10,7 +10,7 @@ from access.permissions import case_for_user, login_required, staff_required
 from cases.update_notices import update_notice_set, update_notice_settings_for
 from digests import services
 from digests.forms import UpdateNoticeForm, WeeklyStatusForm
-from digests.messages import digest_message, user_id_for_unsubscribe_token, weekly_subject
+from digests.messages import digest_message, user_id_for_unsubscribe_token
 from digests.selectors import digest_counts, digest_kind_for
 from leakcase.forms import post_only, sent_once
 from outbox.models import OutgoingEmail
@@ -38,9 +38,9 @@ def weekly_status_settings(request):
     if request.method == "POST" and form.is_valid():
         status = services.weekly_status_update(user=request.user, **form.cleaned_data)
         if status.enabled:
-            messages.success(request, gettext("Saved. Your next weekly email is shown below."))
+            messages.success(request, "Saved. Your next weekly email is shown below.")
         else:
-            messages.success(request, gettext("Saved. You will not get weekly emails."))
+            messages.success(request, "Saved. You will not get weekly emails.")
         return redirect("digests:settings")
     return render(
         request,
@@ -49,7 +49,7 @@ def weekly_status_settings(request):
             "form": form,
             "status": status,
             "survivor": request.user.is_survivor,
-            "subject": weekly_subject(),
+            "subject": settings.WEEKLY_STATUS_SUBJECT,
             "update_notice_form": UpdateNoticeForm(
                 initial={
                     "enabled": "1" if update_notice_settings_for(request.user).enabled else "0"
@@ -65,14 +65,14 @@ def update_notice_settings(request):
     """Her "You have an update" emails on or off; back to the settings page either way."""
     form = UpdateNoticeForm(request.POST)
     if not form.is_valid():
-        messages.error(request, gettext("Nothing was changed: choose yes or never."))
+        messages.error(request, "Nothing was changed: choose yes or never.")
         return redirect("digests:settings")
     enabled = form.cleaned_data["enabled"]
     update_notice_set(user=request.user, enabled=enabled)
     if enabled:
-        messages.success(request, gettext("Saved. We email you when there is a new message."))
+        messages.success(request, "Saved. We email you when there is a new message.")
     else:
-        messages.success(request, gettext("Saved. You will not get emails about new messages."))
+        messages.success(request, "Saved. You will not get emails about new messages.")
     return redirect("digests:settings")
 
 

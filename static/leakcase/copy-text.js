@@ -8,12 +8,6 @@
     if (status) status.textContent = text;
   }
 
-  // The words come from the page, in her language (templates/takedowns/_copy_text.html).
-  function copied(button) { return button.getAttribute("data-copied") || "Copied."; }
-  function selected(button) {
-    return button.getAttribute("data-selected") || "Selected: press Ctrl+C (or Cmd+C) to copy.";
-  }
-
   function copy(button) {
     var box = document.getElementById(button.getAttribute("data-copy-target"));
     if (!box) return;
@@ -21,14 +15,14 @@
     box.select();
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(box.value).then(
-        function () { say(button, copied(button)); },
-        function () { say(button, selected(button)); }
+        function () { say(button, "Copied."); },
+        function () { say(button, "Selected: press Ctrl+C (or Cmd+C) to copy."); }
       );
       return;
     }
     var done = false;
     try { done = document.execCommand("copy"); } catch (e) { done = false; }
-    say(button, done ? copied(button) : selected(button));
+    say(button, done ? "Copied." : "Selected: press Ctrl+C (or Cmd+C) to copy.");
   }
 
   function init() {

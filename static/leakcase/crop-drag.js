@@ -55,16 +55,9 @@
       edges.right = Math.min(edges.right, width);
       edges.bottom = Math.min(edges.bottom, height);
       Object.keys(edges).forEach(function (name) { inputs[name].value = edges[name]; });
-      // The sentence comes from the page, in her language, with its numbers as %(name)s.
-      var words = status.getAttribute("data-marked") ||
-        "Area marked: %(width)s × %(height)s pixels, from %(left)s, %(top)s. Drag again to change it.";
-      var values = {
-        width: edges.right - edges.left, height: edges.bottom - edges.top,
-        left: edges.left, top: edges.top,
-      };
-      status.textContent = words.replace(/%\((\w+)\)s/g, function (all, name) {
-        return name in values ? String(values[name]) : all;
-      });
+      status.textContent = "Area marked: " + (edges.right - edges.left) + " × " +
+        (edges.bottom - edges.top) + " pixels, from " + edges.left + ", " + edges.top +
+        ". Drag again to change it.";
     }
 
     frame.addEventListener("pointerdown", function (event) {

@@ -27,7 +27,7 @@
       img.setAttribute("data-preview-src", img.getAttribute("src"));
       img.setAttribute("data-preview-alt", img.alt);
       img.src = img.getAttribute("data-reveal-src");
-      img.alt = img.getAttribute("data-reveal-alt") || "The screenshot, revealed";
+      img.alt = "The screenshot, revealed";
       img.setAttribute("data-state", "revealed");
       card.classList.add("revealed");
       var warning = card.querySelector(".content-warning");

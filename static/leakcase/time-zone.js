@@ -12,9 +12,7 @@
   var button = document.createElement("button");
   button.type = "button";
   button.className = "secondary";
-  // The words come from the page, in her language (templates/digests/settings.html).
-  var words = hint.getAttribute("data-use-zone") || "Use this device's time zone (%(zone)s)";
-  button.textContent = words.replace("%(zone)s", zone);
+  button.textContent = "Use this device's time zone (" + zone + ")";
   button.addEventListener("click", function () {
     select.value = zone;
     hint.hidden = true;

@@ -26,15 +26,6 @@ const PROBLEMS = {
   "no-file": "Choose a picture first.",
 };
 
-// The words come from the page, in her language (templates/evidence/references.html):
-// data-words-reading, data-words-too-many-pixels, ...; the English here is the fallback.
-function capitalised(name) {
-  return name
-    .split("-")
-    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
-    .join("");
-}
-
 function canHashHere() {
   return (
     typeof Worker === "function" &&
@@ -93,9 +84,7 @@ function setUp(form) {
 
   function showProblem(reason) {
     progress.hidden = true;
-    const known = reason in PROBLEMS ? reason : "failed";
-    problemText.textContent =
-      form.dataset[`words${capitalised(known)}`] || PROBLEMS[known];
+    problemText.textContent = PROBLEMS[reason] || PROBLEMS.failed;
     // Only where sending it is what she may want: an unreadable picture, not a huge one.
     sendInstead.hidden = !(reason === "unreadable" || reason === "failed");
     problem.hidden = false;
@@ -133,7 +122,7 @@ function setUp(form) {
       (name) => {
         const [value, words] = STAGES[name];
         bar.value = value;
-        stage.textContent = form.dataset[`words${capitalised(name)}`] || words;
+        stage.textContent = words;
       },
     );
     form.removeAttribute("data-hashing");
@@ -147,7 +136,7 @@ function setUp(form) {
       field.value = values[name] === undefined ? "" : String(values[name]);
     }
     fingerprintsForm.querySelector("[name=label]").value = label ? label.value : "";
-    stage.textContent = form.dataset.wordsSending || "Sending the fingerprints…";
+    stage.textContent = "Sending the fingerprints…";
     fingerprintsForm.requestSubmit();
   });
 }
