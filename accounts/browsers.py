@@ -3,6 +3,8 @@ her to recognise a session, too little to fingerprint anyone."""
 
 import re
 
+from django.utils.translation import gettext
+
 # First match wins; Edge and Opera also say "Chrome", and Chrome also says "Safari".
 BROWSERS = (
     ("Edge", re.compile(r"\bEdg(e|A|iOS)?/")),
@@ -27,5 +29,9 @@ def describe_browser(user_agent: str) -> str:
     browser = next((name for name, pattern in BROWSERS if pattern.search(user_agent)), "")
     system = next((name for name, pattern in SYSTEMS if pattern.search(user_agent)), "")
     if browser and system:
-        return f"{browser} on {system}"
-    return browser or (f"A browser on {system}" if system else "An unknown browser")
+        return gettext("%(browser)s on %(system)s") % {"browser": browser, "system": system}
+    if browser:
+        return browser
+    if system:
+        return gettext("A browser on %(system)s") % {"system": system}
+    return gettext("An unknown browser")

@@ -2,6 +2,7 @@ from allauth.core import context
 from allauth.mfa.base.forms import AuthenticateForm as MFAAuthenticateForm
 from axes.handlers.proxy import AxesProxyHandler
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 
 class LockableAuthenticateForm(MFAAuthenticateForm):
@@ -15,8 +16,10 @@ class LockableAuthenticateForm(MFAAuthenticateForm):
         credentials = {"email": self.user.email}
         if not AxesProxyHandler.is_allowed(request, credentials):
             raise forms.ValidationError(
-                "Logging in to this account from this device is paused for a while. "
-                "Logging in from other devices still works."
+                _(
+                    "Logging in to this account from this device is paused for a while. "
+                    "Logging in from other devices still works."
+                )
             )
         try:
             return super().clean_code()

@@ -5,6 +5,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import pgettext_lazy
 
 
 def user_on_record() -> models.ForeignKey:
@@ -21,10 +22,10 @@ def user_on_record() -> models.ForeignKey:
 
 
 class Role(models.TextChoices):
-    SURVIVOR = "survivor", "Survivor"
-    CASEWORKER = "caseworker", "Caseworker"
-    SUPERVISOR = "supervisor", "Supervisor"
-    ADMIN = "admin", "Admin"
+    SURVIVOR = "survivor", pgettext_lazy("account role", "Survivor")
+    CASEWORKER = "caseworker", pgettext_lazy("account role", "Caseworker")
+    SUPERVISOR = "supervisor", pgettext_lazy("account role", "Supervisor")
+    ADMIN = "admin", pgettext_lazy("account role", "Admin")
 
 
 STAFF_ROLES = {Role.CASEWORKER, Role.SUPERVISOR, Role.ADMIN}

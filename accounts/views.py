@@ -3,6 +3,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET
 
 from access.permissions import login_required
@@ -18,12 +19,14 @@ def email_verification_send(request):
     # When it is sent, allauth's message says where (account/messages/email_confirmation_sent.txt).
     sent = services.email_verification_send(request=request, user=request.user)
     if not sent and selectors.email_is_verified(request.user):
-        messages.info(request, "Your email address is confirmed already.")
+        messages.info(request, gettext("Your email address is confirmed already."))
     elif not sent:
         messages.info(
             request,
-            "A link was sent a few minutes ago and still works: look in your inbox, and in "
-            "its spam folder. You can ask again in a few minutes.",
+            gettext(
+                "A link was sent a few minutes ago and still works: look in your inbox, and in "
+                "its spam folder. You can ask again in a few minutes."
+            ),
         )
     return redirect("home")
 
@@ -53,7 +56,11 @@ def session_end(request):
             current_key=request.session.session_key,
             acting_user=request.user,
         )
-        messages.success(request, f"Ended {count} other session(s).")
+        messages.success(
+            request,
+            ngettext("Ended %(count)s other session.", "Ended %(count)s other sessions.", count)
+            % {"count": count},
+        )
         return redirect("accounts:security")
     try:
         record = selectors.sessions_for(request.user).get(pk=request.POST.get("session"))
@@ -62,7 +69,7 @@ def session_end(request):
     if record.session_key == request.session.session_key:
         raise Http404("Not found")  # this one ends by logging out
     services.session_end(user=request.user, session_id=record.pk, acting_user=request.user)
-    messages.success(request, "That session has ended.")
+    messages.success(request, gettext("That session has ended."))
     return redirect("accounts:security")
 
 

@@ -5,16 +5,52 @@ DSA, the US for the TAKE IT DOWN Act and the DMCA) and the largest English-speak
 Anywhere else is "Other", which offers every route.
 """
 
+from django.utils.translation import gettext_lazy as _
+
 COUNTRIES = [
-    ("AT", "Austria"), ("AU", "Australia"), ("BE", "Belgium"), ("BG", "Bulgaria"),
-    ("BR", "Brazil"), ("CA", "Canada"), ("CY", "Cyprus"), ("CZ", "Czechia"), ("DE", "Germany"),
-    ("DK", "Denmark"), ("EE", "Estonia"), ("ES", "Spain"), ("FI", "Finland"), ("FR", "France"),
-    ("GB", "United Kingdom"), ("GR", "Greece"), ("HR", "Croatia"), ("HU", "Hungary"),
-    ("IE", "Ireland"), ("IN", "India"), ("IS", "Iceland"), ("IT", "Italy"),
-    ("LI", "Liechtenstein"), ("LT", "Lithuania"), ("LU", "Luxembourg"), ("LV", "Latvia"),
-    ("MT", "Malta"), ("MX", "Mexico"), ("NL", "Netherlands"), ("NO", "Norway"),
-    ("NZ", "New Zealand"), ("PL", "Poland"), ("PT", "Portugal"), ("RO", "Romania"),
-    ("SE", "Sweden"), ("SI", "Slovenia"), ("SK", "Slovakia"), ("US", "United States"),
-    ("ZA", "South Africa"),
-]  # fmt: skip
-CHOICES = [("", "Other or not said"), *sorted(COUNTRIES, key=lambda c: c[1])]
+    ("AT", _("Austria")),
+    ("AU", _("Australia")),
+    ("BE", _("Belgium")),
+    ("BG", _("Bulgaria")),
+    ("BR", _("Brazil")),
+    ("CA", _("Canada")),
+    ("CY", _("Cyprus")),
+    ("CZ", _("Czechia")),
+    ("DE", _("Germany")),
+    ("DK", _("Denmark")),
+    ("EE", _("Estonia")),
+    ("ES", _("Spain")),
+    ("FI", _("Finland")),
+    ("FR", _("France")),
+    ("GB", _("United Kingdom")),
+    ("GR", _("Greece")),
+    ("HR", _("Croatia")),
+    ("HU", _("Hungary")),
+    ("IE", _("Ireland")),
+    ("IN", _("India")),
+    ("IS", _("Iceland")),
+    ("IT", _("Italy")),
+    ("LI", _("Liechtenstein")),
+    ("LT", _("Lithuania")),
+    ("LU", _("Luxembourg")),
+    ("LV", _("Latvia")),
+    ("MT", _("Malta")),
+    ("MX", _("Mexico")),
+    ("NL", _("Netherlands")),
+    ("NO", _("Norway")),
+    ("NZ", _("New Zealand")),
+    ("PL", _("Poland")),
+    ("PT", _("Portugal")),
+    ("RO", _("Romania")),
+    ("SE", _("Sweden")),
+    ("SI", _("Slovenia")),
+    ("SK", _("Slovakia")),
+    ("US", _("United States")),
+    ("ZA", _("South Africa")),
+]
+
+
+def choices() -> list[tuple[str, str]]:
+    """Sorted by name in the reader's language, so called each time the form is shown."""
+    named = sorted(((code, str(name)) for code, name in COUNTRIES), key=lambda c: c[1])
+    return [("", _("Other or not said")), *named]

@@ -1,43 +1,44 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
-from cases.countries import CHOICES as COUNTRY_CHOICES
+from cases.countries import choices as country_choices
 from cases.models import CaseStatus, NoteVisibility, NoticeContact, Priority
 from cases.services import CONSENT_NOTE_MAX
 
 
 def jurisdiction_field():
     return forms.ChoiceField(
-        label="Country she lives in",
-        choices=COUNTRY_CHOICES,
+        label=_("Country she lives in"),
+        choices=country_choices,
         required=False,
-        help_text="Decides which legal routes are offered for takedown requests.",
+        help_text=_("Decides which legal routes are offered for takedown requests."),
     )
 
 
 class CaseOpenForm(forms.Form):
     pseudonym = forms.CharField(
-        label="A name for this case",
+        label=_("A name for this case"),
         max_length=80,
-        help_text="Any name you like. It does not need to be your real name.",
+        help_text=_("Any name you like. It does not need to be your real name."),
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
         # Said in her words, not Django's "This field is required."
-        error_messages={"required": "Please give the case a name. Any name will do."},
+        error_messages={"required": _("Please give the case a name. Any name will do.")},
     )
     jurisdiction = jurisdiction_field()
 
 
 class UrgencyFields(forms.Form):
-    involves_minor = forms.BooleanField(label="A minor is involved", required=False)
+    involves_minor = forms.BooleanField(label=_("A minor is involved"), required=False)
     threats_or_extortion = forms.BooleanField(
-        label="There are threats or extortion", required=False
+        label=_("There are threats or extortion"), required=False
     )
 
 
 class CaseOpenForCallerForm(CaseOpenForm, UrgencyFields):
     contact_email = forms.EmailField(
-        label="Contact email",
-        help_text="Where the invitation to claim the case goes. Ask whether it is safe to use.",
+        label=_("Contact email"),
+        help_text=_("Where the invitation to claim the case goes. Ask whether it is safe to use."),
     )
     field_order = [
         "pseudonym",
@@ -50,16 +51,16 @@ class CaseOpenForCallerForm(CaseOpenForm, UrgencyFields):
 
 class TriageForm(UrgencyFields):
     priority = forms.ChoiceField(
-        label="Priority",
+        label=_("Priority"),
         choices=Priority.choices,
-        help_text="A minor, threats or extortion always make a case urgent.",
+        help_text=_("A minor, threats or extortion always make a case urgent."),
     )
     jurisdiction = jurisdiction_field()
     field_order = ["priority", "involves_minor", "threats_or_extortion", "jurisdiction"]
 
 
 class StatusForm(forms.Form):
-    status = forms.ChoiceField(label="Move the case to", choices=CaseStatus.choices)
+    status = forms.ChoiceField(label=_("Move the case to"), choices=CaseStatus.choices)
 
 
 def assignable_staff():
@@ -70,10 +71,10 @@ def assignable_staff():
 
 class AssignForm(forms.Form):
     assigned_to = forms.ModelChoiceField(
-        label="Assign to",
+        label=_("Assign to"),
         queryset=User.objects.none(),
         required=False,
-        empty_label="Nobody (back to the queue)",
+        empty_label=_("Nobody (back to the queue)"),
     )
 
     def __init__(self, *args, **kwargs):
@@ -82,17 +83,19 @@ class AssignForm(forms.Form):
 
 
 class NoteForm(forms.Form):
-    body = forms.CharField(label="Note", max_length=5000, widget=forms.Textarea(attrs={"rows": 3}))
+    body = forms.CharField(
+        label=_("Note"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
     visibility = forms.ChoiceField(
-        label="Who can read it",
+        label=_("Who can read it"),
         choices=NoteVisibility.choices,
         initial=NoteVisibility.INTERNAL,
         widget=forms.RadioSelect,
     )
 
 
-STAFF_NOTE_LABEL = "Who told you, and when"
-STAFF_NOTE_HELP = "For example: she said yes on the helpline call of 3 Nov, 14:10."
+STAFF_NOTE_LABEL = _("Who told you, and when")
+STAFF_NOTE_HELP = _("For example: she said yes on the helpline call of 3 Nov, 14:10.")
 
 
 class ConsentForm(forms.Form):
@@ -100,9 +103,9 @@ class ConsentForm(forms.Form):
     told them and when (cases.services.case_set_consent)."""
 
     consent = forms.ChoiceField(
-        choices=[("give", "Give"), ("withdraw", "Withdraw")], widget=forms.HiddenInput
+        choices=[("give", _("Give")), ("withdraw", _("Withdraw"))], widget=forms.HiddenInput
     )
-    note = forms.CharField(label="Note (optional)", required=False, max_length=CONSENT_NOTE_MAX)
+    note = forms.CharField(label=_("Note (optional)"), required=False, max_length=CONSENT_NOTE_MAX)
 
     def __init__(self, *args, for_staff=False, **kwargs):
         super().__init__(*args, **kwargs)
@@ -115,7 +118,7 @@ class ConsentForm(forms.Form):
 
 class NoticeContactForm(forms.Form):
     notice_contact = forms.ChoiceField(
-        label="The email address a notice gives the platform",
+        label=_("The email address a notice gives the platform"),
         widget=forms.RadioSelect,
         choices=NoticeContact.choices,
     )
@@ -123,24 +126,36 @@ class NoticeContactForm(forms.Form):
 
     def __init__(self, *args, case=None, for_staff=False, **kwargs):
         super().__init__(*args, **kwargs)
-        own = f" ({case.contact_email})" if case is not None and case.contact_email else ""
+        email = case.contact_email if case is not None else ""
         if for_staff:
             self.fields["notice_contact"].choices = [
                 (
                     NoticeContact.SERVICE,
-                    "LeakCase's reply address (the platform's answers come to us)",
+                    _("LeakCase's reply address (the platform's answers come to us)"),
                 ),
-                (NoticeContact.OWN_EMAIL, f"Her own email address{own}"),
+                (
+                    NoticeContact.OWN_EMAIL,
+                    _("Her own email address (%(email)s)") % {"email": email}
+                    if email
+                    else _("Her own email address"),
+                ),
             ]
             self.fields["note"].help_text = STAFF_NOTE_HELP
         else:
-            self.fields["notice_contact"].label = "The email address platforms see in a notice"
+            self.fields["notice_contact"].label = _("The email address platforms see in a notice")
             self.fields["notice_contact"].choices = [
                 (
                     NoticeContact.SERVICE,
-                    "LeakCase's reply address: the platform's answers "
-                    "come to us, and your address stays private (notices can be published)",
+                    _(
+                        "LeakCase's reply address: the platform's answers "
+                        "come to us, and your address stays private (notices can be published)"
+                    ),
                 ),
-                (NoticeContact.OWN_EMAIL, f"My own email address{own}"),
+                (
+                    NoticeContact.OWN_EMAIL,
+                    _("My own email address (%(email)s)") % {"email": email}
+                    if email
+                    else _("My own email address"),
+                ),
             ]
             del self.fields["note"]

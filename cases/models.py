@@ -3,6 +3,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 # No 0/O, 1/I/L or U: a reference read out over the phone must not be misheard.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -14,18 +15,18 @@ def new_reference() -> str:
 
 
 class CaseStatus(models.TextChoices):
-    NEW = "new", "New"
-    ACTIVE = "active", "Active"
-    MONITORING = "monitoring", "Monitoring"
-    RESOLVED = "resolved", "Resolved"
-    CLOSED = "closed", "Closed"
+    NEW = "new", pgettext_lazy("case status", "New")
+    ACTIVE = "active", pgettext_lazy("case status", "Active")
+    MONITORING = "monitoring", pgettext_lazy("case status", "Monitoring")
+    RESOLVED = "resolved", pgettext_lazy("case status", "Resolved")
+    CLOSED = "closed", pgettext_lazy("case status", "Closed")
 
 
 class Priority(models.TextChoices):
-    NORMAL = "normal", "Normal"
-    HIGH = "high", "High"
+    NORMAL = "normal", pgettext_lazy("case priority", "Normal")
+    HIGH = "high", pgettext_lazy("case priority", "High")
     # A minor is involved, or there are threats or extortion.
-    URGENT = "urgent", "Urgent"
+    URGENT = "urgent", pgettext_lazy("case priority", "Urgent")
 
 
 # Our own service target, not a legal deadline: how soon after a live link is logged a
@@ -46,8 +47,8 @@ class NoticeContact(models.TextChoices):
     database keeps DMCA notices with their contact details), so hers goes in only if she
     chose it."""
 
-    SERVICE = "service", "LeakCase's reply address"
-    OWN_EMAIL = "own_email", "Her own email address"
+    SERVICE = "service", gettext_lazy("LeakCase's reply address")
+    OWN_EMAIL = "own_email", gettext_lazy("Her own email address")
 
 
 class Case(models.Model):
@@ -123,51 +124,84 @@ STATUS_TRANSITIONS = {
 
 
 class EventKind(models.TextChoices):
-    CASE_OPENED = "case_opened", "Case opened"
-    SIGHTING_LOGGED = "sighting_logged", "Sighting logged"
-    EVIDENCE_ADDED = "evidence_added", "Evidence added"
-    TRIAGED = "triaged", "Priority changed"
-    STATUS_CHANGED = "status_changed", "Status changed"
-    ASSIGNED = "assigned", "Assigned"
-    NOTE_ADDED = "note_added", "Note added"
-    INVITATION_ISSUED = "invitation_issued", "Invitation issued"
-    CLAIMED = "claimed", "Claimed by the survivor"
-    TAKEDOWN_DRAFTED = "takedown_drafted", "Takedown request drafted"
-    TAKEDOWN_SENT = "takedown_sent", "Takedown request sent"
-    TAKEDOWN_REPLY = "takedown_reply", "Platform replied"
-    TAKEDOWN_ESCALATED = "takedown_escalated", "Takedown escalated"
-    COUNTER_NOTICE = "counter_notice", "Counter-notice received"
-    REFERENCE_ADDED = "reference_added", "Reference image hashed"
-    REFERENCE_REMOVED = "reference_removed", "Reference image removed"
-    MATCH_CONFIRMED = "match_confirmed", "Copy confirmed"
-    SIGHTING_STATUS = "sighting_status", "Link status changed"
-    TAKEDOWN_REMINDER = "takedown_reminder", "Reminder sent to the platform"
-    CONSENT_GIVEN = "consent_given", "Consent to write to platforms given"
-    CONSENT_WITHDRAWN = "consent_withdrawn", "Consent to write to platforms withdrawn"
-    NOTICE_CONTACT = "notice_contact", "Contact address for notices changed"
-    RECIPIENT_APPROVED = "recipient_approved", "Recipient address approved"
-    DECISION_CONFIRMED = "decision_confirmed", "Recorded reply confirmed"
-    TAKEDOWN_EDITED = "takedown_edited", "Takedown draft edited"
-    CROP_SEARCHED = "crop_searched", "Marked area searched for copies"
+    CASE_OPENED = "case_opened", pgettext_lazy("case event", "Case opened")
+    SIGHTING_LOGGED = "sighting_logged", pgettext_lazy("case event", "Sighting logged")
+    EVIDENCE_ADDED = "evidence_added", pgettext_lazy("case event", "Evidence added")
+    TRIAGED = "triaged", pgettext_lazy("case event", "Priority changed")
+    STATUS_CHANGED = "status_changed", pgettext_lazy("case event", "Status changed")
+    ASSIGNED = "assigned", pgettext_lazy("case event", "Assigned")
+    NOTE_ADDED = "note_added", pgettext_lazy("case event", "Note added")
+    INVITATION_ISSUED = "invitation_issued", pgettext_lazy("case event", "Invitation issued")
+    CLAIMED = "claimed", pgettext_lazy("case event", "Claimed by the survivor")
+    TAKEDOWN_DRAFTED = "takedown_drafted", pgettext_lazy("case event", "Takedown request drafted")
+    TAKEDOWN_SENT = "takedown_sent", pgettext_lazy("case event", "Takedown request sent")
+    TAKEDOWN_REPLY = "takedown_reply", pgettext_lazy("case event", "Platform replied")
+    TAKEDOWN_ESCALATED = "takedown_escalated", pgettext_lazy("case event", "Takedown escalated")
+    COUNTER_NOTICE = "counter_notice", pgettext_lazy("case event", "Counter-notice received")
+    REFERENCE_ADDED = "reference_added", pgettext_lazy("case event", "Reference image hashed")
+    REFERENCE_REMOVED = "reference_removed", pgettext_lazy("case event", "Reference image removed")
+    MATCH_CONFIRMED = "match_confirmed", pgettext_lazy("case event", "Copy confirmed")
+    SIGHTING_STATUS = "sighting_status", pgettext_lazy("case event", "Link status changed")
+    TAKEDOWN_REMINDER = (
+        "takedown_reminder",
+        pgettext_lazy("case event", "Reminder sent to the platform"),
+    )
+    CONSENT_GIVEN = (
+        "consent_given",
+        pgettext_lazy("case event", "Consent to write to platforms given"),
+    )
+    CONSENT_WITHDRAWN = (
+        "consent_withdrawn",
+        pgettext_lazy("case event", "Consent to write to platforms withdrawn"),
+    )
+    NOTICE_CONTACT = (
+        "notice_contact",
+        pgettext_lazy("case event", "Contact address for notices changed"),
+    )
+    RECIPIENT_APPROVED = (
+        "recipient_approved",
+        pgettext_lazy("case event", "Recipient address approved"),
+    )
+    DECISION_CONFIRMED = (
+        "decision_confirmed",
+        pgettext_lazy("case event", "Recorded reply confirmed"),
+    )
+    TAKEDOWN_EDITED = "takedown_edited", pgettext_lazy("case event", "Takedown draft edited")
+    CROP_SEARCHED = "crop_searched", pgettext_lazy("case event", "Marked area searched for copies")
     # The conversation (cases/thread.py). Events say that a message was sent, corrected or
     # withdrawn and by whom, never what it said.
-    MESSAGE_SENT = "message_sent", "Message sent"
-    MESSAGE_EDITED = "message_edited", "Message corrected"
-    MESSAGE_WITHDRAWN = "message_withdrawn", "Message withdrawn"
-    SIGHTING_CORRECTED = "sighting_corrected", "Link corrected"
-    SIGHTING_WITHDRAWN = "sighting_withdrawn", "Link removed from the list"
+    MESSAGE_SENT = "message_sent", pgettext_lazy("case event", "Message sent")
+    MESSAGE_EDITED = "message_edited", pgettext_lazy("case event", "Message corrected")
+    MESSAGE_WITHDRAWN = "message_withdrawn", pgettext_lazy("case event", "Message withdrawn")
+    SIGHTING_CORRECTED = "sighting_corrected", pgettext_lazy("case event", "Link corrected")
+    SIGHTING_WITHDRAWN = (
+        "sighting_withdrawn",
+        pgettext_lazy("case event", "Link removed from the list"),
+    )
     # The industry's hash programmes (cases.programme_services, evidence.hash_exchange).
     # Events never carry a programme's case number, nor any hash: only what changed.
-    PROGRAMME_RECORDED = "programme_recorded", "Hash programme case recorded"
-    HASH_SHARING_GIVEN = "hash_sharing_given", "Consent to share image fingerprints given"
+    PROGRAMME_RECORDED = (
+        "programme_recorded",
+        pgettext_lazy("case event", "Hash programme case recorded"),
+    )
+    HASH_SHARING_GIVEN = (
+        "hash_sharing_given",
+        pgettext_lazy("case event", "Consent to share image fingerprints given"),
+    )
     HASH_SHARING_WITHDRAWN = (
         "hash_sharing_withdrawn",
-        "Consent to share image fingerprints withdrawn",
+        pgettext_lazy("case event", "Consent to share image fingerprints withdrawn"),
     )
-    HASHES_EXPORTED = "hashes_exported", "Image fingerprints exported for hash sharing"
+    HASHES_EXPORTED = (
+        "hashes_exported",
+        pgettext_lazy("case event", "Image fingerprints exported for hash sharing"),
+    )
     # Search results, tracked apart from removal (delisting.services): what was seen in an
     # engine's results and what was asked of it. Never the address or the search words.
-    SEARCH_LISTING = "search_listing", "Search result status recorded"
+    SEARCH_LISTING = (
+        "search_listing",
+        pgettext_lazy("case event", "Search result status recorded"),
+    )
 
 
 # Events that say something only staff may know (why a case is urgent, an internal note).
@@ -200,8 +234,8 @@ class CaseEvent(models.Model):
 
 
 class NoteVisibility(models.TextChoices):
-    INTERNAL = "internal", "Internal (staff only)"
-    SHARED = "shared", "Shared with the survivor"
+    INTERNAL = "internal", gettext_lazy("Internal (staff only)")
+    SHARED = "shared", gettext_lazy("Shared with the survivor")
 
 
 class CaseNote(models.Model):

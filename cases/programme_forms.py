@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from cases.models import Programme
 from cases.programme_services import CASE_NUMBER_MAX
@@ -9,20 +10,22 @@ class ProgrammeCaseForm(forms.Form):
     (cases.programme_services.programme_case_record checks the values)."""
 
     programme = forms.ChoiceField(
-        label="Programme", choices=Programme.choices, widget=forms.RadioSelect
+        label=_("Programme"), choices=Programme.choices, widget=forms.RadioSelect
     )
     case_number = forms.CharField(
-        label="Case number (not the PIN)",
+        label=_("Case number (not the PIN)"),
         max_length=CASE_NUMBER_MAX,
-        help_text="Only the case number the programme showed. Never type the PIN here: "
-        "LeakCase does not need it, and nobody from LeakCase will ever ask for it.",
+        help_text=_(
+            "Only the case number the programme showed. Never type the PIN here: "
+            "LeakCase does not need it, and nobody from LeakCase will ever ask for it."
+        ),
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     registered_on = forms.DateField(
-        label="Date the case was made", widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Date the case was made"), widget=forms.DateInput(attrs={"type": "date"})
     )
     withdrawn_on = forms.DateField(
-        label="Date it was withdrawn (only if it was)",
+        label=_("Date it was withdrawn (only if it was)"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
@@ -30,10 +33,10 @@ class ProgrammeCaseForm(forms.Form):
     def __init__(self, *args, for_staff=False, **kwargs):
         super().__init__(*args, **kwargs)
         if for_staff:
-            self.fields["case_number"].help_text = (
+            self.fields["case_number"].help_text = _(
                 "Only the case number. Never ask for or write down her PIN: it lets anyone "
                 "who has it check or withdraw her case."
             )
         else:
-            self.fields["registered_on"].label = "Date you made the case"
-            self.fields["withdrawn_on"].label = "Date you withdrew it (only if you did)"
+            self.fields["registered_on"].label = _("Date you made the case")
+            self.fields["withdrawn_on"].label = _("Date you withdrew it (only if you did)")

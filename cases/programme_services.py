@@ -9,6 +9,7 @@ import re
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import User
 from cases.models import Case, EventKind, Programme, ProgrammeCase
@@ -35,23 +36,26 @@ def programme_case_record(
     if not (acting_user.pk == case.survivor_id or acting_user.is_support_staff):
         raise PermissionDenied("Only she, or support staff for her, can record this.")
     if programme not in Programme.values:
-        raise ValidationError({"programme": "Choose the programme."})
+        raise ValidationError({"programme": gettext("Choose the programme.")})
     case_number = " ".join(case_number.split())
     if not CASE_NUMBER_SHAPE.match(case_number):
         raise ValidationError(
             {
-                "case_number": "Type the case number as the programme shows it: 3 to "
-                f"{CASE_NUMBER_MAX} letters or digits."
+                "case_number": gettext(
+                    "Type the case number as the programme shows it: 3 to %(max)s letters or "
+                    "digits."
+                )
+                % {"max": CASE_NUMBER_MAX}
             }
         )
     today = timezone.localdate()
     if registered_on > today:
-        raise ValidationError({"registered_on": "That date is still to come."})
+        raise ValidationError({"registered_on": gettext("That date is still to come.")})
     if withdrawn_on is not None and withdrawn_on > today:
-        raise ValidationError({"withdrawn_on": "That date is still to come."})
+        raise ValidationError({"withdrawn_on": gettext("That date is still to come.")})
     if withdrawn_on is not None and withdrawn_on < registered_on:
         raise ValidationError(
-            {"withdrawn_on": "The withdrawal is before the date the case was made."}
+            {"withdrawn_on": gettext("The withdrawal is before the date the case was made.")}
         )
     with transaction.atomic():
         locked(case)  # two tabs recording the same programme: one row, one event each

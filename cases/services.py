@@ -6,6 +6,7 @@ from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import Role, User
 from accounts.services import email_verify_by_invitation
@@ -169,7 +170,7 @@ def invitation_issue(*, case: Case, acting_user: User) -> str:
     voids the old ones."""
     _require_staff(acting_user)
     if case.survivor_id is not None:
-        raise ValidationError("This case already belongs to a survivor's account.")
+        raise ValidationError(gettext("This case already belongs to a survivor's account."))
     with transaction.atomic():
         case.invitation_nonce = secrets.token_urlsafe(16)
         change_record(
@@ -270,8 +271,10 @@ def case_file_triage(
         locked(case)
         if _triage_values(case) != old:
             raise StateChanged(
-                "Someone changed this case's priority or its reasons a moment ago. Nothing was "
-                "saved; look at them again."
+                gettext(
+                    "Someone changed this case's priority or its reasons a moment ago. Nothing "
+                    "was saved; look at them again."
+                )
             )
         for field, value in new.items():
             setattr(case, field, value)
@@ -305,11 +308,15 @@ def case_change_status(*, case: Case, to: str, acting_user: User | None) -> Case
     current = CaseStatus(case.status)
     allowed = STATUS_TRANSITIONS[current]
     if to not in allowed:
-        names = " or ".join(sorted(CaseStatus(s).label for s in allowed))
+        names = gettext(" or ").join(sorted(str(CaseStatus(s).label) for s in allowed))
         raise ValidationError(
             {
-                "status": f"A {current.label.lower()} case can go to {names}, "
-                f"not to {CaseStatus(to).label}."
+                "status": gettext("A %(current)s case can go to %(allowed)s, not to %(to)s.")
+                % {
+                    "current": str(current.label).lower(),
+                    "allowed": names,
+                    "to": CaseStatus(to).label,
+                }
             }
         )
     with transaction.atomic():
@@ -317,7 +324,9 @@ def case_change_status(*, case: Case, to: str, acting_user: User | None) -> Case
             status=to, updated_at=timezone.now()
         )
         if updated != 1:
-            raise StateChanged({"status": "Someone changed this case a moment ago; reload it."})
+            raise StateChanged(
+                {"status": gettext("Someone changed this case a moment ago; reload it.")}
+            )
         case.status = to
         event_record(
             case=case,
@@ -351,7 +360,7 @@ def case_assign(*, case: Case, to: User | None, acting_user: User) -> Case:
         # cannot both win, and the move to active below sees the status as it is now.
         locked(case)
         if case.assigned_to_id != old:
-            raise StateChanged("Someone else assigned this case a moment ago.")
+            raise StateChanged(gettext("Someone else assigned this case a moment ago."))
         case.assigned_to = to
         change_record(
             case,
@@ -387,7 +396,11 @@ def cases_assign_from_queue(
 def _check_assignee(to: User | None) -> None:
     if to is not None and (not to.is_active or to.role not in ASSIGNABLE_ROLES):
         raise ValidationError(
-            {"assigned_to": "Cases can only be assigned to an active caseworker or supervisor."}
+            {
+                "assigned_to": gettext(
+                    "Cases can only be assigned to an active caseworker or supervisor."
+                )
+            }
         )
 
 
@@ -398,9 +411,9 @@ def note_add(*, case: Case, body: str, visibility: str, acting_user: User) -> Ca
     _require_staff(acting_user)
     body = body.strip()
     if not body:
-        raise ValidationError({"body": "The note is empty."})
+        raise ValidationError({"body": gettext("The note is empty.")})
     if visibility not in NoteVisibility.values:
-        raise ValidationError({"visibility": "Choose who can read the note."})
+        raise ValidationError({"visibility": gettext("Choose who can read the note.")})
     with transaction.atomic():
         note = CaseNote.objects.create(
             case=case, author=acting_user, body=body, visibility=visibility
@@ -475,7 +488,7 @@ def case_set_notice_contact(
     """Which email address notices give the platform: the service's reply address (the
     default) or hers. A draft's own contact address, if someone typed one, still wins."""
     if notice_contact not in NoticeContact.values:
-        raise ValidationError({"notice_contact": "Choose which address notices give."})
+        raise ValidationError({"notice_contact": gettext("Choose which address notices give.")})
     note = _consent_note(case, acting_user, note, widens=notice_contact == NoticeContact.OWN_EMAIL)
     with transaction.atomic():
         locked(case)
@@ -502,21 +515,30 @@ def _consent_note(case: Case, acting_user: User, note: str, *, widens: bool) -> 
     she has no account for (a helpline case). With an account she gives it herself."""
     note = note.strip()
     if len(note) > CONSENT_NOTE_MAX:
-        raise ValidationError({"note": f"Keep the note under {CONSENT_NOTE_MAX} characters."})
+        raise ValidationError(
+            {
+                "note": gettext("Keep the note under %(limit)s characters.")
+                % {"limit": CONSENT_NOTE_MAX}
+            }
+        )
     if acting_user.pk is not None and acting_user.pk == case.survivor_id:
         return note
     if not acting_user.is_support_staff:
         raise PermissionDenied("Only she, or support staff for her, can decide this.")
     if widens and case.survivor_id is not None:
         raise ValidationError(
-            "She has an account: she gives this herself, from her case page. Staff record it "
-            "only for a case she has no account for."
+            gettext(
+                "She has an account: she gives this herself, from her case page. Staff record "
+                "it only for a case she has no account for."
+            )
         )
     if not note:
         raise ValidationError(
             {
-                "note": "Say who told you and when (for example: she said yes on the call of "
-                "3 Nov, 14:10)."
+                "note": gettext(
+                    "Say who told you and when (for example: she said yes on the call of "
+                    "3 Nov, 14:10)."
+                )
             }
         )
     return note

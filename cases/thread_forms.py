@@ -4,16 +4,17 @@ arriving twice makes one message (cases.thread_services.message_post)."""
 import uuid
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from cases.thread_services import MESSAGE_MAX_LENGTH
 
 
 class MessageForm(forms.Form):
     body = forms.CharField(
-        label="Your message",
+        label=_("Your message"),
         max_length=MESSAGE_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 4}),
-        error_messages={"required": "Write your message first."},
+        error_messages={"required": _("Write your message first.")},
     )
     key = forms.UUIDField(widget=forms.HiddenInput, required=False)
 
@@ -23,12 +24,12 @@ class MessageForm(forms.Form):
         kwargs.setdefault("auto_id", "message_%s")
         super().__init__(*args, **kwargs)
         if for_staff:
-            self.fields["body"].label = "Reply to her"
-            self.fields[
-                "body"
-            ].help_text = "She reads this on her case page, from “Your caseworker”."
+            self.fields["body"].label = _("Reply to her")
+            self.fields["body"].help_text = _(
+                "She reads this on her case page, from “Your caseworker”."
+            )
         else:
-            self.fields["body"].help_text = (
+            self.fields["body"].help_text = _(
                 "Only your caseworker and their supervisors read it. We email you when they "
                 "answer (a short email that says only that there is an update)."
             )
@@ -41,7 +42,7 @@ class MessageChangeForm(forms.Form):
     message = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
     revision = forms.IntegerField(widget=forms.HiddenInput, min_value=0, required=False)
     body = forms.CharField(
-        label="Corrected message",
+        label=_("Corrected message"),
         max_length=MESSAGE_MAX_LENGTH,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import User
 from cases.models import Case, CaseNote, EventKind, NoteVisibility
@@ -25,12 +26,12 @@ MESSAGE_MAX_LENGTH = 5000
 def _clean_body(body: str) -> str:
     body = (body or "").strip()
     if not body:
-        raise ValidationError({"body": "Write your message first."})
+        raise ValidationError({"body": gettext("Write your message first.")})
     if len(body) > MESSAGE_MAX_LENGTH:
         raise ValidationError(
             {
-                "body": f"Keep the message under {MESSAGE_MAX_LENGTH} characters "
-                f"(it has {len(body)})."
+                "body": gettext("Keep the message under %(limit)s characters (it has %(count)s).")
+                % {"limit": MESSAGE_MAX_LENGTH, "count": len(body)}
             }
         )
     return body
@@ -97,7 +98,9 @@ def _posted_with(key: uuid.UUID, case: Case, user: User) -> CaseNote | None:
         return None
     if earlier.case_id != case.pk or earlier.author_id != user.pk:
         # Not a repeat of one's own form: a key is never shared, so refuse rather than guess.
-        raise ValidationError("This form was already used. Reload the page and write again.")
+        raise ValidationError(
+            gettext("This form was already used. Reload the page and write again.")
+        )
     return earlier
 
 
@@ -135,8 +138,10 @@ def message_edit(*, note: CaseNote, body: str, revision: int, acting_user: User)
         ).update(body=body, revision=F("revision") + 1, edited_at=now)
         if not changed:
             raise StateChanged(
-                "This message was corrected or withdrawn by someone else since you opened it. "
-                "It is shown as it is now; nothing was overwritten."
+                gettext(
+                    "This message was corrected or withdrawn by someone else since you opened "
+                    "it. It is shown as it is now; nothing was overwritten."
+                )
             )
         note.refresh_from_db()
         _record_message_event(

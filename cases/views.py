@@ -3,6 +3,7 @@ import logging
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from access.permissions import case_for_user, cases_visible_to, login_required, staff_required
 from cases import services
@@ -35,7 +36,11 @@ def case_open(request):
         case = services.case_open(
             survivor=request.user, acting_user=request.user, **form.cleaned_data
         )
-        messages.success(request, f"Case {case.reference} is open. Add the links you have seen.")
+        messages.success(
+            request,
+            gettext("Case %(reference)s is open. Add the links you have seen.")
+            % {"reference": case.reference},
+        )
         return redirect("cases:detail", reference=case.reference)
     return render(
         request, "cases/case_open.html", {"form": form}, status=400 if form.errors else 200
@@ -54,11 +59,13 @@ def caseload_assign(request):
     if request.user.is_supervisor and request.POST.get("assigned_to"):
         form = AssignForm(request.POST)
         if not form.is_valid() or form.cleaned_data["assigned_to"] is None:
-            messages.error(request, "Choose a caseworker or supervisor to assign the cases to.")
+            messages.error(
+                request, gettext("Choose a caseworker or supervisor to assign the cases to.")
+            )
             return redirect(f"{reverse('cases:caseload')}?tab=unassigned")
         to = form.cleaned_data["assigned_to"]
     if not references:
-        messages.error(request, "Tick at least one case to assign.")
+        messages.error(request, gettext("Tick at least one case to assign."))
         return redirect(f"{reverse('cases:caseload')}?tab=unassigned")
     visible = cases_visible_to(request.user).filter(reference__in=references)
     assigned, skipped = services.cases_assign_from_queue(
@@ -102,7 +109,7 @@ def case_open_for_caller(request):
 def invitation_issue(request, reference):
     case = case_for_user(request.user, reference)
     if case.survivor_id is not None:
-        messages.error(request, "This case already belongs to a survivor's account.")
+        messages.error(request, gettext("This case already belongs to a survivor's account."))
     else:
         _send_invitation(request, case)
     return redirect("cases:detail", reference=case.reference)
@@ -116,10 +123,17 @@ def _send_invitation(request, case):
         # Only the error's name: a mail server's refusal quotes the recipient's address.
         error = email.last_error.split(":", 1)[0]
         log.error("invitation email for case %s failed: %s", case.pk, error)
-        messages.error(request, "The invitation email could not be sent; give her the link.")
+        messages.error(
+            request, gettext("The invitation email could not be sent; give her the link.")
+        )
     else:
-        messages.success(request, f"An invitation was sent to {case.contact_email}.")
-    messages.info(request, f"Claim link (works once, for 14 days): {link}")
+        messages.success(
+            request,
+            gettext("An invitation was sent to %(email)s.") % {"email": case.contact_email},
+        )
+    messages.info(
+        request, gettext("Claim link (works once, for 14 days): %(link)s") % {"link": link}
+    )
 
 
 # --- the survivor claims a case opened for her ------------------------------------------
@@ -137,7 +151,7 @@ def invitation_claim(request, token):
         return render(
             request,
             "cases/claim.html",
-            {"error": "Staff accounts cannot claim a case. Log out first."},
+            {"error": gettext("Staff accounts cannot claim a case. Log out first.")},
             status=400,
         )
     if request.method == "POST":
@@ -145,6 +159,6 @@ def invitation_claim(request, token):
             case = services.invitation_claim(token=token, user=request.user)
         except services.InvitationInvalid as error:
             return render(request, "cases/claim.html", {"error": str(error)}, status=400)
-        messages.success(request, "The case is now in your account.")
+        messages.success(request, gettext("The case is now in your account."))
         return redirect("cases:detail", reference=case.reference)
     return render(request, "cases/claim.html", {"case": case, "next": request.path})

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_GET
 
 from access.permissions import login_required, sighting_for_user
@@ -22,7 +23,7 @@ from leakcase.locking import StateChanged
 from monitoring.models import Outcome
 from takedowns.selectors import any_sent, requests_naming
 
-NOTHING_CHANGED = "Nothing was changed. The form below says what needs fixing."
+NOTHING_CHANGED = gettext_lazy("Nothing was changed. The form below says what needs fixing.")
 
 
 def _sighting(request, reference, sighting_id):
@@ -80,7 +81,9 @@ def sighting_status(request, reference, sighting_id):
     """Staff: up or removed, with a reason. Her: "I checked: still up" or "It's gone"."""
     sighting = _sighting(request, reference, sighting_id)
     if sighting.withdrawn_at is not None:
-        messages.error(request, "She removed this link from her list; its status stays as it was.")
+        messages.error(
+            request, gettext("She removed this link from her list; its status stays as it was.")
+        )
         return _back(sighting)
     by_staff = request.user.is_support_staff
     form = (SightingStatusForm if by_staff else SightingReportForm)(request.POST)
@@ -109,13 +112,15 @@ def sighting_status(request, reference, sighting_id):
 
 def _status_done(by_staff: bool, status: str) -> str:
     if by_staff:
-        return f"The link is marked {'removed' if status == 'removed' else 'up'}."
+        if status == "removed":
+            return gettext("The link is marked removed.")
+        return gettext("The link is marked up.")
     if status == SightingStatus.REMOVED:
         return (
             "Thank you. The link is marked as gone; our automatic check looks again to "
             "confirm, and keeps checking in case it comes back."
         )
-    return "Thank you. The link stays up on your case, and your caseworker can act on it."
+    return gettext("Thank you. The link stays up on your case, and your caseworker can act on it.")
 
 
 @login_required
@@ -140,7 +145,7 @@ def sighting_correct(request, reference, sighting_id):
         except ValidationError as error:
             add_validation_errors(form, error)
         else:
-            messages.success(request, "The link is corrected.")
+            messages.success(request, gettext("The link is corrected."))
             return _back(sighting)
     return render_sighting_page(request, sighting, status=400, correct_form=form)
 
@@ -152,6 +157,9 @@ def sighting_withdraw(request, reference, sighting_id):
     services.sighting_withdraw(sighting=sighting, acting_user=request.user)
     messages.success(
         request,
-        "The link is removed from your list. Its evidence and any request that named it are kept.",
+        gettext(
+            "The link is removed from your list. Its evidence and any request that named it "
+            "are kept."
+        ),
     )
     return redirect(f"{reverse('cases:detail', args=[reference])}#sightings-heading")

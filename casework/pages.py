@@ -11,6 +11,7 @@ from django.forms.utils import flatatt
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, gettext_lazy
 
 from cases.forms import (
     AssignForm,
@@ -55,18 +56,26 @@ PAGE_PARAMS = {
 # when she is an adult now.
 PROGRAMME_WORDS = {
     Programme.STOPNCII: (
-        "For intimate images taken when you were 18 or over. Run by SWGfL, the UK charity "
-        "behind the Revenge Porn Helpline.",
-        "For intimate images of adults (taken at 18 or over). Run by SWGfL, the charity "
-        "behind the Revenge Porn Helpline.",
+        gettext_lazy(
+            "For intimate images taken when you were 18 or over. Run by SWGfL, the UK "
+            "charity behind the Revenge Porn Helpline."
+        ),
+        gettext_lazy(
+            "For intimate images of adults (taken at 18 or over). Run by SWGfL, the charity "
+            "behind the Revenge Porn Helpline."
+        ),
         "https://stopncii.org/",
     ),
     Programme.TAKE_IT_DOWN: (
-        "For nude, partly nude or sexual images taken when you were under 18, even if you "
-        "are an adult now. Run by NCMEC, the US National Center for Missing & Exploited "
-        "Children. You do not have to give your name.",
-        "For images taken when she was under 18, even if she is an adult now. Run by NCMEC "
-        "(US); it can be used anonymously.",
+        gettext_lazy(
+            "For nude, partly nude or sexual images taken when you were under 18, even if "
+            "you are an adult now. Run by NCMEC, the US National Center for Missing & "
+            "Exploited Children. You do not have to give your name."
+        ),
+        gettext_lazy(
+            "For images taken when she was under 18, even if she is an adult now. Run by "
+            "NCMEC (US); it can be used anonymously."
+        ),
         "https://takeitdown.ncmec.org/",
     ),
 }
@@ -145,9 +154,9 @@ def render_case_page(request, case, *, status=200, **forms_and_results):
         # sharing the fingerprints LeakCase holds.
         "programme_fits": fits,
         "programme_choices": _programme_choices(fits, for_staff=user.is_support_staff),
-        "programme_form_heading": "Record her programme case number"
+        "programme_form_heading": gettext("Record her programme case number")
         if user.is_support_staff
-        else "Note your programme case number",
+        else gettext("Note your programme case number"),
         "programme_cases": programme_cases,
         "programme_form": ProgrammeCaseForm(
             initial=_programme_initial(programme_cases, fits), for_staff=user.is_support_staff
@@ -182,7 +191,9 @@ def render_case_page(request, case, *, status=200, **forms_and_results):
     _write_options_directly(context["upload_form"].fields["sighting"])
     if status == 400:
         # The form with the problem may be far down the page: say so at the top.
-        messages.error(request, "Nothing was changed. The form below says what needs fixing.")
+        messages.error(
+            request, gettext("Nothing was changed. The form below says what needs fixing.")
+        )
     return render(request, "cases/case_detail.html", context, status=status)
 
 

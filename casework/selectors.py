@@ -24,6 +24,8 @@ from django.db.models.functions import Coalesce, Least, NullIf
 from django.http import Http404
 from django.utils import timezone
 from django.utils.dates import MONTHS_3
+from django.utils.html import format_html
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from accounts.models import Role, User
 from cases.models import (
@@ -61,7 +63,7 @@ def cases_for_dashboard(cases: QuerySet[Case]) -> QuerySet[Case]:
 @dataclass(frozen=True)
 class ThingThatNeedsHer:
     count: int
-    text: str
+    text: str  # the whole phrase, its count in bold (safe HTML)
 
 
 def things_that_need_her(user: User) -> list[ThingThatNeedsHer]:
@@ -73,32 +75,42 @@ def things_that_need_her(user: User) -> list[ThingThatNeedsHer]:
     if not counts:
         return []
 
-    def plural(n, one, many):
-        return one if n == 1 else many
+    def thing(count, words):
+        # Each phrase is one message, count included, so that each language puts the number
+        # where its grammar wants it; the number is shown in bold.
+        before, _placeholder, after = words.partition("%(count)s")
+        return ThingThatNeedsHer(
+            count, format_html("{}<strong>{}</strong>{}", before, count, after)
+        )
 
+    drafts, counter_notices, copies = (
+        counts["drafts_to_send"],
+        counts["counter_notices"],
+        counts["copies_to_check"],
+    )
     things = [
-        ThingThatNeedsHer(
-            counts["drafts_to_send"],
-            plural(
-                counts["drafts_to_send"],
-                "takedown request you started and have not sent yet",
-                "takedown requests you started and have not sent yet",
+        thing(
+            drafts,
+            ngettext(
+                "%(count)s takedown request you started and have not sent yet",
+                "%(count)s takedown requests you started and have not sent yet",
+                drafts,
             ),
         ),
-        ThingThatNeedsHer(
-            counts["counter_notices"],
-            plural(
-                counts["counter_notices"],
-                "counter-notice: a platform may put a removed image back unless you act",
-                "counter-notices: a platform may put removed images back unless you act",
+        thing(
+            counter_notices,
+            ngettext(
+                "%(count)s counter-notice: a platform may put a removed image back unless you act",
+                "%(count)s counter-notices: a platform may put removed images back unless you act",
+                counter_notices,
             ),
         ),
-        ThingThatNeedsHer(
-            counts["copies_to_check"],
-            plural(
-                counts["copies_to_check"],
-                "possible copy of your images to check",
-                "possible copies of your images to check",
+        thing(
+            copies,
+            ngettext(
+                "%(count)s possible copy of your images to check",
+                "%(count)s possible copies of your images to check",
+                copies,
             ),
         ),
     ]
@@ -315,28 +327,39 @@ def timeline_time(moment: dt.datetime) -> tuple[str, str]:
 
 def _done_by(event: CaseEvent, user: User, for_staff: bool) -> str:
     if event.actor_id is None:
-        return "our automatic check" if event.kind == EventKind.SIGHTING_STATUS else "the service"
+        if event.kind == EventKind.SIGHTING_STATUS:
+            return gettext("our automatic check")
+        return gettext("the service")
     if event.actor_id == user.pk:
-        return "you"
+        return gettext("you")
     if for_staff:
         return str(event.actor)
     # Her timeline names staff by what they are to her, never by name or job title.
     if event.actor.role == Role.CASEWORKER:
-        return "your caseworker"
+        return gettext("your caseworker")
     if event.actor.is_support_staff:
-        return "a supervisor"
+        return gettext("a supervisor")
     return event.actor.get_role_display().lower()
 
 
 def _link_status_change(event: CaseEvent) -> str:
     """ "forum.example/t/123…: Up, as far as we know → Removed", with the person's reason."""
     new, old = event.new_value or {}, event.old_value or {}
-    text = f"{new.get('link') or 'A link'}: "
-    text += f"{label_for(old.get('status', ''))} → {label_for(new.get('status', ''))}"
+    link = new.get("link") or gettext("A link")
+    before, after = label_for(old.get("status", "")), label_for(new.get("status", ""))
     reason = new.get("reason")
     if reason:
-        text += f" (“{reason}”)"
-    return text
+        return gettext("%(link)s: %(before)s → %(after)s (“%(reason)s”)") % {
+            "link": link,
+            "before": before,
+            "after": after,
+            "reason": reason,
+        }
+    return gettext("%(link)s: %(before)s → %(after)s") % {
+        "link": link,
+        "before": before,
+        "after": after,
+    }
 
 
 def _advice(event: CaseEvent, user: User) -> str:
@@ -346,19 +369,19 @@ def _advice(event: CaseEvent, user: User) -> str:
     new, old = event.new_value or {}, event.old_value or {}
     status = new.get("status")
     if status == SightingStatus.REMOVED:
-        return "Nothing to do. If you can still see it, tell us on the link's page."
+        return gettext("Nothing to do. If you can still see it, tell us on the link's page.")
     if old.get("status") == SightingStatus.REMOVED:
-        return (
+        return gettext(
             "It is back online. Nothing to do: your caseworker is told and the request is "
             "followed up. A screenshot of it helps."
         )
     if status != SightingStatus.LIVE:
-        return (
+        return gettext(
             "Nothing to do. If you look and it is gone, or still there, you can tell us "
             "on the link's page."
         )
     if new.get("source") == StatusSource.STAFF:
-        return "Nothing to do."
+        return gettext("Nothing to do.")
     return ""
 
 
@@ -371,17 +394,22 @@ def _describe(event: CaseEvent, for_staff: bool, staff_names: dict) -> str:
     if event.kind == EventKind.SIGHTING_CORRECTED:
         if old.get("link") != new.get("link"):
             return f"{old.get('link')} → {new.get('link')}"
-        changed = {"note": "where", "first_seen_on": "when first seen"}
+        changed = {"note": gettext("where"), "first_seen_on": gettext("when first seen")}
         names = [changed[name] for name in new.get("changed", []) if name in changed]
-        return f"{new.get('link')}: {', '.join(names)} corrected"
+        # Translators: "%(what)s" is a list such as "where, when first seen".
+        return gettext("%(link)s: %(what)s corrected") % {
+            "link": new.get("link"),
+            "what": ", ".join(names),
+        }
     if event.kind == EventKind.SIGHTING_WITHDRAWN:
-        kept = " (kept with its evidence)" if for_staff else ""
-        return f"{new.get('link')}{kept}"
+        if for_staff:
+            return gettext("%(link)s (kept with its evidence)") % {"link": new.get("link")}
+        return f"{new.get('link')}"
     if event.kind == EventKind.STATUS_CHANGED:
         return f"{CaseStatus(old['status']).label} → {CaseStatus(new['status']).label}"
     if event.kind == EventKind.ASSIGNED:
         if not for_staff:
-            return "A caseworker is on your case." if new.get("assigned_to") else ""
+            return gettext("A caseworker is on your case.") if new.get("assigned_to") else ""
         return "to " + staff_names.get(new.get("assigned_to"), "the queue")
     if event.kind == EventKind.TRIAGED:
         reasons = [
@@ -402,7 +430,9 @@ def _describe(event: CaseEvent, for_staff: bool, staff_names: dict) -> str:
         return " ".join(parts)
     if event.kind == EventKind.NOTE_ADDED:
         # She sees only shared notes, which are messages to her (in Messages on this page).
-        return NoteVisibility(new["visibility"]).label if for_staff else "A message for you"
+        if for_staff:
+            return NoteVisibility(new["visibility"]).label
+        return gettext("A message for you")
     if event.kind in (
         EventKind.CONSENT_GIVEN,
         EventKind.CONSENT_WITHDRAWN,
@@ -425,17 +455,25 @@ def _describe(event: CaseEvent, for_staff: bool, staff_names: dict) -> str:
         return _draft_changes(old, new)
     if event.kind == EventKind.CROP_SEARCHED:
         found = len(new.get("matches", []))
-        return f"{found} possible cop{'y' if found == 1 else 'ies'} found"
+        return ngettext(
+            "%(count)s possible copy found", "%(count)s possible copies found", found
+        ) % {"count": found}
     return ""
 
 
 def _programme_change(new: dict) -> str:
     """ "StopNCII.org: made 3 Nov 2026, withdrawn 5 Nov 2026". Never the case number."""
-    text = f"{Programme(new['programme']).label}: made {_day(new['registered_on'])}"
+    values = {
+        "programme": Programme(new["programme"]).label,
+        "made": _day(new["registered_on"]),
+    }
     if new.get("withdrawn_on"):
-        text += f", withdrawn {_day(new['withdrawn_on'])}"
+        values["withdrawn"] = _day(new["withdrawn_on"])
+        text = gettext("%(programme)s: made %(made)s, withdrawn %(withdrawn)s") % values
+    else:
+        text = gettext("%(programme)s: made %(made)s") % values
     if new.get("case_number_changed"):
-        text += " (case number saved)"
+        text = gettext("%(change)s (case number saved)") % {"change": text}
     return text
 
 
@@ -450,15 +488,38 @@ def _draft_changes(old: dict, new: dict) -> str:
     parts = []
     if "legal_basis" in old and "legal_basis" in new:
         before, after = LegalBasis(old["legal_basis"]).label, LegalBasis(new["legal_basis"]).label
-        parts.append(f"route: {before} → {after}")
+        parts.append(gettext("route: %(before)s → %(after)s") % {"before": before, "after": after})
     names = [
-        str(TakedownRequest._meta.get_field(name).verbose_name)
+        str(_DRAFT_FIELD_WORDS.get(name) or TakedownRequest._meta.get_field(name).verbose_name)
         for name in new.get("changed", [])
         if name != "legal_basis"
     ]
     if names:
-        parts.append("changed: " + ", ".join(names))
+        # Translators: %(fields)s is a list such as "contact email, contact phone".
+        parts.append(gettext("changed: %(fields)s") % {"fields": ", ".join(names)})
     return "; ".join(parts)
+
+
+# A draft's fields as the timeline names them (the same words as the model's).
+_DRAFT_FIELD_WORDS = {
+    "recipient_name": gettext_lazy("recipient name"),
+    "recipient_email": gettext_lazy("recipient email"),
+    "signer_name": gettext_lazy("signature (full name)"),
+    "signer_capacity": gettext_lazy("signer capacity"),
+    "contact_email": gettext_lazy("contact email"),
+    "contact_phone": gettext_lazy("contact phone"),
+    "contact_address": gettext_lazy("contact address"),
+    "content_description": gettext_lazy("description of the images"),
+    "copyright_work": gettext_lazy("the copyrighted work"),
+    "illegality_explanation": gettext_lazy("why the content is illegal"),
+    "search_result_urls": gettext_lazy("search result addresses"),
+    "confirms_no_consent": gettext_lazy("confirms no consent"),
+    "confirms_good_faith": gettext_lazy("confirms good faith"),
+    "confirms_accuracy": gettext_lazy("confirms accuracy"),
+    "confirms_perjury": gettext_lazy("confirms perjury"),
+    "confirms_copyright_owner": gettext_lazy("confirms copyright owner"),
+    "confirms_not_paid": gettext_lazy("confirms not paid"),
+}
 
 
 # How long after a link came back the case page keeps offering someone to talk to.

@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET
 
 from access.permissions import case_for_user, cases_visible_to, login_required, staff_required
@@ -134,7 +135,9 @@ def case_triage(request, reference):
     def triage(data):
         # The priority it has now: a minor, threats or extortion make any case urgent.
         triaged = services.case_triage(case=case, acting_user=request.user, **data)
-        return f"Priority is {triaged.get_priority_display().lower()}."
+        return gettext("Priority is %(priority)s.") % {
+            "priority": triaged.get_priority_display().lower()
+        }
 
     return _case_form_post(request, case, TriageForm(request.POST), "triage_form", triage)
 
@@ -148,7 +151,9 @@ def case_status(request, reference):
         moved = case_services.case_change_status(
             case=case, to=data["status"], acting_user=request.user
         )
-        return f"The case is now {moved.get_status_display().lower()}."
+        return gettext("The case is now %(status)s.") % {
+            "status": moved.get_status_display().lower()
+        }
 
     return _case_form_post(request, case, StatusForm(request.POST), "status_form", change_status)
 
@@ -175,10 +180,10 @@ def case_assign(request, reference):
         messages.error(request, text)
         return redirect("cases:detail", reference=case.reference)
     if to is None:
-        messages.success(request, "The case is back in the unassigned queue.")
+        messages.success(request, gettext("The case is back in the unassigned queue."))
     else:
         who = "you" if to == request.user else str(to)
-        messages.success(request, f"The case is assigned to {who}.")
+        messages.success(request, gettext("The case is assigned to %(who)s.") % {"who": who})
     return redirect("cases:detail", reference=case.reference)
 
 
@@ -189,7 +194,7 @@ def note_add(request, reference):
 
     def add_note(data):
         case_services.note_add(case=case, acting_user=request.user, **data)
-        return "The note is saved."
+        return gettext("The note is saved.")
 
     return _case_form_post(
         request, case, NoteForm(request.POST), "note_form", add_note, at="#notes"
@@ -216,11 +221,11 @@ def case_consent(request, reference):
 def _consent_done(user, case, given: bool) -> str:
     if user.pk == case.survivor_id:
         if given:
-            return "Thank you. LeakCase may now write to platforms for you."
-        return "Your consent is withdrawn. Nothing more is sent to platforms for you."
+            return gettext("Thank you. LeakCase may now write to platforms for you.")
+        return gettext("Your consent is withdrawn. Nothing more is sent to platforms for you.")
     if given:
-        return "Her consent is recorded."
-    return "Her withdrawal is recorded. Nothing more is sent to platforms for her."
+        return gettext("Her consent is recorded.")
+    return gettext("Her withdrawal is recorded. Nothing more is sent to platforms for her.")
 
 
 @login_required
@@ -236,7 +241,7 @@ def case_notice_contact(request, reference):
             acting_user=request.user,
             note=data.get("note", ""),
         )
-        return "The contact address for notices is saved."
+        return gettext("The contact address for notices is saved.")
 
     return _case_form_post(
         request, case, form, "notice_contact_form", set_notice_contact, at="#consent"
@@ -257,7 +262,9 @@ def programme_case_record(request, reference):
         saved = programme_services.programme_case_record(
             case=case, acting_user=request.user, **data
         )
-        return f"The {saved.get_programme_display()} case is saved."
+        return gettext("The %(programme)s case is saved.") % {
+            "programme": saved.get_programme_display()
+        }
 
     return _case_form_post(request, case, form, "programme_form", record, at="#programmes")
 
@@ -277,9 +284,15 @@ def case_hash_sharing(request, reference):
         )
         if request.user.pk == case.survivor_id:
             if given:
-                return "Thank you. Your caseworker may now share the fingerprints."
-            return "Your consent is withdrawn. The fingerprints are not shared from now on."
-        return "Her consent is recorded." if given else "Her withdrawal is recorded."
+                return gettext("Thank you. Your caseworker may now share the fingerprints.")
+            return gettext(
+                "Your consent is withdrawn. The fingerprints are not shared from now on."
+            )
+        return (
+            gettext("Her consent is recorded.")
+            if given
+            else gettext("Her withdrawal is recorded.")
+        )
 
     return _case_form_post(
         request, case, form, "hash_sharing_form", set_hash_sharing, at="#programmes"
@@ -296,7 +309,7 @@ def sighting_add(request, reference):
 
     def log_sighting(data):
         evidence_services.sighting_log(case=case, acting_user=request.user, **data)
-        return "The sighting is logged."
+        return gettext("The sighting is logged.")
 
     return _case_form_post(
         request, case, SightingForm(request.POST), "sighting_form", log_sighting
@@ -323,7 +336,11 @@ def sightings_paste(request, reference):
                 return redirect(f"{reverse('cases:detail', args=[case.reference])}#paste-result")
             # Nothing saved: every line is an error, listed in the form's error summary.
             for problem in result.problems:
-                form.add_error("urls", f"Line {problem.line}: {problem.text} — {problem.reason}")
+                form.add_error(
+                    "urls",
+                    gettext("Line %(line)s: %(text)s — %(reason)s")
+                    % {"line": problem.line, "text": problem.text, "reason": problem.reason},
+                )
     return render_case_page(request, case, status=400, paste_form=form)
 
 
@@ -347,7 +364,7 @@ def evidence_upload(request, reference):
             add_validation_errors(form, error)
         else:
             messages.success(
-                request, "The screenshot is saved. It stays blurred until you reveal it."
+                request, gettext("The screenshot is saved. It stays blurred until you reveal it.")
             )
             return redirect("evidence:detail", reference=case.reference, evidence_id=evidence.pk)
     return render_case_page(request, case, status=400, upload_form=form)
@@ -372,7 +389,7 @@ def message_post(request, reference):
         thread_services.message_post(
             case=case, body=data["body"], acting_user=request.user, key=data["key"]
         )
-        return "Your message is sent."
+        return gettext("Your message is sent.")
 
     return _case_form_post(request, case, form, "message_form", post_message, at="#thread")
 
@@ -385,19 +402,19 @@ def message_change(request, reference):
     form = MessageChangeForm(request.POST)
     action = request.POST.get("action")
     if not form.is_valid() or action not in ("edit", "withdraw"):
-        messages.error(request, "Nothing was changed: that message could not be found.")
+        messages.error(request, gettext("Nothing was changed: that message could not be found."))
         return _to_thread(case)
     # Through its case, and only the conversation's: an internal note is not found here.
     note = CaseNote.objects.filter(
         pk=form.cleaned_data["message"], case=case, visibility=NoteVisibility.SHARED
     ).first()
     if note is None:
-        messages.error(request, "Nothing was changed: that message could not be found.")
+        messages.error(request, gettext("Nothing was changed: that message could not be found."))
         return _to_thread(case)
     try:
         if action == "withdraw":
             thread_services.message_withdraw(note=note, acting_user=request.user)
-            messages.success(request, "The message is withdrawn.")
+            messages.success(request, gettext("The message is withdrawn."))
         else:
             thread_services.message_edit(
                 note=note,
@@ -405,9 +422,12 @@ def message_change(request, reference):
                 revision=form.cleaned_data["revision"] or 0,
                 acting_user=request.user,
             )
-            messages.success(request, "The message is corrected.")
+            messages.success(request, gettext("The message is corrected."))
     except StateChanged as error:
         messages.error(request, " ".join(error.messages))
     except ValidationError as error:
-        messages.error(request, "Nothing was changed. " + " ".join(error.messages))
+        messages.error(
+            request,
+            gettext("Nothing was changed. %(why)s") % {"why": " ".join(error.messages)},
+        )
     return _to_thread(case)

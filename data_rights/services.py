@@ -4,6 +4,7 @@ keeping only what platforms did, anonymously, and that an erasure happened."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
+from django.utils.translation import gettext
 
 from accounts.models import Role, User
 from accounts.services import account_delete
@@ -23,7 +24,9 @@ def account_erase(*, user: User, password: str) -> dict:
     if user.role != Role.SURVIVOR:
         raise PermissionDenied("Staff accounts are closed by an administrator.")
     if not user.check_password(password):
-        raise ValidationError({"password": "That password is not right. Nothing was erased."})
+        raise ValidationError(
+            {"password": gettext("That password is not right. Nothing was erased.")}
+        )
     cases = Case.objects.filter(survivor=user)
     evidence = list(EvidenceFile.objects.filter(case__in=cases))
     with transaction.atomic():

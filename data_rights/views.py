@@ -9,6 +9,7 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET
 
 from access.permissions import case_for_user, login_required, survivor_required
@@ -34,7 +35,7 @@ def data_export(request):
             )
             response["Cache-Control"] = "no-store"
             return response
-        form.add_error("password", "That password is not right.")
+        form.add_error("password", gettext("That password is not right."))
     return render(
         request, "data_rights/export.html", {"form": form}, status=400 if form.errors else 200
     )
@@ -55,8 +56,18 @@ def account_erase(request):
             logout(request)
             messages.success(
                 request,
-                f"Your account is erased: {counts['cases']} case(s) and "
-                f"{counts['evidence files']} evidence file(s) are gone.",
+                # Translators: the two counts are sentences of their own below.
+                gettext("Your account is erased: %(cases)s and %(files)s are gone.")
+                % {
+                    "cases": ngettext("%(count)s case", "%(count)s cases", counts["cases"])
+                    % {"count": counts["cases"]},
+                    "files": ngettext(
+                        "%(count)s evidence file",
+                        "%(count)s evidence files",
+                        counts["evidence files"],
+                    )
+                    % {"count": counts["evidence files"]},
+                },
             )
             return redirect("home")
     return render(

@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from digests.models import HOURS, WEEKDAYS, time_zone_choices
 
@@ -7,23 +8,23 @@ def on_or_never(label: str, *, on: str) -> forms.TypedChoiceField:
     """An email switched on or off by two radio buttons, `on` or "Never", read as a bool."""
     return forms.TypedChoiceField(
         label=label,
-        choices=[("1", on), ("0", "Never")],
+        choices=[("1", on), ("0", _("Never"))],
         coerce=lambda value: value == "1",
         widget=forms.RadioSelect,
     )
 
 
 class WeeklyStatusForm(forms.Form):
-    enabled = on_or_never("Weekly status email", on="Send me one a week")
-    weekday = forms.TypedChoiceField(label="Day of the week", choices=WEEKDAYS, coerce=int)
-    hour = forms.TypedChoiceField(label="Time of day", choices=HOURS, coerce=int)
+    enabled = on_or_never(_("Weekly status email"), on=_("Send me one a week"))
+    weekday = forms.TypedChoiceField(label=_("Day of the week"), choices=WEEKDAYS, coerce=int)
+    hour = forms.TypedChoiceField(label=_("Time of day"), choices=HOURS, coerce=int)
     time_zone = forms.ChoiceField(
-        label="Time zone",
+        label=_("Time zone"),
         choices=time_zone_choices,
-        help_text="The day and time are in this time zone.",
+        help_text=_("The day and time are in this time zone."),
     )
     quiet_weeks = forms.BooleanField(
-        label="Also when nothing changed that week (a short note that we are still on it)",
+        label=_("Also when nothing changed that week (a short note that we are still on it)"),
         required=False,
     )
 
@@ -31,7 +32,9 @@ class WeeklyStatusForm(forms.Form):
 class UpdateNoticeForm(forms.Form):
     """The "You have an update" email for new messages (cases.update_notices), on or off."""
 
-    enabled = on_or_never("Email when there is a new message", on="Yes, at most once an hour")
+    enabled = on_or_never(
+        _("Email when there is a new message"), on=_("Yes, at most once an hour")
+    )
 
     def __init__(self, *args, **kwargs):
         # Its own ids: the weekly email's form on the same page has an `enabled` too.

@@ -10,21 +10,15 @@ import zoneinfo
 
 from django.conf import settings
 from django.db import models
+from django.utils.dates import WEEKDAYS as DAY_NAMES
 
 # The weekly slot is at least this far after the previous one, so changing the weekday
 # right after a digest cannot bring a second one within the same week. Six days, not seven,
 # because a daylight-saving change moves the same local hour by an hour in UTC.
 MIN_DAYS_BETWEEN_DIGESTS = 6
 
-WEEKDAYS = [
-    (0, "Monday"),
-    (1, "Tuesday"),
-    (2, "Wednesday"),
-    (3, "Thursday"),
-    (4, "Friday"),
-    (5, "Saturday"),
-    (6, "Sunday"),
-]
+# Django's own day names, translated in its catalogs for every language we offer.
+WEEKDAYS = [(number, DAY_NAMES[number]) for number in range(7)]
 HOURS = [(h, f"{h:02d}:00") for h in range(24)]
 
 

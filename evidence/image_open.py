@@ -24,6 +24,8 @@ the rule, and it is stricter than Pillow's.
 import contextlib
 import io
 
+from django.utils.formats import number_format
+from django.utils.translation import gettext, gettext_lazy
 from PIL import Image
 
 from evidence.stripping import MAX_SCANS
@@ -47,7 +49,7 @@ MAX_PIXELS = 50_000_000
 # marker: so the count of these two bytes in the file is at least the number of scans.
 SOS_MARKER = b"\xff\xda"
 
-DAMAGED = (
+DAMAGED = gettext_lazy(
     "The image seems damaged or incomplete (it may not have finished uploading or "
     "saving). Please try saving it again."
 )
@@ -75,22 +77,31 @@ def open_image(data: bytes) -> Image.Image:
         image = Image.open(io.BytesIO(data))
         if image.format not in ALLOWED_FORMATS:
             raise ImageRejected(
-                f"{image.format or 'This'} files are not accepted; please upload a "
-                f"{ACCEPTED_NAMES} image.",
+                (
+                    gettext(
+                        "%(format)s files are not accepted; please upload a %(formats)s image."
+                    )
+                    % {"format": image.format, "formats": ACCEPTED_NAMES}
+                    if image.format
+                    else gettext(
+                        "This kind of file is not accepted; please upload a %(formats)s image."
+                    )
+                    % {"formats": ACCEPTED_NAMES}
+                ),
                 reason=f"it is a {image.format or 'kind of'} file, not a {ACCEPTED_NAMES}",
             )
         if image.width * image.height > MAX_PIXELS:
             raise ImageTooCostly(
-                f"The image is {image.width:,} by {image.height:,} pixels, more than the "
-                f"{MAX_PIXELS // 1_000_000} million we accept. Please upload a smaller "
-                "screenshot.",
+                _too_many_pixels(image),
                 reason=f"it declares {image.width:,} by {image.height:,} pixels, more than "
                 f"the {MAX_PIXELS // 1_000_000} million we open",
             )
         if image.format == "JPEG" and data.count(SOS_MARKER) > MAX_SCANS:
             raise ImageTooCostly(
-                "This JPEG is built in an unusual way (hundreds of passes) that we cannot "
-                "safely check. Please save it again as an ordinary JPEG or PNG.",
+                gettext(
+                    "This JPEG is built in an unusual way (hundreds of passes) that we cannot "
+                    "safely check. Please save it again as an ordinary JPEG or PNG."
+                ),
                 reason="it is a JPEG of hundreds of passes, which we do not decode",
             )
     return image
@@ -109,12 +120,22 @@ def decode(image: Image.Image, *, draft: tuple[int, int] | None = None) -> Image
     # its transforms while decoding): the limit holds for what was decoded too.
     if image.width * image.height > MAX_PIXELS:
         raise ImageTooCostly(
-            f"The image is {image.width:,} by {image.height:,} pixels, more than the "
-            f"{MAX_PIXELS // 1_000_000} million we accept. Please upload a smaller screenshot.",
+            _too_many_pixels(image),
             reason=f"it decodes to {image.width:,} by {image.height:,} pixels, more than the "
             f"{MAX_PIXELS // 1_000_000} million we open",
         )
     return image
+
+
+def _too_many_pixels(image) -> str:
+    return gettext(
+        "The image is %(width)s by %(height)s pixels, more than the %(millions)s million we "
+        "accept. Please upload a smaller screenshot."
+    ) % {
+        "width": number_format(image.width, force_grouping=True),
+        "height": number_format(image.height, force_grouping=True),
+        "millions": MAX_PIXELS // 1_000_000,
+    }
 
 
 @contextlib.contextmanager
@@ -126,12 +147,13 @@ def reading():
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageTooCostly(
-            "The image claims to be far larger than any screenshot; it was refused.",
+            gettext("The image claims to be far larger than any screenshot; it was refused."),
             reason="it claims to be far larger than any screenshot",
         ) from exc
     except Image.UnidentifiedImageError as exc:
         raise ImageRejected(
-            f"This file is not an image we can read. Please upload a {ACCEPTED_NAMES}.",
+            gettext("This file is not an image we can read. Please upload a %(formats)s.")
+            % {"formats": ACCEPTED_NAMES},
             reason="it is not an image we can read",
         ) from exc
     except (OSError, SyntaxError, ValueError, EOFError) as exc:

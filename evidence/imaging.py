@@ -38,6 +38,7 @@ import io
 from dataclasses import dataclass, field
 
 from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext
 from PIL import Image, ImageFilter, ImageOps
 
 # Opening with limits (formats, pixels, JPEG scans, Pillow's bomb errors) lives in
@@ -118,7 +119,7 @@ def process_upload(data: bytes, *, max_bytes: int) -> ProcessedImage:
     if len(data) > max_bytes:
         raise ImageRejected(too_big_message(len(data), max_bytes))
     if len(data) == 0:
-        raise ImageRejected("The file is empty.")
+        raise ImageRejected(gettext("The file is empty."))
 
     header = _open_header_checked(data)
     uploaded_type = ALLOWED_FORMATS[header.format]
@@ -178,15 +179,15 @@ def check_image(data: bytes, *, max_bytes: int) -> None:
     if len(data) > max_bytes:
         raise ImageRejected(too_big_message(len(data), max_bytes))
     if len(data) == 0:
-        raise ImageRejected("The file is empty.")
+        raise ImageRejected(gettext("The file is empty."))
     _open_checked(data)
 
 
 def too_big_message(size: int, max_bytes: int) -> str:
-    return (
-        f"The file is {filesizeformat(size)}; the limit is {filesizeformat(max_bytes)}. "
+    return gettext(
+        "The file is %(size)s; the limit is %(limit)s. "
         "A screenshot saved as JPEG or PNG is usually well under that."
-    )
+    ) % {"size": filesizeformat(size), "limit": filesizeformat(max_bytes)}
 
 
 def _open_checked(data: bytes) -> Image.Image:

@@ -3,16 +3,17 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from accounts.models import user_on_record
 from cases.models import Case
 
 
 class SightingStatus(models.TextChoices):
-    LIVE = "live", "Live"
-    REMOVED = "removed", "Removed"
-    UNREACHABLE = "unreachable", "Unreachable"
-    UNKNOWN = "unknown", "Unknown"
+    LIVE = "live", pgettext_lazy("link status", "Live")
+    REMOVED = "removed", pgettext_lazy("link status", "Removed")
+    UNREACHABLE = "unreachable", pgettext_lazy("link status", "Unreachable")
+    UNKNOWN = "unknown", pgettext_lazy("link status", "Unknown")
 
 
 # The one definition of "up, as far as we know" (DESIGN.md, "The life of a case", 5): the
@@ -28,9 +29,9 @@ class StatusSource(models.TextChoices):
     """Whose word the link's status is. A person's word stands against checks that merely
     fail to reach the site (monitoring.services); only a conclusive check replaces it."""
 
-    CHECK = "check", "Our automatic check"
-    STAFF = "staff", "A caseworker"
-    SURVIVOR = "survivor", "The survivor"
+    CHECK = "check", gettext_lazy("Our automatic check")
+    STAFF = "staff", gettext_lazy("A caseworker")
+    SURVIVOR = "survivor", gettext_lazy("The survivor")
 
 
 def still_up_q(prefix: str = "") -> models.Q:
@@ -119,14 +120,14 @@ class Sighting(models.Model):
 
 
 class EvidenceKind(models.TextChoices):
-    SCREENSHOT = "screenshot", "Screenshot"
-    FETCHED_COPY = "fetched_copy", "Fetched copy"
-    REFERENCE = "reference", "Reference image (kept by choice)"
+    SCREENSHOT = "screenshot", pgettext_lazy("evidence kind", "Screenshot")
+    FETCHED_COPY = "fetched_copy", pgettext_lazy("evidence kind", "Fetched copy")
+    REFERENCE = "reference", pgettext_lazy("evidence kind", "Reference image (kept by choice)")
 
 
 class EvidenceOrigin(models.TextChoices):
-    UPLOAD = "upload", "Uploaded"
-    FETCH = "fetch", "Fetched by LeakCase"
+    UPLOAD = "upload", pgettext_lazy("how evidence came in", "Uploaded")
+    FETCH = "fetch", pgettext_lazy("how evidence came in", "Fetched by LeakCase")
 
 
 def _evidence_path(instance, filename):
@@ -182,8 +183,8 @@ class EvidenceFile(models.Model):
 
 
 class AccessAction(models.TextChoices):
-    REVEAL = "reveal", "Revealed"
-    DOWNLOAD = "download", "Downloaded"
+    REVEAL = "reveal", pgettext_lazy("evidence access", "Revealed")
+    DOWNLOAD = "download", pgettext_lazy("evidence access", "Downloaded")
 
 
 class EvidenceAccess(models.Model):

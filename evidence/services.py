@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile, UploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 from accounts.models import User
 from cases.models import Case, EventKind, action_due_at
@@ -97,12 +98,14 @@ def sighting_log(
     if existing is not None and existing.withdrawn_at is not None:
         raise ValidationError(
             {
-                "url": "You removed this address from your list earlier. It is kept with its "
-                "evidence; ask your caseworker to put it back on your list."
+                "url": gettext(
+                    "You removed this address from your list earlier. It is kept with its "
+                    "evidence; ask your caseworker to put it back on your list."
+                )
             }
         )
     if existing is not None:
-        raise ValidationError({"url": "This address is already logged on this case."})
+        raise ValidationError({"url": gettext("This address is already logged on this case.")})
     result = _save_sightings(
         case=case,
         items=[(normalised, note.strip(), first_seen_on)],
@@ -119,7 +122,10 @@ def sightings_log_pasted(*, case: Case, text: str, acting_user: User) -> PasteRe
     lines = text.splitlines()
     if len([line for line in lines if line.strip()]) > MAX_PASTED_LINES:
         raise ValidationError(
-            {"urls": f"Please paste at most {MAX_PASTED_LINES} addresses at a time."}
+            {
+                "urls": gettext("Please paste at most %(count)s addresses at a time.")
+                % {"count": MAX_PASTED_LINES}
+            }
         )
     candidates: dict[str, int] = {}
     for number, line in enumerate(lines, start=1):
@@ -133,7 +139,11 @@ def sightings_log_pasted(*, case: Case, text: str, acting_user: User) -> PasteRe
             continue
         if normalised in candidates:
             result.problems.append(
-                PasteProblem(number, shown, f"Same address as line {candidates[normalised]}.")
+                PasteProblem(
+                    number,
+                    shown,
+                    gettext("Same address as line %(line)s.") % {"line": candidates[normalised]},
+                )
             )
             continue
         candidates[normalised] = number
@@ -142,7 +152,9 @@ def sightings_log_pasted(*, case: Case, text: str, acting_user: User) -> PasteRe
     for url in already:
         number = candidates.pop(url)
         result.problems.append(
-            PasteProblem(number, lines[number - 1].strip()[:120], "Already logged on this case.")
+            PasteProblem(
+                number, lines[number - 1].strip()[:120], gettext("Already logged on this case.")
+            )
         )
     result.problems.sort(key=lambda problem: problem.line)
     if candidates:
@@ -164,7 +176,11 @@ def _save_sightings(*, case, items, acting_user) -> list[Sighting]:
     except IntegrityError as exc:
         # Another request logged one of these addresses a moment ago: nothing was saved.
         raise ValidationError(
-            {"url": "One of these addresses was logged at the same moment; please try again."}
+            {
+                "url": gettext(
+                    "One of these addresses was logged at the same moment; please try again."
+                )
+            }
         ) from exc
 
 
@@ -239,7 +255,7 @@ def evidence_add(
         # Refused before reading it into memory.
         raise ValidationError({"image": too_big_message(upload.size, max_bytes)})
     if sighting is not None and sighting.case_id != case.pk:
-        raise ValidationError({"sighting": "That sighting belongs to another case."})
+        raise ValidationError({"sighting": gettext("That sighting belongs to another case.")})
     data = upload.read()
     # The same file twice (a double tap, or the same screenshot chosen again) is caught by
     # its bytes before any work is done, and again under the case's lock below.
@@ -401,12 +417,16 @@ def reference_register_fingerprints(
             continue
         title = _FINGERPRINT_NAMES.get(name, "PDQ")
         if len(value) != digits or not all(c in "0123456789abcdef" for c in value):
-            errors[name] = f"The {title} must be {digits} hexadecimal digits (0-9, a-f)."
+            errors[name] = gettext(
+                "The %(name)s must be %(digits)s hexadecimal digits (0-9, a-f)."
+            ) % {"name": title, "digits": digits}
         elif int(value, 16) == 0:
-            errors[name] = f"The {title} is all zeros: it was not computed from a picture."
+            errors[name] = gettext(
+                "The %(name)s is all zeros: it was not computed from a picture."
+            ) % {"name": title}
     quality = fingerprints.pdq_quality
     if values["pdq"] and (quality is None or not 0 <= quality <= 100):
-        errors["pdq_quality"] = "The PDQ quality must be a whole number from 0 to 100."
+        errors["pdq_quality"] = gettext("The PDQ quality must be a whole number from 0 to 100.")
     if errors:
         raise ValidationError(errors)
     hashes = ImageHashes.from_hex(
@@ -515,7 +535,9 @@ def _refuse_same_file(case: Case, sha256: str, kind: str) -> None:
     )
     if earlier is not None:
         day = date_format(timezone.localtime(earlier), "j M")
-        message = f"You already added this file on {day}. Nothing new was saved."
+        message = gettext("You already added this file on %(day)s. Nothing new was saved.") % {
+            "day": day
+        }
         raise ValidationError({"image": message}, code="same_file")
 
 
@@ -531,11 +553,17 @@ def evidence_match_crop(
     left, top, right, bottom = box
     if not (0 <= left < right <= evidence.width and 0 <= top < bottom <= evidence.height):
         raise ValidationError(
-            f"The area must lie inside the picture ({evidence.width} by {evidence.height} "
-            "pixels), with left < right and top < bottom."
+            gettext(
+                "The area must lie inside the picture (%(width)s by %(height)s pixels), "
+                "with left < right and top < bottom."
+            )
+            % {"width": evidence.width, "height": evidence.height}
         )
     if right - left < MIN_CROP_PIXELS or bottom - top < MIN_CROP_PIXELS:
-        raise ValidationError(f"Mark an area at least {MIN_CROP_PIXELS} pixels on each side.")
+        raise ValidationError(
+            gettext("Mark an area at least %(pixels)s pixels on each side.")
+            % {"pixels": MIN_CROP_PIXELS}
+        )
     try:
         image = open_for_hashing(vault.read(evidence))
     except vault.EvidenceMissing as missing:
@@ -601,17 +629,21 @@ def sighting_status_declare(
     optional. Call inside the transaction of casework.services.sighting_status_set, which
     also moves requests and the case; returns (old status, sighting)."""
     if status not in DECLARABLE_STATUSES:
-        raise ValidationError({"status": "Choose up or removed."})
+        raise ValidationError({"status": gettext("Choose up or removed.")})
     reason = reason.strip()
     by_staff = acting_user.is_support_staff
     if by_staff and not reason:
-        raise ValidationError({"reason": "Say why: what you saw, or who told you."})
+        raise ValidationError({"reason": gettext("Say why: what you saw, or who told you.")})
     if len(reason) > MAX_STATUS_REASON:
-        raise ValidationError({"reason": f"At most {MAX_STATUS_REASON} characters."})
+        raise ValidationError(
+            {"reason": gettext("At most %(count)s characters.") % {"count": MAX_STATUS_REASON}}
+        )
     now = now or timezone.now()
     locked(sighting)
     if sighting.withdrawn_at is not None:
-        raise StateChanged("This link was removed from the list meanwhile. Nothing was saved.")
+        raise StateChanged(
+            gettext("This link was removed from the list meanwhile. Nothing was saved.")
+        )
     previous = sighting.status
     source = StatusSource.STAFF if by_staff else StatusSource.SURVIVOR
     if (previous, sighting.status_source, reason) == (status, source, ""):
@@ -673,15 +705,17 @@ def sighting_correct(
     if changes_url and in_sent_request:
         raise ValidationError(
             {
-                "url": "This address was already sent to the platform in a request, so it "
-                "cannot change. Log the right address as a new link instead."
+                "url": gettext(
+                    "This address was already sent to the platform in a request, so it "
+                    "cannot change. Log the right address as a new link instead."
+                )
             }
         )
     if (
         changes_url
         and sighting.case.sightings.filter(url=normalised).exclude(pk=sighting.pk).exists()
     ):
-        raise ValidationError({"url": "Another of your links already has this address."})
+        raise ValidationError({"url": _same_address()})
     note = note.strip()
     old = {"link": link_label(sighting.url)}
     new = {"link": link_label(normalised)}
@@ -691,7 +725,7 @@ def sighting_correct(
             locked(sighting.case)  # the lock order: the case, then its rows
             locked(sighting)
             if sighting.withdrawn_at is not None:
-                raise StateChanged("This link was removed from the list meanwhile.")
+                raise StateChanged(gettext("This link was removed from the list meanwhile."))
             if changes_url:
                 host = urlsplit(normalised).hostname
                 sighting.url = normalised
@@ -722,11 +756,15 @@ def sighting_correct(
                 new_value={**new, "changed": [c for c in changed if c in _CORRECTABLE]},
             )
     except IntegrityError as exc:
-        raise ValidationError({"url": "Another of your links already has this address."}) from exc
+        raise ValidationError({"url": _same_address()}) from exc
     return sighting
 
 
 _CORRECTABLE = ("url", "note", "first_seen_on")
+
+
+def _same_address() -> str:
+    return gettext("Another of your links already has this address.")
 
 
 def sighting_withdraw(*, sighting: Sighting, acting_user: User) -> Sighting:

@@ -10,6 +10,8 @@ import re
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import idna
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 
 from leakcase.public_addresses import allowed_networks, is_allowed_explicitly, is_public
 
@@ -39,23 +41,30 @@ class InvalidSightingUrl(ValueError):
 def normalise_url(raw: str) -> str:
     text = (raw or "").strip()
     if not text:
-        raise InvalidSightingUrl("The address is empty.")
+        raise InvalidSightingUrl(gettext("The address is empty."))
     if len(text) > MAX_URL_LENGTH:
         raise InvalidSightingUrl(
-            f"The address is {len(text):,} characters long; the limit is {MAX_URL_LENGTH:,}."
+            gettext("The address is %(length)s characters long; the limit is %(limit)s.")
+            % {"length": _number(len(text)), "limit": _number(MAX_URL_LENGTH)}
         )
     if any(ch.isspace() for ch in text) or any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
-        raise InvalidSightingUrl("The address contains spaces or control characters.")
+        raise InvalidSightingUrl(gettext("The address contains spaces or control characters."))
 
     scheme_match = _SCHEME.match(text)
     if scheme_match and not _looks_like_host_and_port(text, scheme_match):
         scheme = scheme_match.group(1).lower()
         if scheme not in ALLOWED_SCHEMES:
             raise InvalidSightingUrl(
-                f"Only web addresses (http:// or https://) can be logged, not {scheme}: links."
+                gettext(
+                    "Only web addresses (http:// or https://) can be logged, "
+                    "not %(scheme)s: links."
+                )
+                % {"scheme": scheme}
             )
         if not text[scheme_match.end() :].startswith("//"):
-            raise InvalidSightingUrl("The address is missing the // after http: or https:.")
+            raise InvalidSightingUrl(
+                gettext("The address is missing the // after http: or https:.")
+            )
     elif text.startswith("//"):
         text = "https:" + text
     else:
@@ -66,12 +75,14 @@ def normalise_url(raw: str) -> str:
         parts = urlsplit(text)
         port = parts.port
     except ValueError as exc:
-        raise InvalidSightingUrl(f"The address is malformed ({exc}).") from exc
+        raise InvalidSightingUrl(
+            gettext("The address is malformed (%(problem)s).") % {"problem": exc}
+        ) from exc
 
     scheme = parts.scheme.lower()
     if parts.username is not None or parts.password is not None:
         raise InvalidSightingUrl(
-            "Addresses with a user name or password in them are not accepted."
+            gettext("Addresses with a user name or password in them are not accepted.")
         )
     host = _normalise_host(parts.hostname or "")
     netloc = f"[{host}]" if ":" in host else host
@@ -88,8 +99,10 @@ def normalise_url(raw: str) -> str:
     url = urlunsplit((scheme, netloc, path, query, ""))
     if len(url) > MAX_URL_LENGTH:
         raise InvalidSightingUrl(
-            f"The address is {len(url):,} characters long once encoded; "
-            f"the limit is {MAX_URL_LENGTH:,}."
+            gettext(
+                "The address is %(length)s characters long once encoded; the limit is %(limit)s."
+            )
+            % {"length": _number(len(url)), "limit": _number(MAX_URL_LENGTH)}
         )
     return url
 
@@ -104,7 +117,7 @@ def _looks_like_host_and_port(text: str, match: re.Match) -> bool:
 def _normalise_host(host: str) -> str:
     host = host.strip().rstrip(".").lower()
     if not host:
-        raise InvalidSightingUrl("The address has no site name in it.")
+        raise InvalidSightingUrl(gettext("The address has no site name in it."))
     try:
         ip = ipaddress.ip_address(host)
     except ValueError:
@@ -115,12 +128,12 @@ def _normalise_host(host: str) -> str:
     try:
         ascii_host = idna.encode(host, uts46=True).decode("ascii")
     except idna.IDNAError as exc:
-        raise InvalidSightingUrl(f"The site name {host!r} is not a valid domain.") from exc
+        raise InvalidSightingUrl(_not_a_domain(host)) from exc
     labels = ascii_host.split(".")
     if len(labels) < 2 or len(ascii_host) > 253 or not all(_HOST_LABEL.match(x) for x in labels):
-        raise InvalidSightingUrl(f"The site name {host!r} is not a valid domain.")
+        raise InvalidSightingUrl(_not_a_domain(host))
     if labels[-1].isdigit():
-        raise InvalidSightingUrl(f"The site name {host!r} is not a valid domain.")
+        raise InvalidSightingUrl(_not_a_domain(host))
     return ascii_host
 
 
@@ -130,9 +143,20 @@ def _refuse_internal(ip) -> None:
     it here, with the same rules and the same test-only allowance (FETCH_ALLOW_NETWORKS)."""
     if not is_public(ip) and not is_allowed_explicitly(ip, allowed_networks()):
         raise InvalidSightingUrl(
-            "That address is on a private or local network; only public web addresses "
-            "can be logged."
+            gettext(
+                "That address is on a private or local network; only public web addresses "
+                "can be logged."
+            )
         )
+
+
+def _not_a_domain(host: str) -> str:
+    return gettext("The site name %(host)s is not a valid domain.") % {"host": repr(host)}
+
+
+def _number(n: int) -> str:
+    """1,234 in English, 1.234 in German: grouped however her language groups digits."""
+    return number_format(n, force_grouping=True)
 
 
 def _is_tracking(key: str) -> bool:

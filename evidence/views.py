@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_GET
 
 from access.permissions import (
@@ -147,7 +148,9 @@ def references(request, reference):
         except ValidationError as error:
             add_validation_errors(form, error)
         else:
-            messages.success(request, "The image is hashed. Only its fingerprints are kept.")
+            messages.success(
+                request, gettext("The image is hashed. Only its fingerprints are kept.")
+            )
             return redirect("evidence:references", reference=case.reference)
     return _references_page(request, case, form, ReferenceFingerprintsForm())
 
@@ -180,11 +183,11 @@ def reference_fingerprints(request, reference):
             form.add_error(None, error.messages)
         else:
             messages.success(
-                request, "The fingerprints are saved. The picture stayed on your device."
+                request, gettext("The fingerprints are saved. The picture stayed on your device.")
             )
             return redirect("evidence:references", reference=case.reference)
     else:
-        form.add_error(None, "The fingerprints sent were not readable. Please try again.")
+        form.add_error(None, gettext("The fingerprints sent were not readable. Please try again."))
     return _references_page(request, case, ReferenceForm(), form)
 
 
@@ -209,7 +212,7 @@ def _references_page(request, case, form, fingerprints_form):
 def reference_delete(request, reference, reference_id):
     ref = reference_for_user(request.user, reference, reference_id)
     services.reference_delete(reference=ref, acting_user=request.user)
-    messages.success(request, "The reference and everything kept of it are deleted.")
+    messages.success(request, gettext("The reference and everything kept of it are deleted."))
     return redirect("evidence:references", reference=reference)
 
 
@@ -218,7 +221,7 @@ def reference_delete(request, reference, reference_id):
 def match_confirm(request, reference, evidence_id, match_id):
     match = match_for_user(request.user, reference, evidence_id, match_id)
     services.evidence_match_confirm(match=match, acting_user=request.user)
-    messages.success(request, "Confirmed as a copy of the reference image.")
+    messages.success(request, gettext("Confirmed as a copy of the reference image."))
     return redirect("evidence:detail", reference=reference, evidence_id=match.evidence_id)
 
 
@@ -237,11 +240,19 @@ def evidence_crop(request, reference, evidence_id):
             add_validation_errors(form, error)
         else:
             if found:
-                messages.success(request, f"Found in that area: {len(found)} possible copy(ies).")
+                messages.success(
+                    request,
+                    ngettext(
+                        "Found in that area: %(count)s possible copy.",
+                        "Found in that area: %(count)s possible copies.",
+                        len(found),
+                    )
+                    % {"count": len(found)},
+                )
             else:
-                messages.info(request, "No image to find was recognised in that area.")
+                messages.info(request, gettext("No image to find was recognised in that area."))
             return redirect("evidence:detail", reference=reference, evidence_id=evidence.pk)
-    messages.error(request, "Nothing was changed. The form below says what needs fixing.")
+    messages.error(request, gettext("Nothing was changed. The form below says what needs fixing."))
     return _evidence_page(request, evidence, form, status=400)
 
 

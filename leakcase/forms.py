@@ -20,11 +20,12 @@ from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 FORM_TOKEN_FIELD = "form_token"  # noqa: S105 (a field name, not a secret)
 # Long enough that a form left open overnight on her phone still counts as the same form.
 FORM_TOKEN_SECONDS = 7 * 24 * 3600
-ALREADY_SENT = "That was already sent."
+ALREADY_SENT = _("That was already sent.")
 _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 # Marks a token whose first POST is still being worked on (no result to go back to yet).
 _IN_PROGRESS = "in-progress"
@@ -145,7 +146,7 @@ def sent_once(view):
     return checked
 
 
-DATE_INVALID = "Enter a date as year-month-day, for example 2026-03-01."
+DATE_INVALID = _("Enter a date as year-month-day, for example 2026-03-01.")
 
 
 def _date_field(label: str):
@@ -163,14 +164,14 @@ class DateRangeForm(forms.Form):
     cannot be read, or a range that ends before it starts, is an error on the form: pages
     answer it with a message, never with the range left out."""
 
-    date_from = _date_field("From")
-    date_to = _date_field("To")
+    date_from = _date_field(_("From"))
+    date_to = _date_field(_("To"))
 
     def clean(self):
         cleaned = super().clean()
         start, end = cleaned.get("date_from"), cleaned.get("date_to")
         if start and end and start > end:
-            self.add_error("date_to", "“To” must be on or after “From”.")
+            self.add_error("date_to", _("“To” must be on or after “From”."))
         return cleaned
 
     def utc_range(self) -> tuple[dt.datetime | None, dt.datetime | None]:

@@ -1,17 +1,21 @@
 from django.db import models
+from django.utils.translation import pgettext_lazy
 
 
 class Outcome(models.TextChoices):
     """What one recheck found (DESIGN.md, "Recheck outcomes")."""
 
-    LIVE = "live", "Live"
-    REMOVED = "removed", "Removed"
-    SOFT_REMOVED = "soft_removed", "Removed (placeholder page)"
-    LOGIN_WALLED = "login_walled", "Behind a login"
-    GEO_BLOCKED = "geo_blocked", "Blocked in our region"
-    UNREACHABLE = "unreachable", "Unreachable"
-    BLOCKED = "blocked", "Refused by our fetching rules"
-    REAPPEARED = "reappeared", "Back after removal"
+    LIVE = "live", pgettext_lazy("automatic check outcome", "Live")
+    REMOVED = "removed", pgettext_lazy("automatic check outcome", "Removed")
+    SOFT_REMOVED = (
+        "soft_removed",
+        pgettext_lazy("automatic check outcome", "Removed (placeholder page)"),
+    )
+    LOGIN_WALLED = "login_walled", pgettext_lazy("automatic check outcome", "Behind a login")
+    GEO_BLOCKED = "geo_blocked", pgettext_lazy("automatic check outcome", "Blocked in our region")
+    UNREACHABLE = "unreachable", pgettext_lazy("automatic check outcome", "Unreachable")
+    BLOCKED = "blocked", pgettext_lazy("automatic check outcome", "Refused by our fetching rules")
+    REAPPEARED = "reappeared", pgettext_lazy("automatic check outcome", "Back after removal")
 
 
 class UrlCheck(models.Model):

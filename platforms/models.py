@@ -1,15 +1,22 @@
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.translation import pgettext_lazy
 
 
 class LegalBasis(models.TextChoices):
     """The legal routes a notice can take. Here, below takedowns, because the directory
     records which of them each platform answers to (Platform.legal_bases)."""
 
-    TAKE_IT_DOWN = "take_it_down", "TAKE IT DOWN Act (47 U.S.C. 223a)"
-    DMCA = "dmca", "DMCA, 17 U.S.C. 512(c)(3)"
-    DSA = "dsa", "EU Digital Services Act, Art. 16"
-    PLATFORM_POLICY = "platform_policy", "Platform policy / search delisting"
+    TAKE_IT_DOWN = (
+        "take_it_down",
+        pgettext_lazy("legal route", "TAKE IT DOWN Act (47 U.S.C. 223a)"),
+    )
+    DMCA = "dmca", pgettext_lazy("legal route", "DMCA, 17 U.S.C. 512(c)(3)")
+    DSA = "dsa", pgettext_lazy("legal route", "EU Digital Services Act, Art. 16")
+    PLATFORM_POLICY = (
+        "platform_policy",
+        pgettext_lazy("legal route", "Platform policy / search delisting"),
+    )
 
 
 class PlatformKind(models.TextChoices):

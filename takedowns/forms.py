@@ -1,19 +1,20 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from takedowns.models import LegalBasis, TakedownRequest, TakedownStatus
 from takedowns.selectors import default_notice_contact
 from takedowns.services import DRAFT_FIELDS
 
 STATEMENT_LABELS = {
-    "confirms_no_consent": "The images are intimate and were published without her consent",
-    "confirms_good_faith": "This is stated in good faith",
-    "confirms_accuracy": "The information in this notice is accurate and complete",
-    "confirms_perjury": (
+    "confirms_no_consent": _("The images are intimate and were published without her consent"),
+    "confirms_good_faith": _("This is stated in good faith"),
+    "confirms_accuracy": _("The information in this notice is accurate and complete"),
+    "confirms_perjury": _(
         "Under penalty of perjury, the signer is the copyright owner or authorised to act "
         "for the owner"
     ),
-    "confirms_copyright_owner": "She owns the copyright (for example, she took the picture)",
-    "confirms_not_paid": "She is not being paid for these images",
+    "confirms_copyright_owner": _("She owns the copyright (for example, she took the picture)"),
+    "confirms_not_paid": _("She is not being paid for these images"),
 }
 COMMON_FIELDS = [
     "legal_basis",
@@ -62,10 +63,10 @@ class DraftForm(forms.ModelForm):
         fields = list(DRAFT_FIELDS)
         labels = {
             **STATEMENT_LABELS,
-            "legal_basis": "Route",
-            "recipient_name": "Recipient (the site's hosting provider, if you found it)",
-            "recipient_email": "Recipient's abuse email",
-            "search_result_urls": "Search result addresses, one per line",
+            "legal_basis": _("Route"),
+            "recipient_name": _("Recipient (the site's hosting provider, if you found it)"),
+            "recipient_email": _("Recipient's abuse email"),
+            "search_result_urls": _("Search result addresses, one per line"),
         }
         widgets = {
             "content_description": forms.Textarea(attrs={"rows": 3}),
@@ -90,12 +91,11 @@ class DraftForm(forms.ModelForm):
             (value, LegalBasis(value).label) for value in offered
         ]
         if "contact_email" in self.fields:
-            self.fields["contact_email"].help_text = (
-                f"Leave empty to give {default_notice_contact(self.instance)}, the address "
-                "her case says notices give."
-            )
+            self.fields["contact_email"].help_text = _(
+                "Leave empty to give %(address)s, the address her case says notices give."
+            ) % {"address": default_notice_contact(self.instance)}
         if "recipient_email" in self.fields:
-            self.fields["recipient_email"].help_text = (
+            self.fields["recipient_email"].help_text = _(
                 "An address that is not in the platform directory is used only after a "
                 "caseworker approves it."
             )
@@ -103,56 +103,61 @@ class DraftForm(forms.ModelForm):
 
 class SightingsChoiceForm(forms.Form):
     sightings = forms.MultipleChoiceField(
-        label="Links to include", widget=forms.CheckboxSelectMultiple
+        label=_("Links to include"), widget=forms.CheckboxSelectMultiple
     )
 
     def __init__(self, *args, sightings=(), **kwargs):
         super().__init__(*args, **kwargs)
         # A link our check could not reach is offered too, and says so.
         self.fields["sightings"].choices = [
-            (str(s.pk), s.url if s.status == "live" else f"{s.url} (up, as far as we know)")
+            (
+                str(s.pk),
+                s.url
+                if s.status == "live"
+                else _("%(url)s (up, as far as we know)") % {"url": s.url},
+            )
             for s in sightings
         ]
 
 
 class SubmittedForm(forms.Form):
-    ticket_number = forms.CharField(label="Ticket or reference number", max_length=120)
+    ticket_number = forms.CharField(label=_("Ticket or reference number"), max_length=120)
 
 
 class ReplyForm(forms.Form):
     body = forms.CharField(
-        label="The platform's reply (paste it, or the forwarded email)",
+        label=_("The platform's reply (paste it, or the forwarded email)"),
         max_length=20000,
         widget=forms.Textarea(attrs={"rows": 5}),
     )
     decision = forms.ChoiceField(
-        label="What it decided",
+        label=_("What it decided"),
         required=False,
         choices=[
-            ("", "Nothing yet (just a message)"),
-            (TakedownStatus.ACKNOWLEDGED, "Acknowledged receipt"),
-            (TakedownStatus.REMOVED, "Removed"),
-            (TakedownStatus.PARTIALLY_REMOVED, "Removed some"),
-            (TakedownStatus.REJECTED, "Refused"),
+            ("", _("Nothing yet (just a message)")),
+            (TakedownStatus.ACKNOWLEDGED, _("Acknowledged receipt")),
+            (TakedownStatus.REMOVED, _("Removed")),
+            (TakedownStatus.PARTIALLY_REMOVED, _("Removed some")),
+            (TakedownStatus.REJECTED, _("Refused")),
         ],
     )
     reasons = forms.CharField(
-        label="Its reasons (optional)",
+        label=_("Its reasons (optional)"),
         required=False,
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     ticket_number = forms.CharField(
-        label="Ticket number (optional)", required=False, max_length=120
+        label=_("Ticket number (optional)"), required=False, max_length=120
     )
 
 
 class CounterNoticeForm(forms.Form):
     received_on = forms.DateField(
-        label="Counter-notice received on", widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Counter-notice received on"), widget=forms.DateInput(attrs={"type": "date"})
     )
     body = forms.CharField(
-        label="The counter-notice (optional)",
+        label=_("The counter-notice (optional)"),
         required=False,
         max_length=20000,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -160,7 +165,7 @@ class CounterNoticeForm(forms.Form):
 
 
 class EscalateForm(forms.Form):
-    to = forms.CharField(label="Escalated to", max_length=200)
+    to = forms.CharField(label=_("Escalated to"), max_length=200)
 
 
 # The send button's second step: only a POST carrying this sends (takedowns.views).
@@ -168,25 +173,27 @@ CONFIRM_SEND = "send"
 
 # Her guided form says each thing in the first person.
 HER_STATEMENT_LABELS = {
-    "confirms_no_consent": "The images are intimate and were published without my consent",
-    "confirms_good_faith": "I state this in good faith",
-    "confirms_accuracy": "The information in this request is accurate and complete",
-    "confirms_perjury": (
+    "confirms_no_consent": _("The images are intimate and were published without my consent"),
+    "confirms_good_faith": _("I state this in good faith"),
+    "confirms_accuracy": _("The information in this request is accurate and complete"),
+    "confirms_perjury": _(
         "Under penalty of perjury, I own the copyright in the pictures or am authorised to "
         "act for the person who does"
     ),
-    "confirms_copyright_owner": "I own the copyright (for example, I took the picture)",
-    "confirms_not_paid": "I am not being paid for these images",
+    "confirms_copyright_owner": _("I own the copyright (for example, I took the picture)"),
+    "confirms_not_paid": _("I am not being paid for these images"),
 }
 HER_ROUTE_CHOICES = {
-    LegalBasis.TAKE_IT_DOWN: "The US TAKE IT DOWN Act: the platform has 48 hours to remove them",
-    LegalBasis.DSA: "The EU Digital Services Act: the platform must decide, with its reasons",
-    LegalBasis.PLATFORM_POLICY: "The platform's own rules against sharing intimate images",
-    LegalBasis.DMCA: "Copyright (US DMCA): only if I own the pictures, e.g. I took them",
+    LegalBasis.TAKE_IT_DOWN: _(
+        "The US TAKE IT DOWN Act: the platform has 48 hours to remove them"
+    ),
+    LegalBasis.DSA: _("The EU Digital Services Act: the platform must decide, with its reasons"),
+    LegalBasis.PLATFORM_POLICY: _("The platform's own rules against sharing intimate images"),
+    LegalBasis.DMCA: _("Copyright (US DMCA): only if I own the pictures, e.g. I took them"),
 }
 
 
-ANSWERS_TO_US = "Leave it empty and the platform answers to us; we pass it on to you."
+ANSWERS_TO_US = _("Leave it empty and the platform answers to us; we pass it on to you.")
 HER_FIELD_ORDER = [
     "legal_basis",
     "recipient_name",
@@ -213,18 +220,18 @@ class HerDraftForm(DraftForm):
         super().__init__(*args, **kwargs)
         words = {
             **HER_STATEMENT_LABELS,
-            "legal_basis": "What kind of request",
-            "signer_capacity": "Who is asking",
-            "signer_name": "My signature: my full name",
-            "contact_email": "Email for the platform's answer (optional)",
-            "contact_phone": "Phone (optional)",
-            "contact_address": "Postal address (optional)",
-            "content_description": "What the images show, briefly (no need for detail)",
-            "copyright_work": "Which pictures are mine (for example: photos I took of myself)",
-            "illegality_explanation": "Why these images are illegal to share",
-            "search_result_urls": "Search result addresses that lead to them, one per line",
-            "recipient_name": "Who hosts the site (if you know)",
-            "recipient_email": "The host's abuse email (if you know)",
+            "legal_basis": _("What kind of request"),
+            "signer_capacity": _("Who is asking"),
+            "signer_name": _("My signature: my full name"),
+            "contact_email": _("Email for the platform's answer (optional)"),
+            "contact_phone": _("Phone (optional)"),
+            "contact_address": _("Postal address (optional)"),
+            "content_description": _("What the images show, briefly (no need for detail)"),
+            "copyright_work": _("Which pictures are mine (for example: photos I took of myself)"),
+            "illegality_explanation": _("Why these images are illegal to share"),
+            "search_result_urls": _("Search result addresses that lead to them, one per line"),
+            "recipient_name": _("Who hosts the site (if you know)"),
+            "recipient_email": _("The host's abuse email (if you know)"),
         }
         for name, text in words.items():
             if name in self.fields:
@@ -232,13 +239,13 @@ class HerDraftForm(DraftForm):
         if "legal_basis" in self.fields:
             field = self.fields["legal_basis"]
             field.widget = forms.RadioSelect()
-            field.choices = [(v, HER_ROUTE_CHOICES[v]) for v, _ in field.choices]
+            field.choices = [(v, HER_ROUTE_CHOICES[v]) for v, _label in field.choices]
         if "signer_capacity" in self.fields:
             field = self.fields["signer_capacity"]
             field.widget = forms.RadioSelect()
             field.choices = [
-                ("self", "I am the person shown"),
-                ("authorised", "I act for the person shown, with her permission"),
+                ("self", _("I am the person shown")),
+                ("authorised", _("I act for the person shown, with her permission")),
             ]
         if "contact_email" in self.fields:
             self.fields["contact_email"].help_text = ANSWERS_TO_US
@@ -250,4 +257,4 @@ class HerDraftForm(DraftForm):
 class HerSightingsForm(SightingsChoiceForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["sightings"].label = "Which of my links should be taken down"
+        self.fields["sightings"].label = _("Which of my links should be taken down")

@@ -3,6 +3,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from accounts.models import user_on_record
 
@@ -17,13 +18,13 @@ TAKE_IT_DOWN_HOURS = 48
 
 
 class TakedownStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    SENT = "sent", "Sent"
-    ACKNOWLEDGED = "acknowledged", "Acknowledged"
-    REMOVED = "removed", "Removed"
-    PARTIALLY_REMOVED = "partially_removed", "Partially removed"
-    REJECTED = "rejected", "Rejected"
-    ESCALATED = "escalated", "Escalated"
+    DRAFT = "draft", pgettext_lazy("request status", "Draft")
+    SENT = "sent", pgettext_lazy("request status", "Sent")
+    ACKNOWLEDGED = "acknowledged", pgettext_lazy("request status", "Acknowledged")
+    REMOVED = "removed", pgettext_lazy("request status", "Removed")
+    PARTIALLY_REMOVED = "partially_removed", pgettext_lazy("request status", "Partially removed")
+    REJECTED = "rejected", pgettext_lazy("request status", "Rejected")
+    ESCALATED = "escalated", pgettext_lazy("request status", "Escalated")
 
 
 # Sent and waiting on the platform: these are on a clock (due_at).
@@ -31,14 +32,14 @@ WAITING_STATUSES = (TakedownStatus.SENT, TakedownStatus.ACKNOWLEDGED, TakedownSt
 
 
 class Channel(models.TextChoices):
-    EMAIL = "email", "Email"
-    WEB_FORM = "web_form", "Platform's web form"
-    OTHER = "other", "Other"
+    EMAIL = "email", pgettext_lazy("how a request was sent", "Email")
+    WEB_FORM = "web_form", pgettext_lazy("how a request was sent", "Platform's web form")
+    OTHER = "other", pgettext_lazy("how a request was sent", "Other")
 
 
 class SignerCapacity(models.TextChoices):
-    SELF = "self", "The person shown, signing for herself"
-    AUTHORISED = "authorised", "Someone authorised to act for her"
+    SELF = "self", gettext_lazy("The person shown, signing for herself")
+    AUTHORISED = "authorised", gettext_lazy("Someone authorised to act for her")
 
 
 class TakedownRequest(models.Model):
@@ -168,22 +169,22 @@ class TakedownRequest(models.Model):
 
 
 class Direction(models.TextChoices):
-    OUT = "out", "Sent"
-    IN = "in", "Received"
+    OUT = "out", pgettext_lazy("letter direction", "Sent")
+    IN = "in", pgettext_lazy("letter direction", "Received")
 
 
 class CorrespondenceKind(models.TextChoices):
-    NOTICE = "notice", "Notice"
-    REMINDER = "reminder", "Reminder"
-    REPLY = "reply", "Platform reply"
-    COUNTER_NOTICE = "counter_notice", "Counter-notice"
+    NOTICE = "notice", pgettext_lazy("letter kind", "Notice")
+    REMINDER = "reminder", pgettext_lazy("letter kind", "Reminder")
+    REPLY = "reply", pgettext_lazy("letter kind", "Platform reply")
+    COUNTER_NOTICE = "counter_notice", pgettext_lazy("letter kind", "Counter-notice")
 
 
 class DeliveryStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
-    RECEIVED = "received", "Received"
+    PENDING = "pending", pgettext_lazy("delivery status", "Pending")
+    SENT = "sent", pgettext_lazy("delivery status", "Sent")
+    FAILED = "failed", pgettext_lazy("delivery status", "Failed")
+    RECEIVED = "received", pgettext_lazy("delivery status", "Received")
 
 
 class Correspondence(models.Model):

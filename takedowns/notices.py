@@ -12,12 +12,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils.translation import gettext_lazy as _
 
 from takedowns.models import LegalBasis, TakedownRequest
 
 TEMPLATE_VERSIONS = {basis: "v1" for basis in LegalBasis.values}
 
-DMCA_WARNING = (
+DMCA_WARNING = _(
     "Use this route only if she owns the copyright in the images (for example, she took "
     "the picture herself). DMCA notices may be published, with names, in the Lumen "
     "database (lumendatabase.org); a counter-notice can restore the material 10 to 14 "
@@ -82,76 +83,80 @@ def _is_search_engine(n):
 
 
 SIGNATURE = Requirement(
-    "Signature (her full name, or the name of the person acting for her)", _has("signer_name")
+    _("Signature (her full name, or the name of the person acting for her)"), _has("signer_name")
 )
-LOCATION = Requirement("The address (URL) of each image", _urls)
+LOCATION = Requirement(_("The address (URL) of each image"), _urls)
 
 REQUIREMENTS: dict[str, list[Requirement]] = {
     LegalBasis.TAKE_IT_DOWN: [
         SIGNATURE,
-        Requirement("A description identifying the intimate images", _has("content_description")),
+        Requirement(
+            _("A description identifying the intimate images"), _has("content_description")
+        ),
         LOCATION,
         Requirement(
-            "A statement of good-faith belief that the images were published without consent",
+            _("A statement of good-faith belief that the images were published without consent"),
             lambda n: n.request.confirms_no_consent and n.request.confirms_good_faith,
         ),
-        Requirement("Contact information (email, phone or postal address)", _any_contact),
+        Requirement(_("Contact information (email, phone or postal address)"), _any_contact),
     ],
     LegalBasis.DMCA: [
         SIGNATURE,
-        Requirement("Identification of the copyrighted work", _has("copyright_work")),
+        Requirement(_("Identification of the copyrighted work"), _has("copyright_work")),
         LOCATION,
         Requirement(
-            "Contact information: an email address and a postal address or phone number",
+            _("Contact information: an email address and a postal address or phone number"),
             _email_and_address_or_phone,
         ),
         Requirement(
-            "A statement of good-faith belief that the use is not authorised",
+            _("A statement of good-faith belief that the use is not authorised"),
             lambda n: n.request.confirms_good_faith,
         ),
         Requirement(
-            "A statement that the notice is accurate and, under penalty of perjury, that the "
-            "sender is authorised to act for the copyright owner",
+            _(
+                "A statement that the notice is accurate and, under penalty of perjury, that "
+                "the sender is authorised to act for the copyright owner"
+            ),
             lambda n: n.request.confirms_accuracy and n.request.confirms_perjury,
         ),
         Requirement(
-            "Confirmation that she owns the copyright",
+            _("Confirmation that she owns the copyright"),
             lambda n: n.request.confirms_copyright_owner,
         ),
     ],
     LegalBasis.DSA: [
         Requirement(
-            "A substantiated explanation of why the content is illegal",
+            _("A substantiated explanation of why the content is illegal"),
             _has("illegality_explanation"),
         ),
-        Requirement("The exact address (URL) of each item", _urls),
-        Requirement("The notifier's name", _has("signer_name")),
-        Requirement("The notifier's email address", lambda n: bool(n.contact_email)),
+        Requirement(_("The exact address (URL) of each item"), _urls),
+        Requirement(_("The notifier's name"), _has("signer_name")),
+        Requirement(_("The notifier's email address"), lambda n: bool(n.contact_email)),
         Requirement(
-            "A statement that the notice is accurate and complete, made in good faith",
+            _("A statement that the notice is accurate and complete, made in good faith"),
             lambda n: n.request.confirms_accuracy and n.request.confirms_good_faith,
         ),
     ],
     LegalBasis.PLATFORM_POLICY: [
         Requirement(
-            "A statement that the images are intimate and were shared without consent",
+            _("A statement that the images are intimate and were shared without consent"),
             lambda n: n.request.confirms_no_consent,
         ),
         LOCATION,
         SIGNATURE,
-        Requirement("Contact information (email, phone or postal address)", _any_contact),
+        Requirement(_("Contact information (email, phone or postal address)"), _any_contact),
         Requirement(
-            "A statement that she is not being paid for the images",
+            _("A statement that she is not being paid for the images"),
             lambda n: n.request.confirms_not_paid,
             applies=_is_search_engine,
         ),
         Requirement(
-            "The addresses of the search results that show them",
+            _("The addresses of the search results that show them"),
             _has("search_result_urls"),
             applies=_is_search_engine,
         ),
         Requirement(
-            "A screenshot of the content (add one to the case's evidence)",
+            _("A screenshot of the content (add one to the case's evidence)"),
             lambda n: n.evidence_count > 0,
             applies=_is_search_engine,
         ),
@@ -162,7 +167,7 @@ REQUIREMENTS: dict[str, list[Requirement]] = {
 def lint(notice: Notice) -> list[str]:
     """The labels of every element the notice is missing; empty when it can be sent."""
     return [
-        requirement.label
+        str(requirement.label)
         for requirement in REQUIREMENTS[notice.basis]
         if requirement.applies(notice) and not requirement.check(notice)
     ]

@@ -8,7 +8,9 @@ pasted is what the notice linter already checked.
 
 from dataclasses import dataclass
 
-from cases.countries import CHOICES as COUNTRY_CHOICES
+from django.utils import translation
+
+from cases.countries import COUNTRIES
 from takedowns.models import SignerCapacity
 from takedowns.notices import Notice
 
@@ -62,7 +64,9 @@ def form_fields(notice: Notice) -> list[FormField]:
     if slug not in FORM_SOURCES:
         return []
     jurisdiction = request.case.jurisdiction
-    country = dict(COUNTRY_CHOICES).get(jurisdiction, "") if jurisdiction else ""
+    # The engine's form is answered in its language, as notices are: never hers by accident.
+    with translation.override(getattr(request.platform, "language", "en")):
+        country = str(dict(COUNTRIES).get(jurisdiction, "")) if jurisdiction else ""
     urls = "\n".join(notice.urls)
     results = _lines(request.search_result_urls)
     screenshot = (

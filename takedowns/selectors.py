@@ -4,6 +4,8 @@ from dataclasses import dataclass
 from django.db import connection
 from django.db.models import Min
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, gettext_lazy
 
 from cases.models import NoticeContact
 from platforms.models import Platform
@@ -126,42 +128,56 @@ def escalation_suggestions(takedown: TakedownRequest, now=None) -> list[Suggesti
         and not overdue
     ):
         return []
-    why = (
-        "the platform refused"
-        if takedown.status == TakedownStatus.REJECTED
-        else (
-            "only part was removed"
-            if takedown.status == TakedownStatus.PARTIALLY_REMOVED
-            else "the platform missed its deadline"
+    if takedown.status == TakedownStatus.REJECTED:
+        hosting = gettext(
+            "Because the platform refused: the company hosting the site can remove it for "
+            "breach of its terms; look up the host's abuse contact for the site's address."
         )
-    )
-    suggestions = [
-        Suggestion(
-            "Hosting provider",
-            f"Because {why}: the company hosting the site can remove it for breach of its "
-            "terms; look up the host's abuse contact for the site's address.",
+    elif takedown.status == TakedownStatus.PARTIALLY_REMOVED:
+        hosting = gettext(
+            "Because only part was removed: the company hosting the site can remove it for "
+            "breach of its terms; look up the host's abuse contact for the site's address."
         )
-    ]
+    else:
+        hosting = gettext(
+            "Because the platform missed its deadline: the company hosting the site can "
+            "remove it for breach of its terms; look up the host's abuse contact for the "
+            "site's address."
+        )
+    suggestions = [Suggestion(gettext("Hosting provider"), hosting)]
     platform = takedown.platform
     if platform is None or not platform.is_search_engine:
         suggestions.append(
             Suggestion(
-                "Search delisting",
-                "Ask Google and Bing to drop the addresses from search results, so fewer "
-                "people find them while the removal goes on.",
+                gettext("Search delisting"),
+                gettext(
+                    "Ask Google and Bing to drop the addresses from search results, so fewer "
+                    "people find them while the removal goes on."
+                ),
             )
         )
     regulators = {
-        LegalBasis.TAKE_IT_DOWN: "The US Federal Trade Commission enforces the TAKE IT DOWN "
-        f"Act against platforms that fail to remove within {TAKE_IT_DOWN_HOURS} hours.",
-        LegalBasis.DSA: "A complaint through the platform's internal system (free, for 6 "
-        "months after its decision), then the Digital Services Coordinator of the country.",
-        LegalBasis.DMCA: "The platform loses its safe harbour for material it keeps up after "
-        "a valid notice; a lawyer can advise on a claim.",
-        LegalBasis.PLATFORM_POLICY: "Re-file under a legal route (TAKE IT DOWN Act or DSA) "
-        "if one fits; platforms must answer those.",
+        LegalBasis.TAKE_IT_DOWN: gettext(
+            "The US Federal Trade Commission enforces the TAKE IT DOWN Act against platforms "
+            "that fail to remove within %(hours)s hours."
+        )
+        % {"hours": TAKE_IT_DOWN_HOURS},
+        LegalBasis.DSA: gettext(
+            "A complaint through the platform's internal system (free, for 6 months after its "
+            "decision), then the Digital Services Coordinator of the country."
+        ),
+        LegalBasis.DMCA: gettext(
+            "The platform loses its safe harbour for material it keeps up after a valid "
+            "notice; a lawyer can advise on a claim."
+        ),
+        LegalBasis.PLATFORM_POLICY: gettext(
+            "Re-file under a legal route (TAKE IT DOWN Act or DSA) if one fits; platforms must "
+            "answer those."
+        ),
     }
-    suggestions.append(Suggestion("Regulator or legal route", regulators[takedown.legal_basis]))
+    suggestions.append(
+        Suggestion(gettext("Regulator or legal route"), regulators[takedown.legal_basis])
+    )
     return suggestions
 
 
@@ -277,40 +293,41 @@ def platform_figures(
 # --- her request, in her words ---------------------------------------------------------
 
 # What each route asks for, said to her (the product gives no legal advice: it says which
-# route was taken and what it obliges the platform to do). {hours} is the request's clock.
+# route was taken and what it obliges the platform to do). %(hours)s is the request's clock,
+# %(law_hours)s the TAKE IT DOWN Act's, %(platform)s the platform.
 ROUTE_FOR_HER = {
-    LegalBasis.TAKE_IT_DOWN: (
+    LegalBasis.TAKE_IT_DOWN: gettext_lazy(
         "A removal request under the US TAKE IT DOWN Act, which gives the platform "
-        f"{TAKE_IT_DOWN_HOURS} hours to remove the images and known copies of them."
+        "%(law_hours)s hours to remove the images and known copies of them."
     ),
-    LegalBasis.DMCA: (
+    LegalBasis.DMCA: gettext_lazy(
         "A copyright notice under the US DMCA, because you own the pictures (for example, "
         "you took them). The platform must remove them quickly; the person who posted them "
         "may object with a counter-notice."
     ),
-    LegalBasis.DSA: (
+    LegalBasis.DSA: gettext_lazy(
         "A notice of illegal content under the EU Digital Services Act. The platform must "
         "confirm it received it and give a decision with its reasons; you may complain, free "
         "of charge, for 6 months after that decision."
     ),
-    LegalBasis.PLATFORM_POLICY: (
-        "A report under {platform}'s own rules against sharing intimate images without "
-        "consent. We usually hear back within {hours} hours."
+    LegalBasis.PLATFORM_POLICY: gettext_lazy(
+        "A report under %(platform)s's own rules against sharing intimate images without "
+        "consent. We usually hear back within %(hours)s hours."
     ),
 }
-SEARCH_DELISTING_FOR_HER = (
-    "A request to {platform} to drop the links from its search results, so fewer people find "
-    "them. We usually hear back within {hours} hours."
+SEARCH_DELISTING_FOR_HER = gettext_lazy(
+    "A request to %(platform)s to drop the links from its search results, so fewer people "
+    "find them. We usually hear back within %(hours)s hours."
 )
-# The status of a request, said to her. {who} is the platform.
+# The status of a request, said to her. %(who)s is the platform.
 STATUS_FOR_HER = {
-    TakedownStatus.DRAFT: "Being prepared. Nothing has been sent yet.",
-    TakedownStatus.SENT: "Sent. {who} has not answered yet.",
-    TakedownStatus.ACKNOWLEDGED: "{who} confirmed it received the request.",
-    TakedownStatus.REMOVED: "{who} removed it.",
-    TakedownStatus.PARTIALLY_REMOVED: "{who} removed some of it, not all.",
-    TakedownStatus.REJECTED: "{who} refused to remove it.",
-    TakedownStatus.ESCALATED: "We have taken it further.",
+    TakedownStatus.DRAFT: gettext_lazy("Being prepared. Nothing has been sent yet."),
+    TakedownStatus.SENT: gettext_lazy("Sent. %(who)s has not answered yet."),
+    TakedownStatus.ACKNOWLEDGED: gettext_lazy("%(who)s confirmed it received the request."),
+    TakedownStatus.REMOVED: gettext_lazy("%(who)s removed it."),
+    TakedownStatus.PARTIALLY_REMOVED: gettext_lazy("%(who)s removed some of it, not all."),
+    TakedownStatus.REJECTED: gettext_lazy("%(who)s refused to remove it."),
+    TakedownStatus.ESCALATED: gettext_lazy("We have taken it further."),
 }
 
 
@@ -321,8 +338,12 @@ def route_for_her(takedown: TakedownRequest, hours: int) -> str:
         and takedown.platform
         and takedown.platform.is_search_engine
     ):
-        return SEARCH_DELISTING_FOR_HER.format(platform=platform, hours=hours)
-    return ROUTE_FOR_HER[takedown.legal_basis].format(platform=platform, hours=hours)
+        return SEARCH_DELISTING_FOR_HER % {"platform": platform, "hours": hours}
+    return ROUTE_FOR_HER[takedown.legal_basis] % {
+        "platform": platform,
+        "hours": hours,
+        "law_hours": TAKE_IT_DOWN_HOURS,
+    }
 
 
 @dataclass(frozen=True)
@@ -352,71 +373,110 @@ def request_for_her(
     next_check_at = min(checks) if checks else None
 
     def when(value):
-        local = timezone.localtime(value)
-        return f"{local.day} {local:%b %Y}, {local:%H:%M}"
+        return date_format(timezone.localtime(value), "j M Y, H:i")
+
+    def day(value):
+        return date_format(value, "j M Y")
 
     sent = ""
     if takedown.sent_at:
-        if takedown.channel == "email":
-            how = f"by email to {takedown.recipient_address}"
+        values = {
+            "when": when(takedown.sent_at),
+            "who": who,
+            "address": takedown.recipient_address,
+            "ticket": takedown.ticket_number,
+        }
+        ticket = bool(takedown.ticket_number)
+        if takedown.channel == "email" and ticket:
+            sent = gettext("Sent %(when)s, by email to %(address)s (its reference: %(ticket)s).")
+        elif takedown.channel == "email":
+            sent = gettext("Sent %(when)s, by email to %(address)s.")
+        elif takedown.channel == "web_form" and ticket:
+            sent = gettext(
+                "Sent %(when)s, through %(who)s's own report form (its reference: %(ticket)s)."
+            )
         elif takedown.channel == "web_form":
-            how = f"through {who}'s own report form"
+            sent = gettext("Sent %(when)s, through %(who)s's own report form.")
+        elif ticket:
+            sent = gettext("Sent %(when)s, to %(who)s (its reference: %(ticket)s).")
         else:
-            how = "to " + who
-        ticket = f" (its reference: {takedown.ticket_number})" if takedown.ticket_number else ""
-        sent = f"Sent {when(takedown.sent_at)}, {how}{ticket}."
+            sent = gettext("Sent %(when)s, to %(who)s.")
+        sent %= values
 
     steps = []
     if status == TakedownStatus.DRAFT:
-        steps.append(f"Once it is sent, {who} has {hours} hours to answer.")
+        steps.append(
+            gettext("Once it is sent, %(who)s has %(hours)s hours to answer.")
+            % {"who": who, "hours": hours}
+        )
     elif status in WAITING_STATUSES and takedown.due_at:
         # Reminders go by email only (takedowns_due_a_reminder): a request sent through a
         # web form is followed up by her caseworker, and her page must not promise otherwise.
         by_email = takedown.channel == Channel.EMAIL
+        due = {"who": who, "when": when(takedown.due_at)}
         if takedown.due_at >= now:
-            steps.append(f"{who}'s answer is due by {when(takedown.due_at)}.")
+            steps.append(gettext("%(who)s's answer is due by %(when)s.") % due)
             steps.append(
-                "If it has not answered by then, we send it a reminder and your caseworker "
-                "looks at the next step."
+                gettext(
+                    "If it has not answered by then, we send it a reminder and your caseworker "
+                    "looks at the next step."
+                )
                 if by_email
-                else "If it has not answered by then, your caseworker follows it up and looks "
-                "at the next step."
+                else gettext(
+                    "If it has not answered by then, your caseworker follows it up and looks "
+                    "at the next step."
+                )
             )
         else:
             steps.append(
-                f"{who}'s answer was due {when(takedown.due_at)} and is late. We send it a "
-                "reminder (at most one a day, three in all), and your caseworker looks at the "
-                "next step with you."
+                gettext(
+                    "%(who)s's answer was due %(when)s and is late. We send it a reminder (at "
+                    "most one a day, three in all), and your caseworker looks at the next step "
+                    "with you."
+                )
+                % due
                 if by_email
-                else f"{who}'s answer was due {when(takedown.due_at)} and is late. Your "
-                "caseworker follows it up and looks at the next step with you."
+                else gettext(
+                    "%(who)s's answer was due %(when)s and is late. Your caseworker follows it "
+                    "up and looks at the next step with you."
+                )
+                % due
             )
     elif status == TakedownStatus.REMOVED:
         steps.append(
-            "We keep checking that the links stay down. If one comes back, we reopen the "
-            "request and tell you."
+            gettext(
+                "We keep checking that the links stay down. If one comes back, we reopen the "
+                "request and tell you."
+            )
         )
     elif status in (TakedownStatus.REJECTED, TakedownStatus.PARTIALLY_REMOVED):
-        steps.append("Your caseworker will talk the next step through with you.")
+        steps.append(gettext("Your caseworker will talk the next step through with you."))
     if takedown.restore_window_from:
         steps.append(
-            "The person who posted them sent a counter-notice; the platform may put the "
-            f"material back between {takedown.restore_window_from:%-d %b %Y} and "
-            f"{takedown.restore_window_to:%-d %b %Y} unless a lawsuit is filed."
+            gettext(
+                "The person who posted them sent a counter-notice; the platform may put the "
+                "material back between %(start)s and %(end)s unless a lawsuit is filed."
+            )
+            % {
+                "start": day(takedown.restore_window_from),
+                "end": day(takedown.restore_window_to),
+            }
         )
     if takedown.complaint_deadline:
         steps.append(
-            "You can complain about the decision, free of charge, until "
-            f"{takedown.complaint_deadline:%-d %b %Y}."
+            gettext("You can complain about the decision, free of charge, until %(day)s.")
+            % {"day": day(takedown.complaint_deadline)}
         )
     if next_check_at and status != TakedownStatus.DRAFT:
         if next_check_at > now:
-            steps.append(f"We'll check the links again on {when(next_check_at)}.")
+            steps.append(
+                gettext("We'll check the links again on %(when)s.") % {"when": when(next_check_at)}
+            )
         else:  # due now: the dispatcher hands it to a worker within the minute
-            steps.append("We're checking the links again now.")
+            steps.append(gettext("We're checking the links again now."))
 
     return HerRequest(
-        status=STATUS_FOR_HER[status].format(who=who),
+        status=STATUS_FOR_HER[status] % {"who": who},
         route=route_for_her(takedown, hours),
         sent=sent,
         links=sightings,

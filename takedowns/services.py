@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy
 
 from accounts.models import User
 from cases.models import Case, EventKind, NoticeContact
@@ -57,19 +58,19 @@ DSA_COMPLAINT_MONTHS = 6
 SENDING_LIMIT_WINDOW = dt.timedelta(hours=1)
 SURVIVOR_NOTICES_PER_HOUR = 5
 STAFF_NOTICES_PER_HOUR = 60
-NO_CONSENT = (
+NO_CONSENT = gettext_lazy(
     "Nothing can be sent for her yet: her consent to LeakCase writing to platforms for her "
     "is missing. She gives it on her case page (or staff record it there for a helpline case)."
 )
-NO_CONSENT_HERS = (
+NO_CONSENT_HERS = gettext_lazy(
     "Nothing can be sent yet: LeakCase writes to a platform for you only with your consent. "
     'Give it on your case page, under "Writing to platforms for you".'
 )
-NO_EMAIL_ADDRESS = (
+NO_EMAIL_ADDRESS = gettext_lazy(
     "There is no email address for this platform; use its web form and record the ticket "
     "number, or add the abuse address."
 )
-RECIPIENT_NOT_APPROVED = (
+RECIPIENT_NOT_APPROVED = gettext_lazy(
     "A caseworker must approve this address first: it is not in the platform directory."
 )
 
@@ -150,15 +151,18 @@ def takedowns_draft(
         raise ValidationError(f"{search_engine.name} is not a search engine.")
     chosen = [s for s in sightings if s.case_id == case.pk]
     if not chosen:
-        raise ValidationError({"sightings": "Choose at least one sighting of this case."})
+        raise ValidationError({"sightings": gettext("Choose at least one sighting of this case.")})
     not_live = [
         s.url for s in chosen if s.status not in STILL_UP_STATUSES or s.withdrawn_at is not None
     ]
     if not_live:
         raise ValidationError(
             {
-                "sightings": "Only links that are up, or up as far as we know, can be put in "
-                "a request: " + ", ".join(not_live)
+                "sightings": gettext(
+                    "Only links that are up, or up as far as we know, can be put in a "
+                    "request: %(links)s"
+                )
+                % {"links": ", ".join(not_live)}
             }
         )
     groups: dict[tuple, list[Sighting]] = defaultdict(list)
@@ -210,7 +214,7 @@ def _first_basis(case: Case, platform: Platform | None, *, delisting: bool) -> s
     return offered[0]
 
 
-EDITED_MEANWHILE = (
+EDITED_MEANWHILE = gettext_lazy(
     "Someone else saved this draft while you were editing it. Nothing of yours was saved, "
     "and nothing of theirs was undone: your changes are still in the form below. Check them "
     "against the draft as it is now, then save again."
@@ -236,7 +240,9 @@ def takedown_update_draft(
         raise ValueError(f"not draft fields: {sorted(unknown)}")
     basis = fields.get("legal_basis", takedown.legal_basis)
     if basis not in bases_offered(takedown.case, takedown.platform):
-        raise ValidationError({"legal_basis": "That route is not offered for this platform."})
+        raise ValidationError(
+            {"legal_basis": gettext("That route is not offered for this platform.")}
+        )
     with transaction.atomic():
         _locked_as_seen(takedown)
         if seen_version is not None and seen_version != draft_version(takedown):
@@ -245,7 +251,10 @@ def takedown_update_draft(
             kind=CorrespondenceKind.NOTICE, status=DeliveryStatus.PENDING
         ).exists():
             raise StateChanged(
-                "This notice is being sent right now; it can no longer change. Nothing was saved."
+                gettext(
+                    "This notice is being sent right now; it can no longer change. Nothing was "
+                    "saved."
+                )
             )
         changed = [
             name
@@ -302,7 +311,8 @@ def takedown_send_email(*, takedown: TakedownRequest, acting_user: User) -> Take
     letter = letter_settle(letter=letter, takedown=takedown)
     if letter.status == DeliveryStatus.FAILED:
         raise ValidationError(
-            f"The email could not be sent ({letter.error}). Nothing was marked as sent."
+            gettext("The email could not be sent (%(error)s). Nothing was marked as sent.")
+            % {"error": letter.error}
         )
     if letter.status != DeliveryStatus.SENT:
         raise StateChanged(ALREADY_BEING_SENT)  # another sender holds it (not seen in use)
@@ -338,7 +348,7 @@ def takedown_mark_submitted(
     ticket_number = ticket_number.strip()
     if not ticket_number:
         raise ValidationError(
-            {"ticket_number": "Enter the ticket or reference number the form gave."}
+            {"ticket_number": gettext("Enter the ticket or reference number the form gave.")}
         )
     text = notices.render(notice)
     try:
@@ -429,18 +439,21 @@ def takedown_record_reply(
     hers and counts in the platform figures once staff confirm it."""
     body = body.strip()
     if not body:
-        raise ValidationError({"body": "Paste the platform's reply."})
+        raise ValidationError({"body": gettext("Paste the platform's reply.")})
     if decision:
         allowed = REPLY_TRANSITIONS.get(takedown.status, set())
         if decision not in allowed:
             raise ValidationError(
                 {
-                    "decision": f"A request that is {takedown.get_status_display().lower()} "
-                    f"cannot become {TakedownStatus(decision).label.lower()}."
+                    "decision": gettext("A request that is %(now)s cannot become %(then)s.")
+                    % {
+                        "now": takedown.get_status_display().lower(),
+                        "then": str(TakedownStatus(decision).label).lower(),
+                    }
                 }
             )
     elif takedown.status == TakedownStatus.DRAFT:
-        raise ValidationError({"body": "This request has not been sent yet."})
+        raise ValidationError({"body": gettext("This request has not been sent yet.")})
     old_status = takedown.status
     by_survivor = _by_survivor(acting_user)
     now = timezone.now()
@@ -492,7 +505,9 @@ def takedown_confirm_decision(*, takedown: TakedownRequest, acting_user: User) -
     with transaction.atomic():
         _locked_as_seen(takedown)
         if not takedown.decision_awaits_confirmation:
-            raise ValidationError("There is no outcome she recorded waiting to be confirmed.")
+            raise ValidationError(
+                gettext("There is no outcome she recorded waiting to be confirmed.")
+            )
         takedown.decision_confirmed_by = acting_user
         takedown.decision_confirmed_at = timezone.now()
         change_record(
@@ -545,9 +560,9 @@ def takedown_record_counter_notice(
     *, takedown: TakedownRequest, received_on: dt.date, body: str, acting_user: User
 ) -> TakedownRequest:
     if takedown.legal_basis != LegalBasis.DMCA:
-        raise ValidationError("Counter-notices exist only for DMCA requests.")
+        raise ValidationError(gettext("Counter-notices exist only for DMCA requests."))
     if takedown.status == TakedownStatus.DRAFT:
-        raise ValidationError("This request has not been sent yet.")
+        raise ValidationError(gettext("This request has not been sent yet."))
     with transaction.atomic():
         _locked_as_seen(takedown)
         _letter_received(
@@ -575,10 +590,11 @@ def takedown_record_counter_notice(
 def takedown_escalate(*, takedown: TakedownRequest, to: str, acting_user: User) -> TakedownRequest:
     if takedown.status not in ESCALATE_FROM:
         raise ValidationError(
-            f"A request that is {takedown.get_status_display().lower()} cannot be escalated."
+            gettext("A request that is %(now)s cannot be escalated.")
+            % {"now": takedown.get_status_display().lower()}
         )
     if not to.strip():
-        raise ValidationError({"to": "Say where it was escalated to."})
+        raise ValidationError({"to": gettext("Say where it was escalated to.")})
     old_status = takedown.status
     with transaction.atomic():
         _locked_as_seen(takedown)
@@ -692,7 +708,9 @@ def add_months(start: dt.date, months: int) -> dt.date:
     raise AssertionError("unreachable")
 
 
-ALREADY_BEING_SENT = "This notice is already being sent, or was sent; reload the page."
+ALREADY_BEING_SENT = gettext_lazy(
+    "This notice is already being sent, or was sent; reload the page."
+)
 
 
 def _lock(takedown: TakedownRequest) -> TakedownRequest:
@@ -709,15 +727,18 @@ def _locked_as_seen(takedown: TakedownRequest) -> TakedownRequest:
     _lock(takedown)
     if takedown.status != seen:
         raise StateChanged(
-            f"This request changed meanwhile: it is now "
-            f"{takedown.get_status_display().lower()}. Nothing was saved; look at it again."
+            gettext(
+                "This request changed meanwhile: it is now %(now)s. Nothing was saved; look at "
+                "it again."
+            )
+            % {"now": takedown.get_status_display().lower()}
         )
     return takedown
 
 
 def _require_draft(takedown):
     if takedown.status != TakedownStatus.DRAFT:
-        raise ValidationError("This request was already sent; its notice cannot change.")
+        raise ValidationError(gettext("This request was already sent; its notice cannot change."))
 
 
 def _sendable(takedown) -> notices.Notice:
@@ -725,7 +746,8 @@ def _sendable(takedown) -> notices.Notice:
     missing = notices.lint(notice)
     if missing:
         raise ValidationError(
-            {"__all__": [f"Missing: {label}" for label in missing]}, code="incomplete"
+            {"__all__": [gettext("Missing: %(what)s") % {"what": label} for label in missing]},
+            code="incomplete",
         )
     return notice
 
@@ -749,9 +771,11 @@ def _require_her_contact_choice(notice: notices.Notice) -> None:
         notice.contact_email.lower() in her_email_addresses(case)
     ):
         raise ValidationError(
-            "The notice's contact email is the survivor's own address, and her case says "
-            "notices give LeakCase's reply address instead. Empty the contact email field, or "
-            "change that choice on the case page.",
+            gettext(
+                "The notice's contact email is the survivor's own address, and her case says "
+                "notices give LeakCase's reply address instead. Empty the contact email field, "
+                "or change that choice on the case page."
+            ),
             code="her_address",
         )
 
@@ -782,8 +806,11 @@ def _require_within_sending_limit(user: User) -> None:
     if len(sent) >= limit:
         again = (sent[0] + SENDING_LIMIT_WINDOW).astimezone(dt.UTC)
         raise ValidationError(
-            f"{limit} notices have been emailed from this account in the last hour, the most "
-            f"one account may send. The next can go at {again:%H:%M} UTC.",
+            gettext(
+                "%(limit)s notices have been emailed from this account in the last hour, the "
+                "most one account may send. The next can go at %(time)s UTC."
+            )
+            % {"limit": limit, "time": f"{again:%H:%M}"},
             code="sending_limit",
         )
 

@@ -7,6 +7,8 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, gettext_lazy, ngettext
 from django.views.decorators.http import require_GET
 
 from access.permissions import (
@@ -79,11 +81,24 @@ def takedown_draft(request, reference):
             if hers:
                 messages.success(
                     request,
-                    f"{len(drafts)} request{'s' if len(drafts) != 1 else ''} started, one per "
-                    "platform. Next: the details for each.",
+                    ngettext(
+                        "%(count)s request started, one per platform. Next: the details for each.",
+                        "%(count)s requests started, one per platform. Next: the details for "
+                        "each.",
+                        len(drafts),
+                    )
+                    % {"count": len(drafts)},
                 )
                 return _back(drafts[0])
-            messages.success(request, f"{len(drafts)} draft request(s), one per platform.")
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)s draft request, one per platform.",
+                    "%(count)s draft requests, one per platform.",
+                    len(drafts),
+                )
+                % {"count": len(drafts)},
+            )
             return redirect(f"{reverse('cases:detail', args=[case.reference])}#takedowns")
     return render(
         request,
@@ -163,7 +178,9 @@ def _detail_context(takedown, **overrides):
 
 def _render_detail(request, takedown, status=200, **overrides):
     if status == 400:
-        messages.error(request, "Nothing was changed. The form below says what needs fixing.")
+        messages.error(
+            request, gettext("Nothing was changed. The form below says what needs fixing.")
+        )
     if not request.user.is_support_staff:
         return _render_her_request(request, takedown, status=status, **overrides)
     return render(
@@ -252,7 +269,9 @@ def takedown_edit(request, takedown):
         except ValidationError as error:
             add_validation_errors(form, error)
         else:
-            messages.success(request, "Saved." if hers else "The draft is saved.")
+            messages.success(
+                request, gettext("Saved.") if hers else gettext("The draft is saved.")
+            )
             return _back(takedown)
     takedown.refresh_from_db()
     return _render_detail(request, takedown, status=400, **{form_name: form})
@@ -265,8 +284,16 @@ def takedown_send(request, takedown):
         # Someone changed the address after she was asked: she confirms the new one.
         messages.error(
             request,
-            f"The recipient changed since you were asked: it is now "
-            f"{takedown.recipient_address or 'no address'}. Nothing was sent.",
+            gettext(
+                "The recipient changed since you were asked: it is now %(address)s. Nothing "
+                "was sent."
+            )
+            % {"address": takedown.recipient_address}
+            if takedown.recipient_address
+            else gettext(
+                "The recipient changed since you were asked: there is no address now. Nothing "
+                "was sent."
+            ),
         )
     elif request.POST.get("confirm") == CONFIRM_SEND:
         confirmed_to = True
@@ -291,7 +318,7 @@ def takedown_send(request, takedown):
 
     def send():
         services.takedown_send_email(takedown=takedown, acting_user=request.user)
-        return f"Sent to {takedown.recipient_address}."
+        return gettext("Sent to %(address)s.") % {"address": takedown.recipient_address}
 
     return _draft_leaves(request, takedown, send)
 
@@ -308,7 +335,7 @@ def takedown_submitted(request, takedown):
             ticket_number=form.cleaned_data["ticket_number"],
             acting_user=request.user,
         )
-        return "Recorded as submitted."
+        return gettext("Recorded as submitted.")
 
     return _draft_leaves(request, takedown, mark_submitted)
 
@@ -324,7 +351,10 @@ def _draft_leaves(request, takedown, send):
     except ValidationError as error:
         return _render_detail(request, takedown, status=400, send_errors=error.messages)
     messages.success(
-        request, f"{done} The answer is due by {takedown.due_at:%d %b %Y, %H:%M} UTC."
+        request,
+        # Translators: %(done)s is a sentence such as "Sent to abuse@example.com.".
+        gettext("%(done)s The answer is due by %(when)s UTC.")
+        % {"done": done, "when": date_format(takedown.due_at, "d M Y, H:i")},
     )
     return _back(takedown)
 
@@ -373,27 +403,31 @@ def _staff_action(service, done):
 
 
 takedown_approve_recipient = _staff_action(
-    services.takedown_approve_recipient, "The address is approved: the request can go to it."
+    services.takedown_approve_recipient,
+    gettext_lazy("The address is approved: the request can go to it."),
 )
 takedown_confirm_decision = _staff_action(
     services.takedown_confirm_decision,
-    "Her recorded reply is confirmed; it counts in the platform figures now.",
+    gettext_lazy("Her recorded reply is confirmed; it counts in the platform figures now."),
 )
 
 takedown_reply = _takedown_form_view(
-    ReplyForm, services.takedown_record_reply, "reply_form", "The reply is recorded."
+    ReplyForm,
+    services.takedown_record_reply,
+    "reply_form",
+    gettext_lazy("The reply is recorded."),
 )
 takedown_counter_notice = _takedown_form_view(
     CounterNoticeForm,
     services.takedown_record_counter_notice,
     "counter_form",
-    "The counter-notice and its restore window are recorded.",
+    gettext_lazy("The counter-notice and its restore window are recorded."),
 )
 takedown_escalate = _takedown_form_view(
     EscalateForm,
     services.takedown_escalate,
     "escalate_form",
-    "The request is marked escalated.",
+    gettext_lazy("The request is marked escalated."),
 )
 
 
@@ -419,7 +453,9 @@ def platform_figures(request):
         params["date_to"] = today.isoformat()
     form = DateRangeForm(params)
     if not form.is_valid():
-        messages.error(request, "No figures are shown: the dates need fixing (see below).")
+        messages.error(
+            request, gettext("No figures are shown: the dates need fixing (see below).")
+        )
         return render(request, "takedowns/figures.html", {"form": form}, status=400)
     sent_since, sent_before = form.utc_range()
     figures = selectors.platform_figures(sent_since=sent_since, sent_before=sent_before)

@@ -4,6 +4,7 @@ import base64
 from collections.abc import Iterator
 
 from django.core.files.base import ContentFile
+from django.utils.translation import gettext_lazy
 
 from evidence.models import EvidenceFile
 from evidence.vault import crypto
@@ -17,7 +18,7 @@ NAME = "name"
 STREAM_PIECE_BYTES = 1024 * 1024
 # What the people who asked for a file see when its row is here and its object is not
 # (deleted from the bucket by hand, a restore without it, a disk lost): nothing they can fix.
-MISSING_MESSAGE = "This file is missing from storage. Please tell an administrator."
+MISSING_MESSAGE = gettext_lazy("This file is missing from storage. Please tell an administrator.")
 
 
 class EvidenceMissing(Exception):

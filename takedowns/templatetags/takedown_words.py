@@ -1,8 +1,10 @@
-"""Takedown states in plain words, for the survivor's pages and the staff's alike."""
+"""Takedown states in plain words, for the survivor's pages and the staff's alike. Each
+sentence is one message for translators, the platform's name a placeholder in it."""
 
 from django import template
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 register = template.Library()
 
@@ -14,30 +16,45 @@ def _when(value):
 @register.filter
 def plain_words(takedown) -> str:
     if takedown is None:
-        return "No request yet."
-    who = takedown.recipient
+        return gettext("No request yet.")
+    values = {"who": takedown.recipient}
     status = takedown.status
     if status == "draft":
-        return f"A request to {who} is being prepared."
+        return gettext("A request to %(who)s is being prepared.") % values
     if status in ("sent", "acknowledged", "escalated"):
-        verb = {
-            "sent": "sent",
-            "acknowledged": "received (they confirmed)",
-            "escalated": "escalated",
-        }[status]
         if takedown.due_at and takedown.due_at < timezone.now():
-            late = _when(takedown.due_at)
-            return f"Request to {who} {verb}; the answer was due {late} and is late."
-        return f"Request to {who} {verb}; the answer is due by {_when(takedown.due_at)}."
+            values["late"] = _when(takedown.due_at)
+            late = {
+                "sent": gettext(
+                    "Request to %(who)s sent; the answer was due %(late)s and is late."
+                ),
+                "acknowledged": gettext(
+                    "Request to %(who)s received (they confirmed); the answer was due "
+                    "%(late)s and is late."
+                ),
+                "escalated": gettext(
+                    "Request to %(who)s escalated; the answer was due %(late)s and is late."
+                ),
+            }
+            return late[status] % values
+        values["due"] = _when(takedown.due_at)
+        due = {
+            "sent": gettext("Request to %(who)s sent; the answer is due by %(due)s."),
+            "acknowledged": gettext(
+                "Request to %(who)s received (they confirmed); the answer is due by %(due)s."
+            ),
+            "escalated": gettext("Request to %(who)s escalated; the answer is due by %(due)s."),
+        }
+        return due[status] % values
     if status == "removed":
         links = list(takedown.sightings.all())
         if links and all(link.removed_verified_at for link in links):
-            return f"Removed from {who}: we checked, and it is gone."
-        return f"{who} says it removed the content. We check that it is gone."
+            return gettext("Removed from %(who)s: we checked, and it is gone.") % values
+        return gettext("%(who)s says it removed the content. We check that it is gone.") % values
     if status == "partially_removed":
-        return f"{who} removed part of it; we are following up on the rest."
+        return gettext("%(who)s removed part of it; we are following up on the rest.") % values
     if status == "rejected":
-        return f"{who} refused. We are looking at the next step."
+        return gettext("%(who)s refused. We are looking at the next step.") % values
     return takedown.get_status_display()
 
 
