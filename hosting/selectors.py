@@ -117,7 +117,7 @@ def _contacts(lookup: HostLookup) -> list[Contact]:
                 Contact(
                     role="cdn",
                     name=net.cdn_name,
-                    abuse_email="",
+                    abuse_email=net.cdn_abuse_email,
                     abuse_url=net.cdn_abuse_url,
                     source=net.cdn_source,
                     looked_up_at=at,
