@@ -18,7 +18,7 @@ from cases.models import Case, EventKind
 from cases.services import event_build, events_record
 from evidence.models import Sighting
 from hosting.models import Host, HostLookup, HostNetwork, LookupStatus
-from hosting.selectors import host_normalise
+from hosting.selectors import CLAIM_LEASE, host_normalise
 
 # Who hosts a site changes seldom; a week keeps the record fresh enough to address a notice
 # and finds a move within days, and costs each registry a handful of queries a week. A move
@@ -27,9 +27,6 @@ LOOKUP_INTERVAL = dt.timedelta(days=7)
 # A lookup that no registry answered (every RDAP server failed or asked us to wait) is tried
 # again sooner, unless a registry said when (Retry-After).
 RETRY_INTERVAL = dt.timedelta(hours=1)
-# A claimed host is not handed out again for this long: a worker that died mid-lookup frees
-# it by itself, and two dispatchers never hand out the same host twice.
-CLAIM_LEASE = dt.timedelta(minutes=30)
 
 
 @dataclass(frozen=True)

@@ -849,6 +849,20 @@ def takedowns_reopen_for_reappeared(*, sighting: Sighting, now) -> None:
         )
 
 
+NOT_AN_UNKNOWN_SITE = (
+    "This request goes to a platform in the directory: there is no host to look up."
+)
+
+
+def takedown_host_lookup_request(*, takedown: TakedownRequest, acting_user: User) -> None:
+    """Staff pressed "Look up again" on a request to a site outside the directory: its host
+    is due a lookup now (the next dispatch, within minutes, runs it). Nothing on the case
+    changes, so no event: the lookup's own result is what is recorded."""
+    if takedown.platform_id or not takedown.host:
+        raise ValidationError(NOT_AN_UNKNOWN_SITE)
+    host_lookup_request(host=takedown.host)
+
+
 def takedowns_host_changed(*, host: str, now) -> list[TakedownRequest]:
     """A lookup found a site on another network owner (hosting.services.host_facts_record,
     which wrote the case events). Requests waiting on its links that are still up are due
