@@ -924,9 +924,8 @@ def test_the_request_page_shows_who_hosts_an_unknown_site_with_sources(
 
     assert "Who hosts it" in page and "WHOIS" not in page.split("Who hosts it")[1][:3000]
     for text in (
-        "Cloudflare, Inc.",
-        "no abuse contact published",
-        "Source: RDAP rdap.arin.net 2026-12-05T11:40Z",
+        "Hidden behind Cloudflare: its abuse desk (below) can name the host.",
+        "104.16.1.1</span>: Cloudflare, Inc., CLOUDFLARENET (104.16.0.0/12)",
         "Example Registrar, Inc.",
         "abuse: abuse@registrar.example",
         "Source: RDAP rdap.verisign.com 2026-12-05T11:40Z",
@@ -936,7 +935,7 @@ def test_the_request_page_shows_who_hosts_an_unknown_site_with_sources(
         "Look up again",
     ):
         assert text in page, text
-    # Addressed to the registrar (the network owner published no abuse contact), to approve.
+    # Addressed to the registrar (the host hides behind the CDN), for staff to approve.
     assert "addressed to the registrar's abuse contact (Example Registrar, Inc.)" in page
 
 
