@@ -202,10 +202,14 @@ class EventKind(models.TextChoices):
         "search_listing",
         pgettext_lazy("case event", "Search result status recorded"),
     )
+    # Who hosts a site (hosting/): a lookup found a link's site on another network owner.
+    HOST_CHANGED = "host_changed", pgettext_lazy("case event", "Site moved to another host")
 
 
 # Events that say something only staff may know (why a case is urgent, an internal note).
-INTERNAL_EVENT_KINDS = {EventKind.TRIAGED, EventKind.INVITATION_ISSUED}
+# A change of host is staff's work item (write to the new host); what she sees is the
+# request's outcome when it comes.
+INTERNAL_EVENT_KINDS = {EventKind.TRIAGED, EventKind.INVITATION_ISSUED, EventKind.HOST_CHANGED}
 
 
 class CaseEvent(models.Model):

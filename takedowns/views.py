@@ -21,6 +21,7 @@ from access.permissions import (
     takedown_for_user,
 )
 from evidence.models import Sighting
+from hosting.selectors import who_hosts_page
 from leakcase.csv_export import csv_writer
 from leakcase.forms import DateRangeForm, add_validation_errors, post_only, sent_once
 from leakcase.locking import StateChanged
@@ -156,6 +157,7 @@ def _detail_context(takedown, **overrides):
         "consent_given": takedown.case.consent_to_contact_platforms,
         # A search engine's own form, field by field (takedowns.search_forms).
         "search_form_fields": search_forms.form_fields(notice),
+        "who_hosts": None if takedown.platform_id else who_hosts_page(takedown.host),
     }
     if takedown.status == TakedownStatus.DRAFT:
         context.update(
@@ -405,6 +407,10 @@ def _staff_action(service, done):
 takedown_approve_recipient = _staff_action(
     services.takedown_approve_recipient,
     gettext_lazy("The address is approved: the request can go to it."),
+)
+takedown_host_lookup = _staff_action(
+    services.takedown_host_lookup_request,
+    "Asked: the host is looked up again within a few minutes. Reload this page to see it.",
 )
 takedown_confirm_decision = _staff_action(
     services.takedown_confirm_decision,
