@@ -1,6 +1,6 @@
 from django import forms
 
-from takedowns.models import LegalBasis, TakedownRequest, TakedownStatus
+from takedowns.models import LegalBasis, Rung, TakedownRequest, TakedownStatus
 from takedowns.selectors import default_notice_contact
 from takedowns.services import DRAFT_FIELDS
 
@@ -251,3 +251,17 @@ class HerSightingsForm(SightingsChoiceForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["sightings"].label = "Which of my links should be taken down"
+
+
+class LadderSettingForm(forms.Form):
+    rung = forms.ChoiceField(choices=Rung.choices)
+    wait_hours = forms.IntegerField(
+        label="Wait (hours)",
+        required=False,
+        min_value=1,
+        max_value=24 * 365,
+        help_text="Empty: the default, with its source.",
+    )
+    send_automatically = forms.BooleanField(
+        label="Send its drafts by themselves when the recipient is known", required=False
+    )

@@ -30,15 +30,18 @@ from takedowns.models import (
     DeliveryStatus,
     Direction,
     LegalBasis,
+    Rung,
     TakedownRequest,
     TakedownStatus,
 )
 from takedowns.notices import reply_address
 from takedowns.selectors import (
     bases_offered,
+    earlier_ladder_for_copies,
     her_email_addresses,
     notice_for,
     recipient_needs_approval,
+    rung_wait_hours,
 )
 
 # A site we have no directory entry for: give its host a little longer than a platform.
@@ -171,6 +174,9 @@ def takedowns_draft(
                     platform=platform,
                     host=host,
                     legal_basis=bases_offered(case, platform)[0],
+                    # Copies of images already asked about on another host (matched to the
+                    # same reference image): this new ladder quotes the earlier one.
+                    reappeared_after=earlier_ladder_for_copies(case, members),
                     # No contact email here: the notice gives the one her case says
                     # (selectors.default_notice_contact) unless someone types another.
                     created_by=acting_user,
@@ -352,9 +358,19 @@ def takedown_mark_submitted(
     return takedown
 
 
-def due_hours(takedown: TakedownRequest) -> int:
+def due_hours(takedown: TakedownRequest) -> int | None:
+    """The request's clock, in hours. Above the site, the rung's wait (takedowns/ladder.py,
+    or the service's own choice); None on a last rung, which nothing follows on a clock. At
+    the site: the Act's 48 hours, else the service's choice for the site rung if it made
+    one, else the platform's usual time (or UNKNOWN_PLATFORM_HOURS for a site not in the
+    directory)."""
+    if takedown.rung != Rung.SITE:
+        return rung_wait_hours(takedown.rung)
     if takedown.legal_basis == LegalBasis.TAKE_IT_DOWN:
         return TAKE_IT_DOWN_HOURS
+    chosen = rung_wait_hours(Rung.SITE)
+    if chosen:
+        return chosen
     if takedown.platform is None:
         return UNKNOWN_PLATFORM_HOURS
     return takedown.platform.expected_response_hours
@@ -365,11 +381,14 @@ def _mark_sent(takedown, notice, text, channel, acting_user, *, sent_at, also_ch
     takedown.status = TakedownStatus.SENT
     takedown.channel = channel
     takedown.notice_text = text
-    takedown.notice_template = notices.template_name(notice.basis)
+    takedown.notice_template = notices.template_for(notice)
     takedown.sent_at = sent_at
-    takedown.due_at = sent_at + dt.timedelta(hours=due_hours(takedown))
+    hours = due_hours(takedown)
+    takedown.due_at = sent_at + dt.timedelta(hours=hours) if hours else None
     # Covered: the case is no longer waiting on us for these links, but on the platform.
     takedown.sightings.update(action_due_at=None)
+    if takedown.escalated_from_id:
+        _mark_escalated_below(takedown, acting_user)
     change_record(
         takedown,
         [
@@ -390,8 +409,33 @@ def _mark_sent(takedown, notice, text, channel, acting_user, *, sent_at, also_ch
             "recipient": takedown.recipient,
             "channel": channel,
             "legal_basis": takedown.legal_basis,
-            "due_at": takedown.due_at.isoformat(),
+            "due_at": takedown.due_at.isoformat() if takedown.due_at else None,
+            "rung": takedown.rung,
         },
+    )
+
+
+def _mark_escalated_below(takedown: TakedownRequest, acting_user) -> None:
+    """The next rung went out: the request below it is escalated (still waiting on its
+    recipient, whose answer is still recorded there), naming where it went."""
+    below = (
+        TakedownRequest.objects.select_for_update(no_key=True)
+        .filter(pk=takedown.escalated_from_id, status__in=ESCALATE_FROM)
+        .first()
+    )
+    if below is None:
+        return
+    old = below.status
+    below.status = TakedownStatus.ESCALATED
+    below.escalated_to = f"{takedown.get_rung_display()}: {takedown.recipient}"[:200]
+    change_record(
+        below,
+        ["status", "escalated_to"],
+        case=takedown.case,
+        kind=EventKind.TAKEDOWN_ESCALATED,
+        acting_user=acting_user,
+        old_value={"status": old},
+        new_value={"status": TakedownStatus.ESCALATED, "escalated_to": below.escalated_to},
     )
 
 
@@ -745,6 +789,10 @@ def _require_within_sending_limit(user: User) -> None:
     """Call inside the transaction that saves the notice's row. Her (or the caseworker's)
     account row is locked first, so two tabs sending at once are counted one after the
     other and the limit is exact."""
+    if user is None:
+        # The service itself (a ladder rung set to send by itself): bounded by the ladder,
+        # one notice per rung a request climbs, not by an account's hour.
+        return
     list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
     limit = STAFF_NOTICES_PER_HOUR if user.is_support_staff else SURVIVOR_NOTICES_PER_HOUR
     since = timezone.now() - SENDING_LIMIT_WINDOW
@@ -831,6 +879,11 @@ def takedowns_reopen_for_reappeared(*, sighting: Sighting, now) -> None:
             old_value={"status": TakedownStatus.REMOVED},
             new_value={"status": TakedownStatus.SENT, "reason": "reappeared"},
         )
+    # Back on a company we never asked: the ladder starts again from the site, quoting the
+    # earlier one (imported here: the ladder's services are built on this module's).
+    from takedowns.ladder_services import takedowns_restart_if_new_host
+
+    takedowns_restart_if_new_host(sighting=sighting, now=now)
 
 
 def takedowns_drop_withdrawn_sighting(*, sighting: Sighting, acting_user: User) -> None:
