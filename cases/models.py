@@ -165,6 +165,8 @@ class EventKind(models.TextChoices):
         "Consent to share image fingerprints withdrawn",
     )
     HASHES_EXPORTED = "hashes_exported", "Image fingerprints exported for hash sharing"
+    # Who hosts a site (hosting/): a lookup found a link's site on another network owner.
+    HOST_CHANGED = "host_changed", "Site moved to another host"
 
 
 # Events that say something only staff may know (why a case is urgent, an internal note).

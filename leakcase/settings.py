@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "platforms",
     "evidence",
     "takedowns",
+    "hosting",  # who hosts a site: registrar, network owner, CDN, with sources
     "monitoring",
     "digests",
     "casework",  # what composes every app: the case page, the caseload, demo data
