@@ -17,6 +17,7 @@ from cases.services import change_record, event_record
 from evidence.models import Sighting
 from hosting.selectors import contacts_for
 from leakcase.locking import StateChanged, locked
+from platforms.models import PlatformKind
 from takedowns import ladder, selectors, services
 from takedowns.models import (
     LadderRungSetting,
@@ -66,7 +67,7 @@ def takedowns_due_a_climb(now=None):
         .filter(_due_filter(now))
         .exclude(_LAST_RUNGS)
         # Search engines delist; delisting is tracked apart from removal and has no ladder.
-        .exclude(platform__is_search_engine=True)
+        .exclude(platform__kind=PlatformKind.SEARCH_ENGINE)
         .order_by("due_at")
     )
 
@@ -293,8 +294,8 @@ def takedowns_restart_ladder(
 ) -> TakedownRequest | None:
     """The images are back on a new host: a new ladder starts at the site rung for these
     links, its draft quoting the earlier ladder (reappeared_after: the last request sent on
-    it). Call inside a transaction that locked the case. None when a draft for these links
-    on this new ladder is there already (safe to run twice)."""
+    it). Call inside a transaction that locked the case. Safe to run twice: a draft for
+    this new ladder that is there already takes the links (and is returned)."""
     sightings = [s for s in sightings if s.withdrawn_at is None]
     if not sightings:
         return None
@@ -309,7 +310,7 @@ def takedowns_restart_ladder(
     ).first()
     if existing is not None:
         existing.sightings.add(*sightings)
-        return None
+        return existing
     platform = sightings[0].platform
     draft = TakedownRequest.objects.create(
         case=case,

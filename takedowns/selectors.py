@@ -424,18 +424,32 @@ def escalation_suggestions(takedown: TakedownRequest, now=None) -> list[Suggesti
             else "the recipient missed its deadline"
         )
     )
+    suggestions = []
     following = ladder.next_rung(takedown.legal_basis, takedown.rung)
-    if following is None:
-        beyond = ladder.BEYOND_THE_LADDER[takedown.legal_basis]
-        return [Suggestion("Beyond the ladder", f"Because {why}: {beyond}")] if beyond else []
-    spec = ladder.RUNGS[following]
-    return [
-        Suggestion(
-            spec.who,
-            f"Because {why}: the next rung of the ladder. Its draft is prepared for staff "
-            "to check and send (see the ladder on this request).",
+    if following is not None:
+        suggestions.append(
+            Suggestion(
+                ladder.RUNGS[following].who,
+                f"Because {why}: the next rung of the ladder. Its draft is prepared for "
+                "staff to check and send (see the ladder on this request).",
+            )
         )
-    ]
+    elif ladder.BEYOND_THE_LADDER[takedown.legal_basis]:
+        suggestions.append(
+            Suggestion(
+                "Beyond the ladder",
+                f"Because {why}: {ladder.BEYOND_THE_LADDER[takedown.legal_basis]}",
+            )
+        )
+    # Removal and search are apart: a page still up can be dropped from search meanwhile.
+    suggestions.append(
+        Suggestion(
+            "Search delisting",
+            "Ask Google and Bing to drop the addresses from search results, so fewer people "
+            "find them while the removal goes on.",
+        )
+    )
+    return suggestions
 
 
 # --- figures per platform --------------------------------------------------------------

@@ -418,9 +418,14 @@ def _mark_sent(takedown, notice, text, channel, acting_user, *, sent_at, also_ch
 def _mark_escalated_below(takedown: TakedownRequest, acting_user) -> None:
     """The next rung went out: the request below it is escalated (still waiting on its
     recipient, whose answer is still recorded there), naming where it went."""
+    # A refusal or a partial removal keeps its status: it is the recipient's decision, and
+    # the figures count it.
     below = (
         TakedownRequest.objects.select_for_update(no_key=True)
-        .filter(pk=takedown.escalated_from_id, status__in=ESCALATE_FROM)
+        .filter(
+            pk=takedown.escalated_from_id,
+            status__in=(TakedownStatus.SENT, TakedownStatus.ACKNOWLEDGED),
+        )
         .first()
     )
     if below is None:
@@ -861,7 +866,14 @@ def takedowns_close_for_removed_sightings(
 
 def takedowns_reopen_for_reappeared(*, sighting: Sighting, now) -> None:
     """Back after a verified removal: the request that removed it is on the clock again.
-    The event is what the caseworker's queue shows."""
+    The event is what the caseworker's queue shows. Back on a company its ladder never
+    asked (a new host): the ladder starts again from the site instead, quoting the earlier
+    one, whose requests keep their outcome (imported here: the ladder's services are built
+    on this module's)."""
+    from takedowns.ladder_services import takedowns_restart_if_new_host
+
+    if takedowns_restart_if_new_host(sighting=sighting, now=now) is not None:
+        return
     # Locked and filtered on the fresh rows: a request a caseworker moved meanwhile is left be.
     removed = sighting.takedowns.select_for_update(no_key=True, of=("self",)).filter(
         status=TakedownStatus.REMOVED
@@ -879,11 +891,6 @@ def takedowns_reopen_for_reappeared(*, sighting: Sighting, now) -> None:
             old_value={"status": TakedownStatus.REMOVED},
             new_value={"status": TakedownStatus.SENT, "reason": "reappeared"},
         )
-    # Back on a company we never asked: the ladder starts again from the site, quoting the
-    # earlier one (imported here: the ladder's services are built on this module's).
-    from takedowns.ladder_services import takedowns_restart_if_new_host
-
-    takedowns_restart_if_new_host(sighting=sighting, now=now)
 
 
 def takedowns_drop_withdrawn_sighting(*, sighting: Sighting, acting_user: User) -> None:

@@ -114,12 +114,13 @@ def test_suggestions_appear_when_rejected_or_overdue(case, caseworker, sightings
     (draft,) = takedowns_draft(case=case, sightings=sightings[:1], acting_user=caseworker)
     assert escalation_suggestions(draft) == []
     draft.status, draft.due_at = "sent", timezone.now() - dt.timedelta(hours=1)
+    # The ladder's next rung (takedowns/ladder.py), then search delisting, apart from it.
     routes = [s.route for s in escalation_suggestions(draft)]
-    assert routes == ["Hosting provider", "Search delisting", "Regulator or legal route"]
+    assert routes == ["The company hosting the site", "Search delisting"]
     draft.due_at = timezone.now() + dt.timedelta(hours=1)
     assert escalation_suggestions(draft) == []
     draft.status = "rejected"
-    assert "the platform refused" in escalation_suggestions(draft)[0].why
+    assert "the recipient refused" in escalation_suggestions(draft)[0].why
 
 
 def test_figures_csv(client, case, supervisor):
