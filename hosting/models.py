@@ -77,6 +77,7 @@ class HostNetwork(models.Model):
     abuse_phone = models.CharField(max_length=64, blank=True)
     source = models.CharField(max_length=200, blank=True)
     cdn_name = models.CharField(max_length=100, blank=True)
+    cdn_abuse_email = models.CharField(max_length=254, blank=True)
     cdn_abuse_url = models.CharField(max_length=500, blank=True)
     cdn_source = models.CharField(max_length=200, blank=True)
 

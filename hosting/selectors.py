@@ -7,7 +7,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from hosting.models import HostLookup, LookupStatus
+from django.utils import timezone
+
+from hosting.models import Host, HostLookup, LookupStatus
 
 NO_ABUSE_CONTACT = "no abuse contact published"
 
@@ -117,7 +119,7 @@ def _contacts(lookup: HostLookup) -> list[Contact]:
                 Contact(
                     role="cdn",
                     name=net.cdn_name,
-                    abuse_email="",
+                    abuse_email=net.cdn_abuse_email,
                     abuse_url=net.cdn_abuse_url,
                     source=net.cdn_source,
                     looked_up_at=at,
@@ -189,3 +191,25 @@ def who_hosts(host: str) -> WhoHosts | None:
         previous_owners=previous_owners,
         host_changed=latest.host_changed,
     )
+
+
+# A claimed host is not handed out again for this long (hosting.services.hosts_claim_due):
+# a worker that died mid-lookup frees it by itself. Also how the page tells "on its way".
+CLAIM_LEASE = dt.timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class WhoHostsPage:
+    """What the request page's "Who hosts it" panel shows for a site outside the directory."""
+
+    host: str
+    found: WhoHosts | None
+    # A lookup is due or running (new host, "Look up again", a move a recheck saw).
+    lookup_pending: bool
+
+
+def who_hosts_page(host: str) -> WhoHostsPage:
+    name = host_normalise(host)
+    next_at = Host.objects.filter(name=name).values_list("next_lookup_at", flat=True).first()
+    pending = next_at is not None and next_at <= timezone.now() + CLAIM_LEASE
+    return WhoHostsPage(host=name, found=who_hosts(name), lookup_pending=pending)

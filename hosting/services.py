@@ -1,21 +1,24 @@
 """Writes of who hosts a site. What the lookups (monitoring.host_lookup) found is recorded by
 host_facts_record, each fact with its source and time; the weekly refresh claims due hosts
-with hosts_claim_due; a recheck that resolved a host reports the addresses it saw with
-host_addresses_seen, which asks for a lookup when they differ from the known set."""
+with hosts_claim_due; a recheck that resolved hosts reports the addresses it saw with
+hosts_addresses_seen, which asks for a lookup when they differ from the known set."""
 
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Least
 from django.utils import timezone
 
 from cases.models import Case, EventKind
 from cases.services import event_build, events_record
 from evidence.models import Sighting
 from hosting.models import Host, HostLookup, HostNetwork, LookupStatus
-from hosting.selectors import host_normalise
+from hosting.selectors import CLAIM_LEASE, host_normalise
 
 # Who hosts a site changes seldom; a week keeps the record fresh enough to address a notice
 # and finds a move within days, and costs each registry a handful of queries a week. A move
@@ -24,9 +27,6 @@ LOOKUP_INTERVAL = dt.timedelta(days=7)
 # A lookup that no registry answered (every RDAP server failed or asked us to wait) is tried
 # again sooner, unless a registry said when (Retry-After).
 RETRY_INTERVAL = dt.timedelta(hours=1)
-# A claimed host is not handed out again for this long: a worker that died mid-lookup frees
-# it by itself, and two dispatchers never hand out the same host twice.
-CLAIM_LEASE = dt.timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ class NetworkFound:
     abuse_phone: str = ""
     source: str = ""
     cdn_name: str = ""
+    cdn_abuse_email: str = ""
     cdn_abuse_url: str = ""
     cdn_source: str = ""
 
@@ -117,30 +118,48 @@ def host_lookup_request(*, host: str, now: dt.datetime | None = None) -> Host:
     return obj
 
 
-def host_addresses_seen(*, host: str, addresses: list[str], now: dt.datetime | None = None):
-    """A recheck resolved `host` to `addresses`. Cheap on purpose (the recheck path is hot):
-    one indexed read, and a write only when the set differs from the one last seen, which
-    makes the host due a lookup now. Returns True when it did."""
-    seen = sorted(set(addresses))
-    if not seen:
-        return False
-    name = host_normalise(host)
-    known = Host.objects.filter(name=name).values_list("addresses_seen", flat=True).first()
-    if known is not None and sorted(known) == seen:
-        return False
+def _networks_of(addresses) -> set[str]:
+    """The /24 (IPv4) or /48 (IPv6) of each address: a CDN or a provider rotating addresses
+    inside its blocks is not news; an address in another block is."""
+    nets = set()
+    for text in addresses:
+        try:
+            ip = ipaddress.ip_address(text)
+        except ValueError:
+            continue
+        prefix = 24 if ip.version == 4 else 48
+        nets.add(str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False)))
+    return nets
+
+
+def hosts_addresses_seen(*, seen: dict[str, tuple[str, ...] | list[str]], now=None) -> int:
+    """Rechecks resolved these hosts to these addresses. Cheap on purpose (the recheck path
+    is hot): one read for the whole batch, and a write only for a host whose addresses sit
+    in other networks than the ones last seen, which makes it due a lookup now. A host never
+    seen before gets its row (due at once). Returns how many hosts were made due."""
+    wanted = {host_normalise(h): sorted(set(a)) for h, a in seen.items() if h and a}
+    if not wanted:
+        return 0
     now = now or timezone.now()
-    if known is None:
-        Host.objects.bulk_create(
-            [Host(name=name, addresses_seen=seen, addresses_seen_at=now, next_lookup_at=now)],
-            ignore_conflicts=True,
+    known = dict(Host.objects.filter(name__in=wanted).values_list("name", "addresses_seen"))
+    made_due = 0
+    new = [
+        Host(name=name, addresses_seen=addresses, addresses_seen_at=now, next_lookup_at=now)
+        for name, addresses in wanted.items()
+        if name not in known
+    ]
+    if new:
+        made_due += len(Host.objects.bulk_create(new, ignore_conflicts=True))
+    for name, addresses in wanted.items():
+        if name not in known or _networks_of(known[name]) == _networks_of(addresses):
+            continue
+        # Filtered on the set read: two batches seeing the move at once ask only once.
+        made_due += Host.objects.filter(name=name, addresses_seen=known[name]).update(
+            addresses_seen=addresses,
+            addresses_seen_at=now,
+            next_lookup_at=Least(F("next_lookup_at"), Value(now)),
         )
-        return True
-    # The filter on the old set makes two rechecks at once ask only once.
-    return bool(
-        Host.objects.filter(name=name, addresses_seen=known).update(
-            addresses_seen=seen, addresses_seen_at=now, next_lookup_at=now
-        )
-    )
+    return made_due
 
 
 def _owners(networks) -> set[str]:
@@ -149,6 +168,10 @@ def _owners(networks) -> set[str]:
         for n in networks
         if (n.owner or n.name or n.handle).strip()
     }
+
+
+def _all_owned(networks) -> bool:
+    return all((n.owner or n.name or n.handle).strip() for n in networks)
 
 
 def _owner_names(networks) -> list[str]:
@@ -203,6 +226,7 @@ def host_facts_record(*, facts: HostFacts) -> HostLookup:
                 abuse_phone=n.abuse_phone,
                 source=n.source,
                 cdn_name=n.cdn_name,
+                cdn_abuse_email=n.cdn_abuse_email,
                 cdn_abuse_url=n.cdn_abuse_url,
                 cdn_source=n.cdn_source,
             )
@@ -210,18 +234,23 @@ def host_facts_record(*, facts: HostFacts) -> HostLookup:
         ]
     )
     update = {}
-    if facts.failed:
-        update["next_lookup_at"] = facts.retry_at or facts.looked_up_at + RETRY_INTERVAL
+    if facts.retry_at:  # a registry said when to ask again (429)
+        update["next_lookup_at"] = facts.retry_at
+    elif facts.failed:
+        update["next_lookup_at"] = facts.looked_up_at + RETRY_INTERVAL
     else:
         update["next_lookup_at"] = facts.looked_up_at + LOOKUP_INTERVAL
-        if lookup.addresses:
-            update["addresses_seen"] = lookup.addresses
-            update["addresses_seen_at"] = facts.looked_up_at
+    if not facts.failed and lookup.addresses:
+        update["addresses_seen"] = lookup.addresses
+        update["addresses_seen_at"] = facts.looked_up_at
     Host.objects.filter(pk=host.pk).update(**update)
 
     if not facts.failed and previous is not None:
         before, now_owners = _owners(previous.networks.all()), _owners(facts.networks)
-        if before and now_owners and before != now_owners:
+        # Compared only when every address's network owner is known both times: a registry
+        # that failed for one address this time is not a move.
+        known = _all_owned(previous.networks.all()) and _all_owned(facts.networks)
+        if known and before and now_owners and before != now_owners:
             lookup.host_changed = True
             lookup.save(update_fields=["host_changed"])
             _host_change_record(

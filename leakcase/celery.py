@@ -66,6 +66,21 @@ app.conf.beat_schedule = {
         "task": "monitoring.tasks.prune_url_checks",
         "schedule": crontab(hour=3, minute=30),
     },
+    # Every 2 minutes: look up who hosts the sites that are due (monitoring/tasks.py,
+    # dispatch_host_lookups). Each host is due again a week after its last lookup (the weekly
+    # refresh: who hosts a site changes seldom, and a week finds a move within days), at
+    # once when a recheck sees it on other networks or staff press "Look up again", and when
+    # a registry said when to ask again (429). Two minutes bounds how long staff wait.
+    "dispatch-host-lookups": {
+        "task": "monitoring.tasks.dispatch_host_lookups",
+        "schedule": 2.0 * MINUTE,
+    },
+    # Hourly, at :17: hosts of links logged since get their row, due a lookup at once. Not
+    # every dispatch: it reads every link still being worked on.
+    "ensure-hosts": {
+        "task": "monitoring.tasks.ensure_hosts",
+        "schedule": crontab(minute=17),
+    },
     # 07:00 UTC daily: each caseworker's overdue requests, as a count and a link, written
     # into the outbox and sent.
     "overdue-digests": {

@@ -271,6 +271,15 @@ try:
 except ValueError as exc:
     raise ImproperlyConfigured(f"LEAKCASE_FETCH_ALLOW_NETWORKS: {exc}") from exc
 
+# Who hosts a site (monitoring/host_lookup.py). The nameservers its DNS lookups ask, as
+# "address" or "address:port", comma-separated; empty: the system's resolver. Tests point it
+# at a DNS server of their own on 127.0.0.1.
+DNS_NAMESERVERS = env_list("LEAKCASE_DNS_NAMESERVERS")
+# One RDAP server for every RDAP query instead of the ones the IANA bootstrap files name
+# (monitoring/data/rdap_bootstrap.json): a local mirror, or the tests' own server. Empty in
+# production. Its address still goes through the guarded fetcher's rules.
+RDAP_BASE_URL = env_str("LEAKCASE_RDAP_BASE_URL")
+
 # Email. Without EMAIL_HOST, mail is printed to the console (local demo).
 EMAIL_HOST = env_str("EMAIL_HOST")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)

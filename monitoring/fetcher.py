@@ -142,6 +142,11 @@ class FetchResult:
     body: bytes
     elapsed_ms: int
     redirects: list[str] = field(default_factory=list)
+    # The vetted addresses the first hop (the address asked for) resolved to: a recheck
+    # tells hosting which addresses a site had (monitoring.services), at no extra lookup.
+    addresses: tuple[str, ...] = ()
+    # The answer's Retry-After header, if any: RDAP registries say when to ask again (429).
+    retry_after: str = ""
 
 
 # --- Address rules -----------------------------------------------------------------------
@@ -434,21 +439,24 @@ def _one_request(target, addresses, limits: FetchLimits, deadline: float):
         status = response.status
         location = response.getheader("Location")
         content_type = response.getheader("Content-Type", "") or ""
+        retry_after = response.getheader("Retry-After", "") or ""
         if status in REDIRECT_STATUSES and location:
-            return status, content_type, location, b""
+            return status, content_type, location, b"", retry_after
         check_declared_length(response.getheader("Content-Length"), limits.max_bytes)
         body = bytearray()
         # read1 does at most one recv, so the deadline is checked between small reads;
         # http.client stops at Content-Length and decodes chunked bodies.
         while chunk := response.read1(body_chunk_size(body, limits.max_bytes)):
             body_add_chunk(body, chunk, limits.max_bytes)
-        return status, content_type, None, bytes(body)
+        return status, content_type, None, bytes(body), retry_after
     finally:
         conn.close()
         sock.really_close()
 
 
-def build_result(url, current, status, content_type, body, start, redirects) -> FetchResult:
+def build_result(
+    url, current, status, content_type, body, start, redirects, *, addresses=(), retry_after=""
+) -> FetchResult:
     """The FetchResult of a fetch that got its answer at `current`, timed from `start`
     (time.monotonic()). One shape for the blocking and the concurrent fetcher."""
     return FetchResult(
@@ -459,6 +467,8 @@ def build_result(url, current, status, content_type, body, start, redirects) -> 
         body=body,
         elapsed_ms=max(1, math.ceil((time.monotonic() - start) * 1000)),
         redirects=redirects,
+        addresses=tuple(addresses),
+        retry_after=retry_after,
     )
 
 
@@ -481,11 +491,14 @@ def fetch(url: str, **limits) -> FetchResult:
     allow = allowed_networks()
     redirects: list[str] = []
     current = url
+    first_addresses: tuple[str, ...] | None = None
     while True:
         target = parse_target(current, allow)
         addresses = resolve_target(target, allow, deadline)
+        if first_addresses is None:
+            first_addresses = tuple(sockaddr[0] for _family, sockaddr in addresses)
         try:
-            status, content_type, location, body = _one_request(
+            status, content_type, location, body, retry_after = _one_request(
                 target, addresses, limits, deadline
             )
         except FetchError:
@@ -499,5 +512,15 @@ def fetch(url: str, **limits) -> FetchResult:
         except OSError as exc:
             raise ConnectFailure(f"connection failed: {exc}") from exc
         if location is None:
-            return build_result(url, current, status, content_type, body, start, redirects)
+            return build_result(
+                url,
+                current,
+                status,
+                content_type,
+                body,
+                start,
+                redirects,
+                addresses=first_addresses,
+                retry_after=retry_after,
+            )
         current = next_hop(current, location, redirects, limits.max_redirects)

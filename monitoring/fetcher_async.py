@@ -127,6 +127,7 @@ async def _fetch_hops(session, url, limits: FetchLimits, *, start, deadline):
     allow = allowed_networks()
     redirects: list[str] = []
     current = url
+    first_addresses: tuple[str, ...] | None = None
     while True:
         target = fetcher.parse_target(current, allow)
         if target.literal is None:
@@ -134,9 +135,23 @@ async def _fetch_hops(session, url, limits: FetchLimits, *, start, deadline):
                 None, fetcher.resolve_target, target, allow, deadline
             )
             session.resolver.vetted[(target.host, target.port)] = addresses
+            hop_addresses = tuple(sockaddr[0] for _family, sockaddr in addresses)
+        else:
+            hop_addresses = (str(target.literal),)
+        if first_addresses is None:
+            first_addresses = hop_addresses
         status, content_type, location, body = await _one_request(session, target, limits)
         if location is None:
-            return fetcher.build_result(url, current, status, content_type, body, start, redirects)
+            return fetcher.build_result(
+                url,
+                current,
+                status,
+                content_type,
+                body,
+                start,
+                redirects,
+                addresses=first_addresses,
+            )
         current = fetcher.next_hop(current, location, redirects, limits.max_redirects)
 
 

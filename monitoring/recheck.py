@@ -64,6 +64,8 @@ class Verdict:
     # The bytes of the image that matched, so a live copy is kept as evidence.
     matched_image: bytes | None = field(default=None, repr=False)
     matched_image_url: str = ""
+    # The addresses the link's host resolved to for this check (hosting notices a move).
+    addresses: tuple[str, ...] = ()
 
 
 class _PageImages(HTMLParser):
@@ -162,6 +164,7 @@ def classify(url: str, wanted: list[ImageHashes]):
         "content_type": result.content_type,
         "bytes_read": len(result.body),
         "elapsed_ms": result.elapsed_ms,
+        "addresses": result.addresses,
     }
     status = result.status
     if status in (404, 410):

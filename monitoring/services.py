@@ -22,6 +22,7 @@ from cases.services import case_change_status, event_build, events_record
 from evidence.models import EvidenceKind, EvidenceOrigin, Sighting, SightingStatus, StatusSource
 from evidence.services import evidence_add
 from evidence.sighting_urls import link_label
+from hosting.services import hosts_addresses_seen
 from leakcase.locking import locked
 from monitoring import recheck
 from monitoring.models import Outcome, SitePace, UrlCheck
@@ -178,6 +179,11 @@ def sighting_checks_record(*, checks: list[tuple[Sighting, "recheck.Verdict"]], 
     for sighting, verdict in checks:
         if verdict.matched_image is not None:
             _keep_fetched_copy(sighting, verdict)
+    # What addresses each host had: one read for the batch, a write only for a host whose
+    # networks changed, which makes it due a lookup of who hosts it (hosting.services).
+    hosts_addresses_seen(
+        seen={s.host: verdict.addresses for s, verdict in checks if verdict.addresses}, now=now
+    )
     return rows
 
 

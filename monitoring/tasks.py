@@ -10,6 +10,8 @@ import logging
 from celery import shared_task
 
 from evidence.models import Sighting
+from hosting.services import hosts_claim_due, hosts_ensure_for_sightings
+from monitoring.host_lookup import host_lookup_run
 from monitoring.recheck_batch import recheck_many
 from monitoring.services import rechecks_dispatch, sighting_recheck, url_checks_prune
 
@@ -82,3 +84,42 @@ def _legacy_recheck_sightings(sighting_ids: list[str]) -> dict:
 @shared_task(name="evidence.tasks.dispatch_rechecks")
 def _legacy_dispatch_rechecks() -> int:
     return dispatch_rechecks()
+
+
+# --- who hosts a site (monitoring/host_lookup.py) -------------------------------------------
+# A host lookup asks DNS and two to seven RDAP servers: a few seconds, at most RDAP_TIMEOUT
+# per query. The limits keep a stuck registry from holding a worker past the claim's lease
+# (hosting.services.CLAIM_LEASE), so a host is never looked up twice at once.
+_HOST_LOOKUP_OPTIONS = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "soft_time_limit": 240,
+    "time_limit": 300,
+}
+# Each dispatch hands out this many hosts: registries rate-limit by client address, and a
+# week's refresh of even tens of thousands of hosts spreads over the week at this pace.
+HOST_LOOKUPS_PER_DISPATCH = 20
+
+
+@shared_task(**_HOST_LOOKUP_OPTIONS)
+def lookup_host(host_id: int) -> str | None:
+    """Look one host up (who hosts it) and keep what was found. Safe to run twice."""
+    lookup = host_lookup_run(host_id=host_id)
+    return lookup.status if lookup else None
+
+
+@shared_task
+def dispatch_host_lookups() -> int:
+    """Hand out the hosts due a lookup: the weekly refresh, a move a recheck saw, staff's
+    "Look up again", a new unknown site's draft (hosting.services.hosts_claim_due)."""
+    ids = hosts_claim_due(limit=HOST_LOOKUPS_PER_DISPATCH)
+    for host_id in ids:
+        lookup_host.delay(host_id)
+    return len(ids)
+
+
+@shared_task
+def ensure_hosts() -> int:
+    """Hourly: a Host row for each host of a link still being worked on that has none, due
+    a lookup at once (the next dispatch takes it)."""
+    return hosts_ensure_for_sightings()

@@ -15,6 +15,8 @@ from accounts.models import User
 from cases.models import Case, EventKind, NoticeContact
 from cases.services import change_record, event_record
 from evidence.models import STILL_UP_STATUSES, Sighting
+from hosting.selectors import first_abuse_contact
+from hosting.services import host_lookup_request
 from leakcase.emails import make_message
 from leakcase.locking import StateChanged, locked
 from outbox.models import PROBLEM_STATUSES, EmailKind, EmailStatus, OutgoingEmail
@@ -169,10 +171,17 @@ def takedowns_draft(
             ).first()
             if draft is None:
                 platform = Platform.objects.filter(pk=platform_id).first()
+                # A site outside the directory is addressed to its host's abuse contact
+                # (hosting: the network owner, else the registrar, else the CDN), for staff
+                # to confirm: the address is not approved here, so nothing can be sent to it
+                # until a caseworker approves it (takedown_approve_recipient).
+                contact = None if platform else first_abuse_contact(host)
                 draft = TakedownRequest.objects.create(
                     case=case,
                     platform=platform,
                     host=host,
+                    recipient_name=contact.name[:120] if contact else "",
+                    recipient_email=contact.abuse_email if contact else "",
                     legal_basis=bases_offered(case, platform)[0],
                     # Copies of images already asked about on another host (matched to the
                     # same reference image): this new ladder quotes the earlier one.
@@ -181,15 +190,22 @@ def takedowns_draft(
                     # (selectors.default_notice_contact) unless someone types another.
                     created_by=acting_user,
                 )
+                new_value = {
+                    "recipient": draft.recipient,
+                    "sightings": [str(s.pk) for s in members],
+                }
+                if contact:
+                    new_value["recipient_from"] = f"{contact.role}: {contact.source}"
+                elif not platform:
+                    # Never looked up (or nothing published): look it up now, so the
+                    # request page can name the host within minutes.
+                    host_lookup_request(host=host)
                 event_record(
                     case=case,
                     actor=acting_user,
                     kind=EventKind.TAKEDOWN_DRAFTED,
                     target=draft,
-                    new_value={
-                        "recipient": draft.recipient,
-                        "sightings": [str(s.pk) for s in members],
-                    },
+                    new_value=new_value,
                 )
             draft.sightings.add(*members)
             drafts.append(draft)
@@ -891,6 +907,88 @@ def takedowns_reopen_for_reappeared(*, sighting: Sighting, now) -> None:
             old_value={"status": TakedownStatus.REMOVED},
             new_value={"status": TakedownStatus.SENT, "reason": "reappeared"},
         )
+
+
+NOT_AN_UNKNOWN_SITE = (
+    "This request goes to a platform in the directory: there is no host to look up."
+)
+
+
+def takedown_host_lookup_request(*, takedown: TakedownRequest, acting_user: User) -> None:
+    """Staff pressed "Look up again" on a request to a site outside the directory: its host
+    is due a lookup now (the next dispatch, within minutes, runs it). Nothing on the case
+    changes, so no event: the lookup's own result is what is recorded."""
+    if takedown.platform_id or not takedown.host:
+        raise ValidationError(NOT_AN_UNKNOWN_SITE)
+    host_lookup_request(host=takedown.host)
+
+
+def takedowns_host_changed(*, host: str, now) -> list[TakedownRequest]:
+    """A lookup found a site on another network owner (hosting.services.host_facts_record,
+    which wrote the case events). Requests waiting on its links that are still up are due
+    now, so they are back at the top of the caseload (next due, overdue) for staff to write
+    to the new host; drafts addressed to the old host's contact and not yet approved are
+    addressed to the new one. Inside monitoring.host_lookup's transaction."""
+    waiting = (
+        TakedownRequest.objects.select_for_update(no_key=True, of=("self",))
+        .filter(
+            status__in=WAITING_STATUSES,
+            pk__in=TakedownRequest.objects.filter(
+                sightings__host=host,
+                sightings__withdrawn_at__isnull=True,
+                sightings__status__in=STILL_UP_STATUSES,
+            ).values("pk"),
+        )
+        .select_related("case")
+        .order_by("pk")
+    )
+    changed = []
+    for request in waiting:
+        old_due = request.due_at
+        if old_due is not None and old_due <= now:
+            continue  # already due: in front of staff as it is
+        request.due_at = now
+        change_record(
+            request,
+            ["due_at"],
+            case=request.case,
+            kind=EventKind.HOST_CHANGED,
+            acting_user=None,
+            old_value={"due_at": old_due.isoformat() if old_due else None},
+            new_value={"due_at": now.isoformat(), "reason": "host_changed", "host": host},
+        )
+        changed.append(request)
+    contact = first_abuse_contact(host)
+    drafts = (
+        TakedownRequest.objects.select_for_update(no_key=True, of=("self",))
+        .filter(status=TakedownStatus.DRAFT, platform__isnull=True, host=host)
+        .select_related("case")
+        .order_by("pk")
+    )
+    for draft in drafts:
+        if draft.recipient_approved_email or contact is None:
+            continue
+        if draft.recipient_email == contact.abuse_email:
+            continue
+        old = {"recipient_name": draft.recipient_name, "recipient_email": draft.recipient_email}
+        draft.recipient_name = contact.name[:120]
+        draft.recipient_email = contact.abuse_email
+        change_record(
+            draft,
+            ["recipient_name", "recipient_email"],
+            case=draft.case,
+            kind=EventKind.TAKEDOWN_EDITED,
+            acting_user=None,
+            old_value=old,
+            new_value={
+                "changed": ["recipient_name", "recipient_email"],
+                "recipient_name": draft.recipient_name,
+                "recipient_email": draft.recipient_email,
+                "reason": "host_changed",
+            },
+        )
+        changed.append(draft)
+    return changed
 
 
 def takedowns_drop_withdrawn_sighting(*, sighting: Sighting, acting_user: User) -> None:

@@ -26,6 +26,7 @@ case_urlpatterns = [
                 path(
                     "confirm-decision/", views.takedown_confirm_decision, name="confirm_decision"
                 ),
+                path("who-hosts/lookup/", views.takedown_host_lookup, name="host_lookup"),
             ]
         ),
     ),

@@ -19,6 +19,7 @@ from access.permissions import (
     takedown_for_user,
 )
 from evidence.models import Sighting
+from hosting.selectors import who_hosts_page
 from leakcase.csv_export import csv_writer
 from leakcase.forms import DateRangeForm, add_validation_errors, post_only, sent_once
 from leakcase.locking import StateChanged
@@ -141,6 +142,7 @@ def _detail_context(takedown, **overrides):
         "dmca_warning": notices.DMCA_WARNING if takedown.legal_basis == LegalBasis.DMCA else "",
         "needs_approval": selectors.recipient_needs_approval(takedown),
         "consent_given": takedown.case.consent_to_contact_platforms,
+        "who_hosts": None if takedown.platform_id else who_hosts_page(takedown.host),
     }
     if takedown.status == TakedownStatus.DRAFT:
         context.update(
@@ -378,6 +380,10 @@ takedown_approve_recipient = _staff_action(
 takedown_skip_rung = _staff_action(
     ladder_services.takedown_ladder_skip,
     "This rung is passed over: the draft now goes to the next rung.",
+)
+takedown_host_lookup = _staff_action(
+    services.takedown_host_lookup_request,
+    "Asked: the host is looked up again within a few minutes. Reload this page to see it.",
 )
 takedown_confirm_decision = _staff_action(
     services.takedown_confirm_decision,

@@ -162,6 +162,8 @@ MATRIX = {
     # Vouching for an address outside the directory, and confirming an outcome she recorded,
     # are staff's (a refusal, nothing to approve or confirm, still answers with a redirect).
     "takedowns:approve_recipient": ("POST", {}, STAFF_ON_CASE),
+    # "Look up again" on who hosts a site outside the directory: staff on the case.
+    "takedowns:host_lookup": ("POST", {}, STAFF_ON_CASE),
     "takedowns:confirm_decision": ("POST", {}, STAFF_ON_CASE),
     # Passing over a ladder rung nobody can be asked at is staff's (a refusal, here on a
     # request that is no rung's draft, still answers with a redirect).
