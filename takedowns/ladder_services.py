@@ -114,16 +114,44 @@ def takedown_climb(*, takedown: TakedownRequest, now=None) -> TakedownRequest | 
         still_up = list(takedown.sightings.still_up().filter(withdrawn_at__isnull=True))
         if following is None or not still_up:
             return None
+        following, skipped = _past_contacts_asked(takedown, following, still_up)
+        if following is None:
+            return None
         try:
             with transaction.atomic():
                 draft = _rung_draft(
-                    takedown, following, still_up, now, reason=_why_climbed(takedown)
+                    takedown,
+                    following,
+                    still_up,
+                    now,
+                    reason=_why_climbed(takedown),
+                    skipped=skipped,
                 )
         except IntegrityError:
             return None  # a next rung exists already (one per request)
     if selectors.rung_sends_automatically(draft.rung):
         _send_automatically(draft)
     return draft
+
+
+def _past_contacts_asked(takedown, following, sightings) -> tuple[str | None, list[str]]:
+    """The next rung, passing over those whose contact this ladder has asked already: a
+    site outside the directory is written to at its host's abuse address (takedowns_draft),
+    so its host rung would ask the same desk again."""
+    asked = {
+        request.recipient_email.strip().lower()
+        for request in selectors.ladder_chain(takedown)
+        if request.recipient_email.strip()
+    }
+    host = _host_of(takedown, sightings)
+    skipped: list[str] = []
+    while following is not None and ladder.RUNGS[following].contact_role:
+        address = _recipient(following, host, takedown)["recipient_email"].strip().lower()
+        if not address or address not in asked:
+            break
+        skipped.append(following)
+        following = ladder.next_rung(takedown.legal_basis, following, tuple(skipped))
+    return following, skipped
 
 
 def _why_climbed(takedown: TakedownRequest) -> str:

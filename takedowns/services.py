@@ -961,7 +961,9 @@ def takedowns_host_changed(*, host: str, now) -> list[TakedownRequest]:
     contact = first_abuse_contact(host)
     drafts = (
         TakedownRequest.objects.select_for_update(no_key=True, of=("self",))
-        .filter(status=TakedownStatus.DRAFT, platform__isnull=True, host=host)
+        # The site's drafts only: a higher rung's draft (registrar, CDN, a regulator) is
+        # addressed to its own rung's contact (takedowns/ladder_services.py).
+        .filter(status=TakedownStatus.DRAFT, platform__isnull=True, host=host, rung=Rung.SITE)
         .select_related("case")
         .order_by("pk")
     )

@@ -63,8 +63,11 @@ def _site_request(case, survivor, caseworker, *, url=f"https://{SITE}/a/1.jpg", 
 
 @pytest.fixture
 def site_request(case, survivor, caseworker, consent):
+    # Drafted before its host was looked up: the site's request names no one (the lookup
+    # comes in afterwards and is there when the ladder climbs).
+    request = _site_request(case, survivor, caseworker)
     hosted(SITE, at=START)
-    return _site_request(case, survivor, caseworker)
+    return request
 
 
 def test_nothing_climbs_before_the_wait_lapses(site_request):
@@ -117,10 +120,10 @@ def test_a_refusal_climbs_at_once(site_request, caseworker):
 def test_two_dispatchers_at_once_prepare_the_rung_once(
     platform_directory, case, survivor, caseworker, consent
 ):
-    hosted(SITE, at=START)
     requests = [
         _site_request(case, survivor, caseworker, url=f"https://{SITE}/{n}.jpg") for n in range(3)
     ]
+    hosted(SITE, at=START)
     barrier = threading.Barrier(2)
     errors, prepared = [], []
 
@@ -242,8 +245,8 @@ def test_an_unapproved_address_is_not_sent_by_itself(site_request, supervisor):
 def test_a_rung_with_no_contact_says_so_and_can_be_passed_over(
     case, survivor, caseworker, consent
 ):
-    hosted(SITE, at=START, owner_email="")  # the network publishes no abuse address
     site_request = _site_request(case, survivor, caseworker)
+    hosted(SITE, at=START, owner_email="")  # the network publishes no abuse address
     with time_machine.travel(START + dt.timedelta(hours=49), tick=False):
         ladders_climb_due()
     draft = TakedownRequest.objects.get(rung=Rung.HOST)
@@ -264,8 +267,8 @@ def test_a_rung_with_no_contact_says_so_and_can_be_passed_over(
 def test_the_ladder_ends_at_the_ftc_under_the_take_it_down_act(
     case, survivor, caseworker, consent
 ):
-    hosted(SITE, at=START, cdn="Cloudflare", cdn_abuse_url="https://abuse.cloudflare.com/")
     request = _site_request(case, survivor, caseworker, basis="take_it_down")
+    hosted(SITE, at=START, cdn="Cloudflare", cdn_abuse_url="https://abuse.cloudflare.com/")
     assert request.due_at == START + dt.timedelta(hours=48)
     # Each rung refuses in turn; the next is prepared and sent through its form.
     for rung in (Rung.HOST, Rung.REGISTRAR, Rung.CDN, Rung.FTC):
@@ -359,3 +362,16 @@ def test_back_on_the_same_host_reopens_without_a_new_ladder(site_request, casewo
     assert not TakedownRequest.objects.filter(reappeared_after__isnull=False).exists()
     host_rung.refresh_from_db()
     assert host_rung.status == "sent"
+
+
+def test_a_host_asked_already_at_the_site_rung_is_passed_over(case, survivor, caseworker, consent):
+    # Looked up first: the site's request goes to its host's abuse desk (takedowns_draft).
+    hosted(SITE, at=START)
+    site = _site_request(case, survivor, caseworker)
+    assert site.recipient_email == "abuse@hostco.test"
+    with time_machine.travel(START + dt.timedelta(hours=49), tick=False):
+        assert ladders_climb_due() == 1
+    draft = TakedownRequest.objects.get(escalated_from=site)
+    assert draft.rung == Rung.REGISTRAR
+    assert draft.rungs_skipped == [Rung.HOST]
+    assert draft.recipient_email == "abuse@registrar.test"

@@ -315,11 +315,11 @@ def _climbed_to_registrar(case, survivor, caseworker):
     from tests.helpers.ladder import hosted
 
     start = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
-    hosted("leaks.example", at=start)
     sightings = sightings_log_pasted(
         case=case, text="https://leaks.example/1.jpg", acting_user=survivor
     ).saved
     (site,) = takedowns_draft(case=case, sightings=sightings, acting_user=caseworker)
+    hosted("leaks.example", at=start)  # looked up after the site's draft was made
     takedown_update_draft(
         takedown=site,
         acting_user=caseworker,
