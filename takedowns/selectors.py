@@ -286,6 +286,7 @@ class LadderView:
     no_contact: bool  # the next draft has no one to send it to
     beyond: str  # where the ladder ends with no regulator (DMCA, platform policy)
     climbs: bool  # search engines' requests do not climb (their search tracking is apart)
+    lapsed: bool = False  # the current rung's wait is over
 
 
 def ladder_view(takedown: TakedownRequest, now=None) -> LadderView:
@@ -334,6 +335,7 @@ def ladder_view(takedown: TakedownRequest, now=None) -> LadderView:
         ),
         beyond=ladder.BEYOND_THE_LADDER[basis],
         climbs=not (platform and platform.is_search_engine),
+        lapsed=bool(current and current.due_at and current.due_at < now),
     )
 
 
@@ -425,7 +427,9 @@ def escalation_suggestions(takedown: TakedownRequest, now=None) -> list[Suggesti
         )
     )
     suggestions = []
-    following = ladder.next_rung(takedown.legal_basis, takedown.rung)
+    # The rung prepared already (it may have passed one over), else the next on the ladder.
+    above = takedown.escalations.first() if takedown.pk else None
+    following = above.rung if above else ladder.next_rung(takedown.legal_basis, takedown.rung)
     if following is not None:
         suggestions.append(
             Suggestion(
@@ -717,7 +721,8 @@ def request_for_her(
     elif status in WAITING_STATUSES and takedown.due_at:
         # Reminders go by email only (takedowns_due_a_reminder): a request sent through a
         # web form is followed up by her caseworker, and her page must not promise otherwise.
-        by_email = takedown.channel == Channel.EMAIL
+        # Nor to a request taken further up the ladder: the next rung is followed up instead.
+        by_email = takedown.channel == Channel.EMAIL and status != TakedownStatus.ESCALATED
         if takedown.due_at >= now:
             steps.append(f"{who}'s answer is due by {when(takedown.due_at)}.")
             steps.append(
@@ -778,7 +783,10 @@ def request_for_her(
 def _next_rung_for_her(takedown: TakedownRequest, now) -> list[str]:
     if not escalation_suggestions(takedown, now):
         return []
-    following = ladder.next_rung(takedown.legal_basis, takedown.rung)
+    above = takedown.escalations.first()
+    if above is not None and above.sent_at is not None:
+        return []  # asked already: the ladder line says so
+    following = above.rung if above else ladder.next_rung(takedown.legal_basis, takedown.rung)
     if following is None:
         return []
     return [

@@ -448,7 +448,7 @@ def _mark_escalated_below(takedown: TakedownRequest, acting_user) -> None:
         return
     old = below.status
     below.status = TakedownStatus.ESCALATED
-    below.escalated_to = f"{takedown.get_rung_display()}: {takedown.recipient}"[:200]
+    below.escalated_to = f"{takedown.recipient} ({takedown.get_rung_display().lower()})"[:200]
     change_record(
         below,
         ["status", "escalated_to"],

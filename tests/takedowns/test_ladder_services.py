@@ -228,7 +228,7 @@ def test_a_rung_set_to_send_by_itself_goes_through_the_outbox(
     assert [m.to for m in mail.outbox] == [["abuse@hostco.test"]]
     site_request.refresh_from_db()
     assert site_request.status == "escalated"
-    assert site_request.escalated_to == "Hosting provider: Hostco Networks"
+    assert site_request.escalated_to == "Hostco Networks (hosting provider)"
 
 
 def test_an_unapproved_address_is_not_sent_by_itself(site_request, supervisor):
