@@ -205,7 +205,7 @@ def test_supervisors_see_the_ladders_waits_and_removals_by_rung(
     registrar = page.get_by_role("form", name="2. Hosting provider")
     registrar.get_by_label("Wait (hours; empty for the default)").fill("48")
     registrar.get_by_label("Send its drafts by themselves").check()
-    registrar.get_by_role("button", name="Save hosting provider").click()
+    registrar.get_by_role("button", name="Save: Hosting provider").click()
     expect(page.get_by_role("status")).to_contain_text("The ladder's setting is saved.")
     expect(page.get_by_role("listitem").filter(has_text="2. Hosting provider")).to_contain_text(
         "48 hours (the service's choice) · sends by itself"
