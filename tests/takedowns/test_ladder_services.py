@@ -375,3 +375,41 @@ def test_a_host_asked_already_at_the_site_rung_is_passed_over(case, survivor, ca
     assert draft.rung == Rung.REGISTRAR
     assert draft.rungs_skipped == [Rung.HOST]
     assert draft.recipient_email == "abuse@registrar.test"
+
+
+def test_a_copy_found_on_another_host_starts_a_ladder_quoting_the_earlier_one(
+    site_request, case, survivor, caseworker
+):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from evidence.demo_images import make_image
+    from evidence.models import EvidenceMatch
+    from evidence.services import evidence_add, evidence_match_confirm, reference_register
+
+    picture = make_image()
+    reference_register(case=case, data=picture, acting_user=survivor)
+    old = site_request.sightings.get()
+    (new,) = sightings_log_pasted(
+        case=case, text="https://mirror.example/p/1.jpg", acting_user=survivor
+    ).saved
+    # The same picture, saved twice in another format and size: copies, not the same file.
+    smaller = io.BytesIO()
+    Image.open(io.BytesIO(picture)).resize((600, 450)).save(smaller, "JPEG", quality=85)
+    for sighting, copy in ((old, make_image(fmt="PNG")), (new, smaller.getvalue())):
+        evidence_add(
+            case=case,
+            upload=SimpleUploadedFile("shot", copy),
+            acting_user=survivor,
+            sighting=sighting,
+        )
+    assert EvidenceMatch.objects.count() == 2
+    for match in EvidenceMatch.objects.all():
+        evidence_match_confirm(match=match, acting_user=caseworker)
+    (draft,) = takedowns_draft(case=case, sightings=[new], acting_user=caseworker)
+    assert draft.reappeared_after == site_request
+    text = notices.render(notice_for(draft))
+    assert "The same images were the subject of earlier requests, which we quote:" in text
+    assert "2 November 2026, 09:00 UTC: A request under" in text
