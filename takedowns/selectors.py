@@ -662,7 +662,10 @@ STATUS_FOR_HER = {
 }
 
 
-def route_for_her(takedown: TakedownRequest, hours: int) -> str:
+def route_for_her(takedown: TakedownRequest, hours: int | None) -> str:
+    if takedown.rung != Rung.SITE:
+        # A rung of the ladder: whom it asks, in her words (takedowns/ladder.py).
+        return str(ladder.RUNGS[takedown.rung].for_her)
     platform = takedown.recipient
     if (
         takedown.legal_basis == LegalBasis.PLATFORM_POLICY
@@ -716,7 +719,7 @@ def request_for_her(
         sent = f"Sent {when(takedown.sent_at)}, {how}{ticket}."
 
     steps = []
-    if status == TakedownStatus.DRAFT:
+    if status == TakedownStatus.DRAFT and hours:
         steps.append(f"Once it is sent, {who} has {hours} hours to answer.")
     elif status in WAITING_STATUSES and takedown.due_at:
         # Reminders go by email only (takedowns_due_a_reminder): a request sent through a
