@@ -170,7 +170,9 @@ class EventKind(models.TextChoices):
 
 
 # Events that say something only staff may know (why a case is urgent, an internal note).
-INTERNAL_EVENT_KINDS = {EventKind.TRIAGED, EventKind.INVITATION_ISSUED}
+# A change of host is staff's work item (write to the new host); what she sees is the
+# request's outcome when it comes.
+INTERNAL_EVENT_KINDS = {EventKind.TRIAGED, EventKind.INVITATION_ISSUED, EventKind.HOST_CHANGED}
 
 
 class CaseEvent(models.Model):

@@ -423,6 +423,12 @@ def _describe(event: CaseEvent, for_staff: bool, staff_names: dict) -> str:
         return TakedownStatus(new["status"]).label
     if event.kind == EventKind.TAKEDOWN_EDITED:
         return _draft_changes(old, new)
+    if event.kind == EventKind.HOST_CHANGED:
+        if new.get("reason") == "host_changed":
+            return f"{new.get('host', '')}: request due again, to write to the new host"
+        before = ", ".join(old.get("owners", [])) or "unknown"
+        after = ", ".join(new.get("owners", [])) or "unknown"
+        return f"{new.get('host', '')}: {before} → {after}"
     if event.kind == EventKind.CROP_SEARCHED:
         found = len(new.get("matches", []))
         return f"{found} possible cop{'y' if found == 1 else 'ies'} found"

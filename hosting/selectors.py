@@ -16,7 +16,9 @@ NO_ABUSE_CONTACT = "no abuse contact published"
 
 @dataclass(frozen=True)
 class Contact:
-    role: str  # "host" (network owner / hosting provider), "registrar", "cdn"
+    # "host" (network owner / hosting provider; never a CDN's network: a site behind a CDN
+    # has no host contact until the CDN names it), "registrar", "cdn"
+    role: str
     name: str
     abuse_email: str  # may be ""
     abuse_url: str  # web form, may be ""
@@ -87,7 +89,9 @@ def _contacts(lookup: HostLookup) -> list[Contact]:
     seen_hosts: set[str] = set()
     for net in lookup.networks.all():
         key = net.owner_key()
-        if not key or key in seen_hosts:
+        # An address in a CDN's published ranges belongs to the CDN, not to the host: the
+        # host is hidden behind it, and the CDN (below) is the one that can name it.
+        if net.cdn_name or not key or key in seen_hosts:
             continue
         seen_hosts.add(key)
         contacts.append(
@@ -115,13 +119,16 @@ def _contacts(lookup: HostLookup) -> list[Contact]:
     for net in lookup.networks.all():
         if net.cdn_name and net.cdn_name not in seen_cdns:
             seen_cdns.add(net.cdn_name)
+            # The CDN's own abuse address from its list, else the one RDAP gives for the
+            # network it answers from (e.g. Cloudflare's), each with where it came from.
+            from_rdap = not net.cdn_abuse_email and net.abuse_email
             contacts.append(
                 Contact(
                     role="cdn",
                     name=net.cdn_name,
-                    abuse_email=net.cdn_abuse_email,
+                    abuse_email=net.cdn_abuse_email or net.abuse_email,
                     abuse_url=net.cdn_abuse_url,
-                    source=net.cdn_source,
+                    source=f"{net.cdn_source}; {net.source}" if from_rdap else net.cdn_source,
                     looked_up_at=at,
                 )
             )

@@ -83,6 +83,7 @@ def hosts_ensure_for_sightings() -> int:
         .still_up()
         .exclude(host="")
         .exclude(host__in=Host.objects.values("name"))
+        .order_by()  # no ordering column in the DISTINCT
         .values_list("host", flat=True)
         .distinct()
     )

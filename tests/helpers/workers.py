@@ -28,16 +28,17 @@ def test_database_env(**extra) -> dict:
     }
 
 
-def start_worker(name: str | None = None):
+def start_worker(name: str | None = None, **env):
     """`celery -A leakcase worker` against the test database, allowed to reach 127.0.0.1;
-    with `name`, one of several (its node name is name@host)."""
+    with `name`, one of several (its node name is name@host); `env`: more settings (e.g.
+    LEAKCASE_RDAP_BASE_URL for the tests' RDAP server)."""
     command = [sys.executable, "-m", "celery", "-A", "leakcase", "worker", "-P", "solo"]
     if name is not None:
         command += ["-n", f"{name}@%h"]
     process = subprocess.Popen(
         [*command, "-l", "WARNING"],
         cwd=ROOT,
-        env=test_database_env(),
+        env=test_database_env(**env),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )

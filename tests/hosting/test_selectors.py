@@ -43,22 +43,28 @@ def test_a_host_never_looked_up_has_no_contacts():
 def test_contacts_come_host_then_registrar_then_cdn_with_their_sources():
     networks = [
         NetworkFound(
+            address="203.0.113.7",
+            owner="Bulletproof Hosting Ltd",
+            abuse_email="abuse@bulletproof.example",
+            source="RDAP rdap.arin.net 2026-12-05T11:40Z",
+        ),
+        NetworkFound(
             address="104.16.1.1",
             owner="Cloudflare, Inc.",
             abuse_email="abuse@cloudflare.com",
             source="RDAP rdap.arin.net 2026-12-05T11:40Z",
             cdn_name="Cloudflare",
-            cdn_abuse_url="https://abuse.cloudflare.com/ncii",
+            cdn_abuse_url="https://abuse.cloudflare.com/",
             cdn_source="cdn_ranges.json (Cloudflare, 2026-12-01)",
-        )
+        ),
     ]
     host_facts_record(facts=facts(networks=networks))
 
     assert contacts_for("Files.Locker.Example.") == [
         Contact(
             role="host",
-            name="Cloudflare, Inc.",
-            abuse_email="abuse@cloudflare.com",
+            name="Bulletproof Hosting Ltd",
+            abuse_email="abuse@bulletproof.example",
             abuse_url="",
             source="RDAP rdap.arin.net 2026-12-05T11:40Z",
             looked_up_at=AT,
@@ -71,12 +77,15 @@ def test_contacts_come_host_then_registrar_then_cdn_with_their_sources():
             source="RDAP rdap.verisign.com 2026-12-05T11:40Z",
             looked_up_at=AT,
         ),
+        # A CDN's network is the CDN's contact, never the host's: the host hides behind it.
         Contact(
             role="cdn",
             name="Cloudflare",
-            abuse_email="",
-            abuse_url="https://abuse.cloudflare.com/ncii",
-            source="cdn_ranges.json (Cloudflare, 2026-12-01)",
+            abuse_email="abuse@cloudflare.com",
+            abuse_url="https://abuse.cloudflare.com/",
+            source=(
+                "cdn_ranges.json (Cloudflare, 2026-12-01); RDAP rdap.arin.net 2026-12-05T11:40Z"
+            ),
             looked_up_at=AT,
         ),
     ]

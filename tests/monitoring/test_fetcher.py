@@ -119,6 +119,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._redirect("/redirect-loop", 307)
         elif path == "/redirect-to-forbidden":
             self._redirect(query)
+        elif path == "/busy":  # an RDAP registry's rate limit
+            self._send(429, b"{}", "application/rdap+json", headers=[("Retry-After", "120")])
         else:
             self._send(404, b"unknown")
 
@@ -574,3 +576,10 @@ def test_the_limits_both_fetchers_start_from():
         max_redirects=5,
         accept="image/*,text/html;q=0.9,*/*;q=0.5",
     )
+
+
+def test_the_result_says_which_addresses_the_site_had_and_when_to_ask_again(local):
+    page = fetch(f"{local}/page")
+    assert page.addresses == ("127.0.0.1",)  # what a recheck tells hosting (a move)
+    busy = fetch(f"{local}/busy")
+    assert (busy.status, busy.retry_after) == (429, "120")

@@ -156,3 +156,8 @@ def test_it_answers_like_the_blocking_fetcher(server):
 def test_a_limit_it_does_not_know_is_refused():
     with pytest.raises(TypeError):
         _fetch("https://photos.example/image", max_byte=1000)
+
+
+def test_the_result_says_which_addresses_the_site_had(server, settings):
+    settings.FETCH_ALLOW_NETWORKS = LOCAL
+    assert _fetch(f"{server}/image").addresses == ("127.0.0.1",)

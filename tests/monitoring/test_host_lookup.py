@@ -146,12 +146,14 @@ def test_a_cdn_in_front_is_named_from_its_published_ranges(rdap, dns):
 
     host_lookup_run(host_id=host_ensure(host=HOST).pk, now=AT)
 
-    assert [c.role for c in contacts_for(HOST)] == ["host", "registrar", "cdn"]
-    cdn = contacts_for(HOST)[2]
-    assert (cdn.name, cdn.abuse_url, cdn.source) == (
+    # The network owner is the CDN: the host hides behind it, so no host contact.
+    assert [c.role for c in contacts_for(HOST)] == ["registrar", "cdn"]
+    cdn = contacts_for(HOST)[1]
+    assert (cdn.name, cdn.abuse_email, cdn.abuse_url, cdn.source) == (
         "Cloudflare",
+        "abuse@cloudflare.com",
         "https://abuse.cloudflare.com/",
-        "cdn_ranges.json (Cloudflare, 2026-12-05)",
+        f"cdn_ranges.json (Cloudflare, 2026-12-05); {SOURCE}",
     )
     # The second address is inside the network the first one's answer named: one query.
     assert rdap.asked == [f"/domain/{DOMAIN}", "/ip/104.16.1.1"]

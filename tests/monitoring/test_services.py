@@ -658,3 +658,21 @@ class TestUrlChecksPrune:
         assert before == self.NOW - dt.timedelta(days=35)
         assert url_checks_prune(now=self.NOW)["deleted"] == 3  # 45, 40 and 34 said it again
         assert _unreachable_since(sighting, self.NOW) == before
+
+
+def test_a_recheck_tells_hosting_the_addresses_a_site_had(case, survivor):
+    from hosting.models import Host
+
+    sighting = sighting_log(
+        case=case, url="https://files.locker.example/v/1", acting_user=survivor
+    )
+    Host.objects.all().delete()
+    seen = Verdict(outcome=Outcome.LIVE, http_status=200, addresses=("203.0.113.7",))
+
+    sighting_checks_record(
+        checks=[(Sighting.objects.select_related("case").get(pk=sighting.pk), seen)]
+    )
+
+    host = Host.objects.get(name="files.locker.example")
+    assert host.addresses_seen == ["203.0.113.7"]
+    assert host.next_lookup_at <= timezone.now()  # never looked up: due at once

@@ -122,3 +122,56 @@ def test_the_task_takes_a_list_of_ids_and_can_run_twice(server, case, survivor):
     assert recheck_sightings.apply(args=[[str(sighting.pk)]]).get() == {"removed": 1}
     assert UrlCheck.objects.filter(sighting=sighting).count() == 2
     assert recheck_sightings.acks_late and recheck_sightings.reject_on_worker_lost
+
+
+def test_the_dispatcher_hands_due_hosts_to_a_worker_that_looks_them_up(case, survivor):
+    """The weekly refresh end to end: hosts of links still up get their rows, the
+    dispatcher claims the due ones, a real worker looks them up against the tests' RDAP and
+    DNS servers, and each is due again a week after its lookup."""
+    import datetime as dt
+
+    from hosting.models import Host, HostLookup
+    from hosting.selectors import contacts_for
+    from monitoring.tasks import dispatch_host_lookups, ensure_hosts
+    from tests.helpers.dns import DnsServer
+    from tests.helpers.rdap import RdapServer, arin_network, verisign_domain
+
+    rdap, dns = RdapServer(), DnsServer()
+    try:
+        dns.zone.records["files.lockerbox.com"] = ["203.0.113.7"]
+        rdap.answer("/domain/lockerbox.com", verisign_domain("lockerbox.com"))
+        rdap.answer(
+            "/ip/203.0.113.7",
+            arin_network(
+                "203.0.113.7",
+                prefix="203.0.113.0",
+                length=24,
+                handle="NET-203-0-113-0-1",
+                name="BULLETPROOF-1",
+                org="Bulletproof Hosting Ltd",
+                org_handle="BPH-1",
+                abuse_email="abuse@bulletproof.example",
+            ),
+        )
+        sighting_log(case=case, url="https://files.lockerbox.com/v/1", acting_user=survivor)
+        app.control.purge()
+        process = start_worker(
+            LEAKCASE_RDAP_BASE_URL=rdap.base_url, LEAKCASE_DNS_NAMESERVERS=dns.nameserver
+        )
+        try:
+            assert ensure_hosts() == 1
+            assert dispatch_host_lookups() == 1
+            assert dispatch_host_lookups() == 0  # claimed: not handed out twice
+            assert wait_for(lambda: HostLookup.objects.exists()), "the worker did not look up"
+        finally:
+            stop(process)
+        lookup = HostLookup.objects.get()
+        assert [c.name for c in contacts_for("files.lockerbox.com")] == [
+            "Bulletproof Hosting Ltd",
+            "Example Registrar, Inc.",
+        ]
+        host = Host.objects.get()
+        assert host.next_lookup_at == lookup.looked_up_at + dt.timedelta(days=7)
+    finally:
+        rdap.stop()
+        dns.stop()

@@ -19,7 +19,7 @@ from monitoring.services import sighting_checks_record
 from platforms.models import Platform
 from takedowns import notices
 from takedowns.models import Correspondence, TakedownRequest
-from takedowns.selectors import notice_for
+from takedowns.selectors import notice_for, recipient_needs_approval
 from takedowns.services import (
     SURVIVOR_NOTICES_PER_HOUR,
     add_business_days,
@@ -34,6 +34,7 @@ from takedowns.services import (
     takedown_update_draft,
     takedowns_close_for_removed_sightings,
     takedowns_draft,
+    takedowns_host_changed,
     takedowns_reopen_for_reappeared,
 )
 
@@ -866,3 +867,127 @@ def test_a_link_back_after_its_removal_puts_its_request_on_the_clock_again(case,
         {"status": "sent", "reason": "reappeared"},
     )
     assert Case.objects.get(pk=case.pk).status == case.status
+
+
+# --- who hosts it: unknown sites' drafts ----------------------------------------------------
+
+
+def _hosted(host, *networks, registrar="Example Registrar, Inc.", at=None):
+    from hosting.services import HostFacts, host_facts_record
+
+    return host_facts_record(
+        facts=HostFacts(
+            host=host,
+            looked_up_at=at or timezone.now(),
+            registrar_name=registrar,
+            registrar_abuse_email="abuse@registrar.example",
+            registrar_source="RDAP rdap.verisign.com 2026-12-05T11:40Z",
+            networks=list(networks),
+        )
+    )
+
+
+def _network(address, owner, email):
+    from hosting.services import NetworkFound
+
+    return NetworkFound(
+        address=address,
+        owner=owner,
+        abuse_email=email,
+        source="RDAP rdap.arin.net 2026-12-05T11:40Z",
+    )
+
+
+def test_an_unknown_sites_draft_is_addressed_to_its_host_for_staff_to_confirm(
+    case, caseworker, three_platforms
+):
+    _hosted(
+        "files.locker.example",
+        _network("203.0.113.7", "Bulletproof Hosting Ltd", "abuse@bulletproof.example"),
+    )
+    unknown = [s for s in three_platforms if s.host == "files.locker.example"]
+
+    (draft,) = takedowns_draft(case=case, sightings=unknown, acting_user=caseworker)
+
+    assert (draft.recipient_name, draft.recipient_email) == (
+        "Bulletproof Hosting Ltd",
+        "abuse@bulletproof.example",
+    )
+    # Addressed, not approved: nothing goes to it until a caseworker approves it.
+    assert not draft.recipient_approved and draft.recipient_approved_email == ""
+    assert draft.recipient_approved_by is None and draft.recipient_approved_at is None
+    assert recipient_needs_approval(draft)
+    event = CaseEvent.objects.get(case=case, kind=EventKind.TAKEDOWN_DRAFTED, target_id=draft.pk)
+    assert event.new_value["recipient_from"] == "host: RDAP rdap.arin.net 2026-12-05T11:40Z"
+
+
+def test_a_host_without_an_abuse_contact_leaves_the_draft_to_the_registrars(
+    case, caseworker, three_platforms
+):
+    _hosted("files.locker.example", _network("203.0.113.7", "Quiet Hosting", ""))
+    unknown = [s for s in three_platforms if s.host == "files.locker.example"]
+
+    (draft,) = takedowns_draft(case=case, sightings=unknown, acting_user=caseworker)
+
+    assert (draft.recipient_name, draft.recipient_email) == (
+        "Example Registrar, Inc.",
+        "abuse@registrar.example",
+    )
+
+
+def test_a_site_never_looked_up_is_drafted_unaddressed_and_looked_up_now(
+    case, caseworker, three_platforms
+):
+    from hosting.models import Host
+
+    unknown = [s for s in three_platforms if s.host == "other.example"]
+
+    (draft,) = takedowns_draft(case=case, sightings=unknown, acting_user=caseworker)
+
+    assert draft.recipient_email == ""
+    assert Host.objects.get(name="other.example").next_lookup_at <= timezone.now()
+
+
+def test_a_move_readdresses_an_unapproved_draft_and_leaves_an_approved_one(
+    case, caseworker, three_platforms
+):
+    _hosted(
+        "files.locker.example",
+        _network("203.0.113.7", "Bulletproof Hosting Ltd", "abuse@bulletproof.example"),
+    )
+    unknown = [s for s in three_platforms if s.host == "files.locker.example"]
+    (draft,) = takedowns_draft(case=case, sightings=unknown, acting_user=caseworker)
+    moved = _hosted(
+        "files.locker.example",
+        _network("185.220.100.5", "New Host B.V.", "abuse@newhost.example"),
+        at=timezone.now() + dt.timedelta(minutes=1),
+    )
+    assert moved.host_changed
+
+    takedowns_host_changed(host="files.locker.example", now=timezone.now())
+
+    draft.refresh_from_db()
+    assert (draft.recipient_name, draft.recipient_email) == (
+        "New Host B.V.",
+        "abuse@newhost.example",
+    )
+    assert not draft.recipient_approved
+    takedown_approve_recipient(takedown=draft, acting_user=caseworker)
+    _hosted(
+        "files.locker.example",
+        _network("198.51.100.9", "Third Host", "abuse@third.example"),
+        at=timezone.now() + dt.timedelta(minutes=2),
+    )
+    takedowns_host_changed(host="files.locker.example", now=timezone.now())
+    draft.refresh_from_db()
+    assert draft.recipient_email == "abuse@newhost.example"  # approved: staff's word stands
+
+
+def test_look_up_again_is_for_unknown_sites_only(case, caseworker, three_platforms):
+    from takedowns.services import NOT_AN_UNKNOWN_SITE, takedown_host_lookup_request
+
+    drafts = takedowns_draft(case=case, sightings=three_platforms, acting_user=caseworker)
+    dropbox = next(d for d in drafts if d.platform_id)
+    with pytest.raises(ValidationError) as refused:
+        takedown_host_lookup_request(takedown=dropbox, acting_user=caseworker)
+    assert refused.value.messages == [NOT_AN_UNKNOWN_SITE]

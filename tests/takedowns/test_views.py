@@ -981,3 +981,75 @@ def test_the_figures_page_shows_removals_by_rung(client, case, survivor, casewor
     page = client.get(reverse("platforms:figures")).content.decode()
     assert "Removals by rung of the ladder" in page
     assert '<th scope="row">Hosting provider</th><td data-label="Sent">1</td>' in page
+
+
+def test_the_request_page_shows_who_hosts_an_unknown_site_with_sources(
+    client, case, caseworker, sightings
+):
+    from hosting.services import HostFacts, NetworkFound, host_facts_record
+
+    host_facts_record(
+        facts=HostFacts(
+            host="unknown.example",
+            looked_up_at=dt.datetime(2026, 12, 5, 11, 40, tzinfo=dt.UTC),
+            registrable_domain="unknown.example",
+            domain_source="Public Suffix List (tldextract 5.4.0, bundled snapshot)",
+            registrar_name="Example Registrar, Inc.",
+            registrar_abuse_email="abuse@registrar.example",
+            registrar_source="RDAP rdap.verisign.com 2026-12-05T11:40Z",
+            networks=[
+                NetworkFound(
+                    address="104.16.1.1",
+                    handle="NET-104-16-0-0-1",
+                    name="CLOUDFLARENET",
+                    cidr="104.16.0.0/12",
+                    owner="Cloudflare, Inc.",
+                    abuse_email="",
+                    source="RDAP rdap.arin.net 2026-12-05T11:40Z",
+                    cdn_name="Cloudflare",
+                    cdn_abuse_url="https://abuse.cloudflare.com/",
+                    cdn_source="cdn_ranges.json (Cloudflare, 2026-12-05)",
+                )
+            ],
+        )
+    )
+    (draft,) = takedowns_draft(case=case, sightings=sightings[2:], acting_user=caseworker)
+    client.force_login(caseworker)
+
+    page = client.get(
+        reverse("takedowns:detail", args=[case.reference, draft.pk])
+    ).content.decode()
+
+    assert "Who hosts it" in page and "WHOIS" not in page.split("Who hosts it")[1][:3000]
+    for text in (
+        "Hidden behind Cloudflare: its abuse desk (below) can name the host.",
+        "104.16.1.1</span>: Cloudflare, Inc., CLOUDFLARENET (104.16.0.0/12)",
+        "Example Registrar, Inc.",
+        "abuse: abuse@registrar.example",
+        "Source: RDAP rdap.verisign.com 2026-12-05T11:40Z",
+        "Source: cdn_ranges.json (Cloudflare, 2026-12-05)",
+        "https://abuse.cloudflare.com/",
+        "104.16.0.0/12",
+        "Look up again",
+    ):
+        assert text in page, text
+    # Addressed to the registrar (the host hides behind the CDN), for staff to approve.
+    assert "addressed to the registrar's abuse contact (Example Registrar, Inc.)" in page
+
+
+def test_look_up_again_makes_the_host_due_now(client, case, caseworker, sightings):
+    from hosting.models import Host
+
+    (draft,) = takedowns_draft(case=case, sightings=sightings[2:], acting_user=caseworker)
+    Host.objects.filter(name="unknown.example").update(
+        next_lookup_at=timezone.now() + dt.timedelta(days=7)
+    )
+    client.force_login(caseworker)
+    detail = reverse("takedowns:detail", args=[case.reference, draft.pk])
+    assert "Not looked up yet" in client.get(detail).content.decode()
+
+    response = client.post(reverse("takedowns:host_lookup", args=[case.reference, draft.pk]))
+
+    assert response.status_code == 302
+    assert Host.objects.get(name="unknown.example").next_lookup_at <= timezone.now()
+    assert "A new lookup is on its way" in client.get(detail).content.decode()
