@@ -43,6 +43,11 @@ app.conf.beat_schedule = {
     # takedowns/services.py), after settling letters whose email the outbox sent or gave up
     # on since. Often enough that a reminder goes soon after a deadline.
     "send-reminders": {"task": "takedowns.tasks.send_reminders", "schedule": 15.0 * MINUTE},
+    # Every 15 minutes: requests whose rung's wait lapsed unanswered, or that were refused,
+    # get the next rung's draft (host, registrar, CDN, regulator; takedowns/ladder.py),
+    # shown to staff, or sent by itself where a supervisor turned that on. Waits are hours
+    # to days, so a quarter of an hour late is nothing; each request is claimed once.
+    "climb-ladders": {"task": "takedowns.tasks.climb_ladders", "schedule": 15.0 * MINUTE},
     # Every 5 minutes: weekly status emails whose hour has come, in each person's own time
     # zone (digests/services.py), claimed into the outbox and sent. Slots are on the hour,
     # so a digest goes out by :05.

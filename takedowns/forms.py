@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from takedowns.models import LegalBasis, TakedownRequest, TakedownStatus
+from takedowns.models import LegalBasis, Rung, TakedownRequest, TakedownStatus
 from takedowns.selectors import default_notice_contact
 from takedowns.services import DRAFT_FIELDS
 
@@ -258,3 +258,18 @@ class HerSightingsForm(SightingsChoiceForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["sightings"].label = _("Which of my links should be taken down")
+        self.fields["sightings"].label = "Which of my links should be taken down"
+
+
+class LadderSettingForm(forms.Form):
+    rung = forms.ChoiceField(choices=Rung.choices)
+    wait_hours = forms.IntegerField(
+        label="Wait (hours)",
+        required=False,
+        min_value=1,
+        max_value=24 * 365,
+        help_text="Empty: the default, with its source.",
+    )
+    send_automatically = forms.BooleanField(
+        label="Send its drafts by themselves when the recipient is known", required=False
+    )

@@ -42,6 +42,21 @@ class SignerCapacity(models.TextChoices):
     AUTHORISED = "authorised", gettext_lazy("Someone authorised to act for her")
 
 
+class Rung(models.TextChoices):
+    """The ladder a request climbs when its recipient lets the clock run out or refuses
+    (takedowns/ladder.py says each rung's recipient, clock and template). Each rung climbed
+    is its own request: its own notice, recipient, letters, clock and figures."""
+
+    SITE = "site", "The site"
+    HOST = "host", "Hosting provider"
+    REGISTRAR = "registrar", "Domain registrar"
+    CDN = "cdn", "CDN or proxy"
+    FTC = "ftc", "US Federal Trade Commission"
+    DSA_COMPLAINT = "dsa_complaint", "Platform's internal complaint (DSA Art. 20)"
+    DSA_SETTLEMENT = "dsa_settlement", "Out-of-court dispute settlement (DSA Art. 21)"
+    DSA_COORDINATOR = "dsa_coordinator", "Digital Services Coordinator (DSA Art. 53)"
+
+
 class TakedownRequest(models.Model):
     """One notice to one platform for one or more sightings of one case."""
 
@@ -58,6 +73,10 @@ class TakedownRequest(models.Model):
     host = models.CharField(max_length=253, blank=True)
     recipient_name = models.CharField(max_length=120, blank=True)
     recipient_email = models.EmailField(blank=True)
+    # A recipient that takes reports only through its own form (a CDN's abuse form, a
+    # regulator's complaint form): the text is copied into it and the request marked
+    # submitted with the form's reference.
+    recipient_form_url = models.URLField(max_length=500, blank=True)
     # An address that is not in the platform directory is written to only once a caseworker
     # has vouched for it: otherwise any account could make LeakCase email anyone. The
     # approval holds for the address approved, not for whatever the field says later.
@@ -118,6 +137,30 @@ class TakedownRequest(models.Model):
     # DSA Art. 20: a complaint is possible for 6 months after the platform's decision.
     complaint_deadline = models.DateField(null=True, blank=True)
     escalated_to = models.CharField(max_length=200, blank=True)
+    # The ladder: which rung this request is, the request of the rung below it (whose
+    # silence or refusal this one follows up, and quotes), and when the ladder's dispatcher
+    # claimed this request to prepare the next rung (a conditional UPDATE sets it once, so
+    # two beats never prepare the same rung twice).
+    rung = models.CharField(max_length=20, choices=Rung.choices, default=Rung.SITE)
+    escalated_from = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="escalations",
+    )
+    # Content back on a new host: a new ladder starts at the site rung and quotes the
+    # earlier one, from the last request of that earlier ladder.
+    reappeared_after = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="restarts",
+    )
+    ladder_climbed_at = models.DateTimeField(null=True, blank=True)
+    # Rungs passed over on the way to this one, because no contact was known for them.
+    rungs_skipped = models.JSONField(default=list, blank=True)
     reminders_sent = models.PositiveSmallIntegerField(default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
@@ -135,6 +178,21 @@ class TakedownRequest(models.Model):
             ),
             models.Index(fields=["case", "status"]),
             models.Index(fields=["platform", "sent_at"]),
+            # The ladder's dispatcher looks only at requests not yet climbed from.
+            models.Index(
+                fields=["due_at"],
+                name="takedown_ladder_unclimbed",
+                condition=models.Q(ladder_climbed_at__isnull=True) & ~models.Q(status="draft"),
+            ),
+        ]
+        constraints = [
+            # One next rung per request, whoever prepares it (the last guard behind the
+            # dispatcher's claim).
+            models.UniqueConstraint(
+                fields=["escalated_from"],
+                condition=models.Q(escalated_from__isnull=False),
+                name="one_next_rung_per_request",
+            ),
         ]
 
     def __str__(self):
@@ -263,3 +321,18 @@ class AnonymousOutcome(models.Model):
 
     def __str__(self):
         return f"{self.platform_id} {self.status}"
+
+
+class LadderRungSetting(models.Model):
+    """A service's own choice for one rung: how long to wait for its recipient before the
+    next rung's draft is prepared (empty: the default in takedowns/ladder.py, with its
+    source), and whether a prepared draft goes out by itself. Supervisors edit these."""
+
+    rung = models.CharField(max_length=20, choices=Rung.choices, unique=True)
+    wait_hours = models.PositiveIntegerField(null=True, blank=True)
+    send_automatically = models.BooleanField(default=False)
+    changed_by = user_on_record()
+    changed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self):
+        return f"{self.rung}: {self.wait_hours}h auto={self.send_automatically}"

@@ -14,9 +14,12 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 
-from takedowns.models import LegalBasis, TakedownRequest
+from takedowns.models import LegalBasis, Rung, TakedownRequest
 
 TEMPLATE_VERSIONS = {basis: "v1" for basis in LegalBasis.values}
+# Above the site, each rung has its own template (templates/notices/<rung>-<version>.txt),
+# whatever the route: its recipient is a different kind of company, or a regulator.
+RUNG_TEMPLATE_VERSIONS = {rung: "v1" for rung in Rung.values if rung != Rung.SITE}
 
 DMCA_WARNING = _(
     "Use this route only if she owns the copyright in the images (for example, she took "
@@ -36,6 +39,16 @@ class Notice:
     urls: list[str]
     evidence_count: int
     default_contact: str = ""
+    # The earlier requests this one follows up (the rungs below it, and a ladder on an
+    # earlier host when the content came back), oldest first: each quoted with its dates and
+    # what came of it (takedowns.selectors.earlier_requests).
+    earlier: tuple = ()
+    # For a regulator rung: whom it goes to (takedowns.ladder.Regulator).
+    regulator: object = None
+
+    @property
+    def rung(self) -> str:
+        return self.request.rung
 
     @property
     def basis(self) -> str:
@@ -164,11 +177,86 @@ REQUIREMENTS: dict[str, list[Requirement]] = {
 }
 
 
+def _earlier_sent(n):
+    return bool(n.earlier) and all(e.sent_at for e in n.earlier)
+
+
+def _why_unlawful(n):
+    r = n.request
+    return bool(r.content_description.strip()) and r.confirms_no_consent
+
+
+def _site_named(n):
+    return any(e.rung == Rung.SITE for e in n.earlier)
+
+
+EARLIER = Requirement(
+    "The earlier request(s), with the dates they were sent and what came of them",
+    _earlier_sent,
+)
+WHY_UNLAWFUL = Requirement(
+    "Why it is unlawful: a description of the intimate images and a statement that they "
+    "were published without consent",
+    _why_unlawful,
+)
+RECIPIENT_NAMED = Requirement(
+    "Whom it goes to: the company's name (from the hosting lookup)", _has("recipient_name")
+)
+CONTACT = Requirement("Contact information (email, phone or postal address)", _any_contact)
+# A host, registrar or CDN is not the site: it needs to be told how it is tied to the
+# content (the template says it: hosting the site, registering its name, fronting it), on
+# what legal basis, why the content is unlawful, and that the site was asked and did not act.
+_INFRASTRUCTURE = [RECIPIENT_NAMED, LOCATION, WHY_UNLAWFUL, EARLIER, SIGNATURE, CONTACT]
+# A regulator or complaint body needs the platform named, what was asked of it and when, the
+# content's addresses, why it is unlawful, and who complains.
+_COMPLAINT = [
+    Requirement("The platform complained about (the first request, to the site)", _site_named),
+    LOCATION,
+    WHY_UNLAWFUL,
+    EARLIER,
+    SIGNATURE,
+    CONTACT,
+]
+RUNG_REQUIREMENTS: dict[str, list[Requirement]] = {
+    Rung.HOST: _INFRASTRUCTURE,
+    Rung.REGISTRAR: _INFRASTRUCTURE,
+    Rung.CDN: _INFRASTRUCTURE,
+    Rung.FTC: _COMPLAINT,
+    Rung.DSA_COMPLAINT: [
+        *_COMPLAINT,
+        Requirement(
+            "A substantiated explanation of why the content is illegal",
+            _has("illegality_explanation"),
+        ),
+    ],
+    Rung.DSA_SETTLEMENT: [
+        *_COMPLAINT,
+        Requirement(
+            "A substantiated explanation of why the content is illegal",
+            _has("illegality_explanation"),
+        ),
+    ],
+    Rung.DSA_COORDINATOR: [
+        *_COMPLAINT,
+        Requirement(
+            "A substantiated explanation of why the content is illegal",
+            _has("illegality_explanation"),
+        ),
+    ],
+}
+
+
+def requirements(notice: Notice) -> list[Requirement]:
+    if notice.rung == Rung.SITE:
+        return REQUIREMENTS[notice.basis]
+    return RUNG_REQUIREMENTS[notice.rung]
+
+
 def lint(notice: Notice) -> list[str]:
     """The labels of every element the notice is missing; empty when it can be sent."""
     return [
         str(requirement.label)
-        for requirement in REQUIREMENTS[notice.basis]
+        for requirement in requirements(notice)
         if requirement.applies(notice) and not requirement.check(notice)
     ]
 
@@ -177,12 +265,35 @@ def template_name(basis: str) -> str:
     return f"{basis}-{TEMPLATE_VERSIONS[basis]}"
 
 
+def template_for(notice: Notice) -> str:
+    """The site's notice is the route's own; each rung above it has its own template."""
+    if notice.rung == Rung.SITE:
+        return template_name(notice.basis)
+    return f"{notice.rung}-{RUNG_TEMPLATE_VERSIONS[notice.rung]}"
+
+
+# What each route is called in a notice to a company that is not the site.
+BASIS_IN_WORDS = {
+    LegalBasis.TAKE_IT_DOWN: "the US TAKE IT DOWN Act (47 U.S.C. 223a), which requires "
+    "removal within 48 hours of a valid request",
+    LegalBasis.DSA: "the EU Digital Services Act (Regulation (EU) 2022/2065), Articles 16 "
+    "and 6: a hosting service that knows of illegal content must act expeditiously to "
+    "remove it",
+    LegalBasis.DMCA: "the US Digital Millennium Copyright Act, 17 U.S.C. 512(c)",
+    LegalBasis.PLATFORM_POLICY: "your acceptable-use policy, which (like every major "
+    "provider's) forbids publishing intimate images without consent",
+}
+
+
 def render(notice: Notice) -> str:
     request = notice.request
     return (
         render_to_string(
-            f"notices/{template_name(notice.basis)}.txt",
+            f"notices/{template_for(notice)}.txt",
             {
+                "earlier": notice.earlier,
+                "regulator": notice.regulator,
+                "basis_in_words": BASIS_IN_WORDS[notice.basis],
                 "r": request,
                 "urls": notice.urls,
                 "search_result_urls": [
@@ -199,7 +310,20 @@ def render(notice: Notice) -> str:
     )
 
 
+RUNG_SUBJECTS = {
+    Rung.HOST: "Abuse report: non-consensual intimate imagery on a site you host",
+    Rung.REGISTRAR: "Abuse report: non-consensual intimate imagery on a domain you register",
+    Rung.CDN: "Abuse report (non-consensual intimate imagery) for a site behind your network",
+    Rung.FTC: "Complaint: platform failed to remove NCII within 48 hours (TAKE IT DOWN Act)",
+    Rung.DSA_COMPLAINT: "Complaint against your decision (Article 20 DSA)",
+    Rung.DSA_SETTLEMENT: "Dispute about a platform's decision (Article 21 DSA)",
+    Rung.DSA_COORDINATOR: "Complaint about a platform (Article 53 DSA)",
+}
+
+
 def subject(notice: Notice) -> str:
+    if notice.rung != Rung.SITE:
+        return RUNG_SUBJECTS[notice.rung]
     labels = {
         LegalBasis.TAKE_IT_DOWN: "Removal request under the TAKE IT DOWN Act",
         LegalBasis.DMCA: "DMCA notice of infringement (17 U.S.C. 512(c)(3))",

@@ -2,19 +2,23 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Min
+from django.db.models import Exists, Min, OuterRef
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_lazy
 
 from cases.models import NoticeContact
+from evidence.models import Sighting
 from platforms.models import Platform
+from takedowns import ladder
 from takedowns.models import (
     TAKE_IT_DOWN_HOURS,
     WAITING_STATUSES,
     AnonymousOutcome,
     Channel,
+    LadderRungSetting,
     LegalBasis,
+    Rung,
     TakedownRequest,
     TakedownStatus,
 )
@@ -55,12 +59,294 @@ def case_takedowns(case) -> list[TakedownRequest]:
 def notice_for(takedown: TakedownRequest) -> Notice:
     urls = [s.url for s in sorted(takedown.sightings.all(), key=lambda s: s.created_at)]
     evidence_count = takedown.case.evidence_files.count()
+    earlier = tuple(earlier_requests(takedown))
     return Notice(
         request=takedown,
         urls=urls,
         evidence_count=evidence_count,
         default_contact=default_notice_contact(takedown),
+        earlier=earlier,
+        regulator=_regulator_for(takedown, earlier),
     )
+
+
+def _regulator_for(takedown: TakedownRequest, earlier) -> ladder.Regulator | None:
+    site = next((e for e in earlier if e.rung == Rung.SITE), None)
+    return ladder.regulator_for(
+        takedown.rung,
+        country=takedown.case.jurisdiction or "",
+        site=site.recipient if site else "",
+        site_form=site.form_url if site else "",
+    )
+
+
+# --- the ladder ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EarlierRequest:
+    """An earlier request as a later rung's notice quotes it."""
+
+    rung: str
+    what: str
+    recipient: str
+    sent_at: dt.datetime | None
+    ticket_number: str
+    outcome: str
+    form_url: str = ""
+
+
+def _day(value) -> str:
+    return f"{value:%-d %B %Y, %H:%M} UTC" if value else ""
+
+
+def _outcome_words(request: TakedownRequest, now) -> str:
+    status = request.status
+    if status == TakedownStatus.REJECTED:
+        reasons = f" Its reasons: {request.decision_reasons}" if request.decision_reasons else ""
+        return f"Refused on {_day(request.decided_at)}.{reasons}"
+    if status == TakedownStatus.PARTIALLY_REMOVED:
+        return f"Only part was removed ({_day(request.decided_at)}); the rest is still up."
+    if status == TakedownStatus.REMOVED:
+        return (
+            f"Removed on {_day(request.removed_at)}; the same images were later found again "
+            "elsewhere."
+        )
+    acknowledged = (
+        f"Receipt acknowledged on {_day(request.acknowledged_at)}, but n"
+        if request.acknowledged_at
+        else "N"
+    )
+    if request.due_at and request.due_at < now:
+        return f"{acknowledged}o answer and no removal by {_day(request.due_at)}, when it was due."
+    if request.due_at:
+        return f"{acknowledged}o answer yet; it is due by {_day(request.due_at)}."
+    return f"{acknowledged}o answer."
+
+
+def ladder_chain(takedown: TakedownRequest) -> list[TakedownRequest]:
+    """The requests of this request's ladder, from the site rung up to the highest prepared
+    (each rung at most one request: escalated_from is unique)."""
+    bottom = takedown
+    seen = {bottom.pk}
+    while bottom.escalated_from_id and bottom.escalated_from_id not in seen:
+        bottom = TakedownRequest.objects.select_related("platform").get(
+            pk=bottom.escalated_from_id
+        )
+        seen.add(bottom.pk)
+    chain = [bottom]
+    while True:
+        above = (
+            TakedownRequest.objects.select_related("platform")
+            .filter(escalated_from=chain[-1])
+            .first()
+        )
+        if above is None or above.pk in {r.pk for r in chain}:
+            return chain
+        chain.append(above)
+
+
+def earlier_requests(takedown: TakedownRequest, now=None) -> list[EarlierRequest]:
+    """What this request follows up, oldest first: the rungs below it on its ladder, and,
+    when the images came back on a new host, the earlier ladder (reappeared_after and the
+    rungs below that). Only requests that went out are quoted."""
+    now = now or timezone.now()
+    found: list[TakedownRequest] = []
+    seen = {takedown.pk}
+    current = takedown
+    while True:
+        below_id = current.escalated_from_id or current.reappeared_after_id
+        if not below_id or below_id in seen:
+            break
+        current = TakedownRequest.objects.select_related("platform").get(pk=below_id)
+        seen.add(current.pk)
+        found.append(current)
+    quoted = []
+    for request in reversed(found):
+        if request.sent_at is None:
+            continue
+        what = (
+            f"A request under {request.get_legal_basis_display()}"
+            if request.rung == Rung.SITE
+            else f"A report to the {request.get_rung_display().lower()}"
+        )
+        quoted.append(
+            EarlierRequest(
+                rung=request.rung,
+                what=what,
+                recipient=request.recipient,
+                sent_at=request.sent_at,
+                ticket_number=request.ticket_number,
+                outcome=_outcome_words(request, now),
+                form_url=request.platform.report_form_url if request.platform else "",
+            )
+        )
+    return quoted
+
+
+def earlier_ladder_for_copies(case, sightings) -> TakedownRequest | None:
+    """The last request sent about the same images on another host: sightings whose
+    evidence a person confirmed as matching the same reference image as these sightings'
+    evidence. A request for a copy on a new host quotes that ladder."""
+    from evidence.models import EvidenceMatch
+
+    references = EvidenceMatch.objects.filter(
+        confirmed_at__isnull=False, evidence__sighting__in=sightings
+    ).values("reference_id")
+    hosts = {s.host for s in sightings}
+    copies = (
+        Sighting.objects.filter(
+            case=case,
+            evidence_files__matches__reference_id__in=references,
+            evidence_files__matches__confirmed_at__isnull=False,
+        )
+        .exclude(pk__in=[s.pk for s in sightings])
+        .exclude(host__in=hosts)
+    )
+    return (
+        TakedownRequest.objects.filter(case=case, sightings__in=copies, sent_at__isnull=False)
+        .order_by("-sent_at")
+        .first()
+    )
+
+
+def ladder_settings() -> dict[str, LadderRungSetting]:
+    return {row.rung: row for row in LadderRungSetting.objects.all()}
+
+
+def rung_wait_hours(rung: str, settings: dict | None = None) -> int | None:
+    """How long a rung's recipient is given: the service's choice, else the default in
+    takedowns/ladder.py (with its source). None: the request's own clock (the site) or no
+    clock (a last rung)."""
+    settings = ladder_settings() if settings is None else settings
+    chosen = settings.get(rung)
+    if chosen is not None and chosen.wait_hours:
+        return chosen.wait_hours
+    return ladder.RUNGS[rung].default_wait_hours
+
+
+@dataclass(frozen=True)
+class LadderSettingRow:
+    rung: str
+    label: str
+    who: str
+    default_hours: int | None
+    source: str
+    chosen_hours: int | None
+    send_automatically: bool
+    web_form_only: bool
+    changed_by: object
+    changed_at: dt.datetime | None
+
+
+def ladder_settings_rows() -> list[LadderSettingRow]:
+    """Every rung with its default wait and source, and the service's own choice."""
+    chosen = ladder_settings()
+    rows = []
+    for rung in Rung.values:
+        spec = ladder.RUNGS[rung]
+        setting = chosen.get(rung)
+        rows.append(
+            LadderSettingRow(
+                rung=rung,
+                label=Rung(rung).label,
+                who=spec.who,
+                default_hours=spec.default_wait_hours,
+                source=spec.wait_source,
+                chosen_hours=setting.wait_hours if setting else None,
+                send_automatically=bool(setting and setting.send_automatically),
+                web_form_only=spec.web_form_only,
+                changed_by=setting.changed_by if setting else None,
+                changed_at=setting.changed_at if setting else None,
+            )
+        )
+    return rows
+
+
+def rung_sends_automatically(rung: str) -> bool:
+    return LadderRungSetting.objects.filter(rung=rung, send_automatically=True).exists()
+
+
+@dataclass(frozen=True)
+class LadderStep:
+    rung: str
+    who: str
+    state: str  # done, current, next (a draft prepared), ahead, skipped
+    request: TakedownRequest | None
+    wait_hours: int | None
+    wait_source: str
+    sends_automatically: bool
+    outcome: str = ""
+
+
+@dataclass(frozen=True)
+class LadderView:
+    steps: list[LadderStep]
+    current: TakedownRequest | None  # the highest rung sent
+    next_draft: TakedownRequest | None
+    no_contact: bool  # the next draft has no one to send it to
+    beyond: str  # where the ladder ends with no regulator (DMCA, platform policy)
+    climbs: bool  # search engines' requests do not climb (their search tracking is apart)
+    lapsed: bool = False  # the current rung's wait is over
+
+
+def ladder_view(takedown: TakedownRequest, now=None) -> LadderView:
+    now = now or timezone.now()
+    chain = ladder_chain(takedown)
+    basis = chain[0].legal_basis
+    by_rung = {request.rung: request for request in chain}
+    skipped = {rung for request in chain for rung in request.rungs_skipped}
+    settings = ladder_settings()
+    sent = [r for r in chain if r.sent_at is not None]
+    current = sent[-1] if sent else None
+    top = chain[-1]
+    next_draft = top if top.status == TakedownStatus.DRAFT and top.rung != Rung.SITE else None
+    steps = []
+    for rung in ladder.ladder_for(basis):
+        spec = ladder.RUNGS[rung]
+        request = by_rung.get(rung)
+        if request is None:
+            state = "skipped" if rung in skipped else "ahead"
+        elif request.status == TakedownStatus.DRAFT:
+            state = "next"
+        elif request is current:
+            state = "current"
+        else:
+            state = "done"
+        chosen = settings.get(rung)
+        steps.append(
+            LadderStep(
+                rung=rung,
+                who=spec.who,
+                state=state,
+                request=request,
+                wait_hours=rung_wait_hours(rung, settings),
+                wait_source=spec.wait_source,
+                sends_automatically=bool(chosen and chosen.send_automatically),
+                outcome=_outcome_words(request, now) if request and request.sent_at else "",
+            )
+        )
+    platform = chain[0].platform
+    return LadderView(
+        steps=steps,
+        current=current,
+        next_draft=next_draft,
+        no_contact=bool(
+            next_draft and not next_draft.recipient_address and not next_draft.recipient_form_url
+        ),
+        beyond=ladder.BEYOND_THE_LADDER[basis],
+        climbs=not (platform and platform.is_search_engine),
+        lapsed=bool(current and current.due_at and current.due_at < now),
+    )
+
+
+def ladder_line_for_her(takedown: TakedownRequest) -> str:
+    """Where her request stands on the ladder, in her words: the highest rung that was sent
+    (translated: the rungs' sentences are marked in takedowns/ladder.py)."""
+    sent = [r for r in ladder_chain(takedown) if r.sent_at is not None]
+    if not sent:
+        return ""
+    return str(ladder.RUNGS[sent[-1].rung].for_her)
 
 
 def default_notice_contact(takedown: TakedownRequest) -> str:
@@ -120,7 +406,9 @@ class Suggestion:
 
 
 def escalation_suggestions(takedown: TakedownRequest, now=None) -> list[Suggestion]:
-    """Where to go next when a platform says no or lets the clock run out."""
+    """Where to go next when a platform says no or lets the clock run out: the next rung of
+    the ladder (takedowns/ladder.py; its draft is prepared by the ladder's dispatcher), or,
+    at the top of a route with no regulator, what fits beyond it."""
     now = now or timezone.now()
     overdue = takedown.status in WAITING_STATUSES and takedown.due_at and takedown.due_at < now
     if (
@@ -128,55 +416,43 @@ def escalation_suggestions(takedown: TakedownRequest, now=None) -> list[Suggesti
         and not overdue
     ):
         return []
-    if takedown.status == TakedownStatus.REJECTED:
-        hosting = gettext(
-            "Because the platform refused: the company hosting the site can remove it for "
-            "breach of its terms; look up the host's abuse contact for the site's address."
+    if takedown.platform is not None and takedown.platform.is_search_engine:
+        return []  # delisting is tracked apart from removal; it has no ladder
+    why = (
+        "the recipient refused"
+        if takedown.status == TakedownStatus.REJECTED
+        else (
+            "only part was removed"
+            if takedown.status == TakedownStatus.PARTIALLY_REMOVED
+            else "the recipient missed its deadline"
         )
-    elif takedown.status == TakedownStatus.PARTIALLY_REMOVED:
-        hosting = gettext(
-            "Because only part was removed: the company hosting the site can remove it for "
-            "breach of its terms; look up the host's abuse contact for the site's address."
-        )
-    else:
-        hosting = gettext(
-            "Because the platform missed its deadline: the company hosting the site can "
-            "remove it for breach of its terms; look up the host's abuse contact for the "
-            "site's address."
-        )
-    suggestions = [Suggestion(gettext("Hosting provider"), hosting)]
-    platform = takedown.platform
-    if platform is None or not platform.is_search_engine:
+    )
+    suggestions = []
+    # The rung prepared already (it may have passed one over), else the next on the ladder.
+    above = takedown.escalations.first() if takedown.pk else None
+    following = above.rung if above else ladder.next_rung(takedown.legal_basis, takedown.rung)
+    if following is not None:
         suggestions.append(
             Suggestion(
-                gettext("Search delisting"),
-                gettext(
-                    "Ask Google and Bing to drop the addresses from search results, so fewer "
-                    "people find them while the removal goes on."
-                ),
+                ladder.RUNGS[following].who,
+                f"Because {why}: the next rung of the ladder. Its draft is prepared for "
+                "staff to check and send (see the ladder on this request).",
             )
         )
-    regulators = {
-        LegalBasis.TAKE_IT_DOWN: gettext(
-            "The US Federal Trade Commission enforces the TAKE IT DOWN Act against platforms "
-            "that fail to remove within %(hours)s hours."
+    elif ladder.BEYOND_THE_LADDER[takedown.legal_basis]:
+        suggestions.append(
+            Suggestion(
+                "Beyond the ladder",
+                f"Because {why}: {ladder.BEYOND_THE_LADDER[takedown.legal_basis]}",
+            )
         )
-        % {"hours": TAKE_IT_DOWN_HOURS},
-        LegalBasis.DSA: gettext(
-            "A complaint through the platform's internal system (free, for 6 months after its "
-            "decision), then the Digital Services Coordinator of the country."
-        ),
-        LegalBasis.DMCA: gettext(
-            "The platform loses its safe harbour for material it keeps up after a valid "
-            "notice; a lawyer can advise on a claim."
-        ),
-        LegalBasis.PLATFORM_POLICY: gettext(
-            "Re-file under a legal route (TAKE IT DOWN Act or DSA) if one fits; platforms must "
-            "answer those."
-        ),
-    }
+    # Removal and search are apart: a page still up can be dropped from search meanwhile.
     suggestions.append(
-        Suggestion(gettext("Regulator or legal route"), regulators[takedown.legal_basis])
+        Suggestion(
+            "Search delisting",
+            "Ask Google and Bing to drop the addresses from search results, so fewer people "
+            "find them while the removal goes on.",
+        )
     )
     return suggestions
 
@@ -222,7 +498,7 @@ WITH outcomes AS NOT MATERIALIZED (
             sent_at,
             CASE WHEN {unconfirmed} THEN NULL ELSE removed_at END AS removed_at
         FROM {requests}
-        WHERE sent_at IS NOT NULL
+        WHERE sent_at IS NOT NULL AND rung = %(site)s
         UNION ALL
         SELECT platform_id, status, sent_at, removed_at FROM {anonymous}
     ) sent
@@ -264,6 +540,9 @@ def platform_figures(
     )
     params = {
         "unknown": "Unknown platforms",
+        # A platform's figures are of the requests to the site itself; the rungs above it
+        # (its host, registrar, regulators) are counted by rung (rung_figures).
+        "site": Rung.SITE.value,
         "sent": TakedownStatus.SENT.value,
         "removed": TakedownStatus.REMOVED.value,
         "rejected": TakedownStatus.REJECTED.value,
@@ -287,6 +566,60 @@ def platform_figures(
             within_48h_share=within / sent,
         )
         for name, sent, removed, rejected, within, hours in sorted(rows)
+    ]
+
+
+@dataclass(frozen=True)
+class RungFigures:
+    rung: str
+    label: str
+    sent: int
+    removed: int  # removed while this was the highest rung sent
+    median_hours: float | None  # this rung's sending -> removal
+
+
+def rung_figures(
+    *, sent_since: dt.datetime | None = None, sent_before: dt.datetime | None = None
+) -> list[RungFigures]:
+    """Removals by rung: a removal counts at the highest rung that had been sent when it
+    came (the site, its host, ...), so a ladder's one removal counts once, where it worked.
+    Outcomes she recorded herself count once staff confirm them, as in platform_figures."""
+    sent = TakedownRequest.objects.filter(sent_at__isnull=False)
+    if sent_since:
+        sent = sent.filter(sent_at__gte=sent_since)
+    if sent_before:
+        sent = sent.filter(sent_at__lt=sent_before)
+    climbed_past = TakedownRequest.objects.filter(
+        escalated_from=OuterRef("pk"),
+        sent_at__isnull=False,
+        sent_at__lte=OuterRef("removed_at"),
+    )
+    rows = sent.annotate(climbed_past=Exists(climbed_past)).values_list(
+        "rung",
+        "status",
+        "sent_at",
+        "removed_at",
+        "climbed_past",
+        "decision_by_survivor",
+        "decision_confirmed_at",
+    )
+    counts: dict[str, list] = {}
+    for rung, status, sent_at, removed_at, climbed, by_her, confirmed in rows:
+        entry = counts.setdefault(rung, [0, []])
+        entry[0] += 1
+        unconfirmed = by_her and confirmed is None
+        if status == TakedownStatus.REMOVED and removed_at and not climbed and not unconfirmed:
+            entry[1].append((removed_at - sent_at).total_seconds() / 3600)
+    return [
+        RungFigures(
+            rung=rung,
+            label=Rung(rung).label,
+            sent=counts[rung][0],
+            removed=len(counts[rung][1]),
+            median_hours=percentile(counts[rung][1], 0.5),
+        )
+        for rung in Rung.values
+        if rung in counts
     ]
 
 
@@ -331,7 +664,10 @@ STATUS_FOR_HER = {
 }
 
 
-def route_for_her(takedown: TakedownRequest, hours: int) -> str:
+def route_for_her(takedown: TakedownRequest, hours: int | None) -> str:
+    if takedown.rung != Rung.SITE:
+        # A rung of the ladder: whom it asks, in her words (takedowns/ladder.py).
+        return str(ladder.RUNGS[takedown.rung].for_her)
     platform = takedown.recipient
     if (
         takedown.legal_basis == LegalBasis.PLATFORM_POLICY
@@ -359,6 +695,7 @@ class HerRequest:
     next_steps: list[str]
     suggestions: list[Suggestion]
     next_check_at: dt.datetime | None
+    ladder_line: str = ""  # where it stands on the ladder (ladder_line_for_her)
 
 
 def request_for_her(
@@ -404,7 +741,7 @@ def request_for_her(
         sent %= values
 
     steps = []
-    if status == TakedownStatus.DRAFT:
+    if status == TakedownStatus.DRAFT and hours:
         steps.append(
             gettext("Once it is sent, %(who)s has %(hours)s hours to answer.")
             % {"who": who, "hours": hours}
@@ -412,7 +749,8 @@ def request_for_her(
     elif status in WAITING_STATUSES and takedown.due_at:
         # Reminders go by email only (takedowns_due_a_reminder): a request sent through a
         # web form is followed up by her caseworker, and her page must not promise otherwise.
-        by_email = takedown.channel == Channel.EMAIL
+        # Nor to a request taken further up the ladder: the next rung is followed up instead.
+        by_email = takedown.channel == Channel.EMAIL and status != TakedownStatus.ESCALATED
         due = {"who": who, "when": when(takedown.due_at)}
         if takedown.due_at >= now:
             steps.append(gettext("%(who)s's answer is due by %(when)s.") % due)
@@ -481,10 +819,28 @@ def request_for_her(
         sent=sent,
         links=sightings,
         replies=[c for c in correspondence if c.direction == "in"],
-        next_steps=steps,
-        suggestions=escalation_suggestions(takedown, now),
+        next_steps=steps + _next_rung_for_her(takedown, now),
+        # The ladder's next rung is said to her in her words (next_steps); the staff's
+        # wording of it stays on the staff page.
+        suggestions=[],
         next_check_at=next_check_at,
+        ladder_line=ladder_line_for_her(takedown),
     )
+
+
+def _next_rung_for_her(takedown: TakedownRequest, now) -> list[str]:
+    if not escalation_suggestions(takedown, now):
+        return []
+    above = takedown.escalations.first()
+    if above is not None and above.sent_at is not None:
+        return []  # asked already: the ladder line says so
+    following = above.rung if above else ladder.next_rung(takedown.legal_basis, takedown.rung)
+    if following is None:
+        return []
+    return [
+        gettext("If it still does not act, the next step is to ask: %(who)s.")
+        % {"who": ladder.RUNGS[following].who.lower()}
+    ]
 
 
 def requests_by_sighting(case) -> dict:

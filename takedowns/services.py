@@ -33,15 +33,18 @@ from takedowns.models import (
     DeliveryStatus,
     Direction,
     LegalBasis,
+    Rung,
     TakedownRequest,
     TakedownStatus,
 )
 from takedowns.notices import reply_address
 from takedowns.selectors import (
     bases_offered,
+    earlier_ladder_for_copies,
     her_email_addresses,
     notice_for,
     recipient_needs_approval,
+    rung_wait_hours,
 )
 
 # A site we have no directory entry for: give its host a little longer than a platform.
@@ -195,6 +198,9 @@ def takedowns_draft(
                     recipient_name=contact.name[:120] if contact else "",
                     recipient_email=contact.abuse_email if contact else "",
                     legal_basis=_first_basis(case, platform, delisting=search_engine is not None),
+                    # Copies of images already asked about on another host (matched to the
+                    # same reference image): this new ladder quotes the earlier one.
+                    reappeared_after=earlier_ladder_for_copies(case, members),
                     # No contact email here: the notice gives the one her case says
                     # (selectors.default_notice_contact) unless someone types another.
                     created_by=acting_user,
@@ -398,9 +404,19 @@ def takedown_mark_submitted(
     return takedown
 
 
-def due_hours(takedown: TakedownRequest) -> int:
+def due_hours(takedown: TakedownRequest) -> int | None:
+    """The request's clock, in hours. Above the site, the rung's wait (takedowns/ladder.py,
+    or the service's own choice); None on a last rung, which nothing follows on a clock. At
+    the site: the Act's 48 hours, else the service's choice for the site rung if it made
+    one, else the platform's usual time (or UNKNOWN_PLATFORM_HOURS for a site not in the
+    directory)."""
+    if takedown.rung != Rung.SITE:
+        return rung_wait_hours(takedown.rung)
     if takedown.legal_basis == LegalBasis.TAKE_IT_DOWN:
         return TAKE_IT_DOWN_HOURS
+    chosen = rung_wait_hours(Rung.SITE)
+    if chosen:
+        return chosen
     if takedown.platform is None:
         return UNKNOWN_PLATFORM_HOURS
     return takedown.platform.expected_response_hours
@@ -411,11 +427,14 @@ def _mark_sent(takedown, notice, text, channel, acting_user, *, sent_at, also_ch
     takedown.status = TakedownStatus.SENT
     takedown.channel = channel
     takedown.notice_text = text
-    takedown.notice_template = notices.template_name(notice.basis)
+    takedown.notice_template = notices.template_for(notice)
     takedown.sent_at = sent_at
-    takedown.due_at = sent_at + dt.timedelta(hours=due_hours(takedown))
+    hours = due_hours(takedown)
+    takedown.due_at = sent_at + dt.timedelta(hours=hours) if hours else None
     # Covered: the case is no longer waiting on us for these links, but on the platform.
     takedown.sightings.update(action_due_at=None)
+    if takedown.escalated_from_id:
+        _mark_escalated_below(takedown, acting_user)
     change_record(
         takedown,
         [
@@ -436,8 +455,38 @@ def _mark_sent(takedown, notice, text, channel, acting_user, *, sent_at, also_ch
             "recipient": takedown.recipient,
             "channel": channel,
             "legal_basis": takedown.legal_basis,
-            "due_at": takedown.due_at.isoformat(),
+            "due_at": takedown.due_at.isoformat() if takedown.due_at else None,
+            "rung": takedown.rung,
         },
+    )
+
+
+def _mark_escalated_below(takedown: TakedownRequest, acting_user) -> None:
+    """The next rung went out: the request below it is escalated (still waiting on its
+    recipient, whose answer is still recorded there), naming where it went."""
+    # A refusal or a partial removal keeps its status: it is the recipient's decision, and
+    # the figures count it.
+    below = (
+        TakedownRequest.objects.select_for_update(no_key=True)
+        .filter(
+            pk=takedown.escalated_from_id,
+            status__in=(TakedownStatus.SENT, TakedownStatus.ACKNOWLEDGED),
+        )
+        .first()
+    )
+    if below is None:
+        return
+    old = below.status
+    below.status = TakedownStatus.ESCALATED
+    below.escalated_to = f"{takedown.recipient} ({takedown.get_rung_display().lower()})"[:200]
+    change_record(
+        below,
+        ["status", "escalated_to"],
+        case=takedown.case,
+        kind=EventKind.TAKEDOWN_ESCALATED,
+        acting_user=acting_user,
+        old_value={"status": old},
+        new_value={"status": TakedownStatus.ESCALATED, "escalated_to": below.escalated_to},
     )
 
 
@@ -805,6 +854,10 @@ def _require_within_sending_limit(user: User) -> None:
     """Call inside the transaction that saves the notice's row. Her (or the caseworker's)
     account row is locked first, so two tabs sending at once are counted one after the
     other and the limit is exact."""
+    if user is None:
+        # The service itself (a ladder rung set to send by itself): bounded by the ladder,
+        # one notice per rung a request climbs, not by an account's hour.
+        return
     list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
     limit = STAFF_NOTICES_PER_HOUR if user.is_support_staff else SURVIVOR_NOTICES_PER_HOUR
     since = timezone.now() - SENDING_LIMIT_WINDOW
@@ -876,7 +929,14 @@ def takedowns_close_for_removed_sightings(
 
 def takedowns_reopen_for_reappeared(*, sighting: Sighting, now) -> None:
     """Back after a verified removal: the request that removed it is on the clock again.
-    The event is what the caseworker's queue shows."""
+    The event is what the caseworker's queue shows. Back on a company its ladder never
+    asked (a new host): the ladder starts again from the site instead, quoting the earlier
+    one, whose requests keep their outcome (imported here: the ladder's services are built
+    on this module's)."""
+    from takedowns.ladder_services import takedowns_restart_if_new_host
+
+    if takedowns_restart_if_new_host(sighting=sighting, now=now) is not None:
+        return
     # Locked and filtered on the fresh rows: a request a caseworker moved meanwhile is left be.
     removed = sighting.takedowns.select_for_update(no_key=True, of=("self",)).filter(
         status=TakedownStatus.REMOVED
@@ -948,7 +1008,9 @@ def takedowns_host_changed(*, host: str, now) -> list[TakedownRequest]:
     contact = first_abuse_contact(host)
     drafts = (
         TakedownRequest.objects.select_for_update(no_key=True, of=("self",))
-        .filter(status=TakedownStatus.DRAFT, platform__isnull=True, host=host)
+        # The site's drafts only: a higher rung's draft (registrar, CDN, a regulator) is
+        # addressed to its own rung's contact (takedowns/ladder_services.py).
+        .filter(status=TakedownStatus.DRAFT, platform__isnull=True, host=host, rung=Rung.SITE)
         .select_related("case")
         .order_by("pk")
     )

@@ -6,6 +6,7 @@ from celery import shared_task
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from takedowns.ladder_services import ladders_climb_due
 from takedowns.services import (
     letters_settle,
     overdue_digests_send,
@@ -44,3 +45,14 @@ def send_overdue_digests() -> int:
     """Daily; a second run the same day sends nothing (one email in the outbox a person a
     day)."""
     return overdue_digests_send(base_url=settings.SITE_URL)
+
+
+@shared_task
+def climb_ladders() -> int:
+    """Prepare the next rung's draft for requests whose wait lapsed unanswered or that were
+    refused. Safe to run twice, or on two beats at once: rows are taken with SKIP LOCKED and
+    each is claimed by a conditional UPDATE before its draft is written."""
+    prepared = ladders_climb_due()
+    if prepared:
+        log.info("ladder rungs prepared: %s", prepared)
+    return prepared

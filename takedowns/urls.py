@@ -22,6 +22,7 @@ case_urlpatterns = [
                     views.takedown_approve_recipient,
                     name="approve_recipient",
                 ),
+                path("skip-rung/", views.takedown_skip_rung, name="skip_rung"),
                 path(
                     "confirm-decision/", views.takedown_confirm_decision, name="confirm_decision"
                 ),
@@ -35,4 +36,6 @@ case_urlpatterns = [
 # answers, counted from takedown requests, so read here and not in platforms, below us.
 figures_urlpatterns = [
     path("figures/", views.platform_figures, name="figures"),
+    # The ladder's waits and automatic sending, per rung (supervisors).
+    path("ladder/", views.ladder_settings, name="ladder"),
 ]

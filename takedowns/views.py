@@ -25,7 +25,7 @@ from hosting.selectors import who_hosts_page
 from leakcase.csv_export import csv_writer
 from leakcase.forms import DateRangeForm, add_validation_errors, post_only, sent_once
 from leakcase.locking import StateChanged
-from takedowns import notices, search_forms, selectors, services
+from takedowns import ladder_services, notices, search_forms, selectors, services
 from takedowns.forms import (
     CONFIRM_SEND,
     CounterNoticeForm,
@@ -33,6 +33,7 @@ from takedowns.forms import (
     EscalateForm,
     HerDraftForm,
     HerSightingsForm,
+    LadderSettingForm,
     ReplyForm,
     SightingsChoiceForm,
     SubmittedForm,
@@ -151,6 +152,7 @@ def _detail_context(takedown, **overrides):
         "sightings": list(takedown.sightings.all()),
         "correspondence": list(takedown.correspondence.all()),
         "suggestions": selectors.escalation_suggestions(takedown),
+        "ladder": selectors.ladder_view(takedown),
         "is_draft": takedown.status == TakedownStatus.DRAFT,
         "dmca_warning": notices.DMCA_WARNING if takedown.legal_basis == LegalBasis.DMCA else "",
         "needs_approval": selectors.recipient_needs_approval(takedown),
@@ -408,6 +410,10 @@ takedown_approve_recipient = _staff_action(
     services.takedown_approve_recipient,
     gettext_lazy("The address is approved: the request can go to it."),
 )
+takedown_skip_rung = _staff_action(
+    ladder_services.takedown_ladder_skip,
+    "This rung is passed over: the draft now goes to the next rung.",
+)
 takedown_host_lookup = _staff_action(
     services.takedown_host_lookup_request,
     "Asked: the host is looked up again within a few minutes. Reload this page to see it.",
@@ -476,6 +482,7 @@ def platform_figures(request):
         {
             "form": form,
             "figures": figures,
+            "rung_figures": selectors.rung_figures(sent_since=sent_since, sent_before=sent_before),
             "chart_max": longest,
             "chart_height": 28 * len(figures) + 30,
             "date_from": date_from,
@@ -526,3 +533,31 @@ def _figures_csv(figures, date_from, date_to) -> HttpResponse:
 
 def _fmt(value):
     return "" if value is None else f"{value:.4f}"
+
+
+# --- the ladder's waits and automatic sending ------------------------------------------
+
+
+@supervisor_required
+def ladder_settings(request):
+    """Each rung's wait (its default and source, or the service's own) and whether its
+    drafts go out by themselves. One rung changed per POST."""
+    form = LadderSettingForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                ladder_services.ladder_setting_change(
+                    acting_user=request.user, **form.cleaned_data
+                )
+            except ValidationError as error:
+                add_validation_errors(form, error)
+            else:
+                messages.success(request, "The ladder's setting is saved.")
+                return redirect("platforms:ladder")
+        messages.error(request, "Nothing was changed. The form below says what needs fixing.")
+    return render(
+        request,
+        "takedowns/ladder_settings.html",
+        {"form": form, "rows": selectors.ladder_settings_rows()},
+        status=400 if form.errors else 200,
+    )

@@ -171,10 +171,15 @@ MATRIX = {
     # "Look up again" on who hosts a site outside the directory: staff on the case.
     "takedowns:host_lookup": ("POST", {}, STAFF_ON_CASE),
     "takedowns:confirm_decision": ("POST", {}, STAFF_ON_CASE),
+    # Passing over a ladder rung nobody can be asked at is staff's (a refusal, here on a
+    # request that is no rung's draft, still answers with a redirect).
+    "takedowns:skip_rung": ("POST", {}, STAFF_ON_CASE),
     "platforms:list": ("GET", {}, STAFF_ONLY),
     "platforms:new": ("GET", {}, SUPERVISORS),
     "platforms:edit": ("GET", {}, SUPERVISORS),
     "platforms:figures": ("GET", {}, SUPERVISORS),
+    # The ladder's waits and automatic sending are the service's choice: supervisors'.
+    "platforms:ladder": ("GET", {}, SUPERVISORS),
     "digests:settings": ("GET", {}, SIGNED_IN),
     "digests:update_notice_settings": ("POST", {"enabled": "0"}, SIGNED_IN),
     # The signed token is the key: a one-click unsubscribe works without logging in.

@@ -1,11 +1,24 @@
 """Each legal basis: a notice missing any one required element is refused with that
 element named; a complete one carries every element in its text."""
 
+import datetime as dt
+
 import pytest
 
 from platforms.models import Platform, PlatformKind
-from takedowns.models import LegalBasis, TakedownRequest
-from takedowns.notices import DMCA_WARNING, REQUIREMENTS, Notice, lint, render
+from takedowns.ladder import regulator_for
+from takedowns.models import LegalBasis, Rung, TakedownRequest
+from takedowns.notices import (
+    DMCA_WARNING,
+    REQUIREMENTS,
+    RUNG_REQUIREMENTS,
+    Notice,
+    lint,
+    render,
+    subject,
+    template_for,
+)
+from takedowns.selectors import EarlierRequest
 
 URLS = ["https://x.com/someone/status/1", "https://x.com/someone/status/2"]
 CONTACT = {
@@ -157,3 +170,122 @@ def test_search_engine_elements_apply_only_to_search_engines():
 def test_the_dmca_warning_names_ownership_and_publication():
     assert "owns the copyright" in DMCA_WARNING
     assert "Lumen" in DMCA_WARNING
+
+
+# --- the ladder's rungs (takedowns/ladder.py): each its own template and requirements -----
+
+RUNG_COMPLETE = {
+    **CONTACT,
+    "recipient_name": "Hostco Networks",
+    "content_description": "Two intimate photos of me taken in 2024.",
+    "illegality_explanation": "Sharing intimate images without consent is a criminal "
+    "offence under Directive (EU) 2024/1385, Art. 5.",
+    "confirms_no_consent": True,
+    "confirms_good_faith": True,
+}
+SENT = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
+EARLIER_SITE = EarlierRequest(
+    rung=Rung.SITE,
+    what="A request under TAKE IT DOWN Act",
+    recipient="Leaks Example",
+    sent_at=SENT,
+    ticket_number="S-1",
+    outcome="No answer and no removal by 4 November 2026, 09:00 UTC, when it was due.",
+)
+RUNG_BREAK = {
+    "Whom it goes to": {"recipient_name": ""},
+    "The address (URL)": "no-urls",
+    "Why it is unlawful": {"content_description": ""},
+    "The earlier request(s)": "no-earlier",
+    "Signature": {"signer_name": ""},
+    "Contact information (email": {
+        "contact_email": "",
+        "contact_phone": "",
+        "contact_address": "",
+    },
+    "The platform complained about": "no-earlier",
+    "A substantiated explanation": {"illegality_explanation": ""},
+}
+BASIS_OF_RUNG = {
+    Rung.FTC: LegalBasis.TAKE_IT_DOWN,
+    Rung.DSA_COMPLAINT: LegalBasis.DSA,
+    Rung.DSA_SETTLEMENT: LegalBasis.DSA,
+    Rung.DSA_COORDINATOR: LegalBasis.DSA,
+}
+
+
+def _rung_notice(rung, *, urls=URLS, earlier=(EARLIER_SITE,), **changes):
+    request = TakedownRequest(
+        legal_basis=BASIS_OF_RUNG.get(rung, LegalBasis.TAKE_IT_DOWN), rung=rung, host="x.com"
+    )
+    for name, value in {**RUNG_COMPLETE, **changes}.items():
+        setattr(request, name, value)
+    return Notice(
+        request=request,
+        urls=list(urls),
+        evidence_count=0,
+        earlier=tuple(earlier),
+        regulator=regulator_for(rung, country="IE", site="Leaks Example"),
+    )
+
+
+RUNG_CASES = [
+    (rung, requirement.label)
+    for rung, requirements in RUNG_REQUIREMENTS.items()
+    for requirement in requirements
+]
+
+
+@pytest.mark.parametrize(
+    ("rung", "label"), RUNG_CASES, ids=[f"{rung}:{label[:30]}" for rung, label in RUNG_CASES]
+)
+def test_a_rung_notice_missing_one_element_is_refused_with_that_element_named(rung, label):
+    change = RUNG_BREAK[next(key for key in RUNG_BREAK if label.startswith(key))]
+    if change == "no-urls":
+        notice = _rung_notice(rung, urls=[])
+    elif change == "no-earlier":
+        notice = _rung_notice(rung, earlier=())
+    else:
+        notice = _rung_notice(rung, **change)
+    assert label in lint(notice)
+
+
+# What each rung's recipient must read in it: how it is tied to the site, the legal basis,
+# and for a regulator, whom it is about and where it is filed.
+RUNG_STATEMENTS = {
+    Rung.HOST: ["You host the site", "hosting provider", "TAKE IT DOWN Act"],
+    Rung.REGISTRAR: ["registrar of the domain name", "section 3.18", "TAKE IT DOWN Act"],
+    Rung.CDN: ["served through your network", "non-consensual intimate imagery", "origin host"],
+    Rung.FTC: ["https://reportfraud.ftc.gov/", "Company complained about: Leaks Example", "48"],
+    Rung.DSA_COMPLAINT: ["Article 20", "Platform: Leaks Example"],
+    Rung.DSA_SETTLEMENT: ["Article 21", "dsa-out-court-dispute-settlement"],
+    Rung.DSA_COORDINATOR: ["Article 53", "Coimisiún na Meán"],
+}
+
+
+@pytest.mark.parametrize("rung", list(RUNG_REQUIREMENTS))
+def test_a_complete_rung_notice_quotes_the_earlier_request_with_its_date(rung):
+    notice = _rung_notice(rung)
+    assert lint(notice) == []
+    assert template_for(notice) == f"{rung}-v1"
+    text = render(notice)
+    for url in URLS:
+        assert url in text
+    assert "2 November 2026, 09:00" in text and "(its reference: S-1)" in text
+    assert "No answer and no removal by 4 November 2026" in text
+    assert "Two intimate photos of me taken in 2024." in text
+    assert "/Rose Example/" in text and "rose@example.test" in text
+    for statement in RUNG_STATEMENTS[rung]:
+        assert statement in text, statement
+    assert "{{" not in text and "{%" not in text
+    assert subject(notice)
+
+
+def test_a_site_notice_quotes_earlier_requests_only_when_there_are_some():
+    plain = render(_notice(LegalBasis.TAKE_IT_DOWN))
+    assert "earlier requests" not in plain
+    request = _notice(LegalBasis.TAKE_IT_DOWN).request
+    again = Notice(request=request, urls=URLS, evidence_count=1, earlier=(EARLIER_SITE,))
+    text = render(again)
+    assert "The same images were the subject of earlier requests, which we quote:" in text
+    assert "to Leaks Example (its reference: S-1)" in text

@@ -299,3 +299,89 @@ def test_her_next_steps_promise_a_reminder_only_where_one_is_sent(
         assert promised in steps.lower()
         other = {"email": "follows it up", "web_form": "reminder"}[channel]
         assert other not in steps.lower()
+
+
+# --- the ladder: its view on a request, and removals by rung ------------------------------
+
+
+def _climbed_to_registrar(case, survivor, caseworker):
+    """A site's request, its host's and its registrar's, each sent (through forms) after
+    the one below lapsed; returns the three."""
+    import time_machine
+
+    from evidence.services import sightings_log_pasted
+    from takedowns.ladder_services import ladders_climb_due
+    from takedowns.services import takedown_mark_submitted, takedown_update_draft, takedowns_draft
+    from tests.helpers.ladder import hosted
+
+    start = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
+    sightings = sightings_log_pasted(
+        case=case, text="https://leaks.example/1.jpg", acting_user=survivor
+    ).saved
+    (site,) = takedowns_draft(case=case, sightings=sightings, acting_user=caseworker)
+    hosted("leaks.example", at=start)  # looked up after the site's draft was made
+    takedown_update_draft(
+        takedown=site,
+        acting_user=caseworker,
+        signer_name="Rose",
+        contact_email="r@example.test",
+        content_description="photos",
+        confirms_no_consent=True,
+        confirms_good_faith=True,
+    )
+    chain = [site]
+    at = start
+    for _ in range(3):
+        with time_machine.travel(at, tick=False):
+            takedown_mark_submitted(takedown=chain[-1], ticket_number="T", acting_user=caseworker)
+        chain[-1].refresh_from_db()
+        if len(chain) == 3:
+            break
+        at = chain[-1].due_at + dt.timedelta(hours=1)
+        with time_machine.travel(at, tick=False):
+            assert ladders_climb_due() == 1
+        chain.append(TakedownRequest.objects.get(escalated_from=chain[-1]))
+    return chain, at
+
+
+def test_the_ladder_view_shows_each_rung_done_current_and_ahead(
+    case, survivor, caseworker, consent
+):
+    from takedowns.selectors import ladder_line_for_her, ladder_view
+
+    (site, _host, registrar), _at = _climbed_to_registrar(case, survivor, caseworker)
+    view = ladder_view(site)
+    states = [(step.rung, step.state) for step in view.steps]
+    assert states == [
+        ("site", "done"),
+        ("host", "done"),
+        ("registrar", "current"),
+        ("cdn", "ahead"),
+        ("ftc", "ahead"),
+    ]
+    assert view.current == registrar and view.next_draft is None
+    assert [step.wait_hours for step in view.steps] == [None, 72, 120, 72, None]
+    assert ladder_line_for_her(site) == (
+        "We have now asked the company the site's name is registered with."
+    )
+
+
+def test_removals_count_at_the_rung_that_was_sent_last(case, survivor, caseworker, consent):
+    from takedowns.selectors import platform_figures, rung_figures
+    from takedowns.services import takedowns_close_for_removed_sightings
+
+    (site, _host, _registrar), at = _climbed_to_registrar(case, survivor, caseworker)
+    sighting = site.sightings.get()
+    sighting.status = "removed"
+    sighting.save(update_fields=["status"])
+    removed_at = at + dt.timedelta(hours=10)
+    takedowns_close_for_removed_sightings(sightings=[sighting], now=removed_at)
+    rows = {row.rung: row for row in rung_figures()}
+    assert [(r.rung, r.sent, r.removed) for r in rows.values()] == [
+        ("site", 1, 0),
+        ("host", 1, 0),
+        ("registrar", 1, 1),
+    ]
+    assert rows["registrar"].median_hours == 10
+    # The platform figures are of requests to the sites themselves.
+    assert [(f.platform, f.sent) for f in platform_figures()] == [("Unknown platforms", 1)]

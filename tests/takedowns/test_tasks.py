@@ -58,3 +58,45 @@ def test_two_overdue_digest_runs_at_once_send_each_caseworker_one_email(
     # And a run later the same day sends nothing more.
     assert send_overdue_digests() == 0
     assert len(smtp_server.messages) == 2
+
+
+def test_two_beats_climbing_ladders_at_once_prepare_each_rung_once(
+    platform_directory, survivor, caseworker
+):
+    from takedowns.tasks import climb_ladders
+    from tests.helpers.ladder import hosted
+
+    hosted("leaks.example")
+    overdue = []
+    for n in range(4):
+        case = case_open(survivor=survivor, pseudonym=f"R{n}", acting_user=survivor)
+        sighting = sighting_log(
+            case=case, url=f"https://leaks.example/{n}.jpg", acting_user=survivor
+        )
+        request = sent_request(case, sighting, caseworker)
+        overdue.append(request.pk)
+    TakedownRequest.objects.filter(pk__in=overdue).update(
+        due_at=timezone.now() - dt.timedelta(hours=1)
+    )
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def beat():
+        try:
+            barrier.wait()
+            results.append(climb_ladders())
+        except Exception as exc:  # reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=beat) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sum(results) == 4
+    hosts = TakedownRequest.objects.filter(rung="host")
+    assert sorted(hosts.values_list("escalated_from_id", flat=True)) == sorted(overdue)
+    assert climb_ladders() == 0  # and again: nothing

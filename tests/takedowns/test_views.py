@@ -114,12 +114,13 @@ def test_suggestions_appear_when_rejected_or_overdue(case, caseworker, sightings
     (draft,) = takedowns_draft(case=case, sightings=sightings[:1], acting_user=caseworker)
     assert escalation_suggestions(draft) == []
     draft.status, draft.due_at = "sent", timezone.now() - dt.timedelta(hours=1)
+    # The ladder's next rung (takedowns/ladder.py), then search delisting, apart from it.
     routes = [s.route for s in escalation_suggestions(draft)]
-    assert routes == ["Hosting provider", "Search delisting", "Regulator or legal route"]
+    assert routes == ["The company hosting the site", "Search delisting"]
     draft.due_at = timezone.now() + dt.timedelta(hours=1)
     assert escalation_suggestions(draft) == []
     draft.status = "rejected"
-    assert "the platform refused" in escalation_suggestions(draft)[0].why
+    assert "the recipient refused" in escalation_suggestions(draft)[0].why
 
 
 def test_figures_csv(client, case, supervisor):
@@ -559,7 +560,10 @@ def test_her_page_says_what_the_platform_answered_and_the_next_step_after_a_refu
     assert "Dropbox refused to remove it." in text
     assert "Dropbox gave these reasons: Not a violation." in text
     assert "it does not violate our policies" in text
-    assert "A possible next step" in text and "Hosting provider" in text
+    # The ladder's next rung, in her words.
+    assert (
+        "If it still does not act, the next step is to ask: the company hosting the site." in text
+    )
     assert "Your caseworker will talk the next step through with you." in text
 
 
@@ -883,6 +887,100 @@ def test_a_confirmation_given_for_another_recipient_sends_nothing(
     assert mailoutbox == []
     draft.refresh_from_db()
     assert draft.status == "draft"
+
+
+# --- the ladder on the request page, passing a rung over, its settings page ---------------
+
+
+def _host_rung_without_contact(case, survivor, caseworker):
+    import time_machine
+
+    from takedowns.ladder_services import ladders_climb_due
+    from tests.helpers.ladder import hosted
+
+    start = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
+    (sighting,) = sightings_log_pasted(
+        case=case, text="https://leaks.example/1.jpg", acting_user=survivor
+    ).saved
+    with time_machine.travel(start, tick=False):
+        site = _sent_by_caseworker(case, caseworker, sighting)
+    hosted("leaks.example", at=start, owner_email="")
+    with time_machine.travel(start + dt.timedelta(hours=49), tick=False):
+        assert ladders_climb_due() == 1
+    return site, TakedownRequest.objects.get(escalated_from=site)
+
+
+def test_the_request_page_shows_the_ladder_and_a_rung_nobody_can_be_asked_at(
+    client, case, survivor, caseworker, consent
+):
+    site, host = _host_rung_without_contact(case, survivor, caseworker)
+    client.force_login(caseworker)
+    page = client.get(reverse("takedowns:detail", args=[case.reference, site.pk])).content
+    page = page.decode()
+    assert "The ladder" in page
+    assert "Where it stands: <strong>The site</strong>" in page
+    assert "Open the next rung's draft: Hosting provider" in page
+    page = client.get(reverse("takedowns:detail", args=[case.reference, host.pk])).content
+    page = page.decode()
+    assert "No contact is known for this rung (hosting provider)" in page
+    response = client.post(reverse("takedowns:skip_rung", args=[case.reference, host.pk]))
+    assert response.status_code == 302
+    host.refresh_from_db()
+    assert host.rung == "registrar" and host.rungs_skipped == ["host"]
+    page = client.get(reverse("takedowns:detail", args=[case.reference, host.pk])).content
+    assert "passed over (no contact known" in page.decode()
+
+
+def test_her_page_says_where_her_request_stands_on_the_ladder(
+    client, case, survivor, caseworker, consent
+):
+    site, host = _host_rung_without_contact(case, survivor, caseworker)
+    host.recipient_name, host.recipient_email = "Hostco", "abuse@hostco.test"
+    host.save()
+    from takedowns.services import takedown_mark_submitted
+
+    takedown_mark_submitted(takedown=host, ticket_number="H-1", acting_user=caseworker)
+    client.force_login(survivor)
+    page = client.get(reverse("takedowns:detail", args=[case.reference, site.pk])).content
+    assert "We have now asked the company that hosts the site." in page.decode()
+
+
+def test_supervisors_set_a_rungs_wait_and_bad_input_changes_nothing(client, supervisor):
+    from takedowns.models import LadderRungSetting
+
+    client.force_login(supervisor)
+    url = reverse("platforms:ladder")
+    page = client.get(url).content.decode()
+    assert "Registrar Accreditation Agreement" in page  # each default with its source
+    response = client.post(url, {"rung": "host", "wait_hours": "24", "send_automatically": "on"})
+    assert response.status_code == 302
+    setting = LadderRungSetting.objects.get(rung="host")
+    assert (setting.wait_hours, setting.send_automatically) == (24, True)
+    for bad in (
+        {"rung": "host", "wait_hours": "-3"},
+        {"rung": "nowhere", "wait_hours": "3"},
+        {"rung": "ftc", "send_automatically": "on"},
+        {"rung": "host", "wait_hours": "many"},
+    ):
+        response = client.post(url, bad)
+        assert response.status_code == 400, bad
+    setting.refresh_from_db()
+    assert (setting.wait_hours, setting.send_automatically) == (24, True)
+    assert not LadderRungSetting.objects.filter(rung="ftc").exists()
+
+
+def test_the_figures_page_shows_removals_by_rung(client, case, survivor, caseworker, supervisor):
+    TakedownRequest.objects.create(
+        case=case,
+        rung="host",
+        status="removed",
+        sent_at=timezone.now() - dt.timedelta(hours=5),
+        removed_at=timezone.now(),
+    )
+    client.force_login(supervisor)
+    page = client.get(reverse("platforms:figures")).content.decode()
+    assert "Removals by rung of the ladder" in page
+    assert '<th scope="row">Hosting provider</th><td data-label="Sent">1</td>' in page
 
 
 def test_the_request_page_shows_who_hosts_an_unknown_site_with_sources(
