@@ -263,7 +263,13 @@ def inbound_confirm_decision(
     takedown = message.takedown
     if takedown is None or message.kind != InboundKind.REPLY:
         raise ValidationError("Only a platform's reply filed on a request can be confirmed.")
-    body = message.text_body.strip() or f"(An email with no text: {message.subject})"
+    # Her page shows the answer itself: the notice it quotes below is ours, and the whole
+    # message stays on the inbound row for staff.
+    body = (
+        rules.new_words(message.text_body).strip()
+        or message.text_body.strip()
+        or f"(An email with no text: {message.subject})"
+    )
     with transaction.atomic():
         locked(takedown.case)  # the lock order (leakcase/locking.py): the case first
         message = InboundMessage.objects.select_for_update().get(pk=message.pk)
