@@ -149,6 +149,9 @@ def test_an_auto_reply_fills_the_ticket_number_and_is_not_an_answer(emailed_requ
     assert emailed_request.ticket_number == "48291734"
     assert (emailed_request.status, emailed_request.due_at) == ("sent", due)
     assert not emailed_request.correspondence.filter(kind="reply").exists()
+    event = CaseEvent.objects.get(kind=EventKind.TICKET_NOTED)
+    assert event.new_value["ticket_number"] == "48291734"
+    assert not CaseEvent.objects.filter(kind=EventKind.TAKEDOWN_REPLY).exists()
 
 
 @pytest.mark.parametrize(
@@ -204,6 +207,11 @@ def test_a_delivery_status_notification_marks_the_notice_undelivered(emailed_req
     assert "Returned undelivered" in notice.error
     emailed_request.refresh_from_db()
     assert emailed_request.status == "sent"
+    # Staff's to act on: in the timeline for staff only (cases.models.INTERNAL_EVENT_KINDS).
+    from cases.models import INTERNAL_EVENT_KINDS
+
+    assert CaseEvent.objects.filter(kind=EventKind.LETTER_UNDELIVERED).count() == 1
+    assert EventKind.LETTER_UNDELIVERED in INTERNAL_EVENT_KINDS
     # No reminder goes to an address that returns mail.
     later = emailed_request.due_at + dt.timedelta(days=2)
     assert not takedowns_due_a_reminder(later).filter(pk=emailed_request.pk).exists()
@@ -537,7 +545,7 @@ def test_two_workers_receiving_the_same_message_at_once_file_it_once(
     assert results["a"].pk == results["b"].pk
     assert InboundMessage.objects.count() == 1
     assert InboundAttachment.objects.count() == 0
-    events = CaseEvent.objects.filter(kind=EventKind.TAKEDOWN_REPLY, target_id=str(takedown.pk))
+    events = CaseEvent.objects.filter(kind=EventKind.TICKET_NOTED, target_id=str(takedown.pk))
     assert [e.new_value.get("ticket_number") for e in events] == ["77001234"]
     from pathlib import Path
 
