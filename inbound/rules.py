@@ -133,10 +133,14 @@ def ticket_patterns_for(platform_slug: str | None) -> tuple[re.Pattern, ...]:
     return PLATFORM_TICKET_PATTERNS.get(platform_slug or "", ()) + DEFAULT_TICKET_PATTERNS
 
 
-def suggest(text: str, platform_slug: str | None = None) -> Rule | None:
-    """The first rule the new words of a human reply match, or None."""
+def suggest(text: str, platform_slug: str | None = None, *, dmca: bool = True) -> Rule | None:
+    """The first rule the new words of a human reply match, or None. Counter-notices exist
+    only under the DMCA: for a request on another route (dmca False) that rule is skipped
+    and the wording is read by the next ones."""
     words = new_words(text)
     for rule in rules_for(platform_slug):
+        if rule.decision == "counter_notice" and not dmca:
+            continue
         if rule.pattern.search(words):
             return rule
     return None

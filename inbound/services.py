@@ -153,7 +153,8 @@ def _classify_and_route(row: InboundMessage, reading: mail.Reading) -> selectors
             rules.new_words(reading.text), slug
         )
     elif row.kind == InboundKind.REPLY:
-        rule = rules.suggest(reading.text, slug)
+        dmca = route is None or route.takedown.legal_basis == LegalBasis.DMCA
+        rule = rules.suggest(reading.text, slug, dmca=dmca)
         if rule is not None:
             row.suggested_decision, row.suggestion_rule = rule.decision, rule.name
         else:
@@ -236,7 +237,8 @@ def inbound_file_by_hand(
             update.append("status")
             if message.kind == InboundKind.REPLY:
                 slug = takedown.platform.slug if takedown.platform else None
-                rule = rules.suggest(message.text_body, slug)
+                dmca = takedown.legal_basis == LegalBasis.DMCA
+                rule = rules.suggest(message.text_body, slug, dmca=dmca)
                 message.suggested_decision = rule.decision if rule else Decision.NOTHING
                 message.suggestion_rule = rule.name if rule else ""
                 update += ["suggested_decision", "suggestion_rule"]

@@ -249,7 +249,6 @@ WORDINGS = [
     ("The material has not been removed.", "refused"),
     ("Please provide the exact URLs of the content so that we can review it.", "more_information"),
     ("We were unable to locate the content at the address you gave.", "more_information"),
-    ("We received a counter-notice from the uploader under 17 U.S.C. 512(g).", "counter_notice"),
     ("Hello, we are looking into it and will get back to you.", "nothing"),
 ]
 
@@ -336,10 +335,14 @@ def test_a_counter_notice_on_a_dmca_request_records_the_restore_window(
     assert takedown.counter_notice_on is not None and takedown.restore_window_to is not None
 
 
-def test_a_counter_notice_on_another_route_is_refused(emailed_request, caseworker):
+def test_a_counter_notice_is_suggested_only_on_a_dmca_request(emailed_request, caseworker):
     message = receive(mail.reply_to_request(emailed_request, body="We received a counter-notice."))
+    assert emailed_request.legal_basis != "dmca"
+    assert message.suggested_decision == "nothing"
     with pytest.raises(ValidationError, match="only for DMCA"):
-        inbound_confirm_decision(message=message, acting_user=caseworker)
+        inbound_confirm_decision(
+            message=message, acting_user=caseworker, decision="counter_notice"
+        )
     message.refresh_from_db()
     assert message.confirmed_at is None
 
