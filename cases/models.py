@@ -204,12 +204,26 @@ class EventKind(models.TextChoices):
     )
     # Who hosts a site (hosting/): a lookup found a link's site on another network owner.
     HOST_CHANGED = "host_changed", pgettext_lazy("case event", "Site moved to another host")
+    # Mail that came back (inbound/): an automatic acknowledgement's ticket number, and a
+    # notice or reminder the platform's mail server returned.
+    TICKET_NOTED = "ticket_noted", pgettext_lazy("case event", "Platform's ticket number noted")
+    LETTER_UNDELIVERED = (
+        "letter_undelivered",
+        pgettext_lazy("case event", "Notice returned undelivered"),
+    )
 
 
 # Events that say something only staff may know (why a case is urgent, an internal note).
 # A change of host is staff's work item (write to the new host); what she sees is the
-# request's outcome when it comes.
-INTERNAL_EVENT_KINDS = {EventKind.TRIAGED, EventKind.INVITATION_ISSUED, EventKind.HOST_CHANGED}
+# request's outcome when it comes. A returned notice is staff's to act on (another channel)
+# and to tell her about in their words: her request has not changed, and the line alone
+# would only alarm her.
+INTERNAL_EVENT_KINDS = {
+    EventKind.TRIAGED,
+    EventKind.INVITATION_ISSUED,
+    EventKind.HOST_CHANGED,
+    EventKind.LETTER_UNDELIVERED,
+}
 
 
 class CaseEvent(models.Model):

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "takedowns",
     "delisting",  # search results tracked apart from removal
     "hosting",  # who hosts a site: registrar, network owner, CDN, with sources
+    "inbound",  # mail that comes back: replies, acknowledgements, bounces (issue 19)
     "monitoring",
     "digests",
     "casework",  # what composes every app: the case page, the caseload, demo data
@@ -312,6 +313,9 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 NOTICE_FROM_EMAIL = env_str("NOTICE_FROM_EMAIL", "Takedown requests <notices@leakcase.invalid>")
 NOTICE_REPLY_TO = env_str("NOTICE_REPLY_TO", "replies@leakcase.invalid")
 NOTICE_MESSAGE_ID_DOMAIN = env_str("NOTICE_MESSAGE_ID_DOMAIN", "leakcase.invalid")
+# Mail coming back (inbound/): a bigger message is not read, only sealed and quarantined.
+# 25 MB is what the big mail providers accept, so no real reply is larger.
+INBOUND_MAX_MESSAGE_BYTES = env_int("INBOUND_MAX_MESSAGE_BYTES", 25 * 1024 * 1024)
 
 # Celery: Redis in production, an SQLite file through kombu's SQLAlchemy transport otherwise.
 REDIS_URL = env_str("REDIS_URL")
