@@ -7,6 +7,7 @@ from cases.urls import urlpatterns as case_file_urlpatterns
 from casework import urls as casework_urls
 from data_rights import urls as data_rights_urls
 from evidence.urls import urlpatterns as evidence_urlpatterns
+from inbound import webhooks as inbound_webhooks
 from leakcase.health import healthz
 from leakcase.metrics import metrics
 from platforms.urls import urlpatterns as platform_urlpatterns
@@ -41,6 +42,21 @@ urlpatterns = [
     path("email/", include("digests.urls")),
     path("email/", include("outbox.urls")),
     path("activity/", include("audit.urls")),
+    # Mail providers' inbound webhooks (inbound/webhooks.py): each 404 until its secret is
+    # set. Mailgun sends the raw message only to a URL that ends in "mime".
+    path(
+        "inbound/",
+        include(
+            (
+                [
+                    path("mailgun/mime/", inbound_webhooks.mailgun_inbound, name="mailgun"),
+                    path("postmark/", inbound_webhooks.postmark_inbound, name="postmark"),
+                    path("sendgrid/", inbound_webhooks.sendgrid_inbound, name="sendgrid"),
+                ],
+                "inbound_webhooks",
+            )
+        ),
+    ),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     # Prometheus's scrape: a bearer token (METRICS_TOKEN) or a supervisor (leakcase/metrics.py).
