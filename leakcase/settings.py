@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "platforms",
     "evidence",
     "takedowns",
+    "inbound",  # mail that comes back: replies, acknowledgements, bounces (issue 19)
     "anymail",  # providers' inbound webhooks (inbound/webhooks.py); no models
     "monitoring",
     "digests",
@@ -302,6 +303,9 @@ SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")
 NOTICE_FROM_EMAIL = env_str("NOTICE_FROM_EMAIL", "Takedown requests <notices@leakcase.invalid>")
 NOTICE_REPLY_TO = env_str("NOTICE_REPLY_TO", "replies@leakcase.invalid")
 NOTICE_MESSAGE_ID_DOMAIN = env_str("NOTICE_MESSAGE_ID_DOMAIN", "leakcase.invalid")
+# Mail coming back (inbound/): a bigger message is not read, only sealed and quarantined.
+# 25 MB is what the big mail providers accept, so no real reply is larger.
+INBOUND_MAX_MESSAGE_BYTES = env_int("INBOUND_MAX_MESSAGE_BYTES", 25 * 1024 * 1024)
 
 # Replies by email (inbound/), two ways in; either, both or neither may be on.
 # 1. The replies mailbox over IMAP, polled every minute (inbound/mailbox.py). Off while

@@ -184,6 +184,9 @@ class DeliveryStatus(models.TextChoices):
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
     RECEIVED = "received", "Received"
+    # The mail server took it, and later the recipient's server sent it back (a bounce,
+    # inbound/): the platform never got it; another channel is needed.
+    UNDELIVERED = "undelivered", "Returned undelivered"
 
 
 class Correspondence(models.Model):
@@ -203,7 +206,7 @@ class Correspondence(models.Model):
     subject = models.CharField(max_length=300, blank=True)
     body = models.TextField(blank=True)
     message_id = models.CharField(max_length=300, blank=True)
-    status = models.CharField(max_length=10, choices=DeliveryStatus.choices)
+    status = models.CharField(max_length=11, choices=DeliveryStatus.choices)
     error = models.TextField(blank=True)
     # The outbox's row that sends it (emailed letters written since the outbox has them).
     email = models.ForeignKey(

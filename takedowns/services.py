@@ -464,6 +464,54 @@ def takedown_record_reply(
     return takedown
 
 
+def takedown_note_ticket_number(
+    *, takedown: TakedownRequest, ticket_number: str, acting_user: User | None = None
+) -> TakedownRequest:
+    """The platform's automatic acknowledgement gave its ticket number. It is kept when the
+    request has none yet; nothing else changes: an acknowledgement is not an answer, so the
+    status and the due time stay as they are (inbound/)."""
+    ticket_number = ticket_number.strip()[:120]
+    if not ticket_number:
+        return takedown
+    with transaction.atomic():
+        _lock(takedown)
+        if takedown.ticket_number:
+            return takedown  # the form's number, or an earlier acknowledgement's, stays
+        takedown.ticket_number = ticket_number
+        change_record(
+            takedown,
+            ["ticket_number"],
+            case=takedown.case,
+            kind=EventKind.TAKEDOWN_REPLY,
+            acting_user=acting_user,
+            new_value={"ticket_number": ticket_number, "from": "automatic acknowledgement"},
+        )
+    return takedown
+
+
+def letter_mark_undelivered(*, letter: Correspondence, reason: str) -> Correspondence:
+    """The recipient's mail server sent a notice or reminder back (a bounce): the platform
+    never got it. The letter says so, with the server's words; the request keeps its status
+    and staff are told to use another channel (its web form). Reminders stop going to the
+    address (takedowns_due_a_reminder skips it)."""
+    takedown = letter.takedown
+    with transaction.atomic():
+        _lock(takedown)
+        letter = Correspondence.objects.select_for_update().get(pk=letter.pk)
+        if letter.direction != Direction.OUT or letter.status == DeliveryStatus.UNDELIVERED:
+            return letter
+        letter.status, letter.error = DeliveryStatus.UNDELIVERED, reason.strip()[:2000]
+        letter.save(update_fields=["status", "error"])
+        event_record(
+            case=takedown.case,
+            actor=None,
+            kind=EventKind.TAKEDOWN_REPLY,
+            target=takedown,
+            new_value={"letter": letter.kind, "delivery": DeliveryStatus.UNDELIVERED},
+        )
+    return letter
+
+
 def takedown_confirm_decision(*, takedown: TakedownRequest, acting_user: User) -> TakedownRequest:
     """Staff have checked the outcome she recorded (against the platform's email or the
     page itself): from now on it counts in the platform figures."""
@@ -869,6 +917,9 @@ def takedowns_due_a_reminder(now=None):
         status__in=[DeliveryStatus.PENDING, DeliveryStatus.SENT],
         created_at__gt=now - REMINDER_INTERVAL,
     )
+    returned = Correspondence.objects.filter(
+        takedown=OuterRef("pk"), status=DeliveryStatus.UNDELIVERED
+    )
     return (
         TakedownRequest.objects.filter(
             status__in=(TakedownStatus.SENT, TakedownStatus.ACKNOWLEDGED),
@@ -887,6 +938,8 @@ def takedowns_due_a_reminder(now=None):
             | Q(recipient_approved_email__iexact=F("recipient_email"))
         )
         .exclude(Exists(recent))
+        # A notice or reminder that came back undelivered: the address does not take mail.
+        .exclude(Exists(returned))
         .select_related("platform", "case")
     )
 
