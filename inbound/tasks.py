@@ -1,17 +1,17 @@
-"""Mail coming back, in the background. Thin: the poll is inbound/mailbox.py."""
+"""Mail coming back, in the background. Thin: the poll is inbound/imap.py."""
 
 import logging
 
 from celery import shared_task
 
-from inbound.mailbox import MailboxError, mailbox_poll
+from inbound.imap import MailboxError, mailbox_poll
 
 log = logging.getLogger(__name__)
 
 
 # A mailbox that cannot be reached (its server restarting, a network blip) is tried again
 # after about 10, 20 and 40 s (with jitter), then left to the next minute's run. Safe to run
-# twice, or while another run goes on: the poll takes an advisory lock (inbound/mailbox.py).
+# twice, or while another run goes on: the poll takes an advisory lock (inbound/imap.py).
 @shared_task(
     autoretry_for=(MailboxError,),
     retry_backoff=10,

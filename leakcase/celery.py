@@ -52,7 +52,7 @@ app.conf.beat_schedule = {
     # before sending them at once. The interval bounds how late a retry goes.
     "outbox": {"task": "outbox.tasks.deliver_outgoing", "schedule": 1.0 * MINUTE},
     # Every minute: replies, acknowledgements and bounces waiting in the replies mailbox
-    # over IMAP (inbound/mailbox.py; nothing while INBOUND_IMAP_HOST is empty). A minute is
+    # over IMAP (inbound/imap.py; nothing while INBOUND_IMAP_HOST is empty). A minute is
     # as soon as anyone reads a platform's answer; an advisory lock keeps two runs apart.
     "poll-replies-mailbox": {
         "task": "inbound.tasks.poll_replies_mailbox",

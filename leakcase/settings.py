@@ -308,7 +308,7 @@ NOTICE_MESSAGE_ID_DOMAIN = env_str("NOTICE_MESSAGE_ID_DOMAIN", "leakcase.invalid
 INBOUND_MAX_MESSAGE_BYTES = env_int("INBOUND_MAX_MESSAGE_BYTES", 25 * 1024 * 1024)
 
 # Replies by email (inbound/), two ways in; either, both or neither may be on.
-# 1. The replies mailbox over IMAP, polled every minute (inbound/mailbox.py). Off while
+# 1. The replies mailbox over IMAP, polled every minute (inbound/imap.py). Off while
 #    INBOUND_IMAP_HOST is empty. SSL: implicit TLS (port 993); off only for a server on the
 #    same host or network (the tests' dovecot). Filed messages move to the filed folder.
 INBOUND_IMAP_HOST = env_str("INBOUND_IMAP_HOST")

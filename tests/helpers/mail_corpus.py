@@ -52,7 +52,9 @@ class Target:
     plain_reply_address: str  # replies@... : the same mailbox without the request's token
     notice_message_id: str  # "<...@leakcase.invalid>", as our notice went out
     notice_subject: str
-    ticket_number: str  # the number the platform's desk gives it ("" until it answers)
+    ticket_number: str  # the number the platform's desk gave it
+    # The platform's own mail domain: a ticket number routes only mail from it.
+    platform_domain: str = "platform.example"
     notice_from: str = "notices@leakcase.invalid"
 
 
@@ -70,6 +72,9 @@ class Shape:
     build: Callable[[Target], bytes]
     expected: Expected
     why: str
+    # Where inbound_receive does not yet do what is expected: why, for the tests' strict
+    # xfail (it fails loudly the day it is fixed, so the note is removed with the fix).
+    known_gap: str = ""
 
 
 def crlf(text: str) -> bytes:
@@ -459,7 +464,7 @@ def ticket_in_subject(t: Target) -> bytes:
     """A desk's agent answers from its own system: a new thread, sent to the plain address,
     no In-Reply-To and no References, only the ticket number in the subject."""
     return crlf(f"""\
-From: Help Desk <help@platform.example>
+From: Help Desk <help@{t.platform_domain}>
 To: {t.plain_reply_address}
 Subject: [Ticket #{t.ticket_number}] Your report
 Date: {DATE}
@@ -589,7 +594,7 @@ def generic_ticket_ack(t: Target) -> bytes:
     """A home-made desk: '[Ticket #12345]' in the subject, X-Auto-Response-Suppress and
     Precedence: bulk, routed by the ticket number alone (plain address, no references)."""
     return crlf(f"""\
-From: Abuse Desk <abuse-desk@platform.example>
+From: Abuse Desk <abuse-desk@{t.platform_domain}>
 To: {t.plain_reply_address}
 Subject: [Ticket #{t.ticket_number}] Received: {t.notice_subject}
 Date: {DATE}
@@ -852,6 +857,22 @@ ZIP_BOMB_REAL_BYTES = 8 * 1024 * 1024
 ZIP_BOMB_DECLARED_BYTES = 3 * 1024 * 1024 * 1024  # 3 GiB, under the 4 GiB of a plain zip field
 
 
+def nul_bytes(t: Target) -> bytes:
+    """NUL bytes in a header and the body (PostgreSQL text refuses them): must be
+    quarantined like any unreadable message, never crash the service."""
+    return crlf(f"""\
+From: Broken Sender <broken@platform.example>
+To: {t.reply_address}
+Subject: Re: {t.notice_subject}\x00
+Date: {DATE}
+Message-ID: <nul-bytes-6@platform.example>
+MIME-Version: 1.0
+Content-Type: text/plain; charset=us-ascii
+
+Content\x00 removed.
+""")
+
+
 def zip_bomb_attachment() -> bytes:
     """A zip of one member: 8 MiB of zeros deflated (about 8 kB), its local header and
     central directory then made to declare 3 GiB uncompressed, as a crafted bomb does."""
@@ -926,6 +947,14 @@ Content-Transfer-Encoding: base64
     return head + line * lines + tail
 
 
+# inbound/reading.py's _fill_body skips every part for which is_multipart() is true before
+# it looks for returned messages, and a message/rfc822 part is one: the returned notice of
+# Exchange's and Gmail's bounces is never read, so they do not route by it.
+RFC822_SKIPPED = (
+    "message/rfc822 parts are skipped (is_multipart) before the returned-message check"
+)
+
+
 def shapes(*, size_limit: int) -> list[Shape]:
     """Every shape, each with what must come of it. `size_limit`: the limit the test runs
     with (settings), so the large message is just over it."""
@@ -948,7 +977,7 @@ def shapes(*, size_limit: int) -> list[Shape]:
         Shape("windows_1252", windows_1252, ticket(REPLY, FILED, TOKEN), "cp1252 8-bit"),
         Shape("shift_jis", shift_jis, ticket(REPLY, FILED, TOKEN), "Shift_JIS"),
         Shape("html_only", html_only, ticket(REPLY, FILED, TOKEN), "HTML, script, tracker"),
-        Shape("ticket_in_subject", ticket_in_subject, ticket(REPLY, FILED, TICKET, "TICKET"), ""),
+        Shape("ticket_in_subject", ticket_in_subject, ticket(REPLY, FILED, TICKET), ""),
         Shape("no_message_id", no_message_id, ticket(REPLY, FILED, TOKEN), "no Message-ID"),
         Shape("unrelated", unrelated, ticket(REPLY, INBOX), "matches nothing"),
         Shape("zendesk_ack", zendesk_ack, ticket(AUTO_REPLY, FILED, TOKEN, "48213"), "Zendesk"),
@@ -959,13 +988,39 @@ def shapes(*, size_limit: int) -> list[Shape]:
         ),
         Shape("out_of_office", out_of_office, ticket(AUTO_REPLY, FILED, TOKEN), "OOO"),
         Shape("postfix_bounce", postfix_bounce, ticket(BOUNCE, FILED, RETURNED), "Postfix"),
-        Shape("exchange_ndr", exchange_ndr, ticket(BOUNCE, FILED, RETURNED), "Exchange NDR"),
-        Shape("gmail_bounce", gmail_bounce, ticket(BOUNCE, FILED, RETURNED), "Gmail DSN"),
+        Shape(
+            "exchange_ndr",
+            exchange_ndr,
+            ticket(BOUNCE, FILED, RETURNED),
+            "Exchange NDR",
+            known_gap=RFC822_SKIPPED,
+        ),
+        Shape(
+            "gmail_bounce",
+            gmail_bounce,
+            ticket(BOUNCE, FILED, RETURNED),
+            "Gmail DSN",
+            known_gap=RFC822_SKIPPED,
+        ),
         Shape("missing_boundary", missing_boundary_end, ticket(UNKNOWN, QUARANTINED), ""),
-        Shape("bad_base64", bad_base64, ticket(UNKNOWN, QUARANTINED), "not base64"),
+        Shape(
+            "bad_base64",
+            bad_base64,
+            ticket(UNKNOWN, QUARANTINED),
+            "not base64",
+            known_gap="inbound/reading.py decodes bad base64 leniently (its defects are not "
+            "STRUCTURAL_DEFECTS) and files the garbage as a reply",
+        ),
         Shape("header_injection", header_injection, ticket(UNKNOWN, QUARANTINED), ""),
         Shape("zip_bomb", zip_bomb, ticket(UNKNOWN, QUARANTINED), "declares 3 GiB"),
         Shape("too_large", over, ticket(UNKNOWN, QUARANTINED), "over the size limit"),
+        Shape(
+            "nul_bytes",
+            nul_bytes,
+            ticket(UNKNOWN, QUARANTINED),
+            "NUL in header and body",
+            known_gap="inbound_receive raises DataError (PostgreSQL text cannot hold NUL)",
+        ),
     ]
 
 

@@ -207,4 +207,3 @@ def _internal_date(value: bytes) -> dt.datetime | None:
         return dt.datetime.strptime(value.decode("ascii"), "%d-%b-%Y %H:%M:%S %z")
     except ValueError:
         return None
-
