@@ -19,6 +19,7 @@ from django.shortcuts import get_object_or_404
 from accounts.models import STAFF_ROLES, Role, User
 from cases.models import Case
 from evidence.models import EvidenceFile, EvidenceMatch, ReferenceHash, Sighting
+from inbound.models import InboundAttachment, InboundMessage
 from takedowns.models import TakedownRequest
 
 SUPERVISOR_ROLES = {Role.SUPERVISOR, Role.ADMIN}
@@ -125,6 +126,31 @@ def takedown_for_user(user: User, reference: str, takedown_id) -> TakedownReques
     return get_object_or_404(
         TakedownRequest.objects.select_related("platform", "case"), pk=takedown_id, case=case
     )
+
+
+def inbound_message_for_user(user: User, message_id) -> InboundMessage:
+    """Mail a platform (or anyone) sent back: staff only. One filed on a request is reached
+    through that request's case, like the request; one no rule could file is in the shared
+    inbox, which every member of staff works, like the unassigned queue."""
+    if not user.is_authenticated or not user.is_active or not user.is_support_staff:
+        raise Http404("Not found")
+    message = get_object_or_404(
+        InboundMessage.objects.select_related("takedown__case", "takedown__platform"),
+        pk=message_id,
+    )
+    if message.takedown_id is not None and not (
+        cases_visible_to(user).filter(pk=message.takedown.case_id).exists()
+    ):
+        raise Http404("Not found")
+    return message
+
+
+def inbound_attachment_for_user(user: User, message_id, attachment_id) -> InboundAttachment:
+    """A file that came with a message, through the message."""
+    message = inbound_message_for_user(user, message_id)
+    attachment = get_object_or_404(InboundAttachment, pk=attachment_id, message=message)
+    attachment.message = message
+    return attachment
 
 
 # --- who writes takedown requests --------------------------------------------------------

@@ -31,6 +31,8 @@ class AuditKind(models.TextChoices):
     EXPORT = "export", "Export"
     ERASURE = "erasure", "Account erased"
     EVIDENCE_VIEWED = "evidence_viewed", "Staff viewed evidence"
+    # A received email (inbound/) or one of its attachments, downloaded by staff.
+    MAIL_DOWNLOADED = "mail_downloaded", "Staff downloaded received mail"
     WEEKLY_EMAIL_SET = "weekly_email_set", "Weekly email settings changed"
     # Any kind of email since the outbox holds them all; the stored value is kept.
     WEEKLY_EMAIL_RESENT = "weekly_email_resent", "Email sent again by staff"

@@ -165,10 +165,20 @@ class EventKind(models.TextChoices):
         "Consent to share image fingerprints withdrawn",
     )
     HASHES_EXPORTED = "hashes_exported", "Image fingerprints exported for hash sharing"
+    # Mail that came back (inbound/): an automatic acknowledgement's ticket number, and a
+    # notice or reminder the platform's mail server returned.
+    TICKET_NOTED = "ticket_noted", "Platform's ticket number noted"
+    LETTER_UNDELIVERED = "letter_undelivered", "Notice returned undelivered"
 
 
 # Events that say something only staff may know (why a case is urgent, an internal note).
-INTERNAL_EVENT_KINDS = {EventKind.TRIAGED, EventKind.INVITATION_ISSUED}
+# A returned notice is staff's to act on (another channel) and to tell her about in their
+# words: her request has not changed, and the line alone would only alarm her.
+INTERNAL_EVENT_KINDS = {
+    EventKind.TRIAGED,
+    EventKind.INVITATION_ISSUED,
+    EventKind.LETTER_UNDELIVERED,
+}
 
 
 class CaseEvent(models.Model):

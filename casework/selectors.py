@@ -421,6 +421,11 @@ def _describe(event: CaseEvent, for_staff: bool, staff_names: dict) -> str:
         return new.get("recipient_email", "")
     if event.kind == EventKind.DECISION_CONFIRMED:
         return TakedownStatus(new["status"]).label
+    if event.kind == EventKind.TICKET_NOTED:
+        return f"{new.get('ticket_number', '')} (from its automatic acknowledgement)"
+    if event.kind == EventKind.LETTER_UNDELIVERED:
+        letter = "reminder" if new.get("letter") == "reminder" else "notice"
+        return f"The {letter} came back undelivered: another channel is needed."
     if event.kind == EventKind.TAKEDOWN_EDITED:
         return _draft_changes(old, new)
     if event.kind == EventKind.CROP_SEARCHED:

@@ -112,7 +112,7 @@ def message_id_of(raw: bytes) -> str:
     """The message's own Message-ID (angle brackets included, lower-cased domain kept as
     sent), or "sha256:<hex>" of the raw bytes when it has none: the key it is filed once by."""
     headers = _headers_only(raw)
-    found = _ids(str(headers.get("Message-ID", "") or "")) if headers is not None else []
+    found = _ids(header(headers, "Message-ID")) if headers is not None else []
     if found:
         return found[0][:998]
     return "sha256:" + hashlib.sha256(raw).hexdigest()
@@ -137,7 +137,21 @@ def _ids(value: str) -> list[str]:
 
 
 def header_ids(message: EmailMessage, name: str) -> list[str]:
-    return [i for value in message.get_all(name, []) for i in _ids(_text(value))]
+    return [i for value in headers_all(message, name) for i in _ids(value)]
+
+
+def headers_all(message: EmailMessage, name: str) -> list[str]:
+    """Every value of a header, as text. A value the parser chokes on (policy.default
+    parses a header when it is read) is taken as it came, unparsed."""
+    try:
+        return [_text(value) for value in message.get_all(name, [])]
+    except Exception:
+        return [str(v) for k, v in message.raw_items() if k.lower() == name.lower()]
+
+
+def header(message: EmailMessage, name: str) -> str:
+    values = headers_all(message, name)
+    return values[0] if values else ""
 
 
 def _text(value) -> str:
@@ -180,16 +194,16 @@ def read(raw: bytes, *, max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> Reading:
 
 def _fill_headers(reading: Reading, message: EmailMessage) -> None:
     senders = _addresses(message, "From")
-    reading.from_address = senders[0] if senders else _text(message.get("From", ""))[:998]
+    reading.from_address = senders[0] if senders else header(message, "From")[:998]
     reading.to_addresses = [a for name in ("To", "Cc") for a in _addresses(message, name)]
-    reading.subject = _text(message.get("Subject", "")).strip()[:998]
-    ids = _ids(_text(message.get("Message-ID", "")))
+    reading.subject = header(message, "Subject").strip()[:998]
+    ids = _ids(header(message, "Message-ID"))
     reading.message_id = ids[0] if ids else ""
 
 
 def _addresses(message: EmailMessage, name: str) -> list[str]:
     try:
-        values = [_text(v) for v in message.get_all(name, [])]
+        values = headers_all(message, name)
         return [address.lower() for _, address in getaddresses(values) if address]
     except Exception:
         return []

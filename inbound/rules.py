@@ -22,6 +22,8 @@ Nothing here ever changes a request: it is a suggestion that staff confirm or co
 import re
 from dataclasses import dataclass
 
+from inbound.reading import header, headers_all
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -131,10 +133,14 @@ def ticket_patterns_for(platform_slug: str | None) -> tuple[re.Pattern, ...]:
     return PLATFORM_TICKET_PATTERNS.get(platform_slug or "", ()) + DEFAULT_TICKET_PATTERNS
 
 
-def suggest(text: str, platform_slug: str | None = None) -> Rule | None:
-    """The first rule the new words of a human reply match, or None."""
+def suggest(text: str, platform_slug: str | None = None, *, dmca: bool = True) -> Rule | None:
+    """The first rule the new words of a human reply match, or None. Counter-notices exist
+    only under the DMCA: for a request on another route (dmca False) that rule is skipped
+    and the wording is read by the next ones."""
     words = new_words(text)
     for rule in rules_for(platform_slug):
+        if rule.decision == "counter_notice" and not dmca:
+            continue
         if rule.pattern.search(words):
             return rule
     return None
@@ -204,20 +210,20 @@ BOUNCE_SUBJECT = re.compile(
 
 def is_auto_reply(message, text: str) -> str:
     """Why the message is machine-written (an acknowledgement or an absence), or ""."""
-    auto = str(message.get("Auto-Submitted", "") or "").strip().lower()
+    auto = header(message, "Auto-Submitted").strip().lower()
     if auto and not auto.startswith("no"):
         return f"Auto-Submitted: {auto}"
     for name in AUTO_HEADERS:
-        if message.get(name) is not None:
+        if headers_all(message, name):
             return name
-    precedence = str(message.get("Precedence", "") or "").strip().lower()
+    precedence = header(message, "Precedence").strip().lower()
     if precedence in AUTO_PRECEDENCE:
         return f"Precedence: {precedence}"
-    subject = str(message.get("Subject", "") or "")
+    subject = header(message, "Subject")
     if AUTO_SUBJECT.search(subject.strip()):
         return "automatic-reply subject"
     helpdesk = any(k.lower().startswith(HELPDESK_HEADER_PREFIXES) for k in message)
-    helpdesk = helpdesk or bool(HELPDESK_MAILERS.search(str(message.get("X-Mailer", "") or "")))
+    helpdesk = helpdesk or bool(HELPDESK_MAILERS.search(header(message, "X-Mailer")))
     if helpdesk and ACKNOWLEDGEMENT.search(subject + "\n" + new_words(text)):
         return "helpdesk acknowledgement"
     return ""

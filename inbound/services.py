@@ -153,7 +153,8 @@ def _classify_and_route(row: InboundMessage, reading: mail.Reading) -> selectors
             rules.new_words(reading.text), slug
         )
     elif row.kind == InboundKind.REPLY:
-        rule = rules.suggest(reading.text, slug)
+        dmca = route is None or route.takedown.legal_basis == LegalBasis.DMCA
+        rule = rules.suggest(reading.text, slug, dmca=dmca)
         if rule is not None:
             row.suggested_decision, row.suggestion_rule = rule.decision, rule.name
         else:
@@ -236,7 +237,8 @@ def inbound_file_by_hand(
             update.append("status")
             if message.kind == InboundKind.REPLY:
                 slug = takedown.platform.slug if takedown.platform else None
-                rule = rules.suggest(message.text_body, slug)
+                dmca = takedown.legal_basis == LegalBasis.DMCA
+                rule = rules.suggest(message.text_body, slug, dmca=dmca)
                 message.suggested_decision = rule.decision if rule else Decision.NOTHING
                 message.suggestion_rule = rule.name if rule else ""
                 update += ["suggested_decision", "suggestion_rule"]
@@ -263,7 +265,13 @@ def inbound_confirm_decision(
     takedown = message.takedown
     if takedown is None or message.kind != InboundKind.REPLY:
         raise ValidationError("Only a platform's reply filed on a request can be confirmed.")
-    body = message.text_body.strip() or f"(An email with no text: {message.subject})"
+    # Her page shows the answer itself: the notice it quotes below is ours, and the whole
+    # message stays on the inbound row for staff.
+    body = (
+        rules.new_words(message.text_body).strip()
+        or message.text_body.strip()
+        or f"(An email with no text: {message.subject})"
+    )
     with transaction.atomic():
         locked(takedown.case)  # the lock order (leakcase/locking.py): the case first
         message = InboundMessage.objects.select_for_update().get(pk=message.pk)

@@ -79,3 +79,14 @@ def delete_files(message: InboundMessage) -> None:
             attachment.file.storage.delete(attachment.file.name)
     if message.raw.name:
         message.raw.storage.delete(message.raw.name)
+
+
+def rewrap(message: InboundMessage) -> bool:
+    """Re-wrap the data key under the current master key; True if it changed."""
+    if message.key_id == crypto.current_key_id():
+        return False
+    fresh = crypto.rewrap(
+        crypto.WrappedKey(message.key_id, message.wrapped_key), context=_context(message)
+    )
+    message.key_id, message.wrapped_key = fresh.key_id, fresh.wrapped
+    return True

@@ -8,6 +8,7 @@ from casework import urls as casework_urls
 from data_rights import urls as data_rights_urls
 from evidence.urls import urlpatterns as evidence_urlpatterns
 from inbound import webhooks as inbound_webhooks
+from inbound.urls import urlpatterns as inbound_urlpatterns
 from leakcase.health import healthz
 from leakcase.metrics import metrics
 from platforms.urls import urlpatterns as platform_urlpatterns
@@ -39,6 +40,8 @@ urlpatterns = [
     # The platform directory (platforms/) and how each platform answers, which counts
     # takedown requests and so lives in takedowns: one namespace, the same paths as before.
     path("platforms/", include((platform_urlpatterns + figures_urlpatterns, "platforms"))),
+    # Mail that came back and no rule could file, and every received message's page.
+    path("inbox/", include((inbound_urlpatterns, "inbound"))),
     path("email/", include("digests.urls")),
     path("email/", include("outbox.urls")),
     path("activity/", include("audit.urls")),

@@ -482,7 +482,7 @@ def takedown_note_ticket_number(
             takedown,
             ["ticket_number"],
             case=takedown.case,
-            kind=EventKind.TAKEDOWN_REPLY,
+            kind=EventKind.TICKET_NOTED,
             acting_user=acting_user,
             new_value={"ticket_number": ticket_number, "from": "automatic acknowledgement"},
         )
@@ -505,7 +505,7 @@ def letter_mark_undelivered(*, letter: Correspondence, reason: str) -> Correspon
         event_record(
             case=takedown.case,
             actor=None,
-            kind=EventKind.TAKEDOWN_REPLY,
+            kind=EventKind.LETTER_UNDELIVERED,
             target=takedown,
             new_value={"letter": letter.kind, "delivery": DeliveryStatus.UNDELIVERED},
         )

@@ -182,6 +182,19 @@ MATRIX = {
     "inbound_webhooks:mailgun": ("POST", {}, _by_role(*(404,) * 6)),
     "inbound_webhooks:postmark": ("POST", {}, _by_role(*(404,) * 6)),
     "inbound_webhooks:sendgrid": ("POST", {}, _by_role(*(404,) * 6)),
+    # Mail that came back (inbound/): staff only. The inbox is shared by all staff; a
+    # message filed on a request, its downloads and its confirmation go through the case.
+    "inbound:inbox": ("GET", {}, STAFF_ONLY),
+    "inbound:message": ("GET", {}, STAFF_ON_CASE),
+    "inbound:raw": ("GET", {}, STAFF_ON_CASE),
+    "inbound:attachment": ("GET", {}, STAFF_ON_CASE),
+    "inbound:confirm": ("POST", {}, STAFF_ON_CASE),
+    # Already filed (on the world's sent request): refused in words, back to the message.
+    "inbound:file": (
+        "POST",
+        lambda w: {"takedown": str(w.sent.pk), "reference": w.case.reference},
+        STAFF_ON_CASE,
+    ),
 }
 
 
@@ -210,6 +223,27 @@ class World(CaseWorld):
             supervisor=users["supervisor"],
         )
         self.users = users  # by the matrix's role names
+        # A platform's answer by email, filed on the sent request by its reply address,
+        # with a file attached.
+        from inbound.services import inbound_receive
+        from tests.helpers import mail
+
+        answer = mail.with_attachment(
+            mail.reply_to_request(self.sent, body="We have removed the content."),
+            "decision.pdf",
+            b"%PDF-1.4 decision",
+            "application/pdf",
+        )
+        self.inbound = inbound_receive(raw=answer.as_bytes(), source="imap:INBOX")
+        self.attachment = self.inbound.attachments.get()
+
+    def kwargs_for(self, name, params, *, strict=False):
+        ours = {"message_id": self.inbound.pk, "attachment_id": self.attachment.pk}
+        others = [p for p in params if p not in ours]
+        return {
+            **super().kwargs_for(name, others, strict=strict),
+            **{key: value for key, value in ours.items() if key in params},
+        }
 
     def url(self, name):
         return super().url(name, dict(our_urls())[name], strict=True)

@@ -3,9 +3,6 @@
 import io
 import zipfile
 from email.message import EmailMessage
-from email.mime.base import MIMEBase
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
 from email.utils import make_msgid
 
 from takedowns.notices import reply_address
@@ -58,37 +55,44 @@ def zip_of(files: dict[str, bytes], *, compression=zipfile.ZIP_DEFLATED) -> byte
 
 def rfc3464_bounce(*, original_message_id: str, status: str = "5.1.1") -> bytes:
     """A delivery status notification as Postfix writes one (RFC 3464, RFC 6522)."""
-    report = MIMEMultipart("report", report_type="delivery-status")
-    report["From"] = "MAILER-DAEMON@mx.dropbox.com (Mail Delivery System)"
-    report["To"] = "notices@leakcase.invalid"
-    report["Subject"] = "Undelivered Mail Returned to Sender"
-    report["Message-ID"] = make_msgid(domain="mx.dropbox.com")
-    report["Auto-Submitted"] = "auto-replied"
-    report.attach(
-        MIMEText(
-            "This is the mail system at host mx.dropbox.com.\n\n"
-            "I'm sorry to have to inform you that your message could not\n"
-            "be delivered to one or more recipients.\n\n"
-            "<abuse@dropbox.com>: host mx said: 550 5.1.1 User unknown\n"
-        )
-    )
-    status_part = MIMEBase("message", "delivery-status")
-    status_part.set_payload(
-        "Reporting-MTA: dns; mx.dropbox.com\n\n"
-        "Final-Recipient: rfc822; abuse@dropbox.com\n"
-        "Action: failed\n"
-        f"Status: {status}\n"
-        "Diagnostic-Code: smtp; 550 5.1.1 User unknown\n"
-    )
-    report.attach(status_part)
-    returned = MIMEText(
-        f"From: notices@leakcase.invalid\nTo: abuse@dropbox.com\n"
-        f"Subject: Report of non-consensual intimate imagery\n"
-        f"Message-ID: {original_message_id}\n",
-        "rfc822-headers",
-    )
-    report.attach(returned)
-    return report.as_bytes()
+    return f"""From: MAILER-DAEMON@mx.dropbox.com (Mail Delivery System)
+To: notices@leakcase.invalid
+Subject: Undelivered Mail Returned to Sender
+Message-ID: {make_msgid(domain="mx.dropbox.com")}
+Auto-Submitted: auto-replied
+MIME-Version: 1.0
+Content-Type: multipart/report; report-type=delivery-status; boundary="B1"
+
+--B1
+Content-Type: text/plain; charset=us-ascii
+
+This is the mail system at host mx.dropbox.com.
+
+I'm sorry to have to inform you that your message could not
+be delivered to one or more recipients.
+
+<abuse@dropbox.com>: host mx said: 550 5.1.1 User unknown
+
+--B1
+Content-Type: message/delivery-status
+
+Reporting-MTA: dns; mx.dropbox.com
+
+Final-Recipient: rfc822; abuse@dropbox.com
+Action: failed
+Status: {status}
+Diagnostic-Code: smtp; 550 5.1.1 User unknown
+
+--B1
+Content-Type: text/rfc822-headers
+
+From: notices@leakcase.invalid
+To: abuse@dropbox.com
+Subject: Report of non-consensual intimate imagery
+Message-ID: {original_message_id}
+
+--B1--
+""".replace("\n", "\r\n").encode()
 
 
 def plain_bounce(*, original_message_id: str) -> bytes:
