@@ -831,8 +831,10 @@ SGVsbG8sIHRoZSBjb250ZW50IHdhcyByZW1vdmVk!!!***%%%
 
 
 def header_injection(t: Target) -> bytes:
-    """Encoded words that decode to line breaks and new headers (Bcc, Content-Type), and a
-    To that carries its own: nothing may come of them but a quarantined message."""
+    """Encoded words that decode to line breaks and new headers (a Bcc in the subject, a
+    Reply-To in the sender's name). The words are a reply like any other and are filed as
+    one; none of the "headers" may take effect (the sender stays support@, nobody is
+    Bcc'd)."""
     injected_subject = encoded_word(
         f"Re: {t.notice_subject}\r\nBcc: victim@example.com\r\nX-Injected: yes", "utf-8"
     )
@@ -1011,7 +1013,12 @@ def shapes(*, size_limit: int) -> list[Shape]:
             known_gap="inbound/reading.py decodes bad base64 leniently (its defects are not "
             "STRUCTURAL_DEFECTS) and files the garbage as a reply",
         ),
-        Shape("header_injection", header_injection, ticket(UNKNOWN, QUARANTINED), ""),
+        Shape(
+            "header_injection",
+            header_injection,
+            ticket(REPLY, FILED, TOKEN),
+            "read as the reply it is; no injected header takes effect",
+        ),
         Shape("zip_bomb", zip_bomb, ticket(UNKNOWN, QUARANTINED), "declares 3 GiB"),
         Shape("too_large", over, ticket(UNKNOWN, QUARANTINED), "over the size limit"),
         Shape(

@@ -99,6 +99,31 @@ def test_shapes_inbound_receive_does_not_handle_yet(imap_mailbox, target, shape)
     assert outcome(raw) == expected(shape, target)
 
 
+def test_headers_injected_through_encoded_words_take_no_effect(imap_mailbox, target):
+    imap_mailbox.append(mail_corpus.header_injection(target))
+
+    mailbox_poll()
+
+    row = InboundMessage.objects.get()
+    assert row.from_address == "support@platform.example"
+    assert "victim@example.com" not in row.to_addresses
+    assert "attacker@example.com" not in row.from_address + row.to_addresses
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="inbound/reading.py keeps the decoded CR LF in the subject: a later use of it in "
+    "an email header (Django raises BadHeaderError) or a log line would carry it",
+)
+def test_no_line_break_survives_in_what_is_read_from_headers(imap_mailbox, target):
+    imap_mailbox.append(mail_corpus.header_injection(target))
+
+    mailbox_poll()
+
+    row = InboundMessage.objects.get()
+    assert not any(c in row.subject + row.from_address for c in "\r\n")
+
+
 def test_a_message_over_the_limit_is_fetched_only_up_to_it(imap_mailbox, target):
     """The worker never holds a huge message: one byte past the limit is enough for it to be
     quarantined as too large; the whole of it stays on the server, in the filed folder."""
