@@ -29,7 +29,7 @@ import time
 from email import policy
 from email.parser import BytesParser
 
-from anymail.exceptions import AnymailWebhookValidationFailure
+from anymail.exceptions import AnymailConfigurationError, AnymailWebhookValidationFailure
 from anymail.signals import inbound
 from anymail.webhooks.mailgun import MailgunInboundWebhookView
 from anymail.webhooks.postmark import PostmarkInboundWebhookView
@@ -81,7 +81,16 @@ def _inbound_view(provider: str):
             _refuse_stale_mailgun_post(request)
         # A new view per request: anymail reads its settings when the view is made, so a
         # secret changed (or set in a test) applies to the next post.
-        return view_class.as_view()(request, *args, **kwargs)
+        try:
+            return view_class.as_view()(request, *args, **kwargs)
+        except (ValueError, TypeError, KeyError, AttributeError, AnymailConfigurationError):
+            # An authenticated post anymail cannot make a message of (JSON that is not an
+            # object, a Mailgun route with store() instead of forward()): a 400 saying so,
+            # nothing stored. The database or storage failing is not among these: a 500,
+            # which the provider retries.
+            return HttpResponse(
+                "Not a message this webhook reads.", status=400, content_type="text/plain"
+            )
 
     view.__name__ = f"{provider}_inbound_webhook"
     view.__module__ = __name__

@@ -189,6 +189,32 @@ def test_mailgun_needs_only_its_signing_key(client, settings, target):
     assert InboundMessage.objects.count() == 1
 
 
+@pytest.mark.parametrize("body", ["{not json", "[]", '{"RawEmail": 5}'])
+def test_a_postmark_post_that_is_not_a_message_is_a_bad_request(client, providers, db, body):
+    response = client.post(
+        reverse("inbound_webhooks:postmark"),
+        body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=basic_auth(BASIC_AUTH),
+    )
+
+    assert response.status_code == 400
+    assert InboundMessage.objects.count() == 0
+
+
+def test_a_form_post_without_a_boundary_is_a_bad_request(client, providers, db):
+    response = client.generic(
+        "POST",
+        reverse("inbound_webhooks:mailgun"),
+        b"body-mime=x",
+        "multipart/form-data",
+        HTTP_AUTHORIZATION=basic_auth(BASIC_AUTH),
+    )
+
+    assert response.status_code == 400
+    assert InboundMessage.objects.count() == 0
+
+
 def test_an_old_mailgun_post_is_not_replayed(client, providers, target):
     """Signed, but an hour old: a captured post sent again later is refused."""
     response = mailgun_post(
