@@ -186,6 +186,27 @@ def test_the_same_message_delivered_twice_is_filed_once(imap_mailbox, target):
     assert len(imap_mailbox.uids("Filed")) == 2
 
 
+def test_a_run_takes_a_batch_and_the_next_run_the_rest(imap_mailbox, target):
+    imap_mailbox.append(
+        mail_corpus.gmail_reply(target),
+        mail_corpus.apple_mail_reply(target),
+        mail_corpus.thunderbird_flowed(target),
+    )
+
+    first = mailbox_poll(batch_size=2)
+    second = poll_replies_mailbox()  # the task beat sends, run here in the test's process
+
+    assert (first.filed, first.left) == (2, 1)
+    assert second == {
+        "configured": True,
+        "locked_out": False,
+        "filed": 1,
+        "failed": 0,
+        "left": 0,
+    }
+    assert InboundMessage.objects.count() == 3
+
+
 def test_a_second_poll_while_one_runs_does_nothing(imap_mailbox, target):
     """Two beats during a takeover, or a retry overlapping the next minute's run: the one
     that finds the advisory lock taken returns at once and touches nothing."""
