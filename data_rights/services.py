@@ -12,6 +12,8 @@ from audit.services import audit_record
 from cases.models import Case
 from evidence import vault
 from evidence.models import EvidenceFile
+from inbound import vault as mail_vault
+from inbound.models import InboundMessage
 from outbox.models import OutgoingEmail
 from takedowns.models import AnonymousOutcome, Correspondence, TakedownRequest
 
@@ -26,6 +28,10 @@ def account_erase(*, user: User, password: str) -> dict:
         raise ValidationError({"password": "That password is not right. Nothing was erased."})
     cases = Case.objects.filter(survivor=user)
     evidence = list(EvidenceFile.objects.filter(case__in=cases))
+    # Platforms' emails filed on her requests: rows go with the requests, sealed copies here.
+    mail = list(
+        InboundMessage.objects.filter(takedown__case__in=cases).prefetch_related("attachments")
+    )
     with transaction.atomic():
         sent = TakedownRequest.objects.filter(case__in=cases, sent_at__isnull=False)
         AnonymousOutcome.objects.bulk_create(
@@ -49,6 +55,9 @@ def account_erase(*, user: User, password: str) -> dict:
         account_delete(user=user)
         # Files go once the rows are gone for good; a rollback keeps both.
         transaction.on_commit(lambda: [vault.delete_files(e) for e in evidence])
+        transaction.on_commit(
+            lambda: [mail_vault.delete_files(m, list(m.attachments.all())) for m in mail]
+        )
     return counts
 
 

@@ -109,8 +109,8 @@ class Reading:
 
 
 def message_id_of(raw: bytes) -> str:
-    """The message's own Message-ID (angle brackets included, lower-cased domain kept as
-    sent), or "sha256:<hex>" of the raw bytes when it has none: the key it is filed once by."""
+    """The message's own Message-ID (angle brackets included, as sent), or
+    "sha256:<hex>" of the raw bytes when it has none: the key it is filed once by."""
     headers = _headers_only(raw)
     found = _ids(header(headers, "Message-ID")) if headers is not None else []
     if found:
@@ -144,9 +144,15 @@ def headers_all(message: EmailMessage, name: str) -> list[str]:
     """Every value of a header, as text. A value the parser chokes on (policy.default
     parses a header when it is read) is taken as it came, unparsed."""
     try:
-        return [_text(value) for value in message.get_all(name, [])]
+        values = [_text(value) for value in message.get_all(name, [])]
     except Exception:
-        return [str(v) for k, v in message.raw_items() if k.lower() == name.lower()]
+        values = [str(v) for k, v in message.raw_items() if k.lower() == name.lower()]
+    return [storable(value) for value in values]
+
+
+def storable(text: str) -> str:
+    """PostgreSQL text cannot hold NUL; a message may (by accident or to break us)."""
+    return text.replace("\x00", "")
 
 
 def header(message: EmailMessage, name: str) -> str:
@@ -250,11 +256,14 @@ def _fill_body(reading: Reading, message: EmailMessage) -> None:
             # A returned message (bounce) or a forwarded one: sealed whole like a file.
             payload = part.as_bytes() if part.is_multipart() else _payload(part)
             reading.attachments.append(
-                Attachment(_filename(part) or "message.eml", part.get_content_type(), payload)
+                Attachment(
+                    _filename(part) or "message.eml", storable(part.get_content_type()), payload
+                )
             )
             continue
         if part.get_content_disposition() in ("attachment", "inline") or _filename(part):
-            attachment = Attachment(_filename(part), part.get_content_type(), _payload(part))
+            content_type = storable(part.get_content_type())
+            attachment = Attachment(_filename(part), content_type, _payload(part))
             attachment.refused_because = archive_refusal(attachment)
             reading.attachments.append(attachment)
 
@@ -280,7 +289,8 @@ def _content(part) -> str:
         content = part.get_content()
     except (LookupError, ValueError):  # an unknown charset: read it as Latin-1, nothing lost
         content = (part.get_payload(decode=True) or b"").decode("latin-1")
-    return content if isinstance(content, str) else content.decode("utf-8", "replace")
+    text = content if isinstance(content, str) else content.decode("utf-8", "replace")
+    return storable(text)
 
 
 def clean_html(markup: str) -> str:

@@ -74,11 +74,28 @@ def route_by_ticket(subject: str, sender: str, candidates: list[str]) -> Route |
         "case", "platform"
     )
     for takedown in requests.order_by("-sent_at"):
-        addresses = [takedown.recipient_email, takedown.platform and takedown.platform.abuse_email]
-        domains = {registrable_domain(a.rpartition("@")[2]) for a in addresses if a}
-        if takedown.platform_id in platform_ids or sender_domain in domains:
+        if _sent_by_recipient(takedown, sender_domain, platform_ids):
             return Route(takedown, "ticket")
     return None
+
+
+def sender_is_recipient(takedown: TakedownRequest, sender: str) -> bool:
+    """Whether a message comes from the platform's own domain (or the address the request
+    went to). The reply address is printed in every notice, and DMCA notices may be
+    published: anyone can write to it, so staff are told when a sender is not the platform."""
+    if "@" not in sender:
+        return False
+    sender_domain = registrable_domain(sender.rpartition("@")[2])
+    platform_ids = set(
+        PlatformDomain.objects.filter(domain=sender_domain).values_list("platform_id", flat=True)
+    )
+    return _sent_by_recipient(takedown, sender_domain, platform_ids)
+
+
+def _sent_by_recipient(takedown, sender_domain: str, platform_ids: set) -> bool:
+    addresses = [takedown.recipient_email, takedown.platform and takedown.platform.abuse_email]
+    domains = {registrable_domain(a.rpartition("@")[2]) for a in addresses if a}
+    return takedown.platform_id in platform_ids or sender_domain in domains
 
 
 def _takedown(**lookup) -> TakedownRequest | None:

@@ -149,9 +149,10 @@ def _classify_and_route(row: InboundMessage, reading: mail.Reading) -> selectors
         route = selectors.route_by_ticket(reading.subject, reading.from_address, tickets)
         slug = route.takedown.platform.slug if route and route.takedown.platform else None
     if row.kind == InboundKind.AUTO_REPLY:
-        row.ticket_number = rules.find_ticket(reading.subject, slug) or rules.find_ticket(
-            rules.new_words(reading.text), slug
-        )
+        row.ticket_number = (
+            rules.find_ticket(reading.subject, slug)
+            or rules.find_ticket(rules.new_words(reading.text), slug)
+        )[:120]
     elif row.kind == InboundKind.REPLY:
         dmca = route is None or route.takedown.legal_basis == LegalBasis.DMCA
         rule = rules.suggest(reading.text, slug, dmca=dmca)

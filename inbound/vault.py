@@ -72,9 +72,12 @@ def attachment_name(attachment: InboundAttachment) -> str:
     ).decode()
 
 
-def delete_files(message: InboundMessage) -> None:
-    """A second worker lost the race to file the same message: its copies go."""
-    for attachment in getattr(message, "_unsaved_attachments", []):
+def delete_files(message: InboundMessage, attachments=None) -> None:
+    """The sealed copies of a message and its attachments leave storage: a second worker
+    lost the race to file the same message, or her erasure took the request it was on."""
+    if attachments is None:
+        attachments = getattr(message, "_unsaved_attachments", [])
+    for attachment in attachments:
         if attachment.file.name:
             attachment.file.storage.delete(attachment.file.name)
     if message.raw.name:

@@ -14,6 +14,7 @@ register = template.Library()
 def replies_for(takedown):
     found = selectors.messages_for_request(takedown)
     for message in found:
+        message.sender_is_platform = selectors.sender_is_recipient(takedown, message.from_address)
         for attachment in message.attachments.all():
             attachment.name = vault.attachment_name(attachment) or "(no name)"
     return found

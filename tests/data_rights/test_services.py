@@ -214,3 +214,40 @@ def test_on_s3_an_erasure_rolled_back_keeps_her_objects_and_rows(
     assert len(before) == 3
     assert User.objects.filter(pk=her_id).exists()
     assert case.evidence_files.filter(pk=evidence.pk).exists()
+
+
+def test_erasure_takes_the_platforms_emails_on_her_requests_out_of_storage(
+    survivor, two_survivors, settings, django_capture_on_commit_callbacks
+):
+    from pathlib import Path
+
+    from inbound.models import InboundAttachment, InboundMessage
+    from inbound.services import inbound_receive
+    from tests.helpers import mail
+
+    (case, _, _), (their_case, _, _) = two_survivors
+    received = {}
+    for who, owner_case in (("hers", case), ("theirs", their_case)):
+        request = owner_case.takedowns.get()
+        answer = mail.with_attachment(
+            mail.reply_to_request(request, body="We have removed it."),
+            "decision.pdf",
+            b"%PDF-1.4",
+            "application/pdf",
+        )
+        received[who] = inbound_receive(raw=answer.as_bytes(), source="imap:INBOX")
+    unfiled = inbound_receive(raw=mail.reply(body="Which case?").as_bytes(), source="imap:INBOX")
+    root = Path(settings.STORAGES["default"]["OPTIONS"]["location"], "inbound")
+
+    def stored():
+        return {p.parent.name for p in root.rglob("*.sealed")}
+
+    hers = {str(received["hers"].pk), str(received["hers"].attachments.get().pk)}
+    assert hers <= stored()
+    with django_capture_on_commit_callbacks(execute=True):
+        account_erase(user=survivor, password=PASSWORD)
+    assert not InboundMessage.objects.filter(pk=received["hers"].pk).exists()
+    assert not InboundAttachment.objects.filter(message_id=received["hers"].pk).exists()
+    assert not hers & stored()
+    theirs = {str(received["theirs"].pk), str(received["theirs"].attachments.get().pk)}
+    assert theirs | {str(unfiled.pk)} <= stored()

@@ -399,6 +399,9 @@ def test_malformed_mime_is_quarantined(emailed_request):
         b"Subject: =?utf-8?b?////?=\r\n"
         b"Content-Type: text/plain; charset=no-such-charset\r\n\r\n\xff",
         b"From: <<<@@@>>>\r\nTo: ;;;\r\nMessage-ID: <<<>>>\r\n\r\n",
+        b"Message-ID: <a\x00b@c>\r\nSubject: nul\x00here\r\nIn-Reply-To: <x\x00y@z>\r\n"
+        b"To: replies@leakcase.invalid\r\n\r\nbody with \x00 nul",
+        b"Content-Type: text/html\r\n\r\n<p>\x00</p>" + b"<div>" * 5000,
     ],
 )
 def test_garbage_never_raises(raw, db):

@@ -33,6 +33,15 @@ def test_the_replies_panel_shows_the_text_and_the_suggestion(client, caseworker,
     assert "Confirm: removed" in page
 
 
+def test_a_reply_from_outside_the_platform_is_flagged(client, caseworker, emailed_request):
+    receive(mail.reply_to_request(emailed_request, sender="someone@attacker.example"))
+    receive(mail.reply_to_request(emailed_request, sender="legal@dropbox.com"))
+    client.force_login(caseworker)
+    page = client.get(request_page(emailed_request)).content.decode()
+    assert page.count("Anyone can write to the reply address") == 1
+    assert "This came from someone@attacker.example" in page
+
+
 def test_one_click_confirms_and_only_then_she_sees_the_answer(
     client, caseworker, survivor, emailed_request
 ):
