@@ -2,7 +2,8 @@
 
 A provider receives the mail for the replies address and posts each message to
 /inbound/<provider>/. anymail checks the post (Mailgun's HMAC signature with its webhook
-signing key; HTTP basic auth for Postmark and SendGrid, which sign nothing) and sends its
+signing key, MailerSend's HMAC of the body with its inbound secret; HTTP basic auth for
+Postmark and SendGrid, which sign nothing) and sends its
 `inbound` signal; the receiver below hands the message's bytes to inbound_receive, the same
 service the IMAP poll ends in. A refused post (bad signature, wrong password) is a 400 and
 stores nothing. A post inbound_receive cannot store (the database down) is a 500, which every
@@ -20,8 +21,8 @@ The body is read here, before anymail sees it, for two reasons:
   inbound_receive, and a body past this one is a 413.
 - Bytes. The message filed is Mailgun's body-mime or SendGrid's raw email field as the bytes
   they posted (a Shift_JIS or Windows-1252 body in 8 bits stays what it was), and Postmark's
-  RawEmail (JSON, so already text); anymail's re-serialised copy only when a provider sent
-  parsed fields instead of the raw message.
+  RawEmail and MailerSend's raw (JSON, so already text); anymail's re-serialised copy only
+  when a provider sent parsed fields instead of the raw message.
 """
 
 import datetime as dt
@@ -31,6 +32,7 @@ from email.parser import BytesParser
 
 from anymail.exceptions import AnymailConfigurationError, AnymailWebhookValidationFailure
 from anymail.signals import inbound
+from anymail.webhooks.mailersend import MailerSendInboundWebhookView
 from anymail.webhooks.mailgun import MailgunInboundWebhookView
 from anymail.webhooks.postmark import PostmarkInboundWebhookView
 from anymail.webhooks.sendgrid import SendGridInboundWebhookView
@@ -58,6 +60,7 @@ MAX_FORM_PARTS = 200
 # provider in the URL -> (anymail's inbound view, the ANYMAIL setting that must be set)
 PROVIDERS = {
     "mailgun": (MailgunInboundWebhookView, "MAILGUN_WEBHOOK_SIGNING_KEY"),
+    "mailersend": (MailerSendInboundWebhookView, "MAILERSEND_INBOUND_SECRET"),
     "postmark": (PostmarkInboundWebhookView, "WEBHOOK_SECRET"),
     "sendgrid": (SendGridInboundWebhookView, "WEBHOOK_SECRET"),
 }
@@ -158,6 +161,7 @@ def _refuse_stale_mailgun_post(request) -> None:
 
 
 mailgun_inbound = _inbound_view("mailgun")
+mailersend_inbound = _inbound_view("mailersend")
 postmark_inbound = _inbound_view("postmark")
 sendgrid_inbound = _inbound_view("sendgrid")
 
@@ -170,9 +174,12 @@ def raw_message(event, esp_name: str) -> bytes:
         original = fields.get("body-mime" if esp_name == "Mailgun" else "email")
         if original:
             return original
-    elif esp_name == "Postmark" and event.esp_event.get("RawEmail"):
-        # JSON text; a lone surrogate escaped in it (\ud800) cannot be UTF-8: replaced.
-        return event.esp_event["RawEmail"].encode("utf-8", "replace")
+    elif esp_name in ("Postmark", "MailerSend"):
+        data = event.esp_event if esp_name == "Postmark" else event.esp_event.get("data")
+        original = data.get("RawEmail" if esp_name == "Postmark" else "raw")
+        if original:
+            # JSON text; a lone surrogate escaped in it (\ud800) cannot be UTF-8: replaced.
+            return original.encode("utf-8", "replace")
     try:
         return event.message.as_bytes()
     except (ValueError, LookupError, UnicodeError):

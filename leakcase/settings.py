@@ -321,10 +321,11 @@ INBOUND_IMAP_SSL = env_bool("INBOUND_IMAP_SSL", True)
 # 2. Providers' inbound webhooks through django-anymail (inbound/webhooks.py), at
 #    /inbound/<provider>/. Each is off (404) until its secret is set, never open: Postmark and
 #    SendGrid sign nothing, so they post with HTTP basic auth "user:password" in the URL
-#    (INBOUND_WEBHOOK_BASIC_AUTH); Mailgun signs each post with its webhook signing key.
+#    (INBOUND_WEBHOOK_BASIC_AUTH); Mailgun and MailerSend sign each post with a key of theirs.
 ANYMAIL = {
     "WEBHOOK_SECRET": env_str("INBOUND_WEBHOOK_BASIC_AUTH"),
     "MAILGUN_WEBHOOK_SIGNING_KEY": env_str("INBOUND_MAILGUN_SIGNING_KEY"),
+    "MAILERSEND_INBOUND_SECRET": env_str("INBOUND_MAILERSEND_SECRET"),
 }
 
 # Celery: Redis in production, an SQLite file through kombu's SQLAlchemy transport otherwise.

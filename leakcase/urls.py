@@ -53,6 +53,7 @@ urlpatterns = [
             (
                 [
                     path("mailgun/mime/", inbound_webhooks.mailgun_inbound, name="mailgun"),
+                    path("mailersend/", inbound_webhooks.mailersend_inbound, name="mailersend"),
                     path("postmark/", inbound_webhooks.postmark_inbound, name="postmark"),
                     path("sendgrid/", inbound_webhooks.sendgrid_inbound, name="sendgrid"),
                 ],

@@ -1,6 +1,8 @@
 """The webhook way in (inbound/webhooks.py): posts built the way each provider builds and
 signs them (Mailgun: a multipart form with body-mime and an HMAC-SHA256 of timestamp+token
-under the webhook signing key; Postmark: JSON with RawEmail and HTTP basic auth; SendGrid's
+under the webhook signing key; MailerSend: JSON with the raw message and an HMAC-SHA256 of
+the body under the route's secret in a Signature header; Postmark: JSON with RawEmail and
+HTTP basic auth; SendGrid's
 Inbound Parse: a multipart form with the raw email and basic auth). A wrong signature or
 password is refused and stores nothing; a right one is filed, once however often it comes."""
 
@@ -21,6 +23,7 @@ from takedowns.services import takedown_note_ticket_number
 from tests.helpers import mail_corpus
 
 SIGNING_KEY = "key-test-only-mailgun-signing-key"
+MAILERSEND_SECRET = "test-only-mailersend-inbound-secret"
 BASIC_AUTH = "anymail:test-only-webhook-password"
 SIZE_LIMIT = 200_000
 TICKET = "TK-20481"
@@ -28,7 +31,11 @@ TICKET = "TK-20481"
 
 @pytest.fixture
 def providers(settings):
-    settings.ANYMAIL = {"WEBHOOK_SECRET": BASIC_AUTH, "MAILGUN_WEBHOOK_SIGNING_KEY": SIGNING_KEY}
+    settings.ANYMAIL = {
+        "WEBHOOK_SECRET": BASIC_AUTH,
+        "MAILGUN_WEBHOOK_SIGNING_KEY": SIGNING_KEY,
+        "MAILERSEND_INBOUND_SECRET": MAILERSEND_SECRET,
+    }
     settings.INBOUND_MAX_MESSAGE_BYTES = SIZE_LIMIT
 
 
@@ -141,7 +148,39 @@ def sendgrid_post(client, raw: bytes, *, credentials: str = BASIC_AUTH):
     )
 
 
-POSTS = {"mailgun": mailgun_post, "postmark": postmark_post, "sendgrid": sendgrid_post}
+def mailersend_post(client, raw: bytes, *, secret: str = MAILERSEND_SECRET):
+    payload = {
+        "type": "inbound.message",
+        "inbound_id": "zr6ke4n1k4egon12",
+        "url": "https://cases.example.org/inbound/mailersend/",
+        "created_at": "2026-12-05T10:12:34.000000Z",
+        "data": {
+            "object": "message",
+            "id": uuid.uuid4().hex[:24],
+            "created_at": "2026-12-05T10:12:34.000000Z",
+            "raw": raw.decode("utf-8", "replace"),
+            "sender": {"email": "alex.moderator@gmail.com"},
+            "recipients": {"rcptTo": [{"email": "replies@leakcase.invalid"}]},
+            "subject": "Re: takedown",
+        },
+    }
+    body = json.dumps(payload).encode()
+    return client.generic(
+        "POST",
+        reverse("inbound_webhooks:mailersend"),
+        body,
+        "application/json",
+        HTTP_SIGNATURE=hmac.new(secret.encode(), body, hashlib.sha256).hexdigest(),
+        HTTP_AUTHORIZATION=basic_auth(BASIC_AUTH),  # as Mailgun's, when it is set
+    )
+
+
+POSTS = {
+    "mailgun": mailgun_post,
+    "mailersend": mailersend_post,
+    "postmark": postmark_post,
+    "sendgrid": sendgrid_post,
+}
 
 
 @pytest.mark.parametrize("provider", POSTS)
@@ -161,10 +200,16 @@ def test_a_signed_reply_is_filed_on_its_request_once(
     assert message.message_id == message_id_of(raw)
 
 
-def test_a_wrong_mailgun_signature_is_refused_and_nothing_stored(
-    client, providers, target, tmp_path
+@pytest.mark.parametrize("provider", ["mailgun", "mailersend"])
+def test_a_wrong_signature_is_refused_and_nothing_stored(
+    client, providers, target, tmp_path, provider
 ):
-    response = mailgun_post(client, mail_corpus.gmail_reply(target), key="key-someone-else")
+    post = POSTS[provider]
+    raw = mail_corpus.gmail_reply(target)
+    if provider == "mailgun":
+        response = post(client, raw, key="key-someone-else")
+    else:
+        response = post(client, raw, secret="someone-elses-secret")
 
     assert response.status_code == 400
     assert InboundMessage.objects.count() == 0
@@ -228,7 +273,7 @@ def test_an_old_mailgun_post_is_not_replayed(client, providers, target):
 @pytest.mark.parametrize("provider", POSTS)
 def test_a_provider_without_its_secret_is_not_there(client, settings, target, provider):
     """anymail alone would take unsigned posts from anyone, with a warning: off instead."""
-    settings.ANYMAIL = {"WEBHOOK_SECRET": "", "MAILGUN_WEBHOOK_SIGNING_KEY": ""}
+    settings.ANYMAIL = {}
 
     response = POSTS[provider](client, mail_corpus.gmail_reply(target))
 
