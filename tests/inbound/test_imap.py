@@ -2,6 +2,7 @@
 (tests/helpers/dovecot.py): the corpus of real-world shapes APPENDed and polled, each
 outcome asserted; crashes, two polls at once, and a mailbox that refuses us."""
 
+import hashlib
 import logging
 
 import psycopg
@@ -80,6 +81,16 @@ def test_every_shape_through_the_mailbox(imap_mailbox, target, emailed_request):
     assert {row.source for row in rows} == {f"imap:{imap_mailbox.user}/INBOX"}
     filed_here = rows.filter(takedown=emailed_request, status="filed").count()
     assert filed_here == sum(shape.expected.status == "filed" for shape in KNOWN)
+    # What is sealed is the message byte for byte as it was delivered (the one over the size
+    # limit excepted: fetched only up to it, test below).
+    changed = [
+        name
+        for name, raw in raws.items()
+        if name != "too_large"
+        and InboundMessage.objects.get(message_id=message_id_of(raw)).raw_sha256
+        != hashlib.sha256(raw).hexdigest()
+    ]
+    assert changed == []
 
 
 @pytest.mark.parametrize(
