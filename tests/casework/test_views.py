@@ -143,6 +143,17 @@ def test_staff_case_page_query_count_is_flat(
 INTERNAL = "INTERNAL-NOTE-d41d8c: caller mentioned her employer"
 
 
+def _received_on(takedown) -> dict:
+    from inbound.services import inbound_receive
+    from tests.helpers import mail
+
+    answer = mail.with_attachment(
+        mail.reply_to_request(takedown, body="We removed it."), "a.pdf", b"%PDF", "application/pdf"
+    )
+    message = inbound_receive(raw=answer.as_bytes(), source="imap:INBOX")
+    return {"message_id": message.pk, "attachment_id": message.attachments.get().pk}
+
+
 def test_a_survivor_never_sees_internal_notes_on_any_page(
     client, case, survivor, caseworker, image_upload
 ):
@@ -169,6 +180,8 @@ def test_a_survivor_never_sees_internal_notes_on_any_page(
         "rendition": "preview",
         "slug": "x-twitter",
         "unsubscribe_token": unsubscribe_token(survivor.pk),
+        # A platform's email on her request, with a file: staff's pages (404 to her).
+        **_received_on(takedown),
     }
     client.force_login(survivor)
     pages = [
