@@ -56,6 +56,13 @@ app.conf.beat_schedule = {
     # retries (the first comes a minute after a failure), and emails whose writer stopped
     # before sending them at once. The interval bounds how late a retry goes.
     "outbox": {"task": "outbox.tasks.deliver_outgoing", "schedule": 1.0 * MINUTE},
+    # Every minute: replies, acknowledgements and bounces waiting in the replies mailbox
+    # over IMAP (inbound/imap.py; nothing while INBOUND_IMAP_HOST is empty). A minute is
+    # as soon as anyone reads a platform's answer; an advisory lock keeps two runs apart.
+    "poll-replies-mailbox": {
+        "task": "inbound.tasks.poll_replies_mailbox",
+        "schedule": 1.0 * MINUTE,
+    },
     # Every 5 minutes: "You have an update" emails held back by the one-an-hour rule, for
     # people who still have an unread message when their hour is up (cases/update_notices.py).
     "update-notices": {"task": "cases.tasks.send_due_update_notices", "schedule": 5.0 * MINUTE},

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "delisting",  # search results tracked apart from removal
     "hosting",  # who hosts a site: registrar, network owner, CDN, with sources
     "inbound",  # mail that comes back: replies, acknowledgements, bounces (issue 19)
+    "anymail",  # providers' inbound webhooks (inbound/webhooks.py); no models
     "monitoring",
     "digests",
     "casework",  # what composes every app: the case page, the caseload, demo data
@@ -316,6 +317,27 @@ NOTICE_MESSAGE_ID_DOMAIN = env_str("NOTICE_MESSAGE_ID_DOMAIN", "leakcase.invalid
 # Mail coming back (inbound/): a bigger message is not read, only sealed and quarantined.
 # 25 MB is what the big mail providers accept, so no real reply is larger.
 INBOUND_MAX_MESSAGE_BYTES = env_int("INBOUND_MAX_MESSAGE_BYTES", 25 * 1024 * 1024)
+
+# Replies by email (inbound/), two ways in; either, both or neither may be on.
+# 1. The replies mailbox over IMAP, polled every minute (inbound/imap.py). Off while
+#    INBOUND_IMAP_HOST is empty. SSL: implicit TLS (port 993); off only for a server on the
+#    same host or network (the tests' dovecot). Filed messages move to the filed folder.
+INBOUND_IMAP_HOST = env_str("INBOUND_IMAP_HOST")
+INBOUND_IMAP_PORT = env_int("INBOUND_IMAP_PORT", 0)  # 0: 993 with SSL, 143 without
+INBOUND_IMAP_USER = env_str("INBOUND_IMAP_USER")
+INBOUND_IMAP_PASSWORD = env_str("INBOUND_IMAP_PASSWORD")
+INBOUND_IMAP_FOLDER = env_str("INBOUND_IMAP_FOLDER", "INBOX")
+INBOUND_IMAP_FILED_FOLDER = env_str("INBOUND_IMAP_FILED_FOLDER", "Filed")
+INBOUND_IMAP_SSL = env_bool("INBOUND_IMAP_SSL", True)
+# 2. Providers' inbound webhooks through django-anymail (inbound/webhooks.py), at
+#    /inbound/<provider>/. Each is off (404) until its secret is set, never open: Postmark and
+#    SendGrid sign nothing, so they post with HTTP basic auth "user:password" in the URL
+#    (INBOUND_WEBHOOK_BASIC_AUTH); Mailgun and MailerSend sign each post with a key of theirs.
+ANYMAIL = {
+    "WEBHOOK_SECRET": env_str("INBOUND_WEBHOOK_BASIC_AUTH"),
+    "MAILGUN_WEBHOOK_SIGNING_KEY": env_str("INBOUND_MAILGUN_SIGNING_KEY"),
+    "MAILERSEND_INBOUND_SECRET": env_str("INBOUND_MAILERSEND_SECRET"),
+}
 
 # Celery: Redis in production, an SQLite file through kombu's SQLAlchemy transport otherwise.
 REDIS_URL = env_str("REDIS_URL")

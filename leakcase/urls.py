@@ -8,6 +8,7 @@ from casework import urls as casework_urls
 from data_rights import urls as data_rights_urls
 from delisting.urls import urlpatterns as delisting_urlpatterns
 from evidence.urls import urlpatterns as evidence_urlpatterns
+from inbound import webhooks as inbound_webhooks
 from inbound.urls import urlpatterns as inbound_urlpatterns
 from leakcase.health import healthz
 from leakcase.metrics import metrics
@@ -50,6 +51,22 @@ urlpatterns = [
     path("email/", include("digests.urls")),
     path("email/", include("outbox.urls")),
     path("activity/", include("audit.urls")),
+    # Mail providers' inbound webhooks (inbound/webhooks.py): each 404 until its secret is
+    # set. Mailgun sends the raw message only to a URL that ends in "mime".
+    path(
+        "inbound/",
+        include(
+            (
+                [
+                    path("mailgun/mime/", inbound_webhooks.mailgun_inbound, name="mailgun"),
+                    path("mailersend/", inbound_webhooks.mailersend_inbound, name="mailersend"),
+                    path("postmark/", inbound_webhooks.postmark_inbound, name="postmark"),
+                    path("sendgrid/", inbound_webhooks.sendgrid_inbound, name="sendgrid"),
+                ],
+                "inbound_webhooks",
+            )
+        ),
+    ),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
     # Prometheus's scrape: a bearer token (METRICS_TOKEN) or a supervisor (leakcase/metrics.py).

@@ -19,6 +19,10 @@ from evidence.demo_images import make_image
 from evidence.image_open import MAX_PIXELS
 from evidence.services import evidence_add
 
+# A real IMAP server (dovecot) for the inbound tests: its fixtures, dovecot_server and
+# imap_mailbox, for every test module that asks for them.
+pytest_plugins = ["tests.helpers.dovecot"]
+
 # Playwright's sync API runs an event loop in the test thread; Django then refuses ORM calls
 # from it unless told that this is deliberate. Tests only.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

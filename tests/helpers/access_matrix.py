@@ -189,6 +189,13 @@ MATRIX = {
     "outbox:outbox": ("GET", {}, SUPERVISORS),
     "outbox:send_again": ("POST", {}, SUPERVISORS),
     "audit:trail": ("GET", {}, SUPERVISORS),
+    # Mail providers' inbound webhooks (inbound/webhooks.py): a provider's signature or basic
+    # auth is the key, never a login. Off, a 404 for everyone, while their secrets are unset,
+    # as here; tests/inbound/test_webhooks.py posts signed and unsigned ones with them set.
+    "inbound_webhooks:mailgun": ("POST", {}, _by_role(*(404,) * 6)),
+    "inbound_webhooks:mailersend": ("POST", {}, _by_role(*(404,) * 6)),
+    "inbound_webhooks:postmark": ("POST", {}, _by_role(*(404,) * 6)),
+    "inbound_webhooks:sendgrid": ("POST", {}, _by_role(*(404,) * 6)),
     # Mail that came back (inbound/): staff only. The inbox is shared by all staff; a
     # message filed on a request, its downloads and its confirmation go through the case.
     "inbound:inbox": ("GET", {}, STAFF_ONLY),
