@@ -14,6 +14,7 @@ def hosted(
     registrar: str = "Registrar Example Inc.",
     registrar_email: str = "abuse@registrar.test",
     cdn: str = "",
+    cdn_abuse_email: str = "",
     cdn_abuse_url: str = "",
     address: str = "203.0.113.7",
     at: dt.datetime | None = None,
@@ -40,6 +41,7 @@ def hosted(
                     abuse_email=owner_email,
                     source="RDAP (test)",
                     cdn_name=cdn,
+                    cdn_abuse_email=cdn_abuse_email,
                     cdn_abuse_url=cdn_abuse_url,
                     cdn_source="cdn ranges (test)" if cdn else "",
                 )

@@ -268,32 +268,68 @@ def test_the_ladder_ends_at_the_ftc_under_the_take_it_down_act(
     case, survivor, caseworker, consent
 ):
     request = _site_request(case, survivor, caseworker, basis="take_it_down")
-    hosted(SITE, at=START, cdn="Cloudflare", cdn_abuse_url="https://abuse.cloudflare.com/")
+    hosted(SITE, at=START)  # no CDN in front of it
     assert request.due_at == START + dt.timedelta(hours=48)
     # Each rung refuses in turn; the next is prepared and sent through its form.
-    for rung in (Rung.HOST, Rung.REGISTRAR, Rung.CDN, Rung.FTC):
+    for rung in (Rung.HOST, Rung.REGISTRAR, Rung.CDN):
         takedown_record_reply(
             takedown=request, body="No.", decision="rejected", acting_user=caseworker
         )
         assert ladders_climb_due() == 1
         request = TakedownRequest.objects.get(escalated_from=request)
         assert request.rung == rung
+        if rung == Rung.CDN:
+            break
         takedown_mark_submitted(
             takedown=request, ticket_number=f"{rung}-1", acting_user=caseworker
         )
         request.refresh_from_db()
+    # No CDN fronts the site: nobody to ask at that rung; staff pass it over, to the FTC.
+    assert request.recipient_name == ""
+    request = takedown_ladder_skip(takedown=request, acting_user=caseworker)
+    assert request.rung == Rung.FTC
+    takedown_mark_submitted(takedown=request, ticket_number="FTC-1", acting_user=caseworker)
+    request.refresh_from_db()
     assert request.recipient_name == "US Federal Trade Commission"
     assert request.recipient_form_url == "https://reportfraud.ftc.gov/"
     assert request.due_at is None  # the last rung: nothing follows on a clock
-    cdn = request.escalated_from
-    assert cdn.recipient_form_url == "https://abuse.cloudflare.com/"
     text = request.notice_text
     assert "Company complained about: Unknown platform (leaks.example)" in text
-    assert text.count("Refused on") == 4
+    assert text.count("Refused on") == 3
     takedown_record_reply(
         takedown=request, body="Noted.", decision="rejected", acting_user=caseworker
     )
     assert list(takedowns_due_a_climb()) == []  # nothing above the FTC
+
+
+def test_the_cdn_rung_goes_to_the_cdns_abuse_desk_and_form(site_request, case):
+    hosted(
+        SITE,
+        at=START + dt.timedelta(hours=1),
+        owner="Cloudflare, Inc.",
+        owner_email="abuse@cloudflare.test",
+        cdn="Cloudflare",
+        cdn_abuse_email="abuse@cloudflare.test",
+        cdn_abuse_url="https://abuse.cloudflare.com/",
+    )
+    registrar = TakedownRequest.objects.create(
+        case=case,
+        host=SITE,
+        rung=Rung.REGISTRAR,
+        legal_basis="take_it_down",
+        escalated_from=site_request,
+        status="rejected",
+        sent_at=START,
+    )
+    registrar.sightings.set(site_request.sightings.all())
+    assert takedown_climb(takedown=registrar) is not None
+    cdn = TakedownRequest.objects.get(escalated_from=registrar)
+    assert cdn.rung == Rung.CDN
+    assert (cdn.recipient_name, cdn.recipient_email, cdn.recipient_form_url) == (
+        "Cloudflare",
+        "abuse@cloudflare.test",
+        "https://abuse.cloudflare.com/",
+    )
 
 
 def test_search_engines_requests_do_not_climb(case, survivor, caseworker, consent):
