@@ -182,6 +182,18 @@ def read(raw: bytes, *, max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> Reading:
             "read. Download it only if you trust where it came from."
         )
         return reading
+    if b"\x00" in raw:
+        # RFC 5322 forbids NUL anywhere in a message, and PostgreSQL text cannot hold it: a
+        # message carrying one was made to break a reader. Its headers, without the NULs,
+        # tell staff what it claims to be.
+        reading = Reading(message=None)
+        headers = _headers_only(raw.replace(b"\x00", b""))
+        if headers is not None:
+            _fill_headers(reading, headers)
+        reading.refused = (
+            "The message contains NUL bytes, which mail never carries: it was not read."
+        )
+        return reading
     try:
         message = email.message_from_bytes(raw, policy=policy.default, _class=EmailMessage)
     except Exception as exc:  # the parser itself gave up
@@ -191,6 +203,7 @@ def read(raw: bytes, *, max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> Reading:
         _fill_headers(reading, message)
         _check_structure(message)
         _fill_body(reading, message)
+        _check_decoded(message)
         refused = [a for a in reading.attachments if a.refused_because]
         if refused:
             reading.refused = " ".join(a.refused_because for a in refused)
@@ -201,11 +214,19 @@ def read(raw: bytes, *, max_bytes: int = DEFAULT_MAX_MESSAGE_BYTES) -> Reading:
     return reading
 
 
+def _one_line(text: str) -> str:
+    """A header's text on one line: an encoded word can decode to CR LF, which a later use
+    of it (a reply's Subject header, a log line) must never carry."""
+    return " ".join(text.split())
+
+
 def _fill_headers(reading: Reading, message: EmailMessage) -> None:
     senders = _addresses(message, "From")
-    reading.from_address = senders[0] if senders else header(message, "From")[:998]
-    reading.to_addresses = [a for name in ("To", "Cc") for a in _addresses(message, name)]
-    reading.subject = header(message, "Subject").strip()[:998]
+    reading.from_address = _one_line(senders[0] if senders else header(message, "From"))[:998]
+    reading.to_addresses = [
+        _one_line(a) for name in ("To", "Cc") for a in _addresses(message, name)
+    ]
+    reading.subject = _one_line(header(message, "Subject"))[:998]
     ids = _ids(header(message, "Message-ID"))
     reading.message_id = ids[0] if ids else ""
 
@@ -238,6 +259,23 @@ def _check_structure(message: EmailMessage) -> None:
             raise Refused(f"The message's MIME structure is broken ({names}).")
         if part.is_multipart():
             stack.extend((child, depth + 1) for child in part.iter_parts())
+
+
+# Decoding defects the parser notes on a part as it decodes it (get_content): the bytes we
+# would show or seal are a lenient guess at what the sender meant, not what was sent.
+DECODING_DEFECTS = (
+    email.errors.InvalidBase64CharactersDefect,
+    email.errors.InvalidBase64PaddingDefect,
+    email.errors.InvalidBase64LengthDefect,
+)
+
+
+def _check_decoded(message: EmailMessage) -> None:
+    for part in message.walk():
+        broken = [d for d in part.defects if isinstance(d, DECODING_DEFECTS)]
+        if broken:
+            names = ", ".join(sorted({type(d).__name__ for d in broken}))
+            raise Refused(f"A part of the message is not valid base64 ({names}).")
 
 
 def _fill_body(reading: Reading, message: EmailMessage) -> None:

@@ -72,9 +72,6 @@ class Shape:
     build: Callable[[Target], bytes]
     expected: Expected
     why: str
-    # Where inbound_receive does not yet do what is expected: why, for the tests' strict
-    # xfail (it fails loudly the day it is fixed, so the note is removed with the fix).
-    known_gap: str = ""
 
 
 def crlf(text: str) -> bytes:
@@ -952,9 +949,6 @@ Content-Transfer-Encoding: base64
 # inbound/reading.py's _fill_body skips every part for which is_multipart() is true before
 # it looks for returned messages, and a message/rfc822 part is one: the returned notice of
 # Exchange's and Gmail's bounces is never read, so they do not route by it.
-RFC822_SKIPPED = (
-    "message/rfc822 parts are skipped (is_multipart) before the returned-message check"
-)
 
 
 def shapes(*, size_limit: int) -> list[Shape]:
@@ -995,14 +989,12 @@ def shapes(*, size_limit: int) -> list[Shape]:
             exchange_ndr,
             ticket(BOUNCE, FILED, RETURNED),
             "Exchange NDR",
-            known_gap=RFC822_SKIPPED,
         ),
         Shape(
             "gmail_bounce",
             gmail_bounce,
             ticket(BOUNCE, FILED, RETURNED),
             "Gmail DSN",
-            known_gap=RFC822_SKIPPED,
         ),
         Shape("missing_boundary", missing_boundary_end, ticket(UNKNOWN, QUARANTINED), ""),
         Shape(
@@ -1010,8 +1002,6 @@ def shapes(*, size_limit: int) -> list[Shape]:
             bad_base64,
             ticket(UNKNOWN, QUARANTINED),
             "not base64",
-            known_gap="inbound/reading.py decodes bad base64 leniently (its defects are not "
-            "STRUCTURAL_DEFECTS) and files the garbage as a reply",
         ),
         Shape(
             "header_injection",
@@ -1026,7 +1016,6 @@ def shapes(*, size_limit: int) -> list[Shape]:
             nul_bytes,
             ticket(UNKNOWN, QUARANTINED),
             "NUL in header and body",
-            known_gap="inbound_receive raises DataError (PostgreSQL text cannot hold NUL)",
         ),
     ]
 

@@ -39,9 +39,10 @@ def target(emailed_request, notice, settings) -> mail_corpus.Target:
     )
 
 
-CORPUS = mail_corpus.shapes(size_limit=SIZE_LIMIT)
-KNOWN = [shape for shape in CORPUS if not shape.known_gap]
-GAPS = [shape for shape in CORPUS if shape.known_gap]
+# Every shape an IMAP server stores as sent: dovecot does not keep NUL bytes (IMAP4rev1
+# literals cannot carry them), so that shape is sent through the webhooks' tests instead.
+CORPUS = [s for s in mail_corpus.shapes(size_limit=SIZE_LIMIT) if s.name != "nul_bytes"]
+KNOWN = CORPUS
 
 
 def outcome(raw: bytes) -> tuple:
@@ -93,23 +94,6 @@ def test_every_shape_through_the_mailbox(imap_mailbox, target, emailed_request):
     assert changed == []
 
 
-@pytest.mark.parametrize(
-    "shape",
-    [
-        pytest.param(s, id=s.name, marks=pytest.mark.xfail(reason=s.known_gap, strict=True))
-        for s in GAPS
-    ],
-)
-def test_shapes_inbound_receive_does_not_handle_yet(imap_mailbox, target, shape):
-    raw = shape.build(target)
-    imap_mailbox.append(raw)
-
-    result = mailbox_poll()
-
-    assert result.filed == 1
-    assert outcome(raw) == expected(shape, target)
-
-
 def test_headers_injected_through_encoded_words_take_no_effect(imap_mailbox, target):
     imap_mailbox.append(mail_corpus.header_injection(target))
 
@@ -121,11 +105,6 @@ def test_headers_injected_through_encoded_words_take_no_effect(imap_mailbox, tar
     assert "attacker@example.com" not in row.from_address + row.to_addresses
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="inbound/reading.py keeps the decoded CR LF in the subject: a later use of it in "
-    "an email header (Django raises BadHeaderError) or a log line would carry it",
-)
 def test_no_line_break_survives_in_what_is_read_from_headers(imap_mailbox, target):
     imap_mailbox.append(mail_corpus.header_injection(target))
 
