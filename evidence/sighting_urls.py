@@ -144,7 +144,7 @@ def _refuse_internal(ip) -> None:
     if not is_public(ip) and not is_allowed_explicitly(ip, allowed_networks()):
         raise InvalidSightingUrl(
             gettext(
-                "That address is on a private or local network; only public web addresses "
+                "That address is on a private or local network. Only public web addresses "
                 "can be logged."
             )
         )

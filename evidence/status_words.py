@@ -89,7 +89,7 @@ def status_words(sighting, *, for_staff: bool) -> StatusWords:
         )
     else:
         rest = gettext(
-            "We treat it as still up until you or your caseworker tell us otherwise, and a "
+            "We treat it as still up until you or your caseworker tell us otherwise. A "
             "takedown request can still be sent for it."
         )
     return StatusWords(str(UP_AS_FAR_AS_WE_KNOW), f"{reason} {rest}", "up-as-far-as-we-know")

@@ -130,18 +130,20 @@ def escalation_suggestions(takedown: TakedownRequest, now=None) -> list[Suggesti
         return []
     if takedown.status == TakedownStatus.REJECTED:
         hosting = gettext(
-            "Because the platform refused: the company hosting the site can remove it for "
-            "breach of its terms; look up the host's abuse contact for the site's address."
+            "The platform refused. The company that hosts the site can also remove it, "
+            "because it breaks their rules. Find the host's abuse contact for the site's "
+            "address."
         )
     elif takedown.status == TakedownStatus.PARTIALLY_REMOVED:
         hosting = gettext(
-            "Because only part was removed: the company hosting the site can remove it for "
-            "breach of its terms; look up the host's abuse contact for the site's address."
+            "Only part was removed. The company that hosts the site can also remove it, "
+            "because it breaks their rules. Find the host's abuse contact for the site's "
+            "address."
         )
     else:
         hosting = gettext(
-            "Because the platform missed its deadline: the company hosting the site can "
-            "remove it for breach of its terms; look up the host's abuse contact for the "
+            "The platform missed its deadline. The company that hosts the site can also "
+            "remove it, because it breaks their rules. Find the host's abuse contact for the "
             "site's address."
         )
     suggestions = [Suggestion(gettext("Hosting provider"), hosting)]
@@ -158,17 +160,17 @@ def escalation_suggestions(takedown: TakedownRequest, now=None) -> list[Suggesti
         )
     regulators = {
         LegalBasis.TAKE_IT_DOWN: gettext(
-            "The US Federal Trade Commission enforces the TAKE IT DOWN Act against platforms "
-            "that fail to remove within %(hours)s hours."
+            "Under the TAKE IT DOWN Act, the US Federal Trade Commission can act against a "
+            "platform that does not remove the images within %(hours)s hours."
         )
         % {"hours": TAKE_IT_DOWN_HOURS},
         LegalBasis.DSA: gettext(
-            "A complaint through the platform's internal system (free, for 6 months after its "
-            "decision), then the Digital Services Coordinator of the country."
+            "First, a complaint through the platform's own system. It is free, for 6 months "
+            "after its decision. Then, the Digital Services Coordinator of the country."
         ),
         LegalBasis.DMCA: gettext(
-            "The platform loses its safe harbour for material it keeps up after a valid "
-            "notice; a lawyer can advise on a claim."
+            "If the platform keeps the images up after a valid notice, it loses its legal "
+            "protection (its safe harbour). A lawyer can advise you on a claim."
         ),
         LegalBasis.PLATFORM_POLICY: gettext(
             "Re-file under a legal route (TAKE IT DOWN Act or DSA) if one fits; platforms must "
@@ -297,18 +299,18 @@ def platform_figures(
 # %(law_hours)s the TAKE IT DOWN Act's, %(platform)s the platform.
 ROUTE_FOR_HER = {
     LegalBasis.TAKE_IT_DOWN: gettext_lazy(
-        "A removal request under the US TAKE IT DOWN Act, which gives the platform "
-        "%(law_hours)s hours to remove the images and known copies of them."
+        "A removal request under the US TAKE IT DOWN Act. It gives the platform "
+        "%(law_hours)s hours to remove the images and the copies it knows of."
     ),
     LegalBasis.DMCA: gettext_lazy(
         "A copyright notice under the US DMCA, because you own the pictures (for example, "
-        "you took them). The platform must remove them quickly; the person who posted them "
-        "may object with a counter-notice."
+        "you took them). The platform must remove them quickly. The person who posted them "
+        "can object with a counter-notice."
     ),
     LegalBasis.DSA: gettext_lazy(
         "A notice of illegal content under the EU Digital Services Act. The platform must "
-        "confirm it received it and give a decision with its reasons; you may complain, free "
-        "of charge, for 6 months after that decision."
+        "say it got the notice and give a decision with its reasons. You can complain about "
+        "the decision for free, for 6 months after it."
     ),
     LegalBasis.PLATFORM_POLICY: gettext_lazy(
         "A report under %(platform)s's own rules against sharing intimate images without "
@@ -454,8 +456,8 @@ def request_for_her(
     if takedown.restore_window_from:
         steps.append(
             gettext(
-                "The person who posted them sent a counter-notice; the platform may put the "
-                "material back between %(start)s and %(end)s unless a lawsuit is filed."
+                "The person who posted them sent a counter-notice. The platform may put the "
+                "images back between %(start)s and %(end)s, unless someone files a lawsuit."
             )
             % {
                 "start": day(takedown.restore_window_from),
