@@ -119,7 +119,7 @@ def test_suggestions_appear_when_rejected_or_overdue(case, caseworker, sightings
     draft.due_at = timezone.now() + dt.timedelta(hours=1)
     assert escalation_suggestions(draft) == []
     draft.status = "rejected"
-    assert "the platform refused" in escalation_suggestions(draft)[0].why
+    assert "The platform refused." in escalation_suggestions(draft)[0].why
 
 
 def test_figures_csv(client, case, supervisor):
