@@ -75,7 +75,7 @@ def status_words(sighting, *, for_staff: bool) -> StatusWords:
             # Translators: %(why)s is a sentence such as "The site did not answer our
             # automatic check".
             meaning += " " + gettext(
-                "%(why)s; this stands until a person, or a check that can see the page, says "
+                "%(why)s. This stands until a person, or a check that can see the page, says "
                 "otherwise."
             ) % {"why": could_not_see}
         return StatusWords(

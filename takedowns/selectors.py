@@ -160,8 +160,8 @@ def escalation_suggestions(takedown: TakedownRequest, now=None) -> list[Suggesti
         )
     regulators = {
         LegalBasis.TAKE_IT_DOWN: gettext(
-            "Under the TAKE IT DOWN Act, the US Federal Trade Commission can act against a "
-            "platform that does not remove the images within %(hours)s hours."
+            "The US Federal Trade Commission (FTC) can act against a platform that does not "
+            "remove the images within %(hours)s hours. This is part of the TAKE IT DOWN Act."
         )
         % {"hours": TAKE_IT_DOWN_HOURS},
         LegalBasis.DSA: gettext(
