@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpResponseRedirect
 from django.urls import Resolver404, resolve, reverse
-from django.utils.translation import gettext
+from django.utils import translation
 
 from accounts import services
 
@@ -33,9 +33,15 @@ def session_limits(get_response):
                 session[services.SESSION_STARTED] = now
                 session[services.SESSION_SEEN] = now
             elif now - seen > settings.SESSION_IDLE_TIMEOUT:
-                _end(request, gettext("You were logged out after a while without activity."))
+                _end(
+                    request,
+                    translation.gettext("You were logged out after a while without activity."),
+                )
             elif now - started > settings.SESSION_ABSOLUTE_LIFETIME:
-                _end(request, gettext("You were logged out: sessions last 12 hours at most."))
+                _end(
+                    request,
+                    translation.gettext("You were logged out: sessions last 12 hours at most."),
+                )
             elif (
                 now - seen >= SEEN_WRITE_INTERVAL
                 or session.get(services.SESSION_RECORD_KEY) != session.session_key

@@ -7,12 +7,15 @@ from cases.models import CaseStatus, NoteVisibility, NoticeContact, Priority
 from cases.services import CONSENT_NOTE_MAX
 
 
-def jurisdiction_field():
+def jurisdiction_field(*, for_her=False):
+    if for_her:
+        label = _("The country you live in")
+        help_text = _("It decides which laws we can use to ask for removal.")
+    else:
+        label = _("Country she lives in")
+        help_text = _("Decides which legal routes are offered for takedown requests.")
     return forms.ChoiceField(
-        label=_("Country she lives in"),
-        choices=country_choices,
-        required=False,
-        help_text=_("Decides which legal routes are offered for takedown requests."),
+        label=label, choices=country_choices, required=False, help_text=help_text
     )
 
 
@@ -25,7 +28,7 @@ class CaseOpenForm(forms.Form):
         # Said in her words, not Django's "This field is required."
         error_messages={"required": _("Please give the case a name. Any name will do.")},
     )
-    jurisdiction = jurisdiction_field()
+    jurisdiction = jurisdiction_field(for_her=True)
 
 
 class UrgencyFields(forms.Form):
@@ -36,6 +39,7 @@ class UrgencyFields(forms.Form):
 
 
 class CaseOpenForCallerForm(CaseOpenForm, UrgencyFields):
+    jurisdiction = jurisdiction_field()
     contact_email = forms.EmailField(
         label=_("Contact email"),
         help_text=_("Where the invitation to claim the case goes. Ask whether it is safe to use."),
@@ -147,8 +151,8 @@ class NoticeContactForm(forms.Form):
                 (
                     NoticeContact.SERVICE,
                     _(
-                        "LeakCase's reply address: the platform's answers "
-                        "come to us, and your address stays private (notices can be published)"
+                        "LeakCase's reply address. The platform's answers come to us, and "
+                        "your address stays private. (Notices can be made public.)"
                     ),
                 ),
                 (

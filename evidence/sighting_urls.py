@@ -48,7 +48,7 @@ def normalise_url(raw: str) -> str:
             % {"length": _number(len(text)), "limit": _number(MAX_URL_LENGTH)}
         )
     if any(ch.isspace() for ch in text) or any(ord(ch) < 32 or ord(ch) == 127 for ch in text):
-        raise InvalidSightingUrl(gettext("The address contains spaces or control characters."))
+        raise InvalidSightingUrl(gettext("The address has spaces or hidden characters in it."))
 
     scheme_match = _SCHEME.match(text)
     if scheme_match and not _looks_like_host_and_port(text, scheme_match):
@@ -144,7 +144,7 @@ def _refuse_internal(ip) -> None:
     if not is_public(ip) and not is_allowed_explicitly(ip, allowed_networks()):
         raise InvalidSightingUrl(
             gettext(
-                "That address is on a private or local network; only public web addresses "
+                "That address is on a private or local network. Only public web addresses "
                 "can be logged."
             )
         )

@@ -75,7 +75,7 @@ def status_words(sighting, *, for_staff: bool) -> StatusWords:
             # Translators: %(why)s is a sentence such as "The site did not answer our
             # automatic check".
             meaning += " " + gettext(
-                "%(why)s; this stands until a person, or a check that can see the page, says "
+                "%(why)s. This stands until a person, or a check that can see the page, says "
                 "otherwise."
             ) % {"why": could_not_see}
         return StatusWords(
@@ -89,7 +89,7 @@ def status_words(sighting, *, for_staff: bool) -> StatusWords:
         )
     else:
         rest = gettext(
-            "We treat it as still up until you or your caseworker tell us otherwise, and a "
+            "We treat it as still up until you or your caseworker tell us otherwise. A "
             "takedown request can still be sent for it."
         )
     return StatusWords(str(UP_AS_FAR_AS_WE_KNOW), f"{reason} {rest}", "up-as-far-as-we-know")

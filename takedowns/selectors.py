@@ -630,18 +630,18 @@ def rung_figures(
 # %(law_hours)s the TAKE IT DOWN Act's, %(platform)s the platform.
 ROUTE_FOR_HER = {
     LegalBasis.TAKE_IT_DOWN: gettext_lazy(
-        "A removal request under the US TAKE IT DOWN Act, which gives the platform "
-        "%(law_hours)s hours to remove the images and known copies of them."
+        "A removal request under the US TAKE IT DOWN Act. It gives the platform "
+        "%(law_hours)s hours to remove the images and the copies it knows of."
     ),
     LegalBasis.DMCA: gettext_lazy(
         "A copyright notice under the US DMCA, because you own the pictures (for example, "
-        "you took them). The platform must remove them quickly; the person who posted them "
-        "may object with a counter-notice."
+        "you took them). The platform must remove them quickly. The person who posted them "
+        "can object with a counter-notice."
     ),
     LegalBasis.DSA: gettext_lazy(
         "A notice of illegal content under the EU Digital Services Act. The platform must "
-        "confirm it received it and give a decision with its reasons; you may complain, free "
-        "of charge, for 6 months after that decision."
+        "say it got the notice and give a decision with its reasons. You can complain about "
+        "the decision for free, for 6 months after it."
     ),
     LegalBasis.PLATFORM_POLICY: gettext_lazy(
         "A report under %(platform)s's own rules against sharing intimate images without "
@@ -792,8 +792,8 @@ def request_for_her(
     if takedown.restore_window_from:
         steps.append(
             gettext(
-                "The person who posted them sent a counter-notice; the platform may put the "
-                "material back between %(start)s and %(end)s unless a lawsuit is filed."
+                "The person who posted them sent a counter-notice. The platform may put the "
+                "images back between %(start)s and %(end)s, unless someone files a lawsuit."
             )
             % {
                 "start": day(takedown.restore_window_from),

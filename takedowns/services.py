@@ -76,7 +76,7 @@ NO_EMAIL_ADDRESS = gettext_lazy(
     "number, or add the abuse address."
 )
 RECIPIENT_NOT_APPROVED = gettext_lazy(
-    "A caseworker must approve this address first: it is not in the platform directory."
+    "A caseworker must approve this address first. It is not in our list of platforms."
 )
 
 # The platform's outcomes, the ones the figures count (removed, partly, rejected).

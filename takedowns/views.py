@@ -5,10 +5,9 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import date as date_filter
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.formats import date_format
-from django.utils.translation import gettext, gettext_lazy, ngettext
+from django.utils import timezone, translation
 from django.views.decorators.http import require_GET
 
 from access.permissions import (
@@ -83,7 +82,7 @@ def takedown_draft(request, reference):
             if hers:
                 messages.success(
                     request,
-                    ngettext(
+                    translation.ngettext(
                         "%(count)s request started, one per platform. Next: the details for each.",
                         "%(count)s requests started, one per platform. Next: the details for "
                         "each.",
@@ -94,7 +93,7 @@ def takedown_draft(request, reference):
                 return _back(drafts[0])
             messages.success(
                 request,
-                ngettext(
+                translation.ngettext(
                     "%(count)s draft request, one per platform.",
                     "%(count)s draft requests, one per platform.",
                     len(drafts),
@@ -183,7 +182,8 @@ def _detail_context(takedown, **overrides):
 def _render_detail(request, takedown, status=200, **overrides):
     if status == 400:
         messages.error(
-            request, gettext("Nothing was changed. The form below says what needs fixing.")
+            request,
+            translation.gettext("Nothing was changed. The form below says what needs fixing."),
         )
     if not request.user.is_support_staff:
         return _render_her_request(request, takedown, status=status, **overrides)
@@ -274,7 +274,10 @@ def takedown_edit(request, takedown):
             add_validation_errors(form, error)
         else:
             messages.success(
-                request, gettext("Saved.") if hers else gettext("The draft is saved.")
+                request,
+                translation.gettext("Saved.")
+                if hers
+                else translation.gettext("The draft is saved."),
             )
             return _back(takedown)
     takedown.refresh_from_db()
@@ -288,13 +291,13 @@ def takedown_send(request, takedown):
         # Someone changed the address after she was asked: she confirms the new one.
         messages.error(
             request,
-            gettext(
+            translation.gettext(
                 "The recipient changed since you were asked: it is now %(address)s. Nothing "
                 "was sent."
             )
             % {"address": takedown.recipient_address}
             if takedown.recipient_address
-            else gettext(
+            else translation.gettext(
                 "The recipient changed since you were asked: there is no address now. Nothing "
                 "was sent."
             ),
@@ -322,7 +325,9 @@ def takedown_send(request, takedown):
 
     def send():
         services.takedown_send_email(takedown=takedown, acting_user=request.user)
-        return gettext("Sent to %(address)s.") % {"address": takedown.recipient_address}
+        return translation.gettext("Sent to %(address)s.") % {
+            "address": takedown.recipient_address
+        }
 
     return _draft_leaves(request, takedown, send)
 
@@ -339,7 +344,7 @@ def takedown_submitted(request, takedown):
             ticket_number=form.cleaned_data["ticket_number"],
             acting_user=request.user,
         )
-        return gettext("Recorded as submitted.")
+        return translation.gettext("Recorded as submitted.")
 
     return _draft_leaves(request, takedown, mark_submitted)
 
@@ -357,8 +362,8 @@ def _draft_leaves(request, takedown, send):
     messages.success(
         request,
         # Translators: %(done)s is a sentence such as "Sent to abuse@example.com.".
-        gettext("%(done)s The answer is due by %(when)s UTC.")
-        % {"done": done, "when": date_format(takedown.due_at, "d M Y, H:i")},
+        translation.gettext("%(done)s The answer is due by %(when)s UTC.")
+        % {"done": done, "when": date_filter(takedown.due_at, "d M Y, H:i")},
     )
     return _back(takedown)
 
@@ -408,7 +413,7 @@ def _staff_action(service, done):
 
 takedown_approve_recipient = _staff_action(
     services.takedown_approve_recipient,
-    gettext_lazy("The address is approved: the request can go to it."),
+    translation.gettext_lazy("The address is approved: the request can go to it."),
 )
 takedown_skip_rung = _staff_action(
     ladder_services.takedown_ladder_skip,
@@ -420,26 +425,28 @@ takedown_host_lookup = _staff_action(
 )
 takedown_confirm_decision = _staff_action(
     services.takedown_confirm_decision,
-    gettext_lazy("Her recorded reply is confirmed; it counts in the platform figures now."),
+    translation.gettext_lazy(
+        "Her recorded reply is confirmed; it counts in the platform figures now."
+    ),
 )
 
 takedown_reply = _takedown_form_view(
     ReplyForm,
     services.takedown_record_reply,
     "reply_form",
-    gettext_lazy("The reply is recorded."),
+    translation.gettext_lazy("The reply is recorded."),
 )
 takedown_counter_notice = _takedown_form_view(
     CounterNoticeForm,
     services.takedown_record_counter_notice,
     "counter_form",
-    gettext_lazy("The counter-notice and its restore window are recorded."),
+    translation.gettext_lazy("The counter-notice and its restore window are recorded."),
 )
 takedown_escalate = _takedown_form_view(
     EscalateForm,
     services.takedown_escalate,
     "escalate_form",
-    gettext_lazy("The request is marked escalated."),
+    translation.gettext_lazy("The request is marked escalated."),
 )
 
 
@@ -466,7 +473,8 @@ def platform_figures(request):
     form = DateRangeForm(params)
     if not form.is_valid():
         messages.error(
-            request, gettext("No figures are shown: the dates need fixing (see below).")
+            request,
+            translation.gettext("No figures are shown: the dates need fixing (see below)."),
         )
         return render(request, "takedowns/figures.html", {"form": form}, status=400)
     sent_since, sent_before = form.utc_range()

@@ -141,7 +141,7 @@ def test_a_link_on_a_site_that_blocks_robots_is_taken_down_end_to_end(
     offered = staff.get_by_role("group", name=label("Links to include"))
     offered.get_by_label(f"{address} (up, as far as we know)").check()
     staff.get_by_role("button", name="Create drafts").click()
-    expect(staff.get_by_role("status")).to_contain_text("1 draft request(s), one per platform.")
+    expect(staff.get_by_role("status")).to_contain_text("1 draft request, one per platform.")
     request = TakedownRequest.objects.get(case=case)
     # The notice's own fields are the takedown journey's to fill in through the page.
     takedown_update_draft(

@@ -102,7 +102,7 @@ def test_she_drags_over_the_photo_and_it_is_found(
     if SHOTS_DIR:
         page.screenshot(path=f"{SHOTS_DIR}/crop-drag-{screen}.png", full_page=True)
     page.get_by_role("button", name="Look in this area").click()
-    expect(page.get_by_text("Found in that area: 1 possible copy(ies).")).to_be_visible()
+    expect(page.get_by_text("Found in that area: 1 possible copy.")).to_be_visible()
     match = EvidenceMatch.objects.get(evidence=evidence)
     assert match.region == edges
     accessibility.check(page, f"after the crop, {screen}")

@@ -167,7 +167,7 @@ def test_staff_confirm_the_recipient_and_she_reads_her_request_on_her_phone(
     )
     asked = page.get_by_role("region", name="What was asked")
     expect(asked).to_contain_text(
-        "A removal request under the US TAKE IT DOWN Act, which gives the platform 48 hours"
+        "A removal request under the US TAKE IT DOWN Act. It gives the platform 48 hours"
     )
     expect(asked).to_contain_text(TUMBLR_URL)
     expect(page.get_by_role("form", name="The notice")).to_have_count(0)

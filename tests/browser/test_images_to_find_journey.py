@@ -73,8 +73,8 @@ def test_only_the_fingerprints_leave_her_phone(
 
     what_leaves = page.get_by_role("region", name="What leaves your device")
     expect(what_leaves).to_contain_text(
-        "Only these codes, a number saying how detailed the picture is, and the label if you "
-        "write one are sent to us."
+        "We get only these codes, a number that says how detailed the picture is, and the "
+        "label if you write one."
     )
     expect(what_leaves.get_by_text("The picture itself stays on your device.")).to_be_visible()
     expect(page.get_by_text("adding an image sends the picture to us once")).to_be_hidden()

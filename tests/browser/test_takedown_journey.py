@@ -162,7 +162,7 @@ def test_caseworker_drafts_fixes_and_sends_requests(
     page.get_by_role("button", name="Create drafts").click()
 
     expect(page).to_have_url(f"{case_url(live_server, case)}#takedowns")
-    expect(page.get_by_role("status")).to_contain_text("3 draft request(s), one per platform.")
+    expect(page.get_by_role("status")).to_contain_text("3 draft requests, one per platform.")
     requests = page.get_by_role("region", name=re.compile(r"^Takedown requests"))
     items = requests.get_by_role("listitem")
     expect(items).to_have_count(3)

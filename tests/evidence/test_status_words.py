@@ -36,8 +36,8 @@ def _link(status="live", source="check", outcome="", withdrawn=False):
         (
             _link("live", "survivor", "unreachable"),
             "Up",
-            "You checked: it is still online. The site did not answer our automatic check; "
-            "this stands until a person",
+            "You checked: it is still online. The site did not answer our automatic check. "
+            "This stands until a person",
         ),
         (_link("removed", "staff"), "Removed", "Your caseworker checked: it is gone."),
         (_link("removed", "survivor"), "Removed", "You told us it's gone."),

@@ -518,8 +518,7 @@ def test_her_request_page_tells_her_in_her_words(
     assert "My request to Dropbox" in page
     assert "Sent. Dropbox has not answered yet." in page
     assert (
-        "A removal request under the US TAKE IT DOWN Act, which gives the platform 48 hours"
-        in page
+        "A removal request under the US TAKE IT DOWN Act. It gives the platform 48 hours" in page
     )
     assert dropbox.url in page
     assert (
