@@ -278,19 +278,20 @@ def _lock_recheck_state(sightings: list[Sighting]) -> None:
     )
     for sighting in sightings:
         sighting.case.status = case_status.get(sighting.case_id, sighting.case.status)
+    # As tuples: model instances (with deferred fields) cost more here than the query did.
     fresh = {
-        row.pk: row
-        for row in Sighting.objects.select_for_update(no_key=True)
+        pk: state
+        for pk, *state in Sighting.objects.select_for_update(no_key=True)
         .filter(pk__in=[sighting.pk for sighting in sightings])
         .order_by("pk")
-        .only("pk", *_RECHECK_STATE)
+        .values_list("pk", *_RECHECK_STATE)
     }
     for sighting in sightings:
-        row = fresh.get(sighting.pk)
-        if row is None:
+        state = fresh.get(sighting.pk)
+        if state is None:
             continue  # erased meanwhile: its check row fails like before
-        for name in _RECHECK_STATE:
-            setattr(sighting, name, getattr(row, name))
+        for name, value in zip(_RECHECK_STATE, state, strict=True):
+            setattr(sighting, name, value)
 
 
 def _keep_fetched_copy(sighting: Sighting, verdict) -> None:
