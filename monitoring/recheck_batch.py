@@ -148,16 +148,18 @@ class _Decoding:
             )
         else:
             key = recheck.HashCache.key(body)
-        while True:
+        found = recheck.HASH_CACHE.get(key, wanted)
+        if found is not None:
+            return found
+        other = self.under_way.get(key)
+        if other is not None:
+            # Hashed for another check meanwhile; then asked again, as it may lack a dHash
+            # this check needs (another case's references), or have failed: then ours goes.
+            with contextlib.suppress(Exception):
+                await asyncio.shield(other)
             found = recheck.HASH_CACHE.get(key, wanted)
             if found is not None:
                 return found
-            other = self.under_way.get(key)
-            if other is None:
-                break
-            # Then asked again: it may lack a dHash we need, or have failed (then ours goes).
-            with contextlib.suppress(Exception):
-                await asyncio.shield(other)
         future = asyncio.wrap_future(self.pool.submit(hash_in_pool, body, wanted))
         self.under_way[key] = future
         try:
@@ -165,7 +167,8 @@ class _Decoding:
             recheck.HASH_CACHE.put(key, found)
             return found
         finally:
-            del self.under_way[key]
+            if self.under_way.get(key) is future:
+                del self.under_way[key]
 
     async def best_match(self, request: recheck.MatchRequest) -> recheck.Found:
         hashed = await asyncio.gather(
