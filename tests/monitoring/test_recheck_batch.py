@@ -14,7 +14,7 @@ from monitoring import fetcher_async
 from monitoring.models import Outcome, UrlCheck
 from monitoring.recheck_batch import recheck_many
 from monitoring.services import sighting_recheck
-from tests.monitoring.conftest import HER_IMAGE
+from tests.monitoring.conftest import HER_IMAGE, OTHER_IMAGE
 
 pytestmark = pytest.mark.usefixtures("allow_local")
 PATHS = [
@@ -204,6 +204,22 @@ def test_bytes_hashed_once_are_not_decoded_again(server, case, survivor, pillow_
     check = sighting_recheck(sighting=Sighting.objects.select_related("case").get(pk=image.pk))
     assert check.outcome == Outcome.LIVE and check.distance == 0
     assert len(pillow_decodes) == decoded_here and recheck.HASH_CACHE.hits == 2
+
+
+def test_one_picture_at_links_of_two_cases_is_judged_against_each_cases_references(
+    server, survivor
+):
+    """The same bytes for a case whose reference they match (the dHash is needed) and one
+    whose reference they do not (the pHash alone decides): the hashes kept for one serve
+    the other only where they suffice."""
+    links = []
+    for name, reference in (("Hers", HER_IMAGE), ("Another", OTHER_IMAGE)):
+        case = case_open(survivor=survivor, pseudonym=name, acting_user=survivor)
+        reference_register(case=case, data=reference, acting_user=survivor)
+        links.append(sighting_log(case=case, url=server + "/image", acting_user=survivor))
+    outcomes = recheck_many([s.pk for s in links], concurrency=2)
+    assert outcomes == {Outcome.LIVE: 1, Outcome.SOFT_REMOVED: 1}
+    assert links[0].checks.get().outcome == Outcome.LIVE
 
 
 def test_a_batch_refuses_a_private_address(server, case, survivor, settings):
