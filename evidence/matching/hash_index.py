@@ -40,6 +40,7 @@ when nothing is near (evidence.matching._matching_in_memory).
 """
 
 import threading
+import time
 import weakref
 from dataclasses import dataclass
 
@@ -305,6 +306,26 @@ def current_index(using: str = "default") -> HashIndex | None:
     if current_snapshot(using) is None:
         return None
     return _indexes.get(_keys[connections[using].connection])
+
+
+def warm(using: str = "default") -> dict | None:
+    """Load the index of database `using` now, so a worker process's first lookup does not
+    pay for it (about a second a million references here): called as each Celery worker
+    process starts (leakcase/celery.py). Returns what it loaded and what that took, for the
+    log; None where there is no index (not PostgreSQL, not migrated, the index off)."""
+    from django.conf import settings
+
+    if not getattr(settings, "EVIDENCE_HASH_INDEX", True):
+        return None
+    started = time.perf_counter()
+    index = current_index(using)
+    if index is None:
+        return None
+    return {
+        "references": len(index),
+        "bytes": index.nbytes,
+        "seconds": round(time.perf_counter() - started, 3),
+    }
 
 
 def loaded_index(using: str = "default") -> HashIndex | None:

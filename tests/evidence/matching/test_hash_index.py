@@ -344,3 +344,24 @@ def test_another_process_holding_the_index_sees_every_change_made_in_this_one(su
         assert other.lookup(second_hashes)[0] == set()
     finally:
         other.close()
+
+
+# --- warmed as a worker process starts ------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_process_loads_the_index_as_it_starts(survivor):
+    """leakcase/celery.py's worker_process_init receiver loads the index in a thread of its
+    own (on its own connection): the first lookup afterwards finds it loaded and current."""
+    from leakcase.celery import warm_the_hash_index
+
+    case = case_open(survivor=survivor, pseudonym="Warm", acting_user=survivor)
+    rng = random.Random(21)
+    ReferenceHash.objects.bulk_create(
+        _row(case, _phash_like(rng), rng.getrandbits(64)) for _ in range(300)
+    )
+    warm_the_hash_index().join(timeout=60)
+    loaded = hash_index.loaded_index()
+    assert loaded is not None and len(loaded) == 300
+    assert loaded.snapshot.state == tuple(_counter().values())
+    assert hash_index.current_index() is loaded  # nothing loaded again
