@@ -62,8 +62,9 @@ from evidence.matching.hashing import DHASH_THRESHOLD, PHASH_THRESHOLD
 
 COUNTER_SQL = "SELECT added, removed FROM evidence_referencehash_generation WHERE id = 1"
 # Rows added since the chunk tables were built are scanned one by one; past this many, the
-# tables are built again (about 50 ms for a million rows here). Below it, a whole small
-# table is simply scanned.
+# tables are built again (three sorts of the rows: the hash_lookup benchmark's
+# `tables_built_s` says how long at ten million). Below it, a whole small table is simply
+# scanned.
 UNSORTED_MAX = 1 << 16
 # The chunks of the pHash the index is cut into, high bits first: (shift, bits, radius). The
 # radii follow from PHASH_THRESHOLD = 3 * 3 + 1 (pigeonhole, see the module's docstring):
