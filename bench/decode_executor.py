@@ -42,6 +42,7 @@ def _decoded_best_match(images, wanted):
     second and third runs from memory, and this compares where decoding runs."""
     return best_match(images, wanted, [image_hashes(body, wanted) for _, body in images])
 
+
 RUNS = 3
 
 
