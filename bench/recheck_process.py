@@ -20,6 +20,12 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leakcase.settings_test")
 
 
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process so far (/proc/PID/stat, all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> int:
     import django
 
@@ -37,9 +43,12 @@ def main() -> int:
     print("ready", flush=True)
     if sys.stdin.readline().strip() != "go":
         return 1
+    children = pool.child_pids()
+    cpu_before = _cpu_s(os.getpid()), sum(_cpu_s(pid) for pid in children)
     started = time.time()
     outcomes = recheck_many(ids)
     ended = time.time()
+    cpu_after = _cpu_s(os.getpid()), sum(_cpu_s(pid) for pid in children)
     print(
         json.dumps(
             {
@@ -48,6 +57,11 @@ def main() -> int:
                 "outcomes": dict(outcomes),
                 "decoded": recheck.HASH_CACHE.decoded,
                 "hashed_already": recheck.HASH_CACHE.hits,
+                # CPU seconds used meanwhile (user + system): this process (fetching,
+                # classifying, writing) and its decoding processes. Unlike the wall time,
+                # not stretched by other work on the machine.
+                "cpu_s": cpu_after[0] - cpu_before[0],
+                "decoding_cpu_s": cpu_after[1] - cpu_before[1],
             }
         ),
         flush=True,

@@ -92,8 +92,11 @@ def _in_processes(parts: list[list], folder: Path, *, hash_cache: bool = True) -
     for report in reports:
         outcomes.update(report["outcomes"])
     wall = max(r["ended"] for r in reports) - min(r["started"] for r in reports)
+    checks = sum(len(ids) for ids in parts)
     return {
-        "per_s": sum(len(ids) for ids in parts) / wall,
+        "per_s": checks / wall,
+        "cpu_ms_per_check": 1000 * sum(r["cpu_s"] for r in reports) / checks,
+        "decoding_cpu_ms_per_check": 1000 * sum(r["decoding_cpu_s"] for r in reports) / checks,
         "outcomes": outcomes,
         "decoded": sum(r["decoded"] for r in reports),
         "hashed_already": sum(r["hashed_already"] for r in reports),
@@ -221,10 +224,25 @@ def run(ctx: Context) -> Result:
             "two_processes_runs_per_s": [round(r["per_s"], 1) for r in two],
             "two_to_one_ratio": round(two_processes / figure, 2),
             "outcomes": dict(one[0]["outcomes"]),
+            # CPU (not wall) time a check, in the worker process and in its decoding
+            # processes: what the load of the machine does not stretch. A core gives
+            # 1000 / cpu_ms_per_check checks a second.
+            "cpu_ms_per_check": round(median([r["cpu_ms_per_check"] for r in one]), 2),
+            "decoding_cpu_ms_per_check": round(
+                median([r["decoding_cpu_ms_per_check"] for r in one]), 3
+            ),
+            "two_processes_cpu_ms_per_check": round(
+                median([r["cpu_ms_per_check"] for r in two]), 2
+            ),
             "decoded": one[0]["decoded"],
             "hashed_already": one[0]["hashed_already"],
             "no_hash_cache_per_s": round(no_cache["per_s"], 1) if no_cache else None,
             "no_hash_cache_decoded": no_cache.get("decoded"),
+            "no_hash_cache_cpu_ms_per_check": (
+                round(no_cache["cpu_ms_per_check"] + no_cache["decoding_cpu_ms_per_check"], 2)
+                if no_cache
+                else None
+            ),
             "fetch_and_classify_nothing_written_per_s": round(classify_too, 1),
             "guarded_fetch_only_per_s": round(fetch_only, 1),
             "plain_aiohttp_fetch_only_per_s": round(raw, 1),
