@@ -51,12 +51,20 @@ SERVER_PROCESSES = 2
 
 
 def _start_server():
+    """One server process on a port of its own (the sizing benchmark's worker uses it)."""
+    process = subprocess.Popen([sys.executable, str(SERVER)], stdout=subprocess.PIPE, text=True)
+    port = int(process.stdout.readline())
+    return process, f"http://127.0.0.1:{port}"
+
+
+def _start_servers(count: int):
+    """`count` server processes sharing one port (SO_REUSEPORT)."""
     port = free_port()
     processes = [
         subprocess.Popen(
             [sys.executable, str(SERVER), str(port)], stdout=subprocess.PIPE, text=True
         )
-        for _ in range(SERVER_PROCESSES)
+        for _ in range(count)
     ]
     for process in processes:
         assert int(process.stdout.readline()) == port
@@ -152,7 +160,7 @@ def _reset(case_ids):
 
 
 def run(ctx: Context) -> Result:
-    servers, base = _start_server()
+    servers, base = _start_servers(SERVER_PROCESSES)
     folder = Path(tempfile.mkdtemp(prefix="leakcase-recheck-"))
     try:
         count = ctx.sizes["recheck_urls"]
