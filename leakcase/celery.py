@@ -1,5 +1,7 @@
+import logging
 import logging.config
 import os
+import threading
 
 from celery import Celery, signals
 from celery.schedules import crontab
@@ -25,6 +27,45 @@ def use_the_projects_logging(loglevel=None, **kwargs):
     logging.config.dictConfig(settings.LOGGING)
     if loglevel:
         logging.getLogger().setLevel(loglevel)
+
+
+log = logging.getLogger(__name__)
+
+
+@signals.worker_process_init.connect
+def warm_the_hash_index(**kwargs) -> threading.Thread:
+    """Each worker process (each prefork child; the solo pool's one) loads the in-memory
+    hash index (evidence/matching/hash_index.py) as it starts, so a lookup in its first
+    task costs its usual milliseconds, not the load (about a second a million references,
+    bench/RESULTS.md). In a thread: Celery gives a process's start 4 seconds
+    (worker_proc_alive_timeout), and ten million references take longer; a lookup that
+    comes meanwhile waits for the same load (the index's lock), it does not start another.
+    A database that cannot be reached yet does not stop the worker: the first lookup loads
+    the index then, as before."""
+    thread = threading.Thread(target=_warm_hash_index, name="hash-index-warm", daemon=True)
+    thread.start()
+    return thread
+
+
+def _warm_hash_index() -> None:
+    from django.db import DatabaseError, connection
+
+    from evidence.matching import hash_index
+
+    try:
+        loaded = hash_index.warm()
+    except DatabaseError:
+        log.warning("hash index not loaded at worker start: the database did not answer")
+        return
+    finally:
+        connection.close()  # this thread's own; the tasks use theirs
+    if loaded is not None:
+        log.info(
+            "hash index loaded references=%s bytes=%s seconds=%s",
+            loaded["references"],
+            loaded["bytes"],
+            loaded["seconds"],
+        )
 
 
 # A minute of the schedule below, in seconds. Only the test that starts real beats

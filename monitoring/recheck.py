@@ -8,7 +8,10 @@ removed; network failures are unreachable until they have lasted UNREACHABLE_GRA
 """
 
 import datetime as dt
+import hashlib
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urljoin
@@ -233,34 +236,124 @@ def _page_image_addresses(page_url: str, html: str) -> list[str]:
     return [urljoin(page_url, source) for source in sources[: MAX_PAGE_IMAGES + 1]]
 
 
-def best_match(images: list[tuple[str, bytes]], wanted: list[ImageHashes]) -> Found:
+@dataclass(frozen=True)
+class Hashed:
+    """What decoding and hashing one fetched image gave: its pHash, its dHash when the pHash
+    was near a reference (is_possible_copy needs it only then), or why it was refused
+    unopened (`refused`); all empty for bytes that are no picture we read. Plain data, so
+    it crosses from a decoding process (monitoring/decode_pool.py) and can be kept
+    (HASH_CACHE)."""
+
+    phash: int | None = None
+    dhash: int | None = None
+    refused: str = ""
+
+    def serves(self, wanted: list[ImageHashes]) -> bool:
+        """Whether this answers for `wanted` too: it has the dHash wherever one is needed."""
+        return self.phash is None or self.dhash is not None or not _near(self.phash, wanted)
+
+
+def _near(phash: int, wanted: list[ImageHashes]) -> list[ImageHashes]:
+    return [r for r in wanted if hamming(phash, r.phash) <= PHASH_THRESHOLD]
+
+
+def image_hashes(body: bytes, wanted: list[ImageHashes]) -> Hashed:
+    """Decode one fetched image and hash it as far as `wanted` needs: the pHash, and the
+    dHash only for an image whose pHash is near a reference (hashing is most of a recheck's
+    CPU, about 10-17 ms for an 800x600 JPEG here). Any other error is raised."""
+    try:
+        image = open_for_hashing(body)
+        phash = phash_of(image)
+    except ImageTooCostly as error:
+        return Hashed(refused=error.reason)
+    except (ImageRejected, ValueError):
+        return Hashed()
+    return Hashed(phash, dhash_of(image) if _near(phash, wanted) else None)
+
+
+class HashCache:
+    """Hashes of fetched images by the SHA-256 of their bytes, the last `size` of them, in
+    this process: a link rechecked every few hours mostly serves the same bytes again, and
+    many links of one case serve one picture, so most images need no decoding at all. The
+    key is the whole content's digest, so the answer is the one decoding would give."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._entries: OrderedDict[bytes, Hashed] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = self.decoded = 0  # answered from here; decoded and put here
+
+    @staticmethod
+    def key(body: bytes) -> bytes:
+        return hashlib.sha256(body).digest()
+
+    def get(self, key: bytes, wanted: list[ImageHashes]) -> Hashed | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None and found.serves(wanted):
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return found
+            return None
+
+    def put(self, key: bytes, hashed: Hashed) -> None:
+        with self._lock:
+            self.decoded += 1
+            self._entries[key] = hashed
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self.hits = self.decoded = 0
+
+
+# 20,000 digests and hashes: about 3 MB, a few minutes of one process's rechecks.
+HASH_CACHE = HashCache(20_000)
+
+
+def cached_image_hashes(body: bytes, wanted: list[ImageHashes]) -> Hashed:
+    key = HashCache.key(body)
+    hashed = HASH_CACHE.get(key, wanted)
+    if hashed is None:
+        hashed = image_hashes(body, wanted)
+        HASH_CACHE.put(key, hashed)
+    return hashed
+
+
+def best_match(
+    images: list[tuple[str, bytes]],
+    wanted: list[ImageHashes],
+    hashed: list[Hashed] | None = None,
+) -> Found:
     """Of (address, bytes) pairs, the one nearest to a reference among possible copies:
     its pHash distance, bytes and address; and why an image was refused unopened
     (evidence.image_open: too many pixels, a bomb, too many JPEG scans), when one was.
     Bytes that are no picture we read (an SVG logo, a tracking GIF) are passed over.
 
-    Hashing is most of a recheck's CPU (about 10-17 ms for an 800x600 JPEG here), so it does
-    only what `is_possible_copy` needs: nothing when there is no reference to compare with,
-    and the dHash only for an image whose pHash is near one. The verdict is the same."""
+    `hashed`: each image's Hashed, when the caller had them worked out elsewhere
+    (monitoring.recheck_batch, in decoding processes); otherwise they are worked out here,
+    through this process's HASH_CACHE. Nothing is decoded when there is no reference."""
     best, best_body, best_url, refused = None, None, "", ""
     if not wanted:
         return Found()
-    for url, body in images:
-        try:
-            image = open_for_hashing(body)
-            phash = phash_of(image)
-        except ImageTooCostly as error:
-            refused = refused or error.reason
+    if hashed is None:
+        hashed = [cached_image_hashes(body, wanted) for _, body in images]
+    for (url, body), found in zip(images, hashed, strict=True):
+        if found.refused:
+            refused = refused or found.refused
             continue
-        except (ImageRejected, ValueError):
+        if found.phash is None:
             continue
-        near = [r for r in wanted if hamming(phash, r.phash) <= PHASH_THRESHOLD]
+        near = _near(found.phash, wanted)
         if not near:
             continue
-        found = ImageHashes(phash, dhash_of(image))
+        hashes = ImageHashes(found.phash, found.dhash)
         for reference in near:
-            if is_possible_copy(found, reference):
-                distance = hamming(found.phash, reference.phash)
+            if is_possible_copy(hashes, reference):
+                distance = hamming(hashes.phash, reference.phash)
                 if best is None or distance < best:
                     best, best_body, best_url = distance, body, url
     return Found(best, best_body, best_url, refused)

@@ -10,13 +10,13 @@ sighting checked here gets the rows and outcome it would get from sighting_reche
 The database stays with this thread (Django's connections are per thread); the loop thread
 never touches it: the sightings' addresses and their cases' reference hashes are read first.
 
-Decoding and hashing fetched images (recheck.MatchRequest) run in a small thread pool, never
-on the loop: a hostile image that takes seconds to decode (evidence.image_open bounds what
-one can cost) would otherwise hold up every other fetch in flight. Threads, not processes:
-Pillow releases the GIL while it decodes and resizes, a thread costs nothing to hand 10 MB
-of bytes to (a process pickles them), and Celery's prefork workers are daemonic processes,
-which may not start processes of their own ("daemonic processes are not allowed to have
-children", tried here in a billiard pool). Figures at DECODE_THREADS.
+Decoding and hashing fetched images (recheck.MatchRequest) never run on the loop, nor in
+this process: a hostile image that takes seconds to decode (evidence.image_open bounds what
+one can cost) would otherwise hold up every other fetch in flight, and in threads (as before
+issue 21) their Python held the GIL the loop and the writer need. They run in decoding
+processes (monitoring/decode_pool.py, started once per worker process), and only for bytes
+not hashed before: recheck.HASH_CACHE keeps the hashes by the bytes' SHA-256, and images
+being hashed for one check are not sent again for another meanwhile.
 
 Safe to run twice, like the single task: a second run writes a second check, nothing else.
 """
@@ -24,7 +24,7 @@ Safe to run twice, like the single task: a second run writes a second check, not
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
+import contextlib
 import logging
 import queue
 import threading
@@ -32,7 +32,7 @@ from collections import Counter
 
 from evidence.matching.hashing import ImageHashes
 from evidence.models import ReferenceHash, Sighting, to_unsigned64
-from monitoring import fetcher, fetcher_async, recheck
+from monitoring import decode_pool, fetcher, fetcher_async, recheck
 from monitoring.services import sighting_checks_record
 
 log = logging.getLogger(__name__)
@@ -43,14 +43,6 @@ DEFAULT_CONCURRENCY = 100
 # Results written per transaction: large enough that the fixed queries per batch are cheap,
 # small enough that a killed worker loses few finished checks (their lease brings them back).
 WRITE_BATCH = 200
-# Threads that decode and hash fetched images beside the event loop. bench/decode_executor.py
-# (37 images, one of them a 49 MP PNG; this 2-CPU machine, Dec 2026): decoded on the loop,
-# the loop stood still for 0.84 s at a load of 3 (2.5-2.8 s at a load of 5-8); in 2 threads
-# for at most 25 ms (0.16-0.24 s: the parts of hashing that hold the GIL), in the same wall
-# time (0.7-0.8 s for all of them; 4 threads or 2 processes were no faster, processes held
-# the loop up least, 7 ms). Two cores, and each decode holds a picture of up to MAX_PIXELS in
-# memory (that PNG alone takes 1.6 s), so more threads would mostly add memory.
-DECODE_THREADS = 2
 
 
 def recheck_many(
@@ -126,26 +118,73 @@ async def _check_all(jobs, concurrency, deliver) -> None:
                 verdict = None
             deliver((pk, verdict))
 
-    with concurrent.futures.ThreadPoolExecutor(
-        max_workers=DECODE_THREADS, thread_name_prefix="recheck-decode"
-    ) as decoding:
-        async with fetcher_async.new_session(concurrency=concurrency) as session:
-            await asyncio.gather(
-                *(worker(session, decoding) for _ in range(min(concurrency, len(jobs))))
+    decoding = _Decoding(decode_pool.shared_pool())
+    async with fetcher_async.new_session(concurrency=concurrency) as session:
+        await asyncio.gather(
+            *(worker(session, decoding) for _ in range(min(concurrency, len(jobs))))
+        )
+
+
+# What the decoding processes run for each image not in the cache (the tests put another
+# function of the same shape here, to see where and when it runs).
+hash_in_pool = recheck.image_hashes
+# Past this size an image's SHA-256 is worked out off the loop (about 2 ms a megabyte here).
+DIGEST_OFF_LOOP = 1 << 20
+
+
+class _Decoding:
+    """The decoding processes as one batch's loop uses them: each image's hashes from
+    recheck.HASH_CACHE, from a decode of the same bytes already under way for another
+    check, or from the pool."""
+
+    def __init__(self, pool: decode_pool.DecodePool):
+        self.pool = pool
+        self.under_way: dict[bytes, asyncio.Future] = {}
+
+    async def hashes(self, body: bytes, wanted) -> recheck.Hashed:
+        if len(body) > DIGEST_OFF_LOOP:
+            key = await asyncio.get_running_loop().run_in_executor(
+                None, recheck.HashCache.key, body
             )
+        else:
+            key = recheck.HashCache.key(body)
+        found = recheck.HASH_CACHE.get(key, wanted)
+        if found is not None:
+            return found
+        other = self.under_way.get(key)
+        if other is not None:
+            # Hashed for another check meanwhile; then asked again, as it may lack a dHash
+            # this check needs (another case's references), or have failed: then ours goes.
+            with contextlib.suppress(Exception):
+                await asyncio.shield(other)
+            found = recheck.HASH_CACHE.get(key, wanted)
+            if found is not None:
+                return found
+        future = asyncio.wrap_future(self.pool.submit(hash_in_pool, body, wanted))
+        self.under_way[key] = future
+        try:
+            found = await future
+            recheck.HASH_CACHE.put(key, found)
+            return found
+        finally:
+            if self.under_way.get(key) is future:
+                del self.under_way[key]
+
+    async def best_match(self, request: recheck.MatchRequest) -> recheck.Found:
+        hashed = await asyncio.gather(
+            *(self.hashes(body, request.wanted) for _, body in request.images)
+        )
+        return recheck.best_match(request.images, request.wanted, list(hashed))
 
 
-async def run_concurrent(steps, session, decoding) -> recheck.Verdict:
+async def run_concurrent(steps, session, decoding: _Decoding) -> recheck.Verdict:
     """Drive recheck.classify with the concurrent fetcher, as recheck.run_blocking does
-    with the blocking one; its images are decoded and matched in `decoding`, an executor,
+    with the blocking one; its images are hashed by `decoding` (the decoding processes)
     while the loop goes on with other fetches."""
-    loop = asyncio.get_running_loop()
     request = next(steps)
     while not isinstance(request, recheck.Verdict):
         if isinstance(request, recheck.MatchRequest):
-            answer = await loop.run_in_executor(
-                decoding, recheck.best_match, request.images, request.wanted
-            )
+            answer = await decoding.best_match(request) if request.wanted else recheck.Found()
         else:
             try:
                 answer = await fetcher_async.fetch(session, request.url, **request.kwargs)

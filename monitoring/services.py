@@ -18,7 +18,7 @@ from django.utils import timezone
 from audit.models import AuditKind
 from audit.services import audit_record
 from cases.models import Case, CaseStatus, EventKind
-from cases.services import case_change_status, event_build, events_record
+from cases.services import case_change_status, event_build, events_record_for_cases
 from evidence.models import EvidenceKind, EvidenceOrigin, Sighting, SightingStatus, StatusSource
 from evidence.services import evidence_add
 from evidence.sighting_urls import link_label
@@ -109,20 +109,22 @@ def sighting_checks_record(*, checks: list[tuple[Sighting, "recheck.Verdict"]], 
             if outcome == Outcome.LIVE and sighting.removed_verified_at is not None:
                 outcome = Outcome.REAPPEARED
             outcomes.append(outcome)
-        rows = UrlCheck.objects.bulk_create(
-            UrlCheck(
-                sighting=sighting,
-                checked_at=now,
-                outcome=outcome,
-                http_status=verdict.http_status,
-                final_url=verdict.final_url[:2048],
-                content_type=verdict.content_type[:120],
-                bytes_read=verdict.bytes_read,
-                elapsed_ms=verdict.elapsed_ms,
-                distance=verdict.distance,
-                error=verdict.error[:300],
-            )
-            for (sighting, verdict), outcome in zip(checks, outcomes, strict=True)
+        rows = _url_checks_insert(
+            [
+                UrlCheck(
+                    sighting=sighting,
+                    checked_at=now,
+                    outcome=outcome,
+                    http_status=verdict.http_status,
+                    final_url=verdict.final_url[:2048],
+                    content_type=verdict.content_type[:120],
+                    bytes_read=verdict.bytes_read,
+                    elapsed_ms=verdict.elapsed_ms,
+                    distance=verdict.distance,
+                    error=verdict.error[:300],
+                )
+                for (sighting, verdict), outcome in zip(checks, outcomes, strict=True)
+            ]
         )
         due = waiting_due_by_sighting(
             [s for (s, _), o in zip(checks, outcomes, strict=True) if o in _LIVE_OUTCOMES]
@@ -163,9 +165,9 @@ def sighting_checks_record(*, checks: list[tuple[Sighting, "recheck.Verdict"]], 
                         },
                     )
                 )
-        Sighting.objects.bulk_update([sighting for sighting, _ in checks], _RECHECK_WRITES)
-        for case, case_events in events.values():
-            events_record(case, case_events)
+        _sightings_update([sighting for sighting, _ in checks])
+        if events:
+            events_record_for_cases(list(events.values()))
         # What a verified removal or a reappearance means for the requests covering the
         # links is takedowns' to write; the cases' own status is ours, written after.
         removed = [s for s, _ in checks if s.status == SightingStatus.REMOVED]
@@ -190,6 +192,83 @@ def sighting_checks_record(*, checks: list[tuple[Sighting, "recheck.Verdict"]], 
 _LIVE_OUTCOMES = (Outcome.LIVE, Outcome.REAPPEARED)
 
 
+# The rows of a batch go in as arrays, one statement each: Django's bulk_create and
+# bulk_update build a placeholder per value (bulk_update a CASE per column), which cost this
+# process more than the database's own work, most of a recheck's time in the batch path
+# (py-spy, issue 21: 2/3 of the writing thread's samples were in bulk_update).
+_URL_CHECK_COLUMNS = (
+    ("sighting_id", "uuid"),
+    ("checked_at", "timestamptz"),
+    ("outcome", "text"),
+    ("http_status", "integer"),
+    ("final_url", "text"),
+    ("content_type", "text"),
+    ("bytes_read", "bigint"),
+    ("elapsed_ms", "bigint"),
+    ("distance", "integer"),
+    ("error", "text"),
+)
+_SIGHTING_WRITE_TYPES = {
+    "status": "text",
+    "status_source": "text",
+    "last_check_outcome": "text",
+    "last_checked_at": "timestamptz",
+    "removed_verified_at": "timestamptz",
+    "next_check_at": "timestamptz",
+}
+
+
+def _url_checks_insert(rows: list[UrlCheck]) -> list[UrlCheck]:
+    """INSERT ... SELECT FROM unnest(arrays) RETURNING id: the rows get their ids, in order
+    (WITH ORDINALITY), as bulk_create gives them."""
+    table = UrlCheck._meta.db_table
+    names = ", ".join(name for name, _ in _URL_CHECK_COLUMNS)
+    arrays = ", ".join(f"%s::{kind}[]" for _, kind in _URL_CHECK_COLUMNS)
+    values = [_column(rows, name, kind) for name, kind in _URL_CHECK_COLUMNS]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # Column names and types are the constants above, never input.
+            f"INSERT INTO {table} ({names}) SELECT {names} FROM unnest({arrays}) "  # noqa: S608
+            f"WITH ORDINALITY AS v({names}, n) ORDER BY n RETURNING id",
+            values,
+        )
+        ids = [pk for (pk,) in cursor.fetchall()]
+    for row, pk in zip(rows, ids, strict=True):
+        row.pk = pk
+        row._state.adding, row._state.db = False, connection.alias
+    return rows
+
+
+def _column(rows, name: str, kind: str) -> list:
+    """One column's values as an array parameter; choices as their plain values (psycopg
+    would send an Enum by its name)."""
+    values = [getattr(row, name) for row in rows]
+    if kind == "text":
+        return [None if value is None else str(value) for value in values]
+    return values
+
+
+def _sightings_update(sightings: list[Sighting]) -> None:
+    """What a recheck writes on each sighting (_RECHECK_WRITES), as UPDATE ... FROM
+    unnest(arrays): one statement however many."""
+    table = Sighting._meta.db_table
+    kinds = [_SIGHTING_WRITE_TYPES[name] for name in _RECHECK_WRITES]
+    arrays = ", ".join(["%s::uuid[]", *(f"%s::{kind}[]" for kind in kinds)])
+    assignments = ", ".join(f"{name} = v.{name}" for name in _RECHECK_WRITES)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} AS s SET {assignments} FROM unnest({arrays}) "  # noqa: S608
+            f"AS v(id, {', '.join(_RECHECK_WRITES)}) WHERE s.id = v.id",
+            [
+                [s.pk for s in sightings],
+                *(
+                    _column(sightings, name, _SIGHTING_WRITE_TYPES[name])
+                    for name in _RECHECK_WRITES
+                ),
+            ],
+        )
+
+
 def _lock_recheck_state(sightings: list[Sighting]) -> None:
     """Re-read what a recheck decides on under lock, onto the objects loaded before the
     fetch: the cases' status (staff may have moved a case since) and the sightings' recheck
@@ -205,19 +284,20 @@ def _lock_recheck_state(sightings: list[Sighting]) -> None:
     )
     for sighting in sightings:
         sighting.case.status = case_status.get(sighting.case_id, sighting.case.status)
+    # As tuples: model instances (with deferred fields) cost more here than the query did.
     fresh = {
-        row.pk: row
-        for row in Sighting.objects.select_for_update(no_key=True)
+        pk: state
+        for pk, *state in Sighting.objects.select_for_update(no_key=True)
         .filter(pk__in=[sighting.pk for sighting in sightings])
         .order_by("pk")
-        .only("pk", *_RECHECK_STATE)
+        .values_list("pk", *_RECHECK_STATE)
     }
     for sighting in sightings:
-        row = fresh.get(sighting.pk)
-        if row is None:
+        state = fresh.get(sighting.pk)
+        if state is None:
             continue  # erased meanwhile: its check row fails like before
-        for name in _RECHECK_STATE:
-            setattr(sighting, name, getattr(row, name))
+        for name, value in zip(_RECHECK_STATE, state, strict=True):
+            setattr(sighting, name, value)
 
 
 def _keep_fetched_copy(sighting: Sighting, verdict) -> None:

@@ -2,15 +2,22 @@
 path of evidence.matching.references_matching (bench/RESULTS.md, `hash_lookup`).
 
 What it holds: two numpy uint64 arrays, the pHashes and dHashes of every reference hash in
-the database (16 bytes a row), and the same multi-index the database has, in memory: for
-each of the four 16-bit pHash chunks, the rows in the order of the chunk's value (uint32)
-and where each value starts (16 bytes a row and 2 MB in all). 32 bytes a row: 34 MB for a
-million, in each process that looks up (plus spare room, up to half again of the hash
-arrays, for rows added later). A lookup takes the rows whose chunk is one of the 137 values
-within 2 bits of the query's chunk, for each chunk (pigeonhole: every pHash within 10 bits
-has such a chunk, evidence/matching/hashing.py), checks those few thousand with
-np.bitwise_count, and scans one by one only the rows added since the tables were built (at
-most UNSORTED_MAX; a small table is simply scanned).
+the database (16 bytes a row), and a multi-index of its own (issue 21): the pHash cut into
+three chunks of 22, 21 and 21 bits, and for each chunk the rows in the order of the chunk's
+value (uint32, 4 bytes a row) and where each value starts (uint32, 2^bits + 1 of them: 32 MB
+for the three, however many rows). 28 bytes a row and 32 MB: 60 MB for a million, 312 MB
+for ten million, in each process that looks up (plus spare room, up to half again of the
+hash arrays, for rows added later).
+
+A lookup asks each chunk for the rows whose chunk is within its radius of the query's:
+radius 2 for the 22-bit chunk, 3 for the others. Pigeonhole on the threshold: a pHash
+within PHASH_THRESHOLD = 10 of the query has some chunk within 3 bits (three chunks of 4 or
+more differing bits make 12), and if both 21-bit chunks differ by 4 or more, the 22-bit one
+differs by at most 2. That is 254 + 1,562 + 1,562 chunk values, about 0.15% of the rows
+(1,600 at a million, 16,000 at ten million; the four 16-bit chunks at radius 2 that the
+database's own p0..p3 use gave 0.85%), checked with np.bitwise_count; the rows added since
+the tables were built (at most UNSORTED_MAX) are scanned one by one, and a small table is
+simply scanned.
 No ids, no case ids: it yields the pHashes that match (pHash <= PHASH_THRESHOLD and dHash
 <= DHASH_THRESHOLD), and the caller then asks PostgreSQL for the rows of ITS queryset with
 those pHashes, so every restriction the caller applies (one case, the cases a user may see)
@@ -39,7 +46,9 @@ read as columns of the fetch of the matching rows (one statement, one snapshot),
 when nothing is near (evidence.matching._matching_in_memory).
 """
 
+import itertools
 import threading
+import time
 import weakref
 from dataclasses import dataclass
 
@@ -49,18 +58,37 @@ from django.db.models import BigIntegerField
 from django.db.models.expressions import RawSQL
 from django.db.utils import DatabaseError
 
-from evidence.matching.hashing import DHASH_THRESHOLD, PHASH_THRESHOLD, chunks16, neighbour_radius
+from evidence.matching.hashing import DHASH_THRESHOLD, PHASH_THRESHOLD
 
 COUNTER_SQL = "SELECT added, removed FROM evidence_referencehash_generation WHERE id = 1"
 # Rows added since the chunk tables were built are scanned one by one; past this many, the
-# tables are built again (about 50 ms for a million rows here). Below it, a whole small
-# table is simply scanned.
+# tables are built again (three sorts of the rows: the hash_lookup benchmark's
+# `tables_built_s` says how long at ten million). Below it, a whole small table is simply
+# scanned.
 UNSORTED_MAX = 1 << 16
-# The 16-bit values within neighbour_radius(PHASH_THRESHOLD) = 2 bits of zero: 137 masks.
-NEIGHBOUR_MASKS = np.array(
-    [m for m in range(1 << 16) if m.bit_count() <= neighbour_radius(PHASH_THRESHOLD)],
-    dtype=np.uint16,
-)
+# The chunks of the pHash the index is cut into, high bits first: (shift, bits, radius). The
+# radii follow from PHASH_THRESHOLD = 3 * 3 + 1 (pigeonhole, see the module's docstring):
+# a + 1 = 2 chunks at radius 3, the other at 3 - 1 = 2; the larger chunk gets the smaller
+# radius, as it has the more values to ask for.
+CHUNKS = ((42, 22, 2), (21, 21, 3), (0, 21, 3))
+assert sum(bits for _, bits, _ in CHUNKS) == 64
+assert sum(radius + 1 for _, _, radius in CHUNKS) > PHASH_THRESHOLD  # complete
+
+
+def _masks(bits: int, radius: int) -> np.ndarray:
+    """Every `bits`-bit value with at most `radius` bits set (XORed with a chunk: the chunk
+    values within `radius` of it)."""
+    return np.array(
+        [
+            sum(1 << bit for bit in chosen)
+            for count in range(radius + 1)
+            for chosen in itertools.combinations(range(bits), count)
+        ],
+        dtype=np.int64,
+    )
+
+
+CHUNK_MASKS = tuple(_masks(bits, radius) for _, bits, radius in CHUNKS)
 # Scanned in blocks this long: the XOR, bit counts and mask of a block stay in cache.
 BLOCK = 1 << 18
 # Binary COPY of two NOT NULL bigints: a field count, then (length, value) twice, big-endian.
@@ -98,20 +126,22 @@ class Snapshot:
         return found
 
     def _chunk_candidates(self, phash: int) -> np.ndarray:
-        """Rows (of the sorted part) whose pHash has a chunk within the radius of the
-        query's: every row within PHASH_THRESHOLD is among them (pigeonhole, as in
-        evidence/matching/hashing.py), read from the sorted chunk tables by binary search."""
+        """Rows (of the sorted part) whose pHash has a chunk within that chunk's radius of
+        the query's: every row within PHASH_THRESHOLD is among them (pigeonhole, see the
+        module's docstring), read from the sorted chunk tables."""
         parts = []
-        for (starts, order), chunk in zip(self.chunk_tables, chunks16(phash), strict=True):
-            needles = (NEIGHBOUR_MASKS ^ np.uint16(chunk)).astype(np.intp)
-            low = starts[needles]
+        for (starts, order), (shift, bits, _), masks in zip(
+            self.chunk_tables, CHUNKS, CHUNK_MASKS, strict=True
+        ):
+            needles = masks ^ ((phash >> shift) & ((1 << bits) - 1))
+            low = starts[needles].astype(np.intp)
             lengths = starts[needles + 1] - low
             total = int(lengths.sum())
             if not total:
                 continue
             # Positions low[k] .. low[k] + lengths[k] - 1 for every k, in one array.
-            starts = np.repeat(low - (np.cumsum(lengths) - lengths), lengths)
-            parts.append(order[starts + np.arange(total)])
+            positions = np.repeat(low - (np.cumsum(lengths) - lengths), lengths)
+            parts.append(order[positions + np.arange(total)])
         return np.concatenate(parts) if parts else np.empty(0, dtype=np.uint32)
 
     def _check(self, rows, query_p, query_d, found: set) -> None:
@@ -140,16 +170,18 @@ class Snapshot:
 
 
 def _chunk_tables(phashes: np.ndarray) -> tuple:
-    """For each of the four 16-bit pHash chunks: the rows in the order of that chunk's value
-    (uint32, 4 bytes a row) and where each of the 65,536 values starts in that order (512
-    kB): the rows whose chunk is v are order[starts[v]:starts[v + 1]]. Stable sorts of
-    uint16 are radix sorts."""
+    """For each chunk of CHUNKS: the rows in the order of that chunk's value (uint32, 4
+    bytes a row) and where each of its 2^bits values starts in that order (uint32; 16 MB
+    for the 22-bit chunk, 8 MB for each 21-bit one): the rows whose chunk is v are
+    order[starts[v]:starts[v + 1]]."""
+    if len(phashes) >= 1 << 32:
+        raise ValueError("the chunk tables count rows in uint32")
     tables = []
-    for shift in (48, 32, 16, 0):
-        chunk = ((phashes >> np.uint64(shift)) & np.uint64(0xFFFF)).astype(np.uint16)
-        order = np.argsort(chunk, kind="stable").astype(np.uint32)
-        starts = np.zeros(1 << 16 | 1, dtype=np.intp)
-        np.cumsum(np.bincount(chunk, minlength=1 << 16), out=starts[1:])
+    for shift, bits, _ in CHUNKS:
+        chunk = ((phashes >> np.uint64(shift)) & np.uint64((1 << bits) - 1)).astype(np.uint32)
+        order = np.argsort(chunk).astype(np.uint32)
+        starts = np.zeros((1 << bits) + 1, dtype=np.uint32)
+        np.cumsum(np.bincount(chunk, minlength=1 << bits), out=starts[1:])
         tables.append((starts, order))
     return tuple(tables)
 
@@ -305,6 +337,26 @@ def current_index(using: str = "default") -> HashIndex | None:
     if current_snapshot(using) is None:
         return None
     return _indexes.get(_keys[connections[using].connection])
+
+
+def warm(using: str = "default") -> dict | None:
+    """Load the index of database `using` now, so a worker process's first lookup does not
+    pay for it (about a second a million references here): called as each Celery worker
+    process starts (leakcase/celery.py). Returns what it loaded and what that took, for the
+    log; None where there is no index (not PostgreSQL, not migrated, the index off)."""
+    from django.conf import settings
+
+    if not getattr(settings, "EVIDENCE_HASH_INDEX", True):
+        return None
+    started = time.perf_counter()
+    index = current_index(using)
+    if index is None:
+        return None
+    return {
+        "references": len(index),
+        "bytes": index.nbytes,
+        "seconds": round(time.perf_counter() - started, 3),
+    }
 
 
 def loaded_index(using: str = "default") -> HashIndex | None:

@@ -53,10 +53,19 @@ def test_quick_run_completes_and_writes_every_key(tmp_path):
         assert {"baseline", "ratio", "sizes", "goal"} <= set(result), name
         assert result["baseline"] > 0 and result["ratio"] > 0, name
     assert results["hash_lookup"]["exact"] is True
+    # Issue 21: the search at ten times the size, in memory, as exact; load and memory a million.
+    lookup = results["hash_lookup"]
+    assert lookup["synthetic"]["hashes"] > lookup["sizes"]["reference_hashes"]
+    assert lookup["synthetic"]["matches_found"] > 0 and lookup["synthetic"]["search_median_ms"] > 0
+    assert lookup["index_load_ms_per_million"] > 0 and lookup["index_mb_per_million"] > 0
     # 80% images (live where the case has no reference, replaced where it has one), 20% gone
     outcomes = results["recheck"]["outcomes"]
     assert set(outcomes) == {"live", "soft_removed", "removed"}
     assert (outcomes["live"] + outcomes["soft_removed"], outcomes["removed"]) == (240, 60)
+    # One worker process and two at once (issue 21), the same outcomes in every run.
+    recheck = results["recheck"]
+    assert recheck["two_processes_per_s"] > 0 and recheck["two_to_one_ratio"] > 0
+    assert recheck["decoded"] + recheck["hashed_already"] == outcomes["soft_removed"]
     assert len(results["pages"]["rows"]) == 5
     # Her export streamed: the process stays under the goal, the ZIP holds all the evidence.
     export = results["export_memory"]

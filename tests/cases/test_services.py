@@ -1,3 +1,4 @@
+import datetime as dt
 import re
 from unittest import mock
 
@@ -203,3 +204,29 @@ def test_staff_record_hash_sharing_consent_only_for_a_helpline_case_and_withdraw
     case_set_hash_sharing(case=case, given=False, acting_user=caseworker, note="Call, 4 Nov")
     case.refresh_from_db()
     assert not case.consent_to_share_hashes
+
+
+def test_events_for_many_cases_are_recorded_in_one_insert_and_one_update(
+    survivor, django_assert_num_queries
+):
+    """events_record_for_cases (a batch of rechecks): the same rows as one events_record a
+    case, each case marked active, in two queries however many cases."""
+    from cases.services import event_build, events_record_for_cases
+
+    cases = [
+        case_open(survivor=survivor, pseudonym=name, acting_user=survivor)
+        for name in ("Ash", "Birch", "Cedar")
+    ]
+    long_ago = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+    Case.objects.filter(pk__in=[c.pk for c in cases]).update(last_activity_at=long_ago)
+    batch = [
+        (case, [event_build(case=case, actor=None, kind=EventKind.SIGHTING_STATUS) for _ in "ab"])
+        for case in cases
+    ]
+    with django_assert_num_queries(2):
+        saved = events_record_for_cases(batch)
+    assert len(saved) == 6
+    for case in cases:
+        assert CaseEvent.objects.filter(case=case, kind=EventKind.SIGHTING_STATUS).count() == 2
+        case.refresh_from_db()
+        assert case.last_activity_at > long_ago

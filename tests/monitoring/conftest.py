@@ -106,3 +106,12 @@ def allow_local(settings):
 def her_references(case, survivor):
     reference_register(case=case, data=HER_IMAGE, acting_user=survivor)
     return list(case.references.all())
+
+
+@pytest.fixture(autouse=True)
+def no_hashes_kept():
+    """Every test decodes what it fetches: the hashes a test before it kept in this
+    process (monitoring.recheck.HASH_CACHE) are forgotten."""
+    from monitoring import recheck
+
+    recheck.HASH_CACHE.clear()

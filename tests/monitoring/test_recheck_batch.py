@@ -2,7 +2,7 @@
 sighting at a time, and the same refusals as the guarded fetcher (local servers on 127.0.0.1
 only). The concurrent fetcher's own rules are in test_fetcher_async.py."""
 
-import threading
+import functools
 
 import pytest
 
@@ -14,7 +14,7 @@ from monitoring import fetcher_async
 from monitoring.models import Outcome, UrlCheck
 from monitoring.recheck_batch import recheck_many
 from monitoring.services import sighting_recheck
-from tests.monitoring.conftest import HER_IMAGE
+from tests.monitoring.conftest import HER_IMAGE, OTHER_IMAGE
 
 pytestmark = pytest.mark.usefixtures("allow_local")
 PATHS = [
@@ -151,12 +151,13 @@ def test_a_bomb_in_a_batch_is_a_plain_error_on_its_check_and_the_rest_go_on(
     assert (13_300, 13_300) not in pillow_decodes
 
 
-def test_a_slow_decode_holds_up_no_other_fetch(server, case, survivor, monkeypatch):
+def test_a_slow_decode_holds_up_no_other_fetch(server, case, survivor, monkeypatch, tmp_path):
     """Two checks at a time; the first link is an image whose decoding does not finish
-    until every other link has been fetched. Decoded on the event loop (as before), it
-    would hold up those fetches, and so itself, until the wait ran out; decoded in the
-    decoding threads, the loop fetches the others meanwhile."""
-    from monitoring import recheck
+    until every other link has been fetched. Decoded on the event loop (as before issue
+    19), it would hold up those fetches, and so itself, until the wait ran out; decoded in
+    a decoding process (monitoring/decode_pool.py), the loop fetches the others meanwhile."""
+    from monitoring import decode_pool, recheck_batch
+    from tests.monitoring.slow_hashing import hash_when_released
 
     reference_register(case=case, data=HER_IMAGE, acting_user=survivor)
     slow = sighting_log(case=case, url=server + "/image", acting_user=survivor)
@@ -164,26 +165,62 @@ def test_a_slow_decode_holds_up_no_other_fetch(server, case, survivor, monkeypat
         sighting_log(case=case, url=f"{server}/missing?n={n}", acting_user=survivor)
         for n in range(6)
     ]
-    fetched, all_fetched, decoded_in = [], threading.Event(), []
-    real_fetch, real_open = fetcher_async.fetch, recheck.open_for_hashing
+    fetched, release, ran_in = [], tmp_path / "release", tmp_path / "ran-in"
+    real_fetch = fetcher_async.fetch
 
     async def counting_fetch(session, url, **kwargs):
         result = await real_fetch(session, url, **kwargs)
         fetched.append(url)
         if len(fetched) == 1 + len(others):
-            all_fetched.set()
+            release.touch()
         return result
 
-    def slow_open(data):
-        decoded_in.append(threading.current_thread().name)
-        assert all_fetched.wait(timeout=10), "the other fetches waited for this decode"
-        return real_open(data)
-
     monkeypatch.setattr(fetcher_async, "fetch", counting_fetch)
-    monkeypatch.setattr(recheck, "open_for_hashing", slow_open)
+    monkeypatch.setattr(
+        recheck_batch,
+        "hash_in_pool",
+        functools.partial(hash_when_released, str(release), str(ran_in)),
+    )
     outcomes = recheck_many([slow.pk, *(s.pk for s in others)], concurrency=2)
     assert outcomes == {Outcome.LIVE: 1, Outcome.REMOVED: 6}
-    assert len(decoded_in) == 1 and decoded_in[0].startswith("recheck-decode")
+    assert int(ran_in.read_text()) in decode_pool.shared_pool().child_pids()
+
+
+def test_bytes_hashed_once_are_not_decoded_again(server, case, survivor, pillow_decodes):
+    """Her picture served at two links (one of them a page with it): it is decoded once (in
+    a decoding process, so not here), its hashes then kept by the bytes' SHA-256; a check
+    in this process finds them there too, with the same verdict."""
+    from monitoring import recheck
+
+    reference_register(case=case, data=HER_IMAGE, acting_user=survivor)
+    image, page = (
+        sighting_log(case=case, url=server + path, acting_user=survivor)
+        for path in ("/image", "/page-with-her-image")
+    )
+    assert recheck_many([image.pk, page.pk], concurrency=2) == {Outcome.LIVE: 2}
+    # Decoded: her picture and the page's other picture; her picture found kept once.
+    assert (recheck.HASH_CACHE.decoded, recheck.HASH_CACHE.hits) == (2, 1)
+    assert image.checks.get().distance == page.checks.get().distance == 0
+    decoded_here = len(pillow_decodes)
+    check = sighting_recheck(sighting=Sighting.objects.select_related("case").get(pk=image.pk))
+    assert check.outcome == Outcome.LIVE and check.distance == 0
+    assert len(pillow_decodes) == decoded_here and recheck.HASH_CACHE.hits == 2
+
+
+def test_one_picture_at_links_of_two_cases_is_judged_against_each_cases_references(
+    server, survivor
+):
+    """The same bytes for a case whose reference they match (the dHash is needed) and one
+    whose reference they do not (the pHash alone decides): the hashes kept for one serve
+    the other only where they suffice."""
+    links = []
+    for name, reference in (("Hers", HER_IMAGE), ("Another", OTHER_IMAGE)):
+        case = case_open(survivor=survivor, pseudonym=name, acting_user=survivor)
+        reference_register(case=case, data=reference, acting_user=survivor)
+        links.append(sighting_log(case=case, url=server + "/image", acting_user=survivor))
+    outcomes = recheck_many([s.pk for s in links], concurrency=2)
+    assert outcomes == {Outcome.LIVE: 1, Outcome.SOFT_REMOVED: 1}
+    assert links[0].checks.get().outcome == Outcome.LIVE
 
 
 def test_a_batch_refuses_a_private_address(server, case, survivor, settings):

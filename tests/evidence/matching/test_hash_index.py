@@ -344,3 +344,74 @@ def test_another_process_holding_the_index_sees_every_change_made_in_this_one(su
         assert other.lookup(second_hashes)[0] == set()
     finally:
         other.close()
+
+
+# --- warmed as a worker process starts ------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_process_loads_the_index_as_it_starts(survivor):
+    """leakcase/celery.py's worker_process_init receiver loads the index in a thread of its
+    own (on its own connection): the first lookup afterwards finds it loaded and current."""
+    from leakcase.celery import warm_the_hash_index
+
+    case = case_open(survivor=survivor, pseudonym="Warm", acting_user=survivor)
+    rng = random.Random(21)
+    ReferenceHash.objects.bulk_create(
+        _row(case, _phash_like(rng), rng.getrandbits(64)) for _ in range(300)
+    )
+    warm_the_hash_index().join(timeout=60)
+    loaded = hash_index.loaded_index()
+    assert loaded is not None and len(loaded) == 300
+    assert loaded.snapshot.state == tuple(_counter().values())
+    assert hash_index.current_index() is loaded  # nothing loaded again
+
+
+# --- the chunk tables at the threshold ------------------------------------------------------
+
+
+def _spread(query: int, per_chunk: tuple[int, int, int], rng: random.Random) -> int:
+    """The query with this many bits flipped in each of the index's three chunks."""
+    value = query
+    for (shift, bits, _), flips in zip(hash_index.CHUNKS, per_chunk, strict=True):
+        for bit in rng.sample(range(bits), flips):
+            value ^= 1 << (shift + bit)
+    return value
+
+
+def test_the_chunk_tables_find_every_hash_at_the_threshold_however_its_bits_fall():
+    """Adversarial rows: pHashes 10 and 11 bits from the query, the differing bits spread
+    over the three chunks in every way (4+3+3 puts no chunk within radius 3 of two of
+    them...), dHashes at 12 and 13; among thousands of unrelated ones. The tables' answer
+    is the full scan's, for each query."""
+    import numpy as np
+
+    rng = random.Random(17)
+    queries = [ImageHashes(_phash_like(rng), rng.getrandbits(64)) for _ in range(5)]
+    rows = [(_phash_like(rng), rng.getrandbits(64)) for _ in range(5000)]
+    spreads = [
+        (a, b, distance - a - b)
+        for distance in (9, 10, 11)
+        for a in range(min(distance, 22) + 1)
+        for b in range(min(distance - a, 21) + 1)
+        if distance - a - b <= 21
+    ]
+    for query in queries:
+        for spread in spreads:
+            for dhash_distance in (0, 12, 13):
+                rows.append(
+                    (_spread(query.phash, spread, rng), _flip(query.dhash, dhash_distance, rng))
+                )
+    phashes = np.array([p for p, _ in rows], dtype=np.uint64)
+    dhashes = np.array([d for _, d in rows], dtype=np.uint64)
+    snapshot = hash_index.Snapshot(
+        phashes, dhashes, 1, 1, hash_index._chunk_tables(phashes), len(phashes)
+    )
+    for query in queries:
+        near = (np.bitwise_count(phashes ^ np.uint64(query.phash)) <= 10) & (
+            np.bitwise_count(dhashes ^ np.uint64(query.dhash)) <= 12
+        )
+        truth = {int(v) for v in phashes[near]}
+        # Every spread of 9 and 10 bits, each with dHash 0 and 12: found; none of 11 or 13.
+        assert len(truth) == 2 * sum(1 for s in spreads if sum(s) <= 10)
+        assert snapshot.matching_phashes(query.phash, query.dhash) == truth
