@@ -105,6 +105,8 @@ class Reading:
     text: str = ""
     html: str = ""
     attachments: list[Attachment] = field(default_factory=list)
+    # Message-IDs of the message(s) this one carries back (a bounce) or forwards.
+    returned_ids: list[str] = field(default_factory=list)
     refused: str = ""
 
 
@@ -130,6 +132,7 @@ def _headers_only(raw: bytes) -> EmailMessage | None:
 
 
 IDS = re.compile(r"<[^<>\s]{1,900}>")
+MESSAGE_ID_LINE = re.compile(r"^\s*Message-ID:\s*(<[^<>\s]+>)", re.IGNORECASE | re.MULTILINE)
 
 
 def _ids(value: str) -> list[str]:
@@ -248,21 +251,27 @@ def _fill_body(reading: Reading, message: EmailMessage) -> None:
     elif reading.html:
         reading.text = html_to_text(reading.html)
     for part in message.walk():
-        if id(part) in body_parts or part.is_multipart():
+        if id(part) in body_parts:
             continue
-        if part.get_content_maintype() == "message" or part.get_content_type() in (
-            "text/rfc822-headers",
-        ):
-            # A returned message (bounce) or a forwarded one: sealed whole like a file.
-            payload = part.as_bytes() if part.is_multipart() else _payload(part)
-            reading.attachments.append(
-                Attachment(
-                    _filename(part) or "message.eml", storable(part.get_content_type()), payload
-                )
-            )
+        content_type = storable(part.get_content_type())
+        if content_type == "message/rfc822":
+            # A forwarded message, or the one a bounce returns: kept whole as a file, and
+            # its Message-ID noted (a bounce is filed by it). walk() goes on into its parts.
+            inner = part.get_payload(0) if part.is_multipart() else None
+            if inner is not None:
+                reading.returned_ids += _ids(header(inner, "Message-ID"))
+                name = _filename(part) or "message.eml"
+                reading.attachments.append(Attachment(name, content_type, inner.as_bytes()))
+            continue
+        if part.is_multipart():
+            continue
+        if content_type == "text/rfc822-headers":
+            # Only the returned message's headers (RFC 6522): their Message-ID is ours.
+            payload = _payload(part)
+            reading.returned_ids += MESSAGE_ID_LINE.findall(payload.decode("latin-1"))
+            reading.attachments.append(Attachment("returned-headers.txt", content_type, payload))
             continue
         if part.get_content_disposition() in ("attachment", "inline") or _filename(part):
-            content_type = storable(part.get_content_type())
             attachment = Attachment(_filename(part), content_type, _payload(part))
             attachment.refused_because = archive_refusal(attachment)
             reading.attachments.append(attachment)

@@ -11,7 +11,6 @@ staff confirm it (inbound_confirm_decision), and only then does the survivor see
 import datetime as dt
 import hashlib
 import logging
-import re
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -49,7 +48,6 @@ DECISION_STATUS = {
     Decision.MORE_INFORMATION: "",
     Decision.NOTHING: "",
 }
-MESSAGE_ID_LINE = re.compile(r"^\s*Message-ID:\s*(<[^<>\s]+>)", re.IGNORECASE | re.MULTILINE)
 
 
 def inbound_receive(
@@ -165,15 +163,10 @@ def _classify_and_route(row: InboundMessage, reading: mail.Reading) -> selectors
 
 
 def _returned_ids(reading: mail.Reading) -> list[str]:
-    """The Message-IDs of the message a bounce returns: from its returned headers
-    (message/rfc822 or text/rfc822-headers, RFC 3462), or from the lines of a
+    """The Message-IDs of the message a bounce returns: from the returned message or its
+    headers (message/rfc822 or text/rfc822-headers, RFC 6522), or from the lines of a
     non-standard bounce that quotes them."""
-    ids = []
-    for attachment in reading.attachments:
-        if attachment.content_type in ("message/rfc822", "text/rfc822-headers"):
-            ids += MESSAGE_ID_LINE.findall(attachment.payload.decode("latin-1"))
-    ids += MESSAGE_ID_LINE.findall(reading.text)
-    return ids
+    return reading.returned_ids + mail.MESSAGE_ID_LINE.findall(reading.text)
 
 
 def _file(row: InboundMessage, route: selectors.Route) -> None:

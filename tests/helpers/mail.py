@@ -53,8 +53,22 @@ def zip_of(files: dict[str, bytes], *, compression=zipfile.ZIP_DEFLATED) -> byte
     return buffer.getvalue()
 
 
-def rfc3464_bounce(*, original_message_id: str, status: str = "5.1.1") -> bytes:
-    """A delivery status notification as Postfix writes one (RFC 3464, RFC 6522)."""
+def rfc3464_bounce(
+    *, original_message_id: str, status: str = "5.1.1", whole_message: bool = False
+) -> bytes:
+    """A delivery status notification as Postfix writes one (RFC 3464, RFC 6522): the
+    returned message's headers only, or (whole_message, as Gmail and Exchange do) all of it."""
+    returned = (
+        "Content-Type: message/rfc822\n\n"
+        "From: notices@leakcase.invalid\nTo: abuse@dropbox.com\n"
+        "Subject: Report of non-consensual intimate imagery\n"
+        f"Message-ID: {original_message_id}\n\nTo: Dropbox\nRe: Request for removal\n"
+        if whole_message
+        else "Content-Type: text/rfc822-headers\n\n"
+        "From: notices@leakcase.invalid\nTo: abuse@dropbox.com\n"
+        "Subject: Report of non-consensual intimate imagery\n"
+        f"Message-ID: {original_message_id}\n"
+    )
     return f"""From: MAILER-DAEMON@mx.dropbox.com (Mail Delivery System)
 To: notices@leakcase.invalid
 Subject: Undelivered Mail Returned to Sender
@@ -84,13 +98,7 @@ Status: {status}
 Diagnostic-Code: smtp; 550 5.1.1 User unknown
 
 --B1
-Content-Type: text/rfc822-headers
-
-From: notices@leakcase.invalid
-To: abuse@dropbox.com
-Subject: Report of non-consensual intimate imagery
-Message-ID: {original_message_id}
-
+{returned}
 --B1--
 """.replace("\n", "\r\n").encode()
 

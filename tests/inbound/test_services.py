@@ -220,6 +220,15 @@ def test_a_delivery_status_notification_marks_the_notice_undelivered(emailed_req
     assert returned.content_type == "text/rfc822-headers"
 
 
+def test_a_bounce_returning_the_whole_notice_is_filed_by_its_message_id(emailed_request, notice):
+    raw = mail.rfc3464_bounce(original_message_id=notice.message_id, whole_message=True)
+    message = receive(raw)
+    assert (message.kind, message.returned_letter) == ("bounce", notice)
+    (returned,) = message.attachments.all()
+    assert returned.content_type == "message/rfc822"
+    assert notice.message_id.encode() in vault.read_attachment(returned)
+
+
 def test_a_delay_notice_is_not_a_failure(emailed_request, notice):
     message = receive(mail.rfc3464_bounce(original_message_id=notice.message_id, status="4.4.1"))
     assert message.kind == "auto_reply"
