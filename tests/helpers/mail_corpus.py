@@ -949,14 +949,6 @@ Content-Transfer-Encoding: base64
     return head + line * lines + tail
 
 
-# inbound/reading.py's _fill_body skips every part for which is_multipart() is true before
-# it looks for returned messages, and a message/rfc822 part is one: the returned notice of
-# Exchange's and Gmail's bounces is never read, so they do not route by it.
-RFC822_SKIPPED = (
-    "message/rfc822 parts are skipped (is_multipart) before the returned-message check"
-)
-
-
 def shapes(*, size_limit: int) -> list[Shape]:
     """Every shape, each with what must come of it. `size_limit`: the limit the test runs
     with (settings), so the large message is just over it."""
@@ -995,14 +987,12 @@ def shapes(*, size_limit: int) -> list[Shape]:
             exchange_ndr,
             ticket(BOUNCE, FILED, RETURNED),
             "Exchange NDR",
-            known_gap=RFC822_SKIPPED,
         ),
         Shape(
             "gmail_bounce",
             gmail_bounce,
             ticket(BOUNCE, FILED, RETURNED),
             "Gmail DSN",
-            known_gap=RFC822_SKIPPED,
         ),
         Shape("missing_boundary", missing_boundary_end, ticket(UNKNOWN, QUARANTINED), ""),
         Shape(
