@@ -946,11 +946,6 @@ Content-Transfer-Encoding: base64
     return head + line * lines + tail
 
 
-# inbound/reading.py's _fill_body skips every part for which is_multipart() is true before
-# it looks for returned messages, and a message/rfc822 part is one: the returned notice of
-# Exchange's and Gmail's bounces is never read, so they do not route by it.
-
-
 def shapes(*, size_limit: int) -> list[Shape]:
     """Every shape, each with what must come of it. `size_limit`: the limit the test runs
     with (settings), so the large message is just over it."""
