@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from takedowns.services import (
     letters_settle,
     overdue_digests_send,
+    platform_figures_refresh,
     takedown_send_reminder,
     takedowns_due_a_reminder,
 )
@@ -44,3 +45,10 @@ def send_overdue_digests() -> int:
     """Daily; a second run the same day sends nothing (one email in the outbox a person a
     day)."""
     return overdue_digests_send(base_url=settings.SITE_URL)
+
+
+@shared_task
+def refresh_platform_figures() -> int:
+    """Every minute: the platform figures' summary of the days whose requests changed, so
+    the figures page (which refreshes first too) seldom has any to do."""
+    return platform_figures_refresh()
