@@ -29,3 +29,17 @@ BENCHMARKS = {
     "browser_hashing": browser_hashing.run,
 }
 NOT_IN_QUICK = {"sizing", "browser_hashing"}
+
+# How each one's cost should grow with the data under `--scale` (bench/harness.py,
+# EXPECTED_GROWTH): a lookup, a page, a recheck, an upload cost the same at ten times the
+# data; the weekly digests go to every survivor, so their total grows with them. Sizing
+# measures bytes, not a cost: no growth is fitted.
+GROWTH = {
+    "hash_lookup": "flat",
+    "recheck": "flat",
+    "pages": "flat",
+    "ingest": "flat",
+    "export_memory": "flat",
+    "digests": "linear",
+    "browser_hashing": "flat",
+}
