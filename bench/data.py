@@ -286,6 +286,40 @@ def build(sizes: dict, *, log=print) -> dict:
     platform_figures_refresh()
     timings["figures_summary_s"] = time.perf_counter() - started
 
+    # The outbox: a weekly status email for each survivor, sent over the last 90 days,
+    # one in a hundred failed (the outbox page lists those first).
+    started = time.perf_counter()
+
+    def email_rows():
+        for i, survivor in enumerate(survivors):
+            created = now - dt.timedelta(minutes=rng.randrange(60 * 24 * 90))
+            failed = i % 100 == 0
+            yield (
+                uuid.uuid4(),
+                survivor.pk,
+                "survivor_weekly",
+                created,
+                "{}",
+                "{}",
+                "failed" if failed else "sent",
+                5 if failed else 1,
+                "Connection refused" if failed else "",
+                created,
+                None if failed else created,
+            )
+
+    columns = ["id", "user_id", "kind", "scheduled_for", "counts", "headers", "status"]
+    columns += ["attempts", "last_error", "created_at", "sent_at"]
+    blank = ["to_address", "from_email", "reply_to", "subject", "body_text", "body_html"]
+    blank += ["message_id"]
+    copy_rows(
+        "digests_outgoingemail",
+        columns + blank,
+        (row + ("",) * len(blank) for row in email_rows()),
+        drop_indexes=True,
+    )
+    timings["outbox_s"] = time.perf_counter() - started
+
     started = time.perf_counter()
     lookups = _reference_hashes(sizes, cases, nrng, rng, now, ReferenceHash)
     timings["reference_hashes_s"] = time.perf_counter() - started
@@ -300,6 +334,7 @@ def build(sizes: dict, *, log=print) -> dict:
         "caseworker": caseworkers[0].pk,
         "survivor": survivors[0].pk,
         "case_reference": cases[0].reference,
+        "takedown": str(requests[0].pk),  # one of the first case's requests
         "lookups": lookups,
         "generation_s": {k: round(v, 1) for k, v in timings.items()},
     }
