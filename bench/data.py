@@ -57,6 +57,25 @@ def copy_rows(model_or_table, columns: list[str], rows, *, drop_indexes: bool = 
     return count
 
 
+def copy_models(model, objects: list, *, now) -> int:
+    """COPY unsaved model instances, every concrete column as its attribute holds it (the
+    model's defaults, as Django set them on the instance); auto_now fields get `now`, as
+    save() would have given them. For tables too big for bulk_create at ten times the data;
+    the instances need their primary keys set (UUIDs are, by their default)."""
+    fields = model._meta.concrete_fields
+    for field in fields:
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            for obj in objects:
+                if getattr(obj, field.attname) is None:
+                    setattr(obj, field.attname, now)
+    return copy_rows(
+        model,
+        [field.column for field in fields],
+        (tuple(getattr(obj, field.attname) for field in fields) for obj in objects),
+        drop_indexes=True,
+    )
+
+
 def phash_like(rng: np.random.Generator, n: int) -> np.ndarray:
     """n 64-bit values (uint64) with exactly PHASH_BITS_SET bits set."""
     out = np.empty(n, dtype=np.uint64)
@@ -269,7 +288,7 @@ def build(sizes: dict, *, log=print) -> dict:
             )
         )
         covered.append(rng.choice(sighting_ids[index]))
-    requests = TakedownRequest.objects.bulk_create(requests, batch_size=5000)
+    copy_models(TakedownRequest, requests, now=now)
     through = TakedownRequest.sightings.through
     copy_rows(
         through,

@@ -315,18 +315,14 @@ class AnonymousOutcome(models.Model):
 
 
 # Hours from sent to removed, in fixed buckets [edge, next edge); the last is open. Finer
-# where most removals fall (the first two days), coarser after. The figures' median and
-# 90th percentile are read from these with each bucket's lowest and highest hours: exact
-# when the ranks they need fall in a bucket holding one or two removals (or equal ones),
-# otherwise within that bucket (30 minutes wide to 6 hours, 2 hours to 48 hours).
-REMOVAL_HOUR_EDGES = (
-    tuple(h / 2 for h in range(12))  # 0-6 h by 30 minutes
-    + tuple(range(6, 48, 2))  # 6-48 h by 2 hours
-    + tuple(range(48, 168, 6))  # 2-7 days by 6 hours
-    + tuple(range(168, 720, 24))  # 7-30 days by a day
-    + tuple(range(720, 2160, 168))  # 30-90 days by a week
-    + (2160,)  # 90 days and more
-)
+# where most removals fall (the first two days), coarser after; few, because the figures
+# add up every bucket of every day in the range (2 x 34 sums over days x platforms rows).
+# The median and 90th percentile are read from each bucket's count and total hours: exact
+# when the ranks they need fall in a bucket holding one removal (or equal ones), otherwise
+# within that bucket, near its mean.
+REMOVAL_HOUR_EDGES = (0, 0.5, 1, 2, 3, 4, 6, 8, 10, 12, 16, 20, 24, 30, 36, 42, 48)
+REMOVAL_HOUR_EDGES += (60, 72, 84, 96, 120, 144, 168, 216, 264, 336, 432, 528, 720, 1080)
+REMOVAL_HOUR_EDGES += (1440, 2160)
 
 
 class PlatformFigureDay(models.Model):
@@ -343,10 +339,10 @@ class PlatformFigureDay(models.Model):
     removed = models.PositiveIntegerField()
     rejected = models.PositiveIntegerField()
     removed_within_48h = models.PositiveIntegerField()
-    # Per bucket of REMOVAL_HOUR_EDGES: how many removals, and the lowest and highest hours.
+    # Per bucket of REMOVAL_HOUR_EDGES (and a first one, below 0 hours, which only a
+    # removal dated before its sending falls in): how many removals, and their hours added.
     removal_counts = ArrayField(models.PositiveIntegerField())
-    removal_lowest = ArrayField(models.FloatField(null=True))
-    removal_highest = ArrayField(models.FloatField(null=True))
+    removal_hours = ArrayField(models.FloatField())
     worked_out_at = models.DateTimeField()
 
     class Meta:

@@ -277,12 +277,12 @@ def platform_figures_from_requests(
 
 
 # The summary's days in the range, summed per platform: per bucket of hours to removal,
-# the removals, the lowest and the highest hours ({counts}, {lowest}, {highest}: one
-# aggregate a bucket). Table names and bucket numbers only go into the text.
+# the removals and their hours ({counts}, {hours}: one sum a bucket). Table names and
+# bucket numbers only go into the text.
 _SUMMARY_READ_SQL = """
 SELECT COALESCE(platform.name, %(unknown)s) AS name,
     sum(s.sent), sum(s.removed), sum(s.rejected), sum(s.removed_within_48h),
-    ARRAY[{counts}], ARRAY[{lowest}], ARRAY[{highest}],
+    ARRAY[{counts}], ARRAY[{hours}],
     max(s.worked_out_at)
 FROM {days} s
 LEFT JOIN {platforms} platform ON platform.id = s.platform_id
@@ -297,13 +297,12 @@ def _summary_sql() -> str:
 
     buckets = range(1, len(REMOVAL_HOUR_EDGES) + 2)  # PostgreSQL arrays count from 1
 
-    def each(aggregate, column):
-        return ", ".join(f"{aggregate}(s.{column}[{i}])" for i in buckets)
+    def each(column):
+        return ", ".join(f"sum(s.{column}[{i}])" for i in buckets)
 
     return _SUMMARY_READ_SQL.format(
-        counts=each("sum", "removal_counts"),
-        lowest=each("min", "removal_lowest"),
-        highest=each("max", "removal_highest"),
+        counts=each("removal_counts"),
+        hours=each("removal_hours"),
         days=PlatformFigureDay._meta.db_table,
         platforms=Platform._meta.db_table,
     )
@@ -318,22 +317,29 @@ def _utc_day(moment: dt.datetime | None) -> dt.date | None:
     return utc.date()
 
 
-def bucket_percentile(counts, lowest, highest, fraction: float) -> float | None:
-    """The percentile of the hours in buckets (counts, with each bucket's lowest and highest
-    hours), interpolated between closest ranks as `percentile` does. The value of a rank is
-    read inside its bucket as if its removals were evenly spread from the lowest to the
-    highest: exact for a bucket of one or two removals (or of equal ones)."""
+def bucket_percentile(counts, hours, fraction: float) -> float | None:
+    """The percentile of the removals in buckets of REMOVAL_HOUR_EDGES (how many in each,
+    and their hours added up), interpolated between closest ranks as `percentile` does. A
+    bucket's removals are taken as spread evenly around their mean, as widely as the bucket
+    allows on both sides: a bucket of one removal (or of equal ones) gives it exactly."""
+    from takedowns.models import REMOVAL_HOUR_EDGES
+
     total = sum(counts)
     if not total:
         return None
+    # Bucket b holds [edges[b - 1], edges[b]); bucket 0 is below the first edge and the
+    # last is open: their far side is unknown, so their removals are all taken at the mean.
+    lower_edges = [None, *REMOVAL_HOUR_EDGES]
+    upper_edges = [*REMOVAL_HOUR_EDGES, None]
 
     def value(rank: int) -> float:
         before = 0
-        for count, low, high in zip(counts, lowest, highest, strict=True):
+        for bucket, count in enumerate(counts):
             if rank < before + count:
-                if count == 1:
-                    return low
-                return low + (high - low) * (rank - before) / (count - 1)
+                mean = hours[bucket] / count
+                low, high = lower_edges[bucket], upper_edges[bucket]
+                spread = 0.0 if low is None or high is None else min(mean - low, high - mean)
+                return mean + spread * ((2 * (rank - before) + 1) / count - 1)
             before += count
         raise AssertionError("rank beyond the counts")
 
@@ -368,11 +374,11 @@ def platform_figures_summary(
             removed=removed,
             rejected=rejected,
             removal_rate=removed / sent,
-            median_hours=bucket_percentile(counts, lowest, highest, 0.5),
-            p90_hours=bucket_percentile(counts, lowest, highest, 0.9),
+            median_hours=bucket_percentile(counts, hours, 0.5),
+            p90_hours=bucket_percentile(counts, hours, 0.9),
             within_48h_share=within / sent,
         )
-        for name, sent, removed, rejected, within, counts, lowest, highest, _ in sorted(rows)
+        for name, sent, removed, rejected, within, counts, hours, _ in sorted(rows)
         if sent
     ]
     return FiguresAsOf(figures, max((row[-1] for row in rows), default=None))

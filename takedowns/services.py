@@ -1029,8 +1029,8 @@ def overdue_digests_send(*, base_url: str, now=None) -> int:
 # same rules as selectors.platform_figures_from_requests): an outcome she recorded herself
 # counts as none yet until staff confirm it; erased survivors' requests count anonymously.
 # Per day, platform and legal basis: the counts, and per bucket of hours to removal how
-# many removals with their lowest and highest hours (bucket 0 holds only removals dated
-# before they were sent, which only bad data has).
+# many removals and their hours added up (bucket 0 holds only removals dated before they
+# were sent, which only bad data has).
 _SUMMARY_SQL = """
 WITH days AS (SELECT unnest(%(days)s::date[]) AS day),
 outcomes AS (
@@ -1055,12 +1055,12 @@ SELECT day, platform_id, legal_basis,
     count(*) FILTER (WHERE status = %(removed)s AND removed_at IS NOT NULL),
     count(*) FILTER (WHERE status = %(rejected)s),
     count(*) FILTER (WHERE status = %(removed)s AND removed_at - sent_at <= %(within)s),
-    NULL, NULL
+    NULL
 FROM timed GROUP BY day, platform_id, legal_basis
 UNION ALL
 SELECT day, platform_id, legal_basis,
     width_bucket(hours, %(edges)s::float8[]),
-    count(*), NULL, NULL, NULL, min(hours), max(hours)
+    count(*), NULL, NULL, NULL, sum(hours)
 FROM timed WHERE status = %(removed)s AND removed_at IS NOT NULL
 GROUP BY day, platform_id, legal_basis, 4
 """
@@ -1109,7 +1109,7 @@ def platform_figures_refresh(*, days=None, now=None) -> int:
         fetched = cursor.fetchall()
         buckets = len(REMOVAL_HOUR_EDGES) + 1  # and bucket 0, below the first edge
         rows = {}
-        for day, platform_id, basis, bucket, count, removed, rejected, within, _, _ in fetched:
+        for day, platform_id, basis, bucket, count, removed, rejected, within, _ in fetched:
             if bucket is None:
                 rows[day, platform_id, basis] = PlatformFigureDay(
                     day=day,
@@ -1119,19 +1119,26 @@ def platform_figures_refresh(*, days=None, now=None) -> int:
                     removed=removed,
                     rejected=rejected,
                     removed_within_48h=within,
+                    # Zeros, not NULLs, in empty buckets: an array without NULLs is read at
+                    # any position in one step (with them PostgreSQL walks its bitmap).
                     removal_counts=[0] * buckets,
-                    removal_lowest=[None] * buckets,
-                    removal_highest=[None] * buckets,
+                    removal_hours=[0.0] * buckets,
                     worked_out_at=now,
                 )
-        for day, platform_id, basis, bucket, count, _, _, _, lowest, highest in fetched:
+        for day, platform_id, basis, bucket, count, _, _, _, hours in fetched:
             if bucket is not None:
                 row = rows[day, platform_id, basis]
                 row.removal_counts[bucket] = count
-                row.removal_lowest[bucket] = lowest
-                row.removal_highest[bucket] = highest
+                row.removal_hours[bucket] = hours
         PlatformFigureDay.objects.filter(day__in=days).delete()
-        PlatformFigureDay.objects.bulk_create(rows.values(), batch_size=2000)
+        # COPY: bulk_create prepares each array element in Python, 50 times slower.
+        columns = ["day", "platform_id", "legal_basis", "sent", "removed", "rejected"]
+        columns += ["removed_within_48h", "removal_counts", "removal_hours"]
+        columns += ["worked_out_at"]
+        statement = f"COPY takedowns_platformfigureday ({', '.join(columns)}) FROM STDIN"
+        with cursor.cursor.copy(statement) as copy:
+            for row in rows.values():
+                copy.write_row([getattr(row, column) for column in columns])
     return len(days)
 
 

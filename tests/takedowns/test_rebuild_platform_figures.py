@@ -34,8 +34,7 @@ def test_it_rebuilds_a_summary_that_was_lost_and_checks_it(case):
         rejected=0,
         removed_within_48h=0,
         removal_counts=[],
-        removal_lowest=[],
-        removal_highest=[],
+        removal_hours=[],
         worked_out_at=start,
     )
     out = io.StringIO()

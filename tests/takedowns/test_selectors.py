@@ -396,14 +396,33 @@ def test_the_summary_is_read_by_utc_day():
         figures_from_summary(sent_since=dt.datetime(2026, 10, 1, 9, tzinfo=dt.UTC))
 
 
-def test_bucket_percentiles_are_exact_for_one_or_two_in_a_bucket_and_inside_it_otherwise():
-    # Buckets: [10], [20, 30], and three spread from 40 to 50.
-    counts, lowest, highest = [1, 2, 3], [10, 20, 40], [10, 30, 50]
-    assert bucket_percentile(counts, lowest, highest, 0.5) == pytest.approx(35)  # 30..40
-    assert bucket_percentile(counts, lowest, highest, 0.0) == 10
-    assert bucket_percentile(counts, lowest, highest, 1.0) == 50
-    assert bucket_percentile([0, 1], [None, 5.5], [None, 5.5], 0.9) == 5.5
-    assert bucket_percentile([0, 0], [None, None], [None, None], 0.5) is None
+def _buckets(values):
+    import bisect
+
+    from takedowns.models import REMOVAL_HOUR_EDGES
+
+    counts, hours = [0] * (len(REMOVAL_HOUR_EDGES) + 1), [0.0] * (len(REMOVAL_HOUR_EDGES) + 1)
+    for value in values:
+        bucket = bisect.bisect_right(REMOVAL_HOUR_EDGES, value)
+        counts[bucket] += 1
+        hours[bucket] += value
+    return counts, hours
+
+
+def test_bucket_percentiles_are_exact_for_one_in_a_bucket_and_inside_it_otherwise():
+    # 5 alone in [4, 6); 10.5 and 11.5 in [10, 12), even around their mean; 13, 14, 15 in
+    # [12, 16): taken as 12.67, 14 and 15.33, around their mean as widely as the bucket allows.
+    counts, hours = _buckets([5, 10.5, 11.5, 13, 14, 15])
+    assert bucket_percentile(counts, hours, 0.0) == 5
+    assert bucket_percentile(counts, hours, 0.2) == pytest.approx(10.5)
+    assert bucket_percentile(counts, hours, 0.4) == pytest.approx(11.5)
+    assert bucket_percentile(counts, hours, 0.6) == pytest.approx(12 + 2 / 3)
+    assert bucket_percentile(counts, hours, 0.8) == pytest.approx(14)
+    assert bucket_percentile(counts, hours, 1.0) == pytest.approx(15 + 1 / 3)
+    # Past 90 days (the open bucket) and before sending (bad data): at their mean.
+    assert bucket_percentile(*_buckets([3000, 5000]), 0.5) == 4000
+    assert bucket_percentile(*_buckets([-2]), 0.5) == -2
+    assert bucket_percentile(*_buckets([]), 0.5) is None
 
 
 def test_figures_count_the_requests_sent_within_the_range_erased_ones_included(case):
