@@ -93,13 +93,15 @@ def main(argv=None) -> int:
 
     from bench import data
     from bench.harness import SIZES, Context, growth, growth_table, on_database, scaled, table
-    from bench.registry import BENCHMARKS, GROWTH, NOT_IN_QUICK
+    from bench.registry import BENCHMARKS, GROWTH, NOT_IN_QUICK, READ_REFERENCE_HASHES
 
     names = args.only or [n for n in BENCHMARKS if not (args.quick and n in NOT_IN_QUICK)]
     unknown = set(names) - set(BENCHMARKS)
     if unknown:
         parser.error(f"no benchmark called {', '.join(sorted(unknown))}")
     base_sizes = SIZES["quick" if args.quick else "full"]
+    if not READ_REFERENCE_HASHES & set(names):
+        base_sizes = {**base_sizes, "reference_hashes": 1_000}
     small_sizes = {
         **base_sizes,
         "cases": base_sizes["small_cases"],
