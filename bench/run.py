@@ -167,6 +167,16 @@ def main(argv=None) -> int:
                     continue
                 print(f"  {name} took {time.perf_counter() - begun:.1f} s", flush=True)
                 by_scale[scale].append(result)
+            if args.json and len(args.scale) > 1:
+                # What each scale gave so far, in case a long run (10x) is stopped.
+                Path(args.json + ".partial").write_text(
+                    json.dumps(
+                        {f"{s:g}x": {r.name: r.as_json() for r in by_scale[s]} for s in by_scale},
+                        indent=2,
+                        default=str,
+                    )
+                    + "\n"
+                )
     finally:
         connection.close()
         if not args.keep:
