@@ -28,14 +28,22 @@ PHASH_BITS_SET = 32
 PLANTED_DISTANCES = (0, 2, 4, 6, 8, 10, 12, 14)
 
 
-def copy_rows(model_or_table, columns: list[str], rows, *, drop_indexes: bool = False) -> int:
+def copy_rows(
+    model_or_table,
+    columns: list[str],
+    rows,
+    *,
+    drop_indexes: bool = False,
+    past_triggers: bool = False,
+) -> int:
     """COPY rows (tuples in `columns` order) into a table; returns how many.
 
     drop_indexes: drop the table's secondary indexes first and build them again after,
-    which is several times faster for a million rows than keeping them up to date; and
-    turn its triggers off meanwhile (the figures' stale days, a case's next due time):
-    they would look rows up without those indexes (hours at 2.5M sightings). build() works
-    out what they keep once, at the end (_derived)."""
+    which is several times faster for a million rows than keeping them up to date.
+    past_triggers: turn the table's triggers off meanwhile (links and requests: the
+    figures' stale days, a case's next due time), which would look rows up without those
+    indexes (hours at 2.5M links); build() works out what they keep once, at the end
+    (_derived)."""
     table = model_or_table if isinstance(model_or_table, str) else model_or_table._meta.db_table
     indexes = []
     if drop_indexes:
@@ -48,6 +56,8 @@ def copy_rows(model_or_table, columns: list[str], rows, *, drop_indexes: bool = 
             indexes = cursor.fetchall()
             for name, _definition in indexes:
                 cursor.execute(f'DROP INDEX "{name}"')
+    if past_triggers:
+        with connection.cursor() as cursor:
             cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER USER')
     count = 0
     statement = f'COPY "{table}" ({", ".join(columns)}) FROM STDIN'
@@ -58,7 +68,7 @@ def copy_rows(model_or_table, columns: list[str], rows, *, drop_indexes: bool = 
     with connection.cursor() as cursor:
         for _name, definition in indexes:
             cursor.execute(definition)
-        if drop_indexes:
+        if past_triggers:
             cursor.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER USER')
     return count
 
@@ -93,6 +103,7 @@ def copy_models(model, objects: list, *, now) -> int:
         [field.column for field in fields],
         (tuple(getattr(obj, field.attname) for field in fields) for obj in objects),
         drop_indexes=True,
+        past_triggers=True,
     )
 
 
@@ -236,7 +247,7 @@ def build(sizes: dict, *, log=print) -> dict:
     columns = ["id", "case_id", "url", "host", "platform_id", "note", "status"]
     columns += ["action_due_at", "last_checked_at", "next_check_at", "removed_verified_at"]
     columns += ["created_at", "status_source", "last_check_outcome"]
-    copy_rows(Sighting, columns, sighting_rows(), drop_indexes=True)
+    copy_rows(Sighting, columns, sighting_rows(), drop_indexes=True, past_triggers=True)
     timings["sightings_s"] = time.perf_counter() - started
 
     started = time.perf_counter()
