@@ -28,11 +28,22 @@ PHASH_BITS_SET = 32
 PLANTED_DISTANCES = (0, 2, 4, 6, 8, 10, 12, 14)
 
 
-def copy_rows(model_or_table, columns: list[str], rows, *, drop_indexes: bool = False) -> int:
+def copy_rows(
+    model_or_table,
+    columns: list[str],
+    rows,
+    *,
+    drop_indexes: bool = False,
+    past_triggers: bool = False,
+) -> int:
     """COPY rows (tuples in `columns` order) into a table; returns how many.
 
     drop_indexes: drop the table's secondary indexes first and build them again after,
-    which is several times faster for a million rows than keeping them up to date."""
+    which is several times faster for a million rows than keeping them up to date.
+    past_triggers: turn the table's triggers off meanwhile (links and requests: the
+    figures' stale days, a case's next due time), which would look rows up without those
+    indexes (hours at 2.5M links); build() works out what they keep once, at the end
+    (_derived)."""
     table = model_or_table if isinstance(model_or_table, str) else model_or_table._meta.db_table
     indexes = []
     if drop_indexes:
@@ -45,6 +56,9 @@ def copy_rows(model_or_table, columns: list[str], rows, *, drop_indexes: bool = 
             indexes = cursor.fetchall()
             for name, _definition in indexes:
                 cursor.execute(f'DROP INDEX "{name}"')
+    if past_triggers:
+        with connection.cursor() as cursor:
+            cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER USER')
     count = 0
     statement = f'COPY "{table}" ({", ".join(columns)}) FROM STDIN'
     with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
@@ -54,7 +68,43 @@ def copy_rows(model_or_table, columns: list[str], rows, *, drop_indexes: bool = 
     with connection.cursor() as cursor:
         for _name, definition in indexes:
             cursor.execute(definition)
+        if past_triggers:
+            cursor.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER USER')
     return count
+
+
+def _derived() -> None:
+    """What the triggers keep, worked out once for all the rows COPYed past them: each
+    case's next due time (the backfill of takedowns migration 0016) and the platform
+    figures' summary (as the rebuild command does)."""
+    import importlib
+
+    from takedowns.services import platform_figures_rebuild
+
+    migration = importlib.import_module("takedowns.migrations.0016_case_next_due_triggers")
+    with connection.cursor() as cursor:
+        cursor.execute(migration.BACKFILL)
+    platform_figures_rebuild()
+
+
+def copy_models(model, objects: list, *, now) -> int:
+    """COPY unsaved model instances, every concrete column as its attribute holds it (the
+    model's defaults, as Django set them on the instance); auto_now fields get `now`, as
+    save() would have given them. For tables too big for bulk_create at ten times the data;
+    the instances need their primary keys set (UUIDs are, by their default)."""
+    fields = model._meta.concrete_fields
+    for field in fields:
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            for obj in objects:
+                if getattr(obj, field.attname) is None:
+                    setattr(obj, field.attname, now)
+    return copy_rows(
+        model,
+        [field.column for field in fields],
+        (tuple(getattr(obj, field.attname) for field in fields) for obj in objects),
+        drop_indexes=True,
+        past_triggers=True,
+    )
 
 
 def phash_like(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -197,7 +247,7 @@ def build(sizes: dict, *, log=print) -> dict:
     columns = ["id", "case_id", "url", "host", "platform_id", "note", "status"]
     columns += ["action_due_at", "last_checked_at", "next_check_at", "removed_verified_at"]
     columns += ["created_at", "status_source", "last_check_outcome"]
-    copy_rows(Sighting, columns, sighting_rows(), drop_indexes=True)
+    copy_rows(Sighting, columns, sighting_rows(), drop_indexes=True, past_triggers=True)
     timings["sightings_s"] = time.perf_counter() - started
 
     started = time.perf_counter()
@@ -269,7 +319,7 @@ def build(sizes: dict, *, log=print) -> dict:
             )
         )
         covered.append(rng.choice(sighting_ids[index]))
-    requests = TakedownRequest.objects.bulk_create(requests, batch_size=5000)
+    copy_models(TakedownRequest, requests, now=now)
     through = TakedownRequest.sightings.through
     copy_rows(
         through,
@@ -277,6 +327,46 @@ def build(sizes: dict, *, log=print) -> dict:
         ((r.pk, s) for r, s in zip(requests, covered, strict=True)),
     )
     timings["takedown_requests_s"] = time.perf_counter() - started
+
+    # Each case's next due time and the platform figures' summary, as the triggers and the
+    # beat would leave them (the COPYs went past the triggers).
+    started = time.perf_counter()
+    _derived()
+    timings["derived_s"] = time.perf_counter() - started
+
+    # The outbox: a weekly status email for each survivor, sent over the last 90 days,
+    # one in a hundred failed (the outbox page lists those first).
+    started = time.perf_counter()
+
+    def email_rows():
+        for i, survivor in enumerate(survivors):
+            created = now - dt.timedelta(minutes=rng.randrange(60 * 24 * 90))
+            failed = i % 100 == 0
+            yield (
+                uuid.uuid4(),
+                survivor.pk,
+                "survivor_weekly",
+                created,
+                "{}",
+                "{}",
+                "failed" if failed else "sent",
+                5 if failed else 1,
+                "Connection refused" if failed else "",
+                created,
+                None if failed else created,
+            )
+
+    columns = ["id", "user_id", "kind", "scheduled_for", "counts", "headers", "status"]
+    columns += ["attempts", "last_error", "created_at", "sent_at"]
+    blank = ["to_address", "from_email", "reply_to", "subject", "body_text", "body_html"]
+    blank += ["message_id"]
+    copy_rows(
+        "digests_outgoingemail",
+        columns + blank,
+        (row + ("",) * len(blank) for row in email_rows()),
+        drop_indexes=True,
+    )
+    timings["outbox_s"] = time.perf_counter() - started
 
     started = time.perf_counter()
     lookups = _reference_hashes(sizes, cases, nrng, rng, now, ReferenceHash)
@@ -292,6 +382,7 @@ def build(sizes: dict, *, log=print) -> dict:
         "caseworker": caseworkers[0].pk,
         "survivor": survivors[0].pk,
         "case_reference": cases[0].reference,
+        "takedown": str(requests[0].pk),  # one of the first case's requests
         "lookups": lookups,
         "generation_s": {k: round(v, 1) for k, v in timings.items()},
     }

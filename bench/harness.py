@@ -61,6 +61,86 @@ SIZES = {
 }
 
 
+# What `--scale` multiplies: the volume of the generated data (the issue's "ten times the
+# data" is 100,000 cases, 2.5M sightings, 500,000 requests and 10M reference hashes). The
+# work each benchmark times (queries, uploads, URLs rechecked, repeats) stays the same, so
+# a cost that grows with the scale grows with the data.
+SCALED_SIZES = ("reference_hashes", "cases", "sightings", "takedown_requests")
+
+# How each benchmark's cost should grow with the data, and the fitted log-log slope that
+# still counts as that shape (the machine is shared: a little noise must not fail "flat";
+# a cost that falls as the data grows is noise or warm caches, and not a growth).
+EXPECTED_GROWTH = {"flat": (-1.0, 0.3), "linear": (0.7, 1.3)}
+
+
+def scaled(sizes: dict, scale: float) -> dict:
+    """`sizes` with the data volume multiplied by `scale`."""
+    return {k: round(v * scale) if k in SCALED_SIZES else v for k, v in sizes.items()}
+
+
+def growth_exponent(scales: list[float], costs: list[float]) -> float | None:
+    """The least-squares slope of log(cost) against log(scale): about 0 when the cost is
+    flat, 1 when it grows in proportion to the data."""
+    import math
+
+    points = [(math.log(s), math.log(c)) for s, c in zip(scales, costs, strict=True) if c > 0]
+    if len({x for x, _ in points}) < 2:
+        return None
+    mean_x = sum(x for x, _ in points) / len(points)
+    mean_y = sum(y for _, y in points) / len(points)
+    spread = sum((x - mean_x) ** 2 for x, _ in points)
+    return sum((x - mean_x) * (y - mean_y) for x, y in points) / spread
+
+
+def growth_cost(result: Result) -> float:
+    """The cost whose growth is fitted: what the benchmark names in extra['growth_cost']
+    (digests: the seconds for all survivors), else milliseconds (or MB) per item; a rate
+    is turned into milliseconds per item."""
+    if "growth_cost" in result.extra:
+        return result.extra["growth_cost"]
+    if result.unit == "per_s":
+        return 1000 / result.median
+    return result.median
+
+
+def growth(scales: list[float], results: list[Result], shape: str, sizes: list[dict]) -> dict:
+    """The `growth` entry of one benchmark (or one page) over the scales run."""
+    costs = [growth_cost(r) for r in results]
+    exponent = growth_exponent(scales, costs)
+    low, high = EXPECTED_GROWTH[shape]
+    return {
+        "scales": scales,
+        "sizes": {k: [size[k] for size in sizes] for k in SCALED_SIZES},
+        "medians": [round(c, 3) for c in costs],
+        "cost": "growth_cost"
+        if "growth_cost" in results[0].extra
+        else ("ms per item" if results[0].unit == "per_s" else results[0].unit),
+        "exponent": None if exponent is None else round(exponent, 2),
+        "expected": shape,
+        "expected_exponent": [low, high],
+        "ok": None if exponent is None else low <= exponent <= high,
+    }
+
+
+def growth_table(entries: dict) -> str:
+    """Markdown: one line per benchmark (and page), the cost at each scale, the fit."""
+    lines = [
+        "| benchmark | cost at each scale | fitted exponent | expected | ok |",
+        "| --- | --- | ---: | --- | --- |",
+    ]
+    for name, entry in entries.items():
+        costs = ", ".join(
+            f"{scale:g}x: {cost:,.3g}"
+            for scale, cost in zip(entry["scales"], entry["medians"], strict=True)
+        )
+        exponent = "-" if entry["exponent"] is None else f"{entry['exponent']:+.2f}"
+        ok = {True: "yes", False: "**no**", None: "-"}[entry["ok"]]
+        lines.append(
+            f"| {name} | {costs} ({entry['cost']}) | {exponent} | {entry['expected']} | {ok} |"
+        )
+    return "\n".join(lines)
+
+
 @dataclass
 class Result:
     """One line of the table (pages adds one per page in `rows`).

@@ -29,3 +29,21 @@ BENCHMARKS = {
     "browser_hashing": browser_hashing.run,
 }
 NOT_IN_QUICK = {"sizing", "browser_hashing"}
+
+# How each one's cost should grow with the data under `--scale` (bench/harness.py,
+# EXPECTED_GROWTH): a lookup, a page, a recheck, an upload cost the same at ten times the
+# data; the weekly digests go to every survivor, so their total grows with them. Sizing
+# measures bytes, not a cost: no growth is fitted.
+GROWTH = {
+    "hash_lookup": "flat",
+    "recheck": "flat",
+    "pages": "flat",
+    "ingest": "flat",
+    "export_memory": "flat",
+    "digests": "linear",
+    "browser_hashing": "flat",
+}
+
+# The benchmarks that read the reference hashes. Without any of them, a run generates only
+# a thousand (not 1M, or 10M at --scale 10: most of the 10x data's generation time).
+READ_REFERENCE_HASHES = {"hash_lookup", "ingest", "sizing"}

@@ -97,10 +97,16 @@ class Case(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     # Kept by cases.services.event_record, so the caseload sorts by it without a join.
     last_activity_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # The earliest of its waiting requests' due times and its still-up links' action due
+    # times: what the caseload sorts and filters by (overdue). Kept by triggers on the
+    # requests and the links (takedowns migration 0016), whatever writes them, so the
+    # caseload reads a column instead of two subqueries for every case.
+    next_due_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [
+            models.Index(fields=["next_due_at"], name="case_next_due"),
             models.Index(fields=["survivor", "-created_at"]),
             models.Index(fields=["assigned_to", "status"]),
             models.Index(

@@ -218,8 +218,33 @@ def _with_caseload_columns(cases: QuerySet[Case]) -> QuerySet[Case]:
             0,
         )
 
-    # The earliest date first, one row: with the partial indexes on (case, date) this is
-    # one index probe per case, which matters when the sort is on next due (all cases).
+    return cases.annotate(
+        live_count=sighting_count(Sighting.objects.still_up()),
+        removed_count=sighting_count(
+            Sighting.objects.in_workflow().filter(status=SightingStatus.REMOVED)
+        ),
+        priority_rank=models.Case(
+            When(priority=Priority.URGENT, then=0),
+            When(priority=Priority.HIGH, then=1),
+            default=2,
+            output_field=IntegerField(),
+        ),
+        status_rank=models.Case(
+            *(When(status=status, then=rank) for rank, status in enumerate(CaseStatus.values)),
+            output_field=IntegerField(),
+        ),
+    )
+
+
+def case_next_due(case: Case):
+    """The same "next due" the caseload shows, for one case page (the triggers keep it)."""
+    return Case.objects.filter(pk=case.pk).values_list("next_due_at", flat=True)[0]
+
+
+def next_due_computed(case_ids) -> dict:
+    """case id -> the earliest of its waiting requests' due times and its still-up links'
+    action due times, worked out from the rows: what the triggers keep in
+    Case.next_due_at (takedowns migration 0016), for the tests that check they agree."""
     takedown_due = Subquery(
         TakedownRequest.objects.filter(
             case=OuterRef("pk"), status__in=WAITING_STATUSES, due_at__isnull=False
@@ -236,30 +261,11 @@ def _with_caseload_columns(cases: QuerySet[Case]) -> QuerySet[Case]:
         output_field=DateTimeField(),
     )
     far = Value(_FAR_FUTURE, output_field=DateTimeField())
-    return cases.annotate(
-        live_count=sighting_count(Sighting.objects.still_up()),
-        removed_count=sighting_count(
-            Sighting.objects.in_workflow().filter(status=SightingStatus.REMOVED)
-        ),
-        next_due_at=NullIf(Least(Coalesce(takedown_due, far), Coalesce(action_due, far)), far),
-        priority_rank=models.Case(
-            When(priority=Priority.URGENT, then=0),
-            When(priority=Priority.HIGH, then=1),
-            default=2,
-            output_field=IntegerField(),
-        ),
-        status_rank=models.Case(
-            *(When(status=status, then=rank) for rank, status in enumerate(CaseStatus.values)),
-            output_field=IntegerField(),
-        ),
+    return dict(
+        Case.objects.filter(pk__in=case_ids)
+        .annotate(due=NullIf(Least(Coalesce(takedown_due, far), Coalesce(action_due, far)), far))
+        .values_list("pk", "due")
     )
-
-
-def case_next_due(case: Case):
-    """The same "next due" the caseload shows, for one case page."""
-    return _with_caseload_columns(Case.objects.filter(pk=case.pk)).values_list(
-        "next_due_at", flat=True
-    )[0]
 
 
 # --- the timeline ---------------------------------------------------------------------

@@ -107,6 +107,13 @@ app.conf.beat_schedule = {
     # Every 5 minutes: "You have an update" emails held back by the one-an-hour rule, for
     # people who still have an unread message when their hour is up (cases/update_notices.py).
     "update-notices": {"task": "cases.tasks.send_due_update_notices", "schedule": 5.0 * MINUTE},
+    # Every minute: the platform figures' summary of the days whose requests changed
+    # (takedowns/services.py, platform_figures_refresh). The figures page refreshes first as
+    # well; this keeps what it has to do small. Cheap when nothing changed (one DELETE).
+    "platform-figures": {
+        "task": "takedowns.tasks.refresh_platform_figures",
+        "schedule": 1.0 * MINUTE,
+    },
     # 03:30 UTC daily: link checks older than 30 days that say what the check before them
     # said are deleted (monitoring/services.py, url_checks_prune: the rule and why); a quiet
     # hour, in small batches, so rechecks writing meanwhile never wait long.

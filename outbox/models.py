@@ -122,6 +122,13 @@ class OutgoingEmail(models.Model):
                 name="outgoing_email_problems",
                 condition=models.Q(status__in=["failed", "unconfirmed"]),
             ),
+            # The outbox page's counts by kind and state, from the index alone (issue 21:
+            # 100,000 emails counted in a scan of the table took 75 ms).
+            models.Index(fields=["kind", "status"], name="outgoing_email_kind_status"),
+            # Sent in the last week (the page's summary).
+            models.Index(
+                fields=["sent_at"], name="outgoing_email_sent", condition=models.Q(status="sent")
+            ),
         ]
 
     def __str__(self):

@@ -37,13 +37,25 @@ class OutboxSummary:
     problems: int
 
 
-def outbox_summary(*, now: dt.datetime) -> OutboxSummary:
-    figures = OutgoingEmail.objects.aggregate(
-        pending=Count("pk", filter=Q(status="pending")),
-        sent_this_week=Count("pk", filter=Q(status="sent", sent_at__gte=now - WEEK)),
-        problems=Count("pk", filter=Q(status__in=PROBLEM_STATUSES)),
+def outbox_summary(*, now: dt.datetime, counts: "OutboxCounts | None" = None) -> OutboxSummary:
+    """Waiting, sent in the last week, and problems. Given the page's `counts` (by kind
+    and state), waiting and problems are read from them, and only the last week's sent
+    emails are counted (from the index on sent emails' sent_at), not every email again."""
+    if counts is None:
+        figures = OutgoingEmail.objects.aggregate(
+            pending=Count("pk", filter=Q(status="pending")),
+            sent_this_week=Count("pk", filter=Q(status="sent", sent_at__gte=now - WEEK)),
+            problems=Count("pk", filter=Q(status__in=PROBLEM_STATUSES)),
+        )
+        return OutboxSummary(**figures)
+    by_state = {cell.state: cell.count for cell in counts.by_state}
+    return OutboxSummary(
+        pending=by_state.get(EmailStatus.PENDING, 0),
+        sent_this_week=OutgoingEmail.objects.filter(
+            status=EmailStatus.SENT, sent_at__gte=now - WEEK
+        ).count(),
+        problems=sum(by_state.get(status, 0) for status in PROBLEM_STATUSES),
     )
-    return OutboxSummary(**figures)
 
 
 class StateCount(typing.NamedTuple):
@@ -81,7 +93,7 @@ def outbox_counts() -> OutboxCounts:
         (row["kind"], row["status"]): row["n"]
         for row in OutgoingEmail.objects.order_by()
         .values("kind", "status")
-        .annotate(n=Count("pk"))
+        .annotate(n=Count("*"))  # count(*): from the (kind, status) index alone
     }
     states = list(EmailStatus.choices)
     known = dict(EmailKind.choices)

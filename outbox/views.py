@@ -24,7 +24,7 @@ def outbox(request):
     form = OutboxFilterForm(params, other_kinds=counts.other_kinds)
     context = {
         "counts": counts,
-        "summary": selectors.outbox_summary(now=timezone.now()),
+        "summary": selectors.outbox_summary(now=timezone.now(), counts=counts),
         "form": form,
         "needs_a_look": NEEDS_A_LOOK,
     }

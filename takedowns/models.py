@@ -2,6 +2,7 @@ import datetime as dt
 import uuid
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
@@ -15,6 +16,48 @@ from platforms.models import LegalBasis
 # (47 U.S.C. 223a(a)(3)): the due time of a request under the Act, and the yardstick of the
 # platform figures (share removed within it) for every platform.
 TAKE_IT_DOWN_HOURS = 48
+
+
+# --- the platform figures' summary: which days are stale --------------------------------
+
+# The trigger's body: {touched} is one of the fixed subqueries below, no input.
+_STALE_DAYS_SQL = """
+    INSERT INTO takedowns_platformfigurestale (day)
+    SELECT DISTINCT (sent_at AT TIME ZONE 'UTC')::date FROM ({touched}) touched
+    WHERE sent_at IS NOT NULL
+    ON CONFLICT DO NOTHING;
+    RETURN NULL;
+"""
+
+
+def figures_stale_triggers() -> list:
+    """Statement-level triggers marking the UTC days (of sent_at) of every row a statement
+    inserts, updates or deletes stale in PlatformFigureStale, whatever wrote it (a service,
+    a queryset update, a cascade, COPY): the summary of those days is worked out again
+    before the figures are read (takedowns/services.py, platform_figures_refresh). One
+    trigger per operation: PostgreSQL allows transition tables for one event only."""
+    import pgtrigger
+
+    def trigger(operation, name: str, referencing: dict, touched: str):
+        return pgtrigger.Trigger(
+            name=f"figures_stale_{name}",
+            when=pgtrigger.After,
+            operation=operation,
+            level=pgtrigger.Statement,
+            referencing=pgtrigger.Referencing(**referencing),
+            func=_STALE_DAYS_SQL.format(touched=touched),
+        )
+
+    return [
+        trigger(pgtrigger.Insert, "insert", {"new": "new_rows"}, "SELECT sent_at FROM new_rows"),
+        trigger(
+            pgtrigger.Update,
+            "update",
+            {"old": "old_rows", "new": "new_rows"},
+            "SELECT sent_at FROM old_rows UNION SELECT sent_at FROM new_rows",
+        ),
+        trigger(pgtrigger.Delete, "delete", {"old": "old_rows"}, "SELECT sent_at FROM old_rows"),
+    ]
 
 
 class TakedownStatus(models.TextChoices):
@@ -184,6 +227,8 @@ class TakedownRequest(models.Model):
                 name="takedown_ladder_unclimbed",
                 condition=models.Q(ladder_climbed_at__isnull=True) & ~models.Q(status="draft"),
             ),
+            # The figures' summary works a day out again from the requests sent that day.
+            models.Index(fields=["sent_at"], name="takedown_sent_at"),
         ]
         constraints = [
             # One next rung per request, whoever prepares it (the last guard behind the
@@ -194,6 +239,7 @@ class TakedownRequest(models.Model):
                 name="one_next_rung_per_request",
             ),
         ]
+        triggers = figures_stale_triggers()
 
     def __str__(self):
         return f"{self.get_status_display()} takedown {self.id}"
@@ -322,6 +368,10 @@ class AnonymousOutcome(models.Model):
     sent_at = models.DateTimeField()
     removed_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        indexes = [models.Index(fields=["sent_at"], name="anonymous_outcome_sent_at")]
+        triggers = figures_stale_triggers()
+
     def __str__(self):
         return f"{self.platform_id} {self.status}"
 
@@ -339,3 +389,51 @@ class LadderRungSetting(models.Model):
 
     def __str__(self):
         return f"{self.rung}: {self.wait_hours}h auto={self.send_automatically}"
+
+
+# Hours from sent to removed, in fixed buckets [edge, next edge); the last is open. Finer
+# where most removals fall (the first two days), coarser after; few, because the figures
+# add up every bucket of every day in the range (2 x 34 sums over days x platforms rows).
+# The median and 90th percentile are read from each bucket's count and total hours: exact
+# when the ranks they need fall in a bucket holding one removal (or equal ones), otherwise
+# within that bucket, near its mean.
+REMOVAL_HOUR_EDGES = (0, 0.5, 1, 2, 3, 4, 6, 8, 10, 12, 16, 20, 24, 30, 36, 42, 48)
+REMOVAL_HOUR_EDGES += (60, 72, 84, 96, 120, 144, 168, 216, 264, 336, 432, 528, 720, 1080)
+REMOVAL_HOUR_EDGES += (1440, 2160)
+
+
+class PlatformFigureDay(models.Model):
+    """The platform figures of the requests sent on one UTC day to one platform under one
+    legal basis, sent requests and erased survivors' anonymous outcomes together, counted
+    as the figures count them (an outcome she recorded herself counts once confirmed).
+    Worked out again from the requests for each stale day (PlatformFigureStale); read by
+    takedowns.selectors.platform_figures, summed over the days of a range."""
+
+    day = models.DateField()
+    platform = models.ForeignKey("platforms.Platform", null=True, on_delete=models.CASCADE)
+    legal_basis = models.CharField(max_length=20, choices=LegalBasis.choices)
+    sent = models.PositiveIntegerField()
+    removed = models.PositiveIntegerField()
+    rejected = models.PositiveIntegerField()
+    removed_within_48h = models.PositiveIntegerField()
+    # Per bucket of REMOVAL_HOUR_EDGES (and a first one, below 0 hours, which only a
+    # removal dated before its sending falls in): how many removals, and their hours added.
+    removal_counts = ArrayField(models.PositiveIntegerField())
+    removal_hours = ArrayField(models.FloatField())
+    worked_out_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day"])]
+
+    def __str__(self):
+        return f"{self.day} {self.platform_id} {self.legal_basis}: {self.sent} sent"
+
+
+class PlatformFigureStale(models.Model):
+    """A UTC day whose requests changed since its summary was worked out (the triggers of
+    figures_stale_triggers write these)."""
+
+    day = models.DateField(primary_key=True)
+
+    def __str__(self):
+        return str(self.day)

@@ -526,12 +526,14 @@ FROM counted LEFT JOIN timed ON timed.platform = counted.platform
 """
 
 
-def platform_figures(
+def platform_figures_from_requests(
     *, sent_since: dt.datetime | None = None, sent_before: dt.datetime | None = None
 ) -> list[PlatformFigures]:
-    """How each platform answers: one row per platform that has been sent a request, of
-    the requests sent within [sent_since, sent_before) when they are given (a request's
-    removal counts with the request, whenever it came)."""
+    """How each platform answers, worked out from every request (what the summary read by
+    platform_figures must equal; its tests and the benchmark's baseline): one row per
+    platform that has been sent a request, of the requests sent within [sent_since,
+    sent_before) when they are given (a request's removal counts with the request, whenever
+    it came)."""
     sql = _FIGURES_SQL.format(
         requests=TakedownRequest._meta.db_table,
         anonymous=AnonymousOutcome._meta.db_table,
@@ -621,6 +623,126 @@ def rung_figures(
         for rung in Rung.values
         if rung in counts
     ]
+
+
+# The summary's days in the range, summed per platform: per bucket of hours to removal,
+# the removals and their hours ({counts}, {hours}: one sum a bucket). Table names and
+# bucket numbers only go into the text.
+_SUMMARY_READ_SQL = """
+SELECT COALESCE(platform.name, %(unknown)s) AS name,
+    sum(s.sent), sum(s.removed), sum(s.rejected), sum(s.removed_within_48h),
+    ARRAY[{counts}], ARRAY[{hours}],
+    max(s.worked_out_at)
+FROM {days} s
+LEFT JOIN {platforms} platform ON platform.id = s.platform_id
+WHERE (%(since)s::date IS NULL OR s.day >= %(since)s)
+    AND (%(before)s::date IS NULL OR s.day < %(before)s)
+GROUP BY 1
+"""
+
+
+def _summary_sql() -> str:
+    from takedowns.models import REMOVAL_HOUR_EDGES, PlatformFigureDay
+
+    buckets = range(1, len(REMOVAL_HOUR_EDGES) + 2)  # PostgreSQL arrays count from 1
+
+    def each(column):
+        return ", ".join(f"sum(s.{column}[{i}])" for i in buckets)
+
+    return _SUMMARY_READ_SQL.format(
+        counts=each("removal_counts"),
+        hours=each("removal_hours"),
+        days=PlatformFigureDay._meta.db_table,
+        platforms=Platform._meta.db_table,
+    )
+
+
+def _utc_day(moment: dt.datetime | None) -> dt.date | None:
+    if moment is None:
+        return None
+    utc = moment.astimezone(dt.UTC)
+    if utc.time() != dt.time(0):
+        raise ValueError("The figures' summary is by UTC day: give midnights (UTC).")
+    return utc.date()
+
+
+def bucket_percentile(counts, hours, fraction: float) -> float | None:
+    """The percentile of the removals in buckets of REMOVAL_HOUR_EDGES (how many in each,
+    and their hours added up), interpolated between closest ranks as `percentile` does. A
+    bucket's removals are taken as spread evenly around their mean, as widely as the bucket
+    allows on both sides: a bucket of one removal (or of equal ones) gives it exactly."""
+    from takedowns.models import REMOVAL_HOUR_EDGES
+
+    total = sum(counts)
+    if not total:
+        return None
+    # Bucket b holds [edges[b - 1], edges[b]); bucket 0 is below the first edge and the
+    # last is open: their far side is unknown, so their removals are all taken at the mean.
+    lower_edges = [None, *REMOVAL_HOUR_EDGES]
+    upper_edges = [*REMOVAL_HOUR_EDGES, None]
+
+    def value(rank: int) -> float:
+        before = 0
+        for bucket, count in enumerate(counts):
+            if rank < before + count:
+                mean = hours[bucket] / count
+                low, high = lower_edges[bucket], upper_edges[bucket]
+                spread = 0.0 if low is None or high is None else min(mean - low, high - mean)
+                return mean + spread * ((2 * (rank - before) + 1) / count - 1)
+            before += count
+        raise AssertionError("rank beyond the counts")
+
+    position = (total - 1) * fraction
+    lower = int(position)
+    upper = min(lower + 1, total - 1)
+    return value(lower) + (value(upper) - value(lower)) * (position - lower)
+
+
+@dataclass(frozen=True)
+class FiguresAsOf:
+    figures: list[PlatformFigures]
+    as_of: dt.datetime | None  # when the newest day of the summary read was worked out
+
+
+def platform_figures_summary(
+    *, sent_since: dt.datetime | None = None, sent_before: dt.datetime | None = None
+) -> FiguresAsOf:
+    """platform_figures, with when the summary they were read from was last worked out."""
+    params = {
+        "unknown": "Unknown platforms",
+        "since": _utc_day(sent_since),
+        "before": _utc_day(sent_before),
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_summary_sql(), params)
+        rows = cursor.fetchall()
+    figures = [
+        PlatformFigures(
+            platform=name,
+            sent=sent,
+            removed=removed,
+            rejected=rejected,
+            removal_rate=removed / sent,
+            median_hours=bucket_percentile(counts, hours, 0.5),
+            p90_hours=bucket_percentile(counts, hours, 0.9),
+            within_48h_share=within / sent,
+        )
+        for name, sent, removed, rejected, within, counts, hours, _ in sorted(rows)
+        if sent
+    ]
+    return FiguresAsOf(figures, max((row[-1] for row in rows), default=None))
+
+
+def platform_figures(
+    *, sent_since: dt.datetime | None = None, sent_before: dt.datetime | None = None
+) -> list[PlatformFigures]:
+    """How each platform answers: one row per platform that has been sent a request, of
+    the requests sent within [sent_since, sent_before) (UTC midnights) when they are given;
+    a request's removal counts with the request, whenever it came. Read in one query from
+    the summary (PlatformFigureDay), summed over the days: as of its last refresh
+    (services.platform_figures_refresh, which the figures page runs first). Counts equal
+    platform_figures_from_requests; hours to removal are within their bucket of it."""
+    return platform_figures_summary(sent_since=sent_since, sent_before=sent_before).figures
 
 
 # --- her request, in her words ---------------------------------------------------------

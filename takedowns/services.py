@@ -6,8 +6,9 @@ from collections import defaultdict
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage, make_msgid
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models.functions import TruncDate
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
@@ -1280,3 +1281,145 @@ def overdue_digests_send(*, base_url: str, now=None) -> int:
             continue  # already sent (or being sent) today
         sent += outgoing_send_now(email=email).status == EmailStatus.SENT
     return sent
+
+
+# --- the platform figures' summary ---------------------------------------------------------
+
+# The outcomes of the requests sent on the given UTC days, as the figures count them (the
+# same rules as selectors.platform_figures_from_requests): an outcome she recorded herself
+# counts as none yet until staff confirm it; erased survivors' requests count anonymously.
+# Per day, platform and legal basis: the counts, and per bucket of hours to removal how
+# many removals and their hours added up (bucket 0 holds only removals dated before they
+# were sent, which only bad data has).
+_SUMMARY_SQL = """
+WITH days AS (SELECT unnest(%(days)s::date[]) AS day),
+outcomes AS (
+    SELECT days.day, platform_id, legal_basis,
+        CASE WHEN {unconfirmed} THEN %(sent)s ELSE status END AS status,
+        sent_at,
+        CASE WHEN {unconfirmed} THEN NULL ELSE removed_at END AS removed_at
+    FROM {requests} JOIN days
+        ON sent_at >= days.day::timestamp AT TIME ZONE 'UTC'
+        AND sent_at < (days.day + 1)::timestamp AT TIME ZONE 'UTC'
+    -- A platform's figures are of the requests to the site itself; the rungs above it
+    -- (its host, registrar, regulators) are counted by rung (selectors.rung_figures).
+    WHERE rung = %(site)s
+    UNION ALL
+    SELECT days.day, platform_id, legal_basis, status, sent_at, removed_at
+    FROM {anonymous} JOIN days
+        ON sent_at >= days.day::timestamp AT TIME ZONE 'UTC'
+        AND sent_at < (days.day + 1)::timestamp AT TIME ZONE 'UTC'
+), timed AS (
+    SELECT *, date_part('epoch', removed_at - sent_at) / 3600 AS hours FROM outcomes
+)
+SELECT day, platform_id, legal_basis,
+    NULL AS bucket,
+    count(*),
+    count(*) FILTER (WHERE status = %(removed)s AND removed_at IS NOT NULL),
+    count(*) FILTER (WHERE status = %(rejected)s),
+    count(*) FILTER (WHERE status = %(removed)s AND removed_at - sent_at <= %(within)s),
+    NULL
+FROM timed GROUP BY day, platform_id, legal_basis
+UNION ALL
+SELECT day, platform_id, legal_basis,
+    width_bucket(hours, %(edges)s::float8[]),
+    count(*), NULL, NULL, NULL, sum(hours)
+FROM timed WHERE status = %(removed)s AND removed_at IS NOT NULL
+GROUP BY day, platform_id, legal_basis, 4
+"""
+
+
+def platform_figures_refresh(*, days=None, now=None) -> int:
+    """Work out the platform figures' summary again for every stale day (the triggers on
+    the requests mark them, takedowns/models.py), or for `days` (the rebuild command gives
+    them all). Runs before the figures are read and every minute (beat), so the figures
+    include every change committed before they are read. Returns the days worked out.
+
+    The stale days are claimed by deleting their rows: a second refresh at the same time
+    waits for the first and then finds nothing to do, and a request changed meanwhile marks
+    its day stale again once this transaction is done, so no change is lost."""
+    from takedowns.models import (
+        REMOVAL_HOUR_EDGES,
+        AnonymousOutcome,
+        PlatformFigureDay,
+        PlatformFigureStale,
+    )
+
+    now = now or timezone.now()
+    if not days and not PlatformFigureStale.objects.exists():
+        return 0  # one query when nothing changed: what the page and the beat mostly see
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM takedowns_platformfigurestale RETURNING day")
+        stale = {day for (day,) in cursor.fetchall()}
+        days = sorted(stale | set(days or ()))
+        if not days:
+            return 0
+        cursor.execute(
+            _SUMMARY_SQL.format(
+                requests=TakedownRequest._meta.db_table,
+                anonymous=AnonymousOutcome._meta.db_table,
+                unconfirmed="decision_by_survivor AND decision_confirmed_at IS NULL",
+            ),
+            {
+                "days": days,
+                "site": Rung.SITE.value,
+                "sent": TakedownStatus.SENT.value,
+                "removed": TakedownStatus.REMOVED.value,
+                "rejected": TakedownStatus.REJECTED.value,
+                "within": dt.timedelta(hours=TAKE_IT_DOWN_HOURS),
+                "edges": [float(edge) for edge in REMOVAL_HOUR_EDGES],
+            },
+        )
+        fetched = cursor.fetchall()
+        buckets = len(REMOVAL_HOUR_EDGES) + 1  # and bucket 0, below the first edge
+        rows = {}
+        for day, platform_id, basis, bucket, count, removed, rejected, within, _ in fetched:
+            if bucket is None:
+                rows[day, platform_id, basis] = PlatformFigureDay(
+                    day=day,
+                    platform_id=platform_id,
+                    legal_basis=basis,
+                    sent=count,
+                    removed=removed,
+                    rejected=rejected,
+                    removed_within_48h=within,
+                    # Zeros, not NULLs, in empty buckets: an array without NULLs is read at
+                    # any position in one step (with them PostgreSQL walks its bitmap).
+                    removal_counts=[0] * buckets,
+                    removal_hours=[0.0] * buckets,
+                    worked_out_at=now,
+                )
+        for day, platform_id, basis, bucket, count, _, _, _, hours in fetched:
+            if bucket is not None:
+                row = rows[day, platform_id, basis]
+                row.removal_counts[bucket] = count
+                row.removal_hours[bucket] = hours
+        PlatformFigureDay.objects.filter(day__in=days).delete()
+        # COPY: bulk_create prepares each array element in Python, 50 times slower.
+        columns = ["day", "platform_id", "legal_basis", "sent", "removed", "rejected"]
+        columns += ["removed_within_48h", "removal_counts", "removal_hours"]
+        columns += ["worked_out_at"]
+        statement = f"COPY takedowns_platformfigureday ({', '.join(columns)}) FROM STDIN"
+        with cursor.cursor.copy(statement) as copy:
+            for row in rows.values():
+                copy.write_row([getattr(row, column) for column in columns])
+    return len(days)
+
+
+def platform_figures_rebuild(*, now=None) -> int:
+    """The whole summary worked out again from the requests (the rebuild command): every
+    row deleted, every day a request or an anonymous outcome was sent on refreshed. Returns
+    the days worked out."""
+    from takedowns.models import AnonymousOutcome, PlatformFigureDay
+
+    with transaction.atomic():
+        PlatformFigureDay.objects.all().delete()
+        days = set()
+        for model in (TakedownRequest, AnonymousOutcome):
+            days.update(
+                model.objects.filter(sent_at__isnull=False)
+                .annotate(day=TruncDate("sent_at", tzinfo=dt.UTC))
+                .values_list("day", flat=True)
+                .distinct()
+            )
+        return platform_figures_refresh(days=days, now=now)

@@ -10,6 +10,7 @@ from takedowns.ladder_services import ladders_climb_due
 from takedowns.services import (
     letters_settle,
     overdue_digests_send,
+    platform_figures_refresh,
     takedown_send_reminder,
     takedowns_due_a_reminder,
 )
@@ -56,3 +57,10 @@ def climb_ladders() -> int:
     if prepared:
         log.info("ladder rungs prepared: %s", prepared)
     return prepared
+
+
+@shared_task
+def refresh_platform_figures() -> int:
+    """Every minute: the platform figures' summary of the days whose requests changed, so
+    the figures page (which refreshes first too) seldom has any to do."""
+    return platform_figures_refresh()

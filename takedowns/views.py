@@ -478,7 +478,10 @@ def platform_figures(request):
         )
         return render(request, "takedowns/figures.html", {"form": form}, status=400)
     sent_since, sent_before = form.utc_range()
-    figures = selectors.platform_figures(sent_since=sent_since, sent_before=sent_before)
+    # Every change committed so far first (usually none: the beat refreshes each minute).
+    services.platform_figures_refresh()
+    summary = selectors.platform_figures_summary(sent_since=sent_since, sent_before=sent_before)
+    figures = summary.figures
     date_from, date_to = form.cleaned_data["date_from"], form.cleaned_data["date_to"]
     if request.GET.get("format") == "csv":
         return _figures_csv(figures, date_from, date_to)
@@ -498,6 +501,7 @@ def platform_figures(request):
             "default_range": not chosen,
             "default_days": FIGURES_DEFAULT_DAYS,
             "range_query": params.urlencode(),
+            "as_of": timezone.now(),
         },
     )
 

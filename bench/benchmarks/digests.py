@@ -146,6 +146,8 @@ def run(ctx: Context) -> Result:
         },
         extra={
             "total_s": round(batched.total_s, 2),
+            # What --scale fits: the seconds for every survivor (linear in them).
+            "growth_cost": round(batched.total_s, 3),
             "claim_s": round(batched.claim_s, 2),
             "deliver_s": round(batched.deliver_s, 2),
             "seconds_for_10000": round(projected, 1),

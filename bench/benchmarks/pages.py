@@ -18,16 +18,25 @@ GOAL_RATIO = 1.5
 
 
 def _pages(data: dict) -> dict:
-    """name -> (user id, path)."""
+    """name -> (user id, path): every staff and survivor page that reads across cases or
+    grows with one (issue 21's list)."""
+    case_page = reverse("cases:detail", args=[data["case_reference"]])
+    caseload = reverse("cases:caseload")
     return {
-        "caseload (caseworker, mine)": (data["caseworker"], reverse("cases:caseload")),
-        "caseload (supervisor, all)": (data["supervisor"], reverse("cases:caseload") + "?tab=all"),
-        "case page (200 sightings)": (
+        "caseload (caseworker, mine)": (data["caseworker"], caseload),
+        "caseload (caseworker, unassigned)": (data["caseworker"], caseload + "?tab=unassigned"),
+        "caseload (caseworker, overdue)": (data["caseworker"], caseload + "?tab=overdue"),
+        "caseload (supervisor, all)": (data["supervisor"], caseload + "?tab=all"),
+        "case page (200 sightings)": (data["caseworker"], case_page),
+        "request page": (
             data["caseworker"],
-            reverse("cases:detail", args=[data["case_reference"]]),
+            reverse("takedowns:detail", args=[data["case_reference"], data["takedown"]]),
         ),
         "survivor dashboard": (data["survivor"], reverse("cases:list")),
+        "survivor case page (200 sightings)": (data["survivor"], case_page),
         "platform figures": (data["supervisor"], reverse("platforms:figures")),
+        "outbox": (data["supervisor"], reverse("outbox:outbox")),
+        "activity": (data["supervisor"], reverse("audit:trail")),
     }
 
 

@@ -66,13 +66,79 @@ def test_quick_run_completes_and_writes_every_key(tmp_path):
     recheck = results["recheck"]
     assert recheck["two_processes_per_s"] > 0 and recheck["two_to_one_ratio"] > 0
     assert recheck["decoded"] + recheck["hashed_already"] == outcomes["soft_removed"]
-    assert len(results["pages"]["rows"]) == 5
+    # Every staff and survivor page issue 21 names, each with its queries counted.
+    assert len(results["pages"]["rows"]) == 11
+    assert all(row["queries"] > 0 for row in results["pages"]["rows"].values())
     # Her export streamed: the process stays under the goal, the ZIP holds all the evidence.
     export = results["export_memory"]
     assert export["goal_met"] is True and 0 < export["peak_mb"] <= 200
     files = export["sizes"]["evidence_files"] * export["sizes"]["file_bytes"]
     assert export["streamed"]["zip_bytes"] > files
     assert "| `recheck` |" in done.stdout
+
+
+def _env():
+    return {
+        **os.environ,
+        "DATABASE_URL": "postgres://{USER}@{HOST}:{PORT}/postgres".format(
+            **{k: connection.settings_dict[k] or "" for k in ("USER", "HOST", "PORT")}
+        ),
+    }
+
+
+def test_scale_runs_each_benchmark_at_each_size_and_fits_its_growth(tmp_path):
+    """--scale 1,2: the data twice as big the second time, the first scale's figures as
+    the table's, and a growth entry per benchmark (and page) with its sizes, costs and
+    fitted exponent against the shape expected."""
+    out = tmp_path / "bench.json"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "bench/run.py",
+            "--quick",
+            "--scale",
+            "1,2",
+            "--only",
+            "pages",
+            "--only",
+            "digests",
+            "--json",
+            str(out),
+            "--database",
+            f"{connection.settings_dict['NAME']}_benchscale",
+        ],
+        cwd=ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    results = json.loads(out.read_text())
+    assert results["_run"]["scales"] == [1, 2]
+    assert results["pages"]["sizes"]["cases"] == 200  # the table is the first scale's
+    assert results["pages"]["at_scale"]["2x"]["sizes"]["cases"] == 400
+    for entry in (
+        results["pages"]["growth"],
+        results["pages"]["rows"]["platform figures"]["growth"],
+        results["digests"]["growth"],
+    ):
+        assert entry["scales"] == [1, 2]
+        assert entry["sizes"]["cases"] == [200, 400]
+        assert entry["sizes"]["sightings"] == [5_000, 10_000]
+        assert len(entry["medians"]) == 2 and all(m > 0 for m in entry["medians"])
+        assert isinstance(entry["exponent"], float) and isinstance(entry["ok"], bool)
+    assert results["pages"]["growth"]["expected"] == "flat"
+    assert results["digests"]["growth"]["expected"] == "linear"
+    assert "Growth with the data (1x, 2x)" in done.stdout
+
+
+def test_the_growth_fit_is_the_log_log_slope():
+    from bench.harness import growth_exponent
+
+    assert growth_exponent([1, 3, 10], [5, 5, 5]) == 0
+    assert abs(growth_exponent([1, 3, 10], [2, 6, 20]) - 1) < 1e-9
+    assert abs(growth_exponent([1, 10], [1, 100]) - 2) < 1e-9
 
 
 def test_generated_hashes_look_like_phashes_and_planted_ones_are_where_they_should_be():

@@ -135,6 +135,10 @@ def test_a_supervisor_reads_the_outbox_filters_activity_and_downloads_it(
 
     page.goto(f"{live_server.url}/platforms/figures/")
     expect(page.get_by_text("(the last 90 days; choose other dates above)")).to_be_visible()
+    # Read from the summary, brought up to date as the page opened, and saying so.
+    expect(page.locator("#figures-as-of")).to_contain_text(
+        re.compile(r"Figures as of \d\d:\d\d UTC")
+    )
     expect(page.get_by_role("rowheader", name="Reddit")).to_be_visible()
     expect(
         page.get_by_role("img", name=re.compile("Hours to removal per platform"))

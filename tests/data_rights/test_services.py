@@ -19,10 +19,16 @@ from cases.services import (
 )
 from data_rights.services import account_erase
 from evidence.services import sightings_log_pasted
+from takedowns import selectors as takedown_selectors
 from takedowns.models import AnonymousOutcome, TakedownRequest
-from takedowns.selectors import platform_figures
-from takedowns.services import takedown_update_draft, takedowns_draft
+from takedowns.services import platform_figures_refresh, takedown_update_draft, takedowns_draft
 from tests.conftest import PASSWORD
+
+
+def platform_figures():
+    """The platform figures as the page reads them: the summary brought up to date first."""
+    platform_figures_refresh()
+    return takedown_selectors.platform_figures()
 
 
 def _every_row_as_text():

@@ -3,7 +3,7 @@ import datetime as dt
 import pytest
 
 from outbox.models import EmailKind, EmailStatus, OutgoingEmail
-from outbox.selectors import outbox_problems, outbox_summary
+from outbox.selectors import outbox_counts, outbox_problems, outbox_summary
 from tests.digests.conftest import NOW
 
 pytestmark = pytest.mark.django_db
@@ -28,4 +28,6 @@ def test_the_summary_and_the_problems_count_every_kind(survivor):
     )
     summary = outbox_summary(now=NOW)
     assert (summary.pending, summary.sent_this_week, summary.problems) == (1, 1, 3)
+    # The page passes its counts by kind and state: the same summary, from them.
+    assert outbox_summary(now=NOW, counts=outbox_counts()) == summary
     assert set(outbox_problems()) == {failed, interrupted, weekly}

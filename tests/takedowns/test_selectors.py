@@ -7,8 +7,16 @@ from cases.models import Case
 from evidence.services import sighting_log
 from platforms.models import Platform
 from takedowns.models import AnonymousOutcome, LegalBasis, TakedownRequest
-from takedowns.selectors import bases_offered, percentile, platform_figures
+from takedowns.selectors import (
+    bases_offered,
+    bucket_percentile,
+    percentile,
+    platform_figures_from_requests,
+)
+from takedowns.selectors import platform_figures as figures_from_summary
 from takedowns.services import (
+    platform_figures_rebuild,
+    platform_figures_refresh,
     takedown_confirm_decision,
     takedown_mark_submitted,
     takedown_record_reply,
@@ -32,6 +40,13 @@ def test_routes_offered_follow_jurisdiction_and_platform(db):
 
 
 # --- figures per platform --------------------------------------------------------------
+
+
+def platform_figures(**kwargs):
+    """The figures as the page reads them: the summary refreshed (the rows below are
+    written with bulk_create, past the services; the triggers mark their days), then read."""
+    platform_figures_refresh()
+    return figures_from_summary(**kwargs)
 
 
 def _sent(case, platform, *, status, hours_to_removal=None, sent_at):
@@ -178,7 +193,7 @@ def test_figures_in_sql_equal_the_python_computation_on_varied_data(db, case):
     AnonymousOutcome.objects.bulk_create(anonymous)
 
     expected = _figures_in_python(expected_rows)
-    figures = platform_figures()
+    figures = platform_figures_from_requests()
     assert [row.platform for row in figures] == sorted(expected)
     for row in figures:
         sent, removed, rejected, median, p90, within = expected[row.platform]
@@ -198,9 +213,12 @@ def test_figures_take_one_query_whatever_the_number_of_requests(
         _sent(case, reddit, status="removed", hours_to_removal=h, sent_at=start)
         for h in range(1, 201)
     )
+    platform_figures_refresh()
     with django_assert_num_queries(1):
-        figures = platform_figures()
+        figures = figures_from_summary()
     assert figures[0].sent == 200
+    with django_assert_num_queries(1):
+        assert platform_figures_from_requests()[0].sent == 200
 
 
 def _submitted_to_reddit(case, survivor, caseworker, n, sent_at):
@@ -242,6 +260,169 @@ def test_outcomes_she_recorded_count_in_the_figures_once_staff_confirm_them(
     (row,) = platform_figures()
     assert (row.sent, row.removed, row.rejected) == (2, 1, 1)
     assert row.median_hours == pytest.approx(5)
+
+
+def _random_outcomes(case, rng, n=400):
+    """Requests and erased survivors' outcomes over five weeks: six platforms and none, every
+    legal basis, minutes as well as hours to removal, exactly 48 hours, removals without a
+    time, outcomes she recorded herself (some confirmed by staff, some awaiting them), and
+    drafts. Written past the services (bulk_create): the triggers mark their days."""
+    platforms = list(Platform.objects.order_by("pk")[:6])
+    start = dt.datetime(2026, 9, 1, tzinfo=dt.UTC)
+    statuses = ["sent", "acknowledged", "removed", "removed", "rejected", "escalated"]
+    requests, anonymous = [], []
+    for index in range(n):
+        status = rng.choice(statuses)
+        sent_at = start + dt.timedelta(minutes=rng.randrange(60 * 24 * 35))
+        removed_at = None
+        if status == "removed" and rng.random() < 0.9:
+            minutes = rng.choice([48 * 60, 48 * 60 + 1, rng.randrange(1, 60 * 24 * 20)])
+            removed_at = sent_at + dt.timedelta(minutes=minutes)
+        fields = {
+            "platform": rng.choice([*platforms, None]),
+            "legal_basis": rng.choice(LegalBasis.values),
+            "status": status,
+            "sent_at": sent_at,
+            "removed_at": removed_at,
+        }
+        if index % 5 == 0:
+            anonymous.append(AnonymousOutcome(**fields))
+            continue
+        if status in ("removed", "rejected") and rng.random() < 0.3:
+            fields["decision_by_survivor"] = True  # she recorded it...
+            if rng.random() < 0.5:  # ...and staff confirmed it, or not yet
+                fields["decision_confirmed_at"] = sent_at + dt.timedelta(days=30)
+        requests.append(TakedownRequest(case=case, **fields))
+    requests.append(TakedownRequest(case=case, platform=platforms[0], status="draft"))
+    TakedownRequest.objects.bulk_create(requests)
+    AnonymousOutcome.objects.bulk_create(anonymous)
+
+
+def _bucket_width(hours: float) -> float:
+    import bisect
+
+    from takedowns.models import REMOVAL_HOUR_EDGES
+
+    index = bisect.bisect_right(REMOVAL_HOUR_EDGES, hours)
+    assert 0 < index < len(REMOVAL_HOUR_EDGES), "the test keeps removals in closed buckets"
+    return REMOVAL_HOUR_EDGES[index] - REMOVAL_HOUR_EDGES[index - 1]
+
+
+def _removal_hours(platform_name, since=None, before=None) -> list[float]:
+    """Every removal's hours as the figures count them, for one platform (or unknown)."""
+    rows = [
+        (t.platform.name if t.platform else None, *t.outcome_for_figures(), t.sent_at)
+        for t in TakedownRequest.objects.filter(sent_at__isnull=False).select_related("platform")
+    ] + [
+        (a.platform.name if a.platform else None, a.status, a.removed_at, a.sent_at)
+        for a in AnonymousOutcome.objects.select_related("platform")
+    ]
+    return sorted(
+        (removed_at - sent_at).total_seconds() / 3600
+        for name, status, removed_at, sent_at in rows
+        if (name or "Unknown platforms") == platform_name
+        and status == "removed"
+        and removed_at
+        and (since is None or sent_at >= since)
+        and (before is None or sent_at < before)
+    )
+
+
+def _within_the_bucket(summary, exact, hours, fraction):
+    """The summary's percentile is within the bucket(s) of the ranks it interpolates."""
+    if exact is None:
+        return summary is None
+    position = (len(hours) - 1) * fraction
+    lower, upper = int(position), min(int(position) + 1, len(hours) - 1)
+    return abs(summary - exact) <= max(_bucket_width(hours[lower]), _bucket_width(hours[upper]))
+
+
+@pytest.mark.parametrize(
+    "days",
+    [
+        (None, None),
+        (dt.datetime(2026, 9, 8, tzinfo=dt.UTC), dt.datetime(2026, 9, 29, tzinfo=dt.UTC)),
+    ],
+)
+def test_the_summary_equals_the_figures_worked_out_from_every_request(case, days):
+    """On random data (erased survivors' outcomes and her own awaiting confirmation
+    included), the summary the triggers and the refresh keep, and the summary rebuilt from
+    scratch, give the same counts, rates and shares as the figures worked out from every
+    request; hours to removal equal them to within the bucket their ranks fall in."""
+    import random
+
+    since, before = days
+    _random_outcomes(case, random.Random(11))
+    live = platform_figures_from_requests(sent_since=since, sent_before=before)
+    kept = platform_figures(sent_since=since, sent_before=before)
+    platform_figures_rebuild()
+    rebuilt = figures_from_summary(sent_since=since, sent_before=before)
+    assert kept == rebuilt
+    assert [r.platform for r in rebuilt] == [r.platform for r in live] and len(live) == 7
+    for summary, exact in zip(rebuilt, live, strict=True):
+        counts = ("sent", "removed", "rejected", "removal_rate", "within_48h_share")
+        assert [getattr(summary, c) for c in counts] == [getattr(exact, c) for c in counts]
+        hours = _removal_hours(exact.platform, since, before)
+        assert _within_the_bucket(summary.median_hours, exact.median_hours, hours, 0.5)
+        assert _within_the_bucket(summary.p90_hours, exact.p90_hours, hours, 0.9)
+
+
+def test_a_change_made_past_the_services_reaches_the_figures_on_the_next_refresh(case):
+    """The triggers mark the day of whatever statement touched a request (a queryset
+    update here, no service, no signal), the day it was sent before and after a change."""
+    reddit = Platform.objects.get(slug="reddit")
+    sent_at = dt.datetime(2026, 10, 1, 12, tzinfo=dt.UTC)
+    request = _sent(case, reddit, status="sent", sent_at=sent_at)
+    request.save()
+    (row,) = platform_figures()
+    assert (row.sent, row.removed) == (1, 0)
+    TakedownRequest.objects.filter(pk=request.pk).update(
+        status="removed", removed_at=sent_at + dt.timedelta(hours=7)
+    )
+    assert figures_from_summary()[0].removed == 0  # not yet refreshed
+    (row,) = platform_figures()
+    assert (row.removed, row.median_hours) == (1, pytest.approx(7))
+    moved = sent_at - dt.timedelta(days=3)
+    TakedownRequest.objects.filter(pk=request.pk).update(sent_at=moved)
+    october = dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
+    assert platform_figures(sent_since=october) == []  # its old day holds nothing now
+    assert platform_figures(sent_before=october)[0].sent == 1
+    TakedownRequest.objects.filter(pk=request.pk).delete()
+    assert platform_figures() == []
+
+
+def test_the_summary_is_read_by_utc_day():
+    with pytest.raises(ValueError, match="UTC day"):
+        figures_from_summary(sent_since=dt.datetime(2026, 10, 1, 9, tzinfo=dt.UTC))
+
+
+def _buckets(values):
+    import bisect
+
+    from takedowns.models import REMOVAL_HOUR_EDGES
+
+    counts, hours = [0] * (len(REMOVAL_HOUR_EDGES) + 1), [0.0] * (len(REMOVAL_HOUR_EDGES) + 1)
+    for value in values:
+        bucket = bisect.bisect_right(REMOVAL_HOUR_EDGES, value)
+        counts[bucket] += 1
+        hours[bucket] += value
+    return counts, hours
+
+
+def test_bucket_percentiles_are_exact_for_one_in_a_bucket_and_inside_it_otherwise():
+    # 5 alone in [4, 6); 10.5 and 11.5 in [10, 12), even around their mean; 13, 14, 15 in
+    # [12, 16): taken as 12.67, 14 and 15.33, around their mean as widely as the bucket allows.
+    counts, hours = _buckets([5, 10.5, 11.5, 13, 14, 15])
+    assert bucket_percentile(counts, hours, 0.0) == 5
+    assert bucket_percentile(counts, hours, 0.2) == pytest.approx(10.5)
+    assert bucket_percentile(counts, hours, 0.4) == pytest.approx(11.5)
+    assert bucket_percentile(counts, hours, 0.6) == pytest.approx(12 + 2 / 3)
+    assert bucket_percentile(counts, hours, 0.8) == pytest.approx(14)
+    assert bucket_percentile(counts, hours, 1.0) == pytest.approx(15 + 1 / 3)
+    # Past 90 days (the open bucket) and before sending (bad data): at their mean.
+    assert bucket_percentile(*_buckets([3000, 5000]), 0.5) == 4000
+    assert bucket_percentile(*_buckets([-2]), 0.5) == -2
+    assert bucket_percentile(*_buckets([]), 0.5) is None
 
 
 def test_figures_count_the_requests_sent_within_the_range_erased_ones_included(case):

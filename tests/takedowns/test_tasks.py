@@ -100,3 +100,22 @@ def test_two_beats_climbing_ladders_at_once_prepare_each_rung_once(
     hosts = TakedownRequest.objects.filter(rung="host")
     assert sorted(hosts.values_list("escalated_from_id", flat=True)) == sorted(overdue)
     assert climb_ladders() == 0  # and again: nothing
+
+
+def test_the_beat_refreshes_the_figures_of_the_days_that_changed(case):
+    from platforms.models import Platform
+    from takedowns.models import PlatformFigureDay, PlatformFigureStale
+    from takedowns.tasks import refresh_platform_figures
+
+    sent_at = dt.datetime(2026, 10, 1, 9, tzinfo=dt.UTC)
+    TakedownRequest.objects.create(
+        case=case,
+        platform=Platform.objects.create(name="Bench", slug="bench-platform"),
+        status="sent",
+        sent_at=sent_at,
+    )
+    assert list(PlatformFigureStale.objects.values_list("day", flat=True)) == [sent_at.date()]
+    assert refresh_platform_figures() == 1
+    assert PlatformFigureDay.objects.get().sent == 1
+    assert not PlatformFigureStale.objects.exists()
+    assert refresh_platform_figures() == 0
