@@ -145,9 +145,10 @@ def test_the_link_page_query_count_is_flat(
             case=case, host=f"h{n}.example", created_by=caseworker
         )
         request.sightings.add(link)
-    # session, user, the link with its case, its requests, its evidence; the removed
-    # requests' links (plain words) are not asked for: none here is removed.
-    with django_assert_max_num_queries(6):
+    # session, user, the link with its case, its requests, its evidence, its search
+    # listings; the removed requests' links (plain words) are not asked for: none here is
+    # removed.
+    with django_assert_max_num_queries(7):
         response = survivor_client.get(_url("sighting_detail", link))
     assert response.status_code == 200
 

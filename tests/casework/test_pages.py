@@ -213,7 +213,7 @@ def test_an_adult_s_case_offers_stopncii_first_and_says_she_never_gives_her_pin(
     section = _programmes_section(survivor_client, case)
     assert _programme_headings(section) == ["StopNCII.org", "Take"]
     assert re.search(r'class="programme fits">\s*<h3>StopNCII.org <span class="badge">', section)
-    assert "only the fingerprint is sent: the images stay on your device" in section
+    assert "Only the fingerprint is sent; the images stay on your device." in section
     assert "LeakCase never needs your PIN" in section
     assert "Case number (not the PIN)" in section
     # Plain links to their own sites, without telling them the address of her case page.

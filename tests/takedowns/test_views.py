@@ -206,7 +206,8 @@ class TestFiguresDateRange:
             "date_to": (today - dt.timedelta(days=30)).isoformat(),
         }
         client.force_login(supervisor)
-        with django_assert_max_num_queries(4):
+        # session, user, the summary's stale days, the summary read, removals by rung.
+        with django_assert_max_num_queries(5):
             response = client.get(reverse("platforms:figures"), params)
         assert response.status_code == 200
         page = response.content.decode()
