@@ -28,10 +28,13 @@ ensure_venv() {
 
 ensure_test_tools() {
   # Debian's chromium drives the browser tests; Debian's docker-compose (v1.29) validates
-  # docker-compose.yml without a Docker engine. One apt run for whatever is missing.
+  # docker-compose.yml without a Docker engine; GNU gettext's msgfmt compiles the translation
+  # catalogs (bin/messages compile) that the language tests read. One apt run for whatever
+  # is missing.
   local missing=()
   [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing+=(chromium)
   command -v docker-compose >/dev/null || missing+=(docker-compose)
+  command -v msgfmt >/dev/null || missing+=(gettext)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "Installing Debian packages for the tests: ${missing[*]}" >&2
     apt-get update -qq

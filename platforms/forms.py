@@ -27,6 +27,7 @@ class PlatformForm(forms.ModelForm):
             "report_form_url",
             "abuse_email",
             "legal_bases",
+            "language",
             "expected_response_hours",
             "checks_per_minute",
             "source",

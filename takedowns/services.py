@@ -8,14 +8,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage, make_msgid
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
-from django.template.loader import render_to_string
 from django.utils import timezone
 
 from accounts.models import User
 from cases.models import Case, EventKind, NoticeContact
 from cases.services import change_record, event_record
 from evidence.models import STILL_UP_STATUSES, Sighting
-from leakcase.emails import make_message
+from leakcase.emails import language_of, make_message
 from leakcase.locking import StateChanged, locked
 from outbox.models import PROBLEM_STATUSES, EmailKind, EmailStatus, OutgoingEmail
 from outbox.services import outgoing_send_now, outgoing_write
@@ -904,11 +903,9 @@ def takedown_send_reminder(*, takedown: TakedownRequest, now=None) -> Correspond
     sequence = takedown.reminders_sent + 1
     overdue = now - takedown.due_at
     hours = int(overdue.total_seconds() // 3600)
-    subject = f"Reminder {sequence}: {notices.subject(notice_for(takedown))}"
-    body = render_to_string(
-        "notices/reminder.txt",
-        {"takedown": takedown, "sequence": sequence, "hours_overdue": hours},
-    )
+    # In the platform's language, like the notice (a worker's language is nobody's).
+    subject = notices.reminder_subject(notice_for(takedown), sequence=sequence)
+    body = notices.reminder_text(takedown, sequence=sequence, hours_overdue=hours)
     try:
         with transaction.atomic():
             # The request was picked from a list a moment ago: a reply, a recheck or another
@@ -1005,6 +1002,7 @@ def overdue_digests_send(*, base_url: str, now=None) -> int:
             "overdue-digest",
             {"count": row["n"], "link": base_url.rstrip("/") + "/caseload/?tab=overdue"},
             to=user.email,
+            language=language_of(user),
         )
         try:
             with transaction.atomic():
