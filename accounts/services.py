@@ -196,8 +196,12 @@ def user_language_set(*, user: User, language: str) -> bool:
 def user_language_keep_first(*, user: User, language: str) -> bool:
     """At login or signup: an account with no language yet takes the one she is reading in
     (picked, or her browser's), so the emails a worker writes later are in it. An account
-    that has one keeps it. Returns whether it was set."""
-    if user.language or language not in dict(settings.LANGUAGES):
+    that has one keeps it. The default language is not kept: a blank account already gets
+    it, and her next login from a browser in her own language can still set that one.
+    Returns whether it was set."""
+    if user.language or language == settings.LANGUAGE_CODE:
+        return False
+    if language not in dict(settings.LANGUAGES):
         return False
     changed = User.objects.filter(pk=user.pk, language="").update(language=language)
     if changed:

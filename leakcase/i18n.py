@@ -84,7 +84,7 @@ def languages_in_review() -> frozenset[str]:
 
 
 @functools.cache
-def _picker_choices(in_review: frozenset[str]) -> tuple[dict, ...]:
+def _picker_choices(locale_paths: tuple[str, ...], in_review: frozenset[str]) -> tuple[dict, ...]:
     choices = []
     for code, name in settings.LANGUAGES:
         label = name
@@ -101,4 +101,4 @@ def _picker_choices(in_review: frozenset[str]) -> tuple[dict, ...]:
 def picker_choices() -> tuple[dict, ...]:
     """The language picker's options: code, name in its own language, and the label shown
     ("Español (en revisión)" while the Spanish catalog is not reviewed)."""
-    return _picker_choices(languages_in_review())
+    return _picker_choices(tuple(str(p) for p in settings.LOCALE_PATHS), languages_in_review())
