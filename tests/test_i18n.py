@@ -85,18 +85,31 @@ def test_the_catalog_is_there_compiled_and_says_whether_it_was_reviewed(language
         )
 
 
+_survivor_templates: set[str] = set()
+
+
+def survivor_sources(request) -> set[str]:
+    """The templates survivor pages and emails render, as catalogs name them (rendered once
+    for the module: which templates a page uses does not depend on the language)."""
+    if not _survivor_templates:
+        world = request.getfixturevalue("world")
+        for rendered in render_survivor_pages(world) + render_survivor_emails(
+            world, language="en"
+        ):
+            _survivor_templates.update(f"templates/{name}" for name in rendered.templates)
+    assert "templates/base.html" in _survivor_templates
+    return _survivor_templates
+
+
+@pytest.mark.django_db
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_every_message_a_survivor_sees_is_translated(world, language):
-    _require_catalog(language)
-    templates = set()
-    for rendered in render_survivor_pages(world) + render_survivor_emails(world, language="en"):
-        templates |= rendered.templates
-    survivor_sources = {f"templates/{name}" for name in templates}
-    assert "templates/base.html" in survivor_sources
+def test_every_message_a_survivor_sees_is_translated(request, language):
+    _require_catalog(language)  # before the world is built: a missing catalog fails fast
+    sources = survivor_sources(request)
     missing = [
         f"{'fuzzy' if entry.fuzzy else 'empty'}: {entry.msgid[:90]!r} ({entry.references[0]})"
         for entry in read_po(catalog(language))
-        if set(entry.references) & survivor_sources and (entry.fuzzy or not entry.translated)
+        if set(entry.references) & sources and (entry.fuzzy or not entry.translated)
     ]
     scripts = catalog(language, "djangojs")
     if scripts.exists():
@@ -108,9 +121,11 @@ def test_every_message_a_survivor_sees_is_translated(world, language):
     assert not missing, f"{language}: {len(missing)} messages to translate:\n" + "\n".join(missing)
 
 
+@pytest.mark.django_db
 @pytest.mark.parametrize("language", LANGUAGES)
-def test_no_survivor_page_or_email_shows_english_in_another_language(world, language):
+def test_no_survivor_page_or_email_shows_english_in_another_language(request, language):
     entries = read_po(_require_catalog(language))
+    world = request.getfixturevalue("world")
     phrases = {
         phrase
         for entry in entries
