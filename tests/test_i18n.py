@@ -12,15 +12,20 @@ What it checks, for each language other than English:
   of the scripts (djangojs), has a translation that is neither empty nor fuzzy;
 - rendered in the language (her account's, and the cookie's for pages without a login), no
   survivor page or email shows any of our English messages of three words or more verbatim
-  (placeholders and tags taken out). That catches what the first check cannot see: a string
-  in Python left unmarked, a template not marked at all, a message given its English text.
+  (placeholders and tags taken out): a message the catalog has, shown untranslated;
+- and none shows a piece of text (a paragraph, a heading, a button) of three words or more
+  exactly as the English page shows it, unless it holds data (what a row in the database
+  says, which no catalog translates): that catches text never marked for translation at all,
+  in a template or in Python, which the catalog cannot know about.
 """
 
 import re
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.conf import settings
+from django.db import models
 from django.utils.translation import to_locale
 
 from leakcase.i18n import REVIEW_HEADER, po_header
@@ -157,3 +162,57 @@ def test_english_phrases_are_the_literal_runs_of_three_words_or_more():
     ]
     assert english_phrases("Press <kbd>Esc</kbd> two times to leave") == ["two times to leave"]
     assert english_phrases("Log in") == []
+
+
+_english: dict[str, set[str]] = {}  # page or email -> its pieces of text in English
+
+
+def _pieces(rendered) -> set[str]:
+    if rendered.text:
+        return set(text_pieces(rendered.text)) | set(visible_pieces(rendered.html or "<p></p>"))
+    return set(visible_pieces(rendered.html))
+
+
+def _data_strings() -> set[str]:
+    """Every text value of two words or more in the database: names, notes, descriptions,
+    addresses, the platform directory. Shown as they are, in any language."""
+    values = set()
+    for model in apps.get_models():
+        fields = [
+            f.attname
+            for f in model._meta.concrete_fields
+            if isinstance(f, models.CharField | models.TextField)
+        ]
+        if not fields or model._meta.proxy:
+            continue
+        for row in model.objects.values_list(*fields):
+            values.update(" ".join(v.split()) for v in row if v and len(v.split()) >= 2)
+    return values
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_no_text_is_left_as_the_english_page_has_it(request, language):
+    _require_catalog(language)
+    world = request.getfixturevalue("world")
+    if not _english:
+        for rendered in render_survivor_pages(world) + render_survivor_emails(
+            world, language="en"
+        ):
+            _english[rendered.name] = _pieces(rendered)
+    rendered_here = render_survivor_pages(world, language=language) + render_survivor_emails(
+        world, language=language
+    )
+    data = _data_strings()
+    left: dict[str, list[str]] = {}
+    for rendered in rendered_here:
+        for piece in _pieces(rendered) & _english.get(rendered.name, set()):
+            if len(re.findall(r"[A-Za-z]+", piece)) < MIN_WORDS:
+                continue
+            if any(value in piece for value in data):
+                continue
+            left.setdefault(piece, []).append(rendered.name)
+    assert not left, f"Text left in English in {language} ({len(left)}):\n" + "\n".join(
+        f"{piece[:120]!r} on {', '.join(names[:3])}{' and more' if len(names) > 3 else ''}"
+        for piece, names in sorted(left.items())
+    )

@@ -70,9 +70,15 @@ def render_survivor_pages(world, *, language: str | None = None) -> list[Rendere
     """Every survivor page (HTML only: downloads are left out) as she gets it, in `language`
     (her account's, and the cookie's for the pages without a login)."""
     owner = world.users["owner"]
-    if language:
-        type(owner).objects.filter(pk=owner.pk).update(language=language)
-        owner.language = language
+    type(owner).objects.filter(pk=owner.pk).update(language=language or "")
+    owner.language = language or ""
+    # The test thread keeps the language of the last request it made (LocaleMiddleware does
+    # not put it back): start from the one asked for, and leave things as they were.
+    with translation.override(language or "en"):
+        return _render_pages(world, owner, language)
+
+
+def _render_pages(world, owner, language):
     pages = []
     signed_in, anonymous = Client(), Client()
     signed_in.force_login(owner)
@@ -109,7 +115,8 @@ def render_survivor_emails(world, *, language: str) -> list[Rendered]:
 
     template_rendered.connect(seen)
     try:
-        _build_emails(world, owner, language, emails, rendered)
+        with translation.override("en"):  # whatever the last request left active
+            _build_emails(world, owner, language, emails, rendered)
     finally:
         template_rendered.disconnect(seen)
     return emails
