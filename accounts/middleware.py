@@ -78,6 +78,10 @@ ENROLMENT_URL_NAMES = frozenset(
         "mfa_view_recovery_codes",
         "mfa_download_recovery_codes",
         "account_logout",
+        # The words of the page's scripts (base.html loads it on every page, enrolment's
+        # too): redirected, the browser would fetch the enrolment page again, and allauth
+        # would give it a new secret, so the code from the one on screen would never work.
+        "javascript_catalog",
     }
 )
 
