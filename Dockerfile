@@ -35,6 +35,14 @@ RUN pip install -c constraints.txt ".[s3]" \
 
 COPY . .
 
+# The translation catalogs, compiled into the image: the .mo files are build output and not
+# committed (README, "Languages"). GNU gettext's msgfmt is needed for this step only.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends gettext \
+ && PYTHON=python bin/messages compile \
+ && apt-get purge -y gettext && apt-get autoremove -y \
+ && rm -rf /var/lib/apt/lists/*
+
 # Writable by the app's user; a volume mounted on /data/evidence starts with this ownership.
 RUN mkdir -p /app/var /data/evidence \
  && chown leakcase:leakcase /app/var /data/evidence \

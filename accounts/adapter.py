@@ -1,10 +1,13 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from allauth.mfa.adapter import DefaultMFAAdapter
+from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
+from django.utils import translation
 
 from accounts import network, secretbox
 from accounts.models import User
+from leakcase.emails import language_of
 from outbox.models import EmailKind
 from outbox.services import outgoing_send_after_commit, outgoing_write
 
@@ -28,12 +31,20 @@ class AccountAdapter(DefaultAccountAdapter):
         """allauth's mail (confirmation links, password resets) goes out like every other
         email: rendered as allauth renders it, written in the outbox, sent once the request's
         transaction commits, and retried by the outbox if the mail server does not take it.
-        The context is allauth's own (DefaultAccountAdapter.send_mail)."""
+        The context is allauth's own (DefaultAccountAdapter.send_mail).
+
+        In her account's language; a mail with no account behind it (allauth's "no account
+        with this address" when someone asks for a reset) in the language of the page that
+        asked, which is the reader's own."""
         request = allauth_context.request
         ctx = {"request": request, "email": email, "current_site": get_current_site(request)}
         ctx.update(context)
-        message = self.render_mail(template_prefix, email, ctx)
         user = context.get("user")
+        language = translation.get_language() or settings.LANGUAGE_CODE
+        if isinstance(user, User) and user.language:
+            language = language_of(user)
+        with translation.override(language):
+            message = self.render_mail(template_prefix, email, ctx)
         row = outgoing_write(
             kind=EmailKind.ACCOUNT,
             message=message,

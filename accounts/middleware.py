@@ -1,4 +1,5 @@
-"""Session limits and the mandatory second factor for staff, enforced on every request."""
+"""Session limits and the mandatory second factor for staff, enforced on every request; the
+language saved on her account, applied to every request of hers."""
 
 import time
 
@@ -15,6 +16,22 @@ from accounts import services
 # Last seen is written at most this often (seconds): one small write a minute, not one a
 # request. The idle limit is therefore exact to within this much.
 SEEN_WRITE_INTERVAL = 60
+
+
+def account_language(get_response):
+    """Her account's language, when it has one, over the cookie and Accept-Language that
+    LocaleMiddleware went by: she reads in it on any browser she logs in from. (After
+    AuthenticationMiddleware, which it needs; LocaleMiddleware's response half then sets
+    Content-Language from it.)"""
+
+    def middleware(request):
+        user = request.user
+        if user.is_authenticated and user.language:
+            translation.activate(user.language)
+            request.LANGUAGE_CODE = translation.get_language()
+        return get_response(request)
+
+    return middleware
 
 
 def session_limits(get_response):
@@ -67,6 +84,10 @@ ENROLMENT_URL_NAMES = frozenset(
         "mfa_view_recovery_codes",
         "mfa_download_recovery_codes",
         "account_logout",
+        # The words of the page's scripts (base.html loads it on every page, enrolment's
+        # too): redirected, the browser would fetch the enrolment page again, and allauth
+        # would give it a new secret, so the code from the one on screen would never work.
+        "javascript_catalog",
     }
 )
 

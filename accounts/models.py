@@ -63,6 +63,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Django admin access: for the admin role only. Set by an admin with the role.
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Her pages and emails are in this language (a code from settings.LANGUAGES), once she
+    # has picked one or signed up in it; blank: the language cookie, then her browser's.
+    # Her weekly and update emails, sent by workers with no browser to ask, use it too.
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, blank=True, default="")
 
     objects = UserManager()
 

@@ -6,6 +6,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db import transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
+from django.utils import translation
 
 from accounts import services
 
@@ -15,6 +16,8 @@ def _record_login(sender, request, user, **kwargs):
     if request is None or not hasattr(request, "session"):
         return
     services.session_record_login(request=request, user=user)
+    # Her account's language, if it has none yet, is the one she logged in reading.
+    services.user_language_keep_first(user=user, language=translation.get_language() or "")
     if Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).exists():
         request.session[services.SESSION_SECOND_FACTOR] = True
 

@@ -1,5 +1,6 @@
 """Writes about accounts: the account's own part of her erasure; confirming her email
-address; the sessions of a user (recorded at login, seen, ended); deactivation."""
+address; the sessions of a user (recorded at login, seen, ended); deactivation; her
+language."""
 
 import time
 from datetime import UTC, datetime
@@ -8,8 +9,10 @@ from importlib import import_module
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts import signals
 from accounts.browsers import describe_browser
@@ -174,3 +177,33 @@ def user_deactivate(*, user: User, acting_user: User | None) -> int:
         count = _end(list(_sessions_of(user).values_list("session_key", flat=True)))
     signals.user_deactivated.send(User, user=user, acting_user=acting_user, sessions_ended=count)
     return count
+
+
+# --- language ------------------------------------------------------------------------------
+
+
+def user_language_set(*, user: User, language: str) -> bool:
+    """Keep `language` (a code of settings.LANGUAGES) as her language: her pages follow it
+    from her next request on, and her emails from the next one written. Returns whether it
+    changed. An unknown code is refused (ValidationError) and nothing changes."""
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationError(gettext("Choose one of the languages in the list."), code="language")
+    changed = User.objects.filter(pk=user.pk).exclude(language=language).update(language=language)
+    user.language = language
+    return bool(changed)
+
+
+def user_language_keep_first(*, user: User, language: str) -> bool:
+    """At login or signup: an account with no language yet takes the one she is reading in
+    (picked, or her browser's), so the emails a worker writes later are in it. An account
+    that has one keeps it. The default language is not kept: a blank account already gets
+    it, and her next login from a browser in her own language can still set that one.
+    Returns whether it was set."""
+    if user.language or language == settings.LANGUAGE_CODE:
+        return False
+    if language not in dict(settings.LANGUAGES):
+        return False
+    changed = User.objects.filter(pk=user.pk, language="").update(language=language)
+    if changed:
+        user.language = language
+    return bool(changed)

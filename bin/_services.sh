@@ -29,11 +29,14 @@ ensure_venv() {
 ensure_test_tools() {
   # Debian's chromium drives the browser tests; Debian's docker-compose (v1.29) validates
   # docker-compose.yml without a Docker engine; Debian's dovecot is the IMAP server the
-  # inbound tests start (tests/helpers/dovecot.py). One apt run for whatever is missing.
+  # inbound tests start (tests/helpers/dovecot.py); GNU gettext's msgfmt compiles the
+  # translation catalogs (bin/messages compile) that the language tests read. One apt run
+  # for whatever is missing.
   local missing=()
   [ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || missing+=(chromium)
   command -v docker-compose >/dev/null || missing+=(docker-compose)
   [ -x /usr/sbin/dovecot ] || missing+=(dovecot-imapd)
+  command -v msgfmt >/dev/null || missing+=(gettext)
   if [ ${#missing[@]} -gt 0 ]; then
     echo "Installing Debian packages for the tests: ${missing[*]}" >&2
     apt-get update -qq

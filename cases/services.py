@@ -204,6 +204,8 @@ def invitation_email_send(*, case: Case, link: str) -> OutgoingEmail:
     Returns the email as it ended."""
     email = outgoing_write(
         kind=EmailKind.INVITATION,
+        # No account yet, so no language of hers to go by: the site's default, not the
+        # caseworker's (make_message never uses the active language).
         message=make_message("invitation", {"link": link}, to=case.contact_email),
     )
     return outgoing_send_now(email=email)

@@ -25,7 +25,7 @@ from accounts.models import User
 from accounts.selectors import email_is_verified
 from cases.models import UpdateNotice
 from cases.thread_selectors import has_unread_messages
-from leakcase.emails import make_message
+from leakcase.emails import language_of, make_message
 from outbox.models import EmailKind, OutgoingEmail
 from outbox.services import outgoing_send_after_commit, outgoing_write
 
@@ -79,7 +79,9 @@ def _notice_write(to: User, now: dt.datetime) -> OutgoingEmail:
     email = outgoing_write(
         kind=EmailKind.UPDATE_NOTICE,
         user=to,
-        message=make_message("update-notice", {"link": sign_in_link()}, to=to.email),
+        message=make_message(
+            "update-notice", {"link": sign_in_link()}, to=to.email, language=language_of(to)
+        ),
         now=now,
     )
     # After the transaction commits; if sending fails, the outbox's periodic run retries.

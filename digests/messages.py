@@ -8,8 +8,10 @@ from django.conf import settings
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
 
-from leakcase.emails import make_message
+from leakcase.emails import language_of, make_message
 from outbox.models import EmailKind, OutgoingEmail
 
 UNSUBSCRIBE_SALT = "digests.unsubscribe"
@@ -32,6 +34,12 @@ def user_id_for_unsubscribe_token(token: str) -> int | None:
     return value if isinstance(value, int) else None
 
 
+def weekly_subject() -> str:
+    """The weekly email's subject in the active language (the default one is in the
+    catalogs; one a deployment set is not, and stays as it wrote it)."""
+    return gettext(settings.WEEKLY_STATUS_SUBJECT)
+
+
 def _absolute(path: str) -> str:
     return settings.SITE_URL.rstrip("/") + path
 
@@ -42,7 +50,7 @@ def digest_context(email: OutgoingEmail) -> dict:
         "counts": email.counts,
         "service": email.counts.get("service"),
         "quiet_week": email.counts.get("quiet_week", False),
-        "subject": settings.WEEKLY_STATUS_SUBJECT,
+        "subject": weekly_subject(),
         "link": _absolute(reverse("cases:caseload") if is_staff else "/"),
         "settings_link": _absolute(reverse("digests:settings")),
         "unsubscribe_link": _absolute(
@@ -52,7 +60,9 @@ def digest_context(email: OutgoingEmail) -> dict:
 
 
 def digest_message(email: OutgoingEmail, *, to: str) -> EmailMultiAlternatives:
-    context = digest_context(email)
+    language = language_of(email.user)
+    with translation.override(language):  # the context's own words (the subject) too
+        context = digest_context(email)
     headers = {
         # RFC 2369 and RFC 8058: mail clients show their own "Unsubscribe" button and
         # POST to the link, which works without logging in.
@@ -68,4 +78,5 @@ def digest_message(email: OutgoingEmail, *, to: str) -> EmailMultiAlternatives:
         to=to,
         headers=headers,
         from_email=settings.WEEKLY_STATUS_FROM_EMAIL,
+        language=language,
     )

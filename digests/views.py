@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -10,7 +9,7 @@ from access.permissions import case_for_user, login_required, staff_required
 from cases.update_notices import update_notice_set, update_notice_settings_for
 from digests import services
 from digests.forms import UpdateNoticeForm, WeeklyStatusForm
-from digests.messages import digest_message, user_id_for_unsubscribe_token
+from digests.messages import digest_message, user_id_for_unsubscribe_token, weekly_subject
 from digests.selectors import digest_counts, digest_kind_for
 from leakcase.forms import post_only, sent_once
 from outbox.models import OutgoingEmail
@@ -49,7 +48,7 @@ def weekly_status_settings(request):
             "form": form,
             "status": status,
             "survivor": request.user.is_survivor,
-            "subject": settings.WEEKLY_STATUS_SUBJECT,
+            "subject": weekly_subject(),
             "update_notice_form": UpdateNoticeForm(
                 initial={
                     "enabled": "1" if update_notice_settings_for(request.user).enabled else "0"

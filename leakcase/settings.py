@@ -15,6 +15,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_noop
 
 from leakcase.env import (
     env_bool,
@@ -95,9 +96,16 @@ MIDDLEWARE = [
     "leakcase.middleware.privacy_headers",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Her language for the request: the language cookie (set by the picker), then the
+    # browser's Accept-Language. After sessions, before CommonMiddleware (Django's order).
+    # URLs carry no language prefix: a sighting's or case's address never changes with it.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The language saved on her account wins over the cookie and the browser: it needs the
+    # user, so it follows authentication (accounts/middleware.py).
+    "accounts.middleware.account_language",
     "audit.middleware.AuditMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -120,10 +128,13 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                # LANGUAGE_CODE, LANGUAGE_BIDI and LANGUAGES for <html lang dir> and the picker.
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "leakcase.context_processors.site",
                 "leakcase.context_processors.support",
+                "leakcase.context_processors.languages",
             ],
             # {% form_token %}: the one-time token of every form (leakcase/forms.py).
             "builtins": ["leakcase.forms"],
@@ -201,6 +212,28 @@ LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# The languages of survivor pages and emails, each named in its own language (the picker
+# shows them so: someone who cannot read English must still find hers). Arabic is read right
+# to left (Django's LANGUAGES_BIDI): base.html sets dir="rtl" and the CSS uses logical
+# properties. The catalogs are locale/<code>/LC_MESSAGES/django.po; each says in its header
+# whether a native speaker has reviewed it (leakcase/i18n.py), and the picker marks the
+# ones not yet reviewed "(in review)".
+LANGUAGES = [
+    ("en", "English"),
+    ("es", "Español"),
+    ("fr", "Français"),
+    ("de", "Deutsch"),
+    ("pt-br", "Português (Brasil)"),
+    ("it", "Italiano"),
+    ("pl", "Polski"),
+    ("ar", "العربية"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The language cookie outlives the session (a year, Django's default) so the login page
+# is in her language; it holds only a language code. Same flags as the session cookie.
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
@@ -304,7 +337,9 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # Weekly status emails (digests/): a sender name and subject that say nothing to someone
 # reading over her shoulder or scanning a shared inbox.
 WEEKLY_STATUS_FROM_EMAIL = env_str("WEEKLY_STATUS_FROM_EMAIL", DEFAULT_FROM_EMAIL)
-WEEKLY_STATUS_SUBJECT = env_str("WEEKLY_STATUS_SUBJECT", "Your weekly update")
+# The default subject is in each reader's language (digests/messages.py translates it); a
+# subject set here is sent as it is written.
+WEEKLY_STATUS_SUBJECT = env_str("WEEKLY_STATUS_SUBJECT", gettext_noop("Your weekly update"))
 
 # The address people use to reach this site, for links in emails sent by workers.
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000")

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 
 from accounts.urls import urlpatterns as account_urlpatterns
 from cases import views as case_views
@@ -69,6 +70,9 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    # The words our scripts show (static/leakcase/*.js: gettext(), interpolate()), in the
+    # page's language: the djangojs catalogs (bin/messages). base.html loads it first.
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript_catalog"),
     # Prometheus's scrape: a bearer token (METRICS_TOKEN) or a supervisor (leakcase/metrics.py).
     path("metrics", metrics, name="metrics"),
 ]

@@ -27,6 +27,7 @@ class PlatformForm(forms.ModelForm):
             "report_form_url",
             "abuse_email",
             "legal_bases",
+            "language",
             "expected_response_hours",
             "checks_per_minute",
             "source",
@@ -36,10 +37,15 @@ class PlatformForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # Left out, a platform's notices are in English (the model's default).
+        self.fields["language"].required = False
         if self.instance.pk:
             self.fields["domains_text"].initial = "\n".join(
                 self.instance.domains.values_list("domain", flat=True)
             )
+
+    def clean_language(self):
+        return self.cleaned_data.get("language") or Platform._meta.get_field("language").default
 
     def clean(self):
         cleaned = super().clean()

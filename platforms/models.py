@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import pgettext_lazy
@@ -57,6 +58,15 @@ class Platform(models.Model):
         default=DEFAULT_CHECKS_PER_MINUTE,
         validators=[MinValueValidator(1)],  # 0 would stop checking its links altogether
         help_text="How many of our link checks a minute this site gets, at most.",
+    )
+    # The language its takedown notices and reminders are written in, whatever language
+    # the person drafting them reads (takedowns/notices.py renders them under it).
+    language = models.CharField(
+        "Notice language",
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default="en",
+        help_text="Takedown notices to this site are written in this language.",
     )
     source = models.TextField(blank=True, help_text="Where the contact channels come from.")
     notes = models.CharField(max_length=300, blank=True)

@@ -5,6 +5,11 @@ linted before it can be sent; the lint names each missing element in the words t
 uses. The text is rendered from a versioned plain-text template per basis
 (templates/notices/<basis>-<version>.txt) and frozen into the request when it is sent.
 LeakCase gives no legal advice: it says which route fits and what the route asks for.
+
+A notice is written in the platform's language (Platform.language, English unless the
+directory says otherwise), whatever language the person drafting it reads the site in:
+`render` and `subject` switch to it themselves. `render(notice, language=...)` gives her a
+translation to read, never one to send.
 """
 
 from collections.abc import Callable
@@ -12,6 +17,8 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from takedowns.models import LegalBasis, Rung, TakedownRequest
@@ -285,7 +292,23 @@ BASIS_IN_WORDS = {
 }
 
 
-def render(notice: Notice) -> str:
+def platform_language(request: TakedownRequest) -> str:
+    """The language notices to the request's platform are written in: the directory's, or
+    the site's default for a request with no platform (an unknown site's host)."""
+    platform = request.platform
+    language = platform.language if platform is not None else ""
+    return language if language in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+def render(notice: Notice, *, language: str | None = None) -> str:
+    """The notice's text in the platform's language; `language` only for a translation she
+    reads (her request page), never for what is sent."""
+    request = notice.request
+    with translation.override(language or platform_language(request)):
+        return _render(notice)
+
+
+def _render(notice: Notice) -> str:
     request = notice.request
     return (
         render_to_string(
@@ -321,13 +344,39 @@ RUNG_SUBJECTS = {
 }
 
 
-def subject(notice: Notice) -> str:
+def subject(notice: Notice, *, language: str | None = None) -> str:
+    """The notice email's subject, in the platform's language like its text. The statutes'
+    names and citations stay as they are in every language (placeholders)."""
     if notice.rung != Rung.SITE:
+        # A host, registrar, CDN or regulator: written to in English (no directory entry
+        # says otherwise).
         return RUNG_SUBJECTS[notice.rung]
-    labels = {
-        LegalBasis.TAKE_IT_DOWN: "Removal request under the TAKE IT DOWN Act",
-        LegalBasis.DMCA: "DMCA notice of infringement (17 U.S.C. 512(c)(3))",
-        LegalBasis.DSA: "Notice of illegal content under Article 16 DSA",
-        LegalBasis.PLATFORM_POLICY: "Report of non-consensual intimate imagery",
-    }
-    return labels[notice.basis]
+    with translation.override(language or platform_language(notice.request)):
+        labels = {
+            LegalBasis.TAKE_IT_DOWN: gettext("Removal request under the %(act)s")
+            % {"act": "TAKE IT DOWN Act"},
+            LegalBasis.DMCA: gettext("%(act)s notice of infringement (%(statute)s)")
+            % {"act": "DMCA", "statute": "17 U.S.C. 512(c)(3)"},
+            LegalBasis.DSA: gettext("Notice of illegal content under %(article)s")
+            % {"article": "Article 16 DSA"},
+            LegalBasis.PLATFORM_POLICY: gettext("Report of non-consensual intimate imagery"),
+        }
+        return labels[notice.basis]
+
+
+def reminder_subject(notice: Notice, *, sequence: int) -> str:
+    """A reminder's subject, in the platform's language."""
+    with translation.override(platform_language(notice.request)):
+        return pgettext("notice reminder subject", "Reminder %(sequence)s: %(subject)s") % {
+            "sequence": sequence,
+            "subject": subject(notice),
+        }
+
+
+def reminder_text(takedown: TakedownRequest, *, sequence: int, hours_overdue: int) -> str:
+    """A reminder's text, in the platform's language, quoting the notice as it was sent."""
+    with translation.override(platform_language(takedown)):
+        return render_to_string(
+            "notices/reminder.txt",
+            {"takedown": takedown, "sequence": sequence, "hours_overdue": hours_overdue},
+        )

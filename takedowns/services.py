@@ -9,7 +9,6 @@ from django.core.mail import EmailMessage, make_msgid
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.db.models.functions import TruncDate
-from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
@@ -19,7 +18,7 @@ from cases.services import change_record, event_record
 from evidence.models import STILL_UP_STATUSES, Sighting
 from hosting.selectors import first_abuse_contact
 from hosting.services import host_lookup_request
-from leakcase.emails import make_message
+from leakcase.emails import language_of, make_message
 from leakcase.locking import StateChanged, locked
 from outbox.models import PROBLEM_STATUSES, EmailKind, EmailStatus, OutgoingEmail
 from outbox.services import outgoing_send_now, outgoing_write
@@ -1165,11 +1164,9 @@ def takedown_send_reminder(*, takedown: TakedownRequest, now=None) -> Correspond
     sequence = takedown.reminders_sent + 1
     overdue = now - takedown.due_at
     hours = int(overdue.total_seconds() // 3600)
-    subject = f"Reminder {sequence}: {notices.subject(notice_for(takedown))}"
-    body = render_to_string(
-        "notices/reminder.txt",
-        {"takedown": takedown, "sequence": sequence, "hours_overdue": hours},
-    )
+    # In the platform's language, like the notice (a worker's language is nobody's).
+    subject = notices.reminder_subject(notice_for(takedown), sequence=sequence)
+    body = notices.reminder_text(takedown, sequence=sequence, hours_overdue=hours)
     try:
         with transaction.atomic():
             # The request was picked from a list a moment ago: a reply, a recheck or another
@@ -1266,6 +1263,7 @@ def overdue_digests_send(*, base_url: str, now=None) -> int:
             "overdue-digest",
             {"count": row["n"], "link": base_url.rstrip("/") + "/caseload/?tab=overdue"},
             to=user.email,
+            language=language_of(user),
         )
         try:
             with transaction.atomic():

@@ -1,6 +1,7 @@
 import datetime as dt
 import functools
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
@@ -225,8 +226,24 @@ def _render_her_request(request, takedown, status=200, **overrides):
         context["preview"] = notices.render(selectors.notice_for(takedown))
     else:
         context["reply_form"] = ReplyForm()
+    context.update(_in_her_language(takedown))
     context.update(overrides)
     return render(request, "takedowns/her_request.html", context, status=status)
+
+
+def _in_her_language(takedown) -> dict:
+    """The request rendered again in the language she reads the site in, when the platform
+    gets it in another: for her to understand what was (or will be) sent, never sent itself
+    (templates/takedowns/_notice_in_her_language.html)."""
+    hers = (translation.get_language() or settings.LANGUAGE_CODE).lower()
+    theirs = notices.platform_language(takedown)
+    if hers == theirs.lower():
+        return {}
+    return {
+        "in_her_language": notices.render(selectors.notice_for(takedown), language=hers),
+        "her_language_name": translation.get_language_info(hers)["name_translated"],
+        "platform_language_name": translation.get_language_info(theirs)["name_translated"],
+    }
 
 
 def _back(takedown):

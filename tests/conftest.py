@@ -141,6 +141,19 @@ def _fresh_cache(settings):
         cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the site's language and leaves it so: a request in another
+    (LocaleMiddleware, her account's language) leaves that language active in the thread
+    that made it, and the next test would read its messages in it."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 def confirm_email(user):
     """Her login address as confirmed, as after she opened the link allauth sent her. Weekly
     emails go only to confirmed addresses."""

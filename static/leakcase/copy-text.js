@@ -3,6 +3,12 @@
 (function () {
   "use strict";
 
+  // Her language: Django's catalog (/jsi18n/, loaded first by base.html), looked up when a
+  // word is shown; the English source where it did not load.
+  function gettext(text) {
+    return window.gettext ? window.gettext(text) : text;
+  }
+
   function say(button, text) {
     var status = button.parentNode.querySelector("[data-copy-status]");
     if (status) status.textContent = text;
@@ -15,14 +21,14 @@
     box.select();
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(box.value).then(
-        function () { say(button, "Copied."); },
-        function () { say(button, "Selected: press Ctrl+C (or Cmd+C) to copy."); }
+        function () { say(button, gettext("Copied.")); },
+        function () { say(button, gettext("Selected: press Ctrl+C (or Cmd+C) to copy.")); }
       );
       return;
     }
     var done = false;
     try { done = document.execCommand("copy"); } catch (e) { done = false; }
-    say(button, done ? "Copied." : "Selected: press Ctrl+C (or Cmd+C) to copy.");
+    say(button, done ? gettext("Copied.") : gettext("Selected: press Ctrl+C (or Cmd+C) to copy."));
   }
 
   function init() {

@@ -6,6 +6,15 @@
 (function () {
   "use strict";
 
+  // Her language: Django's catalog (/jsi18n/, loaded first by base.html), looked up when a
+  // word is shown; the English source where it did not load.
+  function gettext(text) {
+    return window.gettext ? window.gettext(text) : text;
+  }
+  function interpolate(format, values) {
+    return format.replace(/%\((\w+)\)s/g, function (_, name) { return String(values[name]); });
+  }
+
   function setUp(form) {
     var surface = form.querySelector("[data-crop-surface]");
     var frame = form.querySelector("[data-crop-frame]");
@@ -55,9 +64,15 @@
       edges.right = Math.min(edges.right, width);
       edges.bottom = Math.min(edges.bottom, height);
       Object.keys(edges).forEach(function (name) { inputs[name].value = edges[name]; });
-      status.textContent = "Area marked: " + (edges.right - edges.left) + " × " +
-        (edges.bottom - edges.top) + " pixels, from " + edges.left + ", " + edges.top +
-        ". Drag again to change it.";
+      status.textContent = interpolate(
+        gettext("Area marked: %(width)s × %(height)s pixels, from %(left)s, %(top)s. Drag again to change it."),
+        {
+          width: edges.right - edges.left,
+          height: edges.bottom - edges.top,
+          left: edges.left,
+          top: edges.top,
+        }
+      );
     }
 
     frame.addEventListener("pointerdown", function (event) {

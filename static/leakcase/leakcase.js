@@ -5,6 +5,12 @@
 (function () {
   "use strict";
 
+  // Her language: Django's catalog (/jsi18n/, loaded first by base.html), looked up when a
+  // word is shown; the English source where it did not load.
+  function gettext(text) {
+    return window.gettext ? window.gettext(text) : text;
+  }
+
   function quickExit(url) {
     // replace(): the back button must not return to this site.
     window.location.replace(url);
@@ -27,7 +33,7 @@
       img.setAttribute("data-preview-src", img.getAttribute("src"));
       img.setAttribute("data-preview-alt", img.alt);
       img.src = img.getAttribute("data-reveal-src");
-      img.alt = "The screenshot, revealed";
+      img.alt = gettext("The screenshot, revealed");
       img.setAttribute("data-state", "revealed");
       card.classList.add("revealed");
       var warning = card.querySelector(".content-warning");

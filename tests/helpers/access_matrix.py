@@ -147,6 +147,8 @@ MATRIX = {
     "accounts:session_end": ("POST", {"others": "1"}, SIGNED_IN),
     # A new link to confirm her login address: back to her dashboard for everyone signed in.
     "accounts:email_verification_send": ("POST", {}, SIGNED_IN),
+    # The language picker on every page: anyone, logged in or not; back to the page it was on.
+    "accounts:language": ("POST", {"language": "es", "next": "/"}, EVERYONE),
     # Staff write requests; she follows them on her own request page (the same URL as the
     # staff editor, which she never gets). Writing them herself is a service setting, off by
     # default: then she gets a page saying her caseworker writes them (403), nothing changed.

@@ -6,24 +6,33 @@
 // Without this script (or without Web Workers, OffscreenCanvas or createImageBitmap) the
 // page stays as the server wrote it: the picture is sent once, and the page says so.
 
+// Her language: Django's catalog (/jsi18n/, loaded by base.html before this module runs),
+// looked up when a word is shown; the English source where it did not load.
+function gettext(text) {
+  return window.gettext ? window.gettext(text) : text;
+}
+
 const STAGES = {
-  reading: [1, "Reading the picture…"],
-  decoding: [2, "Looking at the picture…"],
-  fingerprints: [3, "Working out its fingerprints…"],
+  reading: [1, () => gettext("Reading the picture…")],
+  decoding: [2, () => gettext("Looking at the picture…")],
+  fingerprints: [3, () => gettext("Working out its fingerprints…")],
 };
 
 const PROBLEMS = {
-  unreadable:
-    "This browser cannot read this picture (it may be a HEIC photo, or not a picture at all), " +
-    "so its fingerprints cannot be worked out on your device.",
-  "too-many-pixels":
-    "This picture is too large: it has more pixels than the 50 million we accept. Please " +
-    "choose a smaller copy.",
-  "too-many-bytes": "This file is too large to add. Please choose a smaller copy.",
-  failed:
-    "Your device could not work out this picture's fingerprints (it may have run out of " +
-    "memory).",
-  "no-file": "Choose a picture first.",
+  unreadable: () =>
+    gettext(
+      "This browser cannot read this picture (it may be a HEIC photo, or not a picture at all), so its fingerprints cannot be worked out on your device."
+    ),
+  "too-many-pixels": () =>
+    gettext(
+      "This picture is too large: it has more pixels than the 50 million we accept. Please choose a smaller copy."
+    ),
+  "too-many-bytes": () => gettext("This file is too large to add. Please choose a smaller copy."),
+  failed: () =>
+    gettext(
+      "Your device could not work out this picture's fingerprints (it may have run out of memory)."
+    ),
+  "no-file": () => gettext("Choose a picture first."),
 };
 
 function canHashHere() {
@@ -84,7 +93,7 @@ function setUp(form) {
 
   function showProblem(reason) {
     progress.hidden = true;
-    problemText.textContent = PROBLEMS[reason] || PROBLEMS.failed;
+    problemText.textContent = (PROBLEMS[reason] || PROBLEMS.failed)();
     // Only where sending it is what she may want: an unreadable picture, not a huge one.
     sendInstead.hidden = !(reason === "unreadable" || reason === "failed");
     problem.hidden = false;
@@ -122,7 +131,7 @@ function setUp(form) {
       (name) => {
         const [value, words] = STAGES[name];
         bar.value = value;
-        stage.textContent = words;
+        stage.textContent = words();
       },
     );
     form.removeAttribute("data-hashing");
@@ -136,7 +145,7 @@ function setUp(form) {
       field.value = values[name] === undefined ? "" : String(values[name]);
     }
     fingerprintsForm.querySelector("[name=label]").value = label ? label.value : "";
-    stage.textContent = "Sending the fingerprints…";
+    stage.textContent = gettext("Sending the fingerprints…");
     fingerprintsForm.requestSubmit();
   });
 }
