@@ -91,7 +91,8 @@ def _picker_choices(locale_paths: tuple[str, ...], in_review: frozenset[str]) ->
         if code in in_review:
             # In the language itself, like its name: the reader may know no other.
             with translation.override(code):
-                label = f"{name} ({gettext('in review')})"
+                # Translators: a language's name in the picker, its catalog not yet reviewed.
+                label = gettext("%(name)s (in review)") % {"name": name}
         choices.append(
             {"code": code, "name": name, "label": label, "in_review": code in in_review}
         )

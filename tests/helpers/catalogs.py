@@ -21,7 +21,7 @@ SPANISH = {
     ("notice", "Re:"): "Asunto:",
     "Report of non-consensual intimate imagery": "Denuncia de imágenes íntimas sin consentimiento",
     "Your weekly update": "Tu resumen semanal",
-    "in review": "en revisión",
+    "%(name)s (in review)": "%(name)s (en revisión)",
     "Read it in %(language)s": "Léelo en %(language)s",
 }
 ARABIC = {
@@ -37,7 +37,7 @@ ARABIC = {
     "Log in": "تسجيل الدخول",
     "Sign up": "إنشاء حساب",
     ("language picker button", "Change"): "تغيير",
-    "in review": "قيد المراجعة",
+    "%(name)s (in review)": "%(name)s (قيد المراجعة)",
 }
 
 
