@@ -4,7 +4,7 @@ import uuid
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
-from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
 from accounts.models import user_on_record
 
@@ -248,7 +248,7 @@ class TakedownRequest(models.Model):
     def recipient(self) -> str:
         if self.platform:
             return self.platform.name
-        return self.recipient_name or f"Unknown platform ({self.host})"
+        return self.recipient_name or gettext("Unknown platform (%(host)s)") % {"host": self.host}
 
     @property
     def recipient_address(self) -> str:
