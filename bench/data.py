@@ -81,7 +81,7 @@ def _derived() -> None:
 
     from takedowns.services import platform_figures_rebuild
 
-    migration = importlib.import_module("takedowns.migrations.0016_case_next_due_triggers")
+    migration = importlib.import_module("takedowns.migrations.0018_case_next_due_triggers")
     with connection.cursor() as cursor:
         cursor.execute(migration.BACKFILL)
     platform_figures_rebuild()

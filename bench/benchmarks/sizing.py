@@ -300,6 +300,10 @@ def _per_row(volume: dict, stages: list[dict], sample_cases: int) -> tuple[dict,
             rows, size, where = late_rows, late_bytes, "sizing database"
         elif second_rows > 0:
             rows, size, where = second_rows, second_bytes, "sample, second half"
+        elif of_cases > 0:
+            # Rows made by the first cases only (a host the later cases share): their size
+            # is all there is to go on.
+            rows, (_, size), where = of_cases, added(after_cases, before, table), "sample"
         else:
             continue
         per_row[table] = {"bytes_per_row": size / rows, "rows_measured": rows, "where": where}

@@ -25,10 +25,13 @@ def _content_type_apps() -> list[str]:
 
 
 def _tables() -> set[str]:
+    """The directory's tables (not takedowns' own figures summary, whose names say
+    platform too)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT table_name FROM information_schema.tables "
-            "WHERE table_schema = current_schema() AND table_name LIKE '%%platform%%'"
+            "WHERE table_schema = current_schema() AND table_name LIKE '%%platform%%' "
+            "AND table_name NOT LIKE '%%platformfigure%%'"
         )
         return {name for (name,) in cursor.fetchall()}
 
