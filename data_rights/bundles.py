@@ -23,6 +23,8 @@ from collections.abc import Iterable, Iterator
 
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, pgettext
 
 from accounts.models import User
 from cases.models import Case, NoteVisibility
@@ -158,10 +160,14 @@ def _evidence_entries(
             missing.append(record)
     if missing:
         lines = [
-            f"{len(missing)} evidence file(s) of this case are missing from storage and are "
-            "NOT in this ZIP. " + vault.MISSING_MESSAGE,
-            "Each is listed in the records (evidence.json) with the SHA-256 it had when it "
-            "was uploaded, so a copy found later can be shown to be the same file.",
+            gettext("Evidence files missing from storage, and NOT in this ZIP: %(count)s.")
+            % {"count": len(missing)}
+            + " "
+            + str(vault.MISSING_MESSAGE),
+            gettext(
+                "Each is listed in the records with the SHA-256 sum it had when it was "
+                "uploaded, so a copy found later can be shown to be the same file."
+            ),
             "",
             *(f"{r['id']}  sha256 as uploaded {r['sha256_as_uploaded']}" for r in missing),
         ]
@@ -230,7 +236,14 @@ def survivor_export(user: User) -> Iterator[bytes]:
     """Everything of hers: account, cases, sightings, notes shared with her, requests,
     timeline, reference hashes, and every evidence file decrypted. The records are read
     now; the files as the answer is read."""
-    entries: list[Entry] = [("account.json", [_json(_account_record(user))], _DEFLATED)]
+    # What each file is, in the language she asked for it in (the request's).
+    readme = render_to_string(
+        "data_rights/export_readme.txt", {"day": date_format(timezone.now(), "j F Y")}
+    )
+    entries: list[Entry] = [
+        ("README.txt", [readme.strip().encode() + b"\n"], _DEFLATED),
+        ("account.json", [_json(_account_record(user))], _DEFLATED),
+    ]
     for case in Case.objects.filter(survivor=user).order_by("created_at"):
         folder = f"cases/{case.reference}"
         evidence_records = _evidence_entries(
@@ -257,7 +270,9 @@ def survivor_export(user: User) -> Iterator[bytes]:
             "notes_shared_with_you": [
                 {
                     "at": n.created_at,
-                    "from": "you" if n.from_survivor else "your caseworker",
+                    "from": pgettext("her export: who wrote a message", "you")
+                    if n.from_survivor
+                    else pgettext("her export: who wrote a message", "your caseworker"),
                     "text": n.body,
                     "edited_at": n.edited_at,
                     "withdrawn_at": n.withdrawn_at,

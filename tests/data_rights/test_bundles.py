@@ -14,6 +14,7 @@ import zipfile
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
@@ -123,6 +124,19 @@ def _export(client, user):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/zip"
     return zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+
+
+def test_her_export_says_what_each_file_is_in_her_language(client, survivor, two_survivors):
+    archive = _export(client, survivor)
+    readme = archive.read("README.txt").decode()
+    assert readme.startswith("This ZIP holds everything LeakCase keeps about you, as it was on ")
+    assert "Its evidence folder holds your screenshots and photos." in readme
+    survivor.language = "es"
+    survivor.save(update_fields=["language"])
+    # A second sign-in, as on another day (another client: another session).
+    readme = _export(Client(), survivor).read("README.txt").decode()
+    assert readme.startswith("Este ZIP contiene todo lo que LeakCase guarda sobre ti")
+    assert "account.json" in readme and "manifest.json" in readme
 
 
 def test_export_holds_everything_of_hers_and_nothing_else(client, survivor, two_survivors):
@@ -259,7 +273,7 @@ def test_a_file_missing_from_storage_is_named_in_the_bundle_and_the_rest_still_c
     kept_bytes = archive.read(f"evidence/{kept.pk}.jpg")
     assert hashlib.sha256(kept_bytes).hexdigest() == kept.stored_sha256
     note = archive.read("evidence/MISSING-FILES.txt").decode()
-    assert note.startswith("1 evidence file(s) of this case are missing from storage and are ")
+    assert note.startswith("Evidence files missing from storage, and NOT in this ZIP: 1. ")
     assert "Please tell an administrator." in note
     assert f"{lost.pk}  sha256 as uploaded {lost.sha256}" in note
     records = {r["id"]: r for r in json.loads(archive.read("evidence.json"))}
