@@ -98,6 +98,15 @@ def sighting_for_user(user: User, reference: str, sighting_id) -> Sighting:
     )
 
 
+def listed_sighting_for_user(user: User, reference: str, sighting_id) -> Sighting:
+    """A link's page and its forms: as sighting_for_user, and one she removed from her list
+    is gone from her view (staff still see it, marked as removed)."""
+    sighting = sighting_for_user(user, reference, sighting_id)
+    if sighting.withdrawn_at is not None and not user.is_support_staff:
+        raise Http404("Removed from her list")
+    return sighting
+
+
 def evidence_for_user(user: User, reference: str, evidence_id) -> EvidenceFile:
     """An evidence file, through its case."""
     case = case_for_user(user, reference)

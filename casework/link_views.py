@@ -6,13 +6,12 @@ like the case page's own forms; the URL names stay evidence:... (leakcase/urls.p
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.http import require_GET
 
-from access.permissions import login_required, sighting_for_user
+from access.permissions import listed_sighting_for_user, login_required
 from casework import services
 from delisting.selectors import listings_for
 from evidence.forms import SightingCorrectForm, SightingReportForm, SightingStatusForm
@@ -28,10 +27,7 @@ NOTHING_CHANGED = gettext_lazy("Nothing was changed. The form below says what ne
 
 def _sighting(request, reference, sighting_id):
     """The link, through its case; one she removed from her list is gone from her view."""
-    sighting = sighting_for_user(request.user, reference, sighting_id)
-    if sighting.withdrawn_at is not None and not request.user.is_support_staff:
-        raise Http404("Removed from her list")
-    return sighting
+    return listed_sighting_for_user(request.user, reference, sighting_id)
 
 
 def render_sighting_page(request, sighting, *, status=200, **forms):

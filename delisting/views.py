@@ -7,7 +7,7 @@ from django.http import Http404
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
-from access.permissions import login_required, sighting_for_user, staff_required
+from access.permissions import listed_sighting_for_user, login_required, staff_required
 from delisting import services
 from delisting.engines import ENGINES, SearchEngine
 from leakcase.forms import post_only
@@ -18,10 +18,7 @@ BACK = ("evidence:sighting_detail", ("reference", "sighting_id"))
 def _sighting(request, reference, sighting_id, engine):
     if engine not in SearchEngine.values:
         raise Http404("No such search engine")
-    sighting = sighting_for_user(request.user, reference, sighting_id)
-    if sighting.withdrawn_at is not None and not request.user.is_support_staff:
-        raise Http404("Removed from her list")
-    return sighting
+    return listed_sighting_for_user(request.user, reference, sighting_id)
 
 
 def _back(sighting):

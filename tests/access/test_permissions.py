@@ -11,6 +11,7 @@ from access.permissions import (
     case_for_user,
     cases_visible_to,
     evidence_for_user,
+    listed_sighting_for_user,
     login_required,
     match_for_user,
     reference_for_user,
@@ -225,3 +226,16 @@ def test_a_supervisor_who_sees_both_cases_still_reaches_a_child_only_through_its
     for get in theirs.fetch(supervisor, hers.case.reference).values():
         with pytest.raises(Http404):
             get()
+
+
+def test_a_link_she_removed_from_her_list_is_gone_for_her_and_kept_for_staff(
+    case, survivor, supervisor
+):
+    from casework.services import sighting_withdraw
+
+    sighting = sighting_log(case=case, url="https://x.com/a/status/9", acting_user=survivor)
+    assert listed_sighting_for_user(survivor, case.reference, sighting.pk) == sighting
+    sighting_withdraw(sighting=sighting, acting_user=survivor)
+    with pytest.raises(Http404):
+        listed_sighting_for_user(survivor, case.reference, sighting.pk)
+    assert listed_sighting_for_user(supervisor, case.reference, sighting.pk) == sighting
