@@ -71,10 +71,44 @@ def _start_servers(count: int):
     return processes, f"http://127.0.0.1:{port}"
 
 
-def _in_processes(parts: list[list], folder: Path, *, hash_cache: bool = True) -> dict:
+def _cpu_s(pids) -> float:
+    """User + system CPU seconds used so far by these processes (those gone count 0)."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _postgres_pids() -> list[int]:
+    """PostgreSQL's processes on this machine (the server, its backends and helpers)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() in ("postgres", "postmaster"):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def _machine_cpu_s() -> float:
+    """CPU seconds every core of this machine has spent busy so far (/proc/stat)."""
+    fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+    busy = sum(int(v) for v in fields) - int(fields[3]) - int(fields[4])  # less idle, iowait
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+def _in_processes(parts: list[list], folder: Path, *, hash_cache: bool = True, servers=()) -> dict:
     """recheck_many in one worker process per part (bench/recheck_process.py), all started
     at once once every one is set up: checks a second over the wall time from the first
-    start to the last end, and what they found."""
+    start to the last end, and what they found. Also where the machine's CPU went meanwhile
+    (per check): the database's processes, the stand-in servers', and the machine's busy
+    time over its cores (a 2-vCPU machine has 2,000 ms a second to give)."""
     workers = []
     for n, ids in enumerate(parts):
         path = folder / f"ids-{n}.json"
@@ -88,10 +122,21 @@ def _in_processes(parts: list[list], folder: Path, *, hash_cache: bool = True) -
     try:
         for worker in workers:
             assert worker.stdout.readline().strip() == "ready"
+        postgres, server_pids = _postgres_pids(), [s.pid for s in servers]
+        before = _cpu_s(postgres), _cpu_s(server_pids), _machine_cpu_s(), time.time()
         for worker in workers:
             worker.stdin.write("go\n")
             worker.stdin.flush()
         reports = [json.loads(worker.stdout.readline()) for worker in workers]
+        # The workers' database connections open during the run: their backends count
+        # from their start.
+        started_since = [pid for pid in _postgres_pids() if pid not in set(postgres)]
+        after = (
+            _cpu_s(postgres) + _cpu_s(started_since),
+            _cpu_s(server_pids),
+            _machine_cpu_s(),
+            time.time(),
+        )
     finally:
         for worker in workers:
             worker.stdin.close()
@@ -105,6 +150,10 @@ def _in_processes(parts: list[list], folder: Path, *, hash_cache: bool = True) -
         "per_s": checks / wall,
         "cpu_ms_per_check": 1000 * sum(r["cpu_s"] for r in reports) / checks,
         "decoding_cpu_ms_per_check": 1000 * sum(r["decoding_cpu_s"] for r in reports) / checks,
+        "database_cpu_ms_per_check": 1000 * (after[0] - before[0]) / checks,
+        "server_cpu_ms_per_check": 1000 * (after[1] - before[1]) / checks,
+        "machine_busy_ms_per_check": 1000 * (after[2] - before[2]) / checks,
+        "machine_busy_share": (after[2] - before[2]) / (after[3] - before[3]) / os.cpu_count(),
         "outcomes": outcomes,
         "decoded": sum(r["decoded"] for r in reports),
         "hashed_already": sum(r["hashed_already"] for r in reports),
@@ -171,9 +220,9 @@ def run(ctx: Context) -> Result:
         _reset(case_ids)
         one, two = [], []
         for _ in range(repeats):
-            one.append(_in_processes([ids], folder))
+            one.append(_in_processes([ids], folder, servers=servers))
             _reset(case_ids)
-            two.append(_in_processes([ids[0::2], ids[1::2]], folder))
+            two.append(_in_processes([ids[0::2], ids[1::2]], folder, servers=servers))
             _reset(case_ids)
         # Not in quick mode (CI): one more process to start, and nothing CI checks.
         subset = [] if ctx.quick else ids[: count // 5]
@@ -242,6 +291,21 @@ def run(ctx: Context) -> Result:
             "two_processes_cpu_ms_per_check": round(
                 median([r["cpu_ms_per_check"] for r in two]), 2
             ),
+            # Where the whole machine's CPU went, per check (median of the runs): PostgreSQL
+            # (all its processes), the stand-in sites (bench/slow_server.py), and every
+            # core's busy time; busy_share is that over the cores' time (1.0: saturated).
+            "machine": {
+                label: {
+                    key: round(median([r[key] for r in runs]), 3)
+                    for key in (
+                        "database_cpu_ms_per_check",
+                        "server_cpu_ms_per_check",
+                        "machine_busy_ms_per_check",
+                        "machine_busy_share",
+                    )
+                }
+                for label, runs in (("one_process", one), ("two_processes", two))
+            },
             "decoded": one[0]["decoded"],
             "hashed_already": one[0]["hashed_already"],
             "no_hash_cache_per_s": round(no_cache["per_s"], 1) if no_cache else None,

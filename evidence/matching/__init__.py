@@ -145,7 +145,8 @@ def _fetched(rows: QuerySet[ReferenceHash]) -> list[ReferenceHash]:
     here rather than by PostgreSQL: the ORDER BY doubled the time of this tiny query."""
     if rows.query.order_by or not rows.query.default_ordering:
         return list(rows)
-    return sorted(rows.order_by(), key=lambda r: r.created_at)
+    rows.query.clear_ordering(force=True)  # `rows` is this module's own clone: no copy made
+    return sorted(rows, key=lambda r: r.created_at)
 
 
 def _checked(hashes: ImageHashes, rows) -> list[Match]:
