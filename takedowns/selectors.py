@@ -2,7 +2,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Min
+from django.db.models import Min, Prefetch
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_lazy
@@ -49,9 +49,14 @@ def bases_offered(case, platform: Platform | None) -> list[str]:
 
 
 def case_takedowns(case) -> list[TakedownRequest]:
+    """The case's requests, each with the links it covers as far as the case page reads
+    them (`sightings.all()`: their ids, to count them and find each link's newest request,
+    and whether each was verified removed, for the request's plain words); the links
+    themselves are on the page already, so not built again in full here."""
+    covered = Sighting.objects.only("id", "removed_verified_at")
     return list(
         case.takedowns.select_related("platform")
-        .prefetch_related("sightings")
+        .prefetch_related(Prefetch("sightings", queryset=covered))
         .order_by("status", "-created_at")
     )
 
