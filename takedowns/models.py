@@ -30,15 +30,33 @@ _STALE_DAYS_SQL = """
 """
 
 
-def figures_stale_triggers() -> list:
+# A request's rung figures (RungFigureDay) depend on the requests climbed from it: its
+# removal counts at its rung only if no request escalated from it was sent before the
+# removal. So a change to a request also makes stale the day its ladder's lower rung was
+# sent on ({rows}: the transition table).
+_LOWER_RUNGS_SQL = (
+    " UNION SELECT lower.sent_at FROM takedowns_takedownrequest lower"
+    " WHERE lower.id IN (SELECT escalated_from_id FROM {rows})"
+)
+
+
+def figures_stale_triggers(*, ladder: bool = False) -> list:
     """Statement-level triggers marking the UTC days (of sent_at) of every row a statement
     inserts, updates or deletes stale in PlatformFigureStale, whatever wrote it (a service,
-    a queryset update, a cascade, COPY): the summary of those days is worked out again
-    before the figures are read (takedowns/services.py, platform_figures_refresh). One
+    a queryset update, a cascade, COPY): the summaries of those days are worked out again
+    before the figures are read (takedowns/services.py, platform_figures_refresh). With
+    `ladder` (the requests), the days of the requests they were escalated from too. One
     trigger per operation: PostgreSQL allows transition tables for one event only."""
     import pgtrigger
 
-    def trigger(operation, name: str, referencing: dict, touched: str):
+    def lower(rows: str) -> str:
+        return _LOWER_RUNGS_SQL.format(rows=rows) if ladder else ""
+
+    def trigger(operation, name: str, referencing: dict):
+        # The rows the statement touched: its transition tables (fixed names, no input).
+        tables = referencing.values()
+        touched = " UNION ".join(f"SELECT sent_at FROM {t}" for t in tables)  # noqa: S608
+        touched += "".join(lower(t) for t in tables)
         return pgtrigger.Trigger(
             name=f"figures_stale_{name}",
             when=pgtrigger.After,
@@ -49,14 +67,9 @@ def figures_stale_triggers() -> list:
         )
 
     return [
-        trigger(pgtrigger.Insert, "insert", {"new": "new_rows"}, "SELECT sent_at FROM new_rows"),
-        trigger(
-            pgtrigger.Update,
-            "update",
-            {"old": "old_rows", "new": "new_rows"},
-            "SELECT sent_at FROM old_rows UNION SELECT sent_at FROM new_rows",
-        ),
-        trigger(pgtrigger.Delete, "delete", {"old": "old_rows"}, "SELECT sent_at FROM old_rows"),
+        trigger(pgtrigger.Insert, "insert", {"new": "new_rows"}),
+        trigger(pgtrigger.Update, "update", {"old": "old_rows", "new": "new_rows"}),
+        trigger(pgtrigger.Delete, "delete", {"old": "old_rows"}),
     ]
 
 
@@ -239,7 +252,7 @@ class TakedownRequest(models.Model):
                 name="one_next_rung_per_request",
             ),
         ]
-        triggers = figures_stale_triggers()
+        triggers = figures_stale_triggers(ladder=True)
 
     def __str__(self):
         return f"{self.get_status_display()} takedown {self.id}"
@@ -427,6 +440,29 @@ class PlatformFigureDay(models.Model):
 
     def __str__(self):
         return f"{self.day} {self.platform_id} {self.legal_basis}: {self.sent} sent"
+
+
+class RungFigureDay(models.Model):
+    """Removals by rung of the ladder (takedowns/ladder.py) for the requests sent on one UTC
+    day: how many were sent at each rung, how many removals count at it (a removal counts
+    at the highest rung sent when it came: a ladder's one removal counts once, where it
+    worked; her own recorded outcome once staff confirm it), and those removals' hours from
+    sending in the buckets of REMOVAL_HOUR_EDGES. Worked out with PlatformFigureDay, read by
+    takedowns.selectors.rung_figures."""
+
+    day = models.DateField()
+    rung = models.CharField(max_length=20, choices=Rung.choices)
+    sent = models.PositiveIntegerField()
+    removed = models.PositiveIntegerField()
+    removal_counts = ArrayField(models.PositiveIntegerField())
+    removal_hours = ArrayField(models.FloatField())
+    worked_out_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day"])]
+
+    def __str__(self):
+        return f"{self.day} {self.rung}: {self.sent} sent"
 
 
 class PlatformFigureStale(models.Model):

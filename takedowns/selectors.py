@@ -612,9 +612,49 @@ GROUP BY rung
 def rung_figures(
     *, sent_since: dt.datetime | None = None, sent_before: dt.datetime | None = None
 ) -> list[RungFigures]:
-    """Removals by rung: a removal counts at the highest rung that had been sent when it
-    came (the site, its host, ...), so a ladder's one removal counts once, where it worked.
-    Outcomes she recorded herself count once staff confirm them, as in platform_figures."""
+    """Removals by rung, of the requests sent within [sent_since, sent_before) (UTC
+    midnights): a removal counts at the highest rung that had been sent when it came (the
+    site, its host, ...), so a ladder's one removal counts once, where it worked. Outcomes
+    she recorded herself count once staff confirm them, as in platform_figures. Read from
+    the summary (RungFigureDay), as of its last refresh, as platform_figures are; counts
+    equal rung_figures_from_requests, the median hours are within their bucket of it."""
+    from takedowns.models import REMOVAL_HOUR_EDGES, RungFigureDay
+
+    buckets = range(1, len(REMOVAL_HOUR_EDGES) + 2)  # PostgreSQL arrays count from 1
+    sums = ", ".join(f"sum(s.removal_counts[{i}])" for i in buckets)
+    hour_sums = ", ".join(f"sum(s.removal_hours[{i}])" for i in buckets)
+    sql = (
+        f"SELECT s.rung, sum(s.sent), sum(s.removed), ARRAY[{sums}], ARRAY[{hour_sums}] "  # noqa: S608 - table and bucket numbers only
+        f"FROM {RungFigureDay._meta.db_table} s "
+        "WHERE (%(since)s::date IS NULL OR s.day >= %(since)s) "
+        "AND (%(before)s::date IS NULL OR s.day < %(before)s) GROUP BY s.rung"
+    )
+    params = {"since": _utc_day(sent_since), "before": _utc_day(sent_before)}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        counts = {
+            rung: (sent, removed, bucket_percentile(counts, hours, 0.5))
+            for rung, sent, removed, counts, hours in cursor
+        }
+    return [
+        RungFigures(
+            rung=rung,
+            label=Rung(rung).label,
+            sent=counts[rung][0],
+            removed=counts[rung][1],
+            median_hours=counts[rung][2],
+        )
+        for rung in Rung.values
+        if rung in counts and counts[rung][0]
+    ]
+
+
+def rung_figures_from_requests(
+    *, sent_since: dt.datetime | None = None, sent_before: dt.datetime | None = None
+) -> list[RungFigures]:
+    """rung_figures worked out from every sent request of the range (the summary's check,
+    `rebuild_platform_figures --check`; the figures page read this before issue 21), with
+    the exact median."""
     params = {
         "removed": TakedownStatus.REMOVED.value,
         "since": sent_since,

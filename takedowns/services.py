@@ -1327,6 +1327,69 @@ GROUP BY day, platform_id, legal_basis, 4
 """
 
 
+# Removals by rung for the requests sent on the given UTC days (selectors.rung_figures reads
+# them): per day and rung, how many were sent, and per bucket of hours the removals that
+# count at that rung (the highest rung sent when the removal came) and their hours.
+_RUNG_SUMMARY_SQL = """
+WITH days AS (SELECT unnest(%(days)s::date[]) AS day),
+sent AS (
+    SELECT days.day, t.rung, date_part('epoch', t.removed_at - t.sent_at) / 3600 AS hours,
+        (t.status = %(removed)s AND t.removed_at IS NOT NULL
+            AND NOT (t.decision_by_survivor AND t.decision_confirmed_at IS NULL)
+            AND NOT EXISTS (
+                SELECT 1 FROM {requests} above
+                WHERE above.escalated_from_id = t.id AND above.sent_at IS NOT NULL
+                    AND above.sent_at <= t.removed_at
+            )) AS counted
+    FROM {requests} t JOIN days
+        ON t.sent_at >= days.day::timestamp AT TIME ZONE 'UTC'
+        AND t.sent_at < (days.day + 1)::timestamp AT TIME ZONE 'UTC'
+)
+SELECT day, rung, NULL AS bucket, count(*), count(*) FILTER (WHERE counted), NULL
+FROM sent GROUP BY day, rung
+UNION ALL
+SELECT day, rung, width_bucket(hours, %(edges)s::float8[]), count(*), NULL, sum(hours)
+FROM sent WHERE counted GROUP BY day, rung, 3
+"""
+
+
+def _rung_days_refresh(cursor, days, now) -> None:
+    """RungFigureDay worked out again for `days` (in platform_figures_refresh's
+    transaction)."""
+    from takedowns.models import REMOVAL_HOUR_EDGES, RungFigureDay
+
+    cursor.execute(
+        _RUNG_SUMMARY_SQL.format(requests=TakedownRequest._meta.db_table),
+        {
+            "days": days,
+            "removed": TakedownStatus.REMOVED.value,
+            "edges": [float(edge) for edge in REMOVAL_HOUR_EDGES],
+        },
+    )
+    fetched = cursor.fetchall()
+    buckets = len(REMOVAL_HOUR_EDGES) + 1
+    rows = {
+        (day, rung): RungFigureDay(
+            day=day,
+            rung=rung,
+            sent=count,
+            removed=removed,
+            removal_counts=[0] * buckets,
+            removal_hours=[0.0] * buckets,
+            worked_out_at=now,
+        )
+        for day, rung, bucket, count, removed, _ in fetched
+        if bucket is None
+    }
+    for day, rung, bucket, count, _, hours in fetched:
+        if bucket is not None:
+            rows[day, rung].removal_counts[bucket] = count
+            rows[day, rung].removal_hours[bucket] = hours
+    RungFigureDay.objects.filter(day__in=days).delete()
+    # A few rows a day (one a rung sent that day): bulk_create's arrays cost little here.
+    RungFigureDay.objects.bulk_create(rows.values())
+
+
 def platform_figures_refresh(*, days=None, now=None) -> int:
     """Work out the platform figures' summary again for every stale day (the triggers on
     the requests mark them, takedowns/models.py), or for `days` (the rebuild command gives
@@ -1401,6 +1464,7 @@ def platform_figures_refresh(*, days=None, now=None) -> int:
         with cursor.cursor.copy(statement) as copy:
             for row in rows.values():
                 copy.write_row([getattr(row, column) for column in columns])
+        _rung_days_refresh(cursor, days, now)
     return len(days)
 
 
@@ -1408,10 +1472,11 @@ def platform_figures_rebuild(*, now=None) -> int:
     """The whole summary worked out again from the requests (the rebuild command): every
     row deleted, every day a request or an anonymous outcome was sent on refreshed. Returns
     the days worked out."""
-    from takedowns.models import AnonymousOutcome, PlatformFigureDay
+    from takedowns.models import AnonymousOutcome, PlatformFigureDay, RungFigureDay
 
     with transaction.atomic():
         PlatformFigureDay.objects.all().delete()
+        RungFigureDay.objects.all().delete()
         days = set()
         for model in (TakedownRequest, AnonymousOutcome):
             days.update(

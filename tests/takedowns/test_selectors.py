@@ -548,18 +548,20 @@ def test_the_ladder_view_shows_each_rung_done_current_and_ahead(
 
 
 def test_removals_count_at_the_rung_that_was_sent_last(case, survivor, caseworker, consent):
-    from takedowns.selectors import platform_figures, rung_figures
+    from takedowns.selectors import platform_figures, rung_figures, rung_figures_from_requests
     from takedowns.services import (
         platform_figures_refresh,
         takedowns_close_for_removed_sightings,
     )
 
-    (site, _host, _registrar), at = _climbed_to_registrar(case, survivor, caseworker)
+    (site, _host, registrar), at = _climbed_to_registrar(case, survivor, caseworker)
     sighting = site.sightings.get()
     sighting.status = "removed"
     sighting.save(update_fields=["status"])
     removed_at = at + dt.timedelta(hours=10)
     takedowns_close_for_removed_sightings(sightings=[sighting], now=removed_at)
+    # Read from their summary, worked out first as the figures page does.
+    platform_figures_refresh()
     rows = {row.rung: row for row in rung_figures()}
     assert [(r.rung, r.sent, r.removed) for r in rows.values()] == [
         ("site", 1, 0),
@@ -567,7 +569,21 @@ def test_removals_count_at_the_rung_that_was_sent_last(case, survivor, caseworke
         ("registrar", 1, 1),
     ]
     assert rows["registrar"].median_hours == 10
-    # The platform figures are of requests to the sites themselves (read from their
-    # summary, worked out first as the page does).
-    platform_figures_refresh()
+    assert [(r.rung, r.sent, r.removed, r.median_hours) for r in rung_figures()] == [
+        (r.rung, r.sent, r.removed, r.median_hours) for r in rung_figures_from_requests()
+    ]
+    # The platform figures are of requests to the sites themselves.
     assert [(f.platform, f.sent) for f in platform_figures()] == [("Unknown platforms", 1)]
+    # The registrar's request as if never sent (written behind the services' back): the
+    # host's removal now counts at the host's rung. The host's request was sent on another
+    # day than the registrar's, so the triggers must make that day stale too.
+    assert site.sent_at.date() != registrar.sent_at.date() != _host.sent_at.date()
+    TakedownRequest.objects.filter(pk=registrar.pk).update(sent_at=None)
+    platform_figures_refresh()
+    assert [(r.rung, r.sent, r.removed) for r in rung_figures()] == [
+        ("site", 1, 0),
+        ("host", 1, 1),
+    ]
+    assert [(r.rung, r.sent, r.removed) for r in rung_figures()] == [
+        (r.rung, r.sent, r.removed) for r in rung_figures_from_requests()
+    ]

@@ -4,7 +4,12 @@ from the requests directly and fails on a difference in the counts)."""
 
 from django.core.management.base import BaseCommand, CommandError
 
-from takedowns.selectors import platform_figures, platform_figures_from_requests
+from takedowns.selectors import (
+    platform_figures,
+    platform_figures_from_requests,
+    rung_figures,
+    rung_figures_from_requests,
+)
 from takedowns.services import platform_figures_rebuild
 
 
@@ -28,3 +33,8 @@ class Command(BaseCommand):
             if summary != live:
                 raise CommandError(f"The summary differs: {summary} != {live}")
             self.stdout.write(f"Counts equal the requests' for {len(live)} platforms.")
+            rungs = [(f.rung, f.sent, f.removed) for f in rung_figures()]
+            live_rungs = [(f.rung, f.sent, f.removed) for f in rung_figures_from_requests()]
+            if rungs != live_rungs:
+                raise CommandError(f"The rung summary differs: {rungs} != {live_rungs}")
+            self.stdout.write(f"Removals by rung equal the requests' for {len(rungs)} rungs.")
