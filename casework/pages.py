@@ -36,7 +36,12 @@ from casework.selectors import (
 from digests.selectors import weekly_email_state
 from evidence.forms import EvidenceUploadForm, PasteSightingsForm, SightingForm
 from evidence.hash_exchange import PDQ_MIN_QUALITY, exchange_file
-from evidence.selectors import case_evidence, case_sightings, copy_groups
+from evidence.selectors import (
+    case_evidence,
+    case_links_listed,
+    copy_groups,
+    sightings_in_order,
+)
 from evidence.status_words import status_words
 from takedowns.models import TakedownStatus
 from takedowns.selectors import case_takedowns
@@ -87,22 +92,23 @@ PASTE_RESULT_SESSION_KEY = "paste_result"
 def render_case_page(request, case, *, status=200, **forms_and_results):
     """The case page, with any bound forms or results a POST view hands back."""
     user = request.user
-    sightings = list(case_sightings(case))
-    if not user.is_support_staff:
-        # Links she removed from her list are kept, for staff only (casework.link_views).
-        sightings = [s for s in sightings if s.withdrawn_at is None]
+    # Every link, lightly (the upload form offers each); links she removed from her list
+    # are kept, for staff only (casework.link_views).
+    sightings = case_links_listed(case, with_withdrawn=user.is_support_staff)
     takedowns = case_takedowns(case)
-    # A page of links shows part of a platform's group: its caption counts the whole group.
-    per_platform = Counter(s.platform_id for s in sightings)
-    for sighting in sightings:
-        sighting.platform_link_count = per_platform[sighting.platform_id]
     thread = thread_for(user, case)
     # Opening the page is reading the thread: what was new is marked new this once.
     thread_mark_read(case=case, user=user, up_to=thread.newest_at)
     thread_page = _page(request, "thread", thread.messages, newest_last=True)
-    # Links are all read anyway (the upload form offers each): paged in memory. Files and
-    # events are paged in the database (a count and one page).
+    # Links are all listed anyway (the upload form offers each): paged in memory, and only
+    # the page's links read in full. Files and events are paged in the database (a count
+    # and one page).
     links_page = _page(request, "links", sightings)
+    links_page.object_list = sightings_in_order(case, [s.pk for s in links_page.object_list])
+    # A page of links shows part of a platform's group: its caption counts the whole group.
+    per_platform = Counter(s.platform_id for s in sightings)
+    for sighting in links_page.object_list:
+        sighting.platform_link_count = per_platform[sighting.platform_id]
     _prepare_sighting_rows(
         case, links_page.object_list, takedowns, for_staff=user.is_support_staff
     )
@@ -170,7 +176,9 @@ def render_case_page(request, case, *, status=200, **forms_and_results):
     }
     if user.is_support_staff:
         context.update(
-            next_due_at=case_next_due(case),
+            # The column the triggers keep, as loaded for this request; read again after a
+            # form was sent (a POST handed back), in case it moved meanwhile.
+            next_due_at=case.next_due_at if request.method == "GET" else case_next_due(case),
             weekly_email=weekly_email_state(case.survivor),
             triage_form=TriageForm(
                 initial={

@@ -2,6 +2,7 @@
 (sighting_for_user, evidence_for_user, ...: always through a case the user may see)."""
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 
 from django.db import connection
@@ -30,6 +31,33 @@ def case_sightings(case: Case) -> QuerySet[Sighting]:
     return case.sightings.select_related("platform").order_by(
         F("platform__name").asc(nulls_last=True), "created_at"
     )
+
+
+@dataclass(frozen=True)
+class LinkListed:
+    """A link as the case page lists every one of them (its upload form offers each, its
+    platform groups count them): no more than that, so a case of hundreds of links does not
+    build hundreds of full rows to show a page of 25 (bench/RESULTS.md, `pages`)."""
+
+    pk: uuid.UUID
+    url: str
+    platform_id: int | None
+
+
+def case_links_listed(case: Case, *, with_withdrawn: bool) -> list[LinkListed]:
+    """The case's links in case_sightings' order; without the ones she removed from her
+    list unless `with_withdrawn` (staff keep them: casework.link_views)."""
+    rows = case_sightings(case)
+    if not with_withdrawn:
+        rows = rows.filter(withdrawn_at__isnull=True)
+    return [LinkListed(*row) for row in rows.values_list("pk", "url", "platform_id")]
+
+
+def sightings_in_order(case: Case, pks: list) -> list[Sighting]:
+    """The case's sightings with these ids, in full, in the order given (one erased since
+    it was listed is left out)."""
+    found = {s.pk: s for s in case.sightings.select_related("platform").filter(pk__in=pks)}
+    return [found[pk] for pk in pks if pk in found]
 
 
 def case_evidence(case: Case) -> QuerySet[EvidenceFile]:

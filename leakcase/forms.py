@@ -16,8 +16,10 @@ from django import forms, template
 from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.forms import renderers
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import redirect
+from django.template import TemplateDoesNotExist
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -31,6 +33,24 @@ _TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _IN_PROGRESS = "in-progress"
 
 register = template.Library()  # a template builtin (settings.TEMPLATES): no {% load %}
+
+
+class FormRenderer(renderers.BaseRenderer):
+    """settings.FORM_RENDERER: Django's own form and widget templates rendered from their
+    Jinja2 copies, which Django ships with the same HTML (whitespace and how an apostrophe is
+    escaped aside); a template with no Jinja2 copy (the admin's widgets) from the Django
+    template language as before. Why: the case page renders about twenty fields, each
+    through four or five templates, and Jinja2 took 7-10 ms off its 60-70 (issue 21)."""
+
+    def __init__(self):
+        self.jinja2 = renderers.Jinja2()
+        self.django_templates = renderers.DjangoTemplates()
+
+    def get_template(self, template_name):
+        try:
+            return self.jinja2.get_template(template_name)
+        except TemplateDoesNotExist:
+            return self.django_templates.get_template(template_name)
 
 
 def add_validation_errors(form, error: ValidationError) -> None:

@@ -142,6 +142,9 @@ TEMPLATES = [
     },
 ]
 
+# Form and widget templates from their Jinja2 copies (leakcase/forms.py says why).
+FORM_RENDERER = "leakcase.forms.FormRenderer"
+
 DATABASE_URL = env_str("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/leakcase")
 DATABASES = {
     "default": dj_database_url.parse(

@@ -48,6 +48,19 @@ def bases_offered(case, platform: Platform | None) -> list[str]:
     return offered
 
 
+_CASE_PAGE_COLUMNS = (
+    "id",
+    "case_id",
+    "platform",
+    "recipient_name",
+    "host",
+    "status",
+    "created_at",
+    "sent_at",
+    "due_at",
+)
+
+
 def case_takedowns(case) -> list[TakedownRequest]:
     """The case's requests, each with the links it covers as far as the case page reads
     them (`sightings.all()`: their ids, to count them and find each link's newest request,
@@ -55,7 +68,9 @@ def case_takedowns(case) -> list[TakedownRequest]:
     themselves are on the page already, so not built again in full here."""
     covered = Sighting.objects.only("id", "removed_verified_at")
     return list(
-        case.takedowns.select_related("platform")
+        # Of a request's 54 columns, what the page shows: where it went, where it stands.
+        case.takedowns.only(*_CASE_PAGE_COLUMNS)
+        .select_related("platform")
         .prefetch_related(Prefetch("sightings", queryset=covered))
         .order_by("status", "-created_at")
     )

@@ -79,16 +79,21 @@ def test_long_lists_page_each_on_its_own_at_the_same_number_of_queries(
 ):
     path = reverse("cases:detail", args=[long_case.reference])
     pages = {}
-    # session, user, case, sightings, takedowns (+ their sightings), evidence count and page,
-    # notes, reference count, copy groups, events count and page (+actor), reappeared.
+    # session, user, case, every link (listed) and the page's links (in full), takedowns
+    # (+ their links' ids), evidence count and page, notes, reference count, copy groups,
+    # events count and page (+actor), reappeared.
     for params in ({}, {"links_page": 3}, {"evidence_page": 2, "timeline_page": 2}):
-        with django_assert_max_num_queries(15):
+        with django_assert_max_num_queries(16):
             response = survivor_client.get(path, params)
         assert response.status_code == 200
         pages[tuple(params)] = response.content.decode()
 
     first = pages[()]
     assert len(_links_on(first)) == CASE_PAGE_SIZE
+    # The screenshot form offers every link, whichever page of them is shown.
+    for body in pages.values():
+        offered = re.findall(r'<option value="[0-9a-f-]{36}">https://x\.com/a/status/\d+<', body)
+        assert len(offered) == LINKS
     assert f"Links 1{DASH}25 of 60" in first
     assert 'href="?links_page=2#links"' in first
     assert first.count("data-evidence") == CASE_PAGE_SIZE

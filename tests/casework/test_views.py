@@ -552,11 +552,11 @@ class TestCasePageQueries:
             Sighting(case=case, url=f"https://x.com/a/status/{i}", host="x.com")
             for i in range(count)
         )
-        # session, user, case, sightings (+platform), their takedowns, evidence, shared notes,
-        # the case's takedowns and their sightings, reference count, copy groups,
-        # timeline (+actor), the counts of the paged evidence and timeline, whether a link
-        # came back lately (support contacts)
-        with django_assert_max_num_queries(15):
+        # session, user, case, every link listed and the page's links in full (+platform),
+        # evidence, shared notes, the case's takedowns and their links' ids, reference count,
+        # copy groups, timeline (+actor), the counts of the paged evidence and timeline,
+        # whether a link came back lately (support contacts)
+        with django_assert_max_num_queries(16):
             response = survivor_client.get(_case_url(case))
         assert response.status_code == 200
         assert response.content.decode().count("https://x.com/a/status/") >= count
