@@ -136,7 +136,13 @@ def run(ctx: Context) -> Result:
         baseline=median(timings["full_scan"]),
         baseline_is="PostgreSQL full scan, bit_count",
         goal=f"median <= {GOAL_MS:g} ms at 1M, <= {GOAL_10M_MS:g} ms at 10M, exact",
-        goal_met=figure <= GOAL_MS and estimate <= GOAL_10M_MS and exact,
+        # At ten million references (--scale 10) the lookup measured is the 10M one.
+        goal_met=exact
+        and (
+            figure <= GOAL_10M_MS
+            if stored >= 10_000_000
+            else figure <= GOAL_MS and estimate <= GOAL_10M_MS
+        ),
         sizes={
             "reference_hashes": stored,
             "queries": len(queries),

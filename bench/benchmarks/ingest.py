@@ -39,6 +39,11 @@ def photo_like(seed: int) -> bytes:
     return out.getvalue()
 
 
+def _with_comment(jpeg: bytes, text: bytes) -> bytes:
+    """The JPEG with a COM segment (FF FE, its length, the text) right after its SOI."""
+    return jpeg[:2] + b"\xff\xfe" + (len(text) + 2).to_bytes(2, "big") + text + jpeg[2:]
+
+
 def run(ctx: Context) -> Result:
     started = time.perf_counter()
     images = [photo_like(seed) for seed in range(DISTINCT_IMAGES)]
@@ -52,7 +57,10 @@ def run(ctx: Context) -> Result:
     uploads = iter(range(10**9))
 
     def store():
-        data = images[next(uploads) % DISTINCT_IMAGES]
+        n = next(uploads)
+        # The same picture twice in one case is refused (evidence_add: "You already added
+        # this file"); a JPEG comment segment numbered per upload makes each file new.
+        data = _with_comment(images[n % DISTINCT_IMAGES], f"upload {n}".encode())
         evidence_add(
             case=case,
             upload=SimpleUploadedFile("screenshot.jpg", data, content_type="image/jpeg"),
