@@ -600,14 +600,13 @@ class RungFigures:
     median_hours: float | None  # this rung's sending -> removal
 
 
-# Grouped by rung in PostgreSQL (a Python loop over every sent request of the range was
-# the figures page's slowest part at ten times the data): a removal counts at the highest
-# rung that had been sent when it came; her own recorded outcome once staff confirm it.
-_RUNG_FIGURES_SQL = """
-SELECT rung, count(*), count(*) FILTER (WHERE counted),
-    percentile_cont(0.5) WITHIN GROUP (ORDER BY hours) FILTER (WHERE counted)
-FROM (
-    SELECT t.rung, date_part('epoch', t.removed_at - t.sent_at) / 3600 AS hours,
+# Each request of {requests} (the table) as the rung figures count it: its rung, when it
+# was sent, its hours from sending to removal, and whether its removal counts at its rung
+# (`counted`): a removal counts at the highest rung that had been sent when it came; her own
+# recorded outcome once staff confirm it. Read by rung_figures_from_requests and by the
+# summary's refresh (services.platform_figures_refresh), so both count alike.
+RUNG_ROWS_SQL = """
+    SELECT t.rung, t.sent_at, date_part('epoch', t.removed_at - t.sent_at) / 3600 AS hours,
         (t.status = %(removed)s AND t.removed_at IS NOT NULL
             AND NOT (t.decision_by_survivor AND t.decision_confirmed_at IS NULL)
             AND NOT EXISTS (
@@ -616,12 +615,36 @@ FROM (
                     AND above.sent_at <= t.removed_at
             )) AS counted
     FROM {requests} t
+"""
+
+# Grouped by rung in PostgreSQL (a Python loop over every sent request of the range was
+# the figures page's slowest part at ten times the data).
+_RUNG_FIGURES_SQL = """
+SELECT rung, count(*), count(*) FILTER (WHERE counted),
+    percentile_cont(0.5) WITHIN GROUP (ORDER BY hours) FILTER (WHERE counted)
+FROM ({rows}
     WHERE t.sent_at IS NOT NULL
         AND (%(since)s::timestamptz IS NULL OR t.sent_at >= %(since)s)
         AND (%(before)s::timestamptz IS NULL OR t.sent_at < %(before)s)
 ) sent
 GROUP BY rung
 """
+
+
+def _rung_rows(counts: dict) -> list[RungFigures]:
+    """RungFigures in the ladder's order from {rung: (sent, removed, median hours)}, the
+    rungs sent to only."""
+    return [
+        RungFigures(
+            rung=rung,
+            label=Rung(rung).label,
+            sent=counts[rung][0],
+            removed=counts[rung][1],
+            median_hours=counts[rung][2],
+        )
+        for rung in Rung.values
+        if rung in counts and counts[rung][0]
+    ]
 
 
 def rung_figures(
@@ -651,17 +674,7 @@ def rung_figures(
             rung: (sent, removed, bucket_percentile(counts, hours, 0.5))
             for rung, sent, removed, counts, hours in cursor
         }
-    return [
-        RungFigures(
-            rung=rung,
-            label=Rung(rung).label,
-            sent=counts[rung][0],
-            removed=counts[rung][1],
-            median_hours=counts[rung][2],
-        )
-        for rung in Rung.values
-        if rung in counts and counts[rung][0]
-    ]
+    return _rung_rows(counts)
 
 
 def rung_figures_from_requests(
@@ -676,19 +689,10 @@ def rung_figures_from_requests(
         "before": sent_before,
     }
     with connection.cursor() as cursor:
-        cursor.execute(_RUNG_FIGURES_SQL.format(requests=TakedownRequest._meta.db_table), params)
+        rows = RUNG_ROWS_SQL.format(requests=TakedownRequest._meta.db_table)
+        cursor.execute(_RUNG_FIGURES_SQL.format(rows=rows), params)
         counts = {rung: (sent, removed, median) for rung, sent, removed, median in cursor}
-    return [
-        RungFigures(
-            rung=rung,
-            label=Rung(rung).label,
-            sent=counts[rung][0],
-            removed=counts[rung][1],
-            median_hours=counts[rung][2],
-        )
-        for rung in Rung.values
-        if rung in counts
-    ]
+    return _rung_rows(counts)
 
 
 # The summary's days in the range, summed per platform: per bucket of hours to removal,

@@ -39,6 +39,7 @@ from takedowns.models import (
 )
 from takedowns.notices import reply_address
 from takedowns.selectors import (
+    RUNG_ROWS_SQL,
     bases_offered,
     earlier_ladder_for_copies,
     her_email_addresses,
@@ -1333,17 +1334,9 @@ GROUP BY day, platform_id, legal_basis, 4
 _RUNG_SUMMARY_SQL = """
 WITH days AS (SELECT unnest(%(days)s::date[]) AS day),
 sent AS (
-    SELECT days.day, t.rung, date_part('epoch', t.removed_at - t.sent_at) / 3600 AS hours,
-        (t.status = %(removed)s AND t.removed_at IS NOT NULL
-            AND NOT (t.decision_by_survivor AND t.decision_confirmed_at IS NULL)
-            AND NOT EXISTS (
-                SELECT 1 FROM {requests} above
-                WHERE above.escalated_from_id = t.id AND above.sent_at IS NOT NULL
-                    AND above.sent_at <= t.removed_at
-            )) AS counted
-    FROM {requests} t JOIN days
-        ON t.sent_at >= days.day::timestamp AT TIME ZONE 'UTC'
-        AND t.sent_at < (days.day + 1)::timestamp AT TIME ZONE 'UTC'
+    SELECT days.day, r.* FROM ({rows}) r JOIN days
+        ON r.sent_at >= days.day::timestamp AT TIME ZONE 'UTC'
+        AND r.sent_at < (days.day + 1)::timestamp AT TIME ZONE 'UTC'
 )
 SELECT day, rung, NULL AS bucket, count(*), count(*) FILTER (WHERE counted), NULL
 FROM sent GROUP BY day, rung
@@ -1359,7 +1352,9 @@ def _rung_days_refresh(cursor, days, now) -> None:
     from takedowns.models import REMOVAL_HOUR_EDGES, RungFigureDay
 
     cursor.execute(
-        _RUNG_SUMMARY_SQL.format(requests=TakedownRequest._meta.db_table),
+        _RUNG_SUMMARY_SQL.format(
+            rows=RUNG_ROWS_SQL.format(requests=TakedownRequest._meta.db_table)
+        ),
         {
             "days": days,
             "removed": TakedownStatus.REMOVED.value,
