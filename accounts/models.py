@@ -7,6 +7,8 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import pgettext_lazy
 
+from leakcase.choices import QuickChoiceLabels
+
 
 def user_on_record() -> models.ForeignKey:
     """The account that did what a row records (uploaded it, confirmed it, approved it, wrote
@@ -51,7 +53,7 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra)
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+class User(QuickChoiceLabels, AbstractBaseUser, PermissionsMixin):
     """Someone who signs in. Email is the login; the role decides what they may see."""
 
     email = models.EmailField("email address", unique=True)

@@ -17,6 +17,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from leakcase.choices import QuickChoiceLabels
+
 
 class AuditKind(models.TextChoices):
     LOGIN = "login", "Logged in"
@@ -54,7 +56,7 @@ class AppendOnly(models.Model):
         ]
 
 
-class AuditEvent(AppendOnly):
+class AuditEvent(QuickChoiceLabels, AppendOnly):
     kind = models.CharField(max_length=20, choices=AuditKind.choices)
     # No foreign-key constraint: erasing a user must not touch (or be blocked by) the rows
     # that say what she did. The id stays; the person behind it is gone.

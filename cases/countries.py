@@ -5,6 +5,9 @@ DSA, the US for the TAKE IT DOWN Act and the DMCA) and the largest English-speak
 Anywhere else is "Other", which offers every route.
 """
 
+from functools import cache
+
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 COUNTRIES = [
@@ -52,5 +55,13 @@ COUNTRIES = [
 
 def choices() -> list[tuple[str, str]]:
     """Sorted by name in the reader's language, so called each time the form is shown."""
+    return _sorted_in(get_language())
+
+
+@cache
+def _sorted_in(language: str) -> list[tuple[str, str]]:
+    # Once per language: Django asks for a select's choices twice each time it is drawn
+    # (is the first one empty? then every option), and the triage form is on every case
+    # page staff open.
     named = sorted(((code, str(name)) for code, name in COUNTRIES), key=lambda c: c[1])
-    return [("", _("Other or not said")), *named]
+    return [("", str(_("Other or not said"))), *named]

@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from leakcase.choices import QuickChoiceLabels
+
 # No 0/O, 1/I/L or U: a reference read out over the phone must not be misheard.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 REFERENCE_LENGTH = 6
@@ -51,7 +53,7 @@ class NoticeContact(models.TextChoices):
     OWN_EMAIL = "own_email", gettext_lazy("Her own email address")
 
 
-class Case(models.Model):
+class Case(QuickChoiceLabels, models.Model):
     """One survivor's takedown case: every sighting, proof and request hangs off it."""
 
     reference = models.CharField(max_length=12, unique=True, default=new_reference, editable=False)
@@ -232,7 +234,7 @@ INTERNAL_EVENT_KINDS = {
 }
 
 
-class CaseEvent(models.Model):
+class CaseEvent(QuickChoiceLabels, models.Model):
     """Append-only timeline of a case; also its audit trail. Written by services only."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
@@ -262,7 +264,7 @@ class NoteVisibility(models.TextChoices):
     SHARED = "shared", gettext_lazy("Shared with the survivor")
 
 
-class CaseNote(models.Model):
+class CaseNote(QuickChoiceLabels, models.Model):
     """A note on a case. Internal notes are for staff only, on every page and in every export.
 
     The notes shared with her, and the messages she writes, are the case's conversation
@@ -315,7 +317,7 @@ class Programme(models.TextChoices):
     TAKE_IT_DOWN = "take_it_down", "Take It Down (NCMEC)"
 
 
-class ProgrammeCase(models.Model):
+class ProgrammeCase(QuickChoiceLabels, models.Model):
     """Her case with one hash programme: its case number (never its PIN), when she made it,
     and when she withdrew it, if she did. One row per case and programme, kept up to date."""
 

@@ -287,7 +287,7 @@ def _prepare_sighting_rows(case, sightings, takedowns, *, for_staff: bool) -> No
     newest = {}
     for takedown in takedowns:
         takedown.detail_url = takedown_url.replace(_ANY_ID, str(takedown.pk))
-        for covered in takedown.sightings.all():
+        for covered in takedown.covered:
             if covered.pk not in newest or takedown.created_at > newest[covered.pk].created_at:
                 newest[covered.pk] = takedown
     for sighting in sightings:

@@ -4,9 +4,10 @@ from django.db import models
 
 from accounts.models import user_on_record
 from delisting.engines import Listing, SearchEngine
+from leakcase.choices import QuickChoiceLabels
 
 
-class SearchListing(models.Model):
+class SearchListing(QuickChoiceLabels, models.Model):
     """One link in one search engine: whether it shows in results, whether delisting was
     asked and done, and, once the page is gone, whether the engine's outdated result was
     asked to go. Tracked apart from the link's own status (evidence.Sighting.status)."""

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.dates import WEEKDAYS as DAY_NAMES
 
+from leakcase.choices import QuickChoiceLabels
+
 # The weekly slot is at least this far after the previous one, so changing the weekday
 # right after a digest cannot bring a second one within the same week. Six days, not seven,
 # because a daylight-saving change moves the same local hour by an hour in UTC.
@@ -43,7 +45,7 @@ def next_digest_slot(
         day += dt.timedelta(days=7)
 
 
-class WeeklyStatus(models.Model):
+class WeeklyStatus(QuickChoiceLabels, models.Model):
     """One person's weekly status email: on or off, and when, in her own time zone."""
 
     user = models.OneToOneField(

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from accounts.models import user_on_record
 from cases.models import Case
+from leakcase.choices import QuickChoiceLabels
 
 
 class SightingStatus(models.TextChoices):
@@ -52,7 +53,7 @@ class SightingQuerySet(models.QuerySet):
         return self.filter(still_up_q())
 
 
-class Sighting(models.Model):
+class Sighting(QuickChoiceLabels, models.Model):
     """One address where the content was seen. Normalised, so a link is logged once a case."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -135,7 +136,7 @@ def _evidence_path(instance, filename):
     return f"evidence/{instance.id}/{filename}"
 
 
-class EvidenceFile(models.Model):
+class EvidenceFile(QuickChoiceLabels, models.Model):
     """Proof that something was online: stored without metadata, never at a public URL."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -187,7 +188,7 @@ class AccessAction(models.TextChoices):
     DOWNLOAD = "download", pgettext_lazy("evidence access", "Downloaded")
 
 
-class EvidenceAccess(models.Model):
+class EvidenceAccess(QuickChoiceLabels, models.Model):
     """Who looked at which evidence file, and when. Written by the serving views only."""
 
     evidence = models.ForeignKey(EvidenceFile, on_delete=models.CASCADE, related_name="accesses")

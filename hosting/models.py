@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils import timezone
 
+from leakcase.choices import QuickChoiceLabels
+
 
 class Host(models.Model):
     """One host name as sightings spell it (Sighting.host), looked up as a whole: what the
@@ -31,7 +33,7 @@ class LookupStatus(models.TextChoices):
     FAILED = "failed", "Not answered"
 
 
-class HostLookup(models.Model):
+class HostLookup(QuickChoiceLabels, models.Model):
     """One lookup of a host: its history. A change of host is two consecutive lookups with
     different network owners or address sets (hosting.services.host_facts_record)."""
 

@@ -11,6 +11,7 @@ import uuid
 from django.db import models
 
 from accounts.models import user_on_record
+from leakcase.choices import QuickChoiceLabels
 
 
 class InboundKind(models.TextChoices):
@@ -50,7 +51,7 @@ def _inbound_path(instance, filename):
     return f"inbound/{instance.pk}/{filename}"
 
 
-class InboundMessage(models.Model):
+class InboundMessage(QuickChoiceLabels, models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # Filed once: its Message-ID, or "sha256:<hex>" of the raw bytes when it has none.
     message_id = models.CharField(max_length=998, unique=True)

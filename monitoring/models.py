@@ -1,6 +1,8 @@
 from django.db import models
 from django.utils.translation import pgettext_lazy
 
+from leakcase.choices import QuickChoiceLabels
+
 
 class Outcome(models.TextChoices):
     """What one recheck found (DESIGN.md, "Recheck outcomes")."""
@@ -18,7 +20,7 @@ class Outcome(models.TextChoices):
     REAPPEARED = "reappeared", pgettext_lazy("automatic check outcome", "Back after removal")
 
 
-class UrlCheck(models.Model):
+class UrlCheck(QuickChoiceLabels, models.Model):
     """One recheck of a sighting: the history a sighting keeps."""
 
     sighting = models.ForeignKey(

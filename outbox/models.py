@@ -13,6 +13,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from leakcase.choices import QuickChoiceLabels
+
 # After the 1st, 2nd, 3rd and 4th failed attempt; the 5th failure is final.
 RETRY_AFTER = [dt.timedelta(minutes=m) for m in (1, 5, 30, 120)]
 MAX_ATTEMPTS = len(RETRY_AFTER) + 1
@@ -54,7 +56,7 @@ class EmailStatus(models.TextChoices):
 PROBLEM_STATUSES = (EmailStatus.FAILED, EmailStatus.UNCONFIRMED)
 
 
-class OutgoingEmail(models.Model):
+class OutgoingEmail(QuickChoiceLabels, models.Model):
     """An email LeakCase owes someone, written before it is sent: its status, its attempts
     and the last error. Weekly status emails are built from their counts when they are sent
     (by the builder digests registers, outbox/messages.py); every other kind keeps the

@@ -3,6 +3,8 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import pgettext_lazy
 
+from leakcase.choices import QuickChoiceLabels
+
 
 class LegalBasis(models.TextChoices):
     """The legal routes a notice can take. Here, below takedowns, because the directory
@@ -38,7 +40,7 @@ class PlatformKind(models.TextChoices):
 DEFAULT_CHECKS_PER_MINUTE = 20
 
 
-class Platform(models.Model):
+class Platform(QuickChoiceLabels, models.Model):
     """A site that hosts or indexes content, and where its takedown requests go. Contact
     channels are filled only from a source, which is kept in `source`."""
 

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext, gettext_lazy, pgettext_lazy
 
 from accounts.models import user_on_record
+from leakcase.choices import QuickChoiceLabels
 
 # The legal routes belong to the directory (platforms), which records the ones each platform
 # answers to; a request takes one of them.
@@ -113,7 +114,7 @@ class Rung(models.TextChoices):
     DSA_COORDINATOR = "dsa_coordinator", "Digital Services Coordinator (DSA Art. 53)"
 
 
-class TakedownRequest(models.Model):
+class TakedownRequest(QuickChoiceLabels, models.Model):
     """One notice to one platform for one or more sightings of one case."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -307,7 +308,7 @@ class DeliveryStatus(models.TextChoices):
     UNDELIVERED = "undelivered", pgettext_lazy("delivery status", "Returned undelivered")
 
 
-class Correspondence(models.Model):
+class Correspondence(QuickChoiceLabels, models.Model):
     """Each message out (notice, reminder) and in (platform reply): the letter in the
     request's history. An emailed one is sent as an email in the outbox (`email`), written
     with it, before the message is handed to the mail server; its status follows that
@@ -371,7 +372,7 @@ class Correspondence(models.Model):
         return f"{self.get_kind_display()} {self.get_direction_display().lower()}"
 
 
-class AnonymousOutcome(models.Model):
+class AnonymousOutcome(QuickChoiceLabels, models.Model):
     """What is left of a sent request when its survivor erases her account: the platform and
     the times, nothing that points back to her. Platform figures count these too."""
 
@@ -389,7 +390,7 @@ class AnonymousOutcome(models.Model):
         return f"{self.platform_id} {self.status}"
 
 
-class LadderRungSetting(models.Model):
+class LadderRungSetting(QuickChoiceLabels, models.Model):
     """A service's own choice for one rung: how long to wait for its recipient before the
     next rung's draft is prepared (empty: the default in takedowns/ladder.py, with its
     source), and whether a prepared draft goes out by itself. Supervisors edit these."""
@@ -415,7 +416,7 @@ REMOVAL_HOUR_EDGES += (60, 72, 84, 96, 120, 144, 168, 216, 264, 336, 432, 528, 7
 REMOVAL_HOUR_EDGES += (1440, 2160)
 
 
-class PlatformFigureDay(models.Model):
+class PlatformFigureDay(QuickChoiceLabels, models.Model):
     """The platform figures of the requests sent on one UTC day to one platform under one
     legal basis, sent requests and erased survivors' anonymous outcomes together, counted
     as the figures count them (an outcome she recorded herself counts once confirmed).
@@ -442,7 +443,7 @@ class PlatformFigureDay(models.Model):
         return f"{self.day} {self.platform_id} {self.legal_basis}: {self.sent} sent"
 
 
-class RungFigureDay(models.Model):
+class RungFigureDay(QuickChoiceLabels, models.Model):
     """Removals by rung of the ladder (takedowns/ladder.py) for the requests sent on one UTC
     day: how many were sent at each rung, how many removals count at it (a removal counts
     at the highest rung sent when it came: a ladder's one removal counts once, where it

@@ -62,16 +62,18 @@ _CASE_PAGE_COLUMNS = (
 
 
 def case_takedowns(case) -> list[TakedownRequest]:
-    """The case's requests, each with the links it covers as far as the case page reads
-    them (`sightings.all()`: their ids, to count them and find each link's newest request,
-    and whether each was verified removed, for the request's plain words); the links
-    themselves are on the page already, so not built again in full here."""
+    """The case's requests, each with `covered`: the links it covers as far as the case page
+    reads them (their ids, to count them and find each link's newest request, and whether
+    each was verified removed, for the request's plain words); the links themselves are on
+    the page already, so not built again in full here."""
     covered = Sighting.objects.only("id", "removed_verified_at")
     return list(
-        # Of a request's 54 columns, what the page shows: where it went, where it stands.
-        case.takedowns.only(*_CASE_PAGE_COLUMNS)
+        # Of a request's 54 columns, what the page shows: where it went, where it stands; of
+        # its platform, the name. A list of its own (to_attr), not `sightings.all()`: each
+        # request's related manager made and its queryset copied cost 0.1 ms a request.
+        case.takedowns.only(*_CASE_PAGE_COLUMNS, "platform__name")
         .select_related("platform")
-        .prefetch_related(Prefetch("sightings", queryset=covered))
+        .prefetch_related(Prefetch("sightings", queryset=covered, to_attr="covered"))
         .order_by("status", "-created_at")
     )
 

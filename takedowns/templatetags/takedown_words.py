@@ -47,7 +47,10 @@ def plain_words(takedown) -> str:
         }
         return due[status] % values
     if status == "removed":
-        links = list(takedown.sightings.all())
+        # The case page's list of requests has read them already (takedowns.selectors).
+        links = getattr(takedown, "covered", None)
+        if links is None:
+            links = list(takedown.sightings.all())
         if links and all(link.removed_verified_at for link in links):
             return gettext("Removed from %(who)s: we checked, and it is gone.") % values
         return gettext("%(who)s says it removed the content. We check that it is gone.") % values
