@@ -8,12 +8,12 @@ the kernel spreads connections between them (the recheck benchmark's two worker 
 ask for up to 2,000 answers a second).
 
 It answers with bytes made once, from a bare asyncio protocol (HTTP/1.1 GETs with
-keep-alive, all the benchmark's client sends), not a web framework: the real sites are other
-machines, but this one shares the benchmark machine's two cores with the workers measured,
-and aiohttp's server spent 0.26-0.35 ms of CPU an answer there (the recheck benchmark's
-`machine` figures, 5 Dec 2026), a sixth of what the whole machine spent on a check; this
-one 0.18-0.23 ms, most of it accepting and closing the connection the guarded fetcher opens
-for every request (monitoring/fetcher_async.py: force_close).
+keep-alive, closing the connection after a request that says "Connection: close", as real
+sites do), not a web framework: the real sites are other machines, but this one shares the
+benchmark machine's two cores with the workers measured, and aiohttp's server spent
+0.26-0.35 ms of CPU an answer there (the recheck benchmark's `machine` figures, 5 Dec 2026),
+a sixth of what the whole machine spent on a check; this one 0.18-0.23 ms while the guarded
+fetcher opened a connection per request, 0.07-0.09 ms since it keeps them open.
 """
 
 import asyncio
@@ -77,11 +77,15 @@ class Site(asyncio.Protocol):
             head, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
             parts = head.split(b"\r\n", 1)[0].split(b" ")
             reply = answer(parts[1]) if len(parts) == 3 and parts[0] == b"GET" else BAD
-            self.loop.call_later(DELAY, self._send, reply)
+            # As real sites do: a client that asks for the connection to be closed gets it.
+            close = b"\r\nconnection: close" in head.lower()
+            self.loop.call_later(DELAY, self._send, reply, close)
 
-    def _send(self, reply: bytes):
+    def _send(self, reply: bytes, close: bool):
         if not self.transport.is_closing():
             self.transport.write(reply)
+            if close:
+                self.transport.close()
 
 
 async def main():

@@ -393,14 +393,18 @@ class _VettedConnection(http.client.HTTPConnection):
 # --- The fetch ---------------------------------------------------------------------------
 
 
-def request_headers(accept: str) -> dict[str, str]:
-    """The headers of every request, from either fetcher."""
-    return {
+def request_headers(accept: str, *, keep_alive: bool = False) -> dict[str, str]:
+    """The headers of every request, from either fetcher. This one makes one request per
+    connection and says so; the concurrent one keeps a site's connection open for the
+    batch's next link there (monitoring/fetcher_async.py)."""
+    headers = {
         "User-Agent": USER_AGENT,
         "Accept": accept,
         "Accept-Encoding": "identity",  # no decompression bombs
-        "Connection": "close",
     }
+    if not keep_alive:
+        headers["Connection"] = "close"
+    return headers
 
 
 def check_declared_length(length: str | None, max_bytes: int) -> None:

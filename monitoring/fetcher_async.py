@@ -8,8 +8,12 @@ aiohttp's, set up so it cannot get around them:
 * each hop's host name is resolved once, by fetcher.resolve_target (in a thread: getaddrinfo
   blocks), and refused when any address breaks the rules. aiohttp then connects through
   `_PinnedResolver`, which hands back exactly those vetted addresses and never looks a name
-  up itself; its DNS cache is off and connections are never reused (force_close), so every
-  connection is made to an address vetted for the hop that opens it. IP literals, which
+  up itself; its DNS cache is off, so every connection is made to an address vetted for
+  the hop that opens it. A connection is kept open (keep-alive) for the session's next
+  request to the same host and port: it goes to an address vetted for that host, and each
+  hop is still vetted before anything is sent on it, so an address that now breaks the
+  rules is refused (issue 21: a new connection per request was most of this process's
+  CPU a check; a batch's links often share a site). IP literals, which
   aiohttp does not resolve, were checked by fetcher.parse_target, and the request goes to the
   canonical form fetcher.parse_target made of them (never to "2130706433" or "0177.1");
 * https is verified against the host name (aiohttp's default context, with the name as
@@ -91,7 +95,6 @@ class GuardedSession:
             connector=aiohttp.TCPConnector(
                 resolver=self.resolver,
                 use_dns_cache=False,
-                force_close=True,
                 limit=concurrency,  # at most this many connections open at once
             ),
             trust_env=False,
@@ -168,7 +171,7 @@ async def _one_request(session, target, limits: FetchLimits):
     try:
         async with session.client.get(
             _request_url(target),
-            headers=fetcher.request_headers(limits.accept),
+            headers=fetcher.request_headers(limits.accept, keep_alive=True),
             allow_redirects=False,
             timeout=timeout,
         ) as response:

@@ -28,6 +28,7 @@ import contextlib
 import logging
 import queue
 import threading
+import time
 from collections import Counter
 
 from evidence.matching.hashing import ImageHashes
@@ -43,10 +44,15 @@ DEFAULT_CONCURRENCY = 100
 # Results written per transaction: large enough that the fixed queries per batch are cheap,
 # small enough that a killed worker loses few finished checks (their lease brings them back).
 WRITE_BATCH = 200
+WRITE_WAIT_S = 0.2
 
 
 def recheck_many(
-    sighting_ids, *, concurrency: int = DEFAULT_CONCURRENCY, write_batch: int = WRITE_BATCH
+    sighting_ids,
+    *,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    write_batch: int = WRITE_BATCH,
+    write_wait: float = WRITE_WAIT_S,
 ) -> Counter:
     """Recheck these sightings (ids) concurrently; returns how many got each outcome.
     Sightings erased meanwhile are skipped. A check that fails unexpectedly is logged (its
@@ -73,6 +79,9 @@ def recheck_many(
         while received < len(jobs):
             pending = []
             item = results.get()
+            # A batch waits a moment for more results to fill it: its fixed queries (locks,
+            # the requests and cases to close) then cost less a check; bench/RESULTS.md.
+            fill_until = time.monotonic() + write_wait
             while True:
                 if isinstance(item, BaseException):
                     raise item
@@ -85,7 +94,7 @@ def recheck_many(
                 if len(pending) >= write_batch or received == len(jobs):
                     break
                 try:
-                    item = results.get_nowait()
+                    item = results.get(timeout=max(0.0, fill_until - time.monotonic()))
                 except queue.Empty:
                     break
             if pending:

@@ -161,3 +161,83 @@ def test_a_limit_it_does_not_know_is_refused():
 def test_the_result_says_which_addresses_the_site_had(server, settings):
     settings.FETCH_ALLOW_NETWORKS = LOCAL
     assert _fetch(f"{server}/image").addresses == ("127.0.0.1",)
+
+
+# --- connections kept open (keep-alive) ----------------------------------------------------
+
+
+class _KeepAlive(BaseHTTPRequestHandler):
+    """HTTP/1.1 with keep-alive; counts the connections opened to it and the requests."""
+
+    protocol_version = "HTTP/1.1"
+    connections = 0
+    requests = 0
+
+    def setup(self):
+        type(self).connections += 1
+        super().setup()
+
+    def do_GET(self):
+        type(self).requests += 1
+        self.send_response(200)
+        self.send_header("Content-Type", "image/jpeg")
+        self.send_header("Content-Length", str(len(HER_IMAGE)))
+        self.end_headers()
+        self.wfile.write(HER_IMAGE)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def keep_alive():
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _KeepAlive)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    _KeepAlive.connections = _KeepAlive.requests = 0
+    yield httpd.server_address[1]
+    httpd.shutdown()
+
+
+def _fetch_in_turn(urls, between=None):
+    """Each URL fetched after the one before, in one session; between() runs before the
+    second. Returns each result or the FetchError it raised."""
+
+    async def run():
+        answers = []
+        async with fetcher_async.new_session() as session:
+            for n, url in enumerate(urls):
+                if n == 1 and between:
+                    between()
+                try:
+                    answers.append(await fetcher_async.fetch(session, url))
+                except fetcher.FetchError as error:
+                    answers.append(error)
+        return answers
+
+    return run_async(run())
+
+
+def test_a_site_asked_again_answers_on_the_connection_already_open(keep_alive, settings):
+    """A batch's rechecks of one site reuse its connection (no new connection, and no new TLS
+    handshake on https, per link): the connection was opened to an address vetted for it."""
+    settings.FETCH_ALLOW_NETWORKS = LOCAL
+    urls = [f"http://localhost:{keep_alive}/s/{n}" for n in range(3)]
+    answers = _fetch_in_turn(urls)
+    assert [(a.status, a.body) for a in answers] == [(200, HER_IMAGE)] * 3
+    assert (_KeepAlive.connections, _KeepAlive.requests) == (1, 3)
+
+
+def test_an_open_connection_does_not_get_round_the_rules(keep_alive, settings):
+    """Every fetch vets the site's addresses again before anything is sent: once they break
+    the rules, the connection still open to it is not used."""
+    settings.FETCH_ALLOW_NETWORKS = LOCAL
+    urls = [f"http://localhost:{keep_alive}/s/1", f"http://localhost:{keep_alive}/s/2"]
+
+    def rules_tightened():
+        settings.FETCH_ALLOW_NETWORKS = []
+
+    first, second = _fetch_in_turn(urls, between=rules_tightened)
+    assert first.status == 200
+    assert isinstance(second, fetcher.BlockedAddress)
+    assert _KeepAlive.requests == 1

@@ -130,6 +130,31 @@ def test_a_batch_takes_a_bounded_number_of_queries(
     assert len(captured.captured_queries) <= 2 + 10 * len(batches) + 1
 
 
+def test_results_arriving_together_are_written_in_one_batch(
+    server, case, survivor, monkeypatch
+):
+    """The writer waits a moment (write_wait) for more results before it writes: fewer,
+    fuller batches, each with the same fixed queries (bench/RESULTS.md: half the writing
+    thread's CPU a check)."""
+    from monitoring import recheck_batch
+
+    links = [
+        sighting_log(case=case, url=f"{server}/missing?n={n}", acting_user=survivor)
+        for n in range(40)
+    ]
+    batches = []
+    write = recheck_batch.sighting_checks_record
+
+    def counted(*, checks):
+        batches.append(len(checks))
+        return write(checks=checks)
+
+    monkeypatch.setattr(recheck_batch, "sighting_checks_record", counted)
+    outcomes = recheck_many([s.pk for s in links], write_batch=200, write_wait=30.0)
+    assert outcomes == {Outcome.REMOVED: 40}
+    assert batches == [40]
+
+
 # --- decoding fetched images -------------------------------------------------------------
 
 
