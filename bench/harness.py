@@ -7,10 +7,12 @@ the figure and the naive baseline in the same run with `ctx.time_ms` or its own 
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import statistics
 import time
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
 
 # Full mode follows the issue's table; quick mode is for CI, which only checks that it runs.
 SIZES = {
@@ -237,6 +239,13 @@ def p95(values) -> float:
     lower = int(position)
     upper = min(lower + 1, len(ordered) - 1)
     return ordered[lower] + (ordered[upper] - ordered[lower]) * (position - lower)
+
+
+def database_url(name: str) -> str:
+    """DATABASE_URL's server, this database."""
+    server = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/leakcase")
+    parts = urlsplit(server)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, ""))
 
 
 @contextlib.contextmanager

@@ -15,22 +15,16 @@ import tempfile
 import time
 import traceback
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
-
-def _database_url(name: str) -> str:
-    server = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/leakcase")
-    parts = urlsplit(server)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, ""))
+from bench.harness import database_url  # noqa: E402 (after the path above)
 
 
 def _recreate(names: list[str], *, template: str | None = None) -> None:
     import psycopg
 
-    with psycopg.connect(_database_url("postgres"), autocommit=True) as admin:
+    with psycopg.connect(database_url("postgres"), autocommit=True) as admin:
         for name in names:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             suffix = f' TEMPLATE "{template}"' if template else ""
@@ -40,7 +34,7 @@ def _recreate(names: list[str], *, template: str | None = None) -> None:
 def _drop(names: list[str]) -> None:
     import psycopg
 
-    with psycopg.connect(_database_url("postgres"), autocommit=True) as admin:
+    with psycopg.connect(database_url("postgres"), autocommit=True) as admin:
         for name in names:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -75,7 +69,7 @@ def main(argv=None) -> int:
     big, small = args.database, f"{args.database}_small"
     empty = f"{args.database}_migrated"  # the schema alone: each scale's database starts from it
     var_dir = tempfile.mkdtemp(prefix="leakcase-bench-")
-    os.environ["DATABASE_URL"] = _database_url(big)
+    os.environ["DATABASE_URL"] = database_url(big)
     os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/12")
     os.environ["LEAKCASE_VAR_DIR"] = var_dir  # evidence files written by ingest land here
     os.environ["LEAKCASE_FETCH_ALLOW_NETWORKS"] = "127.0.0.1/32"  # the local slow server

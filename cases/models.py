@@ -253,7 +253,10 @@ class CaseEvent(QuickChoiceLabels, models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["case", "-created_at"])]
+        # The timeline's order, id included: without it PostgreSQL sorted every event of the
+        # case and joined their actors by hashing the whole users table (3.5 ms at 10,000
+        # users, growing with them) for the page's 25.
+        indexes = [models.Index(fields=["case", "-created_at", "-id"], name="case_timeline_order")]
 
     def __str__(self):
         return f"{self.case_id} {self.kind}"
