@@ -274,6 +274,27 @@ def test_a_sighting_address_and_note_change_is_named_but_not_copied(case, surviv
         assert secret not in text
 
 
+def test_a_recheck_that_only_moves_the_schedule_is_not_an_audited_change(case, survivor):
+    """When a link was last checked and when it is next (a recheck, a dispatcher's lease)
+    is bookkeeping, kept by the check rows; what a check changes is still recorded, with
+    the bookkeeping columns named beside it (audit/migrations/0007)."""
+    from django.utils import timezone
+
+    sighting = sighting_log(case=case, url="https://x.com/a", acting_user=survivor)
+    now = timezone.now()
+    before = _last_id()
+    Sighting.objects.filter(pk=sighting.pk).update(
+        last_checked_at=now, next_check_at=now, last_check_outcome="live"
+    )
+    assert _new_changes(before) == []
+    Sighting.objects.filter(pk=sighting.pk).update(
+        status="removed", last_checked_at=now, last_check_outcome="gone"
+    )
+    (change,) = _new_changes(before)
+    assert change.changed_columns == ["last_check_outcome", "status"]
+    assert change.shown_values == {"status": ["live", "removed"]}
+
+
 def test_evidence_file_hash_and_path_changes_are_not_copied(case, survivor, image_upload):
     evidence = evidence_add(case=case, upload=image_upload(), acting_user=survivor)
     before = AuditChange.objects.count()
