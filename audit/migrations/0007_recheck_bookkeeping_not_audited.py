@@ -2,8 +2,8 @@
 
 Every recheck, and every lease the dispatcher takes on a sighting, moves its
 last_checked_at, next_check_at and last_check_outcome; the row trigger (0002) wrote an
-AuditChange row for each: two a check, the largest table of the database within weeks and a
-fifth of PostgreSQL's CPU a recheck (issue 21). What a check found is its UrlCheck row; a
+AuditChange row for each: two a check, the largest table of the database within weeks
+(issue 21). What a check found is its UrlCheck row; a
 change of the sighting's status, or of anything else on it, is still recorded, in the same
 transaction, as before.
 """
