@@ -240,3 +240,51 @@ def test_a_case_of_images_from_under_18_offers_take_it_down_first(client, case, 
     # Staff see what the exchange file would hold, and the button to download it.
     assert "would hold 0 PDQ hashes and 0 MD5 hashes" in section
     assert "Download the hashes (.txt)" in section
+
+
+# --- the selects written directly (casework.pages._DirectSelect) ---------------------------
+
+
+def _parsed(markup: str) -> list:
+    """Tags (with their attributes, sorted, unescaped) and text, whitespace between tags
+    dropped: what a browser reads, whatever the spacing or the form of an entity."""
+    from html.parser import HTMLParser
+
+    found = []
+
+    class Reader(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            found.append((tag, sorted(attrs, key=lambda pair: pair[0])))
+
+        def handle_endtag(self, tag):
+            found.append(("/" + tag,))
+
+        def handle_data(self, data):
+            if data.strip():
+                found.append(data)
+
+    Reader().feed(markup)
+    return found
+
+
+@pytest.mark.parametrize("value", [None, "", "GB", "3", 3, ["GB"], "not offered"])
+@pytest.mark.parametrize(
+    "attrs", [None, {"id": "id_x", "required": True, "aria-describedby": 'h"1'}]
+)
+def test_a_select_written_directly_reads_as_django_s(value, attrs):
+    from django import forms
+    from django.utils.translation import gettext_lazy
+
+    from casework.pages import _DirectSelect
+
+    choices = [
+        ("", gettext_lazy("Not linked to a sighting")),
+        ('a"<&', 'x.com/?q="<b>&amp;'),
+        (3, "three"),
+        ("GB", "United Kingdom"),
+        ("GB", "the same value twice"),
+    ]
+    django_s = forms.Select(attrs={"class": "c"}, choices=choices).render("link", value, attrs)
+    direct = _DirectSelect(attrs={"class": "c"})
+    direct.choices = choices
+    assert _parsed(direct.render("link", value, attrs)) == _parsed(django_s)

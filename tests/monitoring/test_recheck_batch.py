@@ -130,9 +130,7 @@ def test_a_batch_takes_a_bounded_number_of_queries(
     assert len(captured.captured_queries) <= 2 + 10 * len(batches) + 1
 
 
-def test_results_arriving_together_are_written_in_one_batch(
-    server, case, survivor, monkeypatch
-):
+def test_results_arriving_together_are_written_in_one_batch(server, case, survivor, monkeypatch):
     """The writer waits a moment (write_wait) for more results before it writes: fewer,
     fuller batches, each with the same fixed queries (bench/RESULTS.md: half the writing
     thread's CPU a check)."""
