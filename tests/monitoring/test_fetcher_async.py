@@ -33,12 +33,17 @@ class _Redirector(BaseHTTPRequestHandler):
         pass
 
 
+def _serving(handler):
+    """A server on 127.0.0.1 in a thread of its own, answering with `handler`."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd
+
+
 @pytest.fixture
 def redirector():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Redirector)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
     _Redirector.hits = 0
+    httpd = _serving(_Redirector)
     yield f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.shutdown()
 
@@ -191,10 +196,8 @@ class _KeepAlive(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def keep_alive():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _KeepAlive)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
     _KeepAlive.connections = _KeepAlive.requests = 0
+    httpd = _serving(_KeepAlive)
     yield httpd.server_address[1]
     httpd.shutdown()
 

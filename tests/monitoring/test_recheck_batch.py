@@ -101,27 +101,37 @@ def test_a_batch_closes_the_request_and_moves_the_case_on(server, case, survivor
     assert request.status == "removed" and case.status == "monitoring"
 
 
-def test_a_batch_takes_a_bounded_number_of_queries(
-    server, case, survivor, monkeypatch, django_assert_max_num_queries
-):
-    """Two reads, then a fixed handful of queries per written batch (one at a time it is
-    about six a sighting). How many results a batch holds depends on when they arrive."""
-    from monitoring import recheck_batch
-
-    links = [
+@pytest.fixture
+def forty_gone_links(server, case, survivor):
+    return [
         sighting_log(case=case, url=f"{server}/missing?n={n}", acting_user=survivor)
         for n in range(40)
     ]
-    batches = []
+
+
+@pytest.fixture
+def batches(monkeypatch):
+    """How many checks each written batch held, in order."""
+    from monitoring import recheck_batch
+
+    sizes = []
     write = recheck_batch.sighting_checks_record
 
     def counted(*, checks):
-        batches.append(len(checks))
+        sizes.append(len(checks))
         return write(checks=checks)
 
     monkeypatch.setattr(recheck_batch, "sighting_checks_record", counted)
+    return sizes
+
+
+def test_a_batch_takes_a_bounded_number_of_queries(
+    forty_gone_links, batches, django_assert_max_num_queries
+):
+    """Two reads, then a fixed handful of queries per written batch (one at a time it is
+    about six a sighting). How many results a batch holds depends on when they arrive."""
     with django_assert_max_num_queries(2 + 10 * 40 + 1) as captured:
-        outcomes = recheck_many([s.pk for s in links], write_batch=200)
+        outcomes = recheck_many([s.pk for s in forty_gone_links], write_batch=200)
     assert outcomes == {Outcome.REMOVED: 40}
     assert sum(batches) == 40
     # savepoint, cases and sightings read again under lock, UrlCheck rows, sighting updates,
@@ -130,25 +140,12 @@ def test_a_batch_takes_a_bounded_number_of_queries(
     assert len(captured.captured_queries) <= 2 + 10 * len(batches) + 1
 
 
-def test_results_arriving_together_are_written_in_one_batch(server, case, survivor, monkeypatch):
+def test_results_arriving_together_are_written_in_one_batch(forty_gone_links, batches):
     """The writer waits a moment (write_wait) for more results before it writes: fewer,
     fuller batches, each with the same fixed queries (bench/RESULTS.md: half the writing
     thread's CPU a check)."""
-    from monitoring import recheck_batch
-
-    links = [
-        sighting_log(case=case, url=f"{server}/missing?n={n}", acting_user=survivor)
-        for n in range(40)
-    ]
-    batches = []
-    write = recheck_batch.sighting_checks_record
-
-    def counted(*, checks):
-        batches.append(len(checks))
-        return write(checks=checks)
-
-    monkeypatch.setattr(recheck_batch, "sighting_checks_record", counted)
-    outcomes = recheck_many([s.pk for s in links], write_batch=200, write_wait=30.0)
+    ids = [s.pk for s in forty_gone_links]
+    outcomes = recheck_many(ids, write_batch=200, write_wait=30.0)
     assert outcomes == {Outcome.REMOVED: 40}
     assert batches == [40]
 
