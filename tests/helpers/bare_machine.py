@@ -162,6 +162,12 @@ def main(var_dir, stop_with, wait_for_beat):
         run_and_stop(demo, port, var_dir, stop_with, wait_for_beat, report, started_here)
     except Exception:
         report["error"] = traceback.format_exc()
+        # What had not stopped, and what the worker was doing: which process holds a stop.
+        report["error"] += f"\nStill running: {still_running(started_here)}\n"
+        worker_log = var_dir / "log" / "worker.log"
+        if worker_log.exists():
+            report["error"] += "worker.log, last lines:\n"
+            report["error"] += "\n".join(worker_log.read_text().splitlines()[-40:]) + "\n"
     finally:
         # Whatever went wrong, nothing outlives the namespace's test.
         if demo.poll() is None:
