@@ -173,6 +173,7 @@ def main() -> None:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "leakcase.settings")
     django.setup()
+    _warm()
     while True:
         try:
             function, args = pickle.loads(_read(stdin))  # noqa: S301 - from our own parent
@@ -185,6 +186,22 @@ def main() -> None:
         data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
         stdout.write(_LENGTH.pack(len(data)) + data)
         stdout.flush()
+
+
+def _warm() -> None:
+    """Hash one small picture made here before taking jobs: the first image decoded
+    imported the hashing code (numpy, imagehash, Pillow's JPEG plugin) first, 250-280 ms,
+    and every check in flight waiting on an image stalled behind it (the first wave of a
+    batch took a second where the rest take 100 ms; bench/RESULTS.md, issue 21)."""
+    import io
+
+    from PIL import Image
+
+    from monitoring import recheck
+
+    picture = io.BytesIO()
+    Image.linear_gradient("L").resize((64, 64)).convert("RGB").save(picture, "JPEG")
+    recheck.image_hashes(picture.getvalue(), [])
 
 
 if __name__ == "__main__":
