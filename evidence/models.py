@@ -218,7 +218,9 @@ class ReferenceHash(models.Model):
 
     p0..p3 are the four 16-bit chunks of the pHash, indexed: a lookup asks for chunks near
     the query's and finds every hash within the threshold (multi-index hashing, see
-    evidence/matching/hashing.py) without scanning the table."""
+    evidence/matching/hashing.py) without scanning the table. p0's index carries the whole
+    pHash after it, so the rows the in-process index found are fetched by their pHash alone
+    (evidence.matching._rows_with), however many rows share their first chunk."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="references")
@@ -233,7 +235,7 @@ class ReferenceHash(models.Model):
     # those from before issue 17 have none.
     md5 = models.CharField(max_length=32, blank=True, default="", db_default="")
     sha256 = models.CharField(max_length=64, blank=True, default="", db_default="")
-    p0 = models.IntegerField(db_index=True)
+    p0 = models.IntegerField()  # indexed with the pHash (Meta)
     p1 = models.IntegerField(db_index=True)
     p2 = models.IntegerField(db_index=True)
     p3 = models.IntegerField(db_index=True)
@@ -247,6 +249,12 @@ class ReferenceHash(models.Model):
 
     class Meta:
         ordering = ["created_at"]
+        indexes = [
+            # p0 first: the SQL lookup asks for p0 alone (evidence.matching.matching_in_sql).
+            # Fetching matched rows by p0 alone read every row sharing it, ten a million
+            # references, one heap page each: 0.8 ms at 1M, 1.9 ms at 10M (issue 21).
+            models.Index(fields=["p0", "phash"], name="referencehash_p0_phash"),
+        ]
 
     def __str__(self):
         return self.label or f"Reference {self.phash_hex}"

@@ -1,7 +1,7 @@
 """Finding reference images in a picture: the lookup every caller uses.
 
 Multi-index hashing: a reference's pHash is stored with its four 16-bit chunks (p0..p3),
-each with a btree index. Two hashes within t bits differ by at most t // 4 bits in at least
+each leading a btree index. Two hashes within t bits differ by at most t // 4 bits in at least
 one chunk (pigeonhole), so asking for rows whose chunk i is within t // 4 bits of the
 query's chunk i, for any i, finds every reference within t without a full scan; the
 candidates are then checked exactly (pHash and dHash, evidence.matching.hashing.is_possible_copy).
@@ -133,7 +133,7 @@ def _matching_in_memory(
 
 
 def _rows_with(phashes: set[int], references: QuerySet[ReferenceHash]):
-    # p0 (indexed) narrows the fetch to the few rows sharing a matching pHash's first chunk.
+    # Both columns of one index (p0, phash): only the rows with a matching pHash are read.
     return references.filter(
         p0__in=sorted({chunks16(p)[0] for p in phashes}),
         phash__in=sorted(to_signed64(p) for p in phashes),

@@ -181,6 +181,40 @@ def test_the_chunk_index_finds_exactly_what_a_full_scan_finds(case):
     assert candidates_near(query, everything).count() < 200
 
 
+def test_matched_rows_are_fetched_by_their_phash_not_every_row_sharing_its_first_chunk(case):
+    """The in-process index gives the pHashes that match; their rows are then read through
+    one index on (p0, phash). By p0 alone, PostgreSQL read every row sharing the first chunk
+    (ten a million references, 150 at ten million) to keep the few asked for."""
+    from django.db import connection
+
+    from evidence.matching import _rows_with
+    from evidence.matching.hashing import chunks16
+
+    rng = random.Random(11)
+    first_chunk = rng.getrandbits(16) << 48
+    phashes = [first_chunk | rng.getrandbits(48) for _ in range(60)]
+    ReferenceHash.objects.bulk_create(
+        ReferenceHash(
+            case=case,
+            phash=to_signed64(phash),
+            dhash=0,
+            **{f"p{i}": c for i, c in enumerate(chunks16(phash))},
+        )
+        for phash in phashes
+    )
+    rows = _rows_with({phashes[3], phashes[40]}, ReferenceHash.objects.all())
+    assert {r.phash for r in rows} == {to_signed64(phashes[3]), to_signed64(phashes[40])}
+    rows.query.clear_ordering(force=True)
+    sql, params = rows.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE evidence_referencehash")
+        cursor.execute("SET LOCAL enable_seqscan = off")  # 60 rows: a scan is cheaper
+        cursor.execute("EXPLAIN (ANALYZE, COSTS OFF) " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "referencehash_p0_phash" in plan
+    assert "Removed by" not in plan  # no row read and then dropped
+
+
 def test_a_hand_marked_area_finds_what_the_whole_picture_hides(client, case, survivor):
     from PIL import ImageDraw
 
