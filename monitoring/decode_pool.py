@@ -192,7 +192,7 @@ def _warm() -> None:
     """Hash one small picture made here before taking jobs: the first image decoded
     imported the hashing code (numpy, imagehash, Pillow's JPEG plugin) first, 250-280 ms,
     and every check in flight waiting on an image stalled behind it (the first wave of a
-    batch took a second where the rest take 100 ms; bench/RESULTS.md, issue 21)."""
+    batch took up to a second where the rest take 100 ms; bench/RESULTS.md, issue 21)."""
     import io
 
     from PIL import Image
