@@ -90,6 +90,7 @@ def test_ctrl_c_stops_web_worker_beat_and_postgresql(runs):
     assert "celery -A leakcase worker" in started
     assert "celery -A leakcase beat" in started
     assert f"postgres -D {runs['var'] / 'postgres'}" in started
+    assert first["ignoring_ctrl_c"] == []  # each stops on Ctrl-C itself, not only by the script
     assert first["still_running"] == []
     assert first["postmaster_pid_left"] is False  # PostgreSQL shut down cleanly
     assert "Stopped web, worker, beat and PostgreSQL." in first["output"]

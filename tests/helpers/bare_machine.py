@@ -201,6 +201,13 @@ def run_and_stop(demo, port, var_dir, stop_with, wait_for_beat, report, started_
     started = processes_started(demo.pid, var_dir)
     started_here += started
     report["started"] = list(started.values())
+    # bin/demo's own children (web, worker, beat) each stop on Ctrl-C themselves: bash starts
+    # background commands with it ignored, and a server left so waited for bash's own trap.
+    report["ignoring_ctrl_c"] = [
+        " ".join(child.cmdline())
+        for child in psutil.Process(demo.pid).children()
+        if ignores_ctrl_c(child.pid)
+    ]
     postmaster = var_dir / "postgres" / "postmaster.pid"
     if stop_with == "ctrl-c":
         os.killpg(demo.pid, signal.SIGINT)  # what a terminal does on Ctrl-C
@@ -209,6 +216,15 @@ def run_and_stop(demo, port, var_dir, stop_with, wait_for_beat, report, started_
     report["exit_code"] = demo.wait(timeout=60)
     report["still_running"] = still_running(started)
     report["postmaster_pid_left"] = postmaster.exists()
+
+
+def ignores_ctrl_c(pid: int) -> bool:
+    """Whether the process has SIGINT set to ignored (/proc/PID/status, SigIgn: a hex mask,
+    bit n - 1 for signal n)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigIgn:"):
+            return bool(int(line.split()[1], 16) >> (signal.SIGINT - 1) & 1)
+    return False
 
 
 def processes_started(demo_pid, var_dir):
