@@ -143,6 +143,17 @@ def main(var_dir, stop_with, wait_for_beat):
             if path.is_socket()
         ],
     }
+    # Signals as a terminal's shell hands them on: none ignored, none blocked. This process
+    # inherits the test run's, and in the full suite SIGINT and SIGTERM could arrive here
+    # ignored (the demo's server then never stopped, and bash cannot trap a signal ignored
+    # when it starts): recorded, then reset, so bin/demo starts as a user's would.
+    report["inherited_signals"] = {
+        "ignored": signals_in_mask(os.getpid(), "SigIgn"),
+        "blocked": sorted(int(n) for n in signal.pthread_sigmask(signal.SIG_BLOCK, [])),
+    }
+    for number in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT, signal.SIGHUP):
+        signal.signal(number, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
     port = free_port()
     # A shell's environment on a bare machine: no server addresses, no Django settings
     # (pytest-django and the test settings put theirs in this process's environment).
@@ -218,13 +229,18 @@ def run_and_stop(demo, port, var_dir, stop_with, wait_for_beat, report, started_
     report["postmaster_pid_left"] = postmaster.exists()
 
 
-def ignores_ctrl_c(pid: int) -> bool:
-    """Whether the process has SIGINT set to ignored (/proc/PID/status, SigIgn: a hex mask,
-    bit n - 1 for signal n)."""
+def signals_in_mask(pid: int, field: str) -> list[int]:
+    """The signals set in one of /proc/PID/status's masks (SigIgn, SigBlk: hex, bit n - 1
+    for signal n)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("SigIgn:"):
-            return bool(int(line.split()[1], 16) >> (signal.SIGINT - 1) & 1)
-    return False
+        if line.startswith(f"{field}:"):
+            mask = int(line.split()[1], 16)
+            return [n for n in range(1, 65) if mask >> (n - 1) & 1]
+    return []
+
+
+def ignores_ctrl_c(pid: int) -> bool:
+    return signal.SIGINT in signals_in_mask(pid, "SigIgn")
 
 
 def processes_started(demo_pid, var_dir):
